@@ -1,0 +1,90 @@
+/* capz/json.h — JSON helpers over cJSON (libcjson1): JSON pointers, RFC 7386 merge patch,
+ * RFC 6902 JSON patch, desired-vs-actual comparison, and YAML to JSON.
+ *
+ * Ownership: functions returning cJSON * return a new tree the caller frees with cJSON_Delete,
+ * unless documented "borrowed". Inputs are never modified unless the parameter is named `doc`
+ * and documented as modified in place.
+ * Thread-safety: reentrant; a cJSON tree must not be modified by one thread while read by another.
+ */
+#ifndef CAPZ_JSON_H
+#define CAPZ_JSON_H
+
+#include <cJSON.h>
+#include "capz/common.h"
+#include "capz/err.h"
+
+CAPZ_BEGIN_DECLS
+
+/* ---- RFC 6901 JSON pointers ("" = whole doc, "/a/b/0", "~0" = '~', "~1" = '/') ---- */
+
+/* Borrowed pointer to the node at ptr, or NULL when absent or ptr is malformed. */
+CAPZ_API cJSON *capz_json_ptr_get(const cJSON *doc, const char *ptr);
+/* Convenience getters: the value at ptr when it has the right type, else def. */
+CAPZ_API const char *capz_json_ptr_str(const cJSON *doc, const char *ptr, const char *def);
+CAPZ_API int64_t capz_json_ptr_int(const cJSON *doc, const char *ptr, int64_t def);
+CAPZ_API bool capz_json_ptr_bool(const cJSON *doc, const char *ptr, bool def);
+/* Set value at ptr in doc (modified in place), creating intermediate objects as needed; an
+ * existing value is replaced. Takes ownership of value in all cases (freed on error).
+ * "-" as last array token appends. Returns 0 or CAPZ_EINVAL. */
+CAPZ_API int capz_json_ptr_set(cJSON *doc, const char *ptr, cJSON *value, capz_err *err);
+/* Convenience setters (copy the string). */
+CAPZ_API int capz_json_ptr_set_str(cJSON *doc, const char *ptr, const char *s, capz_err *err);
+/* Remove the node at ptr (in place). Returns 0, or CAPZ_ENOTFOUND when absent. */
+CAPZ_API int capz_json_ptr_del(cJSON *doc, const char *ptr);
+
+/* ---- RFC 7386 merge patch ---- */
+
+/* Apply patch to target and return the result as a new tree (target unchanged).
+ * target may be NULL (treated as absent). NULL only on OOM. */
+CAPZ_API cJSON *capz_json_merge_patch(const cJSON *target, const cJSON *patch);
+/* The merge patch that turns `from` into `to`: apply(from, diff(from,to)) == to.
+ * Returns an empty object when they are equal. Arrays are replaced whole. */
+CAPZ_API cJSON *capz_json_merge_diff(const cJSON *from, const cJSON *to);
+
+/* ---- RFC 6902 JSON patch ---- */
+
+/* Apply a JSON patch (array of ops: add, remove, replace, move, copy, test) to target and
+ * return the new tree. On failure returns NULL and fills err (CAPZ_EINVAL for a malformed
+ * patch or missing path, CAPZ_ECONFLICT for a failed "test"), naming the op index. */
+CAPZ_API cJSON *capz_json_patch_apply(const cJSON *target, const cJSON *patch, capz_err *err);
+
+/* ---- desired ⊆ actual ---- */
+
+/* Comparison flags. */
+enum {
+  CAPZ_JSON_CMP_DEFAULT = 0,
+  /* Compare strings case-insensitively (ARM normalises casing of locations, SKUs, enums). */
+  CAPZ_JSON_CMP_CASEFOLD_STRINGS = 1 << 0,
+  /* Compare arrays as sets: every desired element must match some actual element
+   * (objects with a "name" member are matched by name, else by subset). Without it,
+   * arrays must have equal length and match element-wise (each desired ⊆ actual). */
+  CAPZ_JSON_CMP_ARRAYS_AS_SETS = 1 << 1
+};
+
+/* True when every field present in `desired` is present in `actual` with an equal value
+ * (recursively: objects compare only the members desired has; numbers compare by value).
+ * `owned` optionally restricts the comparison to the listed JSON pointers (NULL-terminated
+ * array; NULL = every field of desired). On false, and when diff_path is non-NULL, writes the
+ * JSON pointer of the first differing field into diff_path (size n). */
+CAPZ_API bool capz_json_subset(const cJSON *desired, const cJSON *actual, const char *const *owned,
+                               unsigned flags, char *diff_path, size_t n);
+
+/* Deep equality (numbers by value; object member order ignored). */
+CAPZ_API bool capz_json_equal(const cJSON *a, const cJSON *b);
+
+/* ---- parsing and printing ---- */
+
+/* Parse text of length len (need not be NUL-terminated). On error returns NULL and fills err
+ * with the line and column of the problem ("line 3, column 7: ..."). */
+CAPZ_API cJSON *capz_json_parse(const char *text, size_t len, capz_err *err);
+/* Compact printing with object members sorted by key: a stable form for hashing/fingerprints.
+ * Returns malloc'ed text the caller frees with free(). */
+CAPZ_API char *capz_json_canonical(const cJSON *doc);
+
+/* YAML (one or more documents) to JSON. Returns an array with one element per document
+ * (empty documents skipped). Scalars are typed as YAML 1.2 core schema does (null, bools, ints,
+ * floats; quoted scalars are strings). Errors name "line L, column C". */
+CAPZ_API cJSON *capz_yaml_to_json(const char *text, size_t len, capz_err *err);
+
+CAPZ_END_DECLS
+#endif
