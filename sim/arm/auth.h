@@ -1,0 +1,57 @@
+/* auth.h — Entra ID token endpoint, IMDS, and ARM bearer-token checks for capz-arm-sim.
+ *
+ * The server (sim/arm/server*.c) routes three kinds of request here:
+ *   POST /{tenant}/oauth2/v2.0/token           -> arm_auth_token()
+ *   GET  /metadata/identity/oauth2/token?...    -> arm_auth_imds()
+ *   any ARM request (/subscriptions/..., /providers/...) -> arm_auth_check() before anything else.
+ *
+ * Tokens are RS256-signed JWTs (a key generated at start) with iss, aud, tid, oid, appid, iat, nbf, exp.
+ * Thread-safety: every function may be called concurrently from server threads after arm_auth_new returns.
+ * Ownership: arm_http_reply.body is malloc'ed by these functions; the caller frees it (arm_http_reply_clear).
+ */
+#ifndef CAPZ_SIM_ARM_AUTH_H
+#define CAPZ_SIM_ARM_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cJSON.h>
+
+typedef struct arm_http_reply {
+  int status;                 /* HTTP status */
+  char *body;                 /* JSON text (malloc'ed) or NULL */
+  char www_authenticate[512]; /* WWW-Authenticate header value for 401s, or "" */
+} arm_http_reply;
+
+void arm_http_reply_clear(arm_http_reply *r);
+
+typedef struct arm_auth arm_auth;
+
+/* Build from the "auth" object of the emulator config (borrowed; NULL = built-in defaults: one tenant,
+ * one subscription, one app with a known secret — documented in docs/arm-sim.md). On error returns NULL and
+ * writes a message naming the offending config field into err. */
+arm_auth *arm_auth_new(const cJSON *auth_cfg, char *err, size_t errlen);
+void arm_auth_free(arm_auth *a);
+
+/* The emulator's base URL (known only after binding port 0): the token issuer is <base>/<tenant>/v2.0. */
+void arm_auth_set_base_url(arm_auth *a, const char *base_url);
+
+/* POST /{tenant}/oauth2/v2.0/token with an application/x-www-form-urlencoded body: client_credentials with
+ * client_secret, or with client_assertion (certificate JWT, or federated token). Fills out (200 + token JSON,
+ * or 400/401 with an Entra-shaped error JSON: error, error_description with an AADSTS code, error_codes...). */
+void arm_auth_token(arm_auth *a, const char *tenant, const char *body, size_t len, arm_http_reply *out);
+
+/* GET /metadata/identity/oauth2/token. query: the raw query string (api-version, resource, client_id,
+ * object_id, msi_res_id); metadata_header: value of the "Metadata" request header or NULL. */
+void arm_auth_imds(arm_auth *a, const char *query, const char *metadata_header, arm_http_reply *out);
+
+/* Check an ARM request's Authorization header. subscription: the subscription id in the path, or NULL for
+ * paths outside a subscription. Returns true and writes the caller's principal id (oid) on success; otherwise
+ * fills out with ARM's 401 (AuthenticationFailed / InvalidAuthenticationToken / ExpiredAuthenticationToken /
+ * InvalidAuthenticationTokenAudience / InvalidAuthenticationTokenTenant) or 404 SubscriptionNotFound. */
+bool arm_auth_check(arm_auth *a, const char *authorization, const char *subscription, char *principal,
+                    size_t principal_len, arm_http_reply *out);
+
+/* True when the subscription exists in the config. */
+bool arm_auth_subscription_exists(arm_auth *a, const char *subscription);
+
+#endif
