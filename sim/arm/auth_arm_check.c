@@ -95,7 +95,7 @@ bool arm_auth_check(arm_auth *a, const char *authorization, const char *subscrip
     goto done;
   }
   long now = (long)time(NULL);
-  if ((double)now >= exp + (double)a->clock_skew) {
+  if ((double)now > exp + (double)a->clock_skew) {
     char e[40], n[40], desc[200];
     fmt_time((long)exp, e, sizeof e);
     fmt_time(now, n, sizeof n);
