@@ -1,8 +1,103 @@
-/* main.c — capz-host entry point (placeholder until the loader and config land). */
+/* main.c — capz-host: reads the config, loads the plugins, runs until told to stop.
+ * Modes: --version, --list-plugins, --check-config, or the daemon. */
 #include <stdio.h>
-#include "capz/plugin.h"
+#include <stdlib.h>
+#include <string.h>
+#include "capz/loader.h"
+#include "cli.h"
+#include "config.h"
+#include "hlog.h"
+#include "plugin_set.h"
+#include "run.h"
 
-int main(void) {
-  printf("capz-host (ABI %d.%d)\n", CAPZ_ABI_MAJOR, CAPZ_ABI_MINOR);
-  return 0;
+#ifndef CAPZ_VERSION
+#define CAPZ_VERSION "0.0.0"
+#endif
+
+static void log_loaded(const host_config *cfg, const host_plugin_set *set) {
+  for (size_t i = 0; i < set->n; i++) {
+    const host_plugin *p = &set->items[i];
+    if (p->status == HOST_PLUGIN_DISABLED) hlog_info("plugin %s (%s): disabled", p->name, p->path);
+    if (!p->initialized) continue;
+    for (size_t c = 0; c < p->lp->n_controllers; c++) {
+      const capz_loaded_controller *lc = &p->lp->controllers[c];
+      char kind[256];
+      capz_gvk_kind_str(&lc->desc.primary, kind, sizeof kind);
+      hlog_info("plugin %s %s (ABI %u.%u) from %s: controller %s, %zu watch(es), %d worker(s)", p->name,
+                p->lp->desc.version ? p->lp->desc.version : "-", p->lp->desc.abi_major, p->lp->desc.abi_minor,
+                p->path, kind, lc->n_watches, host_config_workers_for(cfg, kind, lc->desc.default_workers));
+    }
+  }
+}
+
+static int load_config(const host_cli *cli, host_config *cfg) {
+  host_config_init(cfg);
+  int problems = 0;
+  if (cli->config_path) problems += host_config_load_file(cfg, cli->config_path, stderr);
+  if (problems) return problems; /* overrides and defaults on top of a broken file add only noise */
+  problems += host_cli_apply(cli, cfg, stderr);
+  problems += host_config_finish(cfg, stderr);
+  return problems;
+}
+
+int main(int argc, char **argv) {
+  host_signals_block();
+  host_cli cli;
+  if (host_cli_parse(argc, argv, &cli, stderr)) {
+    host_cli_free(&cli);
+    return 2;
+  }
+  if (cli.help) {
+    host_cli_usage(stdout);
+    host_cli_free(&cli);
+    return 0;
+  }
+  if (cli.version) {
+    printf("capz-host %s (plugin ABI %d.%d)\n", CAPZ_VERSION, CAPZ_ABI_MAJOR, CAPZ_ABI_MINOR);
+    host_cli_free(&cli);
+    return 0;
+  }
+  host_config cfg;
+  int rc = 0;
+  if (load_config(&cli, &cfg)) {
+    fprintf(stderr, "capz-host: invalid configuration\n");
+    rc = 1;
+    goto out;
+  }
+  if (cfg.n_plugin_dirs == 0) hlog_info("no plugin directory configured or found; no plugins to load");
+
+  host_plugin_set set;
+  if (cli.list_plugins) {
+    host_plugins_discover(&set, &cfg, true, NULL); /* refusals appear in the listing itself */
+    host_plugins_print(&set, stdout);
+    host_plugins_free(&set);
+    goto out;
+  }
+  if (cli.check_config) {
+    int problems = host_plugins_discover(&set, &cfg, true, stderr);
+    if (problems == 0)
+      printf("capz-host: configuration %s is valid (%zu plugin(s) enabled, %zu disabled)\n",
+             cfg.path ? cfg.path : "(defaults)", host_plugins_count(&set, HOST_PLUGIN_ENABLED),
+             host_plugins_count(&set, HOST_PLUGIN_DISABLED));
+    else
+      fprintf(stderr, "capz-host: configuration is invalid (%d problem(s))\n", problems);
+    rc = problems ? 1 : 0;
+    host_plugins_free(&set);
+    goto out;
+  }
+
+  /* The daemon: a refused plugin or a bad plugin config is logged and skipped; the good
+   * plugins still run. */
+  host_plugins_discover(&set, &cfg, true, stderr);
+  host_plugins_init(&set, stderr);
+  log_loaded(&cfg, &set);
+  int sig = host_run_controllers(&cfg, &set);
+  host_plugins_shutdown(&set);
+  host_plugins_free(&set);
+  hlog_info("stopped");
+  rc = sig < 0 ? 1 : 0;
+out:
+  host_config_free(&cfg);
+  host_cli_free(&cli);
+  return rc;
 }

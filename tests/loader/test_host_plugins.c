@@ -1,0 +1,222 @@
+/* test_host_plugins.c — capz-host end to end with the test plugins: the --list-plugins lines,
+ * --check-config of plugin config maps, disabled plugins never opened, and the daemon
+ * initialising the good plugins, skipping the bad ones and calling shutdown on SIGTERM. */
+#include <check.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "host_proc.h"
+
+static char pdir[PATH_MAX];
+static char tmpdir[PATH_MAX];
+
+static void setup(void) {
+  const char *b = getenv("CAPZ_BUILD_DIR");
+  snprintf(pdir, sizeof pdir, "%s/tests/loader-plugins", b ? b : ".");
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/capz-hostp-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void) {
+  char cmd[PATH_MAX + 16];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+static void has_line(const char *text, const char *line) {
+  const char *p = text;
+  size_t n = strlen(line);
+  while ((p = strstr(p, line)) != NULL) {
+    if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0')) return;
+    p++;
+  }
+  ck_abort_msg("missing line:\n%s\nin output:\n%s", line, text);
+}
+
+static void install_plugin(const char *name) {
+  char cmd[6 * PATH_MAX];
+  snprintf(cmd, sizeof cmd, "cp '%s/%s.so' '%s/' && chmod 0755 '%s/%s.so'", pdir, name, tmpdir, tmpdir, name);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+START_TEST(list_plugins_prints_one_line_per_file) {
+  char canary[PATH_MAX + 16], line[4 * PATH_MAX];
+  snprintf(canary, sizeof canary, "%s/opened", tmpdir);
+  setenv("CAPZ_TEST_CANARY", canary, 1);
+  const char *argv[] = {hp_host(), "--list-plugins", "--plugin-dir", pdir, "--disable", "canary", NULL};
+  hp_result r;
+  ck_assert_int_eq(hp_run(argv, 30, &r), 0);
+  ck_assert_msg(r.exit_code == 0, "exit %d, stderr: %s", r.exit_code, r.err);
+  ck_assert_msg(access(canary, F_OK) != 0, "a disabled plugin was opened");
+
+  snprintf(line, sizeof line, "good version=1.2.3 abi=1.0 kinds=Widget.test.capz.io file=%s/good.so enabled", pdir);
+  has_line(r.out, line);
+  snprintf(line, sizeof line, "big-desc version=2 abi=1.0 kinds=Big.test.capz.io file=%s/big-desc.so enabled", pdir);
+  has_line(r.out, line);
+  snprintf(line, sizeof line, "canary version=- abi=- kinds=- file=%s/canary.so disabled", pdir);
+  has_line(r.out, line);
+  snprintf(line, sizeof line,
+           "bad-major version=- abi=- kinds=- file=%s/bad-major.so refused: ABI major 2 is not supported "
+           "(plugin ABI 2.0, host ABI 1.0)", pdir);
+  has_line(r.out, line);
+  snprintf(line, sizeof line,
+           "kind-clash version=- abi=- kinds=- file=%s/kind-clash.so refused: kind Widget.test.capz.io is already "
+           "claimed by plugin 'good' (%s/good.so)", pdir, pdir);
+  has_line(r.out, line);
+  snprintf(line, sizeof line,
+           "good-two version=0.1 abi=1.0 kinds=Gadget.test.capz.io file=%s/good-two.so refused: config: required "
+           "key 'zone' (string) is missing", pdir);
+  has_line(r.out, line);
+  size_t lines = 0;
+  for (const char *p = r.out; *p; p++) lines += *p == '\n';
+  ck_assert_uint_eq(lines, 18); /* one per .so in the directory */
+  hp_free(&r);
+
+  /* Not disabled: the canary is opened (and refused for its missing entry symbol). */
+  const char *argv2[] = {hp_host(), "--list-plugins", "--plugin-dir", pdir, NULL};
+  ck_assert_int_eq(hp_run(argv2, 30, &r), 0);
+  ck_assert_int_eq(access(canary, F_OK), 0);
+  snprintf(line, sizeof line,
+           "canary version=- abi=- kinds=- file=%s/canary.so refused: missing entry symbol capz_plugin_v1 (not a capz "
+           "plugin, or built for another ABI major; host ABI 1.0)", pdir);
+  has_line(r.out, line);
+  hp_free(&r);
+  unsetenv("CAPZ_TEST_CANARY");
+}
+END_TEST
+
+START_TEST(check_config_validates_plugin_config) {
+  install_plugin("good");
+  install_plugin("good-two");
+  char cfg[PATH_MAX + 16], text[2 * PATH_MAX], line[4 * PATH_MAX];
+  snprintf(cfg, sizeof cfg, "%s/host.yaml", tmpdir);
+  snprintf(text, sizeof text,
+           "pluginDirs: [%s]\n"
+           "plugins:\n"
+           "  good:\n"
+           "    config:\n"
+           "      count: abc\n"
+           "      period: 5m\n"
+           "  good-two:\n"
+           "    config: {zone: westeurope}\n",
+           tmpdir);
+  write_file(cfg, text);
+  const char *argv[] = {hp_host(), "--config", cfg, "--check-config", NULL};
+  hp_result r;
+  ck_assert_int_eq(hp_run(argv, 30, &r), 0);
+  ck_assert_int_eq(r.exit_code, 1);
+  snprintf(line, sizeof line, "%s:5:14: plugins.good.config: key 'count' (int): expected an integer, got \"abc\"", cfg);
+  has_line(r.err, line);
+  hp_free(&r);
+
+  snprintf(text, sizeof text,
+           "pluginDirs: [%s]\n"
+           "plugins:\n"
+           "  good:\n"
+           "    config:\n"
+           "      count: 12\n"
+           "      nope: 1\n"
+           "  missing: {enabled: true}\n"
+           "  good-two:\n"
+           "    config: {zone: westeurope}\n",
+           tmpdir);
+  write_file(cfg, text);
+  ck_assert_int_eq(hp_run(argv, 30, &r), 0);
+  ck_assert_int_eq(r.exit_code, 1);
+  snprintf(line, sizeof line, "%s:6:13: plugins.good.config: unknown key 'nope'", cfg);
+  has_line(r.err, line);
+  snprintf(line, sizeof line, "%s:7:3: plugins.missing: no missing.so in the plugin directories", cfg);
+  has_line(r.err, line);
+  hp_free(&r);
+
+  snprintf(text, sizeof text,
+           "pluginDirs: [%s]\n"
+           "plugins:\n"
+           "  good: {config: {count: 12, period: 1h30m, loud: true}}\n"
+           "  good-two:\n"
+           "    config: {zone: westeurope}\n",
+           tmpdir);
+  write_file(cfg, text);
+  ck_assert_int_eq(hp_run(argv, 30, &r), 0);
+  ck_assert_msg(r.exit_code == 0, "stderr: %s", r.err);
+  ck_assert_ptr_nonnull(strstr(r.out, "is valid (2 plugin(s) enabled, 0 disabled)"));
+  hp_free(&r);
+
+  /* --disable wins over the file; a disabled plugin's config is not checked. */
+  const char *argv2[] = {hp_host(), "--config", cfg, "--check-config", "--disable", "good-two", NULL};
+  ck_assert_int_eq(hp_run(argv2, 30, &r), 0);
+  ck_assert_msg(r.exit_code == 0, "stderr: %s", r.err);
+  ck_assert_ptr_nonnull(strstr(r.out, "is valid (1 plugin(s) enabled, 1 disabled)"));
+  hp_free(&r);
+}
+END_TEST
+
+START_TEST(daemon_runs_good_plugins_until_sigterm) {
+  install_plugin("good");
+  install_plugin("good-two");
+  install_plugin("init-fails");
+  char cfg[PATH_MAX + 16], marker[PATH_MAX + 16], text[3 * PATH_MAX];
+  snprintf(cfg, sizeof cfg, "%s/host.yaml", tmpdir);
+  snprintf(marker, sizeof marker, "%s/marker", tmpdir);
+  snprintf(text, sizeof text,
+           "plugins:\n"
+           "  good:\n"
+           "    config: {greeting: hi, count: 7, period: 1m30s, loud: true, ratio: 0.25, marker: %s}\n"
+           "concurrency:\n"
+           "  kinds: {Widget.test.capz.io: 4}\n",
+           marker);
+  write_file(cfg, text);
+  const char *argv[] = {hp_host(), "--config", cfg, "--plugin-dir", tmpdir, NULL};
+  int efd = -1;
+  pid_t pid = hp_start(argv, &efd);
+  ck_assert_int_gt(pid, 0);
+  char *buf = NULL;
+  int up = hp_wait_for(efd, &buf, "waiting for SIGTERM", 20);
+  if (!up) kill(pid, SIGKILL);
+  ck_assert_msg(up, "capz-host did not start: %s", buf);
+  ck_assert_ptr_nonnull(strstr(buf, "controller Widget.test.capz.io, 1 watch(es), 4 worker(s)"));
+  ck_assert_ptr_nonnull(strstr(buf, "init-fails.so): init failed: no credentials configured"));
+  ck_assert_ptr_nonnull(strstr(buf, "good-two.so): config: required key 'zone' (string) is missing"));
+  ck_assert_ptr_nonnull(strstr(buf, "running: 1 controller(s) from 1 plugin(s)"));
+  ck_assert_int_ne(access(marker, F_OK), 0); /* shutdown not called yet */
+  ck_assert_int_eq(kill(pid, SIGTERM), 0);
+  ck_assert_int_eq(hp_wait_exit(pid, 20), 0);
+  hp_wait_for(efd, &buf, "stopped", 2);
+  ck_assert_ptr_nonnull(strstr(buf, "received SIGTERM"));
+  close(efd);
+  free(buf);
+  FILE *f = fopen(marker, "r");
+  ck_assert_ptr_nonnull(f);
+  char got[256] = "";
+  ck_assert_ptr_nonnull(fgets(got, sizeof got, f));
+  fclose(f);
+  ck_assert_str_eq(got, "greeting=hi count=7 period_ms=90000 loud=1 ratio=0.25\n");
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("host_plugins");
+  TCase *tc = tcase_create("host_plugins");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, list_plugins_prints_one_line_per_file);
+  tcase_add_test(tc, check_config_validates_plugin_config);
+  tcase_add_test(tc, daemon_runs_good_plugins_until_sigterm);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
