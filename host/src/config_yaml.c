@@ -31,6 +31,12 @@ static const char *type_name(const ynode *y) {
   return y->type == YN_MAP ? "a map" : y->type == YN_SEQ ? "a list" : "a scalar";
 }
 
+/* "path.key", or just "key" at the top level (path ""). */
+static const char *qualify(char *buf, size_t n, const char *path, const char *key) {
+  snprintf(buf, n, "%s%s%.64s", path, *path ? "." : "", key);
+  return buf;
+}
+
 static bool want_map(walk *w, const ynode *y, const char *path) {
   if (y->type == YN_MAP) return true;
   err_at(w, y, "%s: expected a map, got %s", path, type_name(y));
@@ -57,7 +63,8 @@ static const ynode *scalar(walk *w, const ynode *map, const char *key, const cha
   const ynode *y = ytree_get(map, key);
   if (!y || ytree_is_null(y)) return NULL;
   if (y->type != YN_SCALAR) {
-    err_at(w, y, "%s.%s: expected a scalar, got %s", path, key, type_name(y));
+    char q[160];
+    err_at(w, y, "%s: expected a scalar, got %s", qualify(q, sizeof q, path, key), type_name(y));
     return NULL;
   }
   return y;
@@ -81,7 +88,10 @@ static void get_bool(walk *w, const ynode *map, const char *key, const char *pat
   capz_err e;
   capz_err_clear(&e);
   if (!y->plain || capz_cfg_value_check(CAPZ_CFG_BOOL, y->value, &e))
-    err_at(w, y, "%s.%s: expected true or false, got \"%.64s\"", path, key, y->value);
+    {
+    char q[160];
+    err_at(w, y, "%s: expected true or false, got \"%.64s\"", qualify(q, sizeof q, path, key), y->value);
+  }
   else
     *dst = y->value[0] == 't' || y->value[0] == 'T';
 }
@@ -93,7 +103,11 @@ static void get_int(walk *w, const ynode *map, const char *key, const char *path
   errno = 0;
   long v = strtol(y->value, &end, 10);
   if (!y->plain || !*y->value || *end || errno || v < lo || v > hi)
-    err_at(w, y, "%s.%s: expected an integer from %d to %d, got \"%.64s\"", path, key, lo, hi, y->value);
+    {
+    char q[160];
+    err_at(w, y, "%s: expected an integer from %d to %d, got \"%.64s\"", qualify(q, sizeof q, path, key), lo, hi,
+           y->value);
+  }
   else
     *dst = (int)v;
 }
@@ -106,7 +120,11 @@ static void get_float(walk *w, const ynode *map, const char *key, const char *pa
   errno = 0;
   double v = strtod(y->value, &end);
   if (!y->plain || !*y->value || *end || errno || !isfinite(v) || v < lo || v > hi)
-    err_at(w, y, "%s.%s: expected a number from %g to %g, got \"%.64s\"", path, key, lo, hi, y->value);
+    {
+    char q[160];
+    err_at(w, y, "%s: expected a number from %g to %g, got \"%.64s\"", qualify(q, sizeof q, path, key), lo, hi,
+           y->value);
+  }
   else
     *dst = v;
 }
@@ -118,7 +136,10 @@ static void get_duration(walk *w, const ynode *map, const char *key, const char 
   capz_err_clear(&e);
   int64_t ms = 0;
   if (capz_duration_parse_ms(y->value, &ms, &e))
-    err_at(w, y, "%s.%s: %s (write durations like 30s, 5m or 1h30m)", path, key, e.msg);
+    {
+    char q[160];
+    err_at(w, y, "%s: %s (write durations like 30s, 5m or 1h30m)", qualify(q, sizeof q, path, key), e.msg);
+  }
   else
     *dst = ms;
 }
@@ -278,8 +299,8 @@ static void load_root(walk *w, host_config *cfg, const ynode *root) {
     get_str(w, y, "imdsEndpoint", "azure", &cfg->azure.imds_endpoint);
   }
   if ((y = ytree_get(root, "concurrency"))) load_concurrency(w, cfg, y);
-  get_str(w, root, "metricsBindAddress", "top level", &cfg->metrics_bind_address);
-  get_str(w, root, "healthProbeBindAddress", "top level", &cfg->health_bind_address);
+  get_str(w, root, "metricsBindAddress", "", &cfg->metrics_bind_address);
+  get_str(w, root, "healthProbeBindAddress", "", &cfg->health_bind_address);
   if ((y = ytree_get(root, "leaderElection")) && !ytree_is_null(y) && want_map(w, y, "leaderElection")) {
     static const char *const keys[] = {"enabled", "leaseName", "leaseNamespace", "leaseDuration",
                                        "renewDeadline", "retryPeriod", NULL};
@@ -292,10 +313,10 @@ static void load_root(walk *w, host_config *cfg, const ynode *root) {
     get_duration(w, y, "renewDeadline", p, &cfg->leader_election.renew_deadline_ms);
     get_duration(w, y, "retryPeriod", p, &cfg->leader_election.retry_period_ms);
   }
-  get_str(w, root, "watchNamespace", "top level", &cfg->watch_namespace);
-  get_str(w, root, "watchFilter", "top level", &cfg->watch_filter);
-  get_duration(w, root, "syncPeriod", "top level", &cfg->sync_period_ms);
-  get_duration(w, root, "reconcileTimeout", "top level", &cfg->reconcile_timeout_ms);
+  get_str(w, root, "watchNamespace", "", &cfg->watch_namespace);
+  get_str(w, root, "watchFilter", "", &cfg->watch_filter);
+  get_duration(w, root, "syncPeriod", "", &cfg->sync_period_ms);
+  get_duration(w, root, "reconcileTimeout", "", &cfg->reconcile_timeout_ms);
   if ((y = ytree_get(root, "log"))) load_log(w, cfg, y);
 }
 

@@ -25,6 +25,8 @@ void ytree_free(ynode *node) {
 typedef struct ybuild {
   yaml_parser_t parser;
   const char *name;
+  const char *text; /* the input, to place reader errors, which libyaml reports as a byte offset */
+  size_t len;
   char *msg;
   size_t n;
 } ybuild;
@@ -42,6 +44,18 @@ static int parser_fail(ybuild *b) {
   else
     snprintf(what, sizeof what, "invalid YAML: %s", p->problem ? p->problem : "error");
   if (p->error == YAML_MEMORY_ERROR) snprintf(what, sizeof what, "out of memory");
+  if (p->error == YAML_READER_ERROR) {
+    size_t line = 0, col = 0;
+    for (size_t i = 0; i < p->problem_offset && i < b->len; i++) {
+      if (b->text[i] == '\n') {
+        line++;
+        col = 0;
+      } else if (((unsigned char)b->text[i] & 0xC0) != 0x80) { /* count characters, not UTF-8 continuation bytes */
+        col++;
+      }
+    }
+    return fail(b, line, col, what);
+  }
   return fail(b, p->problem_mark.line, p->problem_mark.column, what);
 }
 
@@ -141,7 +155,7 @@ int ytree_parse(const char *name, const char *text, size_t len, ynode **root, ch
     snprintf(msg, n, "%s:1:1: file is too large (%zu bytes; the limit is %u)", name, len, YTREE_MAX_BYTES);
     return -1;
   }
-  ybuild b = {.name = name, .msg = msg, .n = n};
+  ybuild b = {.name = name, .text = text, .len = len, .msg = msg, .n = n};
   if (!yaml_parser_initialize(&b.parser)) {
     snprintf(msg, n, "%s:1:1: out of memory", name);
     return -1;
