@@ -1,0 +1,101 @@
+/* capz/azure_ensure.h — desired-state helper over the ARM client: write only when the live resource differs
+ * in the fields we own, and skip even the read while nothing we asked for has changed.
+ *
+ * capz_arm_ensure(id, desired, owned fields, tags):
+ *  - remembers, per resource ID, a fingerprint of what was last applied or verified (SHA-256 of the canonical
+ *    desired body + owned list + tags) and the live ETag. While the fingerprint is unchanged and the drift
+ *    interval (with jitter) has not elapsed, it returns UNCHANGED with ZERO ARM requests;
+ *  - otherwise it GETs the resource once: absent → PUT (create); present and every owned field equal
+ *    (capz_json_subset, case-folded strings as ARM normalises casing) → UNCHANGED; different → PUT;
+ *  - with cluster_name set, the CAPZ ownership tag sigs.k8s.io_cluster-api-provider-azure_cluster_<name>=owned
+ *    is added on create, and an existing resource without it is never modified (NOT_OWNED);
+ *  - PUTs are LROs: by default ensure returns IN_PROGRESS with requeue_after_s (the server's Retry-After) and a
+ *    resume token; the next call polls once instead of re-sending the PUT.
+ * Goal: zero ARM writes and at most one read per resource per drift interval when nothing changes.
+ *
+ * Ownership: capz_arm_ensurer is freed with capz_arm_ensurer_free; a result's live/resume_token are owned by the
+ * result (capz_arm_ensure_result_free). Inputs are borrowed for the call.
+ * Thread-safety: an ensurer may be shared by all threads (the remembered state is a mutex-guarded LRU bounded
+ * by capacity). Calls for the same resource ID should not overlap (the host never reconciles one key twice at
+ * once); if they do, the result is still correct but may cost an extra GET.
+ */
+#ifndef CAPZ_AZURE_ENSURE_H
+#define CAPZ_AZURE_ENSURE_H
+
+#include <cJSON.h>
+#include "capz/common.h"
+#include "capz/err.h"
+#include "capz/azure_arm.h"
+
+CAPZ_BEGIN_DECLS
+
+#define CAPZ_ARM_OWNED_TAG_PREFIX "sigs.k8s.io_cluster-api-provider-azure_cluster_"
+
+typedef struct capz_arm_ensure_config {
+  size_t capacity;          /* remembered resources (LRU); 0 = 4096 */
+  double drift_interval_s;  /* re-read a resource at most this often when nothing changed; 0 = 600 */
+  double drift_jitter;      /* ± fraction of the interval; 0 = 0.1, negative = none */
+  bool blocking;            /* wait for LROs inside the call instead of returning IN_PROGRESS */
+  double lro_timeout_s;     /* blocking only; 0 = no limit */
+  capz_az_clock_fn clock;   /* NULL = monotonic */
+  void *clock_ud;
+} capz_arm_ensure_config;
+
+typedef struct capz_arm_ensurer capz_arm_ensurer;
+
+/* cfg NULL = defaults. NULL only on OOM. */
+CAPZ_API capz_arm_ensurer *capz_arm_ensurer_new(const capz_arm_ensure_config *cfg);
+CAPZ_API void capz_arm_ensurer_free(capz_arm_ensurer *e);
+/* Forget what is remembered about id (next ensure reads it again). */
+CAPZ_API void capz_arm_ensurer_forget(capz_arm_ensurer *e, const char *id);
+/* Number of remembered resources. */
+CAPZ_API size_t capz_arm_ensurer_size(capz_arm_ensurer *e);
+
+typedef enum capz_arm_ensure_outcome {
+  CAPZ_ENSURE_UNCHANGED = 1,   /* live matches desired; nothing written */
+  CAPZ_ENSURE_CREATED = 2,     /* created (LRO finished) */
+  CAPZ_ENSURE_UPDATED = 3,     /* updated (LRO finished) */
+  CAPZ_ENSURE_IN_PROGRESS = 4, /* an LRO (ours, or the resource's own provisioning) is running */
+  CAPZ_ENSURE_NOT_OWNED = 5,   /* exists without our ownership tag: left untouched */
+  CAPZ_ENSURE_DELETED = 6      /* capz_arm_ensure_delete: gone (or was absent) */
+} capz_arm_ensure_outcome;
+
+typedef struct capz_arm_ensure_spec {
+  const char *id;               /* resource ID (required) */
+  const cJSON *desired;         /* the PUT body (required) */
+  const char *const *owned;     /* NULL-terminated JSON pointers compared with the live resource; NULL = every
+                                 * field of desired */
+  const cJSON *tags;            /* optional extra tags (object of strings) merged into desired.tags */
+  const char *cluster_name;     /* optional: ownership tag handling */
+  const char *resume_token;     /* optional: from an earlier IN_PROGRESS result (e.g. stored in status) */
+  const capz_arm_req_opts *opts;/* optional request options (api-version override, ...) */
+} capz_arm_ensure_spec;
+
+typedef struct capz_arm_ensure_result {
+  capz_arm_ensure_outcome outcome;
+  double requeue_after_s;  /* IN_PROGRESS: when to call again; else seconds until the next drift read */
+  int arm_requests;        /* ARM requests this call made (0 on the steady-state fast path) */
+  char diff_path[256];     /* first differing owned field when a PUT was sent, else "" */
+  char *resume_token;      /* IN_PROGRESS: store it to survive a restart; malloc'ed or NULL */
+  cJSON *live;             /* the resource as last read or returned by the PUT; NULL when not read */
+} capz_arm_ensure_result;
+
+CAPZ_API void capz_arm_ensure_result_free(capz_arm_ensure_result *r);
+
+/* Returns 0 with res->outcome filled; CAPZ_EFAILED when the PUT's operation failed (reason = ARM code);
+ * other codes as capz_arm_do. res is always initialised (free it with capz_arm_ensure_result_free). */
+CAPZ_API int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensure_spec *spec,
+                             capz_arm_ensure_result *res, capz_err *err);
+
+/* Delete a resource (LRO; 404 = done → DELETED). With cluster_name, an existing resource without the ownership
+ * tag is not deleted (NOT_OWNED) — this costs one GET. resume_token as for ensure. */
+CAPZ_API int capz_arm_ensure_delete(capz_arm_ensurer *e, capz_arm_client *c, const char *id,
+                                    const char *cluster_name, const char *resume_token, capz_arm_ensure_result *res,
+                                    capz_err *err);
+
+/* True when resource (an ARM body) carries tags[<prefix><cluster_name>] == "owned" (key and value compared
+ * case-insensitively, as ARM does for tag names). */
+CAPZ_API bool capz_arm_is_owned(const cJSON *resource, const char *cluster_name);
+
+CAPZ_END_DECLS
+#endif

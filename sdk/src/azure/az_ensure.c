@@ -1,0 +1,515 @@
+/* az_ensure.c — desired-state helper: fingerprint memo (bounded LRU) that lets a steady-state reconcile skip
+ * the GET, owned-field comparison that avoids needless PUTs, ownership-tag guard, non-blocking LROs. */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "capz/azure_ensure.h"
+#include "capz/json.h"
+#include "azure/az_arm_internal.h"
+#include "azure/az_lro.h"
+#include "azure/az_util.h"
+
+/* capz_json_subset/capz_json_canonical are written concurrently in sdk/src/json by another helper: weak
+ * references keep the library linkable until they land; ensure reports CAPZ_EINTERNAL if they are absent. */
+#pragma weak capz_json_subset
+#pragma weak capz_json_canonical
+
+typedef struct ens_entry {
+  char *key;          /* lower-cased canonical resource ID */
+  char fp[65];        /* fingerprint of what is applied/verified ("" while unknown) */
+  char etag[160];
+  double next_drift_at;
+  bool not_owned;     /* remembered NOT_OWNED verdict (re-checked at the drift interval) */
+  capz_arm_op *op;    /* in-flight LRO, or NULL */
+  char op_fp[65];     /* fingerprint the op applies */
+  bool op_creates;    /* the op is a create (vs update) */
+  bool op_deletes;
+  struct ens_entry *prev, *next, *hnext;
+} ens_entry;
+
+#define ENS_BUCKETS 1024
+
+struct capz_arm_ensurer {
+  pthread_mutex_t mu;
+  capz_arm_ensure_config cfg;
+  ens_entry *head, *tail;
+  ens_entry *table[ENS_BUCKETS];
+  size_t size;
+};
+
+capz_arm_ensurer *capz_arm_ensurer_new(const capz_arm_ensure_config *cfg) {
+  capz_arm_ensurer *e = calloc(1, sizeof *e);
+  if (!e) return NULL;
+  if (cfg) e->cfg = *cfg;
+  if (!e->cfg.capacity) e->cfg.capacity = 4096;
+  if (e->cfg.drift_interval_s <= 0) e->cfg.drift_interval_s = 600;
+  if (e->cfg.drift_jitter == 0) e->cfg.drift_jitter = 0.1;
+  if (e->cfg.drift_jitter < 0) e->cfg.drift_jitter = 0;
+  if (e->cfg.drift_jitter > 0.5) e->cfg.drift_jitter = 0.5;
+  pthread_mutex_init(&e->mu, NULL);
+  return e;
+}
+
+static void entry_free(ens_entry *x) {
+  free(x->key);
+  capz_arm_op_free(x->op);
+  free(x);
+}
+
+void capz_arm_ensurer_free(capz_arm_ensurer *e) {
+  if (!e) return;
+  ens_entry *x = e->head;
+  while (x) {
+    ens_entry *n = x->next;
+    entry_free(x);
+    x = n;
+  }
+  pthread_mutex_destroy(&e->mu);
+  free(e);
+}
+
+static unsigned hash(const char *s) {
+  unsigned h = 2166136261u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h % ENS_BUCKETS;
+}
+
+static char *norm_key(const char *id) {
+  capz_arm_resid r;
+  char buf[2048];
+  const char *src = id;
+  if (capz_arm_resid_parse(id, &r, NULL) == 0 && capz_arm_resid_format(&r, buf, sizeof buf) >= 0) src = buf;
+  char *k = strdup(src);
+  if (k)
+    for (char *p = k; *p; p++) *p = (char)tolower((unsigned char)*p);
+  return k;
+}
+
+static void lru_unlink(capz_arm_ensurer *e, ens_entry *x) {
+  if (x->prev) x->prev->next = x->next;
+  else e->head = x->next;
+  if (x->next) x->next->prev = x->prev;
+  else e->tail = x->prev;
+  x->prev = x->next = NULL;
+}
+
+static void lru_front(capz_arm_ensurer *e, ens_entry *x) {
+  x->next = e->head;
+  x->prev = NULL;
+  if (e->head) e->head->prev = x;
+  e->head = x;
+  if (!e->tail) e->tail = x;
+}
+
+static void table_remove(capz_arm_ensurer *e, ens_entry *x) {
+  ens_entry **pp = &e->table[hash(x->key)];
+  while (*pp && *pp != x) pp = &(*pp)->hnext;
+  if (*pp) *pp = x->hnext;
+}
+
+static ens_entry *find(capz_arm_ensurer *e, const char *key) {
+  for (ens_entry *x = e->table[hash(key)]; x; x = x->hnext)
+    if (strcmp(x->key, key) == 0) {
+      lru_unlink(e, x);
+      lru_front(e, x);
+      return x;
+    }
+  return NULL;
+}
+
+/* Caller holds mu. Takes key. */
+static ens_entry *find_or_add(capz_arm_ensurer *e, char *key) {
+  ens_entry *x = find(e, key);
+  if (x) {
+    free(key);
+    return x;
+  }
+  x = calloc(1, sizeof *x);
+  if (!x) {
+    free(key);
+    return NULL;
+  }
+  x->key = key;
+  unsigned h = hash(key);
+  x->hnext = e->table[h];
+  e->table[h] = x;
+  lru_front(e, x);
+  e->size++;
+  while (e->size > e->cfg.capacity && e->tail && e->tail != x) {
+    ens_entry *old = e->tail;
+    lru_unlink(e, old);
+    table_remove(e, old);
+    entry_free(old); /* losing an in-flight op only costs a GET later: the resource shows its own state */
+    e->size--;
+  }
+  return x;
+}
+
+static void remove_entry(capz_arm_ensurer *e, const char *key) {
+  ens_entry *x = find(e, key);
+  if (!x) return;
+  lru_unlink(e, x);
+  table_remove(e, x);
+  entry_free(x);
+  e->size--;
+}
+
+void capz_arm_ensurer_forget(capz_arm_ensurer *e, const char *id) {
+  char *k = norm_key(id);
+  if (!k) return;
+  pthread_mutex_lock(&e->mu);
+  remove_entry(e, k);
+  pthread_mutex_unlock(&e->mu);
+  free(k);
+}
+
+size_t capz_arm_ensurer_size(capz_arm_ensurer *e) {
+  pthread_mutex_lock(&e->mu);
+  size_t n = e->size;
+  pthread_mutex_unlock(&e->mu);
+  return n;
+}
+
+void capz_arm_ensure_result_free(capz_arm_ensure_result *r) {
+  if (!r) return;
+  free(r->resume_token);
+  cJSON_Delete(r->live);
+  r->resume_token = NULL;
+  r->live = NULL;
+}
+
+bool capz_arm_is_owned(const cJSON *resource, const char *cluster_name) {
+  if (!cluster_name || !*cluster_name) return false;
+  const cJSON *tags = cJSON_GetObjectItemCaseSensitive(resource, "tags");
+  if (!cJSON_IsObject(tags)) return false;
+  size_t pl = strlen(CAPZ_ARM_OWNED_TAG_PREFIX);
+  for (const cJSON *t = tags->child; t; t = t->next) {
+    if (!t->string || strncasecmp(t->string, CAPZ_ARM_OWNED_TAG_PREFIX, pl) != 0) continue;
+    if (strcasecmp(t->string + pl, cluster_name) != 0) continue;
+    return cJSON_IsString(t) && strcasecmp(t->valuestring, "owned") == 0;
+  }
+  return false;
+}
+
+static double now_of(const capz_arm_ensurer *e) { return az_clock(e->cfg.clock, e->cfg.clock_ud); }
+
+static double drift_delay(const capz_arm_ensurer *e) {
+  double j = e->cfg.drift_jitter;
+  return e->cfg.drift_interval_s * (1.0 - j + 2.0 * j * az_rand01());
+}
+
+/* The body we PUT: desired with desired.tags ∪ spec.tags ∪ ownership tag. */
+static cJSON *build_body(const capz_arm_ensure_spec *s, capz_err *err) {
+  if (!cJSON_IsObject(s->desired)) {
+    az_err(err, CAPZ_EINVAL, 0, NULL, "ensure %s: desired must be an object", s->id);
+    return NULL;
+  }
+  cJSON *b = cJSON_Duplicate(s->desired, true);
+  if (!b) return NULL;
+  if ((s->tags && cJSON_IsObject(s->tags) && s->tags->child) || s->cluster_name) {
+    cJSON *tags = cJSON_GetObjectItemCaseSensitive(b, "tags");
+    if (!cJSON_IsObject(tags)) {
+      cJSON_DeleteItemFromObjectCaseSensitive(b, "tags");
+      tags = cJSON_AddObjectToObject(b, "tags");
+    }
+    for (const cJSON *t = s->tags ? s->tags->child : NULL; t; t = t->next) {
+      if (!cJSON_IsString(t)) {
+        cJSON_Delete(b);
+        az_err(err, CAPZ_EINVAL, 0, NULL, "ensure %s: tag %s must be a string", s->id, t->string);
+        return NULL;
+      }
+      cJSON_DeleteItemFromObjectCaseSensitive(tags, t->string);
+      cJSON_AddStringToObject(tags, t->string, t->valuestring);
+    }
+    if (s->cluster_name) {
+      char k[256];
+      snprintf(k, sizeof k, "%s%s", CAPZ_ARM_OWNED_TAG_PREFIX, s->cluster_name);
+      cJSON_DeleteItemFromObjectCaseSensitive(tags, k);
+      cJSON_AddStringToObject(tags, k, "owned");
+    }
+  }
+  return b;
+}
+
+static void fingerprint(const cJSON *body, const capz_arm_ensure_spec *s, char out[65]) {
+  char *canon = capz_json_canonical(body);
+  az_buf b = {0};
+  az_buf_adds(&b, canon ? canon : "");
+  free(canon);
+  for (const char *const *o = s->owned; o && *o; o++) {
+    az_buf_adds(&b, "\n");
+    az_buf_adds(&b, *o);
+  }
+  az_sha256_hex(b.p ? b.p : "", b.p ? b.len : 0, out);
+  az_buf_wipe(&b);
+}
+
+static const char *live_prov_state(const cJSON *live) {
+  const cJSON *props = cJSON_GetObjectItemCaseSensitive(live, "properties");
+  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(props, "provisioningState"));
+}
+
+/* Our fields ⊆ live? Tags we set are always checked, whatever `owned` lists. */
+static bool matches(const cJSON *body, const cJSON *live, const char *const *owned, char *diff, size_t n) {
+  unsigned flags = CAPZ_JSON_CMP_CASEFOLD_STRINGS;
+  if (!capz_json_subset(body, live, owned, flags, diff, n)) return false;
+  const cJSON *tags = cJSON_GetObjectItemCaseSensitive(body, "tags");
+  if (tags && tags->child) {
+    static const char *const tag_ptr[] = {"/tags", NULL};
+    if (!capz_json_subset(body, live, tag_ptr, flags, diff, n)) return false;
+  }
+  return true;
+}
+
+static void settle(capz_arm_ensurer *e, const char *key, const char *fp, const char *etag, bool not_owned) {
+  pthread_mutex_lock(&e->mu);
+  char *k = strdup(key);
+  ens_entry *x = k ? find_or_add(e, k) : NULL;
+  if (x) {
+    az_strlcpy(x->fp, fp, sizeof x->fp);
+    az_strlcpy(x->etag, etag ? etag : "", sizeof x->etag);
+    x->not_owned = not_owned;
+    x->next_drift_at = now_of(e) + drift_delay(e);
+    capz_arm_op_free(x->op);
+    x->op = NULL;
+  }
+  pthread_mutex_unlock(&e->mu);
+}
+
+static void park_op(capz_arm_ensurer *e, const char *key, capz_arm_op *op, const char *fp, bool creates, bool deletes) {
+  pthread_mutex_lock(&e->mu);
+  char *k = strdup(key);
+  ens_entry *x = k ? find_or_add(e, k) : NULL;
+  if (x) {
+    capz_arm_op_free(x->op);
+    x->op = op;
+    x->fp[0] = '\0'; /* unknown until the op finishes */
+    az_strlcpy(x->op_fp, fp, sizeof x->op_fp);
+    x->op_creates = creates;
+    x->op_deletes = deletes;
+  } else {
+    capz_arm_op_free(op);
+  }
+  pthread_mutex_unlock(&e->mu);
+}
+
+/* Drive an op one step (or to the end when blocking) and turn its state into a result. Takes op. */
+static int drive(capz_arm_ensurer *e, capz_arm_client *c, const char *key, capz_arm_op *op, const char *fp,
+                 bool creates, bool deletes, bool just_started, capz_arm_ensure_result *res, capz_err *err) {
+  int rc = 0;
+  if (capz_arm_op_get_state(op) == CAPZ_ARM_OP_IN_PROGRESS || op->need_final_get) {
+    if (e->cfg.blocking) rc = capz_arm_op_wait(c, op, e->cfg.lro_timeout_s, err);
+    else if (!just_started || op->need_final_get) rc = capz_arm_op_poll(c, op, err);
+    else rc = CAPZ_EINPROGRESS;
+  } else if (capz_arm_op_get_state(op) == CAPZ_ARM_OP_FAILED) {
+    rc = CAPZ_EFAILED;
+    az_err(err, CAPZ_EFAILED, 0, op->error.code, "ensure %s: operation %s: %s", key, op->error.code, op->error.message);
+  }
+  capz_arm_op_state st = capz_arm_op_get_state(op);
+  if (st == CAPZ_ARM_OP_IN_PROGRESS && (rc == CAPZ_EINPROGRESS || capz_err_is_transient(rc) || rc == CAPZ_EPROTO)) {
+    res->outcome = CAPZ_ENSURE_IN_PROGRESS;
+    res->requeue_after_s = capz_arm_op_next_poll_in(op);
+    res->resume_token = capz_arm_op_resume_token(op);
+    park_op(e, key, op, fp, creates, deletes);
+    capz_err_clear(err);
+    return 0;
+  }
+  if (st == CAPZ_ARM_OP_SUCCEEDED && rc == 0) {
+    if (deletes) {
+      pthread_mutex_lock(&e->mu);
+      remove_entry(e, key);
+      pthread_mutex_unlock(&e->mu);
+      res->outcome = CAPZ_ENSURE_DELETED;
+    } else {
+      const cJSON *result = capz_arm_op_result(op);
+      res->live = result ? cJSON_Duplicate(result, true) : NULL;
+      const char *etag = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "etag"));
+      settle(e, key, fp, etag, false);
+      res->outcome = creates ? CAPZ_ENSURE_CREATED : CAPZ_ENSURE_UPDATED;
+      res->requeue_after_s = e->cfg.drift_interval_s;
+    }
+    capz_arm_op_free(op);
+    return 0;
+  }
+  /* failed (or an unexpected error): forget, so the next call starts from a fresh read */
+  pthread_mutex_lock(&e->mu);
+  remove_entry(e, key);
+  pthread_mutex_unlock(&e->mu);
+  capz_arm_op_free(op);
+  return rc ? rc : CAPZ_EFAILED;
+}
+
+static capz_arm_op *take_op(capz_arm_ensurer *e, const char *key, char *fp_out, bool *creates, bool *deletes) {
+  capz_arm_op *op = NULL;
+  pthread_mutex_lock(&e->mu);
+  ens_entry *x = find(e, key);
+  if (x && x->op) {
+    op = x->op;
+    x->op = NULL;
+    az_strlcpy(fp_out, x->op_fp, 65);
+    *creates = x->op_creates;
+    *deletes = x->op_deletes;
+  }
+  pthread_mutex_unlock(&e->mu);
+  return op;
+}
+
+int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensure_spec *s,
+                    capz_arm_ensure_result *res, capz_err *err) {
+  memset(res, 0, sizeof *res);
+  if (!e || !c || !s || !s->id || !s->desired) return az_err(err, CAPZ_EINVAL, 0, NULL, "capz_arm_ensure: NULL argument");
+  if (!capz_json_subset || !capz_json_canonical)
+    return az_err(err, CAPZ_EINTERNAL, 0, NULL, "ensure: JSON comparison helpers are not built into this SDK");
+  uint64_t req0 = az_tls_arm_requests;
+  int rc = 0;
+  cJSON *body = NULL;
+  char *key = norm_key(s->id);
+  if (!key) return az_err(err, CAPZ_ENOMEM, 0, NULL, "out of memory");
+  body = build_body(s, err);
+  if (!body) {
+    free(key);
+    return err && err->code ? err->code : CAPZ_ENOMEM;
+  }
+  char fp[65];
+  fingerprint(body, s, fp);
+
+  /* 1. an LRO we started earlier: poll it instead of re-sending anything */
+  char op_fp[65] = "";
+  bool creates = false, deletes = false;
+  capz_arm_op *op = take_op(e, key, op_fp, &creates, &deletes);
+  if (!op && s->resume_token && *s->resume_token) {
+    if (capz_arm_op_resume(c, s->resume_token, &op, NULL) == 0) az_strlcpy(op_fp, fp, sizeof op_fp);
+    else op = NULL; /* a stale or foreign token: fall back to a read */
+  }
+  if (op) {
+    rc = drive(e, c, key, op, op_fp, creates, deletes, false, res, err);
+    goto out;
+  }
+
+  /* 2. steady state: same fingerprint and drift read not due → no request at all */
+  pthread_mutex_lock(&e->mu);
+  ens_entry *x = find(e, key);
+  if (x && x->fp[0] && strcmp(x->fp, fp) == 0 && now_of(e) < x->next_drift_at) {
+    res->outcome = x->not_owned ? CAPZ_ENSURE_NOT_OWNED : CAPZ_ENSURE_UNCHANGED;
+    res->requeue_after_s = x->next_drift_at - now_of(e);
+    pthread_mutex_unlock(&e->mu);
+    goto out;
+  }
+  pthread_mutex_unlock(&e->mu);
+
+  /* 3. read the live resource */
+  capz_arm_response live;
+  rc = capz_arm_get(c, s->id, s->opts, &live, err);
+  bool exists = rc == 0;
+  if (rc && rc != CAPZ_ENOTFOUND) {
+    capz_arm_response_free(&live);
+    goto out;
+  }
+  rc = 0;
+  capz_err_clear(err);
+  if (exists) {
+    if (s->cluster_name && !capz_arm_is_owned(live.body, s->cluster_name)) {
+      settle(e, key, fp, live.etag, true);
+      res->outcome = CAPZ_ENSURE_NOT_OWNED;
+      res->requeue_after_s = e->cfg.drift_interval_s;
+      res->live = live.body;
+      goto out;
+    }
+    capz_arm_op_state ps = az_lro_classify(live_prov_state(live.body));
+    if (ps != CAPZ_ARM_OP_FAILED &&
+        matches(body, live.body, s->owned, res->diff_path, sizeof res->diff_path)) {
+      if (ps == CAPZ_ARM_OP_IN_PROGRESS) {
+        /* someone's operation is still running on it; look again soon, don't pile a PUT on top */
+        res->outcome = CAPZ_ENSURE_IN_PROGRESS;
+        res->requeue_after_s = c->poll_default_s;
+      } else {
+        settle(e, key, fp, live.etag, false);
+        res->outcome = CAPZ_ENSURE_UNCHANGED;
+        res->requeue_after_s = e->cfg.drift_interval_s;
+      }
+      res->diff_path[0] = '\0';
+      res->live = live.body;
+      goto out;
+    }
+    if (ps == CAPZ_ARM_OP_FAILED && !res->diff_path[0]) az_strlcpy(res->diff_path, "/properties/provisioningState",
+                                                                   sizeof res->diff_path);
+  }
+  capz_arm_response_free(&live);
+
+  /* 4. write */
+  rc = capz_arm_begin(c, "PUT", s->id, body, s->opts, CAPZ_ARM_FINAL_DEFAULT, &op, err);
+  if (rc) {
+    pthread_mutex_lock(&e->mu);
+    remove_entry(e, key);
+    pthread_mutex_unlock(&e->mu);
+    capz_arm_op_free(op);
+    goto out;
+  }
+  rc = drive(e, c, key, op, fp, !exists, false, true, res, err);
+out:
+  res->arm_requests = (int)(az_tls_arm_requests - req0);
+  cJSON_Delete(body);
+  free(key);
+  return rc;
+}
+
+int capz_arm_ensure_delete(capz_arm_ensurer *e, capz_arm_client *c, const char *id, const char *cluster_name,
+                           const char *resume_token, capz_arm_ensure_result *res, capz_err *err) {
+  memset(res, 0, sizeof *res);
+  if (!e || !c || !id) return az_err(err, CAPZ_EINVAL, 0, NULL, "capz_arm_ensure_delete: NULL argument");
+  uint64_t req0 = az_tls_arm_requests;
+  int rc = 0;
+  char *key = norm_key(id);
+  if (!key) return az_err(err, CAPZ_ENOMEM, 0, NULL, "out of memory");
+  char op_fp[65] = "";
+  bool creates = false, deletes = false;
+  capz_arm_op *op = take_op(e, key, op_fp, &creates, &deletes);
+  if (op && !deletes) { /* a create/update still running: deleting supersedes it */
+    capz_arm_op_free(op);
+    op = NULL;
+  }
+  if (!op && resume_token && *resume_token && capz_arm_op_resume(c, resume_token, &op, NULL) != 0) op = NULL;
+  if (op && strcmp(op->method, "DELETE") != 0) {
+    capz_arm_op_free(op);
+    op = NULL;
+  }
+  if (!op) {
+    if (cluster_name) {
+      capz_arm_response live;
+      rc = capz_arm_get(c, id, NULL, &live, err);
+      if (rc == CAPZ_ENOTFOUND) {
+        capz_arm_response_free(&live);
+        capz_err_clear(err);
+        pthread_mutex_lock(&e->mu);
+        remove_entry(e, key);
+        pthread_mutex_unlock(&e->mu);
+        res->outcome = CAPZ_ENSURE_DELETED;
+        rc = 0;
+        goto out;
+      }
+      if (rc) {
+        capz_arm_response_free(&live);
+        goto out;
+      }
+      if (!capz_arm_is_owned(live.body, cluster_name)) {
+        res->outcome = CAPZ_ENSURE_NOT_OWNED;
+        res->live = live.body;
+        goto out;
+      }
+      capz_arm_response_free(&live);
+    }
+    rc = capz_arm_begin(c, "DELETE", id, NULL, NULL, CAPZ_ARM_FINAL_DEFAULT, &op, err);
+    if (rc) goto out;
+    rc = drive(e, c, key, op, "", false, true, true, res, err);
+    goto out;
+  }
+  rc = drive(e, c, key, op, "", false, true, false, res, err);
+out:
+  res->arm_requests = (int)(az_tls_arm_requests - req0);
+  free(key);
+  return rc;
+}
