@@ -12,4 +12,6 @@ function(capz_add_plugin name)
     LIBRARY_OUTPUT_DIRECTORY ${CAPZ_PLUGIN_OUTPUT_DIRECTORY})
   target_link_libraries(${name} PRIVATE capz-sdk ${P_LIBS})
   target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  # Installed next to capz-host's default search path (<prefix>/<libdir>/capz/plugins).
+  install(TARGETS ${name} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/capz/plugins)
 endfunction()

@@ -80,11 +80,15 @@ int host_config_workers_for(const host_config *cfg, const char *kind, uint32_t d
 static int add_dir_if_exists(host_config *cfg, const char *dir) {
   struct stat st;
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+  char *real = realpath(dir, NULL); /* "/opt/capz/lib/..." rather than "/opt/capz/bin/../lib/..." */
+  if (!real) return 0;
   char **nd = realloc(cfg->plugin_dirs, (cfg->n_plugin_dirs + 1) * sizeof *nd);
-  if (!nd) return -1;
+  if (!nd) {
+    free(real);
+    return -1;
+  }
   cfg->plugin_dirs = nd;
-  if (!(nd[cfg->n_plugin_dirs] = strdup(dir))) return -1;
-  cfg->n_plugin_dirs++;
+  nd[cfg->n_plugin_dirs++] = real;
   return 0;
 }
 
