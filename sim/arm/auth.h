@@ -27,8 +27,9 @@ void arm_http_reply_clear(arm_http_reply *r);
 typedef struct arm_auth arm_auth;
 
 /* Build from the "auth" object of the emulator config (borrowed; NULL = built-in defaults: one tenant,
- * one subscription, one app with a known secret — documented in docs/arm-sim.md). On error returns NULL and
- * writes a message naming the offending config field into err. */
+ * one subscription, one app with a known secret, a system-assigned and a user-assigned identity — schema and
+ * defaults documented in docs/arm-sim-auth.md). Generates the RS256 token signing key (about 0.1 s).
+ * On error returns NULL and writes a message naming the offending config field into err (err may be NULL). */
 arm_auth *arm_auth_new(const cJSON *auth_cfg, char *err, size_t errlen);
 void arm_auth_free(arm_auth *a);
 
@@ -40,14 +41,30 @@ void arm_auth_set_base_url(arm_auth *a, const char *base_url);
  * or 400/401 with an Entra-shaped error JSON: error, error_description with an AADSTS code, error_codes...). */
 void arm_auth_token(arm_auth *a, const char *tenant, const char *body, size_t len, arm_http_reply *out);
 
+/* As arm_auth_token, also given the request's Authorization header (NULL if absent): a client secret may come as
+ * "Basic base64(urlencode(client_id):urlencode(secret))" (client_secret_basic, RFC 6749 §2.3.1) instead of in the
+ * body. The server should prefer this call. */
+void arm_auth_token_ex(arm_auth *a, const char *tenant, const char *body, size_t len, const char *authorization,
+                       arm_http_reply *out);
+
+/* GET /{tenant}/v2.0/.well-known/openid-configuration: OIDC discovery document (issuer, token_endpoint, jwks_uri)
+ * built from the base URL; 400 AADSTS90002 for an unknown tenant. */
+void arm_auth_openid_configuration(arm_auth *a, const char *tenant, arm_http_reply *out);
+
+/* GET /{tenant}/discovery/v2.0/keys (or /common/discovery/v2.0/keys): JWKS with the public token signing key, so
+ * clients can verify the tokens this emulator issues. */
+void arm_auth_jwks(arm_auth *a, arm_http_reply *out);
+
 /* GET /metadata/identity/oauth2/token. query: the raw query string (api-version, resource, client_id,
  * object_id, msi_res_id); metadata_header: value of the "Metadata" request header or NULL. */
 void arm_auth_imds(arm_auth *a, const char *query, const char *metadata_header, arm_http_reply *out);
 
 /* Check an ARM request's Authorization header. subscription: the subscription id in the path, or NULL for
- * paths outside a subscription. Returns true and writes the caller's principal id (oid) on success; otherwise
- * fills out with ARM's 401 (AuthenticationFailed / InvalidAuthenticationToken / ExpiredAuthenticationToken /
- * InvalidAuthenticationTokenAudience / InvalidAuthenticationTokenTenant) or 404 SubscriptionNotFound. */
+ * paths outside a subscription. Returns true and writes the caller's principal id (oid) on success (out is then
+ * left empty: status 0, body NULL); otherwise fills out with ARM's 401 (AuthenticationFailed /
+ * InvalidAuthenticationToken / ExpiredAuthenticationToken / InvalidAuthenticationTokenAudience /
+ * InvalidAuthenticationTokenTenant, each with www_authenticate set), 404 SubscriptionNotFound, or 403
+ * AuthorizationFailed when the principal is limited to other subscriptions by the config. */
 bool arm_auth_check(arm_auth *a, const char *authorization, const char *subscription, char *principal,
                     size_t principal_len, arm_http_reply *out);
 

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "auth_internal.h"
 
 static int hexval(int c) {
@@ -12,7 +14,7 @@ static int hexval(int c) {
 }
 
 /* Decode [s, s+len) ('+' is a space, %XX an octet). NULL on a malformed escape or an embedded NUL. */
-static char *decode(const char *s, size_t len) {
+char *auth_url_decode(const char *s, size_t len) {
   char *out = malloc(len + 1);
   if (!out) return NULL;
   size_t o = 0;
@@ -46,6 +48,8 @@ static char *decode(const char *s, size_t len) {
 void auth_form_free(auth_form *f) {
   for (size_t i = 0; i < f->n; i++) {
     free(f->names[i]);
+    /* values include client secrets and assertions */
+    if (f->values[i]) OPENSSL_cleanse(f->values[i], strlen(f->values[i]));
     free(f->values[i]);
   }
   free(f->names);
@@ -63,8 +67,8 @@ int auth_form_parse(const char *text, size_t len, auth_form *f) {
     if (end > i) {
       size_t eq = i;
       while (eq < end && text[eq] != '=') eq++;
-      char *name = decode(text + i, eq - i);
-      char *value = eq < end ? decode(text + eq + 1, end - eq - 1) : decode("", 0);
+      char *name = auth_url_decode(text + i, eq - i);
+      char *value = eq < end ? auth_url_decode(text + eq + 1, end - eq - 1) : auth_url_decode("", 0);
       char **nn = realloc(f->names, (f->n + 1) * sizeof *nn);
       if (nn) f->names = nn;
       char **nv = nn ? realloc(f->values, (f->n + 1) * sizeof *nv) : NULL;
@@ -96,4 +100,23 @@ const char *auth_form_get(const auth_form *f, const char *name, bool *dup) {
     }
   }
   return found;
+}
+
+int auth_form_add(auth_form *f, const char *name, const char *value) {
+  char **nn = realloc(f->names, (f->n + 1) * sizeof *nn);
+  if (!nn) return -1;
+  f->names = nn;
+  char **nv = realloc(f->values, (f->n + 1) * sizeof *nv);
+  if (!nv) return -1;
+  f->values = nv;
+  char *n = strdup(name), *v = strdup(value);
+  if (!n || !v) {
+    free(n);
+    free(v);
+    return -1;
+  }
+  f->names[f->n] = n;
+  f->values[f->n] = v;
+  f->n++;
+  return 0;
 }

@@ -47,6 +47,10 @@ void arm_auth_imds(arm_auth *a, const char *query, const char *metadata_header, 
   const char *object_id = auth_form_get(&q, "object_id", NULL);
   const char *res_id = auth_form_get(&q, "msi_res_id", NULL);
   if (!res_id) res_id = auth_form_get(&q, "mi_res_id", NULL);
+  /* an empty selector (client_id=) means "not given", as clients build the query from optional settings */
+  if (client_id && !*client_id) client_id = NULL;
+  if (object_id && !*object_id) object_id = NULL;
+  if (res_id && !*res_id) res_id = NULL;
   int nsel = (client_id != NULL) + (object_id != NULL) + (res_id != NULL);
   char aud[AUTH_URL_MAX];
   const auth_principal *p = NULL;

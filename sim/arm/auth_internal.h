@@ -115,6 +115,10 @@ int auth_form_parse(const char *text, size_t len, auth_form *f);
 /* Value of the first parameter named name (exact match), or NULL. *dup set when the name occurs twice. */
 const char *auth_form_get(const auth_form *f, const char *name, bool *dup);
 void auth_form_free(auth_form *f);
+/* Append a parameter (copies). Returns 0 or -1 on OOM. */
+int auth_form_add(auth_form *f, const char *name, const char *value);
+/* Percent-decode (+ as space) into a malloc'ed string; NULL on malformed escapes or NUL bytes. */
+char *auth_url_decode(const char *s, size_t len);
 
 /* ---- auth_jwt.c ---- */
 typedef struct auth_jwt {

@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "auth_internal.h"
 
 #define WIF_DOC "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
@@ -279,7 +281,56 @@ static void assertion_flow(tokreq *r, const auth_principal *app, const char *ass
   auth_jwt_free(&j);
 }
 
+/* client_secret_basic: merge "Basic base64(urlenc(id):urlenc(secret))" into the form. false = reply filled. */
+static bool merge_basic(tokreq *r, const char *authorization) {
+  while (*authorization == ' ') authorization++;
+  if (strncasecmp(authorization, "Basic ", 6) != 0) return true; /* other schemes are not client credentials */
+  const char *b64 = authorization + 6;
+  while (*b64 == ' ') b64++;
+  unsigned char *raw = NULL;
+  size_t rawlen = 0;
+  char *id = NULL, *secret = NULL;
+  bool ok = false;
+  if (auth_b64_decode(b64, strlen(b64), &raw, &rawlen) == 0 && memchr(raw, '\0', rawlen) == NULL) {
+    char *colon = strchr((char *)raw, ':');
+    if (colon) {
+      id = auth_url_decode((char *)raw, (size_t)(colon - (char *)raw));
+      secret = auth_url_decode(colon + 1, strlen(colon + 1));
+    }
+  }
+  const char *body_id = auth_form_get(&r->form, "client_id", NULL);
+  if (!id || !secret || !*id) {
+    auth_entra_error(r->out, 400, "invalid_request", 9002313,
+                     "Invalid request. Request is malformed or invalid: the Basic Authorization header is not "
+                     "base64(client_id:client_secret).");
+  } else if (body_id && strcasecmp(body_id, id) != 0) {
+    auth_entra_error(r->out, 400, "invalid_request", 9002313,
+                     "Invalid request. Request is malformed or invalid: client_id in the body and in the "
+                     "Authorization header differ.");
+  } else if (auth_form_get(&r->form, "client_secret", NULL) || auth_form_get(&r->form, "client_assertion", NULL)) {
+    auth_entra_error(r->out, 400, "invalid_request", 9002313,
+                     "Invalid request. Request is malformed or invalid: the client authenticated both with the "
+                     "Authorization header and in the body.");
+  } else if ((!body_id && auth_form_add(&r->form, "client_id", id) != 0) ||
+             auth_form_add(&r->form, "client_secret", secret) != 0) {
+    auth_entra_error(r->out, 500, "temporarily_unavailable", 90033, "A transient error has occurred.");
+  } else {
+    ok = true;
+  }
+  if (raw) OPENSSL_cleanse(raw, rawlen);
+  if (secret) OPENSSL_cleanse(secret, strlen(secret));
+  free(raw);
+  free(id);
+  free(secret);
+  return ok;
+}
+
 void arm_auth_token(arm_auth *a, const char *tenant, const char *body, size_t len, arm_http_reply *out) {
+  arm_auth_token_ex(a, tenant, body, len, NULL, out);
+}
+
+void arm_auth_token_ex(arm_auth *a, const char *tenant, const char *body, size_t len, const char *authorization,
+                       arm_http_reply *out) {
   if (!out) return;
   memset(out, 0, sizeof *out);
   if (!a) {
@@ -314,6 +365,7 @@ void arm_auth_token(arm_auth *a, const char *tenant, const char *body, size_t le
       goto done;
     }
   }
+  if (authorization && !merge_basic(&r, authorization)) goto done;
   const char *grant = auth_form_get(&r.form, "grant_type", NULL);
   if (!grant || !*grant) {
     missing_param(&r, "grant_type");

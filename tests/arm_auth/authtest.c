@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <openssl/bn.h>
+#include <openssl/param_build.h>
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -267,4 +268,64 @@ cJSON *at_jwt_claims(const char *token) {
   }
   free(raw);
   return o;
+}
+
+static BIGNUM *b64url_bn(const char *s) {
+  size_t len = strlen(s);
+  char *t = malloc(len + 4);
+  memcpy(t, s, len);
+  for (size_t i = 0; i < len; i++) {
+    if (t[i] == '-') t[i] = '+';
+    else if (t[i] == '_') t[i] = '/';
+  }
+  size_t pad = 0;
+  while ((len + pad) % 4) t[len + pad++] = '=';
+  t[len + pad] = '\0';
+  unsigned char *raw = malloc(len + 4);
+  int n = EVP_DecodeBlock(raw, (unsigned char *)t, (int)(len + pad));
+  free(t);
+  BIGNUM *bn = n > 0 ? BN_bin2bn(raw, n - (int)pad, NULL) : NULL;
+  free(raw);
+  return bn;
+}
+
+bool at_verify_rs256_jwk(const char *token, const cJSON *jwk) {
+  BIGNUM *n = b64url_bn(cJSON_GetObjectItem(jwk, "n")->valuestring);
+  BIGNUM *e = b64url_bn(cJSON_GetObjectItem(jwk, "e")->valuestring);
+  OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+  OSSL_PARAM_BLD_push_BN(bld, "n", n);
+  OSSL_PARAM_BLD_push_BN(bld, "e", e);
+  OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+  EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+  EVP_PKEY *key = NULL;
+  EVP_PKEY_fromdata_init(kctx);
+  EVP_PKEY_fromdata(kctx, &key, EVP_PKEY_PUBLIC_KEY, params);
+  const char *d2 = strrchr(token, '.');
+  bool ok = false;
+  if (key && d2) {
+    size_t slen = strlen(d2 + 1);
+    char *t = malloc(slen + 4);
+    memcpy(t, d2 + 1, slen);
+    for (size_t i = 0; i < slen; i++) {
+      if (t[i] == '-') t[i] = '+';
+      else if (t[i] == '_') t[i] = '/';
+    }
+    size_t pad = 0;
+    while ((slen + pad) % 4) t[slen + pad++] = '=';
+    unsigned char *sig = malloc(slen + 4);
+    int sl = EVP_DecodeBlock(sig, (unsigned char *)t, (int)(slen + pad));
+    free(t);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    ok = sl > 0 && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key) == 1 &&
+         EVP_DigestVerify(ctx, sig, (size_t)sl - pad, (const unsigned char *)token, (size_t)(d2 - token)) == 1;
+    EVP_MD_CTX_free(ctx);
+    free(sig);
+  }
+  EVP_PKEY_free(key);
+  EVP_PKEY_CTX_free(kctx);
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  BN_free(n);
+  BN_free(e);
+  return ok;
 }

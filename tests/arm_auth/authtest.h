@@ -56,5 +56,7 @@ const char *at_arm_code(const arm_http_reply *r);
 /* Decoded claims of a JWT (no verification). */
 cJSON *at_jwt_claims(const char *token);
 cJSON *at_parse(const char *s);
+/* Verify an RS256 token with an RSA JWK ({"n","e"}). */
+bool at_verify_rs256_jwk(const char *token, const cJSON *jwk);
 
 #endif

@@ -86,6 +86,9 @@ START_TEST(system_assigned_by_default) {
   char *oid = expect_ok(A, Q(""), AT_SAMI_CLIENT);
   ck_assert_str_eq(oid, AT_SAMI_OID);
   free(oid);
+  oid = expect_ok(A, Q("&client_id="), AT_SAMI_CLIENT); /* empty selector = none */
+  ck_assert_str_eq(oid, AT_SAMI_OID);
+  free(oid);
   oid = expect_ok(A, Q("&client_id=" AT_SAMI_CLIENT), AT_SAMI_CLIENT);
   ck_assert_str_eq(oid, AT_SAMI_OID);
   free(oid);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "authtest.h"
 
 static arm_auth *A;
@@ -228,6 +230,53 @@ START_TEST(case_insensitive_ids) {
 }
 END_TEST
 
+static cJSON *basic_req(const char *userpass, const char *body, int *st) {
+  char hdr[512] = "Basic ";
+  EVP_EncodeBlock((unsigned char *)hdr + 6, (const unsigned char *)userpass, (int)strlen(userpass));
+  arm_http_reply r;
+  arm_auth_token_ex(A, AT_TENANT, body, strlen(body), hdr, &r);
+  *st = r.status;
+  cJSON *o = at_parse(r.body);
+  arm_http_reply_clear(&r);
+  return o;
+}
+
+START_TEST(client_secret_basic) {
+  const char *body = "grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default";
+  int st = 0;
+  cJSON *o = basic_req(AT_APP ":" AT_SECRET, body, &st);
+  ck_assert_int_eq(st, 200);
+  ck_assert(cJSON_IsString(cJSON_GetObjectItem(o, "access_token")));
+  cJSON_Delete(o);
+  /* url-encoded parts, client_id also in the body */
+  o = basic_req(AT_APP ":capz%2Dsim-secret", "grant_type=client_credentials&client_id=" AT_APP
+                                             "&scope=https%3A%2F%2Fmanagement.azure.com%2F.default", &st);
+  ck_assert_int_eq(st, 200);
+  cJSON_Delete(o);
+  o = basic_req(AT_APP ":wrong", body, &st);
+  ck_assert_int_eq(st, 401);
+  ck_assert_int_eq(at_aadsts(o), 7000215);
+  cJSON_Delete(o);
+  o = basic_req("no-colon", body, &st);
+  ck_assert_int_eq(st, 400);
+  ck_assert_int_eq(at_aadsts(o), 9002313);
+  cJSON_Delete(o);
+  o = basic_req(AT_APP ":" AT_SECRET, "grant_type=client_credentials&client_id=other&scope=x%2F.default", &st);
+  ck_assert_int_eq(st, 400);
+  cJSON_Delete(o);
+  o = basic_req(AT_APP ":" AT_SECRET,
+                "grant_type=client_credentials&client_secret=x&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
+                &st);
+  ck_assert_int_eq(st, 400);
+  cJSON_Delete(o);
+  /* a Bearer header on the token endpoint is not a client credential */
+  arm_http_reply r;
+  arm_auth_token_ex(A, AT_TENANT, body, strlen(body), "Bearer abc", &r);
+  ck_assert_int_eq(r.status, 400); /* client_id missing */
+  arm_http_reply_clear(&r);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("arm_auth_secret");
   TCase *tc = tcase_create("secret");
@@ -240,6 +289,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, scope_errors);
   tcase_add_test(tc, malformed_and_duplicate_body);
   tcase_add_test(tc, case_insensitive_ids);
+  tcase_add_test(tc, client_secret_basic);
   suite_add_tcase(s, tc);
   return s;
 }
