@@ -1,0 +1,318 @@
+/* kube_gc.c — the emulator's controllers, run on one background thread:
+ *  - namespace lifecycle: a terminating namespace's contents are deleted, then the namespace;
+ *  - CRD cleanup: a terminating CRD's objects are deleted, its watches end, then it goes;
+ *  - garbage collection (switchable): dependents whose owners are all gone are deleted
+ *    (background), dangling references beside live owners are dropped, the orphan and
+ *    foregroundDeletion finalizers are honoured. An owner reference to a namespaced owner only
+ *    resolves in the dependent's namespace.
+ * A pass runs when a write marked the state dirty (deletes, owner references, markings). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kube_sim.h"
+
+#define CRD_FINALIZER "customresourcecleanup.apiextensions.k8s.io"
+
+static pthread_t gc_thread;
+static bool gc_running, gc_stop_flag;
+
+void gc_kick(void) {
+  KS.gc_dirty = true;
+  pthread_cond_broadcast(&KS.cond);
+}
+
+static cJSON *load(const kobj *o) {
+  cJSON *j = cJSON_ParseWithLength(o->json->s, o->json->len);
+  if (!j) abort();
+  return j;
+}
+
+static bool terminating(const kobj *o) { return strstr(o->json->s, "\"deletionTimestamp\":") != NULL; }
+
+static bool remove_finalizer(cJSON *obj, const char *f) {
+  cJSON *fins = jget(jget(obj, "metadata"), "finalizers");
+  int i = 0;
+  cJSON *c;
+  cJSON_ArrayForEach(c, fins) {
+    if (cJSON_IsString(c) && strcmp(c->valuestring, f) == 0) {
+      cJSON_DeleteItemFromArray(fins, i);
+      if (cJSON_GetArraySize(fins) == 0) jdel(jget(obj, "metadata"), "finalizers");
+      return true;
+    }
+    i++;
+  }
+  return false;
+}
+
+static bool has_finalizer(const kobj *o, const char *f) {
+  char pat[200];
+  snprintf(pat, sizeof pat, "\"%s\"", f);
+  const char *fi = strstr(o->json->s, "\"finalizers\":[");
+  if (!fi) return false;
+  const char *end = strchr(fi, ']');
+  const char *hit = strstr(fi, pat);
+  return hit && end && hit < end;
+}
+
+typedef struct ref {
+  ktype *t;
+  char *key;
+} ref;
+
+static size_t collect(ref **out, bool (*pred)(const ktype *, const kobj *, const void *), const void *arg) {
+  size_t n = 0, cap = 0;
+  *out = NULL;
+  for (ktype *t = KS.types; t; t = t->next) {
+    if (t->removed || t->store != t) continue;
+    for (size_t i = 0; i < t->n; i++) {
+      if (!pred(t, t->objs[i], arg)) continue;
+      if (n == cap) {
+        cap = cap ? cap * 2 : 32;
+        ref *p = realloc(*out, cap * sizeof *p);
+        if (!p) abort();
+        *out = p;
+      }
+      (*out)[n].t = t;
+      (*out)[n].key = strdup(t->objs[i]->key);
+      n++;
+    }
+  }
+  return n;
+}
+
+static kobj *resolve(ref *r) {
+  if (r->t->removed) return NULL;
+  size_t i = store_lower_bound(r->t, r->key);
+  return i < r->t->n && strcmp(r->t->objs[i]->key, r->key) == 0 ? r->t->objs[i] : NULL;
+}
+
+static void free_refs(ref *r, size_t n) {
+  for (size_t i = 0; i < n; i++) free(r[i].key);
+  free(r);
+}
+
+static bool in_namespace(const ktype *t, const kobj *o, const void *ns) {
+  return t->namespaced && strcmp(o->ns, (const char *)ns) == 0;
+}
+
+static bool namespaces_pass(void) {
+  bool changed = false;
+  ktype *nst = store_builtin(KB_NAMESPACE);
+  ref *nss;
+  size_t nn = 0;
+  nss = NULL;
+  for (size_t i = 0; i < nst->n; i++) {
+    if (!terminating(nst->objs[i])) continue;
+    ref *p = realloc(nss, (nn + 1) * sizeof *p);
+    if (!p) abort();
+    nss = p;
+    nss[nn].t = nst;
+    nss[nn].key = strdup(nst->objs[i]->key);
+    nn++;
+  }
+  for (size_t k = 0; k < nn; k++) {
+    kobj *ns = resolve(&nss[k]);
+    if (!ns) continue;
+    ref *items;
+    size_t n = collect(&items, in_namespace, ns->name);
+    for (size_t i = 0; i < n; i++) {
+      kobj *o = resolve(&items[i]);
+      if (o && !terminating(o)) {
+        bool removed;
+        kb_unref(obj_delete(items[i].t, o, NULL, false, &removed));
+        changed = true;
+      }
+    }
+    free_refs(items, n);
+    n = collect(&items, in_namespace, ns->name);
+    free_refs(items, n);
+    if (n == 0) {
+      cJSON *cur = load(ns);
+      jset(jobj(cur, "spec"), "finalizers", cJSON_CreateArray());
+      kb_unref(store_remove(nst, ns, cur, store_next_rv()));
+      changed = true;
+    }
+  }
+  free_refs(nss, nn);
+  return changed;
+}
+
+static bool crds_pass(void) {
+  bool changed = false;
+  ktype *ct = store_builtin(KB_CRD);
+  for (size_t i = 0; i < ct->n; i++) {
+    kobj *crd = ct->objs[i];
+    if (!terminating(crd) || !has_finalizer(crd, CRD_FINALIZER)) continue;
+    ktype *t = crd_type(crd->name);
+    if (t && t->n) {
+      for (size_t k = t->n; k > 0; k--) {
+        kobj *o = t->objs[k - 1];
+        if (!terminating(o)) {
+          bool removed;
+          kb_unref(obj_delete(t, o, NULL, false, &removed));
+          changed = true;
+        }
+      }
+      if (t->n) continue;
+    }
+    if (t) crd_unregister(crd->name);
+    cJSON *cur = load(crd);
+    remove_finalizer(cur, CRD_FINALIZER);
+    bool removed;
+    kb_unref(obj_commit(ct, crd, cur, &removed));
+    return true; /* the array changed under us; run again */
+  }
+  return changed;
+}
+
+static bool has_owner_refs(const ktype *t, const kobj *o, const void *arg) {
+  (void)t;
+  (void)arg;
+  return strstr(o->json->s, "\"ownerReferences\":[{") != NULL;
+}
+
+static bool gc_owner_pending(const ktype *t, const kobj *o, const void *arg) {
+  (void)t;
+  (void)arg;
+  return terminating(o) && (has_finalizer(o, "orphan") || has_finalizer(o, "foregroundDeletion"));
+}
+
+/* Resolve an owner reference of a dependent in namespace ns. */
+static kobj *owner_of(const cJSON *ref, const char *dep_ns) {
+  ktype *ot = NULL;
+  kobj *ow = store_get_uid(jstr(ref, "uid"), &ot);
+  if (!ow) return NULL;
+  if (ot->namespaced && (!dep_ns || !*dep_ns || strcmp(ow->ns, dep_ns) != 0)) return NULL;
+  const char *name = jstr(ref, "name");
+  if (name && strcmp(name, ow->name) != 0) return NULL;
+  return ow;
+}
+
+static bool ownership_pass(void) {
+  bool changed = false;
+  ref *deps;
+  size_t n = collect(&deps, has_owner_refs, NULL);
+  for (size_t i = 0; i < n; i++) {
+    kobj *d = resolve(&deps[i]);
+    if (!d) continue;
+    cJSON *cur = load(d);
+    cJSON *refs = jget(jget(cur, "metadata"), "ownerReferences");
+    int total = cJSON_GetArraySize(refs), solid = 0, dangling = 0;
+    bool foreground = false, drop_any = false;
+    for (int k = total - 1; k >= 0; k--) {
+      cJSON *rf = cJSON_GetArrayItem(refs, k);
+      kobj *ow = owner_of(rf, d->ns);
+      if (!ow) {
+        dangling++;
+        continue;
+      }
+      if (terminating(ow) && has_finalizer(ow, "orphan")) {
+        cJSON_DeleteItemFromArray(refs, k);
+        drop_any = true;
+        continue;
+      }
+      if (terminating(ow) && has_finalizer(ow, "foregroundDeletion")) foreground = true;
+      solid++;
+    }
+    if ((solid == 0 && dangling > 0) || foreground) {
+      if (!terminating(d)) {
+        bool removed;
+        kb_unref(obj_delete(deps[i].t, d, NULL, false, &removed));
+        changed = true;
+      }
+      cJSON_Delete(cur);
+      continue;
+    }
+    if (dangling > 0) {
+      for (int k = cJSON_GetArraySize(refs) - 1; k >= 0; k--)
+        if (!owner_of(cJSON_GetArrayItem(refs, k), d->ns)) cJSON_DeleteItemFromArray(refs, k);
+      drop_any = true;
+    }
+    if (drop_any) {
+      bool removed;
+      kb_unref(obj_commit(deps[i].t, d, cur, &removed));
+      changed = true;
+    } else {
+      cJSON_Delete(cur);
+    }
+  }
+  free_refs(deps, n);
+  /* owners waiting on orphaning or foreground deletion */
+  ref *owners;
+  size_t no = collect(&owners, gc_owner_pending, NULL);
+  for (size_t i = 0; i < no; i++) {
+    kobj *ow = resolve(&owners[i]);
+    if (!ow) continue;
+    char uid[40];
+    snprintf(uid, sizeof uid, "%s", ow->uid);
+    bool referenced = false, blocking = false;
+    n = collect(&deps, has_owner_refs, NULL);
+    for (size_t k = 0; k < n; k++) {
+      kobj *d = resolve(&deps[k]);
+      if (!d || !strstr(d->json->s, uid)) continue;
+      cJSON *cur = load(d);
+      const cJSON *rf;
+      cJSON_ArrayForEach(rf, jget(jget(cur, "metadata"), "ownerReferences")) {
+        if (jstr(rf, "uid") && strcmp(jstr(rf, "uid"), uid) == 0) {
+          referenced = true;
+          if (cJSON_IsTrue(jget(rf, "blockOwnerDeletion"))) blocking = true;
+        }
+      }
+      cJSON_Delete(cur);
+    }
+    free_refs(deps, n);
+    cJSON *cur = load(ow);
+    bool edit = false;
+    if (!referenced && has_finalizer(ow, "orphan")) edit |= remove_finalizer(cur, "orphan");
+    if (!blocking && has_finalizer(ow, "foregroundDeletion")) edit |= remove_finalizer(cur, "foregroundDeletion");
+    if (edit) {
+      bool removed;
+      kb_unref(obj_commit(owners[i].t, ow, cur, &removed));
+      changed = true;
+    } else {
+      cJSON_Delete(cur);
+    }
+  }
+  free_refs(owners, no);
+  return changed;
+}
+
+static void *gc_main(void *arg) {
+  (void)arg;
+  KS_LOCK();
+  while (!gc_stop_flag) {
+    if (!KS.gc_dirty) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_sec += 1;
+      pthread_cond_timedwait(&KS.cond, &KS.lock, &ts);
+      continue;
+    }
+    KS.gc_dirty = false;
+    for (int round = 0; round < 50; round++) {
+      bool ch = namespaces_pass();
+      ch |= crds_pass();
+      if (KS.gc_enabled) ch |= ownership_pass();
+      if (!ch) break;
+    }
+  }
+  KS_UNLOCK();
+  return NULL;
+}
+
+void gc_start(void) {
+  gc_stop_flag = false;
+  if (pthread_create(&gc_thread, NULL, gc_main, NULL) == 0) gc_running = true;
+}
+
+void gc_stop(void) {
+  if (!gc_running) return;
+  KS_LOCK();
+  gc_stop_flag = true;
+  pthread_cond_broadcast(&KS.cond);
+  KS_UNLOCK();
+  pthread_join(gc_thread, NULL);
+  gc_running = false;
+}
