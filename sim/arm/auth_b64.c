@@ -64,6 +64,11 @@ int auth_b64_decode(const char *in, size_t len, unsigned char **out, size_t *out
       buf[o++] = (unsigned char)((acc >> bits) & 0xff);
     }
   }
+  /* Non-zero leftover bits mean a non-canonical encoding: two spellings of one token must not both verify. */
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    free(buf);
+    return -1;
+  }
   buf[o] = '\0';
   *out = buf;
   *outlen = o;
