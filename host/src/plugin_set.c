@@ -18,7 +18,9 @@ static host_plugin *add_item(host_plugin_set *set, const char *path) {
 
 static void refuse(host_plugin *p, const char *reason) {
   p->status = HOST_PLUGIN_REFUSED;
-  snprintf(p->reason, sizeof p->reason, "%s", reason);
+  size_t n = strnlen(reason, sizeof p->reason - 1); /* a long reason is cut, not overflowed */
+  memcpy(p->reason, reason, n);
+  p->reason[n] = '\0';
 }
 
 /* The user's config map against the schema; positions come from the file. */

@@ -25,11 +25,11 @@ static void teardown(void) {
   ck_assert_int_eq(system(cmd), 0);
 }
 
-static char *pp(const char *dir, const char *name) { /* leaks a little per test, by design simple */
-  static char buf[8][PATH_MAX];
+static char *pp(const char *dir, const char *name) { /* rotating static buffers: several per call site */
+  static char buf[8][2 * PATH_MAX];
   static int i;
   char *b = buf[i++ % 8];
-  snprintf(b, PATH_MAX, "%s/%s.so", dir, name);
+  snprintf(b, 2 * PATH_MAX, "%.4000s/%.200s.so", dir, name);
   return b;
 }
 
