@@ -58,3 +58,63 @@ char *make_cert_pem(const char *password, unsigned char **p12, size_t *p12_len, 
   EVP_PKEY_free(key);
   return pem;
 }
+
+#include <stdio.h>
+
+EVP_PKEY *make_keypair(char **pub_pem) {
+  EVP_PKEY *key = EVP_RSA_gen(2048);
+  BIO *b = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(b, key);
+  char *data = NULL;
+  long len = BIO_get_mem_data(b, &data);
+  *pub_pem = malloc((size_t)len + 1);
+  memcpy(*pub_pem, data, (size_t)len);
+  (*pub_pem)[len] = '\0';
+  BIO_free(b);
+  return key;
+}
+
+static char *b64url(const unsigned char *in, size_t len) {
+  size_t olen = 4 * ((len + 2) / 3) + 1;
+  char *out = malloc(olen);
+  EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+  char *w = out;
+  for (char *r = out; *r; r++) {
+    if (*r == '=') break;
+    *w++ = *r == '+' ? '-' : *r == '/' ? '_' : *r;
+  }
+  *w = '\0';
+  return out;
+}
+
+char *sign_jwt_rs256(EVP_PKEY *key, const char *claims_json) {
+  const char *hdr = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
+  char *h = b64url((const unsigned char *)hdr, strlen(hdr));
+  char *c = b64url((const unsigned char *)claims_json, strlen(claims_json));
+  size_t in_len = strlen(h) + 1 + strlen(c);
+  char *input = malloc(in_len + 1);
+  sprintf(input, "%s.%s", h, c);
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  size_t siglen = 0;
+  EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key);
+  EVP_DigestSign(md, NULL, &siglen, (unsigned char *)input, in_len);
+  unsigned char *sig = malloc(siglen);
+  EVP_DigestSign(md, sig, &siglen, (unsigned char *)input, in_len);
+  char *s = b64url(sig, siglen);
+  char *jwt = malloc(in_len + strlen(s) + 2);
+  sprintf(jwt, "%s.%s", input, s);
+  free(h);
+  free(c);
+  free(input);
+  free(sig);
+  free(s);
+  EVP_MD_CTX_free(md);
+  return jwt;
+}
+
+int write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (!f) return -1;
+  fputs(text, f);
+  return fclose(f);
+}

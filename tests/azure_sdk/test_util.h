@@ -16,4 +16,13 @@ Suite *unit_suite(void);
 Suite *cert_suite(void);
 Suite *lro_suite(void);
 
+
+
+#include <openssl/evp.h>
+/* RSA-2048 key pair; *pub_pem malloc'ed SubjectPublicKeyInfo PEM. */
+EVP_PKEY *make_keypair(char **pub_pem);
+/* Sign header {"alg":"RS256","typ":"JWT"} + claims (JSON text) with key. malloc'ed compact JWT. */
+char *sign_jwt_rs256(EVP_PKEY *key, const char *claims_json);
+/* Write text to path; 0 on success. */
+int write_file(const char *path, const char *text);
 #endif
