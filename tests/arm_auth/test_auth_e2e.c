@@ -2,6 +2,7 @@
  * unauthorised ARM GETs; IMDS with and without the Metadata header. Uses the built-in auth defaults. */
 #include <check.h>
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -180,6 +181,73 @@ START_TEST(imds_over_http) {
 }
 END_TEST
 
+static const char YAML_CFG[] =
+    "auth:\n"
+    "  token_lifetime_seconds: 1\n"
+    "  tenants:\n"
+    "    - id: " AT_TENANT "\n"
+    "  subscriptions:\n"
+    "    - " AT_SUB "\n"
+    "  apps:\n"
+    "    - client_id: yaml-app\n"
+    "      secret: \"yaml secret&=\"\n"
+    "  managed_identities:\n"
+    "    system_assigned: false\n";
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* A second emulator with an auth section from a YAML config file: lifetime, app and identity settings apply. */
+START_TEST(yaml_config_and_expiry) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/capz-arm-auth-e2e-%d.yaml", (int)getpid());
+  write_file(path, YAML_CFG);
+  simproc saved = SIM;
+  const char *args[] = {"--config", path, NULL};
+  ck_assert_int_eq(simproc_start(&SIM, simproc_bin("capz-arm-sim"), args), 0);
+  char *form = at_form("grant_type", "client_credentials", "client_id", "yaml-app", "client_secret", "yaml secret&=",
+                       "scope", AT_ARM_SCOPE, NULL);
+  char *body = NULL;
+  long st = http("POST", "/" AT_TENANT "/oauth2/v2.0/token", form, NULL, &body, NULL);
+  free(form);
+  ck_assert_msg(st == 200, "%ld %s", st, body);
+  cJSON *o = at_parse(body);
+  free(body);
+  ck_assert_int_eq(cJSON_GetObjectItem(o, "expires_in")->valueint, 1);
+  char authz[4096];
+  snprintf(authz, sizeof authz, "Authorization: Bearer %s", cJSON_GetObjectItem(o, "access_token")->valuestring);
+  cJSON_Delete(o);
+  const char *hdr[] = {authz, NULL};
+  sleep(2);
+  char *www = NULL;
+  st = http("GET", "/subscriptions/" AT_SUB "/resourcegroups?api-version=2021-04-01", NULL, hdr, &body, &www);
+  ck_assert_int_eq(st, 401);
+  ck_assert_ptr_nonnull(strstr(body, "ExpiredAuthenticationToken"));
+  ck_assert_ptr_nonnull(www);
+  free(body);
+  free(www);
+  const char *md[] = {"Metadata: true", NULL};
+  st = http("GET", "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/",
+            NULL, md, &body, NULL);
+  ck_assert_int_eq(st, 400);
+  ck_assert_ptr_nonnull(strstr(body, "Identity not found"));
+  free(body);
+  simproc_stop(&SIM);
+  SIM = saved;
+
+  /* an invalid auth section keeps the emulator from starting */
+  write_file(path, "auth:\n  tenants: []\n");
+  simproc bad;
+  ck_assert_int_ne(simproc_start(&bad, simproc_bin("capz-arm-sim"), args), 0);
+  if (bad.pid > 0) simproc_stop(&bad);
+  unlink(path);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("arm_auth_e2e");
   TCase *tc = tcase_create("e2e");
@@ -188,6 +256,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, token_then_arm_get);
   tcase_add_test(tc, wrong_secret);
   tcase_add_test(tc, imds_over_http);
+  tcase_add_test(tc, yaml_config_and_expiry);
   suite_add_tcase(s, tc);
   return s;
 }
