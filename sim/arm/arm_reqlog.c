@@ -1,0 +1,130 @@
+/* arm_reqlog.c — request log for GET /_sim/requests: counts by method, resource type and status, plus a
+ * ring of the last N requests with their bodies (tests assert on what a controller PUT). Own mutex. */
+#include "arm_sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct entry {
+  double t;
+  char method[12];
+  char *path;
+  char type[160];
+  int status;
+  char *body;
+} entry;
+
+struct arm_reqlog {
+  pthread_mutex_t mu;
+  cJSON *by_method, *by_type, *by_status;
+  long long total;
+  entry *ring;
+  int keep, head, n;
+};
+
+arm_reqlog *arm_reqlog_new(int keep) {
+  arm_reqlog *l = calloc(1, sizeof *l);
+  if (!l) return NULL;
+  pthread_mutex_init(&l->mu, NULL);
+  l->keep = keep < 1 ? 1 : keep;
+  l->ring = calloc((size_t)l->keep, sizeof *l->ring);
+  l->by_method = cJSON_CreateObject();
+  l->by_type = cJSON_CreateObject();
+  l->by_status = cJSON_CreateObject();
+  return l;
+}
+
+static void clear_locked(arm_reqlog *l) {
+  for (int i = 0; i < l->keep; i++) {
+    free(l->ring[i].path);
+    free(l->ring[i].body);
+  }
+  memset(l->ring, 0, (size_t)l->keep * sizeof *l->ring);
+  l->head = l->n = 0;
+  l->total = 0;
+  cJSON_Delete(l->by_method);
+  cJSON_Delete(l->by_type);
+  cJSON_Delete(l->by_status);
+  l->by_method = cJSON_CreateObject();
+  l->by_type = cJSON_CreateObject();
+  l->by_status = cJSON_CreateObject();
+}
+
+void arm_reqlog_clear(arm_reqlog *l) {
+  pthread_mutex_lock(&l->mu);
+  clear_locked(l);
+  pthread_mutex_unlock(&l->mu);
+}
+
+void arm_reqlog_free(arm_reqlog *l) {
+  if (!l) return;
+  clear_locked(l);
+  cJSON_Delete(l->by_method);
+  cJSON_Delete(l->by_type);
+  cJSON_Delete(l->by_status);
+  free(l->ring);
+  pthread_mutex_destroy(&l->mu);
+  free(l);
+}
+
+static void bump(cJSON *o, const char *k) {
+  cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  if (v) cJSON_SetNumberValue(v, v->valuedouble + 1);
+  else cJSON_AddNumberToObject(o, k, 1);
+}
+
+void arm_reqlog_add(arm_reqlog *l, const arm_req *q, int status) {
+  char st[8];
+  snprintf(st, sizeof st, "%d", status);
+  pthread_mutex_lock(&l->mu);
+  l->total++;
+  bump(l->by_method, q->method);
+  bump(l->by_type, q->rtype[0] ? q->rtype : "(other)");
+  bump(l->by_status, st);
+  entry *e = &l->ring[l->head];
+  free(e->path);
+  free(e->body);
+  e->t = arm_now();
+  snprintf(e->method, sizeof e->method, "%s", q->method);
+  size_t pl = strlen(q->path);
+  const char *av = q->api_version;
+  e->path = malloc(pl + (av ? strlen(av) : 0) + 16);
+  if (e->path) sprintf(e->path, "%s%s%s", q->path, av ? "?api-version=" : "", av ? av : "");
+  snprintf(e->type, sizeof e->type, "%s", q->rtype);
+  e->status = status;
+  e->body = q->body && q->body_len && q->body_len < (1u << 20) ? strdup(q->body) : NULL;
+  l->head = (l->head + 1) % l->keep;
+  if (l->n < l->keep) l->n++;
+  pthread_mutex_unlock(&l->mu);
+}
+
+cJSON *arm_reqlog_json(arm_reqlog *l, int last_n) {
+  cJSON *o = cJSON_CreateObject();
+  pthread_mutex_lock(&l->mu);
+  cJSON_AddNumberToObject(o, "total", (double)l->total);
+  cJSON_AddItemToObject(o, "byMethod", cJSON_Duplicate(l->by_method, 1));
+  cJSON_AddItemToObject(o, "byType", cJSON_Duplicate(l->by_type, 1));
+  cJSON_AddItemToObject(o, "byStatus", cJSON_Duplicate(l->by_status, 1));
+  cJSON *a = cJSON_AddArrayToObject(o, "requests");
+  int n = last_n < 0 || last_n > l->n ? l->n : last_n;
+  for (int i = n; i >= 1; i--) { /* oldest first */
+    entry *e = &l->ring[(l->head - i + l->keep) % l->keep];
+    cJSON *r = cJSON_CreateObject();
+    char ts[48];
+    arm_now_iso(ts, sizeof ts, e->t);
+    cJSON_AddStringToObject(r, "time", ts);
+    cJSON_AddStringToObject(r, "method", e->method);
+    cJSON_AddStringToObject(r, "path", e->path ? e->path : "");
+    cJSON_AddStringToObject(r, "type", e->type);
+    cJSON_AddNumberToObject(r, "status", e->status);
+    if (e->body) {
+      cJSON *b = cJSON_Parse(e->body);
+      if (b) cJSON_AddItemToObject(r, "body", b);
+      else cJSON_AddStringToObject(r, "bodyText", e->body);
+    }
+    cJSON_AddItemToArray(a, r);
+  }
+  pthread_mutex_unlock(&l->mu);
+  return o;
+}
