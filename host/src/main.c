@@ -68,7 +68,8 @@ int main(int argc, char **argv) {
 
   host_plugin_set set;
   if (cli.list_plugins) {
-    host_plugins_discover(&set, &cfg, true, NULL); /* refusals appear in the listing itself */
+    /* Refusals appear in the listing (stdout); stderr also gets them with directory problems. */
+    host_plugins_discover(&set, &cfg, true, stderr);
     host_plugins_print(&set, stdout);
     host_plugins_free(&set);
     goto out;

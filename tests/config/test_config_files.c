@@ -170,6 +170,16 @@ START_TEST(missing_file_and_version) {
   ck_assert_ptr_nonnull(strstr(r.out, "capz-host "));
   ck_assert_ptr_nonnull(strstr(r.out, "(plugin ABI 1.0)"));
   hp_free(&r);
+  const char *a5[] = {hp_host(), "--list-plugins", "--plugin-dir", "/nonexistent/capz-plugins", NULL};
+  ck_assert_int_eq(hp_run(a5, 10, &r), 0);
+  ck_assert_int_eq(r.exit_code, 0);
+  ck_assert_str_eq(r.out, "");
+  ck_assert_ptr_nonnull(strstr(r.err, "capz-host: plugin directory /nonexistent/capz-plugins: No such file or directory\n"));
+  hp_free(&r);
+  const char *a6[] = {hp_host(), "--check-config", "--plugin-dir", "/nonexistent/capz-plugins", NULL};
+  ck_assert_int_eq(hp_run(a6, 10, &r), 0);
+  ck_assert_int_eq(r.exit_code, 1);
+  hp_free(&r);
   const char *a3[] = {hp_host(), "--no-such-flag", NULL};
   ck_assert_int_eq(hp_run(a3, 10, &r), 0);
   ck_assert_int_eq(r.exit_code, 2);
