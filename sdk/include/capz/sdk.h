@@ -23,5 +23,12 @@ CAPZ_API int capz_sdk_global_init(capz_err *err);
 /* Releases what capz_sdk_global_init created once the count drops to zero. */
 CAPZ_API void capz_sdk_global_cleanup(void);
 
+/* Observe every HTTP request the SDK makes (Kubernetes and Azure): called once per completed request from the
+ * calling thread with method, host[:port], status (0 = no response) and duration. The host uses it for
+ * rest_client_requests_total. Set once before threads start; fn NULL removes it. fn must be thread-safe. */
+typedef void (*capz_request_observer_fn)(void *ud, const char *method, const char *host, long status,
+                                         double seconds);
+CAPZ_API void capz_sdk_set_request_observer(capz_request_observer_fn fn, void *ud);
+
 CAPZ_END_DECLS
 #endif

@@ -37,6 +37,9 @@ CAPZ_API void capz_workqueue_add(capz_workqueue *q, const capz_key *k);
 CAPZ_API void capz_workqueue_add_after(capz_workqueue *q, const capz_key *k, int64_t delay_ms);
 /* Adds after the rate limiter's delay and counts a failure for the key; returns the delay chosen (ms). */
 CAPZ_API int64_t capz_workqueue_add_rate_limited(capz_workqueue *q, const capz_key *k);
+/* Count a failure for the key and return the rate limiter's delay (ms) without queueing it (for callers that
+ * cap the delay themselves and then use capz_workqueue_add_after). */
+CAPZ_API int64_t capz_workqueue_next_backoff(capz_workqueue *q, const capz_key *k);
 CAPZ_API void capz_workqueue_forget(capz_workqueue *q, const capz_key *k);
 CAPZ_API int capz_workqueue_num_requeues(capz_workqueue *q, const capz_key *k);
 

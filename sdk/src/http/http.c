@@ -85,6 +85,8 @@ void http_set_observer(http_observer_fn fn, void *ud) {
   atomic_store(&g_observer, fn);
 }
 
+CAPZ_API void capz_sdk_set_request_observer(capz_request_observer_fn fn, void *ud) { http_set_observer(fn, ud); }
+
 unsigned long http_connects_total(void) { return atomic_load(&g_connects); }
 
 /* ---- one transfer ---- */

@@ -203,10 +203,7 @@ CAPZ_API void capz_workqueue_add_after(capz_workqueue *q, const capz_key *k, int
   pthread_mutex_unlock(&q->mu);
 }
 
-CAPZ_API int64_t capz_workqueue_add_rate_limited(capz_workqueue *q, const capz_key *k) {
-  char key[CAPZ_NS_MAX + CAPZ_NAME_MAX + 2];
-  key_str(k, key, sizeof key);
-  pthread_mutex_lock(&q->mu);
+static int64_t backoff_locked(capz_workqueue *q, const char *key) {
   intptr_t fails = (intptr_t)kc_smap_get(&q->failures, key);
   kc_smap_put(&q->failures, key, (void *)(fails + 1), NULL);
   double item = (double)q->base_ms * (fails < 62 ? (double)(1ULL << fails) : 1e300);
@@ -220,8 +217,24 @@ CAPZ_API int64_t capz_workqueue_add_rate_limited(capz_workqueue *q, const capz_k
     q->tokens -= 1;
     if (q->tokens < 0) bucket = -q->tokens / q->qps * 1000.0;
   }
-  int64_t delay = (int64_t)(item > bucket ? item : bucket);
   q->retries++;
+  return (int64_t)(item > bucket ? item : bucket);
+}
+
+CAPZ_API int64_t capz_workqueue_next_backoff(capz_workqueue *q, const capz_key *k) {
+  char key[CAPZ_NS_MAX + CAPZ_NAME_MAX + 2];
+  key_str(k, key, sizeof key);
+  pthread_mutex_lock(&q->mu);
+  int64_t d = backoff_locked(q, key);
+  pthread_mutex_unlock(&q->mu);
+  return d;
+}
+
+CAPZ_API int64_t capz_workqueue_add_rate_limited(capz_workqueue *q, const capz_key *k) {
+  char key[CAPZ_NS_MAX + CAPZ_NAME_MAX + 2];
+  key_str(k, key, sizeof key);
+  pthread_mutex_lock(&q->mu);
+  int64_t delay = backoff_locked(q, key);
   add_after_locked(q, key, delay);
   pthread_mutex_unlock(&q->mu);
   return delay;
