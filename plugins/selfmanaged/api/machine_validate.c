@@ -220,9 +220,22 @@ static void role_name_validate(const cJSON *spec, sm_errors *errs) {
   }
 }
 
+/* Fields that are Go pointers in CAPZ's types: `{}` differs from absent. */
+static bool pointer_field(const char *key) {
+  static const char *const keys[] = {"image", "systemAssignedIdentityRole", "spotVMOptions", "securityProfile",
+                                     "diagnostics", "capacityReservationGroupID", "virtualMachineScaleSetID",
+                                     "disableExtensionOperations", "disableVMBootstrapExtension",
+                                     "acceleratedNetworking", NULL};
+  for (int i = 0; keys[i]; i++)
+    if (strcmp(keys[i], key) == 0) return true;
+  return false;
+}
+
 static void immutable(const cJSON *spec, const cJSON *old, const char *key, sm_errors *errs) {
   char p[SM_PATH_MAX];
-  if (sm_field_equal(spec, old, key, true)) return;
+  bool same = sm_field_equal(spec, old, key, true) &&
+              !(pointer_field(key) && sm_present(spec, key) != sm_present(old, key));
+  if (same) return;
   sm_path(p, "spec.%s", key);
   sm_err_invalid_j(errs, p, sm_child(spec, key), "field is immutable");
 }
