@@ -408,7 +408,8 @@ START_TEST(lro_patterns) {
   /* NRP PUT: non-blocking begin, then one poll at a time at the server's pace */
   b = cJSON_Parse("{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.0.0.0/16\"]}}}");
   capz_arm_op *op = NULL;
-  ck_assert_int_eq(capz_arm_begin(c, "PUT", VNET_ID, b, NULL, CAPZ_ARM_FINAL_DEFAULT, &op, &err), 0);
+  int brc = capz_arm_begin(c, "PUT", VNET_ID, b, NULL, CAPZ_ARM_FINAL_DEFAULT, &op, &err);
+  ck_assert_msg(brc == 0, "begin: %s", err.msg);
   int polls = 0, rc = capz_arm_op_get_state(op) == CAPZ_ARM_OP_IN_PROGRESS ? CAPZ_EINPROGRESS : 0;
   while (rc == CAPZ_EINPROGRESS && polls < 50) {
     double d = capz_arm_op_next_poll_in(op);
@@ -474,7 +475,8 @@ START_TEST(lro_resume_after_restart) {
   capz_err err;
   cJSON *b = cJSON_Parse("{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.2.0.0/16\"]}}}");
   capz_arm_op *op = NULL;
-  ck_assert_int_eq(capz_arm_begin(c, "PUT", VNET_ID, b, NULL, CAPZ_ARM_FINAL_DEFAULT, &op, &err), 0);
+  int brc = capz_arm_begin(c, "PUT", VNET_ID, b, NULL, CAPZ_ARM_FINAL_DEFAULT, &op, &err);
+  ck_assert_msg(brc == 0, "begin: %s", err.msg);
   ck_assert_int_eq(capz_arm_op_get_state(op), CAPZ_ARM_OP_IN_PROGRESS);
   char *token = capz_arm_op_resume_token(op);
   ck_assert_ptr_nonnull(token);
@@ -548,7 +550,7 @@ START_TEST(server_errors_resets_and_401) {
   add_fault(&in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"error\",\"status\":500,\"count\":2}");
   ck_assert_int_eq(capz_arm_get(c, RG_ID, NULL, &r, &err), 0);
   capz_arm_response_free(&r);
-  add_fault(&in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"reset\",\"count\":1}");
+  add_fault(&in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"reset\",\"count\":2}");
   ck_assert_int_eq(capz_arm_get(c, RG_ID, NULL, &r, &err), 0);
   capz_arm_response_free(&r);
   add_fault(&in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"error\",\"status\":401,"
@@ -558,7 +560,8 @@ START_TEST(server_errors_resets_and_401) {
   capz_arm_stats st;
   capz_arm_client_get_stats(c, &st);
   ck_assert_uint_eq(st.server_errors, 2);
-  ck_assert_uint_eq(st.transport_errors, 1);
+  /* libcurl silently retries once when a reused connection dies; the second reset reaches our retry loop */
+  ck_assert_uint_ge(st.transport_errors, 1);
   ck_assert_uint_eq(st.auth_refreshes, 1);
   ck_assert_uint_ge(st.retries, 3);
   /* a persistent 5xx ends with the ARM error after the retries */
@@ -603,7 +606,8 @@ START_TEST(accounting_and_limiter) {
   capz_arm_client_get_stats(c, &st);
   /* burst 2 then 10/s: the 4 extra requests wait ~0.4 s in total */
   ck_assert_msg(el >= 0.35, "6 reads at 10/s burst 2 took only %.3f s", el);
-  ck_assert_double_eq_tol(st.limiter_wait_s, 1.0, 0.7); /* 0.1+0.2+0.3+0.4 reserved waits ≈ 1.0 */
+  /* sequential callers: each of the 4 requests beyond the burst waits one refill interval (0.1 s) */
+  ck_assert_double_eq_tol(st.limiter_wait_s, 0.4, 0.15);
   ck_assert_uint_eq(st.reads, 6);
   count_probe p = {0};
   capz_arm_client_foreach_count(c, on_count, &p);

@@ -141,7 +141,10 @@ const char *capz_arm_client_api_version(const capz_arm_client *c, const char *re
 static void path_info(const capz_arm_client *c, const char *path, char *type, size_t tn, char *sub, size_t sn) {
   type[0] = sub[0] = '\0';
   const char *p = path;
-  if (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0) p += strlen(c->origin);
+  if (strncasecmp(p, "http://", 7) == 0 || strncasecmp(p, "https://", 8) == 0) {
+    if (!arm_same_origin(c, p)) return; /* refused later by build_url */
+    p += strlen(c->origin);
+  }
   size_t l = strcspn(p, "?#");
   char *tmp = strndup(p, l);
   if (!tmp) return;
