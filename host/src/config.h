@@ -49,6 +49,8 @@ typedef struct host_config {
   size_t n_plugins;
 
   struct {
+    char *server;           /* kubernetes.server: API server URL used without credentials (emulators,
+                               `kubectl proxy`); when set it wins over kubeconfig and inCluster */
     char *kubeconfig;       /* kubernetes.kubeconfig / --kubeconfig; NULL: $KUBECONFIG, then ~/.kube/config */
     char *context;          /* kubernetes.context / --context; NULL: the kubeconfig's current-context */
     bool in_cluster;        /* kubernetes.inCluster: use the service account (default false) */
@@ -85,6 +87,8 @@ typedef struct host_config {
   char *watch_filter;       /* watchFilter: only objects labelled cluster.x-k8s.io/watch-filter=<value>; NULL = all */
   int64_t sync_period_ms;   /* syncPeriod: full resync interval (default 10m) */
   int64_t reconcile_timeout_ms; /* reconcileTimeout: deadline of one reconcile (default 15m) */
+  int64_t graceful_shutdown_ms; /* gracefulShutdownTimeout: time in-flight reconciles get after a
+                                   stop signal (default 30s) */
 
   int log_verbosity;        /* log.verbosity / -v (default 0) */
   capz_log_format log_format; /* log.format / --log-format: text (default) or json */

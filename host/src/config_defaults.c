@@ -20,6 +20,7 @@ void host_config_init(host_config *cfg) {
   cfg->leader_election.retry_period_ms = 2000;
   cfg->sync_period_ms = 10 * 60 * 1000;
   cfg->reconcile_timeout_ms = 15 * 60 * 1000;
+  cfg->graceful_shutdown_ms = 30 * 1000;
   cfg->log_verbosity = 0;
   cfg->log_format = CAPZ_LOG_TEXT;
 }
@@ -39,6 +40,7 @@ void host_config_free(host_config *cfg) {
     free(p->config);
   }
   free(cfg->plugins);
+  free(cfg->kube.server);
   free(cfg->kube.kubeconfig);
   free(cfg->kube.context);
   free(cfg->azure.cloud);

@@ -66,6 +66,8 @@ int host_config_finish(host_config *cfg, FILE *diag) {
     errors += problem(diag, cfg, "leaderElection: retryPeriod must be shorter than renewDeadline");
   if (cfg->sync_period_ms <= 0) errors += problem(diag, cfg, "syncPeriod must be positive");
   if (cfg->reconcile_timeout_ms <= 0) errors += problem(diag, cfg, "reconcileTimeout must be positive");
+  if (cfg->kube.server && !is_url(cfg->kube.server))
+    errors += problem(diag, cfg, "kubernetes.server: expected an http:// or https:// URL");
   if (cfg->watch_namespace && !*cfg->watch_namespace) {
     free(cfg->watch_namespace);
     cfg->watch_namespace = NULL;

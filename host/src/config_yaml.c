@@ -147,7 +147,7 @@ static void get_duration(walk *w, const ynode *map, const char *key, const char 
 static const char *const top_keys[] = {"pluginDirs", "plugins", "kubernetes", "azure", "concurrency",
                                        "metricsBindAddress", "healthProbeBindAddress", "leaderElection",
                                        "watchNamespace", "watchFilter", "syncPeriod", "reconcileTimeout",
-                                       "log", NULL};
+                                       "gracefulShutdownTimeout", "log", NULL};
 
 static void load_plugin_dirs(walk *w, host_config *cfg, const ynode *y) {
   if (ytree_is_null(y)) return;
@@ -282,8 +282,9 @@ static void load_root(walk *w, host_config *cfg, const ynode *root) {
   if ((y = ytree_get(root, "plugins")) && !ytree_is_null(y) && want_map(w, y, "plugins"))
     for (size_t i = 0; i < y->n; i++) load_plugin(w, cfg, y->keys[i], y->items[i]);
   if ((y = ytree_get(root, "kubernetes")) && !ytree_is_null(y) && want_map(w, y, "kubernetes")) {
-    static const char *const keys[] = {"kubeconfig", "context", "inCluster", "qps", "burst", NULL};
+    static const char *const keys[] = {"server", "kubeconfig", "context", "inCluster", "qps", "burst", NULL};
     check_known(w, y, "kubernetes", keys);
+    get_str(w, y, "server", "kubernetes", &cfg->kube.server);
     get_str(w, y, "kubeconfig", "kubernetes", &cfg->kube.kubeconfig);
     get_str(w, y, "context", "kubernetes", &cfg->kube.context);
     get_bool(w, y, "inCluster", "kubernetes", &cfg->kube.in_cluster);
@@ -317,6 +318,7 @@ static void load_root(walk *w, host_config *cfg, const ynode *root) {
   get_str(w, root, "watchFilter", "", &cfg->watch_filter);
   get_duration(w, root, "syncPeriod", "", &cfg->sync_period_ms);
   get_duration(w, root, "reconcileTimeout", "", &cfg->reconcile_timeout_ms);
+  get_duration(w, root, "gracefulShutdownTimeout", "", &cfg->graceful_shutdown_ms);
   if ((y = ytree_get(root, "log"))) load_log(w, cfg, y);
 }
 

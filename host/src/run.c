@@ -1,41 +1,69 @@
-/* run.c — waits for the stop signal; the controller runtime plugs in here. */
+/* run.c — the daemon's running phase. A dedicated thread waits for SIGTERM/SIGINT (blocked in
+ * every thread by host_signals_block) and raises a stop flag; the main thread runs the
+ * controllers until the flag is set. The flag is a volatile sig_atomic_t so it can be handed
+ * to a runtime that polls it. */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include "hlog.h"
 #include "run.h"
 
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_signal;
+
+static void stop_set(sigset_t *s) {
+  sigemptyset(s);
+  sigaddset(s, SIGTERM);
+  sigaddset(s, SIGINT);
+}
+
 void host_signals_block(void) {
   sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
+  stop_set(&s);
   pthread_sigmask(SIG_BLOCK, &s, NULL);
   signal(SIGPIPE, SIG_IGN);
+}
+
+static void *signal_waiter(void *arg) {
+  (void)arg;
+  sigset_t s;
+  stop_set(&s);
+  int sig = 0;
+  while (sigwait(&s, &sig) != 0) {
+  }
+  stop_signal = sig;
+  stop_flag = 1;
+  return NULL;
 }
 
 int host_run_controllers(const host_config *cfg, host_plugin_set *set) {
   size_t controllers = 0;
   for (size_t i = 0; i < set->n; i++)
     if (set->items[i].initialized) controllers += set->items[i].lp->n_controllers;
+  stop_flag = 0;
+  stop_signal = 0;
+  pthread_t waiter;
+  int rc = pthread_create(&waiter, NULL, signal_waiter, NULL);
+  if (rc != 0) {
+    hlog_error("starting the signal thread: %s", strerror(rc));
+    return -1;
+  }
   hlog_info("running: %zu controller(s) from %zu plugin(s), default workers %d; waiting for SIGTERM or SIGINT",
             controllers, host_plugins_count(set, HOST_PLUGIN_ENABLED), cfg->default_workers);
-  /* The controller runtime (host/src/runtime/) is started here, and stopped after the loop. */
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, SIGTERM);
-  sigaddset(&s, SIGINT);
-  for (;;) {
-    /* A bounded wait keeps the loop ready for periodic work the runtime may add. */
-    struct timespec tick = {.tv_sec = 1, .tv_nsec = 0};
-    int sig = sigtimedwait(&s, NULL, &tick);
-    if (sig == SIGTERM || sig == SIGINT) {
-      hlog_info("received %s; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-      return sig;
-    }
-    if (sig < 0 && errno != EAGAIN && errno != EINTR) {
-      hlog_error("waiting for signals: %s", strerror(errno));
-      return -1;
-    }
+
+  /* The controller runtime (host/src/runtime/) starts here and runs until stop_flag is set; it
+   * gets &stop_flag, cfg (host_config) and, for each item of `set` that is initialized, the
+   * host-sized descriptor &item->lp->desc with item->plugin_state. Until it is wired in, the
+   * host only waits. */
+  while (!stop_flag) {
+    struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+    nanosleep(&tick, NULL);
   }
+
+  if (!stop_signal) pthread_kill(waiter, SIGTERM); /* the run ended on its own: release the waiter */
+  pthread_join(waiter, NULL);
+  int sig = stop_signal ? (int)stop_signal : SIGTERM;
+  hlog_info("received %s; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  return sig;
 }

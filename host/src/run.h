@@ -8,7 +8,7 @@
 #include "plugin_set.h"
 
 /* Block SIGTERM, SIGINT (and ignore SIGPIPE) in the calling thread, so every thread started
- * later inherits the mask and only host_run_controllers receives them (via sigtimedwait).
+ * later inherits the mask and only host_run_controllers' signal thread receives them (sigwait).
  * Call first thing in main. */
 void host_signals_block(void);
 

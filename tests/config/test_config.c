@@ -43,6 +43,7 @@ static const char *full =
     "  aks:\n"
     "    enabled: false\n"
     "kubernetes:\n"
+    "  server: http://127.0.0.1:6443\n"
     "  kubeconfig: /root/.kube/config\n"
     "  context: kind-mgmt\n"
     "  inCluster: false\n"
@@ -69,6 +70,7 @@ static const char *full =
     "watchFilter: blue\n"
     "syncPeriod: 1h30m\n"
     "reconcileTimeout: 90s\n"
+    "gracefulShutdownTimeout: 1m\n"
     "log:\n"
     "  verbosity: 4\n"
     "  format: json\n";
@@ -88,6 +90,8 @@ START_TEST(full_config) {
   ck_assert_str_eq(sm->config[0].key, "subscriptionPolling");
   ck_assert_str_eq(sm->config[0].value, "30s");
   ck_assert_int_eq(sm->config[1].line, 8);
+  ck_assert_str_eq(cfg.kube.server, "http://127.0.0.1:6443");
+  ck_assert_int_eq(cfg.graceful_shutdown_ms, 60000);
   ck_assert_int_eq(sm->config[1].col, 17);
   ck_assert(!host_config_plugin(&cfg, "aks", false)->enabled);
   ck_assert_str_eq(cfg.kube.kubeconfig, "/root/.kube/config");
@@ -139,13 +143,15 @@ START_TEST(defaults) {
   ck_assert_ptr_null(cfg.watch_namespace);
   ck_assert_int_eq(cfg.log_format, CAPZ_LOG_TEXT);
   ck_assert_str_eq(cfg.metrics_bind_address, "127.0.0.1:8080");
+  ck_assert_int_eq(cfg.graceful_shutdown_ms, 30000);
+  ck_assert_ptr_null(cfg.kube.server);
   host_config_free(&cfg);
 }
 END_TEST
 
 START_TEST(unknown_keys_are_positioned) {
   expect_error("kubernetes:\n  qps: 5\n  kubeconfg: /x\n",
-               "t.yaml:3:3: unknown key 'kubeconfg' in kubernetes (known: kubeconfig, context, inCluster, qps, burst)");
+               "t.yaml:3:3: unknown key 'kubeconfg' in kubernetes (known: server, kubeconfig, context, inCluster, qps, burst)");
   expect_error("pluginDir: [/x]\n", "t.yaml:1:1: unknown key 'pluginDir' in the top level");
   expect_error("plugins:\n  aks:\n    enable: true\n", "t.yaml:3:5: unknown key 'enable' in plugins.aks (known: enabled, config)");
   expect_error("leaderElection:\n  lease: 1s\n", "t.yaml:2:3: unknown key 'lease' in leaderElection");

@@ -72,7 +72,13 @@ START_TEST(good_plugin_is_copied) {
   ck_assert_str_eq(lp->desc.name, "good");
   ck_assert_str_eq(lp->desc.version, "1.2.3");
   ck_assert_uint_eq(lp->desc.abi_major, 1);
-  ck_assert_ptr_null(lp->desc.controllers); /* use the copies */
+  /* The descriptor copy's arrays lead to the host-sized copies, not into the plugin. */
+  ck_assert_ptr_eq(lp->desc.controllers[0], &lp->controllers[0].desc);
+  ck_assert_ptr_null(lp->desc.controllers[1]);
+  ck_assert_ptr_eq(lp->controllers[0].desc.secondaries[0], &lp->controllers[0].watches[0]);
+  ck_assert_ptr_null(lp->controllers[0].desc.secondaries[1]);
+  ck_assert_ptr_eq(lp->desc.config_schema[5], &lp->schema[5]);
+  ck_assert_ptr_null(lp->desc.config_schema[6]);
   ck_assert_ptr_nonnull(lp->desc.init);
   ck_assert_ptr_nonnull(lp->desc.shutdown);
   ck_assert_uint_eq(lp->n_controllers, 1);
@@ -105,6 +111,9 @@ START_TEST(bigger_descriptor_reads_known_part) {
   ck_assert_str_eq(lp->controllers[0].desc.primary.kind, "Big");
   ck_assert(!lp->controllers[0].desc.primary.namespaced);
   ck_assert_ptr_null(lp->desc.shutdown);
+  ck_assert_ptr_null(lp->desc.config_schema);
+  ck_assert_ptr_null(lp->controllers[0].desc.secondaries);
+  ck_assert_ptr_eq(lp->desc.controllers[0], &lp->controllers[0].desc);
   capz_loader_free(l);
 }
 END_TEST

@@ -31,15 +31,18 @@
 CAPZ_BEGIN_DECLS
 
 /* A controller as the host sees it: desc is a host-sized copy (fields the plugin's older
- * struct lacked are zero); desc.secondaries is set to NULL — use watches instead. */
+ * struct lacked are zero); desc.secondaries points at a loader-owned NULL-terminated array of
+ * pointers to the `watches` copies (NULL when there are none). */
 typedef struct capz_loaded_controller {
   capz_controller desc;
   capz_watch *watches; /* n_watches host-sized copies */
   size_t n_watches;
 } capz_loaded_controller;
 
-/* An accepted plugin. desc is a host-sized copy of the descriptor; desc.controllers and
- * desc.config_schema are set to NULL — use the arrays below. Read-only for callers. */
+/* An accepted plugin. desc is a host-sized copy of the descriptor whose arrays point at the
+ * copies below (desc.controllers: NULL-terminated pointers to each controllers[i].desc;
+ * desc.config_schema: to each schema[i], or NULL), so &desc is a complete capz_plugin of the
+ * host's own layout that code written against plugin.h can walk. Read-only for callers. */
 typedef struct capz_loaded_plugin {
   const char *path;                    /* the path given to capz_loader_load */
   capz_plugin desc;

@@ -18,7 +18,13 @@ static void copy_sized(void *dst, size_t dst_size, const void *src, uint32_t src
 
 void ldr_release(capz_loaded_plugin *lp) {
   if (!lp) return;
-  for (size_t i = 0; i < lp->n_controllers; i++) free(lp->controllers[i].watches);
+  /* The pointer arrays in the copies are the loader's own (see link_copies), never the plugin's. */
+  free((void *)lp->desc.controllers);
+  free((void *)lp->desc.config_schema);
+  for (size_t i = 0; i < lp->n_controllers; i++) {
+    free((void *)lp->controllers[i].desc.secondaries);
+    free(lp->controllers[i].watches);
+  }
   free(lp->controllers);
   free(lp->schema);
   free((char *)lp->path);
@@ -155,6 +161,30 @@ static int copy_schema(const capz_plugin *d, capz_loaded_plugin *lp, capz_err *e
   return 0;
 }
 
+/* Point the copies' arrays at the copies, so &lp->desc is a complete capz_plugin of the host's
+ * layout that code written against plugin.h can walk. */
+static int link_copies(capz_loaded_plugin *lp, capz_err *err) {
+  const capz_controller **cs = calloc(lp->n_controllers + 1, sizeof *cs);
+  if (!cs) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  for (size_t i = 0; i < lp->n_controllers; i++) cs[i] = &lp->controllers[i].desc;
+  lp->desc.controllers = cs;
+  for (size_t i = 0; i < lp->n_controllers; i++) {
+    capz_loaded_controller *lc = &lp->controllers[i];
+    if (!lc->n_watches) continue;
+    const capz_watch **ws = calloc(lc->n_watches + 1, sizeof *ws);
+    if (!ws) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+    for (size_t j = 0; j < lc->n_watches; j++) ws[j] = &lc->watches[j];
+    lc->desc.secondaries = ws;
+  }
+  if (lp->n_schema) {
+    const capz_cfg_field **fs = calloc(lp->n_schema + 1, sizeof *fs);
+    if (!fs) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+    for (size_t i = 0; i < lp->n_schema; i++) fs[i] = &lp->schema[i];
+    lp->desc.config_schema = fs;
+  }
+  return 0;
+}
+
 int ldr_copy_descriptor(const capz_loader *l, const capz_plugin *d, const char *stem, capz_loaded_plugin *lp,
                         capz_err *err) {
   copy_sized(&lp->desc, sizeof lp->desc, d, d->struct_size);
@@ -173,5 +203,5 @@ int ldr_copy_descriptor(const capz_loader *l, const capz_plugin *d, const char *
   if (!lp->desc.init) return capz_err_set(err, CAPZ_EINVAL, "no init callback");
   { int rc_ = copy_controllers(l, d, lp, err); if (rc_) return rc_; }
   { int rc_ = copy_schema(d, lp, err); if (rc_) return rc_; }
-  return 0;
+  return link_copies(lp, err);
 }
