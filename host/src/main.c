@@ -6,7 +6,7 @@
 #include "capz/loader.h"
 #include "cli.h"
 #include "config.h"
-#include "hlog.h"
+#include "capz/log.h"
 #include "plugin_set.h"
 #include "run.h"
 
@@ -17,15 +17,20 @@
 static void log_loaded(const host_config *cfg, const host_plugin_set *set) {
   for (size_t i = 0; i < set->n; i++) {
     const host_plugin *p = &set->items[i];
-    if (p->status == HOST_PLUGIN_DISABLED) hlog_info("plugin %s (%s): disabled", p->name, p->path);
+    if (p->status == HOST_PLUGIN_DISABLED)
+      capz_log(NULL, CAPZ_LOG_INFO, "plugin disabled", "plugin", p->name, "file", p->path, NULL);
     if (!p->initialized) continue;
+    char abi[32];
+    snprintf(abi, sizeof abi, "%u.%u", p->lp->desc.abi_major, p->lp->desc.abi_minor);
     for (size_t c = 0; c < p->lp->n_controllers; c++) {
       const capz_loaded_controller *lc = &p->lp->controllers[c];
-      char kind[256];
+      char kind[256], watches[24], workers[24];
       capz_gvk_kind_str(&lc->desc.primary, kind, sizeof kind);
-      hlog_info("plugin %s %s (ABI %u.%u) from %s: controller %s, %zu watch(es), %d worker(s)", p->name,
-                p->lp->desc.version ? p->lp->desc.version : "-", p->lp->desc.abi_major, p->lp->desc.abi_minor,
-                p->path, kind, lc->n_watches, host_config_workers_for(cfg, kind, lc->desc.default_workers));
+      snprintf(watches, sizeof watches, "%zu", lc->n_watches);
+      snprintf(workers, sizeof workers, "%d", host_config_workers_for(cfg, kind, lc->desc.default_workers));
+      capz_log(NULL, CAPZ_LOG_INFO, "controller loaded", "plugin", p->name, "version",
+               p->lp->desc.version ? p->lp->desc.version : "-", "abi", abi, "file", p->path, "kind", kind,
+               "watches", watches, "workers", workers, NULL);
     }
   }
 }
@@ -64,7 +69,10 @@ int main(int argc, char **argv) {
     rc = 1;
     goto out;
   }
-  if (cfg.n_plugin_dirs == 0) hlog_info("no plugin directory configured or found; no plugins to load");
+  capz_log_set_verbosity(cfg.log_verbosity);
+  capz_log_set_format(cfg.log_format);
+  if (cfg.n_plugin_dirs == 0)
+    capz_log(NULL, CAPZ_LOG_WARN, "no plugin directory configured or found; no plugins to load", NULL);
 
   host_plugin_set set;
   if (cli.list_plugins) {
@@ -95,7 +103,7 @@ int main(int argc, char **argv) {
   int sig = host_run_controllers(&cfg, &set);
   host_plugins_shutdown(&set);
   host_plugins_free(&set);
-  hlog_info("stopped");
+  capz_log(NULL, CAPZ_LOG_INFO, "stopped", NULL);
   rc = sig < 0 ? 1 : 0;
 out:
   host_config_free(&cfg);

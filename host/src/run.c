@@ -6,7 +6,8 @@
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
-#include "hlog.h"
+#include <stdio.h>
+#include "capz/log.h"
 #include "run.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -46,11 +47,15 @@ int host_run_controllers(const host_config *cfg, host_plugin_set *set) {
   pthread_t waiter;
   int rc = pthread_create(&waiter, NULL, signal_waiter, NULL);
   if (rc != 0) {
-    hlog_error("starting the signal thread: %s", strerror(rc));
+    capz_log(NULL, CAPZ_LOG_ERROR, "cannot start the signal thread", "error", strerror(rc), NULL);
     return -1;
   }
-  hlog_info("running: %zu controller(s) from %zu plugin(s), default workers %d; waiting for SIGTERM or SIGINT",
-            controllers, host_plugins_count(set, HOST_PLUGIN_ENABLED), cfg->default_workers);
+  char nc[24], np[24], dw[24];
+  snprintf(nc, sizeof nc, "%zu", controllers);
+  snprintf(np, sizeof np, "%zu", host_plugins_count(set, HOST_PLUGIN_ENABLED));
+  snprintf(dw, sizeof dw, "%d", cfg->default_workers);
+  capz_log(NULL, CAPZ_LOG_INFO, "running; waiting for SIGTERM or SIGINT", "controllers", nc, "plugins", np,
+           "defaultWorkers", dw, NULL);
 
   /* The controller runtime (host/src/runtime/) starts here and runs until stop_flag is set; it
    * gets &stop_flag, cfg (host_config) and, for each item of `set` that is initialized, the
@@ -64,6 +69,6 @@ int host_run_controllers(const host_config *cfg, host_plugin_set *set) {
   if (!stop_signal) pthread_kill(waiter, SIGTERM); /* the run ended on its own: release the waiter */
   pthread_join(waiter, NULL);
   int sig = stop_signal ? (int)stop_signal : SIGTERM;
-  hlog_info("received %s; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  capz_log(NULL, CAPZ_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
   return sig;
 }

@@ -185,15 +185,16 @@ START_TEST(daemon_runs_good_plugins_until_sigterm) {
   int up = hp_wait_for(efd, &buf, "waiting for SIGTERM", 20);
   if (!up) kill(pid, SIGKILL);
   ck_assert_msg(up, "capz-host did not start: %s", buf);
-  ck_assert_ptr_nonnull(strstr(buf, "controller Widget.test.capz.io, 1 watch(es), 4 worker(s)"));
+  ck_assert_ptr_nonnull(strstr(buf, "\"controller loaded\" plugin=good version=1.2.3 abi=1.0 file="));
+  ck_assert_ptr_nonnull(strstr(buf, "kind=Widget.test.capz.io watches=1 workers=4"));
   ck_assert_ptr_nonnull(strstr(buf, "init-fails.so): init failed: no credentials configured"));
   ck_assert_ptr_nonnull(strstr(buf, "good-two.so): config: required key 'zone' (string) is missing"));
-  ck_assert_ptr_nonnull(strstr(buf, "running: 1 controller(s) from 1 plugin(s)"));
+  ck_assert_ptr_nonnull(strstr(buf, "controllers=1 plugins=1 defaultWorkers=10"));
   ck_assert_int_ne(access(marker, F_OK), 0); /* shutdown not called yet */
   ck_assert_int_eq(kill(pid, SIGTERM), 0);
   ck_assert_int_eq(hp_wait_exit(pid, 20), 0);
   hp_wait_for(efd, &buf, "stopped", 2);
-  ck_assert_ptr_nonnull(strstr(buf, "received SIGTERM"));
+  ck_assert_ptr_nonnull(strstr(buf, "stopping signal=SIGTERM"));
   close(efd);
   free(buf);
   FILE *f = fopen(marker, "r");
@@ -202,6 +203,22 @@ START_TEST(daemon_runs_good_plugins_until_sigterm) {
   ck_assert_ptr_nonnull(fgets(got, sizeof got, f));
   fclose(f);
   ck_assert_str_eq(got, "greeting=hi count=7 period_ms=90000 loud=1 ratio=0.25\n");
+
+  /* --log-format json switches the records; SIGINT stops it as well. */
+  const char *argv2[] = {hp_host(), "--config", cfg, "--plugin-dir", tmpdir, "--log-format", "json", NULL};
+  pid = hp_start(argv2, &efd);
+  ck_assert_int_gt(pid, 0);
+  buf = NULL;
+  up = hp_wait_for(efd, &buf, "waiting for SIGTERM", 20);
+  if (!up) kill(pid, SIGKILL);
+  ck_assert_msg(up, "capz-host did not start: %s", buf);
+  ck_assert_ptr_nonnull(strstr(buf, "\"msg\":\"controller loaded\""));
+  ck_assert_int_eq(kill(pid, SIGINT), 0);
+  ck_assert_int_eq(hp_wait_exit(pid, 20), 0);
+  hp_wait_for(efd, &buf, "stopped", 2);
+  ck_assert_ptr_nonnull(strstr(buf, "\"signal\":\"SIGINT\""));
+  close(efd);
+  free(buf);
 }
 END_TEST
 
