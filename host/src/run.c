@@ -57,10 +57,17 @@ int host_run_controllers(const host_config *cfg, host_plugin_set *set) {
   capz_log(NULL, CAPZ_LOG_INFO, "running; waiting for SIGTERM or SIGINT", "controllers", nc, "plugins", np,
            "defaultWorkers", dw, NULL);
 
-  /* The controller runtime (host/src/runtime/) starts here and runs until stop_flag is set; it
-   * gets &stop_flag, cfg (host_config) and, for each item of `set` that is initialized, the
-   * host-sized descriptor &item->lp->desc with item->plugin_state. Until it is wired in, the
-   * host only waits. */
+  /* The controller runtime (host/src/runtime/) starts here and runs until stop_flag is set:
+   *   host_runtime_run(&opts, plugins, states, n, &stop_flag, &err)
+   * with, for each item of `set` that is initialized, plugins[i] = &item->lp->desc (the
+   * host-sized copy, whose arrays lead to host-sized copies) and states[i] = item->plugin_state,
+   * and opts from cfg: server_url = kube.server, kubeconfig = kube.kubeconfig, kube_context =
+   * kube.context, kube_qps/burst = kube.qps/burst, watch_namespace, watch_filter, resync_ms =
+   * sync_period_ms, default_workers, reconcile_timeout_ms, leader_elect = leader_election.enabled,
+   * leader_election_id/namespace = lease_name/lease_namespace, lease/renew/retry durations,
+   * health_addr/metrics_addr = health/metrics_bind_address ("0" = off), shutdown_grace_ms =
+   * graceful_shutdown_ms. Per-kind workers: host_config_workers_for(). Until then the host
+   * only waits for the signal. */
   while (!stop_flag) {
     struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
     nanosleep(&tick, NULL);
