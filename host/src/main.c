@@ -84,6 +84,7 @@ int main(int argc, char **argv) {
   }
   if (cli.check_config) {
     int problems = host_plugins_discover(&set, &cfg, true, stderr);
+    problems += host_plugins_check_kinds(&set, &cfg, stderr);
     if (problems == 0)
       printf("capz-host: configuration %s is valid (%zu plugin(s) enabled, %zu disabled)\n",
              cfg.path ? cfg.path : "(defaults)", host_plugins_count(&set, HOST_PLUGIN_ENABLED),

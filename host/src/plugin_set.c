@@ -183,3 +183,25 @@ size_t host_plugins_count(const host_plugin_set *set, host_plugin_status status)
   for (size_t i = 0; i < set->n; i++) n += set->items[i].status == status;
   return n;
 }
+
+int host_plugins_check_kinds(const host_plugin_set *set, const host_config *cfg, FILE *diag) {
+  int problems = 0;
+  for (size_t k = 0; k < cfg->n_kind_workers; k++) {
+    const host_kind_workers *kw = &cfg->kind_workers[k];
+    bool found = false;
+    for (size_t i = 0; i < set->n && !found; i++) {
+      const host_plugin *p = &set->items[i];
+      if (p->status != HOST_PLUGIN_ENABLED) continue;
+      for (size_t c = 0; c < p->lp->n_controllers && !found; c++) {
+        char kind[256];
+        found = strcmp(capz_gvk_kind_str(&p->lp->controllers[c].desc.primary, kind, sizeof kind), kw->kind) == 0;
+      }
+    }
+    if (found) continue;
+    problems++;
+    if (diag)
+      fprintf(diag, "%s:%d:%d: concurrency.kinds.%s: no enabled plugin has a controller for this kind\n",
+              cfg->path ? cfg->path : "config", kw->line, kw->col, kw->kind);
+  }
+  return problems;
+}

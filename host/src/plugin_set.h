@@ -47,6 +47,10 @@ int host_plugins_init(host_plugin_set *set, FILE *diag);
 /* Call shutdown of every initialised plugin, in reverse order. */
 void host_plugins_shutdown(host_plugin_set *set);
 void host_plugins_free(host_plugin_set *set);
+/* Each concurrency.kinds entry must name the primary kind of a controller of an enabled
+ * plugin (catches typos such as "AzureClusters.infrastructure..."). Writes one positioned line
+ * per unknown kind to diag; returns their number. */
+int host_plugins_check_kinds(const host_plugin_set *set, const host_config *cfg, FILE *diag);
 /* Count of plugins with the given status. */
 size_t host_plugins_count(const host_plugin_set *set, host_plugin_status status);
 

@@ -152,8 +152,32 @@ START_TEST(check_config_validates_plugin_config) {
   ck_assert_msg(r.exit_code == 0, "stderr: %s", r.err);
   ck_assert_ptr_nonnull(strstr(r.out, "is valid (2 plugin(s) enabled, 0 disabled)"));
   hp_free(&r);
+  char valid[2 * PATH_MAX];
+  snprintf(valid, sizeof valid, "%s", text);
+
+  /* A concurrency entry for a kind no enabled plugin has is a typo. */
+  snprintf(text, sizeof text,
+           "pluginDirs: [%s]\n"
+           "plugins:\n"
+           "  good: {config: {count: 12}}\n"
+           "  good-two:\n"
+           "    config: {zone: westeurope}\n"
+           "concurrency:\n"
+           "  kinds:\n"
+           "    Widget.test.capz.io: 2\n"
+           "    Widgets.test.capz.io: 3\n",
+           tmpdir);
+  write_file(cfg, text);
+  ck_assert_int_eq(hp_run(argv, 30, &r), 0);
+  ck_assert_int_eq(r.exit_code, 1);
+  snprintf(line, sizeof line,
+           "%s:9:5: concurrency.kinds.Widgets.test.capz.io: no enabled plugin has a controller for this kind", cfg);
+  has_line(r.err, line);
+  ck_assert_ptr_null(strstr(r.err, "concurrency.kinds.Widget.test.capz.io:"));
+  hp_free(&r);
 
   /* --disable wins over the file; a disabled plugin's config is not checked. */
+  write_file(cfg, valid);
   const char *argv2[] = {hp_host(), "--config", cfg, "--check-config", "--disable", "good-two", NULL};
   ck_assert_int_eq(hp_run(argv2, 30, &r), 0);
   ck_assert_msg(r.exit_code == 0, "stderr: %s", r.err);
