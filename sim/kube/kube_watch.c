@@ -141,7 +141,7 @@ static void fill(kwatch *w) {
     w->initial[w->next_initial++] = NULL;
     return;
   }
-  if (KS.shutting_down || w->closed) {
+  if (KS.shutting_down) {
     w->done = true;
     return;
   }
@@ -183,6 +183,10 @@ static void fill(kwatch *w) {
   }
   if (w->out.len > w->out_off) return;
   if (evlog_first_after(w->cursor) < n) return; /* more to scan (none matched in this batch) */
+  if (w->closed) { /* its CRD is gone: the DELETED events above were delivered first */
+    w->done = true;
+    return;
+  }
   w->cursor = KS.rv > w->cursor ? KS.rv : w->cursor;
   uint64_t now = now_ms();
   if (now >= w->deadline_ms) {
