@@ -56,6 +56,11 @@ CAPZ_API cJSON *capz_json_merge_diff(const cJSON *from, const cJSON *to);
 /* Apply a JSON patch (array of ops: add, remove, replace, move, copy, test) to target and
  * return the new tree. On failure returns NULL and fills err (CAPZ_EINVAL for a malformed
  * patch or missing path, CAPZ_ECONFLICT for a failed "test"), naming the op index. */
+/* Details: target NULL is treated as JSON null; the patch is all-or-nothing (target is never
+ * modified). Path "" in add/replace replaces the whole document; "-" appends; "~0"/"~1" escapes
+ * are honoured; unknown members of an op are ignored; "test" compares with capz_json_equal and a
+ * test whose path is absent also fails with CAPZ_ECONFLICT; "move" into its own child, removing ""
+ * and unknown ops are CAPZ_EINVAL. Message form: "json patch op 3 (remove /a/b): path not found". */
 CAPZ_API cJSON *capz_json_patch_apply(const cJSON *target, const cJSON *patch, capz_err *err);
 
 /* ---- desired ⊆ actual ---- */
@@ -72,7 +77,12 @@ enum {
 };
 
 /* True when every field present in `desired` is present in `actual` with an equal value
- * (recursively: objects compare only the members desired has; numbers compare by value).
+ * (recursively: objects compare only the members desired has; numbers compare by value;
+ * a desired null matches an absent or null actual value; types must match otherwise).
+ * With CAPZ_JSON_CMP_ARRAYS_AS_SETS, name matching also honours CASEFOLD_STRINGS; a desired
+ * element with a "name" that has no actual counterpart reports the element's path (".../3").
+ * Owned pointers absent from desired are skipped; a malformed owned pointer makes the result
+ * false and is itself written to diff_path. diff_path is "" on true (truncated to n-1 bytes).
  * `owned` optionally restricts the comparison to the listed JSON pointers (NULL-terminated
  * array; NULL = every field of desired). On false, and when diff_path is non-NULL, writes the
  * JSON pointer of the first differing field into diff_path (size n). */
@@ -90,7 +100,10 @@ CAPZ_API bool capz_json_equal(const cJSON *a, const cJSON *b);
  * of the problem ("line 3, column 7: ..."). */
 CAPZ_API cJSON *capz_json_parse(const char *text, size_t len, capz_err *err);
 /* Compact printing with object members sorted by key: a stable form for hashing/fingerprints.
- * Returns malloc'ed text the caller frees with free(). */
+ * Returns malloc'ed text the caller frees with free() (NULL only on OOM; doc NULL gives "null").
+ * Keys sort bytewise (strcmp); integral numbers up to 2^53 print without exponent or fraction,
+ * others in the shortest %.15g..%.17g form that reads back exactly; NaN/Inf print as null;
+ * strings keep UTF-8 as is and escape only '"', '\\' and control characters. */
 CAPZ_API char *capz_json_canonical(const cJSON *doc);
 
 /* YAML (one or more documents) to JSON. Returns an array with one element per document
