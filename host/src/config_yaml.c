@@ -149,6 +149,17 @@ static const char *const top_keys[] = {"pluginDirs", "plugins", "kubernetes", "a
                                        "watchNamespace", "watchFilter", "syncPeriod", "reconcileTimeout",
                                        "gracefulShutdownTimeout", "log", NULL};
 
+/* A relative directory in the file means relative to the file, not to wherever the host was
+ * started from. Returns a malloc'ed path. */
+static char *relative_to_file(const char *file, const char *dir) {
+  const char *slash = strrchr(file, '/');
+  if (dir[0] == '/' || !slash) return strdup(dir);
+  size_t n = (size_t)(slash - file) + 1 + strlen(dir) + 1;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%.*s/%s", (int)(slash - file), file, dir);
+  return p;
+}
+
 static void load_plugin_dirs(walk *w, host_config *cfg, const ynode *y) {
   if (ytree_is_null(y)) return;
   if (y->type != YN_SEQ) {
@@ -166,7 +177,7 @@ static void load_plugin_dirs(walk *w, host_config *cfg, const ynode *y) {
       continue;
     }
     char **nd = realloc(cfg->plugin_dirs, (cfg->n_plugin_dirs + 1) * sizeof *nd);
-    if (!nd || !(nd[cfg->n_plugin_dirs] = strdup(d->value))) {
+    if (!nd || !(nd[cfg->n_plugin_dirs] = relative_to_file(w->file, d->value))) {
       if (nd) cfg->plugin_dirs = nd;
       err_at(w, d, "out of memory");
       return;

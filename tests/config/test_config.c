@@ -81,7 +81,8 @@ START_TEST(full_config) {
   ck_assert_int_eq(load(&cfg, full, &diag), 0);
   ck_assert_int_eq(host_config_finish(&cfg, NULL), 0);
   ck_assert_uint_eq(cfg.n_plugin_dirs, 2);
-  ck_assert_str_eq(cfg.plugin_dirs[1], "./plugins");
+  ck_assert_str_eq(cfg.plugin_dirs[0], "/opt/capz/plugins");
+  ck_assert_str_eq(cfg.plugin_dirs[1], "./plugins"); /* "t.yaml" has no directory part */
   ck_assert_uint_eq(cfg.n_plugins, 2);
   host_plugin_conf *sm = host_config_plugin(&cfg, "self-managed", false);
   ck_assert_ptr_nonnull(sm);
@@ -121,6 +122,19 @@ START_TEST(full_config) {
   ck_assert_int_eq(cfg.reconcile_timeout_ms, 90000);
   ck_assert_int_eq(cfg.log_verbosity, 4);
   ck_assert_int_eq(cfg.log_format, CAPZ_LOG_JSON);
+  host_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(relative_plugin_dirs_follow_the_file) {
+  host_config cfg;
+  host_config_init(&cfg);
+  const char *text = "pluginDirs: [plugins, /abs, ../lib/capz]\n";
+  ck_assert_int_eq(host_config_load_text(&cfg, "/etc/capz/host.yaml", text, strlen(text), NULL), 0);
+  ck_assert_uint_eq(cfg.n_plugin_dirs, 3);
+  ck_assert_str_eq(cfg.plugin_dirs[0], "/etc/capz/plugins");
+  ck_assert_str_eq(cfg.plugin_dirs[1], "/abs");
+  ck_assert_str_eq(cfg.plugin_dirs[2], "/etc/capz/../lib/capz");
   host_config_free(&cfg);
 }
 END_TEST
@@ -324,6 +338,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, full_config);
   tcase_add_test(tc, defaults);
+  tcase_add_test(tc, relative_plugin_dirs_follow_the_file);
   tcase_add_test(tc, unknown_keys_are_positioned);
   tcase_add_test(tc, mistyped_values_are_positioned);
   tcase_add_test(tc, malformed_yaml_is_positioned);
