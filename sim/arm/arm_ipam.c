@@ -129,10 +129,10 @@ int arm_ipam_alloc(arm_ipam *m, const char *subnet_id, const char *prefix, const
       return arm_err_set(e, 400, "SubnetIsFull", "Subnet %s with address prefix %s does not have enough capacity for 1 IP addresses.",
                          arm_id_name(subnet_id), prefix);
   }
-  /* drop a previous address of this owner in this subnet */
+  /* an owner has one address: drop its previous one (in any subnet) */
   for (alloc **pp = &m->head; *pp;) {
     alloc *a = *pp;
-    if (strcmp(a->owner, owner) == 0 && strcmp(a->subnet, subnet) == 0) {
+    if (strcmp(a->owner, owner) == 0) {
       *pp = a->next;
       free(a->subnet);
       free(a->owner);

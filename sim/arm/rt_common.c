@@ -1,0 +1,145 @@
+/* rt_common.c — helpers shared by the resource-type files. */
+#include "rt_common.h"
+
+#include <capz/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int rt_fill_subobjects(arm_res *r, const char *member, const char *type, arm_err *e) {
+  cJSON *arr = cJSON_GetObjectItemCaseSensitive(arm_props(r->doc), member);
+  if (!arr) return 0;
+  if (!cJSON_IsArray(arr)) return arm_err_set(e, 400, "InvalidRequestFormat", "properties.%s must be an array.", member);
+  cJSON *it;
+  cJSON_ArrayForEach(it, arr) {
+    const char *n = arm_jstr(it, "name");
+    if (!cJSON_IsObject(it) || !n || !*n)
+      return arm_err_set(e, 400, "InvalidRequestFormat", "Each element of properties.%s needs a name.", member);
+    for (cJSON *o = arr->child; o != it; o = o->next)
+      if (arm_ieq(arm_jstr(o, "name"), n))
+        return arm_err_set(e, 400, "InvalidRequestFormat", "Duplicate name '%s' in properties.%s.", n, member);
+    char id[ARM_ID_MAX], etag[64], u[37];
+    snprintf(id, sizeof id, "%s/%s/%s", r->id, member, n);
+    arm_uuid(u);
+    snprintf(etag, sizeof etag, "W/\"%s\"", u);
+    arm_jset(it, "id", cJSON_CreateString(id));
+    arm_jset(it, "etag", cJSON_CreateString(etag));
+    arm_jset(it, "type", cJSON_CreateString(type));
+    cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "properties");
+    if (!cJSON_IsObject(p)) {
+      cJSON_DeleteItemFromObjectCaseSensitive(it, "properties");
+      p = cJSON_AddObjectToObject(it, "properties");
+    }
+    arm_jset(p, "provisioningState", cJSON_CreateString("Succeeded"));
+  }
+  return 0;
+}
+
+static bool ref_names(const cJSON *v, const char *target) {
+  if (cJSON_IsObject(v)) return arm_ieq(arm_jstr(v, "id"), target);
+  if (cJSON_IsArray(v)) {
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) if (arm_ieq(arm_jstr(e, "id"), target)) return true;
+  }
+  return false;
+}
+
+void rt_nic_ipconfig_refs(arm_ctx *c, const char *target, const char *ref, cJSON *arr) {
+  const arm_rtype *nic = arm_rtype_find("Microsoft.Network/networkInterfaces");
+  if (!nic) return;
+  for (arm_res *x = arm_store_first_of(c->store, nic); x; x = x->tnext) {
+    const cJSON *ipcs = capz_json_ptr_get(x->doc, "/properties/ipConfigurations"), *ipc;
+    cJSON_ArrayForEach(ipc, ipcs) {
+      if (ref_names(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ipc, "properties"), ref), target)) {
+        const char *id = arm_jstr(ipc, "id");
+        if (id) cJSON_AddItemToArray(arr, arm_ref(id));
+      }
+    }
+  }
+}
+
+void rt_refs_from(arm_ctx *c, const char *type, const char *ptr, const char *target, cJSON *arr) {
+  const arm_rtype *rt = arm_rtype_find(type);
+  if (!rt) return;
+  for (arm_res *x = arm_store_first_of(c->store, rt); x; x = x->tnext) {
+    const char *id = capz_json_ptr_str(x->doc, ptr, NULL);
+    if (id && strcasecmp(id, target) == 0) cJSON_AddItemToArray(arr, arm_ref(x->id));
+  }
+}
+
+const char *rt_pstr(const cJSON *doc, const char *name, const char *def) {
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "properties");
+  const char *v = arm_jstr(p, name);
+  return v ? v : def;
+}
+
+void rt_default(cJSON *doc, const char *name, cJSON *v) {
+  cJSON *p = arm_props(doc);
+  if (cJSON_GetObjectItemCaseSensitive(p, name)) cJSON_Delete(v);
+  else cJSON_AddItemToObject(p, name, v);
+}
+
+void rt_keep(cJSON *doc, const cJSON *old, const char *ptr) {
+  const cJSON *ov = old ? capz_json_ptr_get(old, ptr) : NULL;
+  if (ov) capz_json_ptr_set(doc, ptr, cJSON_Duplicate(ov, 1), NULL);
+}
+
+void rt_hex8(const char *s, char out[9]) { snprintf(out, 9, "%08x", arm_hash32(s)); }
+
+char *rt_b64(const char *data, size_t len) {
+  static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *o = malloc((len + 2) / 3 * 4 + 1);
+  if (!o) return NULL;
+  size_t j = 0;
+  for (size_t i = 0; i < len; i += 3) {
+    unsigned v = (unsigned char)data[i] << 16;
+    if (i + 1 < len) v |= (unsigned char)data[i + 1] << 8;
+    if (i + 2 < len) v |= (unsigned char)data[i + 2];
+    o[j++] = tb[(v >> 18) & 63];
+    o[j++] = tb[(v >> 12) & 63];
+    o[j++] = i + 1 < len ? tb[(v >> 6) & 63] : '=';
+    o[j++] = i + 2 < len ? tb[v & 63] : '=';
+  }
+  o[j] = '\0';
+  return o;
+}
+
+long rt_b64_decoded_len(const char *s) {
+  size_t L = strlen(s), pad = 0;
+  if (L % 4) return -1;
+  for (size_t i = 0; i < L; i++) {
+    char ch = s[i];
+    bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
+    if (ch == '=' && i >= L - 2) { pad++; continue; }
+    if (!ok || pad) return -1;
+  }
+  return (long)(L / 4 * 3 - pad);
+}
+
+cJSON *rt_region_zones(arm_ctx *c, const char *location) {
+  cJSON *a = cJSON_CreateArray();
+  const arm_region *g = arm_cfg_region(&c->cfg, location);
+  for (int z = 1; g && z <= g->nzones; z++) {
+    char zs[12];
+    snprintf(zs, sizeof zs, "%d", z);
+    cJSON_AddItemToArray(a, cJSON_CreateString(zs));
+  }
+  return a;
+}
+
+int rt_check_zones(arm_ctx *c, const cJSON *doc, const cJSON *zones, arm_err *e) {
+  if (!zones || cJSON_IsNull(zones)) return 0;
+  if (!cJSON_IsArray(zones)) return arm_err_set(e, 400, "InvalidParameter", "zones must be an array of strings.");
+  const arm_region *g = arm_cfg_region(&c->cfg, arm_jstr(doc, "location"));
+  const cJSON *z;
+  cJSON_ArrayForEach(z, zones) {
+    int n = cJSON_IsString(z) ? atoi(z->valuestring) : 0;
+    if (!g || n < 1 || n > g->nzones)
+      return arm_err_set(e, 400, "InvalidParameter",
+                         "The zone(s) '%s' for resource is not supported in location '%s'. The supported availability "
+                         "zones are '%d' zones.", cJSON_IsString(z) ? z->valuestring : "?",
+                         arm_jstr(doc, "location") ? arm_jstr(doc, "location") : "", g ? g->nzones : 0);
+  }
+  return 0;
+}

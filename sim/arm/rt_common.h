@@ -1,0 +1,32 @@
+/* rt_common.h — helpers shared by the rt_*.c resource-type files (world lock held by callers). */
+#ifndef CAPZ_SIM_ARM_RT_COMMON_H
+#define CAPZ_SIM_ARM_RT_COMMON_H
+
+#include "arm_sim.h"
+
+/* Give every element of properties.<member> (array of {name, properties}) an id <r.id>/<member>/<name>, an etag,
+ * a type and provisioningState Succeeded. Fails with 400 when an element has no name or names repeat. */
+int rt_fill_subobjects(arm_res *r, const char *member, const char *type, arm_err *e);
+/* Append {"id": <nic ipConfiguration id>} for every NIC ip configuration whose properties.<ref>
+ * (an object {id} or an array of them) names target. */
+void rt_nic_ipconfig_refs(arm_ctx *c, const char *target, const char *ref, cJSON *arr);
+/* Append {"id": x} for every resource of type whose document refers to target at JSON pointer ptr. */
+void rt_refs_from(arm_ctx *c, const char *type, const char *ptr, const char *target, cJSON *arr);
+/* Value of a string property, else def. */
+const char *rt_pstr(const cJSON *doc, const char *name, const char *def);
+/* Set properties.<name> when absent. Takes v. */
+void rt_default(cJSON *doc, const char *name, cJSON *v);
+/* Copy a generated read-only value from the previous document (JSON pointer), if present there. */
+void rt_keep(cJSON *doc, const cJSON *old, const char *ptr);
+/* Lower-case hex of a 32-bit hash of s. */
+void rt_hex8(const char *s, char out[9]);
+/* Base64 of len bytes (malloc'ed). */
+char *rt_b64(const char *data, size_t len);
+/* Decoded length of base64 text, or -1 when it is not base64. */
+long rt_b64_decoded_len(const char *s);
+/* Region zones of a location ("1","2","3" up to the region's count); array (new). */
+cJSON *rt_region_zones(arm_ctx *c, const char *location);
+/* Zones listed in doc (top-level "zones") must exist in the region. */
+int rt_check_zones(arm_ctx *c, const cJSON *doc, const cJSON *zones, arm_err *e);
+
+#endif
