@@ -151,6 +151,15 @@ START_TEST(refuse_missing_callbacks) {
 }
 END_TEST
 
+START_TEST(refuse_small_or_malformed_parts) {
+  char want[256];
+  snprintf(want, sizeof want, "controller 0: struct_size 16 is smaller than the v1.0 size %zu",
+           (size_t)CAPZ_CONTROLLER_SIZE_V1_0);
+  expect(NULL, "small-ctrl", want);
+  expect(NULL, "bad-watch", "controller 0 watch 0 (ConfigMap) needs a path for its map kind");
+}
+END_TEST
+
 START_TEST(refuse_kind_claimed_twice) {
   char want[2 * PATH_MAX + 128];
   snprintf(want, sizeof want, "kind Widget.test.capz.io is already claimed by plugin 'good' (%s/good.so)", pdir);
@@ -275,6 +284,7 @@ int main(void) {
   tcase_add_test(tc, refuse_newer_minor);
   tcase_add_test(tc, refuse_small_descriptor);
   tcase_add_test(tc, refuse_missing_callbacks);
+  tcase_add_test(tc, refuse_small_or_malformed_parts);
   tcase_add_test(tc, refuse_kind_claimed_twice);
   tcase_add_test(tc, refuse_bad_names);
   tcase_add_test(tc, refuse_bad_schema);
