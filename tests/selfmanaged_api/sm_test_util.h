@@ -41,5 +41,6 @@ Suite *smt_cluster_template_suite(void);
 Suite *smt_machine_suite(void);
 Suite *smt_machine_validate_suite(void);
 Suite *smt_identity_suite(void);
+Suite *smt_robustness_suite(void);
 
 #endif
