@@ -11,6 +11,7 @@ int main(void) {
   srunner_add_suite(sr, smt_machine_validate_suite());
   srunner_add_suite(sr, smt_identity_suite());
   srunner_add_suite(sr, smt_robustness_suite());
+  srunner_add_suite(sr, smt_templates_all_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

@@ -42,5 +42,6 @@ Suite *smt_machine_suite(void);
 Suite *smt_machine_validate_suite(void);
 Suite *smt_identity_suite(void);
 Suite *smt_robustness_suite(void);
+Suite *smt_templates_all_suite(void);
 
 #endif
