@@ -101,6 +101,7 @@ static void teardown(rt *r, bool release_lease) {
   if (!idle) capz_kube_client_set_fence(r->sh.client, true);
   if (r->leader) rt_leader_stop(r->leader, release_lease && idle);
   r->leader = NULL;
+  for (size_t i = 0; i < r->sh.n_informers; i++) capz_informer_request_stop(r->sh.informers[i]);
   for (size_t i = 0; i < r->n_ctls; i++) rt_controller_free(r->ctls[i]);
   free(r->ctls);
   r->ctls = NULL;

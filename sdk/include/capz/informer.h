@@ -84,6 +84,9 @@ CAPZ_API int capz_informer_get(capz_kube_client *c, const capz_gvk *gvk, const c
 CAPZ_API void capz_informer_release(capz_informer *inf);
 /* Start its list+watch thread (idempotent). */
 CAPZ_API int capz_informer_start(capz_informer *inf, capz_err *err);
+/* Ask the informer's threads to stop without waiting (they stop within about a second); releasing the last
+ * reference then joins them. Lets a caller stop many informers in parallel. */
+CAPZ_API void capz_informer_request_stop(capz_informer *inf);
 /* True once the first list has been loaded into the cache. */
 CAPZ_API bool capz_informer_synced(const capz_informer *inf);
 /* Wait until synced; false on timeout (timeout_ms < 0 = forever) or when stopped. */

@@ -115,6 +115,14 @@ CAPZ_API int capz_informer_get(capz_kube_client *c, const capz_gvk *gvk, const c
   return 0;
 }
 
+CAPZ_API void capz_informer_request_stop(capz_informer *inf) {
+  pthread_mutex_lock(&inf->st_mu);
+  inf->stop = true;
+  inf->cancel = 1;
+  pthread_cond_broadcast(&inf->st_cv);
+  pthread_mutex_unlock(&inf->st_mu);
+}
+
 static void informer_stop(capz_informer *inf) {
   pthread_mutex_lock(&inf->st_mu);
   bool was = inf->started;
