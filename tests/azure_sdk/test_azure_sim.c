@@ -426,15 +426,6 @@ START_TEST(lro_patterns) {
   capz_arm_op_free(op);
   cJSON_Delete(b);
 
-  /* disk PUT (202 + Location), blocking */
-  b = cJSON_Parse("{\"location\":\"eastus\",\"sku\":{\"name\":\"Premium_LRS\"},\"properties\":{\"creationData\":"
-                  "{\"createOption\":\"Empty\"},\"diskSizeGB\":64}}");
-  rc = capz_arm_put(c, RG_ID "/providers/Microsoft.Compute/disks/d1", b, NULL, 30, &res, &err);
-  ck_assert_msg(rc == 0, "%s", err.msg);
-  ck_assert_ptr_nonnull(res);
-  cJSON_Delete(res);
-  cJSON_Delete(b);
-
   /* an operation that ends Failed */
   add_fault(&in, "{\"method\":\"PUT\",\"path\":\"*/virtualNetworks/vbad\",\"kind\":\"lroFail\",\"code\":\"QuotaExceeded\","
                  "\"message\":\"no more\",\"count\":1}");
@@ -452,11 +443,35 @@ START_TEST(lro_patterns) {
   capz_arm_response_free(&r);
   ck_assert_int_eq(capz_arm_delete(c, VNET_ID, NULL, 30, &err), 0);
 
+  /* If-None-Match: * is a safe create; If-Match must name the current ETag (private DNS honours both) */
+  const char *zone = RG_ID "/providers/Microsoft.Network/privateDnsZones/capz.test";
+  b = cJSON_Parse("{\"location\":\"global\"}");
+  capz_arm_req_opts inm = {.if_none_match = "*"};
+  rc = capz_arm_put(c, zone, b, &inm, 30, NULL, &err);
+  ck_assert_msg(rc == 0, "%s", err.msg);
+  ck_assert_int_eq(capz_arm_put(c, zone, b, &inm, 30, NULL, &err), CAPZ_ECONFLICT);
+  ck_assert_int_eq(err.http_status, 412);
+  capz_arm_response zr;
+  ck_assert_int_eq(capz_arm_get(c, zone, NULL, &zr, &err), 0);
+  ck_assert_str_ne(zr.etag, "");
+  capz_arm_req_opts im_bad = {.if_match = "\"not-the-etag\""}, im_ok = {.if_match = zr.etag};
+  ck_assert_int_eq(capz_arm_put(c, zone, b, &im_bad, 30, NULL, &err), CAPZ_ECONFLICT);
+  rc = capz_arm_put(c, zone, b, &im_ok, 30, NULL, &err);
+  ck_assert_msg(rc == 0, "If-Match with the current ETag: %s", err.msg);
+  capz_arm_response_free(&zr);
+  cJSON_Delete(b);
+
   /* list */
   cJSON *items = NULL;
   ck_assert_int_eq(capz_arm_list(c, "/subscriptions/" SUB "/resourceGroups", NULL, 0, &items, &err), 0);
   ck_assert_int_ge(cJSON_GetArraySize(items), 1);
   cJSON_Delete(items);
+
+  /* resource-group DELETE: 202 + Location polling, cascading to what it holds */
+  rc = capz_arm_delete(c, RG_ID, NULL, 30, &err);
+  ck_assert_msg(rc == 0, "%s", err.msg);
+  ck_assert_int_eq(capz_arm_get(c, RG_ID, NULL, &r, &err), CAPZ_ENOTFOUND);
+  capz_arm_response_free(&r);
 
   capz_arm_stats st;
   capz_arm_client_get_stats(c, &st);
@@ -464,6 +479,27 @@ START_TEST(lro_patterns) {
   capz_arm_client_free(c);
   capz_az_credential_free(cred);
   insp_free(&in);
+}
+END_TEST
+
+START_TEST(lro_put_202_location) {
+  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
+  capz_arm_client *c = client_for(cred, NULL, 0);
+  ensure_rg(c, RG_ID);
+  capz_err err;
+  cJSON *res = NULL;
+  /* disk PUT answers 202 + Location (+ Azure-AsyncOperation); the result is a final GET of the disk */
+  cJSON *b = cJSON_Parse("{\"location\":\"eastus\",\"sku\":{\"name\":\"Premium_LRS\"},\"properties\":{\"creationData\":"
+                         "{\"createOption\":\"Empty\"},\"diskSizeGB\":64}}");
+  int rc = capz_arm_put(c, RG_ID "/providers/Microsoft.Compute/disks/d1", b, NULL, 30, &res, &err);
+  ck_assert_msg(rc == 0, "%s", err.msg);
+  ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "properties"), "diskSizeGB")),
+                   64);
+  cJSON_Delete(res);
+  cJSON_Delete(b);
+  ck_assert_int_eq(capz_arm_delete(c, RG_ID "/providers/Microsoft.Compute/disks/d1", NULL, 30, &err), 0);
+  capz_arm_client_free(c);
+  capz_az_credential_free(cred);
 }
 END_TEST
 
@@ -772,6 +808,7 @@ static Suite *sim_suite(void) {
   tcase_add_test(tc, identity_user_assigned_msi);
   tcase_add_test(tc, identity_user_assigned_credential);
   tcase_add_test(tc, lro_patterns);
+  tcase_add_test(tc, lro_put_202_location);
   tcase_add_test(tc, lro_resume_after_restart);
   tcase_add_test(tc, throttled_429_honours_retry_after);
   tcase_add_test(tc, server_errors_resets_and_401);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "capz/log.h"
 #include "azure/az_arm_internal.h"
 #include "azure/az_util.h"
 #include "http/http.h"
@@ -405,6 +406,14 @@ int arm_send(capz_arm_client *c, const char *method, const char *path, const cha
       double delay = backoff * az_rand01() + backoff * 0.5; /* jitter in [0.5, 1.5) × backoff */
       if (hrc == 0 && out->retry_after_s > 0) delay = out->retry_after_s + 0.05 * az_rand01();
       if (delay <= c->max_retry_wait_s) {
+        if (capz_log_enabled(2)) {
+          char st[16], dl[32], at[16];
+          snprintf(st, sizeof st, "%d", status);
+          snprintf(dl, sizeof dl, "%.3f", delay);
+          snprintf(at, sizeof at, "%d", attempt + 1);
+          capz_log_v(NULL, 2, "ARM request retried", "method", method, "type", type[0] ? type : "unknown", "status",
+                     st, "delay_s", dl, "attempt", at, NULL);
+        }
         pthread_mutex_lock(&c->mu);
         c->st.retry_wait_s += delay;
         pthread_mutex_unlock(&c->mu);

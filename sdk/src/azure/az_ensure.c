@@ -313,7 +313,18 @@ static int drive(capz_arm_ensurer *e, capz_arm_client *c, const char *key, capz_
   if (st == CAPZ_ARM_OP_IN_PROGRESS && (rc == CAPZ_EINPROGRESS || capz_err_is_transient(rc) || rc == CAPZ_EPROTO)) {
     res->outcome = CAPZ_ENSURE_IN_PROGRESS;
     res->requeue_after_s = capz_arm_op_next_poll_in(op);
-    res->resume_token = capz_arm_op_resume_token(op);
+    char *t = capz_arm_op_resume_token(op);
+    if (t) {
+      /* ensure's token remembers whether the op creates, so a resumed op reports CREATED correctly */
+      size_t l = strlen(t);
+      res->resume_token = malloc(l + 3);
+      if (res->resume_token) {
+        res->resume_token[0] = deletes ? 'D' : creates ? 'C' : 'U';
+        res->resume_token[1] = '.';
+        memcpy(res->resume_token + 2, t, l + 1);
+      }
+      free(t);
+    }
     park_op(e, key, op, fp, creates, deletes);
     capz_err_clear(err);
     return 0;
@@ -358,6 +369,14 @@ static capz_arm_op *take_op(capz_arm_ensurer *e, const char *key, char *fp_out, 
   return op;
 }
 
+/* Parse ensure's "K.<op token>" resume token (K = C create, U update, D delete). */
+static int resume_op(capz_arm_client *c, const char *token, capz_arm_op **op, char *kind) {
+  *op = NULL;
+  if (!(token[0] == 'C' || token[0] == 'U' || token[0] == 'D') || token[1] != '.') return CAPZ_EINVAL;
+  *kind = token[0];
+  return capz_arm_op_resume(c, token + 2, op, NULL);
+}
+
 int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensure_spec *s,
                     capz_arm_ensure_result *res, capz_err *err) {
   memset(res, 0, sizeof *res);
@@ -382,8 +401,14 @@ int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensu
   bool creates = false, deletes = false;
   capz_arm_op *op = take_op(e, key, op_fp, &creates, &deletes);
   if (!op && s->resume_token && *s->resume_token) {
-    if (capz_arm_op_resume(c, s->resume_token, &op, NULL) == 0) az_strlcpy(op_fp, fp, sizeof op_fp);
-    else op = NULL; /* a stale or foreign token: fall back to a read */
+    char kind = 0;
+    if (resume_op(c, s->resume_token, &op, &kind) == 0 && kind != 'D') {
+      az_strlcpy(op_fp, fp, sizeof op_fp);
+      creates = kind == 'C';
+    } else {
+      capz_arm_op_free(op); /* a stale, foreign or delete token: fall back to a read */
+      op = NULL;
+    }
   }
   if (op) {
     rc = drive(e, c, key, op, op_fp, creates, deletes, false, res, err);
@@ -472,7 +497,8 @@ int capz_arm_ensure_delete(capz_arm_ensurer *e, capz_arm_client *c, const char *
     capz_arm_op_free(op);
     op = NULL;
   }
-  if (!op && resume_token && *resume_token && capz_arm_op_resume(c, resume_token, &op, NULL) != 0) op = NULL;
+  char kind = 0;
+  if (!op && resume_token && *resume_token && resume_op(c, resume_token, &op, &kind) != 0) op = NULL;
   if (op && strcmp(op->method, "DELETE") != 0) {
     capz_arm_op_free(op);
     op = NULL;
