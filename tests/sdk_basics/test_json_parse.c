@@ -79,12 +79,53 @@ START_TEST(hostile_input) {
 }
 END_TEST
 
+START_TEST(strict_grammar) {
+  /* cJSON alone would accept several of these; the strict pre-check rejects them with positions */
+  struct { const char *t, *where; } bad[] = {
+      {"[01]", "column 3: leading zero"},      {"[1.]", "column 4: digits expected"},
+      {"[-]", "invalid number"},               {"[\"a\tb\"]", "column 4: unescaped control"},
+      {"[+1]", "column 2"},                    {"[\"\xff\"]", "invalid UTF-8"},
+      {"[\"\xc3\x28\"]", "invalid UTF-8"}, {"[\"\xed\xa0\x80\"]", "invalid UTF-8"},
+      {"[\"\\ud800\"]", "surrogate"},      {"[\"\\udc00\"]", "surrogate"},
+      {"[1,]", "column 4"},                    {"{\"a\":1,}", "column 8: expected a string key"},
+      {"[.5]", "column 2"},                    {"[1e]", "exponent"},
+      {"[\"\\x\"]", "bad escape"},          {"[tru]", "column 2"},
+      {"{'a':1}", "column 2"},                 {"[NaN]", "column 2"},
+      {"[1 2]", "expected ',' or ']'"},        {"{\"a\" 1}", "expected ':'"},
+      {"[\"\\u00\"]", "bad \\u escape"}, {"\"open", "unterminated string"},
+      {"{\"a\":1", "unexpected end"},        {"[1]]", "trailing data"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_error(bad[i].t, strlen(bad[i].t), bad[i].where);
+  const char *good[] = {"[-0]", "[1E+2]", "[0.5e-3]", "[\"\\ud83d\\ude00\"]", "[\"\xf0\x9f\x98\x80\"]",
+                        "[\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"]", "{\"\":{}}", "-1.5"};
+  for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+    capz_err e;
+    cJSON *j = capz_json_parse(good[i], strlen(good[i]), &e);
+    ck_assert_msg(j != NULL, "%s: %s", good[i], e.msg);
+    cJSON_Delete(j);
+  }
+  cJSON *j = capz_json_parse("[\"\\ud83d\\ude00\"]", 16, NULL);
+  ck_assert_str_eq(cJSON_GetArrayItem(j, 0)->valuestring, "\xf0\x9f\x98\x80");
+  cJSON_Delete(j);
+  /* nesting: 1000 levels parse, 1001 do not */
+  char *deep = malloc(2002);
+  memset(deep, '[', 1001);
+  memset(deep + 1001, ']', 1001);
+  j = capz_json_parse(deep + 1, 2000, NULL);
+  ck_assert_ptr_nonnull(j);
+  cJSON_Delete(j);
+  expect_error(deep, 2002, "nesting too deep");
+  free(deep);
+}
+END_TEST
+
 Suite *parse_suite(void) {
   Suite *s = suite_create("json_parse");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, valid_documents);
   tcase_add_test(tc, error_positions);
   tcase_add_test(tc, hostile_input);
+  tcase_add_test(tc, strict_grammar);
   suite_add_tcase(s, tc);
   return s;
 }

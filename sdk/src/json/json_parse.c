@@ -1,7 +1,8 @@
-/* json_parse.c — strict-ish JSON parsing over cJSON with line/column error positions. */
+/* json_parse.c — strict JSON parsing over cJSON with line/column error positions. */
 #include <stdio.h>
 #include <string.h>
 #include "capz/json.h"
+#include "json_validate.h"
 
 /* Line and column (1-based, column in bytes) of offset off in text. */
 static void position_of(const char *text, size_t off, size_t *line, size_t *col) {
@@ -43,19 +44,13 @@ cJSON *capz_json_parse(const char *text, size_t len, capz_err *err) {
   size_t start = 0;
   while (start < len && is_ws(text[start])) start++;
   if (start == len) return fail(text, len, len, "empty document", err);
-  /* cJSON stops at an embedded NUL; report it instead of silently truncating. */
-  const char *nul = memchr(text, '\0', len);
-  const char *end = NULL;
-  cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-  if (!doc) {
-    size_t off = end ? (size_t)(end - text) : 0;
-    return fail(text, len, off, "invalid JSON", err);
-  }
-  size_t off = (size_t)(end - text);
-  while (off < len && is_ws(text[off])) off++;
-  if (off < len) {
-    cJSON_Delete(doc);
-    return fail(text, len, off, nul && (size_t)(nul - text) == off ? "NUL byte" : "trailing data after value", err);
+  size_t off = 0;
+  const char *why = jv_validate(text, len, &off);
+  if (why) return fail(text, len, off, why, err);
+  cJSON *doc = cJSON_ParseWithLengthOpts(text, len, NULL, 0);
+  if (!doc) { /* valid JSON that cJSON could not take: out of memory */
+    capz_err_set(err, CAPZ_ENOMEM, "line 1, column 1: out of memory parsing JSON");
+    return NULL;
   }
   return doc;
 }
