@@ -184,6 +184,10 @@ START_TEST(redact_free_text) {
   redacts("nothing secret here: name=web-1 v1.2.3 management.azure.com",
           "nothing secret here: name=web-1 v1.2.3 management.azure.com");
   redacts("keyVault=kv1 monkey=banana", "keyVault=kv1 monkey=banana");
+  redacts("{\"kind\":\"Secret\",\"data\":{\"value\":\"c2VjcmV0\",\"x\":[1,\"}\"]},\"type\":\"Opaque\"}",
+          "{\"kind\":\"Secret\",\"data\":[REDACTED],\"type\":\"Opaque\"}");
+  redacts("privateKeys=[a, b] rest", "privateKeys=[REDACTED] rest");
+  redacts("token={\"unterminated", "token=[REDACTED]");
   redacts("", "");
   char small[8];
   capz_redact("password=hunter2", small, sizeof small);

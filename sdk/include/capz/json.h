@@ -95,7 +95,9 @@ CAPZ_API bool capz_json_equal(const cJSON *a, const cJSON *b);
 /* ---- parsing and printing ---- */
 
 /* Parse text of length len (need not be NUL-terminated). Exactly one value, optionally surrounded
- * by whitespace; trailing data or an embedded NUL is an error. Nesting deeper than cJSON's limit
+ * by whitespace; trailing data or an embedded NUL is an error. The grammar is strict RFC 8259
+ * (checked before cJSON builds the tree): no leading zeros, "1.", raw control characters in
+ * strings, invalid UTF-8, lone surrogate escapes, single quotes, NaN/Infinity or trailing commas. Nesting deeper than cJSON's limit
  * (1000) is rejected. On error returns NULL and fills err (CAPZ_EINVAL) with the line and column
  * of the problem ("line 3, column 7: ..."). */
 CAPZ_API cJSON *capz_json_parse(const char *text, size_t len, capz_err *err);

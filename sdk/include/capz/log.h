@@ -78,7 +78,8 @@ CAPZ_API bool capz_log_key_is_secret(const char *key);
  * Details: "Bearer x"/"Basic x" (any case) -> "Bearer [REDACTED]"; a JWT is recognised by its header
  * segment starting "eyJ" (>= 10 chars) -> "[REDACTED]"; secret pairs: key=value, key: value,
  * "key":"value", "key": 123, key='quoted value' keep the key and quotes and mask the value (an
- * unquoted value ends at whitespace or one of , ; & } ] ) ' "); a whole "-----BEGIN ...-----END ...-----"
+ * unquoted value ends at whitespace or one of , ; & } ] ) ' "; a {...} or [...] value is masked
+ * whole, brackets balanced and strings respected); a whole "-----BEGIN ...-----END ...-----"
  * block (or BEGIN to end of text) -> "[REDACTED PEM]". Output longer than n-1 is truncated; the
  * masked form can be up to 3x + 64 bytes of the input. text NULL gives "". Reentrant. */
 CAPZ_API char *capz_redact(const char *text, char *out, size_t n);

@@ -113,6 +113,22 @@ static size_t value_len(const char *s) {
     while (s[i] && s[i] != q) i += (s[i] == '\\' && s[i + 1]) ? 2 : 1;
     return s[i] ? i + 1 : i;
   }
+  if (*s == '{' || *s == '[') { /* a structured secret ("data": {...}) is masked whole */
+    int depth = 0;
+    size_t i = 0;
+    for (; s[i]; i++) {
+      if (s[i] == '"') {
+        i++;
+        while (s[i] && s[i] != '"') i += (s[i] == '\\' && s[i + 1]) ? 2 : 1;
+        if (!s[i]) break;
+      } else if (s[i] == '{' || s[i] == '[') {
+        depth++;
+      } else if ((s[i] == '}' || s[i] == ']') && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return i;
+  }
   size_t keep;
   size_t cred = auth_scheme_len(s, &keep);
   if (cred) return keep + cred;
