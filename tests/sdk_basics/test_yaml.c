@@ -76,6 +76,21 @@ START_TEST(documents) {
 }
 END_TEST
 
+START_TEST(json_crlf_bom_and_utf16) {
+  ydoc("{\"a\": [1, \"x\", true, null, 2.5, {\"b\": \"1\"}]}", "{\"a\":[1,\"x\",true,null,2.5,{\"b\":\"1\"}]}");
+  ydoc("a: 1\r\nb:\r\n  - x\r\n", "{\"a\":1,\"b\":[\"x\"]}");
+  ydoc("\xef\xbb\xbf" "name: caf\xc3\xa9\n", "{\"name\":\"caf\xc3\xa9\"}");
+  /* UTF-16LE with BOM: "a: 1\n" */
+  const char u16[] = {'\xff', '\xfe', 'a', 0, ':', 0, ' ', 0, '1', 0, '\n', 0};
+  capz_err e;
+  cJSON *j = capz_yaml_to_json(u16, sizeof u16, &e);
+  ck_assert_msg(j != NULL, "%s", e.msg);
+  ck_assert_json_eq(j, "[{\"a\":1}]");
+  cJSON_Delete(j);
+  ydoc("keep: |+\n  x\n\nstrip: >-\n  a\n  b\n", "{\"keep\":\"x\\n\\n\",\"strip\":\"a b\"}");
+}
+END_TEST
+
 START_TEST(keys) {
   ydoc("1: a\ntrue: b\nnull: c\n~: d\n0x10: e\n\"q\": f\n1.50: g\nTrue: h\n",
      "{\"1\":\"a\",\"true\":\"h\",\"null\":\"d\",\"0x10\":\"e\",\"q\":\"f\",\"1.50\":\"g\"}");
@@ -252,6 +267,7 @@ int main(void) {
   tcase_add_test(tc, strings_stay_strings);
   tcase_add_test(tc, documents);
   tcase_add_test(tc, keys);
+  tcase_add_test(tc, json_crlf_bom_and_utf16);
   tcase_add_test(tc, anchors_and_aliases);
   tcase_add_test(tc, merge_keys);
   tcase_add_test(tc, kubernetes_manifest);
