@@ -188,6 +188,7 @@ START_TEST(redact_free_text) {
           "{\"kind\":\"Secret\",\"data\":[REDACTED],\"type\":\"Opaque\"}");
   redacts("privateKeys=[a, b] rest", "privateKeys=[REDACTED] rest");
   redacts("token={\"unterminated", "token=[REDACTED]");
+  redacts("body: {\\\"password\\\":\\\"hunter2\\\",\\\"u\\\":1}", "body: {\\\"password\\\":[REDACTED],\\\"u\\\":1}");
   redacts("", "");
   char small[8];
   capz_redact("password=hunter2", small, sizeof small);

@@ -41,7 +41,8 @@ typedef enum capz_log_format { CAPZ_LOG_TEXT = 0, CAPZ_LOG_JSON = 1 } capz_log_f
 CAPZ_API void capz_log_set_verbosity(int v);
 CAPZ_API int capz_log_get_verbosity(void);
 CAPZ_API void capz_log_set_format(capz_log_format f);
-/* Destination (default stderr). The stream is borrowed; the caller keeps it open. */
+/* Destination (default stderr; NULL restores stderr). The stream is borrowed; the caller keeps it
+ * open until another stream is set. Each record is flushed. */
 CAPZ_API void capz_log_set_stream(FILE *f);
 
 /* A logger carries fixed key/value pairs (e.g. controller, namespace, name) added to every record.

@@ -113,6 +113,10 @@ static size_t value_len(const char *s) {
     while (s[i] && s[i] != q) i += (s[i] == '\\' && s[i + 1]) ? 2 : 1;
     return s[i] ? i + 1 : i;
   }
+  if (s[0] == '\\' && s[1] == '"') { /* JSON embedded in a JSON string: \"value\" */
+    const char *end = strstr(s + 2, "\\\"");
+    return end ? (size_t)(end + 2 - s) : strlen(s);
+  }
   if (*s == '{' || *s == '[') { /* a structured secret ("data": {...}) is masked whole */
     int depth = 0;
     size_t i = 0;
@@ -144,7 +148,8 @@ static size_t secret_pair_len(const char *s, size_t *vstart) {
   size_t k0 = quoted ? 1 : 0, i = k0;
   while (is_key_char(s[i])) i++;
   if (i == k0 || !key_is_secret_n(s + k0, i - k0)) return 0;
-  if (quoted) {
+  if (quoted) { /* "key" or, inside an escaped JSON string, "key\" */
+    if (s[i] == '\\' && s[i + 1] == '"') i++;
     if (s[i] != '"') return 0;
     i++;
   }
