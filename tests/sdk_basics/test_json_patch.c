@@ -195,6 +195,39 @@ START_TEST(canonical_form) {
 }
 END_TEST
 
+START_TEST(random_ops_never_crash) {
+  /* random patches over a small document: every result is either a tree or an error with a message */
+  const char *paths[] = {"", "/a", "/a/0", "/a/-", "/a/9", "/o", "/o/k", "/o/k/x", "/~", "/a/01", "x", "/o/~1"};
+  const char *ops[] = {"add", "remove", "replace", "move", "copy", "test", "bogus"};
+  unsigned seed = 4242;
+  cJSON *doc = tj("{\"a\":[1,2,{\"z\":null}],\"o\":{\"k\":\"v\"},\"s\":\"t\"}");
+  for (int round = 0; round < 3000; round++) {
+    cJSON *patch = cJSON_CreateArray();
+    for (int k = 0; k < 3; k++) {
+      seed = seed * 1103515245u + 12345u;
+      cJSON *op = cJSON_CreateObject();
+      cJSON_AddStringToObject(op, "op", ops[(seed >> 8) % 7]);
+      cJSON_AddStringToObject(op, "path", paths[(seed >> 12) % 12]);
+      cJSON_AddStringToObject(op, "from", paths[(seed >> 16) % 12]);
+      if ((seed >> 20) % 4) cJSON_AddItemToObject(op, "value", cJSON_Duplicate(doc, (seed >> 22) % 2));
+      cJSON_AddItemToArray(patch, op);
+    }
+    capz_err e;
+    capz_err_clear(&e);
+    cJSON *r = capz_json_patch_apply(doc, patch, &e);
+    if (!r) ck_assert_msg(e.code != 0 && strstr(e.msg, "json patch op ") != NULL, "%s", e.msg);
+    else {
+      char *c = capz_json_canonical(r);
+      ck_assert_ptr_nonnull(c);
+      free(c);
+    }
+    cJSON_Delete(r);
+    cJSON_Delete(patch);
+  }
+  cJSON_Delete(doc);
+}
+END_TEST
+
 Suite *patch_suite(void) {
   Suite *s = suite_create("json_patch_subset_canonical");
   TCase *tc = tcase_create("core");
@@ -204,6 +237,7 @@ Suite *patch_suite(void) {
   tcase_add_test(tc, subset_basics);
   tcase_add_test(tc, subset_owned);
   tcase_add_test(tc, canonical_form);
+  tcase_add_test(tc, random_ops_never_crash);
   suite_add_tcase(s, tc);
   return s;
 }

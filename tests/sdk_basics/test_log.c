@@ -201,6 +201,27 @@ START_TEST(redact_free_text) {
 }
 END_TEST
 
+START_TEST(redact_garbage) {
+  /* random text built from the characters the scanner cares about: never overruns, always terminated */
+  const char alphabet[] = "eyJ.-_=:\"'{}[]\\ \n,&;BearerBasic token password key data -----BEGIN END-----aZ09\xff";
+  unsigned seed = 99;
+  char in[257], out[64], big[1024];
+  for (int round = 0; round < 5000; round++) {
+    size_t len = (size_t)(round % 256);
+    for (size_t i = 0; i < len; i++) {
+      seed = seed * 1103515245u + 12345u;
+      in[i] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+    }
+    in[len] = '\0';
+    memset(out, 'X', sizeof out);
+    capz_redact(in, out, sizeof out);
+    ck_assert_ptr_nonnull(memchr(out, '\0', sizeof out));
+    capz_redact(in, big, sizeof big);
+    ck_assert(strlen(big) <= 3 * len + 64);
+  }
+}
+END_TEST
+
 #define THREADS 8
 #define PER_THREAD 1500
 
@@ -250,6 +271,7 @@ int main(void) {
   tcase_add_test(tc, secrets_never_written);
   tcase_add_test(tc, key_is_secret);
   tcase_add_test(tc, redact_free_text);
+  tcase_add_test(tc, redact_garbage);
   tcase_add_test(tc, records_are_atomic_across_threads);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
