@@ -136,6 +136,26 @@ START_TEST(long_pointer_and_deep_set) {
 }
 END_TEST
 
+START_TEST(append_tokens) {
+  char buf[64] = "/metadata/labels";
+  ck_assert_int_eq(capz_json_ptr_append(buf, sizeof buf, "cluster.x-k8s.io/cluster-name"), 0);
+  ck_assert_str_eq(buf, "/metadata/labels/cluster.x-k8s.io~1cluster-name");
+  cJSON *d = tj("{\"metadata\":{\"labels\":{\"cluster.x-k8s.io/cluster-name\":\"c1\"}}}");
+  ck_assert_str_eq(capz_json_ptr_str(d, buf, ""), "c1");
+  cJSON_Delete(d);
+  char b2[16] = "";
+  ck_assert_int_eq(capz_json_ptr_append(b2, sizeof b2, "a~b"), 0);
+  ck_assert_int_eq(capz_json_ptr_append(b2, sizeof b2, ""), 0);
+  ck_assert_str_eq(b2, "/a~0b/");
+  ck_assert_int_eq(capz_json_ptr_append(b2, sizeof b2, "0123456789"), CAPZ_EINVAL);
+  ck_assert_int_eq(strlen(b2), 15);
+  char b3[7] = "";
+  ck_assert_int_eq(capz_json_ptr_append(b3, sizeof b3, "a/b/"), CAPZ_EINVAL); /* needs 8 bytes */
+  ck_assert_int_eq(capz_json_ptr_append(NULL, 4, "x"), CAPZ_EINVAL);
+  ck_assert_int_eq(capz_json_ptr_append(b3, sizeof b3, NULL), CAPZ_EINVAL);
+}
+END_TEST
+
 Suite *pointer_suite(void) {
   Suite *s = suite_create("json_pointer");
   TCase *tc = tcase_create("core");
@@ -146,6 +166,7 @@ Suite *pointer_suite(void) {
   tcase_add_test(tc, set_replaces_member_keeping_place);
   tcase_add_test(tc, delete);
   tcase_add_test(tc, long_pointer_and_deep_set);
+  tcase_add_test(tc, append_tokens);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -35,6 +35,10 @@ CAPZ_API bool capz_json_ptr_bool(const cJSON *doc, const char *ptr, bool def);
 CAPZ_API int capz_json_ptr_set(cJSON *doc, const char *ptr, cJSON *value, capz_err *err);
 /* Convenience setters (copy the string). */
 CAPZ_API int capz_json_ptr_set_str(cJSON *doc, const char *ptr, const char *s, capz_err *err);
+/* Append "/" + token, escaped (~ -> ~0, / -> ~1), to the NUL-terminated pointer in buf (size n):
+ * builds pointers from keys such as label names ("cluster.x-k8s.io/cluster-name"). Returns 0, or
+ * CAPZ_EINVAL when it does not fit (buf then holds a truncated pointer) or an argument is NULL. */
+CAPZ_API int capz_json_ptr_append(char *buf, size_t n, const char *token);
 /* Remove the node at ptr (in place). Returns 0, or CAPZ_ENOTFOUND when absent (or doc is NULL);
  * CAPZ_EINVAL for a malformed pointer or "" (the root cannot remove itself). */
 CAPZ_API int capz_json_ptr_del(cJSON *doc, const char *ptr);

@@ -270,3 +270,11 @@ int capz_json_ptr_del(cJSON *doc, const char *ptr) {
   jp_free(&p);
   return rc;
 }
+
+int capz_json_ptr_append(char *buf, size_t n, const char *token) {
+  if (!buf || n == 0 || !token) return CAPZ_EINVAL;
+  size_t need = strnlen(buf, n) + 2; /* "/" and the NUL */
+  for (const char *c = token; *c; c++) need += (*c == '~' || *c == '/') ? 2 : 1;
+  jp_append_token(buf, n, token);
+  return need <= n ? CAPZ_OK : CAPZ_EINVAL;
+}
