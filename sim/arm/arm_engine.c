@@ -494,13 +494,13 @@ static arm_res *write_one(arm_ctx *c, const arm_req *q, const arm_rtype *rt, con
       }
     }
   }
-  /* embedded children */
+  /* the type validates the whole body (embedded children included), then children are split off */
+  if (rt->validate && rt->validate(c, id, existing, doc, e)) { cJSON_Delete(doc); return NULL; }
   cJSON *members[8];
   const arm_rtype *ctypes[8];
   int nmem = 0;
   if (split_embedded(rt, doc, members, &nmem, ctypes, e)) { cJSON_Delete(doc); return NULL; }
   int rc = 0;
-  if (rt->validate) rc = rt->validate(c, id, existing, doc, e);
   /* children that would disappear must be deletable */
   if (!rc && existing) {
     for (int m = 0; m < nmem && !rc; m++) {

@@ -143,3 +143,72 @@ int rt_check_zones(arm_ctx *c, const cJSON *doc, const cJSON *zones, arm_err *e)
   }
   return 0;
 }
+
+arm_op *rt_action_op(arm_ctx *c, const arm_req *q, arm_res *r, const char *what, arm_op_done_fn done, bool async_header,
+                     arm_resp *out) {
+  char rp[64];
+  snprintf(rp, sizeof rp, "%s", r->rt->type);
+  char *sl = strchr(rp, '/');
+  if (sl) *sl = '\0';
+  const char *loc = arm_jstr(r->doc, "location");
+  arm_op *op = arm_lro_start(c, ARM_OPK_ACTION, r, rp, loc ? loc : "eastus", q);
+  if (!op) {
+    arm_resp_error(out, 500, "InternalServerError", "out of memory");
+    return NULL;
+  }
+  op->done = done;
+  snprintf(r->busy_what, sizeof r->busy_what, "%s", what);
+  out->status = 202;
+  arm_lro_headers(c, op, q, async_header, true, out);
+  return op;
+}
+
+cJSON *rt_instance_view(const char *prov_state, const char *power, const char *computer_name) {
+  cJSON *iv = cJSON_CreateObject();
+  if (computer_name) cJSON_AddStringToObject(iv, "computerName", computer_name);
+  cJSON_AddStringToObject(iv, "osName", "ubuntu");
+  cJSON_AddStringToObject(iv, "osVersion", "22.04");
+  cJSON *agent = cJSON_AddObjectToObject(iv, "vmAgent");
+  cJSON_AddStringToObject(agent, "vmAgentVersion", "2.13.1.1");
+  cJSON *st = cJSON_AddArrayToObject(iv, "statuses");
+  char code[64], disp[64], ts[48];
+  arm_now_iso(ts, sizeof ts, arm_now());
+  const char *ps = prov_state ? prov_state : "Succeeded";
+  snprintf(code, sizeof code, "ProvisioningState/%s", ps);
+  for (char *p = code + 18; *p; p++) *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+  snprintf(disp, sizeof disp, "Provisioning %s", strcmp(ps, "Succeeded") == 0 ? "succeeded" : ps);
+  cJSON *s1 = cJSON_CreateObject();
+  cJSON_AddStringToObject(s1, "code", code);
+  cJSON_AddStringToObject(s1, "level", strcmp(ps, "Failed") == 0 ? "Error" : "Info");
+  cJSON_AddStringToObject(s1, "displayStatus", disp);
+  cJSON_AddStringToObject(s1, "time", ts);
+  cJSON_AddItemToArray(st, s1);
+  if (power) {
+    cJSON *s2 = cJSON_CreateObject();
+    snprintf(code, sizeof code, "PowerState/%s", power);
+    snprintf(disp, sizeof disp, "VM %s", power);
+    cJSON_AddStringToObject(s2, "code", code);
+    cJSON_AddStringToObject(s2, "level", "Info");
+    cJSON_AddStringToObject(s2, "displayStatus", disp);
+    cJSON_AddItemToArray(st, s2);
+  }
+  return iv;
+}
+
+int rt_check_custom_data(const cJSON *os_profile, arm_err *e) {
+  const char *cd = arm_jstr(os_profile, "customData");
+  if (!cd) return 0;
+  long n = rt_b64_decoded_len(cd);
+  if (n < 0 || n > 65535 || strlen(cd) > 87380)
+    return arm_err_set(e, 400, "InvalidParameter",
+                       "Custom data in OSProfile must be in Base64 encoding and with a maximum length of 87380 characters.");
+  return 0;
+}
+
+int rt_check_vm_size(arm_ctx *c, const char *size, arm_err *e) {
+  if (!size) return arm_err_set(e, 400, "InvalidParameter", "Required parameter 'hardwareProfile.vmSize' is missing (null).");
+  if (!arm_sku_known(c, size, NULL))
+    return arm_err_set(e, 400, "InvalidParameter", "The value %s provided for the VM size is not valid. The valid sizes "
+                       "in the current region are listed by the resource SKUs API.", size);
+  return 0;
+}

@@ -29,4 +29,17 @@ cJSON *rt_region_zones(arm_ctx *c, const char *location);
 /* Zones listed in doc (top-level "zones") must exist in the region. */
 int rt_check_zones(arm_ctx *c, const cJSON *doc, const cJSON *zones, arm_err *e);
 
+
+
+/* Start an action LRO on r (held busy as `what`) that calls done at the end; answers 202 + Location
+ * (+ Azure-AsyncOperation when async_header). Returns the op or NULL (out filled with 500). */
+arm_op *rt_action_op(arm_ctx *c, const arm_req *q, arm_res *r, const char *what, arm_op_done_fn done, bool async_header,
+                     arm_resp *out);
+
+/* Compute: instance view with ProvisioningState/... and PowerState/<power> statuses (new tree). */
+cJSON *rt_instance_view(const char *prov_state, const char *power, const char *computer_name);
+/* Compute: osProfile.customData (if any, under profile) must be base64 of at most 65535 bytes. */
+int rt_check_custom_data(const cJSON *os_profile, arm_err *e);
+/* Compute: validate a VM size against the SKU list. */
+int rt_check_vm_size(arm_ctx *c, const char *size, arm_err *e);
 #endif
