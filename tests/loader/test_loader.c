@@ -224,6 +224,18 @@ START_TEST(refuse_unsafe_files) {
   snprintf(want, sizeof want, "refusing plugin %s/good.so: not in a configured plugin directory", pdir);
   ck_assert_str_eq(err.msg, want);
 
+  /* Not a shared object at all: refused by dlopen, and the loader carries on. */
+  FILE *g = fopen(pp(tmpdir, "garbage"), "wb");
+  ck_assert_ptr_nonnull(g);
+  unsigned seed = 3;
+  for (int i = 0; i < 4096; i++) fputc(rand_r(&seed) & 0xff, g);
+  fclose(g);
+  ck_assert_int_eq(chmod(pp(tmpdir, "garbage"), 0644), 0);
+  ck_assert_int_ne(capz_loader_load(l, pp(tmpdir, "garbage"), NULL, &err), 0);
+  snprintf(want, sizeof want, "refusing plugin %s/garbage.so: dlopen failed: ", tmpdir);
+  ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "got: %s", err.msg);
+  ck_assert_ptr_null(strchr(err.msg, '\n'));
+
   /* Once fixed, the same file loads. */
   ck_assert_int_eq(chmod(pp(tmpdir, "good-two"), 0755), 0);
   ck_assert_int_eq(capz_loader_load(l, pp(tmpdir, "good-two"), NULL, &err), 0);
