@@ -29,6 +29,11 @@
 
 CAPZ_BEGIN_DECLS
 
+/* The compiler checks that key/value lists end with NULL. */
+#ifndef CAPZ_SENTINEL
+#define CAPZ_SENTINEL __attribute__((sentinel))
+#endif
+
 typedef enum capz_log_level {
   CAPZ_LOG_ERROR = 0,
   CAPZ_LOG_WARN = 1,
@@ -52,16 +57,16 @@ typedef struct capz_logger capz_logger;
 /* kv: alternating key, value strings terminated by NULL (a NULL value also ends the list; its key
  * is logged with the value "(MISSING)"). The child copies the parent's pairs, so the parent may be
  * freed first. Returns NULL only on OOM. */
-CAPZ_API capz_logger *capz_logger_new(const capz_logger *parent, ...);
+CAPZ_API capz_logger *capz_logger_new(const capz_logger *parent, ...) CAPZ_SENTINEL;
 CAPZ_API void capz_logger_free(capz_logger *lg);
 
 /* Emit a record. lg may be NULL (no fixed pairs). The variadic part is alternating
  * key, value C strings terminated by NULL: capz_log(lg, CAPZ_LOG_INFO, "created", "id", id, NULL).
  * A NULL value ends the list (key logged as "(MISSING)"). CAPZ_LOG_DEBUG records passed here are
  * written only when verbosity >= 1. */
-CAPZ_API void capz_log(const capz_logger *lg, capz_log_level level, const char *msg, ...);
+CAPZ_API void capz_log(const capz_logger *lg, capz_log_level level, const char *msg, ...) CAPZ_SENTINEL;
 /* Debug-level record emitted only when verbosity >= v (v <= 0: an INFO record, always written). */
-CAPZ_API void capz_log_v(const capz_logger *lg, int v, const char *msg, ...);
+CAPZ_API void capz_log_v(const capz_logger *lg, int v, const char *msg, ...) CAPZ_SENTINEL;
 /* True when a record at verbosity v would be written (to skip expensive formatting). */
 CAPZ_API bool capz_log_enabled(int v);
 

@@ -59,7 +59,10 @@ CAPZ_API capz_metric_family *capz_metrics_histogram(capz_metrics_registry *r, co
  * part is exactly one C string per label name, then NULL:
  *   capz_metric_with(rest_requests, "GET", "200", NULL).
  * Returns NULL when f is NULL, the count is wrong, a value is NULL, or on OOM. */
-CAPZ_API capz_metric *capz_metric_with(capz_metric_family *f, ...);
+#ifndef CAPZ_SENTINEL
+#define CAPZ_SENTINEL __attribute__((sentinel))
+#endif
+CAPZ_API capz_metric *capz_metric_with(capz_metric_family *f, ...) CAPZ_SENTINEL;
 /* Same with an array of n values. */
 CAPZ_API capz_metric *capz_metric_with_values(capz_metric_family *f, const char *const *values, size_t n);
 
