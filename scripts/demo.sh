@@ -11,7 +11,8 @@ ncpu=$(nproc)
 jobs=${CAPZ_JOBS:-$(( ncpu < 2 ? ncpu : 2 ))}
 
 echo "== build"
-cmake -S . -B build >/dev/null
+# Same build dir and type as scripts/test.sh, so running one after the other does not rebuild.
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build -j"$jobs" >/dev/null
 build/bin/capz-host --version
 

@@ -79,6 +79,11 @@ int main(int argc, char **argv) {
     /* Refusals appear in the listing (stdout); stderr also gets them with directory problems. */
     host_plugins_discover(&set, &cfg, true, stderr);
     host_plugins_print(&set, stdout);
+    if (set.n == 0) {
+      fprintf(stderr, "capz-host: no plugin files (*.so) in");
+      for (size_t i = 0; i < cfg.n_plugin_dirs; i++) fprintf(stderr, " %s", cfg.plugin_dirs[i]);
+      fprintf(stderr, "%s\n", cfg.n_plugin_dirs ? "" : " any plugin directory (none configured or found)");
+    }
     host_plugins_free(&set);
     goto out;
   }
