@@ -111,6 +111,11 @@ static int load_lro(arm_cfg *cfg, const cJSON *lro, char *err, size_t errlen) {
   if (!lro) return 0;
   if (!cJSON_IsObject(lro)) { snprintf(err, errlen, "lro: expected an object"); return -1; }
   double ra = cfg->retry_after;
+  /* an explicit default replaces the built-in per-type durations (the AKS ones are longer) */
+  if (cJSON_GetObjectItemCaseSensitive(lro, "defaultSeconds")) {
+    cJSON_Delete(cfg->lro_durations);
+    cfg->lro_durations = cJSON_CreateObject();
+  }
   if (num(lro, "defaultSeconds", &cfg->lro_default, 0, err, errlen, "lro") ||
       num(lro, "retryAfterSeconds", &ra, 0, err, errlen, "lro"))
     return -1;

@@ -342,11 +342,14 @@ void arm_engine_delete_tree(arm_ctx *c, arm_res *r) {
 static int can_delete_tree(arm_ctx *c, arm_res *r, arm_err *e) {
   if (r->rt->can_delete && r->rt->can_delete(c, r, e)) return -1;
   size_t kl = strlen(r->key);
-  for (arm_res *x = arm_store_first(c->store); x; x = x->next)
+  int rc = 0;
+  c->deleting_root = r->key;
+  for (arm_res *x = arm_store_first(c->store); x && !rc; x = x->next)
     if (x != r && strncmp(x->key, r->key, kl) == 0 && x->key[kl] == '/' && x->rt->can_delete && x->rt->embed_member &&
         x->rt->can_delete(c, x, e))
-      return -1;
-  return 0;
+      rc = -1;
+  c->deleting_root = NULL;
+  return rc;
 }
 
 /* ---------------------------------------------------------------- write pipeline */

@@ -365,6 +365,7 @@ struct arm_ctx {
   arm_auth *auth;
   char base_url[256];
   long long seq;
+  const char *deleting_root; /* key of the resource whose delete is being checked (children see it) */
 };
 
 /* ---------------------------------------------------------------- router and engine */

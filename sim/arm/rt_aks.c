@@ -600,6 +600,7 @@ static void ap_on_delete(arm_ctx *c, arm_res *r) {
 }
 
 static int ap_can_delete(arm_ctx *c, arm_res *r, arm_err *e) {
+  if (c->deleting_root && strcmp(c->deleting_root, r->key) != 0) return 0; /* the whole cluster goes */
   if (!arm_ieq(capz_json_ptr_str(r->doc, "/properties/mode", "User"), "System")) return 0;
   char cid[ARM_ID_MAX];
   arm_id_parent(r->id, cid, sizeof cid);
