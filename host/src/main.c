@@ -71,8 +71,6 @@ int main(int argc, char **argv) {
   }
   capz_log_set_verbosity(cfg.log_verbosity);
   capz_log_set_format(cfg.log_format);
-  if (cfg.n_plugin_dirs == 0)
-    capz_log(NULL, CAPZ_LOG_WARN, "no plugin directory configured or found; no plugins to load", NULL);
 
   host_plugin_set set;
   if (cli.list_plugins) {
@@ -103,6 +101,8 @@ int main(int argc, char **argv) {
 
   /* The daemon: a refused plugin or a bad plugin config is logged and skipped; the good
    * plugins still run. */
+  if (cfg.n_plugin_dirs == 0)
+    capz_log(NULL, CAPZ_LOG_WARN, "no plugin directory configured or found; no plugins to load", NULL);
   host_plugins_discover(&set, &cfg, true, stderr);
   host_plugins_init(&set, stderr);
   log_loaded(&cfg, &set);
