@@ -1,4 +1,5 @@
 /* auth_jwt.c — compact JWS: parsing, RS256/PS256 verification, RS256 signing (OpenSSL EVP). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,14 +135,16 @@ const char *auth_jwt_str(const cJSON *obj, const char *name) {
 
 bool auth_jwt_num(const cJSON *obj, const char *name, double *v) {
   const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+  /* Non-finite values (1e999, or "nan" as a string) would make every time comparison false. */
   if (cJSON_IsNumber(it)) {
+    if (!isfinite(it->valuedouble)) return false;
     *v = it->valuedouble;
     return true;
   }
   if (cJSON_IsString(it) && it->valuestring[0]) {
     char *end;
     double d = strtod(it->valuestring, &end);
-    if (*end == '\0') {
+    if (*end == '\0' && isfinite(d)) {
       *v = d;
       return true;
     }

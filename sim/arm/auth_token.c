@@ -83,6 +83,16 @@ static void success(tokreq *r, const auth_principal *p, const char *acr) {
   auth_reply_json(r->out, 200, o);
 }
 
+/* Claims are attacker-controlled: clamp to years 1970..9999 before converting to time_t. */
+static void iso_time(double v, char *out, size_t outlen) {
+  if (!(v >= 0)) v = 0;
+  if (v > 253402300799.0) v = 253402300799.0;
+  time_t t = (time_t)v;
+  struct tm tm;
+  if (!gmtime_r(&t, &tm) || strftime(out, outlen, "%Y-%m-%dT%H:%M:%S.0000000Z", &tm) == 0)
+    snprintf(out, outlen, "unknown");
+}
+
 /* Time checks shared by certificate and federated assertions. Returns false (reply filled) when out of range. */
 static bool assertion_time_ok(tokreq *r, const auth_jwt *j) {
   double exp = 0, nbf = 0;
@@ -95,23 +105,15 @@ static bool assertion_time_ok(tokreq *r, const auth_jwt *j) {
   bool has_nbf = auth_jwt_num(j->claims, "nbf", &nbf) || auth_jwt_num(j->claims, "iat", &nbf);
   if ((double)now > exp + (double)skew || (has_nbf && nbf > (double)(now + skew)) ||
       (has_nbf && exp - nbf > (double)r->a->assertion_max_lifetime)) {
-    char vf[32] = "unspecified", ve[32], nw[32];
-    struct tm tm;
-    time_t t;
-    if (has_nbf) {
-      t = (time_t)nbf;
-      gmtime_r(&t, &tm);
-      strftime(vf, sizeof vf, "%m/%d/%Y %H:%M:%S", &tm);
-    }
-    t = (time_t)exp;
-    gmtime_r(&t, &tm);
-    strftime(ve, sizeof ve, "%m/%d/%Y %H:%M:%S", &tm);
-    t = (time_t)now;
-    gmtime_r(&t, &tm);
-    strftime(nw, sizeof nw, "%m/%d/%Y %H:%M:%S", &tm);
+    /* Entra prints ISO-8601 times, with the epoch when the assertion has no nbf. */
+    char vf[40], ve[40], nw[40];
+    iso_time(has_nbf ? nbf : 0, vf, sizeof vf);
+    iso_time(exp, ve, sizeof ve);
+    iso_time((double)now, nw, sizeof nw);
     auth_entra_error(r->out, 400, "invalid_client", 700024,
                      "Client assertion is not within its valid time range. Current time: %s, assertion valid from "
-                     "%s, expiry time of assertion %s.",
+                     "%s, expiry time of assertion %s. Review the documentation at "
+                     "https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
                      nw, vf, ve);
     return false;
   }

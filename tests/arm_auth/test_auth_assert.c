@@ -205,6 +205,27 @@ START_TEST(cert_time_checks) {
   j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, 600, 1200));
   expect(APPC, j, 400, 700024);
   free(j);
+  /* hostile exp values: not-a-number (as a string), infinity, absent, absurdly far */
+  cJSON *cl = at_assertion_claims(APPC, TOKEN_URL, 0, 600);
+  cJSON_ReplaceItemInObject(cl, "exp", cJSON_CreateString("nan"));
+  j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), cl);
+  expect(APPC, j, 400, 50027);
+  free(j);
+  cl = at_assertion_claims(APPC, TOKEN_URL, 0, 600);
+  cJSON_ReplaceItemInObject(cl, "exp", cJSON_CreateRaw("1e999"));
+  j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), cl);
+  expect(APPC, j, 400, 50027);
+  free(j);
+  cl = at_assertion_claims(APPC, TOKEN_URL, 0, 600);
+  cJSON_DeleteItemFromObject(cl, "exp");
+  j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), cl);
+  expect(APPC, j, 400, 50027);
+  free(j);
+  cl = at_assertion_claims(APPC, TOKEN_URL, 0, 600);
+  cJSON_ReplaceItemInObject(cl, "exp", cJSON_CreateNumber(1e300));
+  j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), cl);
+  expect(APPC, j, 400, 700024); /* lifetime above assertion_max_lifetime_seconds */
+  free(j);
   /* expired AND signed by the wrong key: the signature is reported first */
   j = at_jwt(KOTHER, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, -1200, -600));
   expect(APPC, j, 401, 700027);
