@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "capz/azure.h"
+#include "capz/metrics.h"
 #include "capz/sdk.h"
 #include "simproc.h"
 #include "test_util.h"
@@ -629,7 +630,10 @@ START_TEST(accounting_and_limiter) {
   capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
   capz_arm_limits lim = {.read = {10, 2}, .write = {10, 2}, .del = {10, 2}};
   capz_arm_limiter *l = capz_arm_limiter_new(&lim, NULL, NULL);
-  capz_arm_client *c = client_for(cred, l, 0);
+  capz_metrics_registry *reg = capz_metrics_registry_new();
+  capz_arm_client_config cfg = {.cloud = &g_cloud, .credential = cred, .limiter = l, .metrics = reg};
+  capz_arm_client *c = capz_arm_client_new(&cfg, NULL);
+  ck_assert_ptr_nonnull(c);
   capz_arm_response r;
   capz_err err;
   double t0 = now_s();
@@ -649,7 +653,15 @@ START_TEST(accounting_and_limiter) {
   capz_arm_client_foreach_count(c, on_count, &p);
   ck_assert_uint_eq(p.get404, 6);
   ck_assert_uint_eq(p.total, st.requests);
+  /* the same counts through the Prometheus registry */
+  char *text = capz_metrics_render(reg, NULL);
+  ck_assert_ptr_nonnull(text);
+  ck_assert_msg(strstr(text, "capz_azure_arm_requests_total{method=\"GET\",resource_type=\"Microsoft.Resources/"
+                             "resourceGroups\",code=\"404\"} 6\n") != NULL, "%s", text);
+  ck_assert_ptr_nonnull(strstr(text, "capz_azure_arm_limiter_wait_seconds_total{class=\"read\"} 0."));
+  free(text);
   capz_arm_client_free(c);
+  capz_metrics_registry_free(reg);
   capz_arm_limiter_free(l);
   capz_az_credential_free(cred);
 }

@@ -113,6 +113,10 @@ typedef struct capz_arm_client_config {
   double poll_default_s;           /* LRO poll delay when the server sends no Retry-After; 0 = 5 (doubling
                                     * per poll up to 60) */
   const char *user_agent;          /* NULL = "capz-c" */
+  struct capz_metrics_registry *metrics; /* where the client's Prometheus counters go; NULL = the process-wide
+                                    * registry (capz/metrics.h): capz_azure_arm_requests_total{method,
+                                    * resource_type,code}, capz_azure_arm_limiter_wait_seconds_total{class},
+                                    * capz_azure_arm_retries_total{reason} */
 } capz_arm_client_config;
 
 typedef struct capz_arm_client capz_arm_client;

@@ -97,6 +97,24 @@ capz_arm_client *capz_arm_client_new(const capz_arm_client_config *cfg, capz_err
   az_strlcpy(c->user_agent, cfg->user_agent ? cfg->user_agent : "capz-c", sizeof c->user_agent);
   origin_of(c->cloud.arm_endpoint, c->origin, sizeof c->origin);
   pthread_mutex_init(&c->mu, NULL);
+  /* metrics are best effort: a registry conflict must not stop the client */
+  static const char *const req_labels[] = {"method", "resource_type", "code", NULL};
+  static const char *const cls_labels[] = {"class", NULL};
+  static const char *const reason_labels[] = {"reason", NULL};
+  c->m_requests = capz_metrics_counter(cfg->metrics, "capz_azure_arm_requests_total",
+                                       "ARM requests sent (every attempt), by method, resource type and HTTP status "
+                                       "(0 = no response).",
+                                       req_labels, NULL);
+  c->m_retries = capz_metrics_counter(cfg->metrics, "capz_azure_arm_retries_total",
+                                      "ARM request attempts repeated, by reason (throttled, server_error, transport, "
+                                      "auth_refresh).",
+                                      reason_labels, NULL);
+  capz_metric_family *w = capz_metrics_counter(cfg->metrics, "capz_azure_arm_limiter_wait_seconds_total",
+                                               "Seconds spent waiting on the client-side ARM rate limiter, by class.",
+                                               cls_labels, NULL);
+  c->m_wait[CAPZ_ARM_READ] = capz_metric_with(w, "read", NULL);
+  c->m_wait[CAPZ_ARM_WRITE] = capz_metric_with(w, "write", NULL);
+  c->m_wait[CAPZ_ARM_DELETE] = capz_metric_with(w, "delete", NULL);
   return c;
 }
 
@@ -382,6 +400,12 @@ int arm_send(capz_arm_client *c, const char *method, const char *path, const cha
     c->st.limiter_wait_s += wait;
     count(c, method, type[0] ? type : "unknown", status);
     pthread_mutex_unlock(&c->mu);
+    {
+      char code[8];
+      snprintf(code, sizeof code, "%d", status);
+      capz_metric_inc(capz_metric_with(c->m_requests, method, type[0] ? type : "unknown", code, NULL));
+      capz_metric_add(c->m_wait[cls], wait);
+    }
 
     if (hrc == 0 && status == 401 && !refreshed) {
       /* the token may have been revoked or rotated: get a new one once (single-flight) and retry */
@@ -397,6 +421,7 @@ int arm_send(capz_arm_client *c, const char *method, const char *path, const cha
       pthread_mutex_lock(&c->mu);
       c->st.auth_refreshes++;
       pthread_mutex_unlock(&c->mu);
+      capz_metric_inc(capz_metric_with(c->m_retries, "auth_refresh", NULL));
       continue;
     }
     bool transient = hrc ? (hrc == CAPZ_EIO || hrc == CAPZ_ETIMEOUT)
@@ -414,6 +439,10 @@ int arm_send(capz_arm_client *c, const char *method, const char *path, const cha
           capz_log_v(NULL, 2, "ARM request retried", "method", method, "type", type[0] ? type : "unknown", "status",
                      st, "delay_s", dl, "attempt", at, NULL);
         }
+        capz_metric_inc(capz_metric_with(c->m_retries,
+                                         hrc ? "transport" : status == 429 ? "throttled"
+                                                           : status >= 500 ? "server_error" : "retry_after",
+                                         NULL));
         pthread_mutex_lock(&c->mu);
         c->st.retry_wait_s += delay;
         pthread_mutex_unlock(&c->mu);

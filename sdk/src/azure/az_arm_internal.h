@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include "capz/azure_arm.h"
+#include "capz/metrics.h"
 
 typedef struct arm_count {
   char *key; /* "METHOD\x1ftype\x1fstatus" */
@@ -24,6 +25,8 @@ struct capz_arm_client {
   pthread_mutex_t mu;           /* guards st and counts */
   capz_arm_stats st;
   arm_count *counts[64];
+  capz_metric_family *m_requests, *m_retries;
+  capz_metric *m_wait[3]; /* per class */
 };
 
 /* Map an HTTP status to a capz_errcode (2xx → 0). */

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "capz/azure_identity.h"
+#include "capz/metrics.h"
 #include "azure/az_cert.h"
 #include "azure/az_token_cache.h"
 #include "azure/az_util.h"
@@ -468,8 +469,22 @@ static int fetch_uaic(const capz_az_credential *c, char **token, double *lifetim
   return rc;
 }
 
+static int fetch_by_type(const capz_az_credential *c, char **token, double *lifetime, capz_err *err);
+
+/* One token request, counted in capz_azure_token_requests_total{type,result}. */
 static int fetch(void *ud, char **token, double *lifetime, capz_err *err) {
   const capz_az_credential *c = ud;
+  int rc = fetch_by_type(c, token, lifetime, err);
+  static const char *const labels[] = {"type", "result", NULL};
+  capz_metric_family *f = capz_metrics_counter(NULL, "capz_azure_token_requests_total",
+                                               "Access-token requests sent to Entra ID / IMDS, by identity type and "
+                                               "result.",
+                                               labels, NULL);
+  capz_metric_inc(capz_metric_with(f, capz_az_identity_type_name(c->type), rc == 0 ? "success" : "error", NULL));
+  return rc;
+}
+
+static int fetch_by_type(const capz_az_credential *c, char **token, double *lifetime, capz_err *err) {
   switch (c->type) {
   case CAPZ_AZ_ID_SERVICE_PRINCIPAL:
   case CAPZ_AZ_ID_MANUAL_SERVICE_PRINCIPAL:
