@@ -415,6 +415,29 @@ static int parse_identities(arm_auth *a, cfgctx *c, const cJSON *mi) {
                               "managed_identities.user_assigned", &a->uamis, &a->nuamis, false);
 }
 
+/* Object ids identify the caller of ARM requests and client ids select IMDS identities: both must be unique
+ * across apps and managed identities, not only within each list. */
+static const auth_principal *nth_principal(const arm_auth *a, size_t i) {
+  if (i < a->napps) return &a->apps[i];
+  if (i < a->napps + a->nuamis) return &a->uamis[i - a->napps];
+  return a->sami;
+}
+
+static int check_unique_principals(arm_auth *a, cfgctx *c) {
+  size_t n = a->napps + a->nuamis + (a->sami ? 1 : 0);
+  for (size_t i = 0; i < n; i++) {
+    const auth_principal *p = nth_principal(a, i);
+    for (size_t k = i + 1; k < n; k++) {
+      const auth_principal *q = nth_principal(a, k);
+      if (strcasecmp(p->object_id, q->object_id) == 0)
+        CFG_FAIL(c, "auth: object_id '%s' is used by two principals (apps and managed_identities)", q->object_id);
+      if (strcasecmp(p->client_id, q->client_id) == 0)
+        CFG_FAIL(c, "auth: client_id '%s' is used by two principals (apps and managed_identities)", q->client_id);
+    }
+  }
+  return 0;
+}
+
 static int parse_config(arm_auth *a, cfgctx *c, const cJSON *cfg) {
   static const char *const keys[] = {"tenants",       "subscriptions",      "apps",
                                      "managed_identities", "token_lifetime_seconds", "clock_skew_seconds",
@@ -454,7 +477,7 @@ static int parse_config(arm_auth *a, cfgctx *c, const cJSON *cfg) {
       parse_principal_list(a, c, cJSON_GetObjectItemCaseSensitive(cfg, "apps"), "apps", &a->apps, &a->napps, true) ||
       parse_identities(a, c, cJSON_GetObjectItemCaseSensitive(cfg, "managed_identities")))
     return -1;
-  return 0;
+  return check_unique_principals(a, c);
 }
 
 /* ---------- lifecycle ---------- */

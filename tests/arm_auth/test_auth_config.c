@@ -73,6 +73,12 @@ START_TEST(invalid_configs) {
   expect_bad("{\"tenants\":[" TEN "],\"managed_identities\":{\"system_assigned\":{}}}",
              "managed_identities.system_assigned.client_id is required");
   expect_bad("{\"tenants\":[" TEN "],\"managed_identities\":[]}", "managed_identities must be an object");
+  expect_bad("{\"tenants\":[" TEN "],\"apps\":[{\"client_id\":\"a\",\"object_id\":\"o\"}],\"managed_identities\":"
+             "{\"system_assigned\":{\"client_id\":\"b\",\"object_id\":\"O\"}}}",
+             "object_id 'O' is used by two principals");
+  expect_bad("{\"tenants\":[" TEN "],\"apps\":[{\"client_id\":\"a\"}],\"managed_identities\":"
+             "{\"user_assigned\":[{\"client_id\":\"A\"}]}}",
+             "client_id 'A' is used by two principals");
 }
 END_TEST
 
