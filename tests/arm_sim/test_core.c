@@ -1,0 +1,380 @@
+/* test_core.c — capz-arm-sim front door and engine: auth, api-version and path errors, malformed and
+ * oversized bodies (the server keeps serving), resource groups and cascading delete, every LRO pattern
+ * (201 + Azure-AsyncOperation, 202 + Location, sync), Retry-After, case-insensitive ids, tags and role
+ * assignments, /_sim/resources and /_sim/requests, clean SIGTERM. */
+#include <capz/json.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "armtest.h"
+
+#define RG AT_S "/resourceGroups/core-rg"
+#define NET RG "/providers/Microsoft.Network"
+#define NV "?api-version=2024-05-01"
+#define RV "?api-version=2021-04-01"
+#define VNET "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.0.0.0/16\"]}}}"
+
+static simproc sim;
+
+static void setup(void) { ck_assert_int_eq(at_start(&sim, "lro: {defaultSeconds: 0}\nthrottling: {enabled: false}\n"), 0); }
+static void teardown(void) { ck_assert(at_stop(&sim)); }
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+START_TEST(front_door_errors) {
+  at_resp r = at_req(&sim, "GET", AT_S "/resourcegroups" RV, NULL, NULL, false);
+  ck_assert_int_eq(r.status, 401);
+  char h[512];
+  ck_assert(at_header(&r, "WWW-Authenticate", h, sizeof h));
+  ck_assert(strstr(h, "Bearer") != NULL);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "AuthenticationFailed");
+  at_free(&r);
+  const char *bad[] = {"Authorization: Bearer not-a-jwt", NULL};
+  r = at_req(&sim, "GET", AT_S "/resourcegroups" RV, NULL, bad, false);
+  ck_assert_int_eq(r.status, 401);
+  at_free(&r);
+  r = at_get(&sim, AT_S "/resourcegroups");
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "MissingApiVersionParameter");
+  at_free(&r);
+  r = at_get(&sim, AT_S "/resourcegroups?api-version=banana");
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidApiVersionParameter");
+  at_free(&r);
+  r = at_get(&sim, AT_S "/resourcegroups?api-version=2021-13-01");
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidApiVersionParameter");
+  at_free(&r);
+  r = at_get(&sim, NET "/virtualNetworks?api-version=2099-01-01");
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "NoRegisteredProviderFound");
+  at_free(&r);
+  r = at_get(&sim, RG "/providers/Microsoft.Foo/bars/x" NV);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidResourceNamespace");
+  at_free(&r);
+  r = at_get(&sim, NET "/flyingCarpets/x" NV);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidResourceType");
+  at_free(&r);
+  r = at_get(&sim, "/subscriptions/99999999-9999-4999-8999-999999999999/resourcegroups" RV);
+  ck_assert_int_eq(r.status, 404);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "SubscriptionNotFound");
+  at_free(&r);
+  r = at_get(&sim, "/nothing/here");
+  ck_assert_int_eq(r.status, 404);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "NotFound");
+  at_free(&r);
+  r = at_get(&sim, RG "/providers/Microsoft.Network/virtualNetworks/v" NV);
+  ck_assert_int_eq(r.status, 404);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "ResourceGroupNotFound");
+  at_free(&r);
+}
+END_TEST
+
+START_TEST(bad_bodies_keep_serving) {
+  ck_assert_int_eq(at_put_wait(&sim, RG RV, "{\"location\":\"eastus\"}"), 200);
+  at_resp r = at_put(&sim, NET "/virtualNetworks/v" NV, "{\"location\": \"eastus\", ");
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidRequestContent");
+  at_free(&r);
+  r = at_put(&sim, NET "/virtualNetworks/v" NV, "[1,2,3]");
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidRequestContent");
+  at_free(&r);
+  r = at_put(&sim, NET "/virtualNetworks/v" NV, "\x01\x02garbage\xff");
+  ck_assert_int_eq(r.status, 400);
+  at_free(&r);
+  static char deep[20000];
+  for (int i = 0; i < 5000; i++) deep[i] = '[';
+  for (int i = 0; i < 5000; i++) deep[5000 + i] = ']';
+  r = at_put(&sim, NET "/virtualNetworks/v" NV, deep);
+  ck_assert_int_eq(r.status, 400);
+  ck_assert(strstr(at_str(&r, "/error/message"), "nesting") != NULL);
+  at_free(&r);
+  /* 10 MB body: ARM-shaped 413, connection stays usable for the next request */
+  size_t big = 10u << 20;
+  char *b = malloc(big + 64);
+  strcpy(b, "{\"location\":\"eastus\",\"tags\":{\"x\":\"");
+  size_t L = strlen(b);
+  memset(b + L, 'a', big);
+  strcpy(b + L + big, "\"}}");
+  r = at_put(&sim, NET "/virtualNetworks/v" NV, b);
+  free(b);
+  ck_assert_int_eq(r.status, 413);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "RequestEntityTooLarge");
+  at_free(&r);
+  r = at_put(&sim, NET "/virtualNetworks/v" NV, "{\"location\":\"eastus\",\"properties\":\"nope\"}");
+  ck_assert_int_eq(r.status, 400);
+  at_free(&r);
+  r = at_put(&sim, NET "/virtualNetworks/v" NV, "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"300.1.2.3/99\"]}}}");
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidAddressPrefixFormat");
+  at_free(&r);
+  r = at_put(&sim, NET "/virtualNetworks/bad%3Cname" NV, VNET);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidResourceName");
+  at_free(&r);
+  ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/v" NV, VNET), 200);
+}
+END_TEST
+
+START_TEST(resource_groups_and_cascade) {
+  at_resp r = at_put(&sim, RG RV, "{\"location\":\"eastus\",\"tags\":{\"a\":\"b\"}}");
+  ck_assert_int_eq(r.status, 201);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Succeeded");
+  ck_assert_str_eq(at_str(&r, "/id"), RG);
+  at_free(&r);
+  r = at_put(&sim, RG RV, "{\"location\":\"eastus\"}");
+  ck_assert_int_eq(r.status, 200);
+  at_free(&r);
+  r = at_req(&sim, "HEAD", RG RV, NULL, NULL, true);
+  ck_assert_int_eq(r.status, 204);
+  at_free(&r);
+  r = at_req(&sim, "HEAD", AT_S "/resourceGroups/none" RV, NULL, NULL, true);
+  ck_assert_int_eq(r.status, 404);
+  at_free(&r);
+  /* ids compare case-insensitively; the stored casing is the creator's */
+  ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/MyVnet" NV, VNET), 200);
+  r = at_get(&sim, AT_S "/RESOURCEGROUPS/CORE-RG/providers/microsoft.network/VIRTUALNETWORKS/myvnet" NV);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/name"), "MyVnet");
+  ck_assert_str_eq(at_str(&r, "/type"), "Microsoft.Network/virtualNetworks");
+  at_free(&r);
+  r = at_req(&sim, "POST", "/_sim/config", "{\"lro\":{\"defaultSeconds\":1}}", NULL, false);
+  at_free(&r);
+  r = at_del(&sim, RG RV);
+  ck_assert_int_eq(r.status, 202);
+  char loc[2048], ra[32];
+  ck_assert(at_header(&r, "Location", loc, sizeof loc));
+  ck_assert(at_header(&r, "Retry-After", ra, sizeof ra));
+  ck_assert(strstr(loc, AT_S "/operationresults/") != NULL);
+  at_free(&r);
+  r = at_get(&sim, at_path_of(&sim, loc));
+  ck_assert_int_eq(r.status, 202);
+  at_free(&r);
+  r = at_get(&sim, RG RV);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Deleting");
+  at_free(&r);
+  r = at_put(&sim, NET "/virtualNetworks/other" NV, VNET);
+  ck_assert_int_eq(r.status, 409);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "ResourceGroupBeingDeleted");
+  at_free(&r);
+  at_sleep_ms(1100);
+  r = at_get(&sim, at_path_of(&sim, loc));
+  ck_assert_int_eq(r.status, 200);
+  at_free(&r);
+  r = at_get(&sim, NET "/virtualNetworks/MyVnet" NV);
+  ck_assert_int_eq(r.status, 404);
+  at_free(&r);
+  r = at_get(&sim, "/_sim/resources");
+  ck_assert_int_eq(cJSON_GetArraySize(r.json), 0);
+  at_free(&r);
+  r = at_del(&sim, RG RV);
+  ck_assert_int_eq(r.status, 404);
+  at_free(&r);
+}
+END_TEST
+
+START_TEST(lro_patterns) {
+  ck_assert_int_eq(at_put_wait(&sim, RG RV, "{\"location\":\"eastus\"}"), 200);
+  at_resp r = at_req(&sim, "POST", "/_sim/config", "{\"lro\":{\"defaultSeconds\":1,\"retryAfterSeconds\":2}}", NULL, false);
+  at_free(&r);
+  /* PUT: 201 + Azure-AsyncOperation + Retry-After; the resource is visible with a non-terminal state */
+  r = at_put(&sim, NET "/virtualNetworks/v" NV, VNET);
+  ck_assert_int_eq(r.status, 201);
+  char aao[2048], ra[16];
+  ck_assert(at_header(&r, "Azure-AsyncOperation", aao, sizeof aao));
+  ck_assert(at_header(&r, "Retry-After", ra, sizeof ra));
+  ck_assert_str_eq(ra, "2");
+  at_free(&r);
+  r = at_get(&sim, at_path_of(&sim, aao));
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/status"), "InProgress");
+  ck_assert(strlen(at_str(&r, "/startTime")) > 0);
+  ck_assert_ptr_null(capz_json_ptr_get(r.json, "/endTime"));
+  at_free(&r);
+  r = at_get(&sim, NET "/virtualNetworks/v" NV);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Updating");
+  at_free(&r);
+  double t0 = now_s();
+  ck_assert_str_eq(at_wait_async(&sim, aao), "Succeeded");
+  ck_assert(now_s() - t0 > 0.5);
+  r = at_get(&sim, at_path_of(&sim, aao));
+  ck_assert(strlen(at_str(&r, "/endTime")) > 0);
+  at_free(&r);
+  r = at_get(&sim, NET "/virtualNetworks/v" NV);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Succeeded");
+  at_free(&r);
+  /* update: 200 + Azure-AsyncOperation */
+  r = at_put(&sim, NET "/virtualNetworks/v" NV, VNET);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Updating");
+  ck_assert(at_header(&r, "Azure-AsyncOperation", aao, sizeof aao));
+  at_free(&r);
+  ck_assert_str_eq(at_wait_async(&sim, aao), "Succeeded");
+  /* NRP tags PATCH is synchronous */
+  r = at_req(&sim, "PATCH", NET "/virtualNetworks/v" NV, "{\"tags\":{\"k\":\"v\"}}", NULL, true);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/tags/k"), "v");
+  ck_assert(!at_header(&r, "Azure-AsyncOperation", aao, sizeof aao));
+  at_free(&r);
+  /* DELETE: 202 + Location (+ Azure-AsyncOperation); Location answers 202 until done, then 200 */
+  r = at_del(&sim, NET "/virtualNetworks/v" NV);
+  ck_assert_int_eq(r.status, 202);
+  char loc[2048];
+  ck_assert(at_header(&r, "Location", loc, sizeof loc));
+  ck_assert(strstr(loc, "/providers/Microsoft.Network/locations/eastus/operationResults/") != NULL);
+  ck_assert(at_header(&r, "Azure-AsyncOperation", aao, sizeof aao));
+  at_free(&r);
+  r = at_get(&sim, at_path_of(&sim, loc));
+  ck_assert_int_eq(r.status, 202);
+  char loc2[2048];
+  ck_assert(at_header(&r, "Location", loc2, sizeof loc2));
+  at_free(&r);
+  r = at_get(&sim, NET "/virtualNetworks/v" NV);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Deleting");
+  at_free(&r);
+  at_sleep_ms(1100);
+  r = at_get(&sim, at_path_of(&sim, loc2));
+  ck_assert_int_eq(r.status, 200);
+  at_free(&r);
+  r = at_get(&sim, NET "/virtualNetworks/v" NV);
+  ck_assert_int_eq(r.status, 404);
+  at_free(&r);
+  /* delete of a missing resource: 204 */
+  r = at_del(&sim, NET "/virtualNetworks/v" NV);
+  ck_assert_int_eq(r.status, 204);
+  at_free(&r);
+  /* unknown operation */
+  r = at_get(&sim, AT_S "/providers/Microsoft.Network/locations/eastus/operations/nope" NV);
+  ck_assert_int_eq(r.status, 404);
+  at_free(&r);
+}
+END_TEST
+
+START_TEST(tags_and_role_assignments) {
+  ck_assert_int_eq(at_put_wait(&sim, RG RV, "{\"location\":\"eastus\"}"), 200);
+  ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/v" NV, VNET), 200);
+  const char *tp = NET "/virtualNetworks/v/providers/Microsoft.Resources/tags/default?api-version=2021-04-01";
+  at_resp r = at_put(&sim, tp, "{\"properties\":{\"tags\":{\"a\":\"1\",\"b\":\"2\"}}}");
+  ck_assert_int_eq(r.status, 200);
+  at_free(&r);
+  r = at_req(&sim, "PATCH", tp, "{\"operation\":\"Merge\",\"properties\":{\"tags\":{\"c\":\"3\"}}}", NULL, true);
+  ck_assert_str_eq(at_str(&r, "/properties/tags/a"), "1");
+  ck_assert_str_eq(at_str(&r, "/properties/tags/c"), "3");
+  at_free(&r);
+  r = at_req(&sim, "PATCH", tp, "{\"operation\":\"Delete\",\"properties\":{\"tags\":{\"a\":\"1\"}}}", NULL, true);
+  ck_assert_ptr_null(capz_json_ptr_get(r.json, "/properties/tags/a"));
+  at_free(&r);
+  r = at_get(&sim, NET "/virtualNetworks/v" NV);
+  ck_assert_str_eq(at_str(&r, "/tags/b"), "2");
+  ck_assert_str_eq(at_str(&r, "/tags/c"), "3");
+  at_free(&r);
+  const char *ra = AT_S "/providers/Microsoft.Authorization/roleAssignments/0b5b6c6c-1111-4a7e-9c1e-2a1c3e4f5a6b?api-version=2022-04-01";
+  const char *body = "{\"properties\":{\"roleDefinitionId\":\"" AT_S "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c\",\"principalId\":\"66666666-6666-4666-8666-666666666666\"}}";
+  r = at_put(&sim, ra, body);
+  ck_assert_int_eq(r.status, 201);
+  ck_assert_str_eq(at_str(&r, "/properties/scope"), AT_S);
+  at_free(&r);
+  r = at_put(&sim, AT_S "/providers/Microsoft.Authorization/roleAssignments/1b5b6c6c-1111-4a7e-9c1e-2a1c3e4f5a6b?api-version=2022-04-01", body);
+  ck_assert_int_eq(r.status, 409);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "RoleAssignmentExists");
+  at_free(&r);
+  r = at_put(&sim, AT_S "/providers/Microsoft.Authorization/roleAssignments/not-a-guid?api-version=2022-04-01", body);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidRoleAssignmentId");
+  at_free(&r);
+  r = at_get(&sim, AT_S "/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01");
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "value")), 1);
+  at_free(&r);
+  r = at_del(&sim, ra);
+  ck_assert_int_eq(r.status, 200);
+  at_free(&r);
+}
+END_TEST
+
+START_TEST(inspection_endpoints) {
+  ck_assert_int_eq(at_put_wait(&sim, RG RV, "{\"location\":\"eastus\"}"), 200);
+  const char *hdr[] = {"x-ms-correlation-request-id: 0f0e0d0c-0000-4000-8000-000000000001", NULL};
+  at_resp r = at_req(&sim, "PUT", NET "/virtualNetworks/v" NV, VNET, hdr, true);
+  char corr[128], rid[128];
+  ck_assert(at_header(&r, "x-ms-correlation-request-id", corr, sizeof corr));
+  ck_assert_str_eq(corr, "0f0e0d0c-0000-4000-8000-000000000001");
+  ck_assert(at_header(&r, "x-ms-request-id", rid, sizeof rid));
+  ck_assert(at_header(&r, "x-ms-routing-request-id", rid, sizeof rid));
+  at_free(&r);
+  r = at_req(&sim, "GET", "/_sim/resources", NULL, NULL, false);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_int_eq(cJSON_GetArraySize(r.json), 2);
+  ck_assert_str_eq(capz_json_ptr_str(r.json, "/1/type", ""), "Microsoft.Network/virtualNetworks");
+  ck_assert_str_eq(capz_json_ptr_str(r.json, "/1/location", ""), "eastus");
+  at_free(&r);
+  r = at_req(&sim, "GET", "/_sim/requests?last=2", NULL, NULL, false);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_int_ge((int)capz_json_ptr_int(r.json, "/byMethod/PUT", 0), 2);
+  ck_assert_int_ge((int)capz_json_ptr_int(r.json, "/byType/Microsoft.Network~1virtualNetworks", 0), 1);
+  ck_assert_int_ge((int)capz_json_ptr_int(r.json, "/byStatus/201", 0), 2);
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "requests")), 2);
+  ck_assert_str_eq(capz_json_ptr_str(r.json, "/requests/1/body/properties/addressSpace/addressPrefixes/0", ""), "10.0.0.0/16");
+  /* the token request is logged without its body */
+  at_free(&r);
+  r = at_req(&sim, "GET", "/_sim/requests", NULL, NULL, false);
+  ck_assert_str_eq(capz_json_ptr_str(r.json, "/requests/0/type", ""), "entra/token");
+  ck_assert_ptr_null(capz_json_ptr_get(r.json, "/requests/0/body"));
+  ck_assert_ptr_null(strstr(r.body, AT_SECRET));
+  at_free(&r);
+  r = at_req(&sim, "POST", "/_sim/reset", NULL, NULL, false);
+  ck_assert_int_eq(r.status, 204);
+  at_free(&r);
+  r = at_req(&sim, "GET", "/_sim/requests", NULL, NULL, false);
+  ck_assert_int_eq((int)capz_json_ptr_int(r.json, "/total", -1), 0);
+  at_free(&r);
+  r = at_req(&sim, "GET", "/_sim/unknown", NULL, NULL, false);
+  ck_assert_int_eq(r.status, 404);
+  at_free(&r);
+}
+END_TEST
+
+START_TEST(refuses_non_loopback_and_bad_config) {
+  char *argv[] = {(char *)simproc_bin("capz-arm-sim"), "--listen", "0.0.0.0:0", NULL};
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
+  simproc p2;
+  ck_assert_int_ne(at_start(&p2, "lro: {defaultSeconds: -1}\n"), 0);
+  ck_assert_int_ne(at_start(&p2, "bogus: {}\n"), 0);
+}
+END_TEST
+
+Suite *suite(void) {
+  Suite *s = suite_create("arm_sim_core");
+  TCase *tc = tcase_create("core");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 30);
+  tcase_add_test(tc, front_door_errors);
+  tcase_add_test(tc, bad_bodies_keep_serving);
+  tcase_add_test(tc, resource_groups_and_cascade);
+  tcase_add_test(tc, lro_patterns);
+  tcase_add_test(tc, tags_and_role_assignments);
+  tcase_add_test(tc, inspection_endpoints);
+  suite_add_tcase(s, tc);
+  TCase *t2 = tcase_create("startup");
+  tcase_add_test(t2, refuses_non_loopback_and_bad_config);
+  suite_add_tcase(s, t2);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
