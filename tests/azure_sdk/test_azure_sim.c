@@ -75,7 +75,8 @@ static void global_setup(void) {
           sizeof cfg - strlen(cfg) - 1);
   append_json_string(cfg, sizeof cfg, g_wi_pub);
   strncat(cfg, "]}]}],\"managed_identities\":{\"user_assigned\":[{\"name\":\"mi\",\"client_id\":\"" C_MSI
-               "\"}]}},\"lro\":{\"defaultSeconds\":0.4,\"retryAfterSeconds\":1}}",
+               "\"}]}},\"lro\":{\"defaultSeconds\":0.4,\"retryAfterSeconds\":1,\"durations\":{"
+               "\"Microsoft.ContainerService/managedClusters\":0.4}}}",
           sizeof cfg - strlen(cfg) - 1);
   snprintf(g_cfg, sizeof g_cfg, "%s/sim.json", g_dir);
   ck_assert_int_eq(write_file(g_cfg, cfg), 0);
@@ -504,6 +505,40 @@ START_TEST(lro_put_202_location) {
 }
 END_TEST
 
+START_TEST(lro_post_actions) {
+  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
+  capz_arm_client *c = client_for(cred, NULL, 0);
+  ensure_rg(c, RG_ID);
+  capz_err err;
+  const char *aks = RG_ID "/providers/Microsoft.ContainerService/managedClusters/aks1";
+  cJSON *b = cJSON_Parse("{\"location\":\"eastus\",\"identity\":{\"type\":\"SystemAssigned\"},\"properties\":{"
+                         "\"dnsPrefix\":\"aks1\",\"agentPoolProfiles\":[{\"name\":\"pool1\",\"count\":1,"
+                         "\"vmSize\":\"Standard_DS2_v2\",\"mode\":\"System\",\"osType\":\"Linux\"}]}}");
+  int rc = capz_arm_put(c, aks, b, NULL, 30, NULL, &err);
+  ck_assert_msg(rc == 0, "AKS PUT: %s", err.msg);
+  cJSON_Delete(b);
+  /* POST with a synchronous answer carrying the result */
+  cJSON *res = NULL;
+  char path[512];
+  snprintf(path, sizeof path, "%s/listClusterUserCredential", aks);
+  rc = capz_arm_post(c, path, NULL, NULL, 30, &res, &err);
+  ck_assert_msg(rc == 0, "listClusterUserCredential: %s", err.msg);
+  ck_assert(cJSON_IsArray(cJSON_GetObjectItem(res, "kubeconfigs")));
+  cJSON_Delete(res);
+  /* POST action as an LRO (202 + Location) */
+  snprintf(path, sizeof path, "%s/stop", aks);
+  rc = capz_arm_post(c, path, NULL, NULL, 30, NULL, &err);
+  ck_assert_msg(rc == 0, "stop: %s", err.msg);
+  capz_arm_response r;
+  ck_assert_int_eq(capz_arm_get(c, aks, NULL, &r, &err), 0);
+  const cJSON *ps = cJSON_GetObjectItem(cJSON_GetObjectItem(r.body, "properties"), "powerState");
+  ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(ps, "code")), "Stopped");
+  capz_arm_response_free(&r);
+  capz_arm_client_free(c);
+  capz_az_credential_free(cred);
+}
+END_TEST
+
 START_TEST(lro_resume_after_restart) {
   insp in = insp_new();
   capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
@@ -821,6 +856,7 @@ static Suite *sim_suite(void) {
   tcase_add_test(tc, identity_user_assigned_credential);
   tcase_add_test(tc, lro_patterns);
   tcase_add_test(tc, lro_put_202_location);
+  tcase_add_test(tc, lro_post_actions);
   tcase_add_test(tc, lro_resume_after_restart);
   tcase_add_test(tc, throttled_429_honours_retry_after);
   tcase_add_test(tc, server_errors_resets_and_401);
