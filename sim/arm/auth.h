@@ -47,6 +47,12 @@ void arm_auth_token(arm_auth *a, const char *tenant, const char *body, size_t le
 void arm_auth_token_ex(arm_auth *a, const char *tenant, const char *body, size_t len, const char *authorization,
                        arm_http_reply *out);
 
+/* POST /{tenant}/oauth2/token — the legacy v1 endpoint: `resource=<uri>` instead of `scope`, and the answer has
+ * string numbers plus expires_on, not_before and resource (as older ADAL/autorest clients expect). Otherwise the
+ * same flows and errors as arm_auth_token_ex. */
+void arm_auth_token_v1(arm_auth *a, const char *tenant, const char *body, size_t len, const char *authorization,
+                       arm_http_reply *out);
+
 /* GET /{tenant}/v2.0/.well-known/openid-configuration: OIDC discovery document (issuer, token_endpoint, jwks_uri)
  * built from the base URL; 400 AADSTS90002 for an unknown tenant. */
 void arm_auth_openid_configuration(arm_auth *a, const char *tenant, arm_http_reply *out);

@@ -1,5 +1,6 @@
-/* auth_token.c — POST /{tenant}/oauth2/v2.0/token: the client-credentials grant with a client secret, a
- * certificate client assertion (RS256/PS256, x5t / x5t#S256), or a federated assertion (workload identity).
+/* auth_token.c — POST /{tenant}/oauth2/v2.0/token (and the legacy v1 /{tenant}/oauth2/token): the
+ * client-credentials grant with a client secret, a certificate client assertion (RS256/PS256, x5t / x5t#S256),
+ * or a federated assertion (workload identity).
  * Error codes and HTTP statuses follow what Entra ID answers for the same mistakes (docs/arm-sim-auth.md).
  */
 #include <stdio.h>
@@ -21,6 +22,8 @@ typedef struct tokreq {
   auth_form form;
   const char *client_id;
   char aud[AUTH_URL_MAX]; /* normalised resource of the requested scope */
+  bool v1;                /* legacy /oauth2/token: resource= in, string numbers out */
+  const char *resource;   /* v1: the resource parameter as sent (echoed back) */
   arm_http_reply *out;
 } tokreq;
 
@@ -28,6 +31,8 @@ static void missing_param(tokreq *r, const char *name) {
   auth_entra_error(r->out, 400, "invalid_request", 900144,
                    "The request body must contain the following parameter: '%s'.", name);
 }
+
+static bool check_resource(tokreq *r);
 
 /* Picks the single "<resource>/.default" scope; other OIDC scopes (openid, profile, offline_access) are ignored. */
 static bool parse_scope(tokreq *r, const char *scope) {
@@ -55,6 +60,10 @@ static bool parse_scope(tokreq *r, const char *scope) {
     return false;
   }
   auth_normalize_resource(found, flen, r->aud, sizeof r->aud);
+  return check_resource(r);
+}
+
+static bool check_resource(tokreq *r) {
   if (!auth_resource_known(r->a, r->aud)) {
     auth_entra_error(r->out, 400, "invalid_resource", 500011,
                      "The resource principal named %s was not found in the tenant named %s. This can happen if the "
@@ -75,8 +84,20 @@ static void success(tokreq *r, const auth_principal *p, const char *acr) {
   }
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "token_type", "Bearer");
-  cJSON_AddNumberToObject(o, "expires_in", (double)(exp - iat));
-  cJSON_AddNumberToObject(o, "ext_expires_in", (double)(exp - iat));
+  if (r->v1) { /* the v1 endpoint sends every number as a string */
+    char n[32];
+    snprintf(n, sizeof n, "%ld", exp - iat);
+    cJSON_AddStringToObject(o, "expires_in", n);
+    cJSON_AddStringToObject(o, "ext_expires_in", n);
+    snprintf(n, sizeof n, "%ld", exp);
+    cJSON_AddStringToObject(o, "expires_on", n);
+    snprintf(n, sizeof n, "%ld", iat);
+    cJSON_AddStringToObject(o, "not_before", n);
+    cJSON_AddStringToObject(o, "resource", r->resource);
+  } else {
+    cJSON_AddNumberToObject(o, "expires_in", (double)(exp - iat));
+    cJSON_AddNumberToObject(o, "ext_expires_in", (double)(exp - iat));
+  }
   cJSON_AddStringToObject(o, "access_token", tok);
   free(tok);
   r->out->www_authenticate[0] = '\0';
@@ -331,15 +352,28 @@ void arm_auth_token(arm_auth *a, const char *tenant, const char *body, size_t le
   arm_auth_token_ex(a, tenant, body, len, NULL, out);
 }
 
+static void token_request(arm_auth *a, const char *tenant, const char *body, size_t len, const char *authorization,
+                          bool v1, arm_http_reply *out);
+
 void arm_auth_token_ex(arm_auth *a, const char *tenant, const char *body, size_t len, const char *authorization,
                        arm_http_reply *out) {
+  token_request(a, tenant, body, len, authorization, false, out);
+}
+
+void arm_auth_token_v1(arm_auth *a, const char *tenant, const char *body, size_t len, const char *authorization,
+                       arm_http_reply *out) {
+  token_request(a, tenant, body, len, authorization, true, out);
+}
+
+static void token_request(arm_auth *a, const char *tenant, const char *body, size_t len, const char *authorization,
+                          bool v1, arm_http_reply *out) {
   if (!out) return;
   memset(out, 0, sizeof *out);
   if (!a) {
     out->status = 500;
     return;
   }
-  tokreq r = {.a = a, .tenant_in_path = tenant ? tenant : "", .out = out};
+  tokreq r = {.a = a, .tenant_in_path = tenant ? tenant : "", .out = out, .v1 = v1};
   r.tenant = auth_find_tenant(a, tenant);
   if (!r.tenant) {
     auth_entra_error(out, 400, "invalid_request", 90002,
@@ -355,8 +389,8 @@ void arm_auth_token_ex(arm_auth *a, const char *tenant, const char *body, size_t
                      "application/x-www-form-urlencoded.");
     return;
   }
-  static const char *const single[] = {"grant_type", "client_id", "scope", "client_secret", "client_assertion",
-                                       "client_assertion_type"};
+  static const char *const single[] = {"grant_type",       "client_id",  "scope", "resource", "client_secret",
+                                       "client_assertion", "client_assertion_type"};
   for (size_t i = 0; i < sizeof single / sizeof *single; i++) {
     bool dup = false;
     auth_form_get(&r.form, single[i], &dup);
@@ -383,9 +417,9 @@ void arm_auth_token_ex(arm_auth *a, const char *tenant, const char *body, size_t
     missing_param(&r, "client_id");
     goto done;
   }
-  const char *scope = auth_form_get(&r.form, "scope", NULL);
+  const char *scope = auth_form_get(&r.form, v1 ? "resource" : "scope", NULL);
   if (!scope || !*scope) {
-    missing_param(&r, "scope");
+    missing_param(&r, v1 ? "resource" : "scope");
     goto done;
   }
   const auth_principal *app = auth_find_app(a, r.client_id);
@@ -397,7 +431,13 @@ void arm_auth_token_ex(arm_auth *a, const char *tenant, const char *body, size_t
                      r.client_id, r.tenant_in_path);
     goto done;
   }
-  if (!parse_scope(&r, scope)) goto done;
+  if (v1) {
+    r.resource = scope;
+    auth_normalize_resource(scope, strlen(scope), r.aud, sizeof r.aud);
+    if (!check_resource(&r)) goto done;
+  } else if (!parse_scope(&r, scope)) {
+    goto done;
+  }
   const char *secret = auth_form_get(&r.form, "client_secret", NULL);
   const char *assertion = auth_form_get(&r.form, "client_assertion", NULL);
   if (secret && assertion) {

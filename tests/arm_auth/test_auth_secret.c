@@ -277,6 +277,37 @@ START_TEST(client_secret_basic) {
 }
 END_TEST
 
+START_TEST(legacy_v1_endpoint) {
+  const char *body = "grant_type=client_credentials&client_id=" AT_APP "&client_secret=" AT_SECRET
+                     "&resource=https%3A%2F%2Fmanagement.core.windows.net%2F";
+  arm_http_reply r;
+  arm_auth_token_v1(A, AT_TENANT, body, strlen(body), NULL, &r);
+  ck_assert_int_eq(r.status, 200);
+  cJSON *o = at_parse(r.body);
+  arm_http_reply_clear(&r);
+  ck_assert_int_eq(cJSON_GetArraySize(o), 7);
+  ck_assert_str_eq(cJSON_GetObjectItem(o, "expires_in")->valuestring, "3599"); /* strings on v1 */
+  ck_assert_str_eq(cJSON_GetObjectItem(o, "resource")->valuestring, "https://management.core.windows.net/");
+  long on = atol(cJSON_GetObjectItem(o, "expires_on")->valuestring);
+  long nb = atol(cJSON_GetObjectItem(o, "not_before")->valuestring);
+  ck_assert_int_eq(on - nb, 3599);
+  cJSON *c = at_jwt_claims(cJSON_GetObjectItem(o, "access_token")->valuestring);
+  ck_assert_str_eq(cJSON_GetObjectItem(c, "aud")->valuestring, "https://management.core.windows.net");
+  cJSON_Delete(c);
+  cJSON_Delete(o);
+  /* v1 wants resource, not scope */
+  const char *b2 = "grant_type=client_credentials&client_id=" AT_APP "&client_secret=" AT_SECRET
+                   "&scope=https%3A%2F%2Fmanagement.azure.com%2F.default";
+  arm_auth_token_v1(A, AT_TENANT, b2, strlen(b2), NULL, &r);
+  ck_assert_int_eq(r.status, 400);
+  o = at_parse(r.body);
+  ck_assert_int_eq(at_aadsts(o), 900144);
+  ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(o, "error_description")->valuestring, "'resource'"));
+  cJSON_Delete(o);
+  arm_http_reply_clear(&r);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("arm_auth_secret");
   TCase *tc = tcase_create("secret");
@@ -290,6 +321,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, malformed_and_duplicate_body);
   tcase_add_test(tc, case_insensitive_ids);
   tcase_add_test(tc, client_secret_basic);
+  tcase_add_test(tc, legacy_v1_endpoint);
   suite_add_tcase(s, tc);
   return s;
 }
