@@ -454,9 +454,9 @@ static arm_res *write_one(arm_ctx *c, const arm_req *q, const arm_rtype *rt, con
       return NULL;
     }
     if (strcmp(loc, "global") != 0 && !arm_cfg_region(&c->cfg, loc)) {
-      cJSON_Delete(doc);
       arm_err_set(e, 400, "LocationNotAvailableForResourceType",
                   "The provided location '%.64s' is not available for resource type '%s'.", loc, rt->type);
+      cJSON_Delete(doc);
       return NULL;
     }
     const char *ol = existing ? arm_jstr(existing->doc, "location") : NULL;
