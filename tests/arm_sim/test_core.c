@@ -4,6 +4,8 @@
  * assignments, /_sim/resources and /_sim/requests, clean SIGTERM. */
 #include <capz/json.h>
 #include <check.h>
+#include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +355,82 @@ START_TEST(refuses_non_loopback_and_bad_config) {
 }
 END_TEST
 
+/* Concurrent writers and readers on MHD threads; afterwards the state is consistent. */
+typedef struct job {
+  int id;
+  int failures;
+} job;
+
+static void *hammer(void *arg) {
+  job *j = arg;
+  for (int i = 0; i < 40; i++) {
+    char path[256];
+    snprintf(path, sizeof path, NET "/routeTables/rt-%d-%d" NV, j->id, i % 10);
+    at_resp r = at_put(&sim, path, "{\"location\":\"eastus\"}");
+    if (r.status != 200 && r.status != 201 && r.status != 409) j->failures++;
+    at_free(&r);
+    r = at_get(&sim, NET "/routeTables" NV);
+    if (r.status != 200) j->failures++;
+    at_free(&r);
+    if (i % 3 == 0) {
+      r = at_del(&sim, path);
+      if (r.status != 200 && r.status != 202 && r.status != 204 && r.status != 409) j->failures++;
+      at_free(&r);
+    }
+  }
+  return NULL;
+}
+
+START_TEST(concurrent_clients) {
+  ck_assert_int_eq(at_put_wait(&sim, RG RV, "{\"location\":\"eastus\"}"), 200);
+  pthread_t t[4];
+  job j[4];
+  for (int i = 0; i < 4; i++) {
+    j[i] = (job){.id = i};
+    pthread_create(&t[i], NULL, hammer, &j[i]);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(t[i], NULL);
+    ck_assert_int_eq(j[i].failures, 0);
+  }
+  at_resp r = at_get(&sim, NET "/routeTables" NV);
+  int n = cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "value"));
+  ck_assert_int_ge(n, 4);
+  ck_assert_int_le(n, 40);
+  at_free(&r);
+}
+END_TEST
+
+/* Garbage paths, methods and headers never crash the server. */
+START_TEST(garbage_requests) {
+  unsigned seed = 12345;
+  static const char alphabet[] = "/abcXYZ019-_.~%?&=;:@!$'()*+,[]{}<>\"\\ ";
+  static const char *methods[] = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "BREW"};
+  for (int i = 0; i < 300; i++) {
+    char path[600] = "/";
+    int len = 1 + (int)(rand_r(&seed) % 500);
+    for (int k = 1; k < len; k++) path[k] = alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+    path[len] = '\0';
+    if (i % 3 == 0) memcpy(path, "/subscriptions/", 15 < len ? 15 : (size_t)len);
+    for (int k = 0; path[k]; k++)
+      if (path[k] == ' ' || path[k] == '"' || path[k] == '\\' || path[k] == '<' || path[k] == '>' || path[k] == '{' || path[k] == '}') path[k] = '%';
+    const char *m = methods[rand_r(&seed) % 8];
+    at_resp r = at_req(&sim, m, path, strcmp(m, "PUT") == 0 || strcmp(m, "POST") == 0 ? "{\"a\":" : NULL, NULL, i % 2 == 0);
+    ck_assert(r.curl_rc == 0 || r.curl_rc == CURLE_URL_MALFORMAT);
+    at_free(&r);
+  }
+  static char longpath[20000];
+  strcpy(longpath, AT_S "/resourceGroups/");
+  memset(longpath + strlen(longpath), 'x', 15000);
+  at_resp r = at_get(&sim, longpath);
+  ck_assert_int_ge(r.status, 400);
+  at_free(&r);
+  r = at_get(&sim, AT_S "/resourcegroups" RV);
+  ck_assert_int_eq(r.status, 200);
+  at_free(&r);
+}
+END_TEST
+
 Suite *suite(void) {
   Suite *s = suite_create("arm_sim_core");
   TCase *tc = tcase_create("core");
@@ -364,6 +442,8 @@ Suite *suite(void) {
   tcase_add_test(tc, lro_patterns);
   tcase_add_test(tc, tags_and_role_assignments);
   tcase_add_test(tc, inspection_endpoints);
+  tcase_add_test(tc, concurrent_clients);
+  tcase_add_test(tc, garbage_requests);
   suite_add_tcase(s, tc);
   TCase *t2 = tcase_create("startup");
   tcase_add_test(t2, refuses_non_loopback_and_bad_config);
