@@ -2,6 +2,7 @@
  * denied namespace), LRO patterns incl. resume after a restart, 429/5xx/reset/401 handling, ensure's zero-write
  * steady state (asserted from the emulator's GET /_sim/requests log), accounting. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ static void global_setup(void) {
   append_json_string(cfg, sizeof cfg, g_wi_pub);
   strncat(cfg, "]}]}],\"managed_identities\":{\"user_assigned\":[{\"name\":\"mi\",\"client_id\":\"" C_MSI
                "\"}]}},\"lro\":{\"defaultSeconds\":0.4,\"retryAfterSeconds\":1,\"durations\":{"
-               "\"Microsoft.ContainerService/managedClusters\":0.4}}}",
+               "\"Microsoft.ContainerService/managedClusters\":0.4}},\"requestLog\":{\"keepBodies\":5000}}",
           sizeof cfg - strlen(cfg) - 1);
   snprintf(g_cfg, sizeof g_cfg, "%s/sim.json", g_dir);
   ck_assert_int_eq(write_file(g_cfg, cfg), 0);
@@ -843,6 +844,54 @@ START_TEST(ensure_resumes_put_after_restart) {
 }
 END_TEST
 
+typedef struct par_arg {
+  capz_arm_ensurer *e;
+  capz_arm_client *c;
+  int idx;
+  int failures;
+} par_arg;
+
+static void *par_worker(void *p) {
+  par_arg *a = p;
+  cJSON *desired = cJSON_Parse("{\"location\":\"eastus\",\"properties\":{\"disableBgpRoutePropagation\":true}}");
+  for (int k = 0; k < 3; k++) {
+    char id[256];
+    snprintf(id, sizeof id, RG_ID "/providers/Microsoft.Network/routeTables/rt-%d-%d", a->idx, k);
+    capz_arm_ensure_spec s = {.id = id, .desired = desired, .cluster_name = "c1"};
+    capz_arm_ensure_result res;
+    capz_err err;
+    if (capz_arm_ensure(a->e, a->c, &s, &res, &err) != 0 || res.outcome != CAPZ_ENSURE_CREATED) a->failures++;
+    capz_arm_ensure_result_free(&res);
+  }
+  cJSON_Delete(desired);
+  return NULL;
+}
+
+/* Many workers share one client, one limiter and one ensurer (blocking mode). */
+START_TEST(ensure_concurrent_workers) {
+  insp in = insp_new();
+  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
+  capz_arm_client *c = client_for(cred, NULL, 0);
+  ensure_rg(c, RG_ID);
+  capz_arm_ensure_config ec = {.blocking = true, .lro_timeout_s = 30, .capacity = 16};
+  capz_arm_ensurer *e = capz_arm_ensurer_new(&ec);
+  pthread_t th[6];
+  par_arg args[6];
+  for (int i = 0; i < 6; i++) {
+    args[i] = (par_arg){.e = e, .c = c, .idx = i};
+    pthread_create(&th[i], NULL, par_worker, &args[i]);
+  }
+  for (int i = 0; i < 6; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < 6; i++) ck_assert_int_eq(args[i].failures, 0);
+  ck_assert_int_eq(count_requests(&in, "PUT", "/routeTables/rt-"), 18);
+  ck_assert_uint_eq(capz_arm_ensurer_size(e), 16); /* bounded: 18 resources, capacity 16 */
+  capz_arm_ensurer_free(e);
+  capz_arm_client_free(c);
+  capz_az_credential_free(cred);
+  insp_free(&in);
+}
+END_TEST
+
 static Suite *sim_suite(void) {
   Suite *s = suite_create("azure_sim");
   TCase *tc = tcase_create("sim");
@@ -863,6 +912,7 @@ static Suite *sim_suite(void) {
   tcase_add_test(tc, accounting_and_limiter);
   tcase_add_test(tc, ensure_zero_writes_in_steady_state);
   tcase_add_test(tc, ensure_resumes_put_after_restart);
+  tcase_add_test(tc, ensure_concurrent_workers);
   suite_add_tcase(s, tc);
   return s;
 }
