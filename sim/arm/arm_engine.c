@@ -179,11 +179,12 @@ static void canonical_id(const arm_path *p, const arm_rtype *rt, char *out, size
   }
   char tbuf[256];
   snprintf(tbuf, sizeof tbuf, "%s", rt->type);
-  char *segs[16];
+  char *segs[16] = {tbuf};
   int ns = 0;
   char *save = NULL;
   for (char *t = strtok_r(tbuf, "/", &save); t && ns < 16; t = strtok_r(NULL, "/", &save)) segs[ns++] = t;
-  size_t l = (size_t)snprintf(out, n, "%s/providers/%s", p->scope, segs[0]);
+  int w = snprintf(out, n, "%.900s/providers/%.100s", p->scope, segs[0]);
+  size_t l = w < 0 ? 0 : (size_t)w;
   int names = 0;
   for (int i = 1; i < ns && l < n; i++) {
     const char *nm = p->seg[p->prov + 3 + 2 * (i - 1)];

@@ -45,7 +45,7 @@ static cJSON *load_config(const char *path, char *err, size_t errlen) {
   capz_err_clear(&e);
   cJSON *docs = capz_yaml_to_json(text, len, &e);
   free(text);
-  if (!docs) { snprintf(err, errlen, "%s: %s", path, e.msg); return NULL; }
+  if (!docs) { snprintf(err, errlen, "%.200s: %.300s", path, e.msg); return NULL; }
   cJSON *first = cJSON_DetachItemFromArray(docs, 0);
   cJSON_Delete(docs);
   if (!first) first = cJSON_CreateObject();

@@ -64,7 +64,7 @@ static void alloc_instance_ips(arm_ctx *c, const char *owner_base, const cJSON *
       arm_res *s = sub ? arm_store_get(c->store, sub) : NULL;
       if (!s) continue;
       char owner[ARM_ID_MAX], ip[32];
-      snprintf(owner, sizeof owner, "%s/networkInterfaces/%s/ipConfigurations/%s", owner_base,
+      snprintf(owner, sizeof owner, "%.700s/networkInterfaces/%.100s/ipConfigurations/%.100s", owner_base,
                arm_jstr(nc, "name") ? arm_jstr(nc, "name") : "nic", arm_jstr(ipc, "name") ? arm_jstr(ipc, "name") : "ipc");
       arm_ipam_alloc(c->ipam, sub, rt_pstr(s->doc, "addressPrefix", NULL), owner, NULL, ip, sizeof ip, e);
     }
