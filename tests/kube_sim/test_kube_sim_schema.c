@@ -203,7 +203,9 @@ START_TEST(multi_version) {
   ck_assert_str_eq(kjs(r.json, "/items/0/apiVersion"), "example.com/v1");
   kresp_free(&r);
   /* v1beta1 has no status subresource */
-  ck_assert_int_eq(kget("/apis/example.com/v1beta1/namespaces/default/gadgets/g1/status").code, 404);
+  r = kget("/apis/example.com/v1beta1/namespaces/default/gadgets/g1/status");
+  ck_assert_int_eq(r.code, 404);
+  kresp_free(&r);
   free(rv);
 }
 END_TEST
