@@ -73,6 +73,7 @@ void arm_cfg_defaults(arm_cfg *cfg) {
   cfg->max_body = 4u << 20; /* ARM refuses request bodies above 4 MB */
   cfg->max_depth = 64;
   cfg->keep_bodies = 50;
+  cfg->page_size = 100;
 }
 
 void arm_cfg_free(arm_cfg *cfg) {
@@ -146,13 +147,19 @@ int arm_cfg_update(arm_cfg *cfg, const cJSON *j, char *err, size_t errlen) {
     const char *u = arm_jstr(aks, "apiServerUrl");
     if (u) snprintf(cfg->aks_api_server, sizeof cfg->aks_api_server, "%s", u);
   }
+  const cJSON *ls = cJSON_GetObjectItemCaseSensitive(j, "lists");
+  if (ls) {
+    double ps = cfg->page_size;
+    if (num(ls, "pageSize", &ps, 1, err, errlen, "lists")) return -1;
+    cfg->page_size = (int)ps;
+  }
   return 0;
 }
 
 int arm_cfg_load(arm_cfg *cfg, const cJSON *root, char *err, size_t errlen) {
   if (!root) return 0;
   if (!cJSON_IsObject(root)) { snprintf(err, errlen, "config: expected a mapping at the top level"); return -1; }
-  static const char *known[] = {"auth", "lro", "throttling", "aks", "regions", "skus", "limits", "requestLog", "apiVersions", NULL};
+  static const char *known[] = {"auth", "lro", "throttling", "aks", "regions", "skus", "limits", "requestLog", "apiVersions", "lists", NULL};
   const cJSON *it;
   cJSON_ArrayForEach(it, root) {
     bool ok = false;
@@ -233,6 +240,12 @@ int arm_cfg_load(arm_cfg *cfg, const cJSON *root, char *err, size_t errlen) {
     double kb = cfg->keep_bodies;
     if (num(rl, "keepBodies", &kb, 0, err, errlen, "requestLog")) return -1;
     cfg->keep_bodies = (int)kb;
+  }
+  const cJSON *ls = cJSON_GetObjectItemCaseSensitive(root, "lists");
+  if (ls) {
+    double ps = cfg->page_size;
+    if (num(ls, "pageSize", &ps, 1, err, errlen, "lists")) return -1;
+    cfg->page_size = (int)ps;
   }
   const cJSON *av = cJSON_GetObjectItemCaseSensitive(root, "apiVersions");
   if (av) {

@@ -798,12 +798,38 @@ static void do_list(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype *
   }
   cJSON *b = cJSON_CreateObject();
   cJSON *arr = cJSON_AddArrayToObject(b, "value");
+  const char *tok = arm_req_query(q, "$skiptoken");
+  long skip = tok ? strtol(tok, NULL, 10) : 0, seen = 0, page = c->cfg.page_size > 0 ? c->cfg.page_size : 100;
+  bool more = false;
   for (arm_res *x = arm_store_first_of(c->store, rt); x; x = x->tnext) {
     if (rt == &arm_rt_resource_group) {
       char sub[64];
       if (!arm_id_sub(x->id, sub, sizeof sub) || strcasecmp(sub, p->sub) != 0) continue;
     } else if (!under_scope(c, x, p, rt)) continue;
+    if (seen++ < skip) continue;
+    if (cJSON_GetArraySize(arr) >= page) { more = true; break; }
     cJSON_AddItemToArray(arr, arm_render(c, x, q));
+  }
+  if (more) {
+    /* the same query with the next offset; nextLink is absolute and carries api-version */
+    char *link = malloc(strlen(q->base_url) + strlen(q->path) + strlen(q->raw_query ? q->raw_query : "") + 64);
+    if (link) {
+      size_t l = (size_t)sprintf(link, "%s%s?", q->base_url, q->path);
+      const char *rq = q->raw_query ? q->raw_query : "";
+      while (*rq) {
+        size_t k = strcspn(rq, "&");
+        if (strncmp(rq, "%24skiptoken=", 13) != 0 && strncmp(rq, "$skiptoken=", 11) != 0) {
+          memcpy(link + l, rq, k);
+          l += k;
+          link[l++] = '&';
+        }
+        rq += k;
+        if (*rq == '&') rq++;
+      }
+      sprintf(link + l, "%%24skiptoken=%ld", skip + page);
+      cJSON_AddStringToObject(b, "nextLink", link);
+      free(link);
+    }
   }
   arm_resp_json(out, 200, b);
 }

@@ -29,6 +29,8 @@ struct arm_lro {
 arm_lro *arm_lro_new(void) { return calloc(1, sizeof(arm_lro)); }
 
 static void op_free(op_node *n) {
+  free(n->op.res_key);
+  for (int i = 0; i < n->op.nholds; i++) free(n->op.holds[i]);
   cJSON_Delete(n->op.error);
   cJSON_Delete(n->op.result);
   cJSON_Delete(n->op.argj);
@@ -97,7 +99,9 @@ double arm_lro_duration(arm_ctx *c, const char *type) {
 void arm_lro_hold(arm_ctx *c, arm_op *op, arm_res *r) {
   (void)c;
   if (!r || op->nholds >= 4) return;
-  snprintf(op->holds[op->nholds++], ARM_ID_MAX, "%s", r->key);
+  char *k = strdup(r->key);
+  if (!k) return;
+  op->holds[op->nholds++] = k;
   snprintf(r->busy_op, sizeof r->busy_op, "%s", op->id);
 }
 
@@ -114,7 +118,8 @@ arm_op *arm_lro_start(arm_ctx *c, int kind, arm_res *r, const char *rp, const ch
     if (*p == ' ') memmove(p, p + 1, strlen(p));
   snprintf(op->sub, sizeof op->sub, "%s", q->subscription);
   snprintf(op->api_version, sizeof op->api_version, "%s", q->api_version ? q->api_version : "");
-  if (r) snprintf(op->res_key, sizeof op->res_key, "%s", r->key);
+  op->res_key = strdup(r ? r->key : "");
+  if (!op->res_key) { free(n); return NULL; }
   op->kind = kind;
   op->start = arm_now();
   double d = arm_lro_duration(c, r ? r->rt->type : "");

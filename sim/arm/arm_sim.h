@@ -221,8 +221,8 @@ struct arm_op {
   char location[64];
   char sub[64];
   char api_version[40];
-  char res_key[ARM_ID_MAX];    /* primary resource */
-  char holds[4][ARM_ID_MAX];   /* resources whose busy_op is this op */
+  char *res_key;               /* primary resource key (malloc'ed, "" when none) */
+  char *holds[4];              /* resources whose busy_op is this op (malloc'ed keys) */
   int nholds;
   int kind;
   int status;                  /* ARM_OP_* */
@@ -231,7 +231,7 @@ struct arm_op {
   cJSON *result;               /* action result body (Succeeded) or NULL */
   int result_status;           /* for Location polling of actions (200/204) */
   arm_op_done_fn done;
-  char arg[512];               /* action argument */
+  char arg[32];                /* short action argument (a power state) */
   cJSON *argj;                 /* action argument (owned) */
   arm_op *hnext;
   bool location_only;          /* RG delete: operationresults under the subscription */
@@ -342,6 +342,7 @@ typedef struct arm_cfg {
   size_t max_body;
   int max_depth;
   int keep_bodies;
+  int page_size;                /* list page size; longer lists get a nextLink with $skiptoken */
   cJSON *api_allow;             /* {"Microsoft.Network": ["2024-05-01", ...]} or NULL (owned) */
   bool allow_remote;
 } arm_cfg;

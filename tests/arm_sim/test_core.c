@@ -355,6 +355,34 @@ START_TEST(refuses_non_loopback_and_bad_config) {
 }
 END_TEST
 
+START_TEST(paged_lists) {
+  at_resp r = at_req(&sim, "POST", "/_sim/config", "{\"lists\":{\"pageSize\":2}}", NULL, false);
+  ck_assert_int_eq(r.status, 204);
+  at_free(&r);
+  for (int i = 0; i < 5; i++) {
+    char path[128];
+    snprintf(path, sizeof path, AT_S "/resourceGroups/page-%d" RV, i);
+    ck_assert_int_eq(at_put_wait(&sim, path, "{\"location\":\"eastus\"}"), 200);
+  }
+  char next[2048];
+  snprintf(next, sizeof next, "%s", AT_S "/resourcegroups" RV);
+  int total = 0, pages = 0;
+  while (next[0] && pages < 10) {
+    r = at_get(&sim, next);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_le(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "value")), 2);
+    total += cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "value"));
+    const char *nl = at_str(&r, "/nextLink");
+    if (*nl) ck_assert(strstr(nl, "api-version=2021-04-01") != NULL);
+    snprintf(next, sizeof next, "%s", *nl ? at_path_of(&sim, nl) : "");
+    at_free(&r);
+    pages++;
+  }
+  ck_assert_int_eq(total, 5);
+  ck_assert_int_eq(pages, 3);
+}
+END_TEST
+
 /* Concurrent writers and readers on MHD threads; afterwards the state is consistent. */
 typedef struct job {
   int id;
@@ -443,6 +471,7 @@ Suite *suite(void) {
   tcase_add_test(tc, tags_and_role_assignments);
   tcase_add_test(tc, inspection_endpoints);
   tcase_add_test(tc, concurrent_clients);
+  tcase_add_test(tc, paged_lists);
   tcase_add_test(tc, garbage_requests);
   suite_add_tcase(s, tc);
   TCase *t2 = tcase_create("startup");
