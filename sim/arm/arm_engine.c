@@ -906,6 +906,32 @@ void arm_engine(arm_ctx *c, arm_req *q, const arm_path *p, arm_resp *out) {
     list_locations(c, p, out);
     goto done;
   }
+  if (!p->ns && get && p->rg && strcasecmp(p->type, "resources") == 0) {
+    /* every top-level resource of a group (GET .../resourceGroups/{rg}/resources) */
+    if (!parent_checks(c, p, &arm_rt_resource_group, p->id, false, out)) goto done;
+    if (!arm_store_get(c->store, p->id)) {
+      arm_resp_error(out, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.", p->rg);
+      goto done;
+    }
+    cJSON *b = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(b, "value");
+    for (arm_res *x = arm_store_first(c->store); x; x = x->next) {
+      char up[ARM_ID_MAX];
+      arm_id_parent(x->id, up, sizeof up);
+      if (strcasecmp(up, p->id) != 0 || x->rt == &arm_rt_resource_group) continue;
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "id", x->id);
+      cJSON_AddStringToObject(o, "name", arm_id_name(x->id));
+      cJSON_AddStringToObject(o, "type", x->rt->type);
+      const char *loc = arm_jstr(x->doc, "location");
+      if (loc) cJSON_AddStringToObject(o, "location", loc);
+      cJSON *tags = cJSON_GetObjectItemCaseSensitive(x->doc, "tags");
+      if (tags) cJSON_AddItemToObject(o, "tags", cJSON_Duplicate(tags, 1));
+      cJSON_AddItemToArray(arr, o);
+    }
+    arm_resp_json(out, 200, b);
+    goto done;
+  }
   const arm_rtype *rt = arm_rtype_find(p->type);
   if (!rt && p->kind == ARM_PATH_COLLECTION && p->prov >= 0) {
     /* an action on a resource: .../{type}/{name}/{action} */

@@ -26,6 +26,7 @@ static const struct { const char *ns, *min, *max; } api_range[] = {
     {"Microsoft.Compute", "2015-06-15", "2026-04-01"},
     {"Microsoft.ContainerService", "2017-08-31", "2026-10-02"},
     {"Microsoft.Authorization", "2015-07-01", "2025-12-01"},
+    {"Microsoft.ManagedIdentity", "2015-08-31", "2025-05-31"},
 };
 
 static bool api_version_wellformed(const char *v) {

@@ -249,29 +249,6 @@ static int mc_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm
   return 0;
 }
 
-static void set_identity(arm_ctx *c, arm_res *r, const cJSON *old) {
-  (void)c;
-  cJSON *id = cJSON_GetObjectItemCaseSensitive(r->doc, "identity");
-  if (!id) {
-    id = cJSON_AddObjectToObject(r->doc, "identity");
-    cJSON_AddStringToObject(id, "type", "SystemAssigned");
-  }
-  char u[37];
-  const char *type = arm_jstr(id, "type");
-  if (type && strcasestr(type, "SystemAssigned")) {
-    arm_uuid(u);
-    const char *op = old ? capz_json_ptr_str(old, "/identity/principalId", NULL) : NULL;
-    arm_jset(id, "principalId", cJSON_CreateString(op ? op : u));
-    arm_jset(id, "tenantId", cJSON_CreateString(AKS_TENANT));
-  }
-  cJSON *uai = cJSON_GetObjectItemCaseSensitive(id, "userAssignedIdentities"), *it;
-  cJSON_ArrayForEach(it, uai) {
-    if (!cJSON_IsObject(it)) continue;
-    if (!arm_jstr(it, "clientId")) { arm_uuid(u); cJSON_AddStringToObject(it, "clientId", u); }
-    if (!arm_jstr(it, "principalId")) { arm_uuid(u); cJSON_AddStringToObject(it, "principalId", u); }
-  }
-}
-
 static int mc_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
   cJSON *p = arm_props(r->doc);
   const char *name = arm_id_name(r->id), *loc = arm_jstr(r->doc, "location");
@@ -308,7 +285,11 @@ static int mc_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
   cJSON_AddStringToObject(ps, "code", "Running");
   arm_jset(p, "powerState", ps);
   rt_keep(r->doc, old, "/properties/powerState");
-  set_identity(c, r, old);
+  if (!cJSON_GetObjectItemCaseSensitive(r->doc, "identity")) {
+    cJSON *idn = cJSON_AddObjectToObject(r->doc, "identity");
+    cJSON_AddStringToObject(idn, "type", "SystemAssigned");
+  }
+  rt_fill_identity(c, r, old);
   /* kubelet identity lives in the node resource group */
   rt_keep(r->doc, old, "/properties/identityProfile");
   if (!capz_json_ptr_get(r->doc, "/properties/identityProfile/kubeletidentity")) {

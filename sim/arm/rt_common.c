@@ -212,3 +212,27 @@ int rt_check_vm_size(arm_ctx *c, const char *size, arm_err *e) {
                        "in the current region are listed by the resource SKUs API.", size);
   return 0;
 }
+
+#define RT_TENANT "11111111-1111-4111-8111-111111111111" /* the auth module's default tenant */
+
+void rt_fill_identity(arm_ctx *c, arm_res *r, const cJSON *old) {
+  cJSON *id = cJSON_GetObjectItemCaseSensitive(r->doc, "identity");
+  if (!cJSON_IsObject(id)) return;
+  char u[37];
+  const char *type = arm_jstr(id, "type");
+  if (type && strcasestr(type, "SystemAssigned")) {
+    arm_uuid(u);
+    const char *op = old ? capz_json_ptr_str(old, "/identity/principalId", NULL) : NULL;
+    arm_jset(id, "principalId", cJSON_CreateString(op ? op : u));
+    arm_jset(id, "tenantId", cJSON_CreateString(RT_TENANT));
+  }
+  cJSON *uai = cJSON_GetObjectItemCaseSensitive(id, "userAssignedIdentities"), *it;
+  cJSON_ArrayForEach(it, uai) {
+    if (!cJSON_IsObject(it)) continue;
+    arm_res *mi = it->string ? arm_store_get(c->store, it->string) : NULL;
+    const char *cid = mi ? capz_json_ptr_str(mi->doc, "/properties/clientId", NULL) : NULL;
+    const char *pid = mi ? capz_json_ptr_str(mi->doc, "/properties/principalId", NULL) : NULL;
+    if (!arm_jstr(it, "clientId")) { arm_uuid(u); cJSON_AddStringToObject(it, "clientId", cid ? cid : u); }
+    if (!arm_jstr(it, "principalId")) { arm_uuid(u); cJSON_AddStringToObject(it, "principalId", pid ? pid : u); }
+  }
+}

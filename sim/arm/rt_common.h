@@ -42,4 +42,7 @@ cJSON *rt_instance_view(const char *prov_state, const char *power, const char *c
 int rt_check_custom_data(const cJSON *os_profile, arm_err *e);
 /* Compute: validate a VM size against the SKU list. */
 int rt_check_vm_size(arm_ctx *c, const char *size, arm_err *e);
+/* Fill identity.principalId/tenantId (SystemAssigned, kept across updates) and clientId/principalId of each
+ * user-assigned identity (from its Microsoft.ManagedIdentity resource when it exists). */
+void rt_fill_identity(arm_ctx *c, arm_res *r, const cJSON *old);
 #endif

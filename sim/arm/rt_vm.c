@@ -183,6 +183,7 @@ static int vm_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
       capz_json_ptr_set(ipc, "/properties/privateIPAddress", cJSON_CreateString(ip), NULL);
     }
   }
+  rt_fill_identity(c, r, old);
   if (!arm_jstr(r->priv, "power")) arm_jset(r->priv, "power", cJSON_CreateString("starting"));
   return 0;
 }

@@ -300,6 +300,7 @@ static int vmss_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
     cJSON_AddStringToObject(up, "mode", "Manual");
     rt_default(r->doc, "upgradePolicy", up);
   }
+  rt_fill_identity(c, r, old);
   return reconcile(c, r, e);
 }
 

@@ -355,6 +355,32 @@ START_TEST(refuses_non_loopback_and_bad_config) {
 }
 END_TEST
 
+START_TEST(identities_and_group_resources) {
+  ck_assert_int_eq(at_put_wait(&sim, RG RV, "{\"location\":\"eastus\"}"), 200);
+  const char *uai = RG "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1?api-version=2023-01-31";
+  at_resp r = at_put(&sim, uai, "{\"location\":\"eastus\"}");
+  ck_assert_int_eq(r.status, 201);
+  char cid[64];
+  snprintf(cid, sizeof cid, "%s", at_str(&r, "/properties/clientId"));
+  ck_assert_int_eq((int)strlen(cid), 36);
+  ck_assert_int_eq((int)strlen(at_str(&r, "/properties/principalId")), 36);
+  at_free(&r);
+  /* a scale set with both identity kinds reports the system principal and the UAI's client id */
+  r = at_put(&sim, RG "/providers/Microsoft.Compute/virtualMachineScaleSets/ss?api-version=2024-03-01",
+             "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard_B2s\",\"capacity\":0},"
+             "\"identity\":{\"type\":\"SystemAssigned, UserAssigned\",\"userAssignedIdentities\":{\"" RG "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1\":{}}}}");
+  ck_assert_int_eq(r.status, 201);
+  ck_assert_int_eq((int)strlen(at_str(&r, "/identity/principalId")), 36);
+  cJSON *m = capz_json_ptr_get(r.json, "/identity/userAssignedIdentities");
+  ck_assert_str_eq(capz_json_ptr_str(m ? m->child : NULL, "/clientId", ""), cid);
+  at_free(&r);
+  r = at_get(&sim, RG "/resources" RV);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "value")), 2);
+  at_free(&r);
+}
+END_TEST
+
 START_TEST(paged_lists) {
   at_resp r = at_req(&sim, "POST", "/_sim/config", "{\"lists\":{\"pageSize\":2}}", NULL, false);
   ck_assert_int_eq(r.status, 204);
@@ -472,6 +498,7 @@ Suite *suite(void) {
   tcase_add_test(tc, inspection_endpoints);
   tcase_add_test(tc, concurrent_clients);
   tcase_add_test(tc, paged_lists);
+  tcase_add_test(tc, identities_and_group_resources);
   tcase_add_test(tc, garbage_requests);
   suite_add_tcase(s, tc);
   TCase *t2 = tcase_create("startup");
