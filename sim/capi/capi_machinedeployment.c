@@ -1,0 +1,163 @@
+/* capi_machinedeployment.c — MachineDeployment: owned by its Cluster, it keeps one MachineSet per machine
+ * template (named <md>-<hash of spec.template>, label machine-template-hash) at spec.replicas; sets of older
+ * templates are scaled to zero and deleted once empty. That is a Recreate-style rollout: simpler than CAPI's
+ * RollingUpdate (no maxSurge/maxUnavailable pacing), same objects and labels. Status sums the sets. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "capi_sim.h"
+
+/* A short, stable hash of the template (what changes it, changes the MachineSet). */
+static void template_hash(const cJSON *md, char out[11]) {
+  char *canon = capz_json_canonical(capz_json_ptr_get(md, "/spec/template"));
+  unsigned char d[32];
+  unsigned int dl = 0;
+  EVP_Digest(canon ? canon : "", canon ? strlen(canon) : 0, d, &dl, EVP_sha256(), NULL);
+  free(canon);
+  static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  for (int i = 0; i < 10; i++) out[i] = alphabet[d[i] % (sizeof alphabet - 1)];
+  out[10] = 0;
+}
+
+/* The object at ptr, created (replacing a null) when absent. */
+static cJSON *ensure_obj(cJSON *doc, const char *ptr) {
+  cJSON *o = capz_json_ptr_get(doc, ptr);
+  if (cJSON_IsObject(o)) return o;
+  capz_json_ptr_set(doc, ptr, cJSON_CreateObject(), NULL);
+  return capz_json_ptr_get(doc, ptr);
+}
+
+static void put(cJSON *map, const char *key, const char *value) {
+  cJSON_DeleteItemFromObjectCaseSensitive(map, key);
+  cJSON_AddStringToObject(map, key, value);
+}
+
+static cJSON *machineset_new(const cJSON *md, const char *name, const char *hash, int64_t replicas) {
+  const char *ns = sim_str(md, "/metadata/namespace"), *mdname = sim_str(md, "/metadata/name");
+  const char *cname = sim_str(md, "/spec/clusterName");
+  cJSON *ms = cJSON_CreateObject();
+  cJSON_AddStringToObject(ms, "apiVersion", CAPI_V1B1);
+  cJSON_AddStringToObject(ms, "kind", "MachineSet");
+  cJSON *meta = cJSON_AddObjectToObject(ms, "metadata");
+  cJSON_AddStringToObject(meta, "name", name);
+  cJSON_AddStringToObject(meta, "namespace", ns);
+  sim_set_label(ms, L_CLUSTER_NAME, cname);
+  sim_set_label(ms, L_DEPLOYMENT_NAME, mdname);
+  sim_set_label(ms, L_TEMPLATE_HASH, hash);
+  sim_add_owner(ms, md, true);
+  cJSON *spec = cJSON_AddObjectToObject(ms, "spec");
+  cJSON_AddStringToObject(spec, "clusterName", cname);
+  cJSON_AddNumberToObject(spec, "replicas", (double)replicas);
+  cJSON *sel = cJSON_AddObjectToObject(spec, "selector");
+  cJSON *ml = cJSON_AddObjectToObject(sel, "matchLabels");
+  cJSON_AddStringToObject(ml, L_CLUSTER_NAME, cname);
+  cJSON_AddStringToObject(ml, L_DEPLOYMENT_NAME, mdname);
+  cJSON_AddStringToObject(ml, L_TEMPLATE_HASH, hash);
+  cJSON *tmpl = cJSON_Duplicate(capz_json_ptr_get(md, "/spec/template"), 1);
+  if (!tmpl) tmpl = cJSON_CreateObject();
+  cJSON *tl = ensure_obj(tmpl, "/metadata/labels");
+  const cJSON *l;
+  cJSON_ArrayForEach(l, ml) put(tl, l->string, l->valuestring);
+  cJSON_AddItemToObject(spec, "template", tmpl);
+  const char *dpol = capz_json_ptr_str(md, "/spec/strategy/rollingUpdate/deletePolicy", NULL);
+  if (dpol) cJSON_AddStringToObject(spec, "deletePolicy", dpol);
+  return ms;
+}
+
+int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
+  (void)requeue_ms;
+  cJSON *md = sim_cached(s, K_MD, ns, name);
+  if (!md) return 0;
+  const capz_gvk *gvk = &s->kinds[K_MD].gvk, *msg = &s->kinds[K_MS].gvk;
+  cJSON *want = cJSON_Duplicate(md, 1), *cluster = NULL;
+  capz_obj_list sets = {0};
+  int rc = 0;
+  /* Deletion: the sets and their machines go through owner-reference garbage collection. */
+  if (sim_is_deleting(md)) goto out;
+  const char *cname = sim_str(md, "/spec/clusterName");
+  cluster = sim_cached(s, K_CLUSTER, ns, cname);
+  if (!cluster) goto out;
+  sim_set_label(want, L_CLUSTER_NAME, cname);
+  if (!sim_owned_by(md, cluster)) sim_add_owner(want, cluster, false);
+  /* CAPI's defaulting webhook fills the selector and template labels; this sim is that webhook too. */
+  cJSON *selector_obj = ensure_obj(want, "/spec/selector");
+  cJSON_DeleteItemFromObjectCaseSensitive(selector_obj, "matchLabels");
+  cJSON *ml = cJSON_AddObjectToObject(selector_obj, "matchLabels");
+  cJSON_AddStringToObject(ml, L_CLUSTER_NAME, cname);
+  cJSON_AddStringToObject(ml, L_DEPLOYMENT_NAME, name);
+  cJSON *tl = ensure_obj(want, "/spec/template/metadata/labels");
+  put(tl, L_CLUSTER_NAME, cname);
+  put(tl, L_DEPLOYMENT_NAME, name);
+  if (!capz_json_equal(md, want)) {
+    /* The template hash must be taken from the defaulted template: act on the next event. */
+    rc = sim_write(s, gvk, md, want);
+    goto out;
+  }
+  cJSON_Delete(want);
+  want = cJSON_Duplicate(md, 1);
+
+  char hash[11], msname[300], sel[320];
+  template_hash(md, hash);
+  snprintf(msname, sizeof msname, "%s-%s", name, hash);
+  int64_t replicas = capz_json_ptr_int(md, "/spec/replicas", 1);
+  snprintf(sel, sizeof sel, "%s=%s", L_DEPLOYMENT_NAME, name);
+  if ((rc = sim_list(s, K_MS, ns, sel, &sets)) != 0) goto out;
+  bool found = false;
+  int64_t st_repl = 0, st_ready = 0, st_avail = 0, st_upd = 0;
+  for (size_t i = 0; i < sets.n; i++) {
+    const cJSON *ms = capz_obj_json(sets.items[i]);
+    bool current = strcmp(capz_obj_name(sets.items[i]), msname) == 0;
+    found |= current;
+    st_repl += capz_json_ptr_int(ms, "/status/replicas", 0);
+    st_ready += capz_json_ptr_int(ms, "/status/readyReplicas", 0);
+    st_avail += capz_json_ptr_int(ms, "/status/availableReplicas", 0);
+    if (current) st_upd = capz_json_ptr_int(ms, "/status/replicas", 0);
+    if (capz_obj_deleting(sets.items[i])) continue;
+    int64_t target = current ? replicas : 0;
+    if (capz_json_ptr_int(ms, "/spec/replicas", -1) != target) {
+      cJSON *w = cJSON_Duplicate(ms, 1);
+      capz_json_ptr_set(w, "/spec/replicas", cJSON_CreateNumber((double)target), NULL);
+      rc = sim_write(s, msg, ms, w);
+      cJSON_Delete(w);
+      if (rc != 0) goto out;
+    } else if (!current && capz_json_ptr_int(ms, "/status/replicas", 0) == 0) {
+      sim_delete(s, msg, ns, capz_obj_name(sets.items[i]));
+    }
+  }
+  if (!found) {
+    cJSON *ms = machineset_new(md, msname, hash, replicas);
+    rc = sim_create(s, msg, ns, ms);
+    cJSON_Delete(ms);
+    if (rc != 0) goto out;
+  }
+  if (!cJSON_GetObjectItemCaseSensitive(want, "status")) cJSON_AddObjectToObject(want, "status");
+  capz_json_ptr_set(want, "/status/replicas", cJSON_CreateNumber((double)st_repl), NULL);
+  capz_json_ptr_set(want, "/status/readyReplicas", cJSON_CreateNumber((double)st_ready), NULL);
+  capz_json_ptr_set(want, "/status/availableReplicas", cJSON_CreateNumber((double)st_avail), NULL);
+  capz_json_ptr_set(want, "/status/updatedReplicas", cJSON_CreateNumber((double)st_upd), NULL);
+  capz_json_ptr_set(want, "/status/unavailableReplicas",
+                    cJSON_CreateNumber((double)(st_repl > st_avail ? st_repl - st_avail : 0)), NULL);
+  char selector[640];
+  snprintf(selector, sizeof selector, "%s=%s,%s=%s", L_CLUSTER_NAME, cname, L_DEPLOYMENT_NAME, name);
+  capz_json_ptr_set_str(want, "/status/selector", selector, NULL);
+  capz_json_ptr_set(want, "/status/observedGeneration",
+                    cJSON_CreateNumber((double)capz_json_ptr_int(md, "/metadata/generation", 0)), NULL);
+  const char *phase = st_repl < replicas ? "ScalingUp" : st_repl > replicas ? "ScalingDown" : "Running";
+  capz_json_ptr_set_str(want, "/status/phase", phase, NULL);
+  if (st_avail >= replicas)
+    capz_cond_mark_true(want, "Available");
+  else
+    capz_cond_mark_false(want, "Available", "WaitingForAvailableMachines", CAPZ_SEV_WARNING,
+                         "%lld of %lld machines available", (long long)st_avail, (long long)replicas);
+  capz_cond_set_summary(want, NULL);
+  rc = sim_write(s, gvk, md, want);
+out:
+  capz_obj_list_free(&sets);
+  cJSON_Delete(cluster);
+  cJSON_Delete(want);
+  cJSON_Delete(md);
+  return rc;
+}

@@ -1,0 +1,166 @@
+/* capi_sim.h — shared state and helpers of capz-capi-sim, the test double of Cluster API core.
+ *
+ * Design: one shared informer per watched kind (CAPI kinds and the provider's infrastructure kinds), one work
+ * queue and one worker thread per reconciled kind. Every event on any watched object queues the object itself
+ * (when its kind is reconciled), each of its owners of a reconciled kind, and its Cluster (label
+ * cluster.x-k8s.io/cluster-name). Reconcilers read the informer caches and write merge patches; a write is
+ * skipped when it would change nothing, so events settle.
+ *
+ * Ownership: every cJSON * returned by a helper is the caller's to cJSON_Delete unless marked borrowed.
+ * Thread-safety: helpers may be called from any worker thread; the sim struct is immutable after start.
+ */
+#ifndef CAPI_SIM_H
+#define CAPI_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "capz/conditions.h"
+#include "capz/informer.h"
+#include "capz/json.h"
+#include "capz/kube.h"
+#include "capz/log.h"
+#include "capz/workqueue.h"
+
+/* Well-known Cluster API names (the contract the provider depends on). */
+#define CAPI_GROUP "cluster.x-k8s.io"
+#define CAPI_V1B1 "cluster.x-k8s.io/v1beta1"
+#define BOOTSTRAP_V1B1 "bootstrap.cluster.x-k8s.io/v1beta1"
+#define CONTROLPLANE_V1B1 "controlplane.cluster.x-k8s.io/v1beta1"
+#define L_CLUSTER_NAME "cluster.x-k8s.io/cluster-name"
+#define L_CONTROL_PLANE "cluster.x-k8s.io/control-plane"
+#define L_CONTROL_PLANE_NAME "cluster.x-k8s.io/control-plane-name"
+#define L_DEPLOYMENT_NAME "cluster.x-k8s.io/deployment-name"
+#define L_SET_NAME "cluster.x-k8s.io/set-name"
+#define L_TEMPLATE_HASH "machine-template-hash"
+#define L_POOL_NAME "cluster.x-k8s.io/pool-name"
+#define A_CLONED_FROM_NAME "cluster.x-k8s.io/cloned-from-name"
+#define A_CLONED_FROM_GK "cluster.x-k8s.io/cloned-from-groupkind"
+#define A_DELETE_MACHINE "cluster.x-k8s.io/delete-machine"
+#define A_REPLICAS_MANAGED_BY "cluster.x-k8s.io/replicas-managed-by"
+#define F_CLUSTER "cluster.cluster.x-k8s.io"
+#define F_MACHINE "machine.cluster.x-k8s.io"
+#define F_MACHINEPOOL "machinepool.cluster.x-k8s.io"
+#define F_KCP "kubeadm.controlplane.cluster.x-k8s.io"
+#define SECRET_TYPE_CAPI "cluster.x-k8s.io/secret"
+
+/* Watched kinds. The first ones are reconciled (each has a queue). */
+enum {
+  K_CLUSTER,
+  K_KCP,
+  K_MD,
+  K_MS,
+  K_MACHINE,
+  K_MP,
+  K_KCFG,
+  K_NQUEUES, /* kinds below are watched only */
+  K_AZCLUSTER = K_NQUEUES,
+  K_AZMCLUSTER,
+  K_AZASOCLUSTER,
+  K_AZMCP,
+  K_AZASOCP,
+  K_AZMACHINE,
+  K_AZMP,
+  K_AZMMP,
+  K_AZASOMP,
+  K_NKINDS
+};
+
+typedef struct sim sim;
+typedef struct sim_kind {
+  sim *s;
+  int idx;
+  const char *api_version; /* e.g. "cluster.x-k8s.io/v1beta1" */
+  capz_gvk gvk;
+  capz_informer *inf;      /* NULL when the server does not serve the kind */
+  capz_workqueue *q;       /* reconciled kinds only */
+} sim_kind;
+
+/* A reconcile: 0 when done (requeue_ms > 0 asks to look again later, e.g. while waiting for children), or an
+ * error code (retried with backoff). */
+typedef int (*sim_reconcile_fn)(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
+
+struct sim {
+  capz_kube_client *c;
+  const char *ns; /* NULL = all namespaces */
+  sim_kind kinds[K_NKINDS];
+  capz_logger *log;
+};
+
+/* Per-kind reconcilers (one file each). */
+int capi_cluster_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
+int capi_kcp_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
+int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
+int capi_ms_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
+int capi_machine_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
+int capi_mp_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
+int capi_bootstrap_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
+
+/* ---- capi_util.c ---- */
+void sim_kinds_init(sim *s);
+/* The watched kind matching a reference's apiVersion group and kind, or NULL. */
+sim_kind *sim_kind_for(sim *s, const char *api_version, const char *kind);
+void sim_enqueue(sim *s, int kind, const char *ns, const char *name);
+/* A copy of the cached object (NULL when absent or the kind is not watched). */
+cJSON *sim_cached(sim *s, int kind, const char *ns, const char *name);
+/* The object a reference ({apiVersion, kind, name}) points to, from a cache or by GET; NULL when absent.
+ * gvk_out (optional) receives group/version/kind/plural; its strings live in buf (size >= 256). */
+cJSON *sim_ref_get(sim *s, const cJSON *ref, const char *ns, capz_gvk *gvk_out, char *buf, size_t n);
+/* Fill gvk from apiVersion + kind (strings kept in buf) and resolve the plural. 0 or error. */
+int sim_gvk(sim *s, const char *api_version, const char *kind, capz_gvk *gvk, char *buf, size_t n);
+/* Cached objects of a kind in ns matching a label selector (caller frees with capz_obj_list_free). */
+int sim_list(sim *s, int kind, const char *ns, const char *selector, capz_obj_list *out);
+/* Write what changed from cur to want: metadata/spec with a merge patch on the object (resourceVersion
+ * precondition), status with a merge patch on the status subresource. Nothing is sent when equal.
+ * Returns 0 or the client's error code (ECONFLICT when someone else wrote first). */
+int sim_write(sim *s, const capz_gvk *gvk, const cJSON *cur, const cJSON *want);
+/* Create obj (AlreadyExists counts as success). */
+int sim_create(sim *s, const capz_gvk *gvk, const char *ns, const cJSON *obj);
+/* Delete unless already gone; true when the object no longer exists. */
+int sim_delete(sim *s, const capz_gvk *gvk, const char *ns, const char *name);
+
+/* Wait up to ~2 s until the cache shows name live (want_present_live) or terminating/absent. */
+void sim_wait_cache(sim *s, int kind, const char *ns, const char *name, bool want_present_live);
+
+/* In-place edits of an object tree. */
+bool sim_has_finalizer(const cJSON *obj, const char *fin);
+void sim_add_finalizer(cJSON *obj, const char *fin);
+void sim_remove_finalizer(cJSON *obj, const char *fin);
+void sim_set_label(cJSON *obj, const char *key, const char *value);
+const char *sim_label(const cJSON *obj, const char *key);
+const char *sim_annotation(const cJSON *obj, const char *key);
+void sim_set_annotation(cJSON *obj, const char *key, const char *value);
+/* Add (or update) an owner reference to `owner` (a whole object); with controller set, any other controller
+ * reference is demoted to a plain owner reference (there can be only one controller). */
+void sim_add_owner(cJSON *obj, const cJSON *owner, bool controller);
+/* Remove owner references of the given kind (api group compared too). */
+void sim_remove_owner_kind(cJSON *obj, const char *api_version, const char *kind);
+bool sim_owned_by(const cJSON *obj, const cJSON *owner);
+/* The first owner reference of `kind` (borrowed name) or NULL. */
+const char *sim_owner_name(const cJSON *obj, const char *kind);
+/* A new owner reference object for `owner` (controller + blockOwnerDeletion when controller). */
+cJSON *sim_owner_ref(const cJSON *owner, bool controller);
+/* A reference {apiVersion, kind, name} to obj. */
+cJSON *sim_ref_to(const cJSON *obj);
+/* "<prefix>-xxxxx" with five random [a-z0-9] characters, into out. */
+void sim_random_name(const char *prefix, char *out, size_t n);
+const char *sim_str(const cJSON *obj, const char *ptr); /* "" when absent */
+bool sim_is_deleting(const cJSON *obj);
+
+/* Clone a template (AzureMachineTemplate-like: spec.template.{metadata,spec}) into a new infra object named
+ * name, owned by owner (not controller), with labels and cloned-from annotations. */
+cJSON *sim_clone_template(const cJSON *tmpl, const char *name, const char *ns, const cJSON *labels,
+                          const cJSON *owner);
+
+/* ---- capi_bootstrap.c ---- */
+/* A KubeadmConfig `name` (owner `owner`, non-controller) from a KubeadmConfigSpec. */
+cJSON *capi_kubeadmconfig_new(const char *name, const char *ns, const cJSON *spec, const cJSON *labels,
+                              const cJSON *owner);
+
+/* ---- capi_kubeconfig.c ---- */
+/* Ensure `<cluster>-ca` and `<cluster>-kubeconfig` Secrets for a KCP-managed cluster (owned by kcp). */
+int capi_kubeconfig_ensure(sim *s, const cJSON *cluster, const cJSON *kcp);
+
+#endif
