@@ -650,7 +650,11 @@ static void do_write(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype 
   memset(&e, 0, sizeof e);
   arm_res *r = write_one(c, q, rt, id, existing, doc, is_patch, &e);
   if (!r) { arm_resp_error(out, e.status ? e.status : 400, e.code[0] ? e.code : "BadRequest", "%s", e.msg); return; }
-  if (e.code[0]) { arm_resp_error(out, e.status, e.code, "%s", e.msg); return; }
+  if (e.code[0]) { /* an embedded child was refused after its parent was written */
+    if (rt->create_state) arm_set_state(r, "Failed");
+    arm_resp_error(out, e.status, e.code, "%s", e.msg);
+    return;
+  }
   int created = existing ? 200 : 201;
   char rp[64];
   rp_of(rt, rp, sizeof rp);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "armtest.h"
 
@@ -253,6 +254,39 @@ START_TEST(credentials_stop_delete_machines) {
 }
 END_TEST
 
+/* The kubeconfig of a cluster reaches a real (emulated) API server: a capz-kube-sim started next to us. */
+START_TEST(kubeconfig_reaches_kube_sim) {
+  const char *kbin = simproc_bin("capz-kube-sim");
+  if (access(kbin, X_OK) != 0) {
+    fprintf(stderr, "arm_sim_aks: %s not built; kube-sim integration not exercised\n", kbin);
+    return;
+  }
+  simproc kube;
+  ck_assert_int_eq(simproc_start(&kube, kbin, NULL), 0);
+  char cfg[512];
+  snprintf(cfg, sizeof cfg, "lro: {defaultSeconds: 0}\nthrottling: {enabled: false}\naks:\n  apiServerUrl: %s\n", kube.url);
+  ck_assert_int_eq(at_start(&sim, cfg), 0);
+  ck_assert_int_eq(at_put_wait(&sim, RG "?api-version=2021-04-01", "{\"location\":\"eastus\"}"), 200);
+  ck_assert_int_eq(at_put_wait(&sim, MC "/c1" AV, CLUSTER("")), 200);
+  at_resp r = at_post(&sim, MC "/c1/listClusterUserCredential" AV, NULL);
+  char *kc = b64dec(at_str(&r, "/kubeconfigs/0/value"));
+  at_free(&r);
+  const char *sv = strstr(kc, "server: ");
+  ck_assert_ptr_nonnull(sv);
+  char server[256];
+  sscanf(sv + 8, "%255s", server);
+  free(kc);
+  ck_assert_str_eq(server, kube.url);
+  /* talk to it with the emulator's URL form: the path is relative to the kube-sim base */
+  simproc k2 = kube;
+  at_resp v = at_req(&k2, "GET", "/api", NULL, NULL, true);
+  ck_assert_int_eq(v.status, 200);
+  at_free(&v);
+  ck_assert(at_stop(&sim));
+  simproc_stop(&kube);
+}
+END_TEST
+
 Suite *suite(void) {
   Suite *s = suite_create("arm_sim_aks");
   TCase *tc = tcase_create("aks");
@@ -262,6 +296,10 @@ Suite *suite(void) {
   tcase_add_test(tc, busy_and_abort);
   tcase_add_test(tc, credentials_stop_delete_machines);
   suite_add_tcase(s, tc);
+  TCase *tk = tcase_create("kube");
+  tcase_set_timeout(tk, 30);
+  tcase_add_test(tk, kubeconfig_reaches_kube_sim);
+  suite_add_tcase(s, tk);
   return s;
 }
 
