@@ -174,16 +174,20 @@ void arm_route(arm_ctx *c, arm_req *q, arm_resp *out) {
     arm_reqlog_add(c->log, q, out->reset ? 0 : out->status);
     return;
   }
-  /* Entra token endpoint: /{tenant}/oauth2/v2.0/token (and the v1 /{tenant}/oauth2/token) */
+  /* Entra: /{tenant}/oauth2/v2.0/token, the legacy /{tenant}/oauth2/token, OIDC discovery and JWKS */
   char tenant[128];
-  int n = 0;
-  if (sscanf(path, "/%127[^/]/oauth2/v2.0/token%n", tenant, &n) == 1 && path[n] == '\0') {
+  int n = 0, n1 = 0, n2 = 0, n3 = 0;
+  bool v2 = sscanf(path, "/%127[^/]/oauth2/v2.0/token%n", tenant, &n) == 1 && path[n] == '\0';
+  bool v1 = !v2 && sscanf(path, "/%127[^/]/oauth2/token%n", tenant, &n1) == 1 && path[n1] == '\0';
+  if (v2 || v1) {
     arm_http_reply r;
     memset(&r, 0, sizeof r);
     if (strcmp(q->method, "POST") != 0) {
       arm_resp_error(out, 405, "MethodNotAllowed", "The token endpoint only accepts POST.");
     } else {
-      arm_auth_token(c->auth, tenant, q->body ? q->body : "", q->body_len, &r);
+      const char *authz = arm_req_header(q, "Authorization");
+      if (v2) arm_auth_token_ex(c->auth, tenant, q->body ? q->body : "", q->body_len, authz, &r);
+      else arm_auth_token_v1(c->auth, tenant, q->body ? q->body : "", q->body_len, authz, &r);
       from_reply(&r, out);
     }
     snprintf(q->rtype, sizeof q->rtype, "entra/token");
@@ -191,6 +195,17 @@ void arm_route(arm_ctx *c, arm_req *q, arm_resp *out) {
     redacted.body = NULL;
     redacted.body_len = 0;
     arm_reqlog_add(c->log, &redacted, out->status);
+    return;
+  }
+  if ((sscanf(path, "/%127[^/]/v2.0/.well-known/openid-configuration%n", tenant, &n2) == 1 && path[n2] == '\0') ||
+      (sscanf(path, "/%127[^/]/discovery/v2.0/keys%n", tenant, &n3) == 1 && path[n3] == '\0')) {
+    arm_http_reply r;
+    memset(&r, 0, sizeof r);
+    if (n2) arm_auth_openid_configuration(c->auth, tenant, &r);
+    else arm_auth_jwks(c->auth, &r);
+    from_reply(&r, out);
+    snprintf(q->rtype, sizeof q->rtype, "entra/discovery");
+    arm_reqlog_add(c->log, q, out->status);
     return;
   }
   if (strcmp(path, "/metadata/identity/oauth2/token") == 0) {

@@ -79,6 +79,31 @@ START_TEST(front_door_errors) {
 }
 END_TEST
 
+START_TEST(entra_routes) {
+  at_resp r = at_req(&sim, "GET", "/" AT_TENANT "/v2.0/.well-known/openid-configuration", NULL, NULL, false);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(strncmp(at_str(&r, "/token_endpoint"), sim.url, strlen(sim.url)) == 0);
+  at_free(&r);
+  r = at_req(&sim, "GET", "/" AT_TENANT "/discovery/v2.0/keys", NULL, NULL, false);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/keys/0/kty"), "RSA");
+  at_free(&r);
+  const char *form[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+  r = at_req(&sim, "POST", "/" AT_TENANT "/oauth2/token",
+             "grant_type=client_credentials&client_id=" AT_CLIENT "&client_secret=" AT_SECRET "&resource=https%3A%2F%2Fmanagement.azure.com%2F", form, false);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(cJSON_IsString(capz_json_ptr_get(r.json, "/expires_in")));
+  at_free(&r);
+  r = at_req(&sim, "POST", "/" AT_TENANT "/oauth2/v2.0/token", "grant_type=client_credentials&client_id=" AT_CLIENT "&client_secret=wrong&scope=https%3A%2F%2Fmanagement.azure.com%2F.default", form, false);
+  ck_assert_int_eq(r.status, 401);
+  ck_assert_str_eq(at_str(&r, "/error"), "invalid_client");
+  at_free(&r);
+  r = at_req(&sim, "GET", "/" AT_TENANT "/oauth2/v2.0/token", NULL, NULL, false);
+  ck_assert_int_eq(r.status, 405);
+  at_free(&r);
+}
+END_TEST
+
 START_TEST(bad_bodies_keep_serving) {
   ck_assert_int_eq(at_put_wait(&sim, RG RV, "{\"location\":\"eastus\"}"), 200);
   at_resp r = at_put(&sim, NET "/virtualNetworks/v" NV, "{\"location\": \"eastus\", ");
@@ -492,6 +517,7 @@ Suite *suite(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, front_door_errors);
   tcase_add_test(tc, bad_bodies_keep_serving);
+  tcase_add_test(tc, entra_routes);
   tcase_add_test(tc, resource_groups_and_cascade);
   tcase_add_test(tc, lro_patterns);
   tcase_add_test(tc, tags_and_role_assignments);
