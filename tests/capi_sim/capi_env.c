@@ -1,0 +1,337 @@
+/* capi_env.c — see capi_env.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "capi_env.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capz/json.h"
+#include "capz/sdk.h"
+#include "simproc.h"
+
+capz_kube_client *g_client;
+static capz_kube_config *g_cfg;
+static simproc g_kube;
+static pid_t g_capi = -1;
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)n + 1);
+  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+    free(b);
+    b = NULL;
+  }
+  if (b) b[n] = 0;
+  fclose(f);
+  if (len) *len = (size_t)n;
+  return b;
+}
+
+static const char *src_dir(void) {
+  const char *d = getenv("CAPZ_SOURCE_DIR");
+  return d ? d : ".";
+}
+
+static int apply_docs(const char *ns, const char *text, size_t len) {
+  capz_err err;
+  capz_err_clear(&err);
+  cJSON *docs = capz_yaml_to_json(text, len, &err);
+  if (!docs) {
+    fprintf(stderr, "yaml: %s\n", err.msg);
+    return -1;
+  }
+  int rc = 0;
+  const cJSON *d;
+  cJSON_ArrayForEach(d, docs) {
+    const capz_gvk *g = env_gvk(capz_json_ptr_str(d, "/apiVersion", ""), capz_json_ptr_str(d, "/kind", ""));
+    if (!g) {
+      fprintf(stderr, "unknown kind %s\n", capz_json_ptr_str(d, "/kind", ""));
+      rc = -1;
+      break;
+    }
+    capz_err_clear(&err);
+    int c = capz_kube_create(g_client, g, ns, d, NULL, &err);
+    if (c != 0 && c != CAPZ_EEXIST) {
+      fprintf(stderr, "create %s %s: %s\n", g->kind, capz_json_ptr_str(d, "/metadata/name", ""), err.msg);
+      rc = -1;
+      break;
+    }
+  }
+  cJSON_Delete(docs);
+  return rc;
+}
+
+static int apply_dir(const char *dir) {
+  DIR *dp = opendir(dir);
+  if (!dp) {
+    fprintf(stderr, "cannot open %s\n", dir);
+    return -1;
+  }
+  struct dirent *e;
+  int rc = 0;
+  while (rc == 0 && (e = readdir(dp))) {
+    size_t l = strlen(e->d_name);
+    if (l < 6 || strcmp(e->d_name + l - 5, ".yaml") != 0) continue;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    size_t n = 0;
+    char *t = read_file(path, &n);
+    rc = t ? apply_docs(NULL, t, n) : -1;
+    free(t);
+  }
+  closedir(dp);
+  return rc;
+}
+
+static int start_capi(const char *url) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  char bin[1024];
+  const char *bd = getenv("CAPZ_BUILD_DIR");
+  snprintf(bin, sizeof bin, "%s/bin/capz-capi-sim", bd ? bd : ".");
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execl(bin, bin, "--server", url, (char *)NULL);
+    _exit(127);
+  }
+  close(fds[1]);
+  g_capi = pid;
+  char line[512];
+  size_t n = 0;
+  struct pollfd p = {fds[0], POLLIN, 0};
+  while (n < sizeof line - 1 && poll(&p, 1, 20000) > 0) {
+    ssize_t r = read(fds[0], line + n, 1);
+    if (r <= 0) break;
+    if (line[n] == '\n') break;
+    n++;
+  }
+  line[n] = 0;
+  close(fds[0]);
+  if (strncmp(line, "READY ", 6) != 0) {
+    fprintf(stderr, "capz-capi-sim did not print READY (got '%s')\n", line);
+    return -1;
+  }
+  return 0;
+}
+
+int env_start(void) {
+  capz_err err;
+  capz_err_clear(&err);
+  if (capz_sdk_global_init(&err) != 0) return -1;
+  if (simproc_start(&g_kube, simproc_bin("capz-kube-sim"), NULL) != 0) return -1;
+  if (capz_kube_config_from_url(g_kube.url, &g_cfg, &err) != 0) return -1;
+  capz_kube_client_opts o = {.struct_size = sizeof o, .qps = 1000, .burst = 1000};
+  if (capz_kube_client_new(g_cfg, &o, &g_client, &err) != 0) return -1;
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/config/crd/bases", src_dir());
+  if (apply_dir(dir) != 0) return -1;
+  snprintf(dir, sizeof dir, "%s/config/capi-crd/bases", src_dir());
+  if (apply_dir(dir) != 0) return -1;
+  return start_capi(g_kube.url);
+}
+
+pid_t env_capi_pid(void) { return g_capi; }
+
+void env_stop(void) {
+  if (g_capi > 0) {
+    kill(g_capi, SIGTERM);
+    int st = 0;
+    for (int i = 0; i < 100 && waitpid(g_capi, &st, WNOHANG) == 0; i++) usleep(50000);
+    if (waitpid(g_capi, &st, WNOHANG) == 0) {
+      kill(g_capi, SIGKILL);
+      waitpid(g_capi, &st, 0);
+    }
+    g_capi = -1;
+  }
+  simproc_stop(&g_kube);
+  capz_kube_client_free(g_client);
+  capz_kube_config_free(g_cfg);
+  g_client = NULL;
+  g_cfg = NULL;
+  capz_sdk_global_cleanup();
+}
+
+/* ---- clusterctl-style variable substitution ---- */
+static const char *lookup(const char *const *vars, const char *name, size_t nl) {
+  for (size_t i = 0; vars && vars[i] && vars[i + 1]; i += 2)
+    if (strlen(vars[i]) == nl && strncmp(vars[i], name, nl) == 0) return vars[i + 1];
+  return NULL;
+}
+
+/* Expand text[0..n) into out; returns false on an unterminated ${. */
+static bool expand(const char *t, size_t n, const char *const *vars, char **out, size_t *ol, size_t *cap) {
+  for (size_t i = 0; i < n;) {
+    if (t[i] == '$' && i + 1 < n && t[i + 1] == '{') {
+      size_t depth = 1, j = i + 2;
+      while (j < n && depth) {
+        if (t[j] == '{') depth++;
+        else if (t[j] == '}') depth--;
+        if (depth) j++;
+      }
+      if (j >= n) return false;
+      const char *body = t + i + 2;
+      size_t bl = j - (i + 2), nl = 0;
+      while (nl < bl && body[nl] != ':') nl++;
+      const char *v = lookup(vars, body, nl);
+      if (v) {
+        if (!expand(v, strlen(v), NULL, out, ol, cap)) return false;
+      } else if (nl + 2 <= bl) {
+        if (!expand(body + nl + 2, bl - nl - 2, vars, out, ol, cap)) return false;
+      }
+      i = j + 1;
+      continue;
+    }
+    if (*ol + 2 > *cap) {
+      *cap = *cap * 2 + 64;
+      *out = realloc(*out, *cap);
+      if (!*out) return false;
+    }
+    (*out)[(*ol)++] = t[i++];
+  }
+  return true;
+}
+
+char *env_render(const char *template_file, const char *ns, const char *const *vars) {
+  const char *sd = getenv("CAPZ_SHARED_DIR");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/reference/templates/%s", sd ? sd : "../shared", template_file);
+  size_t n = 0;
+  char *t = read_file(path, &n);
+  if (!t) {
+    fprintf(stderr, "cannot read %s\n", path);
+    return NULL;
+  }
+  char *out = NULL;
+  size_t ol = 0, cap = 0;
+  bool ok = expand(t, n, vars, &out, &ol, &cap);
+  free(t);
+  if (!ok || !out) {
+    free(out);
+    return NULL;
+  }
+  out[ol] = 0;
+  /* Re-home every object into the test's namespace. */
+  size_t need = ol * 2 + strlen(ns) * 64 + 1;
+  char *res = malloc(need), *w = res;
+  const char *r = out;
+  const char *pat = "namespace: default";
+  while (*r) {
+    const char *h = strstr(r, pat);
+    if (!h) {
+      strcpy(w, r);
+      w += strlen(r);
+      break;
+    }
+    memcpy(w, r, (size_t)(h - r));
+    w += h - r;
+    w += sprintf(w, "namespace: %s", ns);
+    r = h + strlen(pat);
+  }
+  *w = 0;
+  free(out);
+  return res;
+}
+
+int env_apply(const char *ns, const char *yaml) {
+  char nsdoc[256];
+  snprintf(nsdoc, sizeof nsdoc, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
+  if (apply_docs(NULL, nsdoc, strlen(nsdoc)) != 0) return -1;
+  return apply_docs(ns, yaml, strlen(yaml));
+}
+
+/* ---- object access ---- */
+typedef struct gvk_slot {
+  char av[128], kind[96], group[96], version[32];
+  capz_gvk gvk;
+} gvk_slot;
+static gvk_slot g_slots[64];
+static int g_nslots;
+
+const capz_gvk *env_gvk(const char *api_version, const char *kind) {
+  for (int i = 0; i < g_nslots; i++)
+    if (strcmp(g_slots[i].av, api_version) == 0 && strcmp(g_slots[i].kind, kind) == 0) return &g_slots[i].gvk;
+  if (g_nslots == 64) return NULL;
+  gvk_slot *s = &g_slots[g_nslots];
+  snprintf(s->av, sizeof s->av, "%s", api_version);
+  snprintf(s->kind, sizeof s->kind, "%s", kind);
+  const char *slash = strchr(api_version, '/');
+  snprintf(s->group, sizeof s->group, "%.*s", slash ? (int)(slash - api_version) : 0, api_version);
+  snprintf(s->version, sizeof s->version, "%s", slash ? slash + 1 : api_version);
+  s->gvk.group = s->group;
+  s->gvk.version = s->version;
+  s->gvk.kind = s->kind;
+  capz_err err;
+  capz_err_clear(&err);
+  if (capz_kube_resolve(g_client, &s->gvk, &err) != 0) return NULL;
+  g_nslots++;
+  return &s->gvk;
+}
+
+cJSON *env_get(const char *api_version, const char *kind, const char *ns, const char *name) {
+  const capz_gvk *g = env_gvk(api_version, kind);
+  cJSON *o = NULL;
+  capz_err err;
+  capz_err_clear(&err);
+  if (!g || capz_kube_get(g_client, g, ns, name, &o, &err) != 0) return NULL;
+  return o;
+}
+
+cJSON *env_list(const char *api_version, const char *kind, const char *ns, const char *selector) {
+  const capz_gvk *g = env_gvk(api_version, kind);
+  cJSON *o = NULL;
+  capz_err err;
+  capz_err_clear(&err);
+  capz_list_opts lo = {.label_selector = selector};
+  if (!g || capz_kube_list(g_client, g, ns, &lo, &o, &err) != 0) return cJSON_CreateArray();
+  cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(o, "items");
+  cJSON_Delete(o);
+  return items ? items : cJSON_CreateArray();
+}
+
+int env_patch(const char *api_version, const char *kind, const char *ns, const char *name, const char *json,
+              bool status) {
+  const capz_gvk *g = env_gvk(api_version, kind);
+  cJSON *p = cJSON_Parse(json);
+  capz_err err;
+  capz_err_clear(&err);
+  capz_patch_opts po = {.subresource = status ? "status" : NULL};
+  int rc = g && p ? capz_kube_patch(g_client, g, ns, name, CAPZ_PATCH_MERGE, p, &po, NULL, &err) : CAPZ_EINVAL;
+  if (rc != 0) fprintf(stderr, "patch %s/%s: %s\n", kind, name, err.msg);
+  cJSON_Delete(p);
+  return rc;
+}
+
+int env_delete(const char *api_version, const char *kind, const char *ns, const char *name) {
+  const capz_gvk *g = env_gvk(api_version, kind);
+  capz_err err;
+  capz_err_clear(&err);
+  return g ? capz_kube_delete(g_client, g, ns, name, NULL, &err) : CAPZ_EINVAL;
+}
+
+bool env_wait(bool (*pred)(void *ud), void *ud, int timeout_ms) {
+  struct timespec ts = {0, 25 * 1000 * 1000};
+  for (int waited = 0; waited <= timeout_ms; waited += 25) {
+    if (pred(ud)) return true;
+    nanosleep(&ts, NULL);
+  }
+  return pred(ud);
+}

@@ -1,0 +1,501 @@
+/* test_capi_sim.c — capz-capi-sim against capz-kube-sim: reference templates applied as a user would, the
+ * test playing the infrastructure provider's part, assertions on what Cluster API core must do. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capi_env.h"
+#include "capz/conditions.h"
+#include "capz/json.h"
+
+#define CAPI "cluster.x-k8s.io/v1beta1"
+#define INFRA "infrastructure.cluster.x-k8s.io/v1beta1"
+#define KCPV "controlplane.cluster.x-k8s.io/v1beta1"
+#define BOOT "bootstrap.cluster.x-k8s.io/v1beta1"
+#define WAIT_MS 10000
+
+static char *render(const char *file, const char *ns, const char *name, const char *cp_count, const char *workers) {
+  const char *vars[] = {"CLUSTER_NAME", name, "CLUSTER_IDENTITY_NAME", "identity", "AZURE_LOCATION", "eastus",
+                        "AZURE_SUBSCRIPTION_ID", "00000000-0000-0000-0000-000000000001", "KUBERNETES_VERSION",
+                        "v1.31.1", "AZURE_CONTROL_PLANE_MACHINE_TYPE", "Standard_D2s_v3", "AZURE_NODE_MACHINE_TYPE",
+                        "Standard_D4s_v3", "AZURE_CLIENT_ID_USER_ASSIGNED_IDENTITY", "client", "AZURE_TENANT_ID",
+                        "tenant", "CONTROL_PLANE_MACHINE_COUNT", cp_count, "WORKER_MACHINE_COUNT", workers,
+                        "AZURE_SSH_PUBLIC_KEY_B64", "", NULL};
+  char *y = env_render(file, ns, vars);
+  ck_assert_msg(y != NULL, "render %s", file);
+  ck_assert_msg(strstr(y, "${") == NULL, "unsubstituted variable left in %s", file);
+  return y;
+}
+
+static void apply(const char *file, const char *ns, const char *name, const char *cp, const char *workers) {
+  char *y = render(file, ns, name, cp, workers);
+  ck_assert_int_eq(env_apply(ns, y), 0);
+  free(y);
+}
+
+/* ---- predicates ---- */
+typedef struct q {
+  const char *av, *kind, *ns, *name, *sel;
+  int n;
+} q;
+
+static int count_live(cJSON *items) {
+  int n = 0;
+  const cJSON *i;
+  cJSON_ArrayForEach(i, items) if (!capz_json_ptr_get(i, "/metadata/deletionTimestamp")) n++;
+  return n;
+}
+static bool p_live_count(void *ud) {
+  q *x = ud;
+  cJSON *l = env_list(x->av, x->kind, x->ns, x->sel);
+  int n = count_live(l);
+  cJSON_Delete(l);
+  return n == x->n;
+}
+static bool p_total_count(void *ud) {
+  q *x = ud;
+  cJSON *l = env_list(x->av, x->kind, x->ns, x->sel);
+  int n = cJSON_GetArraySize(l);
+  cJSON_Delete(l);
+  return n == x->n;
+}
+static bool p_gone(void *ud) {
+  q *x = ud;
+  cJSON *o = env_get(x->av, x->kind, x->ns, x->name);
+  cJSON_Delete(o);
+  return o == NULL;
+}
+static bool p_deleting(void *ud) {
+  q *x = ud;
+  cJSON *o = env_get(x->av, x->kind, x->ns, x->name);
+  bool d = o && capz_json_ptr_get(o, "/metadata/deletionTimestamp");
+  cJSON_Delete(o);
+  return d;
+}
+
+typedef struct fieldq {
+  const char *av, *kind, *ns, *name, *ptr, *want; /* want NULL: field present */
+} fieldq;
+static bool p_field(void *ud) {
+  fieldq *f = ud;
+  cJSON *o = env_get(f->av, f->kind, f->ns, f->name);
+  const cJSON *v = o ? capz_json_ptr_get(o, f->ptr) : NULL;
+  bool ok = false;
+  if (v && !f->want) ok = true;
+  else if (v && cJSON_IsString(v)) ok = strcmp(v->valuestring, f->want) == 0;
+  else if (v && cJSON_IsBool(v)) ok = strcmp(cJSON_IsTrue(v) ? "true" : "false", f->want) == 0;
+  else if (v && cJSON_IsNumber(v)) ok = atof(f->want) == v->valuedouble;
+  cJSON_Delete(o);
+  return ok;
+}
+static void wait_field(const char *av, const char *kind, const char *ns, const char *name, const char *ptr,
+                       const char *want) {
+  fieldq f = {av, kind, ns, name, ptr, want};
+  if (!env_wait(p_field, &f, WAIT_MS)) {
+    cJSON *o = env_get(av, kind, ns, name);
+    char *t = o ? cJSON_Print(o) : NULL;
+    ck_abort_msg("%s %s/%s: %s never became %s; object:\n%s", kind, ns, name, ptr, want ? want : "(set)",
+                 t ? t : "(absent)");
+  }
+}
+
+static bool has_owner(const cJSON *obj, const char *kind, const char *uid, bool controller) {
+  const cJSON *r;
+  cJSON_ArrayForEach(r, capz_json_ptr_get(obj, "/metadata/ownerReferences")) {
+    if (strcmp(capz_json_ptr_str(r, "/kind", ""), kind) == 0 && strcmp(capz_json_ptr_str(r, "/uid", ""), uid) == 0)
+      return !controller || capz_json_ptr_bool(r, "/controller", false);
+  }
+  return false;
+}
+static const char *label(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(capz_json_ptr_get(o, "/metadata/labels"), k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+static const char *annotation(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(capz_json_ptr_get(o, "/metadata/annotations"), k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The provider's part for the cluster infrastructure. */
+static void provide_cluster(const char *ns, const char *name) {
+  ck_assert_int_eq(env_patch(INFRA, "AzureCluster", ns, name,
+                             "{\"spec\":{\"controlPlaneEndpoint\":{\"host\":\"api.example.test\",\"port\":6443}}}", false),
+                   0);
+  ck_assert_int_eq(env_patch(INFRA, "AzureCluster", ns, name,
+                             "{\"status\":{\"ready\":true,\"failureDomains\":{\"1\":{\"controlPlane\":true},"
+                             "\"2\":{\"controlPlane\":true},\"3\":{\"controlPlane\":false}}}}",
+                             true),
+                   0);
+}
+/* The provider's part for one VM. */
+static void provide_machine(const char *ns, const char *name) {
+  char p[512];
+  snprintf(p, sizeof p,
+           "{\"spec\":{\"providerID\":\"azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/"
+           "virtualMachines/%s\"}}",
+           name);
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, name, p, false), 0);
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, name,
+                             "{\"status\":{\"ready\":true,\"addresses\":[{\"type\":\"InternalIP\",\"address\":\"10.0.0.4\"}]}}",
+                             true),
+                   0);
+}
+
+static char *first_name(const char *av, const char *kind, const char *ns, const char *sel) {
+  cJSON *l = env_list(av, kind, ns, sel);
+  const char *n = capz_json_ptr_str(l, "/0/metadata/name", NULL);
+  char *r = n ? strdup(n) : NULL;
+  cJSON_Delete(l);
+  return r;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+
+START_TEST(cluster_owns_infra_and_copies_endpoint) {
+  const char *ns = "t-cluster", *cn = "c1";
+  apply("cluster-template.yaml", ns, cn, "1", "0");
+  cJSON *cl = NULL;
+  wait_field(CAPI, "Cluster", ns, cn, "/metadata/finalizers/0", "cluster.cluster.x-k8s.io");
+  cl = env_get(CAPI, "Cluster", ns, cn);
+  const char *uid = capz_json_ptr_str(cl, "/metadata/uid", "");
+  wait_field(INFRA, "AzureCluster", ns, cn, "/metadata/ownerReferences/0/kind", "Cluster");
+  cJSON *ac = env_get(INFRA, "AzureCluster", ns, cn);
+  ck_assert(has_owner(ac, "Cluster", uid, false));
+  ck_assert_str_eq(label(ac, "cluster.x-k8s.io/cluster-name"), cn);
+  cJSON_Delete(ac);
+  wait_field(KCPV, "KubeadmControlPlane", ns, "c1-control-plane", "/metadata/ownerReferences/0/uid", uid);
+  /* Infrastructure not ready: Provisioning, no control plane machine, no kubeconfig. */
+  wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Provisioning");
+  wait_field(CAPI, "Cluster", ns, cn, "/status/infrastructureReady", "false");
+  usleep(300 * 1000);
+  q none = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/control-plane", 0};
+  ck_assert_msg(p_total_count(&none), "control plane machine created before the infrastructure was ready");
+  ck_assert_ptr_null(env_get("v1", "Secret", ns, "c1-kubeconfig"));
+
+  provide_cluster(ns, cn);
+  wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneEndpoint/host", "api.example.test");
+  wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneEndpoint/port", "6443");
+  wait_field(CAPI, "Cluster", ns, cn, "/status/infrastructureReady", "true");
+  wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Provisioned");
+  wait_field(CAPI, "Cluster", ns, cn, "/status/failureDomains/3/controlPlane", "false");
+  cJSON_Delete(cl);
+  cl = env_get(CAPI, "Cluster", ns, cn);
+  ck_assert(capz_cond_is_true(cl, "InfrastructureReady"));
+  ck_assert(!capz_cond_is_true(cl, "ControlPlaneReady"));
+  cJSON_Delete(cl);
+}
+END_TEST
+
+START_TEST(kcp_creates_machines_one_at_a_time) {
+  const char *ns = "t-kcp", *cn = "k1";
+  apply("cluster-template.yaml", ns, cn, "3", "0");
+  provide_cluster(ns, cn);
+  q one = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/control-plane-name=k1-control-plane", 1};
+  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  usleep(500 * 1000);
+  ck_assert_msg(p_total_count(&one), "KCP created a second machine before the first was ready");
+  char *m1 = first_name(CAPI, "Machine", ns, "cluster.x-k8s.io/control-plane-name=k1-control-plane");
+  cJSON *kcp = env_get(KCPV, "KubeadmControlPlane", ns, "k1-control-plane");
+  cJSON *m = env_get(CAPI, "Machine", ns, m1);
+  /* Machine: labels, controller owner KCP, refs, version, failure domain from the control-plane domains. */
+  ck_assert_str_eq(label(m, "cluster.x-k8s.io/cluster-name"), cn);
+  ck_assert_ptr_nonnull(label(m, "cluster.x-k8s.io/control-plane"));
+  ck_assert(has_owner(m, "KubeadmControlPlane", capz_json_ptr_str(kcp, "/metadata/uid", ""), true));
+  ck_assert_str_eq(capz_json_ptr_str(m, "/spec/version", ""), "v1.31.1");
+  ck_assert_str_eq(capz_json_ptr_str(m, "/spec/infrastructureRef/kind", ""), "AzureMachine");
+  ck_assert_str_eq(capz_json_ptr_str(m, "/spec/bootstrap/configRef/kind", ""), "KubeadmConfig");
+  const char *fd = capz_json_ptr_str(m, "/spec/failureDomain", "");
+  ck_assert_msg(strcmp(fd, "1") == 0 || strcmp(fd, "2") == 0, "failure domain %s is not a control plane domain", fd);
+  /* AzureMachine cloned from the template, handed to the Machine. */
+  wait_field(INFRA, "AzureMachine", ns, m1, "/metadata/ownerReferences/0/kind", "Machine");
+  cJSON *am = env_get(INFRA, "AzureMachine", ns, m1);
+  ck_assert(has_owner(am, "Machine", capz_json_ptr_str(m, "/metadata/uid", ""), true));
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(am, "/metadata/ownerReferences")), 1);
+  ck_assert_str_eq(annotation(am, "cluster.x-k8s.io/cloned-from-name"), "k1-control-plane");
+  ck_assert_str_eq(annotation(am, "cluster.x-k8s.io/cloned-from-groupkind"),
+                   "AzureMachineTemplate.infrastructure.cluster.x-k8s.io");
+  ck_assert_ptr_nonnull(label(am, "cluster.x-k8s.io/control-plane"));
+  ck_assert_str_eq(capz_json_ptr_str(am, "/spec/vmSize", ""), "Standard_D2s_v3");
+  ck_assert_int_eq(capz_json_ptr_int(am, "/spec/dataDisks/0/diskSizeGB", 0), 256);
+  /* Bootstrap: the first machine runs kubeadm init; Secret <machine> with value/format. */
+  wait_field(CAPI, "Machine", ns, m1, "/spec/bootstrap/dataSecretName", m1);
+  cJSON *cfg = env_get(BOOT, "KubeadmConfig", ns, m1);
+  ck_assert_ptr_nonnull(capz_json_ptr_get(cfg, "/spec/initConfiguration"));
+  ck_assert_ptr_null(capz_json_ptr_get(cfg, "/spec/joinConfiguration"));
+  cJSON *sec = env_get("v1", "Secret", ns, m1);
+  ck_assert_ptr_nonnull(sec);
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/type", ""), "cluster.x-k8s.io/secret");
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/data/format", ""), "Y2xvdWQtY29uZmln"); /* "cloud-config" */
+  ck_assert(has_owner(sec, "KubeadmConfig", capz_json_ptr_str(cfg, "/metadata/uid", ""), true));
+  ck_assert_str_eq(label(sec, "cluster.x-k8s.io/cluster-name"), cn);
+  /* The kubeconfig Secret written by KCP, pointing at the endpoint. */
+  cJSON *kc = env_get("v1", "Secret", ns, "k1-kubeconfig");
+  ck_assert_ptr_nonnull(kc);
+  ck_assert_str_eq(capz_json_ptr_str(kc, "/type", ""), "cluster.x-k8s.io/secret");
+  ck_assert_str_eq(label(kc, "cluster.x-k8s.io/cluster-name"), cn);
+  ck_assert(has_owner(kc, "KubeadmControlPlane", capz_json_ptr_str(kcp, "/metadata/uid", ""), true));
+  ck_assert_ptr_nonnull(env_get("v1", "Secret", ns, "k1-ca"));
+
+  wait_field(CAPI, "Machine", ns, m1, "/status/phase", "Provisioning");
+  cJSON_Delete(kc);
+  cJSON_Delete(sec);
+  cJSON_Delete(cfg);
+  cJSON_Delete(am);
+  cJSON_Delete(m);
+  cJSON_Delete(kcp);
+  free(m1);
+}
+END_TEST
+
+/* providerID contains the machine name: compare through a predicate instead. */
+static bool p_provider_id(void *ud) {
+  const char **a = ud;
+  cJSON *m = env_get(CAPI, "Machine", a[0], a[1]);
+  const char *pid = capz_json_ptr_str(m, "/spec/providerID", "");
+  bool ok = strstr(pid, a[1]) != NULL && strncmp(pid, "azure:///", 9) == 0;
+  cJSON_Delete(m);
+  return ok;
+}
+
+START_TEST(kcp_status_and_machine_propagation) {
+  const char *ns = "t-kcp2", *cn = "k2";
+  apply("cluster-template.yaml", ns, cn, "2", "0");
+  provide_cluster(ns, cn);
+  const char *sel = "cluster.x-k8s.io/control-plane-name=k2-control-plane";
+  q one = {CAPI, "Machine", ns, NULL, sel, 1};
+  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  char *m1 = first_name(CAPI, "Machine", ns, sel);
+  wait_field(CAPI, "Machine", ns, m1, "/status/bootstrapReady", "true");
+  provide_machine(ns, m1);
+  const char *a[] = {ns, m1};
+  ck_assert(env_wait(p_provider_id, a, WAIT_MS));
+  wait_field(CAPI, "Machine", ns, m1, "/status/addresses/0/address", "10.0.0.4");
+  wait_field(CAPI, "Machine", ns, m1, "/status/infrastructureReady", "true");
+  wait_field(CAPI, "Machine", ns, m1, "/status/phase", "Provisioned");
+  wait_field(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "/status/initialized", "true");
+  wait_field(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "/status/readyReplicas", "1");
+  wait_field(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "/status/version", "v1.31.1");
+  wait_field(CAPI, "Cluster", ns, cn, "/status/controlPlaneReady", "true");
+  /* The second machine joins. */
+  q two = {CAPI, "Machine", ns, NULL, sel, 2};
+  ck_assert(env_wait(p_total_count, &two, WAIT_MS));
+  cJSON *l = env_list(CAPI, "Machine", ns, sel);
+  const cJSON *i;
+  const char *m2 = NULL;
+  cJSON_ArrayForEach(i, l) if (strcmp(capz_json_ptr_str(i, "/metadata/name", ""), m1) != 0) m2 =
+      capz_json_ptr_str(i, "/metadata/name", "");
+  ck_assert_ptr_nonnull(m2);
+  wait_field(BOOT, "KubeadmConfig", ns, m2, "/status/ready", "true");
+  cJSON *cfg = env_get(BOOT, "KubeadmConfig", ns, m2);
+  ck_assert_ptr_nonnull(capz_json_ptr_get(cfg, "/spec/joinConfiguration/controlPlane"));
+  ck_assert_ptr_null(capz_json_ptr_get(cfg, "/spec/initConfiguration"));
+  /* Failure on the infra object makes the Machine Failed. */
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, m2,
+                             "{\"status\":{\"failureReason\":\"CreateError\",\"failureMessage\":\"quota\"}}", true),
+                   0);
+  wait_field(CAPI, "Machine", ns, m2, "/status/phase", "Failed");
+  wait_field(CAPI, "Machine", ns, m2, "/status/failureReason", "CreateError");
+  wait_field(CAPI, "Machine", ns, m2, "/status/failureMessage", "quota");
+  cJSON_Delete(cfg);
+  cJSON_Delete(l);
+  free(m1);
+}
+END_TEST
+
+START_TEST(machinedeployment_scale_down) {
+  const char *ns = "t-md", *cn = "d1";
+  apply("cluster-template.yaml", ns, cn, "1", "3");
+  const char *sel = "cluster.x-k8s.io/deployment-name=d1-md-0";
+  q three = {CAPI, "Machine", ns, NULL, sel, 3};
+  ck_assert(env_wait(p_live_count, &three, WAIT_MS));
+  cJSON *l = env_list(CAPI, "Machine", ns, sel);
+  char names[3][128];
+  const cJSON *i;
+  int k = 0;
+  cJSON_ArrayForEach(i, l) {
+    snprintf(names[k], sizeof names[k], "%s", capz_json_ptr_str(i, "/metadata/name", ""));
+    /* MachineSet machines: labels and controller owner MachineSet. */
+    ck_assert_ptr_nonnull(label(i, "cluster.x-k8s.io/set-name"));
+    ck_assert_str_eq(label(i, "cluster.x-k8s.io/cluster-name"), cn);
+    ck_assert_str_eq(capz_json_ptr_str(i, "/metadata/ownerReferences/0/kind", ""), "MachineSet");
+    k++;
+  }
+  cJSON_Delete(l);
+  cJSON *m0 = env_get(CAPI, "Machine", ns, names[0]);
+  cJSON *ms = env_get(CAPI, "MachineSet", ns, label(m0, "cluster.x-k8s.io/set-name"));
+  cJSON_Delete(m0);
+  ck_assert_ptr_nonnull(ms);
+  ck_assert_str_eq(capz_json_ptr_str(ms, "/metadata/ownerReferences/0/kind", ""), "MachineDeployment");
+  /* Worker AzureMachine: cloned from the md template. */
+  cJSON *am = env_get(INFRA, "AzureMachine", ns, names[0]);
+  ck_assert_str_eq(capz_json_ptr_str(am, "/spec/vmSize", ""), "Standard_D4s_v3");
+  ck_assert_str_eq(annotation(am, "cluster.x-k8s.io/cloned-from-name"), "d1-md-0");
+  /* Workers wait for the control plane before bootstrap data exists. */
+  ck_assert_ptr_null(env_get("v1", "Secret", ns, names[0]));
+  /* Mark one machine for deletion, then scale 3 -> 1: the marked one and one unmarked go. */
+  char ann[256];
+  snprintf(ann, sizeof ann, "{\"metadata\":{\"annotations\":{\"cluster.x-k8s.io/delete-machine\":\"yes\"}}}");
+  ck_assert_int_eq(env_patch(CAPI, "Machine", ns, names[1], ann, false), 0);
+  usleep(200 * 1000);
+  ck_assert_int_eq(env_patch(CAPI, "MachineDeployment", ns, "d1-md-0", "{\"spec\":{\"replicas\":1}}", false), 0);
+  q gone = {CAPI, "Machine", ns, names[1], NULL, 0};
+  ck_assert_msg(env_wait(p_gone, &gone, WAIT_MS), "machine marked delete-machine was not removed");
+  q onel = {CAPI, "Machine", ns, NULL, sel, 1};
+  ck_assert(env_wait(p_total_count, &onel, WAIT_MS));
+  /* Its infrastructure machine and bootstrap config went with it. */
+  q amg = {INFRA, "AzureMachine", ns, names[1], NULL, 0};
+  ck_assert(env_wait(p_gone, &amg, WAIT_MS));
+  q cfgg = {BOOT, "KubeadmConfig", ns, names[1], NULL, 0};
+  ck_assert(env_wait(p_gone, &cfgg, WAIT_MS));
+  wait_field(CAPI, "MachineDeployment", ns, "d1-md-0", "/status/replicas", "1");
+  cJSON_Delete(ms);
+  cJSON_Delete(am);
+}
+END_TEST
+
+START_TEST(deletion_waits_for_children_in_order) {
+  const char *ns = "t-del", *cn = "x1";
+  apply("cluster-template.yaml", ns, cn, "1", "1");
+  provide_cluster(ns, cn);
+  const char *cpsel = "cluster.x-k8s.io/control-plane-name=x1-control-plane";
+  q one = {CAPI, "Machine", ns, NULL, cpsel, 1};
+  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  char *cpm = first_name(CAPI, "Machine", ns, cpsel);
+  char *wm = first_name(CAPI, "Machine", ns, "cluster.x-k8s.io/deployment-name=x1-md-0");
+  ck_assert_ptr_nonnull(wm);
+  /* The provider's finalizers hold the infra objects, as CAPZ's do. */
+  const char *fin = "{\"metadata\":{\"finalizers\":[\"test.capz.io/hold\"]}}";
+  ck_assert_int_eq(env_patch(INFRA, "AzureCluster", ns, cn, fin, false), 0);
+  wait_field(INFRA, "AzureMachine", ns, cpm, "/metadata/ownerReferences/0/kind", "Machine");
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, cpm, fin, false), 0);
+  ck_assert_int_eq(env_delete(CAPI, "Cluster", ns, cn), 0);
+  wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Deleting");
+  /* Workers go first. */
+  q wgone = {CAPI, "Machine", ns, wm, NULL, 0};
+  ck_assert(env_wait(p_gone, &wgone, WAIT_MS));
+  /* The control plane machine is being deleted, but waits for its AzureMachine. */
+  q cpdel = {CAPI, "Machine", ns, cpm, NULL, 0};
+  ck_assert(env_wait(p_deleting, &cpdel, WAIT_MS));
+  q amdel = {INFRA, "AzureMachine", ns, cpm, NULL, 0};
+  ck_assert(env_wait(p_deleting, &amdel, WAIT_MS));
+  usleep(500 * 1000);
+  ck_assert_msg(p_deleting(&cpdel), "Machine released its finalizer while its AzureMachine still existed");
+  q acdel = {INFRA, "AzureCluster", ns, cn, NULL, 0};
+  ck_assert_msg(!p_deleting(&acdel), "AzureCluster deleted before the control plane was gone");
+  /* Provider finishes the VM: machine, KCP go; then the AzureCluster is deleted. */
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, cpm, "{\"metadata\":{\"finalizers\":null}}", false), 0);
+  ck_assert(env_wait(p_gone, &cpdel, WAIT_MS));
+  q kcpg = {KCPV, "KubeadmControlPlane", ns, "x1-control-plane", NULL, 0};
+  ck_assert(env_wait(p_gone, &kcpg, WAIT_MS));
+  ck_assert(env_wait(p_deleting, &acdel, WAIT_MS));
+  usleep(300 * 1000);
+  q clq = {CAPI, "Cluster", ns, cn, NULL, 0};
+  ck_assert_msg(!p_gone(&clq), "Cluster removed while its AzureCluster still existed");
+  ck_assert_int_eq(env_patch(INFRA, "AzureCluster", ns, cn, "{\"metadata\":{\"finalizers\":null}}", false), 0);
+  ck_assert(env_wait(p_gone, &clq, WAIT_MS));
+  free(cpm);
+  free(wm);
+}
+END_TEST
+
+START_TEST(machinepool_owns_infra_and_copies_provider_ids) {
+  const char *ns = "t-mp", *cn = "p1";
+  apply("cluster-template-machinepool.yaml", ns, cn, "1", "2");
+  provide_cluster(ns, cn);
+  const char *mp = "p1-mp-0";
+  cJSON *mpo = env_get(CAPI, "MachinePool", ns, mp);
+  ck_assert_ptr_nonnull(mpo);
+  wait_field(INFRA, "AzureMachinePool", ns, mp, "/metadata/ownerReferences/0/uid",
+             capz_json_ptr_str(mpo, "/metadata/uid", ""));
+  wait_field(CAPI, "MachinePool", ns, mp, "/metadata/finalizers/0", "machinepool.cluster.x-k8s.io");
+  /* Bootstrap waits for the control plane; make the control plane machine exist and be ready. */
+  const char *cpsel = "cluster.x-k8s.io/control-plane-name=p1-control-plane";
+  q one = {CAPI, "Machine", ns, NULL, cpsel, 1};
+  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  char *cpm = first_name(CAPI, "Machine", ns, cpsel);
+  provide_machine(ns, cpm);
+  wait_field(CAPI, "MachinePool", ns, mp, "/spec/template/spec/bootstrap/dataSecretName", mp);
+  cJSON *sec = env_get("v1", "Secret", ns, mp);
+  ck_assert_ptr_nonnull(sec);
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/type", ""), "cluster.x-k8s.io/secret");
+  wait_field(CAPI, "MachinePool", ns, mp, "/status/bootstrapReady", "true");
+  /* Provider reports instances. */
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp,
+                             "{\"spec\":{\"providerIDList\":[\"azure:///a/virtualMachines/0\",\"azure:///a/virtualMachines/1\"]}}",
+                             false),
+                   0);
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp, "{\"status\":{\"ready\":true,\"replicas\":2}}", true), 0);
+  wait_field(CAPI, "MachinePool", ns, mp, "/spec/providerIDList/1", "azure:///a/virtualMachines/1");
+  wait_field(CAPI, "MachinePool", ns, mp, "/status/replicas", "2");
+  wait_field(CAPI, "MachinePool", ns, mp, "/status/readyReplicas", "2");
+  wait_field(CAPI, "MachinePool", ns, mp, "/status/infrastructureReady", "true");
+  /* An autoscaler acting on the VMSS: replicas flow back into MachinePool.spec.replicas. */
+  ck_assert_int_eq(env_patch(CAPI, "MachinePool", ns, mp,
+                             "{\"metadata\":{\"annotations\":{\"cluster.x-k8s.io/replicas-managed-by\":\"\"}}}", false),
+                   0);
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp, "{\"status\":{\"replicas\":5}}", true), 0);
+  wait_field(CAPI, "MachinePool", ns, mp, "/spec/replicas", "5");
+  cJSON_Delete(sec);
+  cJSON_Delete(mpo);
+  free(cpm);
+}
+END_TEST
+
+START_TEST(aks_cluster_no_kcp_work) {
+  const char *ns = "t-aks", *cn = "a1";
+  const char *vars[] = {"CLUSTER_NAME", cn, "CLUSTER_IDENTITY_NAME", "identity", "AZURE_LOCATION", "eastus",
+                        "AZURE_SUBSCRIPTION_ID", "sub", "KUBERNETES_VERSION", "v1.31.1", "AZURE_NODE_MACHINE_TYPE",
+                        "Standard_D2s_v3", "AZURE_CLIENT_ID_USER_ASSIGNED_IDENTITY", "client", "AZURE_TENANT_ID",
+                        "tenant", "WORKER_MACHINE_COUNT", "2", "AZURE_SSH_PUBLIC_KEY_B64", "", NULL};
+  char *y = env_render("cluster-template-aks.yaml", ns, vars);
+  ck_assert_ptr_nonnull(y);
+  ck_assert_int_eq(env_apply(ns, y), 0);
+  free(y);
+  cJSON *cl = env_get(CAPI, "Cluster", ns, cn);
+  ck_assert_ptr_nonnull(cl);
+  const char *cpkind = capz_json_ptr_str(cl, "/spec/controlPlaneRef/kind", "");
+  const char *cpname = capz_json_ptr_str(cl, "/spec/controlPlaneRef/name", "");
+  wait_field(INFRA, cpkind, ns, cpname, "/metadata/ownerReferences/0/kind", "Cluster");
+  /* The provider publishes the endpoint on the control plane and readiness. */
+  ck_assert_int_eq(env_patch(INFRA, cpkind, ns, cpname,
+                             "{\"spec\":{\"controlPlaneEndpoint\":{\"host\":\"a1.hcp.eastus.azmk8s.io\",\"port\":443}}}",
+                             false),
+                   0);
+  ck_assert_int_eq(env_patch(INFRA, cpkind, ns, cpname, "{\"status\":{\"ready\":true,\"initialized\":true}}", true), 0);
+  wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneEndpoint/host", "a1.hcp.eastus.azmk8s.io");
+  wait_field(CAPI, "Cluster", ns, cn, "/status/controlPlaneReady", "true");
+  usleep(300 * 1000);
+  ck_assert_msg(env_get("v1", "Secret", ns, "a1-kubeconfig") == NULL, "sim wrote an AKS kubeconfig");
+  cJSON_Delete(cl);
+}
+END_TEST
+
+static void setup(void) { ck_assert_msg(env_start() == 0, "environment did not start"); }
+static void teardown(void) { env_stop(); }
+
+int main(void) {
+  Suite *s = suite_create("capi_sim");
+  TCase *tc = tcase_create("capi_sim");
+  tcase_add_unchecked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, cluster_owns_infra_and_copies_endpoint);
+  tcase_add_test(tc, kcp_creates_machines_one_at_a_time);
+  tcase_add_test(tc, kcp_status_and_machine_propagation);
+  tcase_add_test(tc, machinedeployment_scale_down);
+  tcase_add_test(tc, deletion_waits_for_children_in_order);
+  tcase_add_test(tc, machinepool_owns_infra_and_copies_provider_ids);
+  tcase_add_test(tc, aks_cluster_no_kcp_work);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_NOFORK);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
