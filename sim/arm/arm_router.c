@@ -27,6 +27,8 @@ static const struct { const char *ns, *min, *max; } api_range[] = {
     {"Microsoft.ContainerService", "2017-08-31", "2026-10-02"},
     {"Microsoft.Authorization", "2015-07-01", "2025-12-01"},
     {"Microsoft.ManagedIdentity", "2015-08-31", "2025-05-31"},
+    {"Microsoft.ResourceHealth", "2015-01-01", "2025-05-01"},
+    {"Microsoft.KubernetesConfiguration", "2020-07-01", "2025-03-01"},
 };
 
 static bool api_version_wellformed(const char *v) {

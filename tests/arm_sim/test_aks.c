@@ -254,6 +254,36 @@ START_TEST(credentials_stop_delete_machines) {
 }
 END_TEST
 
+START_TEST(health_and_extensions) {
+  ck_assert_int_eq(at_put_wait(&sim, MC "/c1" AV, CLUSTER("")), 200);
+  at_resp r = at_get(&sim, MC "/c1/providers/Microsoft.ResourceHealth/availabilityStatuses/current?api-version=2023-07-01");
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/properties/availabilityState"), "Available");
+  at_free(&r);
+  const char *ext = MC "/c1/providers/Microsoft.KubernetesConfiguration/extensions/flux?api-version=2023-05-01";
+  r = at_put(&sim, ext, "{\"properties\":{\"extensionType\":\"microsoft.flux\",\"configurationProtectedSettings\":{\"k\":\"secret\"}}}");
+  ck_assert_int_eq(r.status, 201);
+  ck_assert_ptr_null(capz_json_ptr_get(r.json, "/properties/configurationProtectedSettings"));
+  at_free(&r);
+  r = at_get(&sim, ext);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Succeeded");
+  at_free(&r);
+  r = at_put(&sim, ext, "{\"properties\":{\"extensionType\":\"microsoft.dapr\"}}");
+  ck_assert_str_eq(at_str(&r, "/error/code"), "PropertyChangeNotAllowed");
+  at_free(&r);
+  r = at_put(&sim, MC "/nope/providers/Microsoft.KubernetesConfiguration/extensions/flux?api-version=2023-05-01", "{\"properties\":{\"extensionType\":\"x\"}}");
+  ck_assert_int_eq(r.status, 404);
+  at_free(&r);
+  /* a failed cluster is reported unavailable */
+  r = at_req(&sim, "POST", "/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/managedClusters/c1\",\"kind\":\"lroFail\",\"count\":1}", NULL, false);
+  at_free(&r);
+  ck_assert_int_eq(at_put_wait(&sim, MC "/c1" AV, CLUSTER("")), 200);
+  r = at_get(&sim, MC "/c1/providers/Microsoft.ResourceHealth/availabilityStatuses/current?api-version=2023-07-01");
+  ck_assert_str_eq(at_str(&r, "/properties/availabilityState"), "Unavailable");
+  at_free(&r);
+}
+END_TEST
+
 /* The kubeconfig of a cluster reaches a real (emulated) API server: a capz-kube-sim started next to us. */
 START_TEST(kubeconfig_reaches_kube_sim) {
   const char *kbin = simproc_bin("capz-kube-sim");
@@ -295,6 +325,7 @@ Suite *suite(void) {
   tcase_add_test(tc, cluster_create_and_fields);
   tcase_add_test(tc, busy_and_abort);
   tcase_add_test(tc, credentials_stop_delete_machines);
+  tcase_add_test(tc, health_and_extensions);
   suite_add_tcase(s, tc);
   TCase *tk = tcase_create("kube");
   tcase_set_timeout(tk, 30);
