@@ -12,8 +12,24 @@
 static char tmp[PATH_MAX];
 static char prefix[PATH_MAX + 16];
 
+/* Every test's directory lives under one base made and removed by the parent process: a
+ * failed assertion ends the forked test before its own teardown runs. */
+static char base[PATH_MAX];
+
+static void base_setup(void) {
+  snprintf(base, sizeof base, "/tmp/capz-example-XXXXXX");
+  if (!mkdtemp(base)) base[0] = '\0';
+}
+
+static void base_teardown(void) {
+  if (!base[0]) return;
+  char cmd[PATH_MAX + 16];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", base);
+}
+
 static void setup(void) {
-  snprintf(tmp, sizeof tmp, "/tmp/capz-example-XXXXXX");
+  snprintf(tmp, sizeof tmp, "%.4000s/t-XXXXXX", base);
   ck_assert_ptr_nonnull(mkdtemp(tmp));
   snprintf(prefix, sizeof prefix, "%s/prefix", tmp);
 }
@@ -144,6 +160,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("example_plugin");
   TCase *tc = tcase_create("example_plugin");
+  tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, example_builds_out_of_tree_and_loads);

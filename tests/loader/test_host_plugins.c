@@ -14,10 +14,26 @@
 static char pdir[PATH_MAX];
 static char tmpdir[PATH_MAX];
 
+/* Every test's directory lives under one base made and removed by the parent process: a
+ * failed assertion ends the forked test before its own teardown runs. */
+static char base[PATH_MAX];
+
+static void base_setup(void) {
+  snprintf(base, sizeof base, "/tmp/capz-hostp-XXXXXX");
+  if (!mkdtemp(base)) base[0] = '\0';
+}
+
+static void base_teardown(void) {
+  if (!base[0]) return;
+  char cmd[PATH_MAX + 16];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", base);
+}
+
 static void setup(void) {
   const char *b = getenv("CAPZ_BUILD_DIR");
   snprintf(pdir, sizeof pdir, "%s/tests/loader-plugins", b ? b : ".");
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/capz-hostp-XXXXXX");
+  snprintf(tmpdir, sizeof tmpdir, "%.4000s/t-XXXXXX", base);
   ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
@@ -249,6 +265,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("host_plugins");
   TCase *tc = tcase_create("host_plugins");
+  tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, list_plugins_prints_one_line_per_file);
