@@ -178,6 +178,17 @@ size_t arm_ipam_used(arm_ipam *m, const char *subnet_id) {
   return n;
 }
 
+bool arm_ipam_owner_ip(arm_ipam *m, const char *owner_id, char *out, size_t n) {
+  char owner[ARM_ID_MAX];
+  arm_lower(owner, owner_id, sizeof owner);
+  for (alloc *a = m->head; a; a = a->next)
+    if (strcmp(a->owner, owner) == 0) {
+      fmt_ip(a->addr, out, n);
+      return true;
+    }
+  return false;
+}
+
 void arm_ipam_public(arm_ipam *m, char *out, size_t n) {
   /* 20.0.0.0/8 is Microsoft's; addresses are never reused within a run */
   unsigned v = (20u << 24) + 0x10000u + m->next_public++;

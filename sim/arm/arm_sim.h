@@ -268,6 +268,8 @@ int arm_ipam_alloc(arm_ipam *m, const char *subnet_key, const char *prefix, cons
                    char *out, size_t n, arm_err *e);
 void arm_ipam_release_owner(arm_ipam *m, const char *owner_key_prefix);
 size_t arm_ipam_used(arm_ipam *m, const char *subnet_key);
+/* The address held by owner (exact id, any casing) into out; false when it holds none. */
+bool arm_ipam_owner_ip(arm_ipam *m, const char *owner_key, char *out, size_t n);
 /* Release allocations of owner_key in subnets not listed in keep (NULL-terminated). */
 /* Public addresses: unique per process. */
 void arm_ipam_public(arm_ipam *m, char *out, size_t n);

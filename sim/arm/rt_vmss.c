@@ -509,3 +509,92 @@ const arm_rtype rt_vmss_vm = {
     .on_delete = inst_on_delete,
     .action = inst_action,
 };
+
+/* ---------------------------------------------------------------- instance NICs (served by NRP) */
+
+/* The NIC of a Uniform instance as NRP shows it, from the instance's network profile and its addresses. */
+static cJSON *instance_nic(arm_ctx *c, arm_res *inst, const cJSON *nc) {
+  char ssid[ARM_ID_MAX];
+  arm_id_parent(inst->id, ssid, sizeof ssid);
+  const char *name = arm_jstr(nc, "name") ? arm_jstr(nc, "name") : "nic";
+  cJSON *o = cJSON_CreateObject();
+  char id[ARM_ID_MAX + 256];
+  snprintf(id, sizeof id, "%.900s/networkInterfaces/%.100s", inst->id, name);
+  cJSON_AddStringToObject(o, "id", id);
+  cJSON_AddStringToObject(o, "name", name);
+  cJSON_AddStringToObject(o, "type", "Microsoft.Network/networkInterfaces");
+  cJSON_AddStringToObject(o, "location", arm_jstr(inst->doc, "location") ? arm_jstr(inst->doc, "location") : "");
+  cJSON *p = cJSON_AddObjectToObject(o, "properties");
+  cJSON_AddStringToObject(p, "provisioningState", "Succeeded");
+  cJSON_AddBoolToObject(p, "primary", capz_json_ptr_bool(nc, "/properties/primary", true));
+  cJSON *vm = cJSON_AddObjectToObject(p, "virtualMachine");
+  cJSON_AddStringToObject(vm, "id", inst->id);
+  cJSON *ipcs = cJSON_AddArrayToObject(p, "ipConfigurations");
+  const cJSON *ipc;
+  cJSON_ArrayForEach(ipc, capz_json_ptr_get(nc, "/properties/ipConfigurations")) {
+    const char *in = arm_jstr(ipc, "name") ? arm_jstr(ipc, "name") : "ipc";
+    char iid[ARM_ID_MAX + 512], ip[32] = "";
+    snprintf(iid, sizeof iid, "%s/ipConfigurations/%.100s", id, in);
+    arm_ipam_owner_ip(c->ipam, iid, ip, sizeof ip);
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddStringToObject(x, "id", iid);
+    cJSON_AddStringToObject(x, "name", in);
+    cJSON *xp = cJSON_AddObjectToObject(x, "properties");
+    if (ip[0]) cJSON_AddStringToObject(xp, "privateIPAddress", ip);
+    cJSON_AddStringToObject(xp, "privateIPAllocationMethod", "Dynamic");
+    cJSON_AddStringToObject(xp, "privateIPAddressVersion", "IPv4");
+    cJSON_AddBoolToObject(xp, "primary", capz_json_ptr_bool(ipc, "/properties/primary", true));
+    const cJSON *sub = capz_json_ptr_get(ipc, "/properties/subnet");
+    if (sub) cJSON_AddItemToObject(xp, "subnet", cJSON_Duplicate(sub, 1));
+    const cJSON *pools = capz_json_ptr_get(ipc, "/properties/loadBalancerBackendAddressPools");
+    if (pools) cJSON_AddItemToObject(xp, "loadBalancerBackendAddressPools", cJSON_Duplicate(pools, 1));
+    cJSON_AddItemToArray(ipcs, x);
+  }
+  return o;
+}
+
+static arm_res *nic_instance(arm_ctx *c, const arm_path *p, arm_resp *out) {
+  char iid[ARM_ID_MAX];
+  if (p->kind == ARM_PATH_COLLECTION) snprintf(iid, sizeof iid, "%s", p->id);
+  else arm_id_parent(p->id, iid, sizeof iid);
+  arm_res *inst = arm_store_get(c->store, iid);
+  if (!inst) arm_resp_error(out, 404, "ResourceNotFound", "The virtual machine scale set VM '%s' was not found.", arm_id_name(iid));
+  return inst;
+}
+
+static int inst_nics_list(arm_ctx *c, const arm_req *q, const arm_path *p, arm_resp *out) {
+  (void)q;
+  arm_res *inst = nic_instance(c, p, out);
+  if (!inst) return 1;
+  cJSON *b = cJSON_CreateObject();
+  cJSON *arr = cJSON_AddArrayToObject(b, "value");
+  const cJSON *nc;
+  cJSON_ArrayForEach(nc, capz_json_ptr_get(inst->doc, "/properties/networkProfileConfiguration/networkInterfaceConfigurations"))
+    cJSON_AddItemToArray(arr, instance_nic(c, inst, nc));
+  arm_resp_json(out, 200, b);
+  return 1;
+}
+
+static void inst_nic_get(arm_ctx *c, const arm_req *q, const arm_path *p, arm_resp *out) {
+  if (strcmp(q->method, "GET") != 0) {
+    arm_resp_error(out, 405, "MethodNotAllowed", "Scale set instance network interfaces are read-only.");
+    return;
+  }
+  arm_res *inst = nic_instance(c, p, out);
+  if (!inst) return;
+  const cJSON *nc;
+  cJSON_ArrayForEach(nc, capz_json_ptr_get(inst->doc, "/properties/networkProfileConfiguration/networkInterfaceConfigurations"))
+    if (arm_ieq(arm_jstr(nc, "name"), p->name)) {
+      arm_resp_json(out, 200, instance_nic(c, inst, nc));
+      return;
+    }
+  arm_resp_error(out, 404, "ResourceNotFound", "The network interface '%s' was not found.", p->name);
+}
+
+const arm_rtype rt_vmss_vm_nic = {
+    .type = INST_TYPE "/networkInterfaces",
+    .lro = ARM_LRO_SYNC,
+    .flags = ARM_RT_READONLY,
+    .list = inst_nics_list,
+    .handle = inst_nic_get,
+};

@@ -235,6 +235,15 @@ START_TEST(vmss_uniform) {
   ck_assert_str_eq(at_str(&r, "/value/2/properties/instanceView/statuses/1/code"), "PowerState/running");
   ck_assert(cJSON_IsTrue(capz_json_ptr_get(r.json, "/value/0/properties/latestModelApplied")));
   at_free(&r);
+  /* instance NICs as NRP shows them, with addresses from the subnet */
+  r = at_get(&sim, CMP "/virtualMachineScaleSets/ss/virtualMachines/1/networkInterfaces?api-version=2018-10-01");
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/value/0/properties/ipConfigurations/0/properties/privateIPAddress"), "10.0.1.5");
+  ck_assert_str_eq(at_str(&r, "/value/0/properties/virtualMachine/id"), CMP "/virtualMachineScaleSets/ss/virtualMachines/1");
+  at_free(&r);
+  r = at_get(&sim, CMP "/virtualMachineScaleSets/ss/virtualMachines/2/networkInterfaces/nic?api-version=2018-10-01");
+  ck_assert_str_eq(at_str(&r, "/properties/ipConfigurations/0/properties/privateIPAddress"), "10.0.1.6");
+  at_free(&r);
   /* instances take addresses from the subnet: the subnet is now in use */
   r = at_del(&sim, NET "/virtualNetworks/v/subnets/nodes" NV);
   ck_assert_str_eq(at_str(&r, "/error/code"), "InUseSubnetCannotBeDeleted");
