@@ -244,7 +244,10 @@ int arm_path_parse(const char *path, arm_path *p) {
     /* e.g. /subscriptions/s/resourceGroups/rg/resources, /subscriptions/s/operationresults/x */
     snprintf(p->scope, sizeof p->scope, "%s", id);
     size_t tl = 0;
-    for (int k = i; k < p->nseg; k++) tl += (size_t)snprintf(p->type + tl, sizeof p->type - tl, "%s%s", k > i ? "/" : "", p->seg[k]);
+    for (int k = i; k < p->nseg; k++) {
+      tl += (size_t)snprintf(p->type + tl, sizeof p->type - tl, "%s%s", k > i ? "/" : "", p->seg[k]);
+      if (tl >= sizeof p->type) return -1;
+    }
     p->kind = ARM_PATH_COLLECTION;
     snprintf(p->id, sizeof p->id, "%s", id);
     return 0;

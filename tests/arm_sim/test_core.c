@@ -504,6 +504,13 @@ START_TEST(garbage_requests) {
   at_resp r = at_get(&sim, longpath);
   ck_assert_int_ge(r.status, 400);
   at_free(&r);
+  /* many short segments after the resource group (no providers) */
+  char many[3000];
+  size_t l = (size_t)snprintf(many, sizeof many, "%s", AT_S "/resourceGroups/x");
+  for (int i = 0; i < 300 && l + 8 < sizeof many; i++) l += (size_t)snprintf(many + l, sizeof many - l, "/ab");
+  r = at_get(&sim, many);
+  ck_assert_int_ge(r.status, 400);
+  at_free(&r);
   r = at_get(&sim, AT_S "/resourcegroups" RV);
   ck_assert_int_eq(r.status, 200);
   at_free(&r);
