@@ -8,10 +8,8 @@
 static bool preserves(const cJSON *s) { return cJSON_IsTrue(jget(s, "x-kubernetes-preserve-unknown-fields")); }
 
 static void path_child(char *out, size_t n, const char *base, const char *key) {
-  if (base && *base)
-    snprintf(out, n, "%s.%s", base, key);
-  else
-    snprintf(out, n, "%s", key);
+  int r = base && *base ? snprintf(out, n, "%s.%s", base, key) : snprintf(out, n, "%s", key);
+  if (r < 0 || (size_t)r >= n) out[n - 1] = '\0'; /* very deep paths are reported truncated */
 }
 
 static void prune_meta_embedded(cJSON *md, cJSON *unknown, const char *path);

@@ -1,0 +1,201 @@
+/* kube_sim_bench — capz-kube-sim under load: N custom objects of ~3 KB each (default 10000).
+ * Reports the create rate (4 client threads, keep-alive), the time of one full list, the watch
+ * fan-out rate to 10 watchers (events delivered per second across all watchers), and the
+ * emulator's RSS growth per stored object. Usage: kube_sim_bench [N]   (CAPZ_BUILD_DIR locates the binary) */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "simproc.h"
+
+#define WATCHERS 10
+#define THREADS 4
+
+static simproc sim;
+static int nobj = 10000;
+static char filler[2900];
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long rss_kb(pid_t pid) {
+  char p[64], line[256];
+  snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
+  FILE *f = fopen(p, "r");
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "VmRSS:", 6) == 0) kb = atol(line + 6);
+  if (f) fclose(f);
+  return kb;
+}
+
+static size_t sink(char *p, size_t s, size_t n, void *u) {
+  size_t *total = u;
+  (void)p;
+  *total += s * n;
+  return s * n;
+}
+
+static long request(CURL *c, const char *method, const char *path, const char *body, size_t *bytes) {
+  char url[512];
+  snprintf(url, sizeof url, "%s%s", sim.url, path);
+  size_t dummy = 0;
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, bytes ? bytes : &dummy);
+  if (body) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+  } else {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L); /* forget an earlier POST body */
+  }
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  long code = 0;
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  curl_slist_free_all(h);
+  return code;
+}
+
+typedef struct wstate {
+  pthread_t th;
+  int fd;
+  long lines;
+  double done_at;
+} wstate;
+static wstate ws[WATCHERS];
+
+static void *watcher(void *arg) {
+  wstate *w = arg;
+  char buf[65536], prev = 0;
+  for (;;) {
+    ssize_t n = read(w->fd, buf, sizeof buf);
+    if (n <= 0) break;
+    /* an event line ends "}\n"; HTTP header and chunk-framing lines end "\r\n" */
+    for (ssize_t i = 0; i < n; i++) {
+      if (buf[i] == '\n' && prev == '}') w->lines++;
+      prev = buf[i];
+    }
+    if (w->lines >= nobj) {
+      w->done_at = now_s();
+      break;
+    }
+  }
+  return NULL;
+}
+
+static int open_watch(void) {
+  int port = atoi(strrchr(sim.url, ':') + 1);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) return -1;
+  const char *req = "GET /apis/bench.example.com/v1/namespaces/default/blobs?watch=true HTTP/1.1\r\nHost: b\r\n\r\n";
+  if (write(fd, req, strlen(req)) < 0) return -1;
+  return fd;
+}
+
+typedef struct cstate {
+  pthread_t th;
+  int from, to, errors;
+} cstate;
+
+static void *creator(void *arg) {
+  cstate *cs = arg;
+  CURL *c = curl_easy_init();
+  char *body = malloc(sizeof filler + 512);
+  for (int i = cs->from; i < cs->to; i++) {
+    snprintf(body, sizeof filler + 512,
+             "{\"apiVersion\":\"bench.example.com/v1\",\"kind\":\"Blob\",\"metadata\":{\"name\":\"blob-%06d\","
+             "\"labels\":{\"app\":\"bench\",\"shard\":\"s%d\"}},\"spec\":{\"index\":%d,\"payload\":\"%s\"}}",
+             i, i % 16, i, filler);
+    if (request(c, "POST", "/apis/bench.example.com/v1/namespaces/default/blobs", body, NULL) != 201) cs->errors++;
+  }
+  free(body);
+  curl_easy_cleanup(c);
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1) nobj = atoi(argv[1]);
+  memset(filler, 'x', sizeof filler - 1);
+  filler[sizeof filler - 1] = '\0';
+  curl_global_init(CURL_GLOBAL_ALL);
+  if (simproc_start(&sim, simproc_bin("capz-kube-sim"), NULL) != 0) return 1;
+  CURL *c = curl_easy_init();
+  const char *crd =
+      "{\"metadata\":{\"name\":\"blobs.bench.example.com\"},\"spec\":{\"group\":\"bench.example.com\",\"scope\":"
+      "\"Namespaced\",\"names\":{\"plural\":\"blobs\",\"kind\":\"Blob\"},\"versions\":[{\"name\":\"v1\",\"served\":"
+      "true,\"storage\":true,\"schema\":{\"openAPIV3Schema\":{\"type\":\"object\",\"properties\":{\"spec\":{\"type\":"
+      "\"object\",\"properties\":{\"index\":{\"type\":\"integer\"},\"payload\":{\"type\":\"string\",\"maxLength\":"
+      "4096}}}}}}}]}}";
+  if (request(c, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd, NULL) != 201) {
+    fprintf(stderr, "CRD create failed\n");
+    simproc_stop(&sim);
+    return 1;
+  }
+  usleep(100000);
+  long rss0 = rss_kb(sim.pid);
+  for (int i = 0; i < WATCHERS; i++) {
+    ws[i].fd = open_watch();
+    pthread_create(&ws[i].th, NULL, watcher, &ws[i]);
+  }
+  usleep(200000);
+  double t0 = now_s();
+  cstate cs[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    cs[i].from = nobj * i / THREADS;
+    cs[i].to = nobj * (i + 1) / THREADS;
+    cs[i].errors = 0;
+    pthread_create(&cs[i].th, NULL, creator, &cs[i]);
+  }
+  int errors = 0;
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(cs[i].th, NULL);
+    errors += cs[i].errors;
+  }
+  double t1 = now_s();
+  double last = t1;
+  for (int i = 0; i < WATCHERS; i++) {
+    pthread_join(ws[i].th, NULL);
+    if (ws[i].done_at > last) last = ws[i].done_at;
+    close(ws[i].fd);
+  }
+  long delivered = 0;
+  for (int i = 0; i < WATCHERS; i++) delivered += ws[i].lines;
+  usleep(300000);
+  long rss1 = rss_kb(sim.pid);
+  size_t bytes = 0;
+  double l0 = now_s();
+  long code = request(c, "GET", "/apis/bench.example.com/v1/namespaces/default/blobs", NULL, &bytes);
+  double l1 = now_s();
+  size_t pbytes = 0;
+  double p0 = now_s();
+  long pcode = request(c, "GET", "/apis/bench.example.com/v1/namespaces/default/blobs?limit=500&labelSelector=shard%3Ds3",
+                       NULL, &pbytes);
+  double p1 = now_s();
+  printf("objects: %d (~%zu B each), create errors: %d\n", nobj, sizeof filler + 150, errors);
+  printf("create rate: %.0f objects/s (%d client threads, %.2fs)\n", nobj / (t1 - t0), THREADS, t1 - t0);
+  printf("watch fan-out: %d watchers, %ld events delivered in %.2fs = %.0f events/s\n", WATCHERS, delivered, last - t0,
+         delivered / (last - t0));
+  printf("full list: HTTP %ld, %.1f MB in %.3fs\n", code, bytes / 1e6, l1 - l0);
+  printf("filtered page (limit=500, label selector): HTTP %ld, %.2f MB in %.3fs\n", pcode, pbytes / 1e6, p1 - p0);
+  printf("RSS: %ld kB before, %ld kB after; %.0f bytes per stored object (incl. event history)\n", rss0, rss1,
+         (rss1 - rss0) * 1024.0 / nobj);
+  curl_easy_cleanup(c);
+  simproc_stop(&sim);
+  curl_global_cleanup();
+  return errors ? 1 : 0;
+}
