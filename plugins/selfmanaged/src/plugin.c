@@ -1,0 +1,188 @@
+/* plugin.c — the selfmanaged plugin's descriptor (ABI v1), config schema, init/shutdown and admission hooks.
+ * Controllers: AzureCluster, AzureMachine, AzureClusterIdentity, AzureMachineTemplate. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capz/json.h"
+#include "selfmanaged_api.h"
+#include "sm_plugin.h"
+
+void sm_sessions_free(sm_session *s);
+
+/* ---- config ---- */
+#define CFG(k, t, d, desc) \
+  static const capz_cfg_field cfg_##k = {sizeof(capz_cfg_field), #k, t, d, desc};
+CFG(azureEnvironment, CAPZ_CFG_STRING, "AzurePublicCloud",
+    "cloud whose endpoints are used: AzurePublicCloud, AzureChinaCloud, AzureUSGovernmentCloud")
+CFG(armEndpoint, CAPZ_CFG_STRING, "", "override of the cloud's Resource Manager endpoint (e.g. an emulator)")
+CFG(authorityHost, CAPZ_CFG_STRING, "", "override of the cloud's Entra ID authority host")
+CFG(tokenAudience, CAPZ_CFG_STRING, "", "override of the ARM token audience (default: the cloud's, or armEndpoint)")
+CFG(imdsEndpoint, CAPZ_CFG_STRING, "", "override of the instance metadata endpoint (managed identities)")
+CFG(tenantId, CAPZ_CFG_STRING, "", "default identity: tenant, used only for AzureClusters without identityRef")
+CFG(clientId, CAPZ_CFG_STRING, "", "default identity: client id (empty = no default identity)")
+CFG(clientSecretFile, CAPZ_CFG_STRING, "",
+    "default identity: file holding the client secret (empty = workload identity token file)")
+CFG(driftInterval, CAPZ_CFG_DURATION, "10m",
+    "how often an unchanged Azure resource is re-read to detect drift (no reads in between)")
+CFG(pollInterval, CAPZ_CFG_DURATION, "1s", "smallest requeue while an Azure operation runs")
+static const capz_cfg_field *const schema[] = {&cfg_azureEnvironment, &cfg_armEndpoint, &cfg_authorityHost,
+                                               &cfg_imdsEndpoint, &cfg_tokenAudience, &cfg_tenantId, &cfg_clientId,
+                                               &cfg_clientSecretFile, &cfg_driftInterval, &cfg_pollInterval, NULL};
+
+static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
+  sm_state *s = calloc(1, sizeof *s);
+  if (!s) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  cJSON *cj = cJSON_CreateObject();
+  cJSON_AddStringToObject(cj, "name", capz_plugin_config_str(cfg, "azureEnvironment"));
+  static const char *const over[] = {"armEndpoint", "authorityHost", "imdsEndpoint", "tokenAudience", NULL};
+  for (int i = 0; over[i]; i++)
+    if (*capz_plugin_config_str(cfg, over[i])) cJSON_AddStringToObject(cj, over[i], capz_plugin_config_str(cfg, over[i]));
+  int rc = capz_az_cloud_from_json(cj, &s->cloud, err);
+  cJSON_Delete(cj);
+  if (rc) {
+    free(s);
+    return capz_err_prefix(err, "selfmanaged config: "), rc;
+  }
+  snprintf(s->cloud_env, sizeof s->cloud_env, "%s", capz_plugin_config_str(cfg, "azureEnvironment"));
+  snprintf(s->default_tenant, sizeof s->default_tenant, "%s", capz_plugin_config_str(cfg, "tenantId"));
+  snprintf(s->default_client, sizeof s->default_client, "%s", capz_plugin_config_str(cfg, "clientId"));
+  snprintf(s->default_secret_file, sizeof s->default_secret_file, "%s", capz_plugin_config_str(cfg, "clientSecretFile"));
+  s->drift_interval_s = (double)capz_plugin_config_duration_ms(cfg, "driftInterval") / 1000.0;
+  s->poll_floor_s = (double)capz_plugin_config_duration_ms(cfg, "pollInterval") / 1000.0;
+  if (s->drift_interval_s <= 0) s->drift_interval_s = 600;
+  if (s->poll_floor_s <= 0) s->poll_floor_s = 0.2;
+  capz_arm_ensure_config ec = {.drift_interval_s = s->drift_interval_s};
+  s->ensurer = capz_arm_ensurer_new(&ec);
+  if (!s->ensurer) {
+    free(s);
+    return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  }
+  pthread_mutex_init(&s->mu, NULL);
+  *state = s;
+  return 0;
+}
+
+static void shutdown_plugin(void *state) {
+  sm_state *s = state;
+  if (!s) return;
+  sm_sessions_free(s->sessions);
+  sm_skus_free(s->skus);
+  capz_arm_ensurer_free(s->ensurer);
+  pthread_mutex_destroy(&s->mu);
+  free(s);
+}
+
+/* ---- admission hooks: the api library's defaults and validation ---- */
+static int fmt_errs(int n, const char *msg, capz_err *err) {
+  if (n <= 0) return 0;
+  return capz_err_set(err, CAPZ_EINVAL, "%s", msg);
+}
+
+static int cluster_default(void *st, cJSON *obj, capz_err *err) {
+  (void)st;
+  return sm_azurecluster_default(obj, NULL, err);
+}
+static int cluster_validate(void *st, const cJSON *obj, const cJSON *old, capz_err *err) {
+  (void)st;
+  char msg[CAPZ_ERR_MSG_MAX];
+  return fmt_errs(sm_azurecluster_validate(obj, old, msg, sizeof msg), msg, err);
+}
+static int machine_default(void *st, cJSON *obj, capz_err *err) {
+  (void)st;
+  return sm_azuremachine_default(obj, NULL, err);
+}
+static int machine_validate(void *st, const cJSON *obj, const cJSON *old, capz_err *err) {
+  (void)st;
+  char msg[CAPZ_ERR_MSG_MAX];
+  return fmt_errs(sm_azuremachine_validate(obj, old, msg, sizeof msg), msg, err);
+}
+static int identity_validate(void *st, const cJSON *obj, const cJSON *old, capz_err *err) {
+  (void)st;
+  char msg[CAPZ_ERR_MSG_MAX];
+  return fmt_errs(sm_azureclusteridentity_validate(obj, old, msg, sizeof msg), msg, err);
+}
+static int template_default(void *st, cJSON *obj, capz_err *err) {
+  (void)st;
+  return sm_azuremachinetemplate_default(obj, err);
+}
+static int template_validate(void *st, const cJSON *obj, const cJSON *old, capz_err *err) {
+  (void)st;
+  char msg[CAPZ_ERR_MSG_MAX];
+  return fmt_errs(sm_azuremachinetemplate_validate(obj, old, msg, sizeof msg), msg, err);
+}
+
+/* ---- watches ---- */
+#define GVK_CLUSTER {"cluster.x-k8s.io", "v1beta2", "Cluster", "clusters", true}
+#define GVK_MACHINE {"cluster.x-k8s.io", "v1beta2", "Machine", "machines", true}
+#define GVK_IDENTITY {SM_GROUP, "v1beta1", "AzureClusterIdentity", "azureclusteridentities", true}
+#define GVK_SECRET {"", "v1", "Secret", "secrets", true}
+#define W(name_, gvk_, kind_, path_, sel_) \
+  static const capz_watch name_ = {.struct_size = sizeof(capz_watch), .gvk = gvk_, .map_kind = kind_, \
+                                   .path = path_, .label_selector = sel_};
+
+/* Cluster → AzureCluster through spec.infrastructureRef (CAPI sets it; also covers pause flips). */
+W(w_cluster_ac, GVK_CLUSTER, CAPZ_MAP_REF_FIELD, "/spec/infrastructureRef", NULL)
+/* AzureClusterIdentity → the AzureClusters referencing it. */
+W(w_identity_ac, GVK_IDENTITY, CAPZ_MAP_REFERENCED_BY, "/spec/identityRef", NULL)
+/* Machine → AzureMachine through spec.infrastructureRef (bootstrap data name, failure domain, version). */
+W(w_machine_am, GVK_MACHINE, CAPZ_MAP_REF_FIELD, "/spec/infrastructureRef", NULL)
+/* Bootstrap data Secrets (CAPI labels them with the cluster name): cached, so reads cost no API call; only the
+ * labelled ones are watched. They never map to a key themselves (the Machine's dataSecretName does). */
+W(w_bootstrap_secrets, GVK_SECRET, CAPZ_MAP_OWNER, NULL, SM_LABEL_CLUSTER_NAME)
+/* Cluster → AzureMachineTemplate (owner reference, set by clusterctl/topology). */
+W(w_cluster_amt, GVK_CLUSTER, CAPZ_MAP_OWNER, NULL, NULL)
+
+static const capz_watch *const ac_watches[] = {&w_cluster_ac, &w_identity_ac, NULL};
+static const capz_watch *const am_watches[] = {&w_machine_am, &w_bootstrap_secrets, NULL};
+static const capz_watch *const amt_watches[] = {&w_cluster_amt, NULL};
+
+static const capz_controller c_cluster = {
+    .struct_size = sizeof(capz_controller),
+    .primary = {SM_GROUP, "v1beta1", "AzureCluster", "azureclusters", true},
+    .secondaries = ac_watches,
+    .reconcile = sm_cluster_reconcile,
+    .defaulter = cluster_default,
+    .validator = cluster_validate,
+};
+static const capz_controller c_machine = {
+    .struct_size = sizeof(capz_controller),
+    .primary = {SM_GROUP, "v1beta1", "AzureMachine", "azuremachines", true},
+    .secondaries = am_watches,
+    .reconcile = sm_machine_reconcile,
+    .defaulter = machine_default,
+    .validator = machine_validate,
+};
+static const capz_controller c_identity = {
+    .struct_size = sizeof(capz_controller),
+    .primary = GVK_IDENTITY,
+    .reconcile = sm_identity_reconcile,
+    .default_workers = 2,
+    .validator = identity_validate,
+};
+static const capz_controller c_template = {
+    .struct_size = sizeof(capz_controller),
+    .primary = {SM_GROUP, "v1beta1", "AzureMachineTemplate", "azuremachinetemplates", true},
+    .secondaries = amt_watches,
+    .reconcile = sm_template_reconcile,
+    .default_workers = 2,
+    .defaulter = template_default,
+    .validator = template_validate,
+};
+static const capz_controller *const controllers[] = {&c_cluster, &c_machine, &c_identity, &c_template, NULL};
+
+static const capz_plugin plugin = {
+    .abi_major = CAPZ_ABI_MAJOR,
+    .abi_minor = CAPZ_ABI_MINOR,
+    .struct_size = sizeof(capz_plugin),
+    .name = "selfmanaged",
+    .version = "0.1.0",
+    .description = "self-managed Kubernetes clusters on Azure VMs (AzureCluster, AzureMachine, AzureClusterIdentity, "
+                   "AzureMachineTemplate)",
+    .config_schema = schema,
+    .controllers = controllers,
+    .init = init,
+    .shutdown = shutdown_plugin,
+};
+
+CAPZ_PLUGIN_EXPORT const capz_plugin *CAPZ_PLUGIN_ENTRY(void) { return &plugin; }
