@@ -377,6 +377,18 @@ START_TEST(refuses_non_loopback_and_bad_config) {
   simproc p2;
   ck_assert_int_ne(at_start(&p2, "lro: {defaultSeconds: -1}\n"), 0);
   ck_assert_int_ne(at_start(&p2, "bogus: {}\n"), 0);
+  ck_assert_int_ne(at_start(&p2, "regions: [{zones: 7}]\n"), 0);
+  /* JSON is accepted too; custom regions and SKUs replace the built-in ones */
+  ck_assert_int_eq(at_start(&p2, "{\"regions\":[{\"name\":\"mars\",\"zones\":2}],\"skus\":[{\"name\":\"Standard_X1\",\"vCPUs\":1,\"memoryGB\":2}]}"), 0);
+  at_resp r = at_get(&p2, AT_S "/providers/Microsoft.Compute/skus?api-version=2021-07-01");
+  ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "value")), 1);
+  ck_assert_str_eq(at_str(&r, "/value/0/locations/0"), "mars");
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(r.json, "/value/0/locationInfo/0/zones")), 2);
+  at_free(&r);
+  r = at_put(&p2, AT_S "/resourceGroups/m" RV, "{\"location\":\"eastus\"}");
+  ck_assert_str_eq(at_str(&r, "/error/code"), "LocationNotAvailableForResourceType");
+  at_free(&r);
+  ck_assert(at_stop(&p2));
 }
 END_TEST
 
