@@ -3,12 +3,14 @@
  * controllers until the flag is set. The flag is a volatile sig_atomic_t so it can be handed
  * to a runtime that polls it. */
 #include <errno.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <stdio.h>
 #include "capz/log.h"
 #include "run.h"
+#include "runtime/runtime.h"
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t stop_signal;
@@ -38,6 +40,60 @@ static void *signal_waiter(void *arg) {
   return NULL;
 }
 
+/* "0" disables an endpoint (controller-runtime's convention); ":port" listens on every address. */
+static const char *endpoint_or_null(const char *addr) {
+  return (!addr || !*addr || strcmp(addr, "0") == 0) ? NULL : addr;
+}
+
+/* Start the controller runtime with every initialised plugin and run it until the stop flag is
+ * raised. Returns 0 after a clean stop, non-zero when it could not start or lost leadership. */
+static int run_runtime(const host_config *cfg, host_plugin_set *set) {
+  size_t n = 0;
+  const capz_plugin **plugins = calloc(set->n ? set->n : 1, sizeof *plugins);
+  void **states = calloc(set->n ? set->n : 1, sizeof *states);
+  if (!plugins || !states) {
+    free(plugins);
+    free(states);
+    capz_log(NULL, CAPZ_LOG_ERROR, "out of memory starting the runtime", NULL);
+    return -1;
+  }
+  for (size_t i = 0; i < set->n; i++) {
+    if (!set->items[i].initialized) continue;
+    plugins[n] = &set->items[i].lp->desc;
+    states[n] = set->items[i].plugin_state;
+    n++;
+  }
+  host_runtime_opts opts = {
+      .server_url = cfg->kube.server,
+      .kubeconfig = cfg->kube.kubeconfig,
+      .kube_context = cfg->kube.context,
+      .kube_qps = cfg->kube.qps,
+      .kube_burst = cfg->kube.burst,
+      .watch_namespace = cfg->watch_namespace,
+      .watch_filter = cfg->watch_filter,
+      .resync_ms = cfg->sync_period_ms,
+      .default_workers = cfg->default_workers > 0 ? (uint32_t)cfg->default_workers : 0,
+      .reconcile_timeout_ms = cfg->reconcile_timeout_ms,
+      .leader_elect = cfg->leader_election.enabled,
+      .leader_election_id = cfg->leader_election.lease_name,
+      .leader_election_namespace = cfg->leader_election.lease_namespace,
+      .lease_duration_ms = cfg->leader_election.lease_duration_ms,
+      .renew_deadline_ms = cfg->leader_election.renew_deadline_ms,
+      .retry_period_ms = cfg->leader_election.retry_period_ms,
+      .health_addr = endpoint_or_null(cfg->health_bind_address),
+      .metrics_addr = endpoint_or_null(cfg->metrics_bind_address),
+      .shutdown_grace_ms = cfg->graceful_shutdown_ms,
+  };
+  capz_err err;
+  capz_err_clear(&err);
+  int rc = host_runtime_run(&opts, (const capz_plugin *const *)plugins, (void *const *)states, n, &stop_flag, &err);
+  if (rc != 0)
+    capz_log(NULL, CAPZ_LOG_ERROR, "controller runtime stopped", "error", err.msg, "code", capz_errcode_name(rc), NULL);
+  free(plugins);
+  free(states);
+  return rc;
+}
+
 int host_run_controllers(const host_config *cfg, host_plugin_set *set) {
   size_t controllers = 0;
   for (size_t i = 0; i < set->n; i++)
@@ -57,24 +113,11 @@ int host_run_controllers(const host_config *cfg, host_plugin_set *set) {
   capz_log(NULL, CAPZ_LOG_INFO, "running; waiting for SIGTERM or SIGINT", "controllers", nc, "plugins", np,
            "defaultWorkers", dw, NULL);
 
-  /* The controller runtime (host/src/runtime/) starts here and runs until stop_flag is set:
-   *   host_runtime_run(&opts, plugins, states, n, &stop_flag, &err)
-   * with, for each item of `set` that is initialized, plugins[i] = &item->lp->desc (the
-   * host-sized copy, whose arrays lead to host-sized copies) and states[i] = item->plugin_state,
-   * and opts from cfg: server_url = kube.server, kubeconfig = kube.kubeconfig, kube_context =
-   * kube.context, kube_qps/burst = kube.qps/burst, watch_namespace, watch_filter, resync_ms =
-   * sync_period_ms, default_workers, reconcile_timeout_ms, leader_elect = leader_election.enabled,
-   * leader_election_id/namespace = lease_name/lease_namespace, lease/renew/retry durations,
-   * health_addr/metrics_addr = health/metrics_bind_address ("0" = off), shutdown_grace_ms =
-   * graceful_shutdown_ms. Per-kind workers: host_config_workers_for(). Until then the host
-   * only waits for the signal. */
-  while (!stop_flag) {
-    struct timespec tick = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
-    nanosleep(&tick, NULL);
-  }
+  int rc_run = run_runtime(cfg, set);
 
   if (!stop_signal) pthread_kill(waiter, SIGTERM); /* the run ended on its own: release the waiter */
   pthread_join(waiter, NULL);
+  if (!stop_signal && rc_run != 0) return -1; /* could not start, or lost leadership: exit non-zero */
   int sig = stop_signal ? (int)stop_signal : SIGTERM;
   capz_log(NULL, CAPZ_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
   return sig;

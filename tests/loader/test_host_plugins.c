@@ -2,6 +2,7 @@
  * --check-config of plugin config maps, disabled plugins never opened, and the daemon
  * initialising the good plugins, skipping the bad ones and calling shutdown on SIGTERM. */
 #include <check.h>
+#include "simproc.h"
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -203,6 +204,9 @@ START_TEST(check_config_validates_plugin_config) {
 END_TEST
 
 START_TEST(daemon_runs_good_plugins_until_sigterm) {
+  /* The daemon's runtime needs an API server: a real capz-kube-sim. */
+  simproc kube;
+  ck_assert_int_eq(simproc_start(&kube, simproc_bin("capz-kube-sim"), NULL), 0);
   install_plugin("good");
   install_plugin("good-two");
   install_plugin("init-fails");
@@ -210,12 +214,15 @@ START_TEST(daemon_runs_good_plugins_until_sigterm) {
   snprintf(cfg, sizeof cfg, "%s/host.yaml", tmpdir);
   snprintf(marker, sizeof marker, "%s/marker", tmpdir);
   snprintf(text, sizeof text,
+           "kubernetes: {server: %s}\n"
+           "metricsBindAddress: \"0\"\n"
+           "healthProbeBindAddress: \"127.0.0.1:0\"\n"
            "plugins:\n"
            "  good:\n"
            "    config: {greeting: hi, count: 7, period: 1m30s, loud: true, ratio: 0.25, marker: %s}\n"
            "concurrency:\n"
            "  kinds: {Widget.test.capz.io: 4}\n",
-           marker);
+           kube.url, marker);
   write_file(cfg, text);
   const char *argv[] = {hp_host(), "--config", cfg, "--plugin-dir", tmpdir, NULL};
   int efd = -1;
@@ -259,6 +266,7 @@ START_TEST(daemon_runs_good_plugins_until_sigterm) {
   ck_assert_ptr_nonnull(strstr(buf, "\"signal\":\"SIGINT\""));
   close(efd);
   free(buf);
+  simproc_stop(&kube);
 }
 END_TEST
 
