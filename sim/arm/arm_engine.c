@@ -665,7 +665,11 @@ static void do_write(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype 
     respond_resource(c, q, r, created, out);
     return;
   }
-  snprintf(r->busy_what, sizeof r->busy_what, "%s", existing ? "Updating" : rt->create_state ? rt->create_state : "Updating");
+  /* a type may have picked a more specific transitional state (AKS: Scaling, Upgrading) */
+  const char *st = arm_get_state(r);
+  bool specific = st && strcmp(st, "Succeeded") && strcmp(st, "Failed") && strcmp(st, "Canceled");
+  snprintf(r->busy_what, sizeof r->busy_what, "%s",
+           specific ? st : existing ? "Updating" : rt->create_state ? rt->create_state : "Updating");
   arm_op *op = arm_lro_start(c, ARM_OPK_PUT, r, rp, location_of(c, r), q);
   if (!op) { arm_resp_error(out, 500, "InternalServerError", "out of memory"); return; }
   /* NRP serialises a parent's children; AKS one operation per cluster */

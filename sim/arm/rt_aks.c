@@ -255,6 +255,8 @@ static int mc_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
   char ver[32], rg[128], sub[64], hex[9];
   resolve_version(c, arm_jstr(p, "kubernetesVersion"), ver, sizeof ver);
   if (!arm_jstr(p, "kubernetesVersion") || !*arm_jstr(p, "kubernetesVersion")) arm_jset(p, "kubernetesVersion", cJSON_CreateString(ver));
+  const char *was = old ? capz_json_ptr_str(old, "/properties/currentKubernetesVersion", NULL) : NULL;
+  if (was && strcmp(was, ver) != 0) arm_set_state(r, "Upgrading");
   arm_jset(p, "currentKubernetesVersion", cJSON_CreateString(ver));
   arm_id_rg(r->id, rg, sizeof rg);
   arm_id_sub(r->id, sub, sizeof sub);
@@ -528,6 +530,8 @@ static int ap_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
   arm_res *cl = arm_store_get(c->store, cid);
   cJSON *p = arm_props(r->doc);
   rt_default(r->doc, "count", cJSON_CreateNumber(1));
+  if (old && capz_json_ptr_int(old, "/properties/count", -1) != capz_json_ptr_int(r->doc, "/properties/count", -1))
+    arm_set_state(r, "Scaling");
   rt_default(r->doc, "vmSize", cJSON_CreateString("Standard_DS2_v2"));
   rt_default(r->doc, "osType", cJSON_CreateString("Linux"));
   rt_default(r->doc, "osSKU", cJSON_CreateString("Ubuntu"));

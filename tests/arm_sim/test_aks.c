@@ -93,7 +93,10 @@ START_TEST(cluster_create_and_fields) {
   r = at_put(&sim, MC "/c1/agentPools/user1" PV, "{\"properties\":{\"count\":2,\"vmSize\":\"Standard_D8s_v3\"}}");
   ck_assert_str_eq(at_str(&r, "/error/code"), "PropertyChangeNotAllowed");
   at_free(&r);
-  ck_assert_int_eq(at_put_wait(&sim, MC "/c1/agentPools/user1" PV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D4s_v3\",\"mode\":\"User\"}}"), 200);
+  r = at_put(&sim, MC "/c1/agentPools/user1" PV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D4s_v3\",\"mode\":\"User\"}}");
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Scaling");
+  at_free(&r);
   ck_assert_int_eq(vmss_instances("user1"), 1);
   r = at_put(&sim, MC "/c1/agentPools/Bad_Name" PV, "{\"properties\":{\"count\":1}}");
   ck_assert_int_eq(r.status, 400);
