@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kube_sim.h"
 
@@ -317,6 +318,31 @@ void verb_list(kreq *r, kroute *rt) {
       sel_free(fs);
       resp_status(r, 400, "BadRequest", NULL, "invalid resource version: %s", rvq);
       return;
+    }
+    if (!initial && from > KS.rv) {
+      /* like kube-apiserver: wait up to ~3 s for the store to catch up, then 504 */
+      uint64_t until = now_ms() + 3000;
+      while (KS.rv < from && !KS.shutting_down && now_ms() < until) {
+        struct timespec tsw;
+        clock_gettime(CLOCK_REALTIME, &tsw);
+        tsw.tv_nsec += 100 * 1000000L;
+        if (tsw.tv_nsec >= 1000000000L) {
+          tsw.tv_sec++;
+          tsw.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&KS.cond, &KS.lock, &tsw);
+      }
+      if (KS.rv < from) {
+        sel_free(ls);
+        sel_free(fs);
+        kdetails d = {.causes = cJSON_Parse("[{\"reason\":\"ResourceVersionTooLarge\",\"message\":\"Too large "
+                                            "resource version\"}]"),
+                      .retry_after = 1};
+        resp_status(r, 504, "Timeout", &d, "Timeout: Too large resource version: %llu, current: %llu",
+                    (unsigned long long)from, (unsigned long long)KS.rv);
+        cJSON_Delete(d.causes);
+        return;
+      }
     }
     uint64_t to = 0;
     const char *ts = req_query(r, "timeoutSeconds");

@@ -289,8 +289,12 @@ START_TEST(status_isolation) {
   mkw("w1", "\"a\":\"1\"", NULL);
   kresp g = kget(PFX "/w1");
   char *rv = strdup(kjs(g.json, "/metadata/resourceVersion"));
-  kwatch_t *w = kw_open(PFX "?watch=1&resourceVersion=1000000000000", 5);
-  kw_close(w); /* (a watch from the future is allowed; closes quietly) */
+  /* a watch from a resourceVersion the store has not reached: 504 after ~3 s, like kube-apiserver */
+  kresp f = kget(PFX "?watch=1&resourceVersion=1000000000000");
+  ck_assert_int_eq(f.code, 504);
+  ck_assert_str_eq(kjs(f.json, "/reason"), "Timeout");
+  ck_assert_str_eq(kjs(f.json, "/details/causes/0/reason"), "ResourceVersionTooLarge");
+  kresp_free(&f);
   char body[1024];
   snprintf(body, sizeof body,
            "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",\"metadata\":{\"name\":\"w1\",\"resourceVersion\":"
@@ -298,7 +302,7 @@ START_TEST(status_isolation) {
            rv);
   char wpath[256];
   snprintf(wpath, sizeof wpath, PFX "?watch=1&resourceVersion=%s", rv);
-  w = kw_open(wpath, 5);
+  kwatch_t *w = kw_open(wpath, 5);
   kresp r = kput(PFX "/w1/status", body);
   ck_assert_int_eq(r.code, 200);
   ck_assert(kjn(r.json, "/spec/size") == 1);
