@@ -236,3 +236,16 @@ void rt_fill_identity(arm_ctx *c, arm_res *r, const cJSON *old) {
     if (!arm_jstr(it, "principalId")) { arm_uuid(u); cJSON_AddStringToObject(it, "principalId", pid ? pid : u); }
   }
 }
+
+int rt_check_lb_child(arm_ctx *c, const char *ref, const char *member, arm_err *e) {
+  char lb[ARM_ID_MAX];
+  arm_id_parent(ref, lb, sizeof lb);
+  arm_res *x = arm_store_get(c->store, lb);
+  if (x) {
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(arm_props(x->doc), member))
+      if (arm_ieq(arm_jstr(it, "name"), arm_id_name(ref))) return 0;
+  }
+  return arm_err_set(e, 400, "InvalidResourceReference", "Resource %s referenced by resource %s was not found.", ref,
+                     "a network interface configuration");
+}

@@ -45,4 +45,8 @@ int rt_check_vm_size(arm_ctx *c, const char *size, arm_err *e);
 /* Fill identity.principalId/tenantId (SystemAssigned, kept across updates) and clientId/principalId of each
  * user-assigned identity (from its Microsoft.ManagedIdentity resource when it exists). */
 void rt_fill_identity(arm_ctx *c, arm_res *r, const cJSON *old);
+/* ref (.../loadBalancers/{lb}/{member}/{name}) must name an element of that LB's properties.<member>. */
+int rt_check_lb_child(arm_ctx *c, const char *ref, const char *member, arm_err *e);
+/* Append the ip configurations of Uniform scale set instances whose model joins LB pool pool_id. */
+void rt_vmss_pool_refs(arm_ctx *c, const char *pool_id, cJSON *arr);
 #endif

@@ -135,7 +135,9 @@ static void lb_render(arm_ctx *c, arm_res *r, cJSON *out, const arm_req *q) {
   cJSON *pool;
   cJSON_ArrayForEach(pool, cJSON_GetObjectItemCaseSensitive(props, "backendAddressPools")) {
     cJSON *refs = cJSON_CreateArray();
-    rt_nic_ipconfig_refs(c, arm_jstr(pool, "id") ? arm_jstr(pool, "id") : "", "loadBalancerBackendAddressPools", refs);
+    const char *pid = arm_jstr(pool, "id") ? arm_jstr(pool, "id") : "";
+    rt_nic_ipconfig_refs(c, pid, "loadBalancerBackendAddressPools", refs);
+    rt_vmss_pool_refs(c, pid, refs);
     arm_jset(arm_props(pool), "backendIPConfigurations", refs);
   }
   cJSON *fe;

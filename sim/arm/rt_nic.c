@@ -7,19 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* pool id .../loadBalancers/{lb}/backendAddressPools/{name} must exist in the LB's body */
-static int check_lb_child(arm_ctx *c, const char *ref, const char *member, arm_err *e) {
-  char lb[ARM_ID_MAX];
-  arm_id_parent(ref, lb, sizeof lb);
-  arm_res *x = arm_store_get(c->store, lb);
-  if (x) {
-    const cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(arm_props(x->doc), member))
-      if (arm_ieq(arm_jstr(it, "name"), arm_id_name(ref))) return 0;
-  }
-  return arm_err_set(e, 400, "InvalidResourceReference", "Resource %s referenced by a network interface was not found.", ref);
-}
-
 static int nic_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm_err *e) {
   (void)old;
   const cJSON *ipcs = capz_json_ptr_get(doc, "/properties/ipConfigurations");
@@ -39,9 +26,9 @@ static int nic_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, ar
       return arm_err_set(e, 400, "PrivateIPAddressIsRequired", "A static IP configuration needs properties.privateIPAddress.");
     const cJSON *pool;
     cJSON_ArrayForEach(pool, capz_json_ptr_get(ipc, "/properties/loadBalancerBackendAddressPools"))
-      if (check_lb_child(c, arm_jstr(pool, "id") ? arm_jstr(pool, "id") : "", "backendAddressPools", e)) return -1;
+      if (rt_check_lb_child(c, arm_jstr(pool, "id") ? arm_jstr(pool, "id") : "", "backendAddressPools", e)) return -1;
     cJSON_ArrayForEach(pool, capz_json_ptr_get(ipc, "/properties/loadBalancerInboundNatRules"))
-      if (check_lb_child(c, arm_jstr(pool, "id") ? arm_jstr(pool, "id") : "", "inboundNatRules", e)) return -1;
+      if (rt_check_lb_child(c, arm_jstr(pool, "id") ? arm_jstr(pool, "id") : "", "inboundNatRules", e)) return -1;
     primaries += capz_json_ptr_bool(ipc, "/properties/primary", false);
   }
   if (primaries > 1) return arm_err_set(e, 400, "OnlyOnePrimaryIpConfigurationAllowed", "Only one IP configuration can be primary.");

@@ -37,8 +37,12 @@ static int vmss_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, a
   const cJSON *nc;
   cJSON_ArrayForEach(nc, capz_json_ptr_get(prof, "/networkProfile/networkInterfaceConfigurations")) {
     const cJSON *ipc;
-    cJSON_ArrayForEach(ipc, capz_json_ptr_get(nc, "/properties/ipConfigurations"))
+    cJSON_ArrayForEach(ipc, capz_json_ptr_get(nc, "/properties/ipConfigurations")) {
       if (arm_check_ref(c, ipc, "/properties/subnet/id", "Microsoft.Network/virtualNetworks/subnets", e)) return -1;
+      const cJSON *pool;
+      cJSON_ArrayForEach(pool, capz_json_ptr_get(ipc, "/properties/loadBalancerBackendAddressPools"))
+        if (rt_check_lb_child(c, arm_jstr(pool, "id") ? arm_jstr(pool, "id") : "", "backendAddressPools", e)) return -1;
+    }
   }
   return 0;
 }
@@ -598,3 +602,23 @@ const arm_rtype rt_vmss_vm_nic = {
     .list = inst_nics_list,
     .handle = inst_nic_get,
 };
+
+void rt_vmss_pool_refs(arm_ctx *c, const char *pool_id, cJSON *arr) {
+  const arm_rtype *it = arm_rtype_find(INST_TYPE);
+  for (arm_res *x = arm_store_first_of(c->store, it); x; x = x->tnext) {
+    const cJSON *nc;
+    cJSON_ArrayForEach(nc, capz_json_ptr_get(x->doc, "/properties/networkProfileConfiguration/networkInterfaceConfigurations")) {
+      const cJSON *ipc;
+      cJSON_ArrayForEach(ipc, capz_json_ptr_get(nc, "/properties/ipConfigurations")) {
+        const cJSON *pool;
+        cJSON_ArrayForEach(pool, capz_json_ptr_get(ipc, "/properties/loadBalancerBackendAddressPools")) {
+          if (!arm_ieq(arm_jstr(pool, "id"), pool_id)) continue;
+          char id[ARM_ID_MAX + 512];
+          snprintf(id, sizeof id, "%.800s/networkInterfaces/%.100s/ipConfigurations/%.100s", x->id,
+                   arm_jstr(nc, "name") ? arm_jstr(nc, "name") : "nic", arm_jstr(ipc, "name") ? arm_jstr(ipc, "name") : "ipc");
+          cJSON_AddItemToArray(arr, arm_ref(id));
+        }
+      }
+    }
+  }
+}

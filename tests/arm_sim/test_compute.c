@@ -308,6 +308,29 @@ START_TEST(vmss_uniform) {
 }
 END_TEST
 
+START_TEST(vmss_load_balancer_pool) {
+  ck_assert_int_eq(at_put_wait(&sim, NET "/publicIPAddresses/pip" NV, "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard\"},\"properties\":{\"publicIPAllocationMethod\":\"Static\"}}"), 200);
+  ck_assert_int_eq(at_put_wait(&sim, NET "/loadBalancers/lb" NV,
+                               "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard\"},\"properties\":{\"frontendIPConfigurations\":[{\"name\":\"fe\",\"properties\":{\"publicIPAddress\":{\"id\":\"" NET "/publicIPAddresses/pip\"}}}],\"backendAddressPools\":[{\"name\":\"be\"}]}}"), 200);
+  const char *body =
+      "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard_B2s\",\"capacity\":2},\"properties\":{\"virtualMachineProfile\":{\"osProfile\":{\"computerNamePrefix\":\"p\",\"adminUsername\":\"u\"},"
+      "\"networkProfile\":{\"networkInterfaceConfigurations\":[{\"name\":\"nic\",\"properties\":{\"ipConfigurations\":[{\"name\":\"ipc\",\"properties\":{\"subnet\":{\"id\":\"" NET "/virtualNetworks/v/subnets/nodes\"},"
+      "\"loadBalancerBackendAddressPools\":[{\"id\":\"" NET "/loadBalancers/lb/backendAddressPools/%s\"}]}}]}}]}}}}";
+  char b[2048];
+  snprintf(b, sizeof b, body, "missing");
+  at_resp r = at_put(&sim, CMP "/virtualMachineScaleSets/ss" CV, b);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidResourceReference");
+  at_free(&r);
+  snprintf(b, sizeof b, body, "be");
+  ck_assert_int_eq(at_put_wait(&sim, CMP "/virtualMachineScaleSets/ss" CV, b), 200);
+  r = at_get(&sim, NET "/loadBalancers/lb" NV);
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(r.json, "/properties/backendAddressPools/0/properties/backendIPConfigurations")), 2);
+  ck_assert_str_eq(at_str(&r, "/properties/backendAddressPools/0/properties/backendIPConfigurations/0/id"),
+                   CMP "/virtualMachineScaleSets/ss/virtualMachines/0/networkInterfaces/nic/ipConfigurations/ipc");
+  at_free(&r);
+}
+END_TEST
+
 START_TEST(vmss_flexible) {
   ck_assert_int_eq(at_put_wait(&sim, CMP "/virtualMachineScaleSets/flex" CV,
                                "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard_D2s_v3\",\"capacity\":2},\"properties\":{\"orchestrationMode\":\"Flexible\",\"platformFaultDomainCount\":1,"
@@ -374,6 +397,7 @@ Suite *suite(void) {
   tcase_add_test(tc, disk_avset_extension);
   tcase_add_test(tc, vmss_uniform);
   tcase_add_test(tc, vmss_flexible);
+  tcase_add_test(tc, vmss_load_balancer_pool);
   tcase_add_test(tc, resource_skus);
   suite_add_tcase(s, tc);
   return s;
