@@ -90,7 +90,13 @@ void api_dispatch(kreq *r) {
     goto nf;
   }
   const char *m = r->method;
-  if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
+  if (is_review_type(rt.t)) {
+    if (strcmp(m, "POST") == 0 && !rt.has_name)
+      verb_review(r, &rt);
+    else
+      resp_status(r, 405, "MethodNotAllowed", NULL, "%s is not supported on resources of kind \"%s\"", m,
+                  rt.t->kind);
+  } else if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
     if (rt.has_name)
       verb_get(r, &rt);
     else

@@ -126,7 +126,9 @@ static cJSON *resource_list(const char *group, const char *version) {
     static const char *full[] = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch",
                                  NULL};
     static const char *ns_verbs[] = {"create", "delete", "get", "list", "patch", "update", "watch", NULL};
-    cJSON_AddItemToObject(e, "verbs", str_array(t->builtin == KB_NAMESPACE ? ns_verbs : full));
+    static const char *create_only[] = {"create", NULL};
+    cJSON_AddItemToObject(e, "verbs",
+                          str_array(is_review_type(t) ? create_only : t->builtin == KB_NAMESPACE ? ns_verbs : full));
     if (cJSON_GetArraySize(t->short_names)) cJSON_AddItemToObject(e, "shortNames", cJSON_Duplicate(t->short_names, 1));
     if (cJSON_GetArraySize(t->categories)) cJSON_AddItemToObject(e, "categories", cJSON_Duplicate(t->categories, 1));
     cJSON_AddItemToArray(res, e);

@@ -51,7 +51,10 @@ enum kbuiltin {
   KB_EVENT,    /* core/v1 Event (the store) */
   KB_EVENT_V1, /* events.k8s.io/v1 view over the core Event store */
   KB_LEASE,
-  KB_CRD
+  KB_CRD,
+  KB_TOKENREVIEW, /* create-only review APIs: answered, never stored */
+  KB_SUBJECTACCESSREVIEW,
+  KB_SELFSUBJECTACCESSREVIEW
 };
 
 typedef struct kversion {
@@ -287,6 +290,10 @@ void builtin_create_defaults(ktype *t, cJSON *obj);
 void gc_start(void);
 void gc_stop(void);
 void gc_kick(void); /* needs lock */
+
+/* ---------- TokenReview / (Self)SubjectAccessReview (kube_reviews.c) ---------- */
+bool is_review_type(const ktype *t);
+void verb_review(kreq *r, kroute *rt);
 
 /* ---------- discovery (kube_discovery.c) ---------- */
 bool discovery_serve(kreq *r); /* true if the path was a discovery/meta path */

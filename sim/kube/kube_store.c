@@ -167,6 +167,11 @@ static void add_builtins(void) {
   add_builtin(KB_LEASE, "coordination.k8s.io", "v1", "leases", "lease", "Lease", true, NULL, false);
   add_builtin(KB_CRD, "apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
               "CustomResourceDefinition", false, "crd,crds", true);
+  add_builtin(KB_TOKENREVIEW, "authentication.k8s.io", "v1", "tokenreviews", "", "TokenReview", false, NULL, false);
+  add_builtin(KB_SUBJECTACCESSREVIEW, "authorization.k8s.io", "v1", "subjectaccessreviews", "",
+              "SubjectAccessReview", false, NULL, false);
+  add_builtin(KB_SELFSUBJECTACCESSREVIEW, "authorization.k8s.io", "v1", "selfsubjectaccessreviews", "",
+              "SelfSubjectAccessReview", false, NULL, false);
 }
 
 void store_init(void) {

@@ -615,6 +615,30 @@ START_TEST(protobuf_rejected) {
 }
 END_TEST
 
+START_TEST(auth_reviews) {
+  kresp r = kpost("/apis/authentication.k8s.io/v1/tokenreviews",
+                  "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\",\"spec\":{\"token\":\"t\"}}");
+  ck_assert_int_eq(r.code, 201);
+  ck_assert(cJSON_IsTrue(capz_json_ptr_get(r.json, "/status/authenticated")));
+  ck_assert_str_eq(kjs(r.json, "/status/user/groups/0"), "system:masters");
+  kresp_free(&r);
+  r = kpost("/apis/authentication.k8s.io/v1/tokenreviews", "{\"spec\":{\"token\":\"invalid\"}}");
+  ck_assert(cJSON_IsFalse(capz_json_ptr_get(r.json, "/status/authenticated")));
+  kresp_free(&r);
+  r = kpost("/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            "{\"spec\":{\"user\":\"u\",\"nonResourceAttributes\":{\"path\":\"/metrics\",\"verb\":\"get\"}}}");
+  ck_assert_int_eq(r.code, 201);
+  ck_assert(cJSON_IsTrue(capz_json_ptr_get(r.json, "/status/allowed")));
+  kresp_free(&r);
+  r = kget("/apis/authorization.k8s.io/v1/subjectaccessreviews");
+  ck_assert_int_eq(r.code, 405);
+  kresp_free(&r);
+  r = kget("/apis/authorization.k8s.io/v1");
+  ck_assert_ptr_nonnull(strstr(r.body, "\"selfsubjectaccessreviews\""));
+  kresp_free(&r);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("kube_sim_lifecycle");
   TCase *tc = tcase_create("lifecycle");
@@ -636,6 +660,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, dry_run);
   tcase_add_test(tc, crd_cascade);
   tcase_add_test(tc, protobuf_rejected);
+  tcase_add_test(tc, auth_reviews);
   suite_add_tcase(s, tc);
   return s;
 }
