@@ -128,7 +128,10 @@ int capi_kcp_reconcile(sim *s, const char *ns, const char *name, int64_t *requeu
   /* KCP acts only once its Cluster has adopted it. */
   const char *cname = sim_owner_name(kcp, "Cluster");
   cluster = cname ? sim_cached(s, K_CLUSTER, ns, cname) : NULL;
-  if (!cluster) goto out;
+  if (!cluster) {
+    if (cname) *requeue_ms = 1000; /* owner set but not in our cache yet */
+    goto out;
+  }
   sim_add_finalizer(want, F_KCP);
   bool infra_ready = capz_json_ptr_bool(cluster, "/status/infrastructureReady", false);
   bool has_ep = *sim_str(cluster, "/spec/controlPlaneEndpoint/host") != 0;

@@ -68,7 +68,6 @@ static cJSON *machineset_new(const cJSON *md, const char *name, const char *hash
 }
 
 int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
-  (void)requeue_ms;
   cJSON *md = sim_cached(s, K_MD, ns, name);
   if (!md) return 0;
   const capz_gvk *gvk = &s->kinds[K_MD].gvk, *msg = &s->kinds[K_MS].gvk;
@@ -79,7 +78,10 @@ int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue
   if (sim_is_deleting(md)) goto out;
   const char *cname = sim_str(md, "/spec/clusterName");
   cluster = sim_cached(s, K_CLUSTER, ns, cname);
-  if (!cluster) goto out;
+  if (!cluster) {
+    *requeue_ms = 1000; /* applied together with its Cluster: that cache may not have it yet */
+    goto out;
+  }
   sim_set_label(want, L_CLUSTER_NAME, cname);
   if (!sim_owned_by(md, cluster)) sim_add_owner(want, cluster, false);
   /* CAPI's defaulting webhook fills the selector and template labels; this sim is that webhook too. */

@@ -149,7 +149,25 @@ int env_start(void) {
   return start_capi(g_kube.url);
 }
 
-pid_t env_capi_pid(void) { return g_capi; }
+int env_restart_capi(int *status) {
+  *status = -1;
+  if (g_capi <= 0) return -1;
+  kill(g_capi, SIGTERM);
+  int st = 0;
+  for (int i = 0; i < 100; i++) {
+    if (waitpid(g_capi, &st, WNOHANG) == g_capi) {
+      *status = st;
+      break;
+    }
+    usleep(50000);
+  }
+  if (*status == -1) {
+    kill(g_capi, SIGKILL);
+    waitpid(g_capi, &st, 0);
+  }
+  g_capi = -1;
+  return start_capi(g_kube.url);
+}
 
 void env_stop(void) {
   if (g_capi > 0) {

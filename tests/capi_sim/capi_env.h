@@ -15,8 +15,9 @@ extern capz_kube_client *g_client;
 /* Start kube-sim, install config/crd/bases and config/capi-crd/bases, start capz-capi-sim. 0 or -1. */
 int env_start(void);
 void env_stop(void);
-/* PID of the running capz-capi-sim (for the restart test). */
-pid_t env_capi_pid(void);
+/* Stop capz-capi-sim with SIGTERM (waitpid status into *status; -1 if it did not exit within 5 s) and start a
+ * new one against the same server. 0 or -1. */
+int env_restart_capi(int *status);
 
 /* Render a template from $CAPZ_SHARED_DIR/reference/templates: ${VAR}, ${VAR:=def}, ${VAR:-def} (nested
  * defaults allowed) from the NULL-terminated name/value pairs, then the environment-free defaults; every

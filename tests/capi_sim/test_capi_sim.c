@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "capi_env.h"
@@ -240,7 +241,10 @@ START_TEST(kcp_creates_machines_one_at_a_time) {
   ck_assert_str_eq(capz_json_ptr_str(kc, "/type", ""), "cluster.x-k8s.io/secret");
   ck_assert_str_eq(label(kc, "cluster.x-k8s.io/cluster-name"), cn);
   ck_assert(has_owner(kc, "KubeadmControlPlane", capz_json_ptr_str(kcp, "/metadata/uid", ""), true));
-  ck_assert_ptr_nonnull(env_get("v1", "Secret", ns, "k1-ca"));
+  cJSON *ca = env_get("v1", "Secret", ns, "k1-ca");
+  ck_assert_ptr_nonnull(ca);
+  ck_assert_ptr_nonnull(capz_json_ptr_get(ca, "/data/tls.crt"));
+  cJSON_Delete(ca);
 
   wait_field(CAPI, "Machine", ns, m1, "/status/phase", "Provisioning");
   cJSON_Delete(kc);
@@ -476,6 +480,24 @@ START_TEST(aks_cluster_no_kcp_work) {
 }
 END_TEST
 
+START_TEST(sigterm_is_clean_and_restart_adopts_state) {
+  const char *ns = "t-restart", *cn = "r1";
+  apply("cluster-template.yaml", ns, cn, "1", "1");
+  const char *sel = "cluster.x-k8s.io/deployment-name=r1-md-0";
+  q one = {CAPI, "Machine", ns, NULL, sel, 1};
+  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  int st = 0;
+  ck_assert_int_eq(env_restart_capi(&st), 0);
+  ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "capz-capi-sim did not exit 0 on SIGTERM (%d)", st);
+  /* The new process works from the existing objects: no duplicate machines, and it acts on new changes. */
+  usleep(500 * 1000);
+  ck_assert_msg(p_total_count(&one), "restart created duplicate machines");
+  ck_assert_int_eq(env_patch(CAPI, "MachineDeployment", ns, "r1-md-0", "{\"spec\":{\"replicas\":2}}", false), 0);
+  q two = {CAPI, "Machine", ns, NULL, sel, 2};
+  ck_assert(env_wait(p_total_count, &two, WAIT_MS));
+}
+END_TEST
+
 static void setup(void) { ck_assert_msg(env_start() == 0, "environment did not start"); }
 static void teardown(void) { env_stop(); }
 
@@ -491,6 +513,7 @@ int main(void) {
   tcase_add_test(tc, deletion_waits_for_children_in_order);
   tcase_add_test(tc, machinepool_owns_infra_and_copies_provider_ids);
   tcase_add_test(tc, aks_cluster_no_kcp_work);
+  tcase_add_test(tc, sigterm_is_clean_and_restart_adopts_state);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);
