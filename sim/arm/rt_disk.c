@@ -26,7 +26,9 @@ static int disk_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, a
     int64_t osz = capz_json_ptr_int(old->doc, "/properties/diskSizeGB", 0);
     if (size && size < osz)
       return arm_err_set(e, 400, "BadRequest", "Disk size reduction is not supported (%lld GB to %lld GB).", (long long)osz, (long long)size);
-    if (size && size != osz && strcmp(rt_pstr(old->doc, "diskState", ""), "Attached") == 0)
+    arm_res *vm = arm_jstr(old->doc, "managedBy") ? arm_store_get(c->store, arm_jstr(old->doc, "managedBy")) : NULL;
+    bool deallocated = vm && arm_ieq(arm_jstr(vm->priv, "power"), "deallocated");
+    if (size && size != osz && strcmp(rt_pstr(old->doc, "diskState", ""), "Attached") == 0 && !deallocated)
       return arm_err_set(e, 409, "Conflict",
                          "Disk resizing is allowed only when creating a VM or when the VM is deallocated.");
   }

@@ -285,6 +285,12 @@ static int vm_action(arm_ctx *c, const arm_req *q, arm_res *r, const char *actio
                      arm_id_name(r->id), r->busy_what);
       return 0;
     }
+    const char *power = arm_jstr(r->priv, "power");
+    if (power && strcmp(power, "deallocated") == 0 && (strcasecmp(action, "restart") == 0 || strcasecmp(action, "powerOff") == 0)) {
+      arm_resp_error(out, 409, "OperationNotAllowed", "Operation '%s' is not allowed on VM '%s' since the VM is deallocated.",
+                     action, arm_id_name(r->id));
+      return 0;
+    }
     arm_op *op = rt_action_op(c, q, r, acts[i].what, power_done, true, out);
     if (op) snprintf(op->arg, sizeof op->arg, "%s", acts[i].final);
     return 0;

@@ -85,6 +85,28 @@ START_TEST(vm_lifecycle) {
   r = at_get(&sim, CMP "/virtualMachines/vm1/instanceView" CV);
   ck_assert_str_eq(at_str(&r, "/statuses/1/code"), "PowerState/stopped");
   at_free(&r);
+  /* resizing an attached disk needs a deallocated VM; restart of a deallocated VM is refused */
+  {
+    char dp[1200], body[256];
+    snprintf(dp, sizeof dp, "%s", diskpath);
+    snprintf(body, sizeof body, "{\"location\":\"eastus\",\"properties\":{\"creationData\":{\"createOption\":\"FromImage\"},\"diskSizeGB\":256}}");
+    at_resp d = at_put(&sim, dp, body);
+    ck_assert_int_eq(d.status, 409);
+    at_free(&d);
+    d = at_post(&sim, CMP "/virtualMachines/vm1/deallocate" CV, NULL);
+    ck_assert_int_eq(d.status, 202);
+    at_free(&d);
+    d = at_post(&sim, CMP "/virtualMachines/vm1/restart" CV, NULL);
+    ck_assert_int_eq(d.status, 409);
+    ck_assert_str_eq(at_str(&d, "/error/code"), "OperationNotAllowed");
+    at_free(&d);
+    d = at_put(&sim, dp, body);
+    ck_assert_int_eq(d.status, 202);
+    at_free(&d);
+    d = at_post(&sim, CMP "/virtualMachines/vm1/start" CV, NULL);
+    ck_assert_int_eq(d.status, 202);
+    at_free(&d);
+  }
   /* If-Match with a stale ETag, If-None-Match: * on an existing VM */
   const char *stale[] = {"If-Match: \"00000000-0000-0000-0000-000000000000\"", NULL};
   r = at_req(&sim, "PUT", CMP "/virtualMachines/vm1" CV, VM_BODY("nic1", ""), stale, true);
