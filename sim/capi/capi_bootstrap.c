@@ -118,6 +118,10 @@ int capi_bootstrap_reconcile(sim *s, const char *ns, const char *name, int64_t *
   (void)requeue_ms;
   cJSON *cfg = sim_cached(s, K_KCFG, ns, name);
   if (!cfg) return 0;
+  if (sim_paused(s, cfg, ns, sim_label(cfg, L_CLUSTER_NAME))) {
+    cJSON_Delete(cfg);
+    return 0;
+  }
   int rc = 0;
   cJSON *cluster = NULL, *want = NULL;
   /* CABPK works only for configs with a Machine/MachinePool owner and a cluster it can read. */

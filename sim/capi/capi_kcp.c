@@ -106,6 +106,10 @@ static int create_machine(sim *s, const cJSON *kcp, const cJSON *cluster, const 
 int capi_kcp_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
   cJSON *kcp = sim_cached(s, K_KCP, ns, name);
   if (!kcp) return 0;
+  if (sim_paused(s, kcp, ns, sim_owner_name(kcp, "Cluster"))) {
+    cJSON_Delete(kcp);
+    return 0;
+  }
   const capz_gvk *gvk = &s->kinds[K_KCP].gvk;
   cJSON *want = cJSON_Duplicate(kcp, 1), *cluster = NULL;
   capz_obj_list machines = {0};

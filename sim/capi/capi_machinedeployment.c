@@ -70,6 +70,10 @@ static cJSON *machineset_new(const cJSON *md, const char *name, const char *hash
 int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
   cJSON *md = sim_cached(s, K_MD, ns, name);
   if (!md) return 0;
+  if (sim_paused(s, md, ns, sim_str(md, "/spec/clusterName"))) {
+    cJSON_Delete(md);
+    return 0;
+  }
   const capz_gvk *gvk = &s->kinds[K_MD].gvk, *msg = &s->kinds[K_MS].gvk;
   cJSON *want = cJSON_Duplicate(md, 1), *cluster = NULL;
   capz_obj_list sets = {0};

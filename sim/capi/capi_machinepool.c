@@ -21,6 +21,10 @@ static int own(sim *s, const cJSON *mp, const cJSON *obj, const capz_gvk *gvk, c
 int capi_mp_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
   cJSON *mp = sim_cached(s, K_MP, ns, name);
   if (!mp) return 0;
+  if (sim_paused(s, mp, ns, sim_str(mp, "/spec/clusterName"))) {
+    cJSON_Delete(mp);
+    return 0;
+  }
   const capz_gvk *gvk = &s->kinds[K_MP].gvk;
   cJSON *want = cJSON_Duplicate(mp, 1), *infra = NULL, *cfg = NULL, *cluster = NULL;
   int rc = 0;

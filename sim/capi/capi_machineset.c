@@ -104,6 +104,10 @@ int capi_ms_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue
   (void)requeue_ms;
   cJSON *ms = sim_cached(s, K_MS, ns, name);
   if (!ms) return 0;
+  if (sim_paused(s, ms, ns, sim_str(ms, "/spec/clusterName"))) {
+    cJSON_Delete(ms);
+    return 0;
+  }
   cJSON *want = NULL;
   capz_obj_list all = {0};
   int rc = 0;

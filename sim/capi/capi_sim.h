@@ -124,6 +124,10 @@ int sim_delete(sim *s, const capz_gvk *gvk, const char *ns, const char *name);
 /* Wait up to ~2 s until the cache shows name live (want_present_live) or terminating/absent. */
 void sim_wait_cache(sim *s, int kind, const char *ns, const char *name, bool want_present_live);
 
+/* Cluster API pause: the object's cluster.x-k8s.io/paused annotation or its Cluster's spec.paused. Every
+ * controller leaves paused objects alone (deletion included), as CAPI's do. */
+bool sim_paused(sim *s, const cJSON *obj, const char *ns, const char *cluster_name);
+
 /* In-place edits of an object tree. */
 bool sim_has_finalizer(const cJSON *obj, const char *fin);
 void sim_add_finalizer(cJSON *obj, const char *fin);

@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "capi_sim.h"
+#include "capz/controller.h"
 
 #define INFRA_V1B1 "infrastructure.cluster.x-k8s.io/v1beta1"
 
@@ -395,4 +396,11 @@ void sim_wait_cache(sim *s, int kind, const char *ns, const char *name, bool wan
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
+}
+
+bool sim_paused(sim *s, const cJSON *obj, const char *ns, const char *cluster_name) {
+  cJSON *cl = cluster_name && *cluster_name ? sim_cached(s, K_CLUSTER, ns, cluster_name) : NULL;
+  bool p = capz_is_paused(obj, cl);
+  cJSON_Delete(cl);
+  return p;
 }

@@ -39,7 +39,7 @@ static void on_event(sim_kind *k, const capz_obj *o) {
   if (cluster && k->idx != K_CLUSTER) sim_enqueue(s, K_CLUSTER, ns, cluster);
   /* Bootstrap configs, machines, control planes and pools wait on their Cluster's state: wake them. */
   if (k->idx == K_CLUSTER) {
-    static const int dependents[] = {K_KCFG, K_MACHINE, K_KCP, K_MP, K_MD};
+    static const int dependents[] = {K_KCFG, K_MACHINE, K_KCP, K_MP, K_MD, K_MS};
     char sel[320];
     snprintf(sel, sizeof sel, "%s=%s", L_CLUSTER_NAME, capz_obj_name(o));
     for (size_t d = 0; d < sizeof dependents / sizeof dependents[0]; d++) {

@@ -498,6 +498,23 @@ START_TEST(sigterm_is_clean_and_restart_adopts_state) {
 }
 END_TEST
 
+START_TEST(paused_cluster_is_left_alone) {
+  const char *ns = "t-pause", *cn = "z1";
+  apply("cluster-template.yaml", ns, cn, "1", "1");
+  const char *sel = "cluster.x-k8s.io/deployment-name=z1-md-0";
+  q one = {CAPI, "Machine", ns, NULL, sel, 1};
+  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, cn, "{\"spec\":{\"paused\":true}}", false), 0);
+  usleep(200 * 1000);
+  ck_assert_int_eq(env_patch(CAPI, "MachineDeployment", ns, "z1-md-0", "{\"spec\":{\"replicas\":2}}", false), 0);
+  usleep(600 * 1000);
+  ck_assert_msg(p_total_count(&one), "a paused cluster's MachineDeployment was scaled");
+  ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, cn, "{\"spec\":{\"paused\":false}}", false), 0);
+  q two = {CAPI, "Machine", ns, NULL, sel, 2};
+  ck_assert_msg(env_wait(p_total_count, &two, WAIT_MS), "unpausing did not resume reconciliation");
+}
+END_TEST
+
 static void setup(void) { ck_assert_msg(env_start() == 0, "environment did not start"); }
 static void teardown(void) { env_stop(); }
 
@@ -513,6 +530,7 @@ int main(void) {
   tcase_add_test(tc, deletion_waits_for_children_in_order);
   tcase_add_test(tc, machinepool_owns_infra_and_copies_provider_ids);
   tcase_add_test(tc, aks_cluster_no_kcp_work);
+  tcase_add_test(tc, paused_cluster_is_left_alone);
   tcase_add_test(tc, sigterm_is_clean_and_restart_adopts_state);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
