@@ -52,8 +52,65 @@ static cJSON *condition(const char *type, const char *status, const char *reason
 
 static bool is_lower_dns_label(const char *s) { return s && is_dns1123_label(s); }
 
+static void crd_validate(cJSON *crd, kerrs *e);
+static void crd_defaults(cJSON *crd);
+
 int crd_prepare_create(kreq *r, cJSON *crd, kerrs *e) {
   (void)r;
+  crd_validate(crd, e);
+  if (e->n) return -1;
+  crd_defaults(crd);
+  cJSON *spec = jget(crd, "spec");
+  cJSON *names = jget(spec, "names");
+  cJSON *versions = jget(spec, "versions");
+  cJSON *md = jobj(crd, "metadata");
+  cJSON *fins = jget(md, "finalizers");
+  if (!cJSON_IsArray(fins)) {
+    fins = cJSON_CreateArray();
+    jset(md, "finalizers", fins);
+  }
+  bool has = false;
+  const cJSON *f;
+  cJSON_ArrayForEach(f, fins) if (cJSON_IsString(f) && strcmp(f->valuestring, CRD_FINALIZER) == 0) has = true;
+  if (!has) cJSON_AddItemToArray(fins, cJSON_CreateString(CRD_FINALIZER));
+  char ts[32];
+  now_rfc3339(ts);
+  cJSON *st = cJSON_CreateObject();
+  cJSON *conds = cJSON_AddArrayToObject(st, "conditions");
+  cJSON_AddItemToArray(conds, condition("NamesAccepted", "True", "NoConflicts", "no conflicts found", ts));
+  cJSON_AddItemToArray(conds,
+                       condition("Established", "True", "InitialNamesAccepted", "the initial names have been accepted", ts));
+  cJSON_AddItemToObject(st, "acceptedNames", cJSON_Duplicate(names, 1));
+  cJSON *sv = cJSON_AddArrayToObject(st, "storedVersions");
+  const cJSON *v;
+  cJSON_ArrayForEach(v, versions) if (cJSON_IsTrue(jget(v, "storage")))
+      cJSON_AddItemToArray(sv, cJSON_CreateString(jstr(v, "name")));
+  jset(crd, "status", st);
+  return 0;
+}
+
+int crd_prepare_update(cJSON *crd, const cJSON *old, kerrs *e) {
+  crd_validate(crd, e);
+  static const char *immutable[][2] = {{"group", NULL}, {"scope", NULL}, {"names", "plural"}, {"names", "kind"}};
+  for (int i = 0; i < 4; i++) {
+    const cJSON *a = jget(jget(crd, "spec"), immutable[i][0]), *b = jget(jget(old, "spec"), immutable[i][0]);
+    if (immutable[i][1]) {
+      a = jget(a, immutable[i][1]);
+      b = jget(b, immutable[i][1]);
+    }
+    if (cJSON_IsString(a) && cJSON_IsString(b) && strcmp(a->valuestring, b->valuestring) != 0) {
+      char f[64];
+      snprintf(f, sizeof f, "spec.%s%s%s", immutable[i][0], immutable[i][1] ? "." : "",
+               immutable[i][1] ? immutable[i][1] : "");
+      kerrs_add(e, "FieldValueInvalid", f, "Invalid value: \"%s\": field is immutable", a->valuestring);
+    }
+  }
+  if (e->n) return -1;
+  crd_defaults(crd);
+  return 0;
+}
+
+static void crd_validate(cJSON *crd, kerrs *e) {
   cJSON *spec = jget(crd, "spec");
   cJSON *names = jget(spec, "names");
   const char *group = jstr(spec, "group");
@@ -105,8 +162,12 @@ int crd_prepare_create(kreq *r, cJSON *crd, kerrs *e) {
       kerrs_add(e, "FieldValueInvalid", "spec.versions", "Invalid value: %s: must have exactly one version marked as storage version",
                 nst ? "multiple" : "0");
   }
-  if (e->n) return -1;
-  /* defaults */
+}
+
+static void crd_defaults(cJSON *crd) {
+  cJSON *spec = jget(crd, "spec");
+  cJSON *names = jget(spec, "names");
+  const char *kind = jstr(names, "kind");
   if (!jstr(names, "singular")) {
     char low[256];
     snprintf(low, sizeof low, "%s", kind);
@@ -123,30 +184,6 @@ int crd_prepare_create(kreq *r, cJSON *crd, kerrs *e) {
     cJSON_AddStringToObject(c, "strategy", "None");
     jset(spec, "conversion", c);
   }
-  cJSON *md = jobj(crd, "metadata");
-  cJSON *fins = jget(md, "finalizers");
-  if (!cJSON_IsArray(fins)) {
-    fins = cJSON_CreateArray();
-    jset(md, "finalizers", fins);
-  }
-  bool has = false;
-  const cJSON *f;
-  cJSON_ArrayForEach(f, fins) if (cJSON_IsString(f) && strcmp(f->valuestring, CRD_FINALIZER) == 0) has = true;
-  if (!has) cJSON_AddItemToArray(fins, cJSON_CreateString(CRD_FINALIZER));
-  char ts[32];
-  now_rfc3339(ts);
-  cJSON *st = cJSON_CreateObject();
-  cJSON *conds = cJSON_AddArrayToObject(st, "conditions");
-  cJSON_AddItemToArray(conds, condition("NamesAccepted", "True", "NoConflicts", "no conflicts found", ts));
-  cJSON_AddItemToArray(conds,
-                       condition("Established", "True", "InitialNamesAccepted", "the initial names have been accepted", ts));
-  cJSON_AddItemToObject(st, "acceptedNames", cJSON_Duplicate(names, 1));
-  cJSON *sv = cJSON_AddArrayToObject(st, "storedVersions");
-  const cJSON *v;
-  cJSON_ArrayForEach(v, versions) if (cJSON_IsTrue(jget(v, "storage")))
-      cJSON_AddItemToArray(sv, cJSON_CreateString(jstr(v, "name")));
-  jset(crd, "status", st);
-  return 0;
 }
 
 static void fill_versions(ktype *t) {

@@ -47,6 +47,24 @@ void metadata_validate(const ktype *t, const cJSON *obj, kerrs *e, bool is_creat
   (void)is_create;
   const cJSON *md = jget(obj, "metadata");
   const char *name = jstr(md, "name");
+  static const char *typed[][2] = {{"labels", "object"}, {"annotations", "object"}, {"ownerReferences", "array"},
+                                   {"finalizers", "array"}, {"name", "string"}, {"generateName", "string"}};
+  for (int i = 0; i < 6; i++) {
+    const cJSON *v = jget(md, typed[i][0]);
+    if (!v || cJSON_IsNull(v)) continue;
+    bool ok = typed[i][1][0] == 'o' ? cJSON_IsObject(v) : typed[i][1][0] == 'a' ? cJSON_IsArray(v) : cJSON_IsString(v);
+    if (!ok) {
+      char f[64];
+      snprintf(f, sizeof f, "metadata.%s", typed[i][0]);
+      kerrs_add(e, "FieldValueTypeInvalid", f, "Invalid value: \"%s\": must be of type %s",
+                cJSON_IsArray(v) ? "array" : cJSON_IsObject(v) ? "object" : cJSON_IsString(v) ? "string" : "scalar",
+                typed[i][1]);
+    }
+  }
+  if (name && strlen(name) > 253) {
+    kerrs_add(e, "FieldValueTooLong", "metadata.name", "Too long: may not be longer than 253");
+    name = NULL;
+  }
   if (name && *name) {
     if (t->builtin == KB_NAMESPACE) {
       if (!is_dns1123_label(name))
@@ -59,10 +77,6 @@ void metadata_validate(const ktype *t, const cJSON *obj, kerrs *e, bool is_creat
     }
   }
   const cJSON *labels = jget(md, "labels");
-  if (labels && !cJSON_IsObject(labels) && !cJSON_IsNull(labels)) {
-    kerrs_add(e, "FieldValueTypeInvalid", "metadata.labels", "Invalid value: \"%s\": must be an object",
-              cJSON_IsArray(labels) ? "array" : "scalar");
-  }
   const cJSON *c;
   cJSON_ArrayForEach(c, (cJSON_IsObject(labels) ? labels : NULL)) {
     char f[600];

@@ -262,6 +262,7 @@ void sel_free(ksel *s);
 /* ---------- CRDs (kube_crd.c) ---------- */
 /* Validate + complete a CRD object on create (sets status, finalizer). 0 or 422 answered. */
 int crd_prepare_create(kreq *r, cJSON *crd, kerrs *e);
+int crd_prepare_update(cJSON *crd, const cJSON *old, kerrs *e); /* validate + default an update */
 int crd_register(cJSON *crd); /* creates the served type; needs lock */
 void crd_update_type(cJSON *crd);
 void crd_unregister(const char *crd_name);

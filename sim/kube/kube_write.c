@@ -473,6 +473,13 @@ void update_object(kreq *r, kroute *rt, kobj *o, cJSON *body, bool from_patch, c
     }
   }
   if (admit(r, rt, next, old, false) != 0) goto out;
+  if (t->builtin == KB_CRD && !rt->has_sub) {
+    kerrs e = {0};
+    if (crd_prepare_update(next, old, &e) != 0) {
+      resp_invalid(r, t, o->name, &e);
+      goto out;
+    }
+  }
   if (has_generation(t) && spec_changed(old, next, status_sub)) {
     double g = cJSON_IsNumber(jget(omd, "generation")) ? jget(omd, "generation")->valuedouble : 0;
     jset(jobj(next, "metadata"), "generation", cJSON_CreateNumber(g + 1));

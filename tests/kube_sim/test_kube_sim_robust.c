@@ -277,6 +277,47 @@ START_TEST(refuses_remote_listen) {
 }
 END_TEST
 
+START_TEST(hostile_objects) {
+  /* a CRD update that breaks its names is refused, not applied */
+  kresp r = kpatch("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com",
+                   "application/merge-patch+json", "{\"spec\":{\"group\":null,\"names\":{\"singular\":null}}}");
+  assert_status(&r, 422);
+  r = kpatch("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com",
+             "application/merge-patch+json", "{\"spec\":{\"scope\":\"Cluster\"}}");
+  assert_status(&r, 422);
+  r = kpatch("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com",
+             "application/merge-patch+json", "{\"spec\":{\"names\":{\"shortNames\":[\"wdg\"]}}}");
+  ck_assert_int_eq(r.code, 200); /* a legal update */
+  kresp_free(&r);
+  r = kget("/apis/example.com/v1");
+  ck_assert_ptr_nonnull(strstr(r.body, "\"wdg\""));
+  kresp_free(&r);
+  /* metadata fields of the wrong type */
+  r = kpost(PFX, "{\"metadata\":{\"name\":\"m1\",\"finalizers\":\"x\",\"labels\":[1],\"ownerReferences\":{}},\"spec\":{}}");
+  assert_status(&r, 422);
+  r = kpost(PFX, "{\"metadata\":{\"name\":7},\"spec\":{}}");
+  ck_assert(r.code == 422 || r.code == 400);
+  kresp_free(&r);
+  /* a 10 kB name */
+  char *body = malloc(11000);
+  strcpy(body, "{\"metadata\":{\"name\":\"");
+  size_t pl = strlen(body);
+  memset(body + pl, 'a', 10000);
+  strcpy(body + pl + 10000, "\"}}");
+  r = kpost("/api/v1/namespaces/default/events", body);
+  assert_status(&r, 422);
+  free(body);
+  /* a YAML alias bomb */
+  const char *bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                     "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+                     "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+                     "metadata:\n  name: bomb\nspec:\n  extra: *g\n";
+  r = kreq("POST", PFX, "application/yaml", bomb);
+  assert_status(&r, 400);
+  still_serving();
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("kube_sim_robust");
   TCase *tc = tcase_create("robust");
@@ -289,6 +330,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, injected_failures_and_reset);
   tcase_add_test(tc, concurrent_writers);
   tcase_add_test(tc, refuses_remote_listen);
+  tcase_add_test(tc, hostile_objects);
   suite_add_tcase(s, tc);
   return s;
 }
