@@ -29,7 +29,7 @@ static wp_key_stats *key_stats(wp_state *s, const char *name) {
     if (strcmp(s->keys[i].name, name) == 0) return &s->keys[i];
   if (s->n_keys == WP_MAX_KEYS) return NULL;
   wp_key_stats *k = &s->keys[s->n_keys++];
-  snprintf(k->name, sizeof k->name, "%s", name);
+  snprintf(k->name, sizeof k->name, "%.63s", name);
   return k;
 }
 

@@ -228,8 +228,10 @@ static int do_list(capz_informer *inf, const char *from_rv, capz_err *err) {
   char cont[2048] = "";
   char list_rv[64] = "";
   int rc = 0;
-  /* Collect every page first so a failure halfway leaves the cache untouched. */
-  cJSON *all = cJSON_CreateArray();
+  /* Collect every page first so a failure halfway leaves the cache untouched. Items are turned into compact
+   * snapshots page by page (their trees dropped at once) so the transient peak is one page, not the list. */
+  capz_obj **objs = NULL;
+  size_t n_objs = 0, cap_objs = 0;
   for (;;) {
     capz_list_opts lo = {.label_selector = inf->label_sel, .field_selector = inf->field_sel};
     if (*cont) {
@@ -246,31 +248,45 @@ static int do_list(capz_informer *inf, const char *from_rv, capz_err *err) {
     if (rc) break;
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(page, "metadata");
     if (!*cont) snprintf(list_rv, sizeof list_rv, "%s", json_str_or(md, "resourceVersion"));
-    cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(page, "items");
+    cJSON *items = cJSON_GetObjectItemCaseSensitive(page, "items");
     cJSON *it;
-    while (items && (it = cJSON_DetachItemFromArray(items, 0)) != NULL) cJSON_AddItemToArray(all, it);
-    cJSON_Delete(items);
+    while (cJSON_IsArray(items) && (it = cJSON_DetachItemFromArray(items, 0)) != NULL) {
+      ensure_type(inf, it);
+      capz_obj *o = kc_obj_build(it);
+      if (!o) continue;
+      kc_obj_drop_tree(o);
+      if (n_objs == cap_objs) {
+        size_t nc = cap_objs ? cap_objs * 2 : 256;
+        capz_obj **no = realloc(objs, nc * sizeof *no);
+        if (!no) {
+          capz_obj_unref(o);
+          rc = capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+          break;
+        }
+        objs = no;
+        cap_objs = nc;
+      }
+      objs[n_objs++] = o;
+    }
     const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "continue"));
     snprintf(cont, sizeof cont, "%s", c ? c : "");
     cJSON_Delete(page);
-    if (!*cont) break;
+    if (rc || !*cont) break;
   }
   if (rc) {
-    cJSON_Delete(all);
+    for (size_t i = 0; i < n_objs; i++) capz_obj_unref(objs[i]);
+    free(objs);
     return rc;
   }
   pthread_mutex_lock(&inf->disp_mu);
-  cJSON *it;
-  while ((it = cJSON_DetachItemFromArray(all, 0)) != NULL) {
-    ensure_type(inf, it);
-    capz_obj *o = kc_obj_build(it);
-    if (!o) continue;
+  for (size_t i = 0; i < n_objs; i++) {
+    capz_obj *o = objs[i];
     char key[CAPZ_NS_MAX + CAPZ_NAME_MAX + 2];
     kc_objkey(o->ns, o->name, key, sizeof key);
     kc_smap_put(&seen, key, (void *)1, NULL);
     apply_upsert(inf, o, true);
   }
-  cJSON_Delete(all);
+  free(objs);
   /* Whatever the cache has that the list lacks was deleted while we were not watching. */
   capz_obj_list gone = {0};
   pthread_rwlock_rdlock(&inf->lock);

@@ -149,6 +149,14 @@ CAPZ_API void capz_obj_unref(const capz_obj *co) {
   }
 }
 
+void kc_obj_drop_tree(capz_obj *o) {
+  pthread_mutex_t *m = stripe(o);
+  pthread_mutex_lock(m);
+  cJSON_Delete(o->tree);
+  o->tree = NULL;
+  pthread_mutex_unlock(m);
+}
+
 void kc_obj_set_cached(capz_obj *o, bool cached) {
   pthread_mutex_t *m = stripe(o);
   pthread_mutex_lock(m);

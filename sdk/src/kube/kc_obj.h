@@ -29,6 +29,8 @@ struct capz_obj {
 /* Build from a tree; takes ownership of tree (kept as the decoded form until readers are done).
  * Drops metadata.managedFields first. NULL on OOM or without metadata.name (tree freed). */
 capz_obj *kc_obj_build(cJSON *tree);
+/* Free the decoded form now (only when nobody else holds the object yet). */
+void kc_obj_drop_tree(capz_obj *o);
 /* Mark as held by a cache (true) or released from it (false, then unref). */
 void kc_obj_set_cached(capz_obj *o, bool cached);
 

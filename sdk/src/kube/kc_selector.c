@@ -80,7 +80,7 @@ static int eval(const char *sel, const capz_obj *o, char *why, size_t wn) {
       p += 2;
       bool hit;
       if (parse_set(&p, have, &hit) != 0) {
-        snprintf(why, wn, "malformed set after \"%s in\"", key);
+        snprintf(why, wn, "malformed set after \"%.60s in\"", key);
         return -1;
       }
       ok = hit;
@@ -88,7 +88,7 @@ static int eval(const char *sel, const capz_obj *o, char *why, size_t wn) {
       p += 5;
       bool hit;
       if (parse_set(&p, have, &hit) != 0) {
-        snprintf(why, wn, "malformed set after \"%s notin\"", key);
+        snprintf(why, wn, "malformed set after \"%.60s notin\"", key);
         return -1;
       }
       ok = !hit;
