@@ -310,11 +310,13 @@ int arm_count(const cJSON *log, const char *method) {
   return n;
 }
 
-void arm_put_direct(const char *id, const char *body_json) {
+void arm_direct(const char *method, const char *id, const char *body_json) {
   capz_az_cloud cloud;
   char js[1024];
-  snprintf(js, sizeof js, "{\"name\":\"AzurePublicCloud\",\"armEndpoint\":\"%s\",\"authorityHost\":\"%s\"}", g_arm.url,
-           g_arm.url);
+  snprintf(js, sizeof js,
+           "{\"name\":\"AzurePublicCloud\",\"armEndpoint\":\"%s\",\"authorityHost\":\"%s\",\"tokenAudience\":"
+           "\"https://management.azure.com/\"}",
+           g_arm.url, g_arm.url);
   cJSON *cj = cJSON_Parse(js);
   capz_err e;
   ck_assert_int_eq(capz_az_cloud_from_json(cj, &cloud, &e), 0);
@@ -326,8 +328,9 @@ void arm_put_direct(const char *id, const char *body_json) {
   capz_arm_client_config cc = {.cloud = &cloud, .credential = cred, .poll_default_s = 0.1};
   capz_arm_client *c = capz_arm_client_new(&cc, &e);
   ck_assert_msg(c != NULL, "%s", e.msg);
-  cJSON *b = cJSON_Parse(body_json);
-  ck_assert_msg(capz_arm_put(c, id, b, NULL, 30, NULL, &e) == 0, "PUT %s: %s", id, e.msg);
+  cJSON *b = body_json ? cJSON_Parse(body_json) : NULL;
+  int rc = !strcmp(method, "PUT") ? capz_arm_put(c, id, b, NULL, 30, NULL, &e) : capz_arm_delete(c, id, NULL, 30, &e);
+  ck_assert_msg(rc == 0, "%s %s: %s", method, id, e.msg);
   cJSON_Delete(b);
   capz_arm_client_free(c);
   capz_az_credential_free(cred);

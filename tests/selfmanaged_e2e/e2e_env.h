@@ -42,7 +42,8 @@ void arm_clear_requests(void);
 void arm_post(const char *path, const char *json);
 /* Count logged ARM requests (paths under /subscriptions) by method ("PUT", "GET", ...; NULL = all). */
 int arm_count(const cJSON *log, const char *method);
-void arm_put_direct(const char *id, const char *body_json); /* a PUT through a test ARM client (BYO resources) */
+/* PUT (body) or DELETE through a test ARM client: resources made or removed behind the controller's back. */
+void arm_direct(const char *method, const char *id, const char *body_json);
 
 int64_t now_ms(void);
 #endif

@@ -266,6 +266,207 @@ START_TEST(cluster_machine_lifecycle) {
 }
 END_TEST
 
+
+/* ---------------------------------------------------------------- bad manifests, denied namespace */
+static int count_writes(void) {
+  cJSON *log = arm_requests();
+  int n = arm_count(log, NULL) - arm_count(log, "GET");
+  cJSON_Delete(log);
+  return n;
+}
+
+START_TEST(bad_manifest_and_denied_namespace) {
+  make_identity("{\"list\":[\"other-namespace\"]}");
+  /* a subnet outside the VNet: CAPZ's webhook would refuse it; without webhooks the reconcile says so */
+  make_cluster("bad", "bad-rg",
+               "{\"vnet\":{\"name\":\"bad-vnet\",\"cidrBlocks\":[\"10.0.0.0/16\"]},\"subnets\":[{\"name\":\"cp\","
+               "\"role\":\"control-plane\",\"cidrBlocks\":[\"192.168.0.0/24\"]},{\"name\":\"node\",\"role\":\"node\","
+               "\"cidrBlocks\":[\"10.0.1.0/24\"]}]}");
+  const char *want[] = {"NetworkInfrastructureReady", "InvalidConfiguration"};
+  cJSON *last = NULL;
+  ck_assert(k_wait(&GVK_AC, "bad", cond_reason, (void *)want, 20000, &last));
+  const cJSON *c = capz_cond_get(last, "NetworkInfrastructureReady");
+  const char *msg = capz_json_ptr_str(c, "/message", "");
+  ck_assert_msg(strstr(msg, "spec.networkSpec.subnets[0].cidrBlocks") != NULL, "message: %s", msg);
+  ck_assert_str_eq(capz_json_ptr_str(c, "/severity", ""), "Error");
+  ck_assert(capz_cond_is_false(last, "Ready"));
+  ck_assert(!capz_json_ptr_bool(last, "/status/ready", true));
+  cJSON_Delete(last);
+  char *ev = k_event_reasons("bad");
+  ck_assert_msg(strstr(ev, "InvalidConfiguration") != NULL, "events: %s", ev);
+  free(ev);
+
+  /* a valid cluster in a namespace the identity does not admit */
+  make_cluster("denied", "denied-rg", "{\"vnet\":{\"name\":\"denied-vnet\"}}");
+  const char *want2[] = {"NetworkInfrastructureReady", "NamespaceNotAllowedByIdentity"};
+  ck_assert(k_wait(&GVK_AC, "denied", cond_reason, (void *)want2, 20000, NULL));
+  ev = k_event_reasons("denied");
+  ck_assert_msg(strstr(ev, "NamespaceNotAllowedByIdentity") != NULL, "events: %s", ev);
+  free(ev);
+  /* neither touched Azure */
+  ck_assert_int_eq(count_writes(), 0);
+  cJSON *all = arm_resources(NULL);
+  ck_assert_ptr_null(arm_find(all, RGP "bad-rg"));
+  ck_assert_ptr_null(arm_find(all, RGP "denied-rg"));
+  cJSON_Delete(all);
+
+  /* allowing the namespace (an identity change) wakes the cluster through the identityRef watch */
+  k_patch(&GVK_ACI, "id1", NULL, "{\"spec\":{\"allowedNamespaces\":{\"list\":[\"default\"]}}}");
+  wait_ready(&GVK_AC, "denied", 60000);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- bring-your-own VNet */
+START_TEST(byo_vnet_untouched) {
+  make_identity("{}");
+  arm_direct("PUT", RGP "net-rg", "{\"location\":\"eastus\"}");
+  arm_direct("PUT", RGP "net-rg/providers/Microsoft.Network/virtualNetworks/shared-vnet",
+             "{\"location\":\"eastus\",\"tags\":{\"owner\":\"network-team\"},\"properties\":{\"addressSpace\":"
+             "{\"addressPrefixes\":[\"10.0.0.0/8\"]}}}");
+  arm_direct("PUT", RGP "net-rg/providers/Microsoft.Network/virtualNetworks/shared-vnet/subnets/cp",
+             "{\"properties\":{\"addressPrefix\":\"10.0.0.0/16\"}}");
+  arm_direct("PUT", RGP "net-rg/providers/Microsoft.Network/virtualNetworks/shared-vnet/subnets/node",
+             "{\"properties\":{\"addressPrefix\":\"10.1.0.0/16\"}}");
+  arm_clear_requests();
+  make_cluster("byo", "byo-rg",
+               "{\"vnet\":{\"name\":\"shared-vnet\",\"resourceGroup\":\"net-rg\",\"cidrBlocks\":[\"10.0.0.0/8\"]},"
+               "\"subnets\":[{\"name\":\"cp\",\"role\":\"control-plane\",\"cidrBlocks\":[\"10.0.0.0/16\"]},"
+               "{\"name\":\"node\",\"role\":\"node\",\"cidrBlocks\":[\"10.1.0.0/16\"]}]}");
+  wait_ready(&GVK_AC, "byo", 60000);
+  /* nothing was written to the VNet or its subnets, nor NSGs/route tables/NAT gateways created for it */
+  cJSON *log = arm_requests();
+  const cJSON *r;
+  cJSON_ArrayForEach(r, cJSON_GetObjectItem(log, "requests")) {
+    const char *path = capz_json_ptr_str(r, "/path", "");
+    if (strcmp(capz_json_ptr_str(r, "/method", ""), "GET"))
+      ck_assert_msg(!strcasestr(path, "shared-vnet") && !strcasestr(path, "networkSecurityGroups") &&
+                        !strcasestr(path, "natGateways") && !strcasestr(path, "routeTables"),
+                    "unexpected write %s %s", capz_json_ptr_str(r, "/method", ""), path);
+  }
+  cJSON_Delete(log);
+  cJSON *all = arm_resources(NULL);
+  cJSON *vnet = arm_find(all, "/virtualNetworks/shared-vnet");
+  ck_assert_ptr_nonnull(vnet);
+  ck_assert(!owned_by(vnet, "byo"));
+  ck_assert_str_eq(capz_json_ptr_str(vnet, "/tags/owner", ""), "network-team");
+  expect_owned(all, RGP "byo-rg", "byo");
+  expect_owned(all, "/loadBalancers/byo-public-lb", "byo");
+  cJSON_Delete(all);
+  /* delete: the owned resource group goes, the shared VNet and its subnets stay */
+  k_delete(&GVK_AC, "byo");
+  ck_assert(k_wait(&GVK_AC, "byo", is_gone, NULL, 30000, NULL));
+  ck_assert_int_eq(count_owned("byo"), 0);
+  all = arm_resources(NULL);
+  ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/shared-vnet"));
+  ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/shared-vnet/subnets/cp"));
+  ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/shared-vnet/subnets/node"));
+  cJSON_Delete(all);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- private cluster under throttling and 5xx */
+START_TEST(private_cluster_with_faults) {
+  make_identity("{}");
+  arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/virtualNetworks/priv-vnet\",\"kind\":\"error\","
+                           "\"status\":429,\"retryAfter\":1,\"count\":2}");
+  arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/loadBalancers/*\",\"kind\":\"error\",\"status\":500,"
+                           "\"count\":6}");
+  make_cluster("priv", "priv-rg",
+               "{\"vnet\":{\"name\":\"priv-vnet\"},\"apiServerLB\":{\"type\":\"Internal\"}}");
+  wait_ready(&GVK_AC, "priv", 90000);
+  cJSON *ac = k_get(&GVK_AC, "priv");
+  ck_assert_str_eq(capz_json_ptr_str(ac, "/spec/controlPlaneEndpoint/host", ""), "apiserver.priv.capz.io");
+  ck_assert(capz_cond_is_true(ac, "PrivateDNSZoneReady"));
+  cJSON_Delete(ac);
+  cJSON *log = arm_requests();
+  cJSON *st = capz_json_ptr_get(log, "/byStatus");
+  ck_assert_int_ge(capz_json_ptr_int(st, "/429", 0), 2);
+  ck_assert_int_ge(capz_json_ptr_int(st, "/500", 0), 6);
+  cJSON_Delete(log);
+  cJSON *all = arm_resources(NULL);
+  cJSON *lb = expect_owned(all, "/loadBalancers/priv-internal-lb", "priv");
+  ck_assert_str_eq(capz_json_ptr_str(lb, "/properties/frontendIPConfigurations/0/properties/privateIPAddress", ""),
+                   "10.0.0.100");
+  expect_owned(all, "/privateDnsZones/priv.capz.io", "priv");
+  expect_owned(all, "/privateDnsZones/priv.capz.io/virtualNetworkLinks/priv-vnet-link", "priv");
+  cJSON *a = arm_find(all, "/privateDnsZones/priv.capz.io/A/apiserver");
+  ck_assert_ptr_nonnull(a);
+  ck_assert_str_eq(capz_json_ptr_str(a, "/properties/aRecords/0/ipv4Address", ""), "10.0.0.100");
+  ck_assert_ptr_null(arm_find(all, "/publicIPAddresses/pip-priv-apiserver"));
+  cJSON_Delete(all);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- VM deleted out of band; template capacity */
+START_TEST(vm_deleted_out_of_band_fails_machine) {
+  make_identity("{}");
+  make_cluster("c3", "c3-rg", "{\"vnet\":{\"name\":\"c3-vnet\"}}");
+  wait_ready(&GVK_AC, "c3", 60000);
+  k_patch(&GVK_CLUSTER, "c3", "status", "{\"status\":{\"initialization\":{\"infrastructureProvisioned\":true}}}");
+  cJSON_Delete(k_create(&GVK_SECRET,
+                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"w1-bootstrap\",\"labels\":"
+                        "{\"cluster.x-k8s.io/cluster-name\":\"c3\"}},\"data\":{\"value\":\"I2Nsb3VkLWNvbmZpZwo=\"}}"));
+  cJSON *m = k_create(&GVK_MACHINE,
+                      "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Machine\",\"metadata\":{\"name\":\"w1\","
+                      "\"labels\":{\"cluster.x-k8s.io/cluster-name\":\"c3\",\"cluster.x-k8s.io/deployment-name\":\"md0\"}},"
+                      "\"spec\":{\"clusterName\":\"c3\",\"version\":\"v1.31.1\",\"bootstrap\":{\"dataSecretName\":"
+                      "\"w1-bootstrap\"},\"infrastructureRef\":{\"apiGroup\":\"infrastructure.cluster.x-k8s.io\","
+                      "\"kind\":\"AzureMachine\",\"name\":\"w1\"}}}");
+  cJSON_Delete(k_create(&GVK_AM,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachine\","
+                        "\"metadata\":{\"name\":\"w1\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"kind\":\"Machine\",\"name\":\"w1\",\"uid\":\"%s\"}]},\"spec\":{\"vmSize\":\"Standard_D2s_v3\","
+                        "\"allocatePublicIP\":true,\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":30}}}",
+                        capz_json_ptr_str(m, "/metadata/uid", "")));
+  cJSON_Delete(m);
+  wait_ready(&GVK_AM, "w1", 60000);
+  cJSON *am = k_get(&GVK_AM, "w1");
+  ck_assert_str_eq(capz_json_ptr_str(am, "/status/addresses/2/type", ""), "ExternalIP");
+  ck_assert_msg(!strncmp(capz_json_ptr_str(am, "/status/addresses/1/address", ""), "10.1.", 5), "node IP %s",
+                capz_json_ptr_str(am, "/status/addresses/1/address", ""));
+  cJSON_Delete(am);
+  /* the VM disappears behind the controller's back: the machine fails, nothing is recreated */
+  arm_direct("DELETE", RGP "c3-rg/providers/Microsoft.Compute/virtualMachines/w1", NULL);
+  arm_clear_requests();
+  k_patch(&GVK_AM, "w1", NULL, "{\"metadata\":{\"annotations\":{\"e2e/poke\":\"1\"}}}");
+  cJSON *last = NULL;
+  const char *want[] = {"VMRunning", "Deleted"};
+  ck_assert(k_wait(&GVK_AM, "w1", cond_reason, (void *)want, 20000, &last));
+  ck_assert_str_eq(capz_json_ptr_str(last, "/status/failureReason", ""), "UpdateError");
+  ck_assert_str_eq(capz_json_ptr_str(last, "/status/vmState", ""), "Deleted");
+  cJSON_Delete(last);
+  sleep(1);
+  cJSON *log = arm_requests();
+  ck_assert_int_eq(arm_count(log, "PUT"), 0);
+  cJSON_Delete(log);
+  char *ev = k_event_reasons("w1");
+  ck_assert_msg(strstr(ev, "UnexpectedVMDeletion") != NULL, "events: %s", ev);
+  free(ev);
+
+  /* AzureMachineTemplate owned by the Cluster: capacity from the VM size's SKU */
+  cJSON *cl = k_get(&GVK_CLUSTER, "c3");
+  cJSON_Delete(k_create(&GVK_AMT,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachineTemplate\","
+                        "\"metadata\":{\"name\":\"md0\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"kind\":\"Cluster\",\"name\":\"c3\",\"uid\":\"%s\"}]},\"spec\":{\"template\":{\"spec\":{"
+                        "\"vmSize\":\"Standard_B2ms\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":30}}}}}",
+                        capz_json_ptr_str(cl, "/metadata/uid", "")));
+  cJSON_Delete(cl);
+  int64_t until = now_ms() + 20000;
+  cJSON *t = NULL;
+  while (now_ms() < until) {
+    cJSON_Delete(t);
+    t = k_get(&GVK_AMT, "md0");
+    if (*capz_json_ptr_str(t, "/status/capacity/cpu", "")) break;
+    usleep(100000);
+  }
+  ck_assert_str_eq(capz_json_ptr_str(t, "/status/capacity/cpu", ""), "2");
+  ck_assert_str_eq(capz_json_ptr_str(t, "/status/capacity/memory", ""), "8G");
+  ck_assert_str_eq(capz_json_ptr_str(t, "/status/nodeInfo/operatingSystem", ""), "linux");
+  cJSON_Delete(t);
+}
+END_TEST
+
 Suite *e2e_suite(void);
 Suite *e2e_suite(void) {
   Suite *s = suite_create("selfmanaged_e2e");
@@ -273,6 +474,10 @@ Suite *e2e_suite(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 100);
   tcase_add_test(tc, cluster_machine_lifecycle);
+  tcase_add_test(tc, bad_manifest_and_denied_namespace);
+  tcase_add_test(tc, byo_vnet_untouched);
+  tcase_add_test(tc, private_cluster_with_faults);
+  tcase_add_test(tc, vm_deleted_out_of_band_fails_machine);
   suite_add_tcase(s, tc);
   return s;
 }

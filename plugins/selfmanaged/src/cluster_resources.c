@@ -119,13 +119,16 @@ static int nsg_rows(bld *b) {
     sm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/networkSecurityGroups", name);
     cJSON *d = located(b);
     cJSON *rules = cJSON_AddArrayToObject(cJSON_AddObjectToObject(d, "properties"), "securityRules");
-    const cJSON *r;
-    cJSON_ArrayForEach(r, capz_json_ptr_get(sn, "/securityGroup/securityRules")) cJSON_AddItemToArray(rules, nsg_rule(r));
+    const cJSON *rule;
+    cJSON_ArrayForEach(rule, capz_json_ptr_get(sn, "/securityGroup/securityRules"))
+      cJSON_AddItemToArray(rules, nsg_rule(rule));
     cJSON *tags = tags_for(b, name, NULL);
     const cJSON *it;
     cJSON_ArrayForEach(it, capz_json_ptr_get(sn, "/securityGroup/tags"))
       if (cJSON_IsString(it)) cJSON_AddStringToObject(tags, it->string, it->valuestring);
-    if (add(b, "securitygroups", "SecurityGroupsReady", id, d, OWN_NSG, tags, NULL)) return b->err->code;
+    sm_row *r;
+    if (add(b, "securitygroups", "SecurityGroupsReady", id, d, OWN_NSG, tags, &r)) return b->err->code;
+    r->parent = b->vnet_row; /* CAPZ leaves NSGs alone in bring-your-own VNet mode */
   }
   return 0;
 }
@@ -139,13 +142,16 @@ static int rt_rows(bld *b) {
     sm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/routeTables", name);
     cJSON *d = located(b);
     cJSON_AddObjectToObject(d, "properties");
-    if (add(b, "routetables", "RouteTablesReady", id, d, OWN_LOCATION, tags_for(b, name, NULL), NULL))
+    sm_row *r;
+    if (add(b, "routetables", "RouteTablesReady", id, d, OWN_LOCATION, tags_for(b, name, NULL), &r))
       return b->err->code;
+    r->parent = b->vnet_row; /* likewise route tables */
   }
   return 0;
 }
 
-static int pip_row(bld *b, const char *name, const char *dns_name, const char *role, const cJSON *zones) {
+static int pip_row(bld *b, const char *name, const char *dns_name, const char *role, const cJSON *zones,
+                   bool vnet_bound) {
   if (!*name || seen(b->t, "publicips", name)) return 0;
   char id[SM_ID_MAX];
   sm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/publicIPAddresses", name);
@@ -161,7 +167,10 @@ static int pip_row(bld *b, const char *name, const char *dns_name, const char *r
     cJSON_AddStringToObject(ds, "domainNameLabel", label);
   }
   if (zones && cJSON_GetArraySize(zones) > 0) cJSON_AddItemToObject(d, "zones", cJSON_Duplicate(zones, 1));
-  return add(b, "publicips", "PublicIPsReady", id, d, OWN_PIP, tags_for(b, name, role), NULL);
+  sm_row *r;
+  if (add(b, "publicips", "PublicIPsReady", id, d, OWN_PIP, tags_for(b, name, role), &r)) return b->err->code;
+  if (vnet_bound) r->parent = b->vnet_row;
+  return 0;
 }
 
 static bool lb_public(const cJSON *lb) { return strcasecmp(S(lb, "/type"), "Internal") != 0; }
@@ -169,7 +178,7 @@ static bool lb_public(const cJSON *lb) { return strcasecmp(S(lb, "/type"), "Inte
 static int pip_rows(bld *b) {
   const cJSON *sn;
   cJSON_ArrayForEach(sn, capz_json_ptr_get(b->ac, "/spec/networkSpec/subnets"))
-    if (*S(sn, "/natGateway/name") && pip_row(b, S(sn, "/natGateway/ip/name"), NULL, NULL, b->ci->zones))
+    if (*S(sn, "/natGateway/name") && pip_row(b, S(sn, "/natGateway/ip/name"), NULL, NULL, b->ci->zones, true))
       return b->err->code;
   static const struct { const char *ptr, *role; } lbs[] = {
       {"/spec/networkSpec/apiServerLB", SM_ROLE_APISERVER},
@@ -183,10 +192,10 @@ static int pip_rows(bld *b) {
                              : b->ci->zones;
     const cJSON *fe;
     cJSON_ArrayForEach(fe, cJSON_GetObjectItem(lb, "frontendIPs"))
-      if (pip_row(b, S(fe, "/publicIP/name"), S(fe, "/publicIP/dnsName"), lbs[i].role, zones)) return b->err->code;
+      if (pip_row(b, S(fe, "/publicIP/name"), S(fe, "/publicIP/dnsName"), lbs[i].role, zones, false)) return b->err->code;
   }
   const cJSON *bas = capz_json_ptr_get(b->ac, "/spec/bastionSpec/azureBastion");
-  if (bas && pip_row(b, S(bas, "/publicIP/name"), S(bas, "/publicIP/dnsName"), SM_ROLE_BASTION, NULL))
+  if (bas && pip_row(b, S(bas, "/publicIP/name"), S(bas, "/publicIP/dnsName"), SM_ROLE_BASTION, NULL, false))
     return b->err->code;
   return 0;
 }

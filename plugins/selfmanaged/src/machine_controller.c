@@ -385,10 +385,11 @@ static cJSON *addresses(m_run *r) {
   cJSON_AddStringToObject(e, "type", "InternalDNS");
   cJSON_AddStringToObject(e, "address", r->key->name);
   cJSON_AddItemToArray(a, e);
-  for (size_t i = 0; i < r->t.n; i++) {
-    sm_row *row = &r->t.rows[i];
+  /* CAPZ's order: InternalDNS, InternalIP(s), ExternalIP(s) */
+  for (size_t k = 0; k < 2 * r->t.n; k++) {
+    sm_row *row = &r->t.rows[k % r->t.n];
     bool nic = !strcmp(row->service, "networkinterfaces"), pip = !strcmp(row->service, "publicips");
-    if (!nic && !pip) continue;
+    if ((k < r->t.n && !nic) || (k >= r->t.n && !pip)) continue;
     if (!row->live) {
       capz_arm_response resp;
       if (capz_arm_get(r->az.arm, row->id, NULL, &resp, NULL) == 0) {
