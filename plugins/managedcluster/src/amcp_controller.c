@@ -1,0 +1,318 @@
+/* amcp_controller.c — AzureManagedControlPlane: converge resource group → VNet → subnet → managedCluster through
+ * the SDK ensure (no writes once converged), then publish the contract: spec.controlPlaneEndpoint,
+ * status.ready/initialized/version, conditions, and the <cluster>-kubeconfig Secret. Long-running operations are
+ * never waited on: the resume token goes into status.longRunningOperationStates and the key is requeued. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amcp_resources.h"
+#include "capz/conditions.h"
+#include "capz/json.h"
+#include "mc_api.h"
+#include "mc_plugin.h"
+
+typedef struct amcp_run {
+  mc_state *s;
+  capz_ctx *ctx;
+  const capz_obj *base;
+  cJSON *amcp;          /* defaulted private copy */
+  cJSON *cluster;       /* owner Cluster (copy) or NULL */
+  const char *cluster_name;
+  mc_table t;
+  mc_walk w;
+  bool deleting;
+  bool ready;
+  const char *version;
+} amcp_run;
+
+static const char *token_of(void *ud, const mc_row *r) {
+  amcp_run *x = ud;
+  return mc_lro_get(capz_obj_json(x->base), r->service, r->name);
+}
+
+/* Conditions per row, LRO records, ready/initialized/version. */
+static int mutate_status(void *ud, cJSON *obj) {
+  amcp_run *x = ud;
+  for (size_t i = 0; i < x->t.n; i++) {
+    const mc_row *r = &x->t.rows[i];
+    bool at = i == x->w.at && x->w.at < x->t.n;
+    bool done = x->deleting ? i > x->w.at || x->w.at == x->t.n : i < x->w.at;
+    if (at && x->w.in_progress) {
+      mc_lro_set(obj, r->service, r->name, x->deleting ? "DELETE" : "PUT", x->w.resume_token);
+    } else {
+      mc_lro_set(obj, r->service, r->name, NULL, NULL);
+    }
+    if (!r->condition) continue;
+    if (x->deleting) {
+      if (at) capz_cond_mark_false(obj, r->condition, x->w.rc ? "DeletionFailed" : "Deleting",
+                                   x->w.rc ? CAPZ_SEV_WARNING : CAPZ_SEV_INFO, "%s", x->w.rc ? x->w.err.msg : "");
+      else if (done) capz_cond_mark_false(obj, r->condition, "Deleted", CAPZ_SEV_INFO, "%s", "");
+    } else if (done) {
+      capz_cond_mark_true(obj, r->condition);
+    } else if (at && x->w.in_progress) {
+      capz_cond_mark_false(obj, r->condition, "Creating", CAPZ_SEV_INFO, "operation in progress");
+    } else if (at) {
+      capz_cond_mark_false(obj, r->condition, "Failed", CAPZ_SEV_ERROR, "%s", x->w.err.msg);
+    }
+  }
+  if (x->ready) {
+    capz_json_ptr_set(obj, "/status/ready", cJSON_CreateTrue(), NULL);
+    capz_json_ptr_set(obj, "/status/initialized", cJSON_CreateTrue(), NULL);
+    if (x->version) capz_json_ptr_set_str(obj, "/status/version", x->version, NULL);
+  } else if (x->deleting || capz_json_ptr_get(obj, "/status/ready") == NULL) {
+    capz_json_ptr_set(obj, "/status/ready", cJSON_CreateFalse(), NULL);
+  }
+  static const char *const owned[] = {"ResourceGroupReady", "VNetReady", "SubnetsReady", "ManagedClusterRunning",
+                                      NULL};
+  capz_cond_set_summary(obj, owned);
+  return 0;
+}
+
+static int write_status(amcp_run *x, capz_err *err) {
+  const capz_key *k = capz_ctx_key(x->ctx);
+  return capz_patch_status(capz_ctx_client(x->ctx), &MC_GVK_AMCP, x->base, k->ns, k->name, mutate_status, x, NULL,
+                           err);
+}
+
+/* System pools of the cluster as agentPoolProfiles for the create request (sorted by name, as CAPZ does). */
+static cJSON *initial_pools(amcp_run *x, int *n_system) {
+  const capz_key *k = capz_ctx_key(x->ctx);
+  cJSON *pools = mc_cluster_pools(x->ctx, k->ns, x->cluster_name);
+  cJSON *out = cJSON_CreateArray();
+  char subnet[700];
+  mc_subnet_id(x->amcp, subnet, sizeof subnet);
+  *n_system = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, pools) {
+    cJSON *ammp = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e, "ammp"), 1);
+    mc_ammp_default(ammp, NULL);
+    if (strcmp(capz_json_ptr_str(ammp, "/spec/mode", ""), "System") != 0) {
+      cJSON_Delete(ammp);
+      continue;
+    }
+    const cJSON *mp = cJSON_GetObjectItemCaseSensitive(e, "machinePool");
+    cJSON *body = mc_agentpool_body(ammp, (long)capz_json_ptr_int(mp, "/spec/replicas", 1),
+                                    capz_json_ptr_str(mp, "/spec/template/spec/version", NULL), subnet, NULL);
+    cJSON *props = body ? cJSON_DetachItemFromObjectCaseSensitive(body, "properties") : NULL;
+    cJSON_Delete(body);
+    if (props) {
+      cJSON_AddStringToObject(props, "name", capz_json_ptr_str(ammp, "/spec/name", ""));
+      /* keep the list sorted by pool name */
+      int idx = 0;
+      const cJSON *at = out->child;
+      while (at && strcmp(capz_json_ptr_str(at, "/name", ""), capz_json_ptr_str(props, "/name", "")) < 0) {
+        at = at->next;
+        idx++;
+      }
+      if (at) cJSON_InsertItemInArray(out, idx, props);
+      else cJSON_AddItemToArray(out, props);
+      (*n_system)++;
+    }
+    cJSON_Delete(ammp);
+  }
+  cJSON_Delete(pools);
+  return out;
+}
+
+/* controlPlaneEndpoint from the live managedCluster: the private FQDN for private clusters without a public one. */
+static int publish_endpoint(amcp_run *x, const cJSON *live, capz_err *err) {
+  bool priv = capz_json_ptr_bool(live, "/properties/apiServerAccessProfile/enablePrivateCluster", false) &&
+              !capz_json_ptr_bool(live, "/properties/apiServerAccessProfile/enablePrivateClusterPublicFQDN", false);
+  const char *host = priv ? capz_json_ptr_str(live, "/properties/privateFQDN", "")
+                          : capz_json_ptr_str(live, "/properties/fqdn", "");
+  if (!*host) return 0;
+  const cJSON *cur = capz_obj_json(x->base);
+  if (strcmp(capz_json_ptr_str(cur, "/spec/controlPlaneEndpoint/host", ""), host) == 0 &&
+      capz_json_ptr_int(cur, "/spec/controlPlaneEndpoint/port", 0) == 443)
+    return 0;
+  cJSON *patch = cJSON_CreateObject();
+  cJSON *ep = cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "spec"), "controlPlaneEndpoint");
+  cJSON_AddStringToObject(ep, "host", host);
+  cJSON_AddNumberToObject(ep, "port", 443);
+  const capz_key *k = capz_ctx_key(x->ctx);
+  int rc = mc_patch(x->ctx, &MC_GVK_AMCP, k->ns, k->name, patch, err);
+  cJSON_Delete(patch);
+  return rc;
+}
+
+/* The <cluster>-kubeconfig Secret (created when missing): admin credentials, or user credentials when local
+ * accounts are disabled. The kubeconfig is never logged. */
+static int ensure_kubeconfig(amcp_run *x, capz_arm_client *arm, const char *mc_id, const char *api, capz_err *err) {
+  const capz_key *k = capz_ctx_key(x->ctx);
+  char sname[300];
+  snprintf(sname, sizeof sname, "%s-kubeconfig", x->cluster_name);
+  cJSON *cur = NULL;
+  int rc = capz_kube_get(capz_ctx_client(x->ctx), &MC_GVK_SECRET, k->ns, sname, &cur, NULL);
+  cJSON_Delete(cur);
+  if (rc == 0) return 0;
+  bool user = capz_json_ptr_bool(x->amcp, "/spec/disableLocalAccounts", false);
+  char path[900];
+  snprintf(path, sizeof path, "%s/%s", mc_id, user ? "listClusterUserCredential" : "listClusterAdminCredential");
+  capz_arm_req_opts o = {.api_version = api};
+  capz_arm_response resp = {0};
+  rc = capz_arm_do(arm, "POST", path, NULL, &o, &resp, err);
+  const char *val = rc ? NULL : capz_json_ptr_str(resp.body, "/kubeconfigs/0/value", NULL);
+  if (!rc && !val) rc = capz_err_set(err, CAPZ_EPROTO, "no kubeconfig in the credential response");
+  if (!rc) {
+    cJSON *sec = cJSON_CreateObject();
+    cJSON_AddStringToObject(sec, "apiVersion", "v1");
+    cJSON_AddStringToObject(sec, "kind", "Secret");
+    cJSON_AddStringToObject(sec, "type", "cluster.x-k8s.io/secret");
+    cJSON *md = cJSON_AddObjectToObject(sec, "metadata");
+    cJSON_AddStringToObject(md, "name", sname);
+    cJSON_AddStringToObject(md, "namespace", k->ns);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(md, "labels"), MC_LABEL_CLUSTER_NAME, x->cluster_name);
+    cJSON *ow = cJSON_CreateObject();
+    cJSON_AddStringToObject(ow, "apiVersion", "infrastructure.cluster.x-k8s.io/v1beta1");
+    cJSON_AddStringToObject(ow, "kind", "AzureManagedControlPlane");
+    cJSON_AddStringToObject(ow, "name", k->name);
+    cJSON_AddStringToObject(ow, "uid", capz_obj_uid(x->base));
+    cJSON_AddBoolToObject(ow, "controller", true);
+    cJSON_AddBoolToObject(ow, "blockOwnerDeletion", true);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(md, "ownerReferences"), ow);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(sec, "data"), "value", val); /* already base64 */
+    rc = capz_kube_create(capz_ctx_client(x->ctx), &MC_GVK_SECRET, k->ns, sec, NULL, err);
+    if (rc == CAPZ_EEXIST) rc = 0;
+    cJSON *v = capz_json_ptr_get(sec, "/data/value");
+    if (v && v->valuestring) memset(v->valuestring, 0, strlen(v->valuestring));
+    cJSON_Delete(sec);
+  }
+  cJSON *bv = capz_json_ptr_get(resp.body, "/kubeconfigs/0/value");
+  if (bv && bv->valuestring) memset(bv->valuestring, 0, strlen(bv->valuestring));
+  capz_arm_response_free(&resp);
+  return rc;
+}
+
+static capz_outcome walk_outcome(amcp_run *x, capz_result *res, const char *what) {
+  if (x->w.in_progress) {
+    double s = x->w.requeue_after_s < x->s->poll_floor_s ? x->s->poll_floor_s : x->w.requeue_after_s;
+    res->requeue_after_ms = (uint64_t)(s * 1000.0);
+    return CAPZ_REQUEUE_AFTER;
+  }
+  if (x->w.rc) {
+    const mc_row *r = &x->t.rows[x->w.at];
+    return mc_fail(x->ctx, res, mc_outcome_for(x->w.rc), x->deleting ? "DeletionFailed" : "ReconcileError",
+                   "%s %s %s: %s", what, r->service, r->name, x->w.err.msg);
+  }
+  return CAPZ_DONE;
+}
+
+static capz_outcome reconcile_delete(amcp_run *x, capz_arm_client *arm, capz_result *res) {
+  x->deleting = true;
+  mc_table_delete(&x->t, x->s->ensurer, arm, token_of, x, &x->w);
+  capz_err e;
+  if (write_status(x, &e) && e.code != CAPZ_ENOTFOUND)
+    capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_WARN, "status patch failed", "error", e.msg, NULL);
+  if (x->w.in_progress || x->w.rc) return walk_outcome(x, res, "deleting");
+  const capz_key *k = capz_ctx_key(x->ctx);
+  char sname[300];
+  snprintf(sname, sizeof sname, "%s-kubeconfig", x->cluster_name);
+  capz_kube_delete(capz_ctx_client(x->ctx), &MC_GVK_SECRET, k->ns, sname, NULL, NULL);
+  bool changed = false;
+  int rc = capz_finalizer_remove(capz_ctx_client(x->ctx), &MC_GVK_AMCP, x->base, MC_AMCP_FINALIZER, &changed, &e);
+  if (rc && rc != CAPZ_ENOTFOUND) return mc_fail(x->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+  capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_INFO, "managed cluster deleted", NULL);
+  return CAPZ_DONE;
+}
+
+capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res) {
+  (void)key;
+  amcp_run x = {.s = state, .ctx = ctx};
+  capz_err e = {0};
+  capz_outcome oc = CAPZ_DONE;
+  if (capz_ctx_get(ctx, &x.base, &e) != 0) return e.code == CAPZ_ENOTFOUND ? CAPZ_DONE : CAPZ_RETRY;
+  x.amcp = cJSON_Duplicate(capz_obj_json(x.base), 1);
+  mc_table_init(&x.t, NULL);
+  x.cluster_name = mc_owner_name(x.amcp, "Cluster");
+  if (!x.cluster_name) {
+    capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for the owner Cluster", NULL);
+    goto out;
+  }
+  x.t.cluster_name = x.cluster_name;
+  x.cluster = mc_cache_copy(ctx, &MC_GVK_CLUSTER, capz_obj_namespace(x.base), x.cluster_name);
+  bool deleting = capz_obj_deleting(x.base);
+  if (!deleting && capz_is_paused(x.amcp, x.cluster)) goto out;
+  if (deleting && !capz_has_finalizer(x.amcp, MC_AMCP_FINALIZER)) goto out;
+  if (!deleting) {
+    bool changed = false;
+    if (capz_finalizer_add(capz_ctx_client(ctx), &MC_GVK_AMCP, x.base, MC_AMCP_FINALIZER, &changed, &e)) {
+      oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+      goto out;
+    }
+    if (changed) { /* the update re-triggers us with a fresh snapshot */
+      oc = CAPZ_DONE;
+      goto out;
+    }
+  }
+  mc_amcp_default(x.amcp, NULL);
+  char msg[512];
+  if (!deleting && mc_amcp_validate(x.amcp, NULL, msg, sizeof msg)) {
+    oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", msg);
+    goto out;
+  }
+  capz_arm_client *arm = NULL;
+  if (mc_arm_for(x.s, ctx, x.amcp, &arm, &e)) {
+    oc = mc_fail(ctx, res, e.code == CAPZ_EFORBIDDEN || e.code == CAPZ_EINVAL ? CAPZ_TERMINAL : CAPZ_RETRY,
+                 e.code == CAPZ_EFORBIDDEN ? "NamespaceNotAllowedByIdentity" : "IdentityError", "%s", e.msg);
+    goto out;
+  }
+  /* agentPoolProfiles only while the cluster has not been created by us yet */
+  bool created = *capz_json_ptr_str(capz_obj_json(x.base), "/spec/controlPlaneEndpoint/host", "") != '\0';
+  cJSON *pools = NULL;
+  if (!deleting && !created) {
+    int n_system = 0;
+    pools = initial_pools(&x, &n_system);
+    if (n_system == 0) {
+      cJSON_Delete(pools);
+      capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for a System AzureManagedMachinePool", NULL);
+      res->requeue_after_ms = 5000;
+      oc = CAPZ_REQUEUE_AFTER;
+      goto out;
+    }
+  }
+  int rc = mc_amcp_table(&x.t, x.amcp, x.cluster, pools, &e);
+  cJSON_Delete(pools);
+  if (rc) {
+    oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", e.msg);
+    goto out;
+  }
+  if (deleting) {
+    oc = reconcile_delete(&x, arm, res);
+    goto out;
+  }
+  mc_table_ensure(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
+  mc_row *mr = &x.t.rows[x.t.n - 1];
+  if (x.w.at == x.t.n) {
+    if (mr->live && publish_endpoint(&x, mr->live, &e) != 0) {
+      oc = mc_fail(ctx, res, CAPZ_RETRY, "PatchError", "controlPlaneEndpoint: %s", e.msg);
+      goto out;
+    }
+    if (!created && !mr->live) { /* created on an earlier pass but the endpoint is not published: read once */
+      capz_arm_ensurer_forget(x.s->ensurer, mr->id);
+      res->requeue_after_ms = 100;
+      oc = CAPZ_REQUEUE_AFTER;
+      goto out;
+    }
+    if (ensure_kubeconfig(&x, arm, mr->id, mr->api_version, &e) != 0) {
+      oc = mc_fail(ctx, res, mc_outcome_for(e.code), "KubeconfigError", "%s", e.msg);
+      goto out;
+    }
+    x.ready = true;
+    x.version = capz_json_ptr_str(x.amcp, "/spec/version", NULL);
+  }
+  if (write_status(&x, &e) != 0 && e.code != CAPZ_ENOTFOUND)
+    capz_log(capz_ctx_logger(ctx), CAPZ_LOG_WARN, "status patch failed", "error", e.msg, NULL);
+  oc = walk_outcome(&x, res, "reconciling");
+  if (oc == CAPZ_DONE) { /* come back for the drift read */
+    res->requeue_after_ms = (uint64_t)(x.s->drift_interval_s * 1000.0);
+    oc = CAPZ_REQUEUE_AFTER;
+  }
+out:
+  mc_walk_free(&x.w);
+  mc_table_free(&x.t);
+  cJSON_Delete(x.cluster);
+  cJSON_Delete(x.amcp);
+  capz_obj_unref(x.base);
+  return oc;
+}

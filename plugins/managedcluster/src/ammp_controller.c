@@ -1,0 +1,341 @@
+/* ammp_controller.c — AzureManagedMachinePool: one agentPool per AMMP (ensure with owned fields; the count is
+ * not owned while AKS autoscales it), then providerIDList / status.replicas from the pool's VMSS instances in
+ * the node resource group (read only when something changed), and the autoscaler annotation with replicas synced
+ * back to the MachinePool. Deletion removes the agentPool unless the whole cluster is going away; the last System
+ * pool is never removed. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "amcp_resources.h"
+#include "capz/conditions.h"
+#include "capz/json.h"
+#include "mc_api.h"
+#include "mc_plugin.h"
+
+typedef struct ammp_run {
+  mc_state *s;
+  capz_ctx *ctx;
+  const capz_obj *base;
+  cJSON *ammp, *mp, *cluster, *amcp;
+  mc_table t;
+  mc_walk w;
+  bool deleting, ready;
+  long replicas;          /* for status, -1 = unknown */
+  cJSON *provider_ids;    /* new list or NULL */
+} ammp_run;
+
+static const char *token_of(void *ud, const mc_row *r) {
+  ammp_run *x = ud;
+  return mc_lro_get(capz_obj_json(x->base), r->service, r->name);
+}
+
+static int mutate_status(void *ud, cJSON *obj) {
+  ammp_run *x = ud;
+  if (x->t.n) {
+    const mc_row *r = &x->t.rows[0];
+    mc_lro_set(obj, r->service, r->name, x->deleting ? "DELETE" : "PUT", x->w.in_progress ? x->w.resume_token : NULL);
+    if (x->w.in_progress)
+      capz_cond_mark_false(obj, "AgentPoolsReady", x->deleting ? "Deleting" : "Creating", CAPZ_SEV_INFO,
+                           "operation in progress");
+    else if (x->w.rc)
+      capz_cond_mark_false(obj, "AgentPoolsReady", x->deleting ? "DeletionFailed" : "Failed", CAPZ_SEV_ERROR, "%s",
+                           x->w.err.msg);
+    else if (!x->deleting)
+      capz_cond_mark_true(obj, "AgentPoolsReady");
+  }
+  if (x->replicas >= 0) capz_json_ptr_set(obj, "/status/replicas", cJSON_CreateNumber((double)x->replicas), NULL);
+  capz_json_ptr_set(obj, "/status/ready", x->ready ? cJSON_CreateTrue() : cJSON_CreateFalse(), NULL);
+  static const char *const owned[] = {"AgentPoolsReady", NULL};
+  capz_cond_set_summary(obj, owned);
+  return 0;
+}
+
+static void write_status(ammp_run *x) {
+  const capz_key *k = capz_ctx_key(x->ctx);
+  capz_err e;
+  if (capz_patch_status(capz_ctx_client(x->ctx), &MC_GVK_AMMP, x->base, k->ns, k->name, mutate_status, x, NULL, &e) &&
+      e.code != CAPZ_ENOTFOUND)
+    capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_WARN, "status patch failed", "error", e.msg, NULL);
+}
+
+static capz_outcome walk_outcome(ammp_run *x, capz_result *res) {
+  if (x->w.in_progress) {
+    double s = x->w.requeue_after_s < x->s->poll_floor_s ? x->s->poll_floor_s : x->w.requeue_after_s;
+    res->requeue_after_ms = (uint64_t)(s * 1000.0);
+    return CAPZ_REQUEUE_AFTER;
+  }
+  if (x->w.rc)
+    return mc_fail(x->ctx, res, mc_outcome_for(x->w.rc), x->deleting ? "DeletionFailed" : "ReconcileError",
+                   "agentPool %s: %s", x->t.rows[0].name, x->w.err.msg);
+  return CAPZ_DONE;
+}
+
+/* Another System pool of the cluster that is not being deleted? */
+static bool other_system_pool(ammp_run *x) {
+  const capz_key *k = capz_ctx_key(x->ctx);
+  cJSON *pools = mc_cluster_pools(x->ctx, k->ns, capz_json_ptr_str(x->mp, "/spec/clusterName", ""));
+  bool found = false;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, pools) {
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(e, "ammp");
+    if (strcmp(capz_json_ptr_str(a, "/metadata/name", ""), k->name) == 0) continue;
+    if (capz_json_ptr_get(a, "/metadata/deletionTimestamp")) continue;
+    if (strcmp(capz_json_ptr_str(a, "/spec/mode", ""), "System") == 0) found = true;
+  }
+  cJSON_Delete(pools);
+  return found;
+}
+
+static void lower_rg(const char *id, char *out, size_t n) {
+  capz_arm_resid r;
+  if (capz_arm_resid_parse(id, &r, NULL) != 0) {
+    snprintf(out, n, "%s", id);
+    return;
+  }
+  for (char *p = r.resource_group; *p; p++) *p = (char)tolower((unsigned char)*p);
+  if (capz_arm_resid_format(&r, out, n) < 0) snprintf(out, n, "%s", id);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* providerIDs of the pool's VMSS instances (sorted), as a new array. */
+static int read_instances(ammp_run *x, capz_arm_client *arm, const char *pool, cJSON **out, capz_err *err) {
+  char coll[600];
+  snprintf(coll, sizeof coll, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachineScaleSets",
+           capz_json_ptr_str(x->amcp, "/spec/subscriptionID", ""),
+           capz_json_ptr_str(x->amcp, "/spec/nodeResourceGroupName", ""));
+  cJSON *sets = NULL;
+  int rc = capz_arm_list(arm, coll, NULL, 0, &sets, err);
+  if (rc) return rc;
+  const char *vmss = NULL;
+  const cJSON *it;
+  cJSON_ArrayForEach(it, sets) {
+    const char *pn = capz_json_ptr_str(it, "/tags/aks-managed-poolName", capz_json_ptr_str(it, "/tags/poolName", ""));
+    if (strcmp(pn, pool) == 0) vmss = capz_json_ptr_str(it, "/id", NULL);
+  }
+  if (!vmss) {
+    cJSON_Delete(sets);
+    return capz_err_set(err, CAPZ_ENOTFOUND, "no scale set for pool %s yet", pool);
+  }
+  char vms[800];
+  snprintf(vms, sizeof vms, "%s/virtualMachines", vmss);
+  cJSON_Delete(sets);
+  cJSON *inst = NULL;
+  rc = capz_arm_list(arm, vms, NULL, 0, &inst, err);
+  if (rc) return rc;
+  int n = cJSON_GetArraySize(inst), k = 0;
+  char **ids = calloc((size_t)n + 1, sizeof *ids);
+  cJSON_ArrayForEach(it, inst) {
+    const char *id = capz_json_ptr_str(it, "/id", NULL);
+    if (!id || !ids) continue;
+    char low[800], pid[820];
+    lower_rg(id, low, sizeof low);
+    snprintf(pid, sizeof pid, "azure://%s", low);
+    ids[k++] = strdup(pid);
+  }
+  if (ids) qsort(ids, (size_t)k, sizeof *ids, cmp_str);
+  cJSON *arr = cJSON_CreateArray();
+  for (int i = 0; ids && i < k; i++) {
+    cJSON_AddItemToArray(arr, cJSON_CreateString(ids[i]));
+    free(ids[i]);
+  }
+  free(ids);
+  cJSON_Delete(inst);
+  *out = arr;
+  return 0;
+}
+
+/* MachinePool side of autoscaling: the replicas-managed-by annotation and replicas synced from AKS. */
+static int sync_machinepool(ammp_run *x, bool autoscale, long live_count, capz_err *err) {
+  const char *ann = capz_json_ptr_str(x->mp, "/metadata/annotations/cluster.x-k8s.io~1replicas-managed-by", NULL);
+  cJSON *patch = cJSON_CreateObject();
+  bool need = false;
+  if (autoscale) {
+    if (!ann || strcmp(ann, "true") != 0) {
+      cJSON_AddStringToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "metadata"), "annotations"),
+                              MC_ANN_REPLICAS_MANAGED_BY, "true");
+      need = true;
+    }
+    if (live_count >= 0 && capz_json_ptr_int(x->mp, "/spec/replicas", -1) != live_count) {
+      cJSON_AddNumberToObject(cJSON_AddObjectToObject(patch, "spec"), "replicas", (double)live_count);
+      need = true;
+    }
+  } else if (ann && strcmp(ann, "true") == 0) {
+    cJSON_AddNullToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(patch, "metadata"), "annotations"),
+                          MC_ANN_REPLICAS_MANAGED_BY);
+    need = true;
+  }
+  int rc = need ? mc_patch(x->ctx, &MC_GVK_MACHINEPOOL, capz_ctx_key(x->ctx)->ns,
+                           capz_json_ptr_str(x->mp, "/metadata/name", ""), patch, err)
+                : 0;
+  cJSON_Delete(patch);
+  return rc;
+}
+
+static capz_outcome drop_finalizer(ammp_run *x, capz_result *res) {
+  bool changed = false;
+  capz_err e;
+  int rc = capz_finalizer_remove(capz_ctx_client(x->ctx), &MC_GVK_AMMP, x->base, MC_AMMP_FINALIZER, &changed, &e);
+  if (rc && rc != CAPZ_ENOTFOUND) return mc_fail(x->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+  return CAPZ_DONE;
+}
+
+capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res) {
+  ammp_run x = {.s = state, .ctx = ctx, .replicas = -1};
+  capz_err e = {0};
+  capz_outcome oc = CAPZ_DONE;
+  if (capz_ctx_get(ctx, &x.base, &e) != 0) return e.code == CAPZ_ENOTFOUND ? CAPZ_DONE : CAPZ_RETRY;
+  mc_table_init(&x.t, NULL);
+  x.ammp = cJSON_Duplicate(capz_obj_json(x.base), 1);
+  mc_ammp_default(x.ammp, NULL);
+  x.deleting = capz_obj_deleting(x.base);
+  const char *mpname = mc_owner_name(x.ammp, "MachinePool");
+  x.mp = mpname ? mc_cache_copy(ctx, &MC_GVK_MACHINEPOOL, key->ns, mpname) : NULL;
+  const char *cname = capz_json_ptr_str(x.mp, "/spec/clusterName", "");
+  x.cluster = *cname ? mc_cache_copy(ctx, &MC_GVK_CLUSTER, key->ns, cname) : NULL;
+  x.amcp = x.cluster ? mc_cache_copy(ctx, &MC_GVK_AMCP, key->ns,
+                                     capz_json_ptr_str(x.cluster, "/spec/controlPlaneRef/name", cname))
+                     : NULL;
+  if (x.deleting) {
+    if (!capz_has_finalizer(x.ammp, MC_AMMP_FINALIZER)) goto out;
+    /* the cluster is going away: AKS removes the pool with the managedCluster */
+    if (!x.mp || !x.cluster || !x.amcp || capz_json_ptr_get(x.cluster, "/metadata/deletionTimestamp") ||
+        capz_json_ptr_get(x.amcp, "/metadata/deletionTimestamp")) {
+      oc = drop_finalizer(&x, res);
+      goto out;
+    }
+    if (strcmp(capz_json_ptr_str(x.ammp, "/spec/mode", ""), "System") == 0 && !other_system_pool(&x)) {
+      oc = mc_fail(ctx, res, CAPZ_TERMINAL, "LastSystemPool",
+                   "pool %s is the cluster's last System pool and cannot be deleted",
+                   capz_json_ptr_str(x.ammp, "/spec/name", ""));
+      goto out;
+    }
+  } else {
+    if (!x.mp) {
+      capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for the owner MachinePool", NULL);
+      goto out;
+    }
+    if (capz_is_paused(x.ammp, x.cluster)) goto out;
+    bool changed = false;
+    if (capz_finalizer_add(capz_ctx_client(ctx), &MC_GVK_AMMP, x.base, MC_AMMP_FINALIZER, &changed, &e)) {
+      oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+      goto out;
+    }
+    if (changed) goto out;
+    char msg[512];
+    if (mc_ammp_validate(x.ammp, NULL, msg, sizeof msg)) {
+      oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", msg);
+      goto out;
+    }
+    if (!x.amcp || !capz_json_ptr_bool(x.amcp, "/status/initialized", false)) {
+      capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for the control plane", NULL);
+      res->requeue_after_ms = 5000;
+      oc = CAPZ_REQUEUE_AFTER;
+      goto out;
+    }
+  }
+  mc_amcp_default(x.amcp, NULL);
+  const char *version = capz_json_ptr_str(x.mp, "/spec/template/spec/version", NULL);
+  /* pools follow the control plane: never ahead of it */
+  if (!x.deleting && version && mc_version_cmp(version, capz_json_ptr_str(x.amcp, "/status/version", "")) > 0) {
+    capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for the control plane upgrade", "version", version, NULL);
+    res->requeue_after_ms = 5000;
+    oc = CAPZ_REQUEUE_AFTER;
+    goto out;
+  }
+  capz_arm_client *arm = NULL;
+  if (mc_arm_for(x.s, ctx, x.amcp, &arm, &e)) {
+    oc = mc_fail(ctx, res, e.code == CAPZ_EFORBIDDEN || e.code == CAPZ_EINVAL ? CAPZ_TERMINAL : CAPZ_RETRY,
+                 "IdentityError", "%s", e.msg);
+    goto out;
+  }
+  const char *pool = capz_json_ptr_str(x.ammp, "/spec/name", "");
+  bool autoscale = cJSON_IsObject(capz_json_ptr_get(x.ammp, "/spec/scaling"));
+  char subnet[700], id[900];
+  mc_subnet_id(x.amcp, subnet, sizeof subnet);
+  snprintf(id, sizeof id,
+           "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.ContainerService/managedClusters/%s/agentPools/%s",
+           capz_json_ptr_str(x.amcp, "/spec/subscriptionID", ""),
+           capz_json_ptr_str(x.amcp, "/spec/resourceGroupName", ""),
+           capz_json_ptr_str(x.amcp, "/metadata/name", ""), pool);
+  long want = (long)capz_json_ptr_int(x.mp, "/spec/replicas", 1);
+  cJSON *body = mc_agentpool_body(x.ammp, want, version, subnet, &e);
+  if (!body) {
+    oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", e.msg);
+    goto out;
+  }
+  mc_row *r = mc_table_add(&x.t, MC_SVC_AGENTPOOLS, "AgentPoolsReady", id, body);
+  if (!r) {
+    oc = CAPZ_RETRY;
+    goto out;
+  }
+  r->ownership = false; /* agent pools carry no ARM tags of their own; the managedCluster's ownership covers them */
+  snprintf(r->api_version, sizeof r->api_version, "%s",
+           capz_json_ptr_bool(x.amcp, "/spec/enablePreviewFeatures", false) ? MC_API_PREVIEW : MC_API_STABLE);
+  static const char *const skip_count[] = {"count", NULL};
+  mc_row_own_properties(r, autoscale ? skip_count : NULL);
+  if (x.deleting) {
+    mc_table_delete(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
+    write_status(&x);
+    oc = walk_outcome(&x, res);
+    if (oc == CAPZ_DONE) oc = drop_finalizer(&x, res);
+    goto out;
+  }
+  mc_table_ensure(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
+  if (x.w.in_progress || x.w.rc) {
+    write_status(&x);
+    oc = walk_outcome(&x, res);
+    goto out;
+  }
+  /* converged: the pool's count (AKS's when it autoscales) */
+  long count = autoscale ? (r->live ? (long)capz_json_ptr_int(r->live, "/properties/count", -1)
+                                    : (long)capz_json_ptr_int(x.ammp, "/status/replicas", -1))
+                         : want;
+  const cJSON *ids = capz_json_ptr_get(x.ammp, "/spec/providerIDList");
+  bool stale = r->outcome != CAPZ_ENSURE_UNCHANGED || r->live || !capz_json_ptr_bool(x.ammp, "/status/ready", false) ||
+               cJSON_GetArraySize(ids) != count || capz_json_ptr_int(x.ammp, "/status/replicas", -1) != count;
+  x.replicas = capz_json_ptr_int(x.ammp, "/status/replicas", -1);
+  if (stale) {
+    cJSON *list = NULL;
+    if (read_instances(&x, arm, pool, &list, &e) != 0) {
+      write_status(&x);
+      res->requeue_after_ms = 5000;
+      capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "pool instances not readable yet", "error", e.msg, NULL);
+      oc = CAPZ_REQUEUE_AFTER;
+      goto out;
+    }
+    x.replicas = cJSON_GetArraySize(list);
+    if (!capz_json_equal(list, ids)) {
+      cJSON *patch = cJSON_CreateObject();
+      cJSON_AddItemToObject(cJSON_AddObjectToObject(patch, "spec"), "providerIDList", list);
+      list = NULL;
+      int prc = mc_patch(ctx, &MC_GVK_AMMP, key->ns, key->name, patch, &e);
+      cJSON_Delete(patch);
+      if (prc) {
+        oc = mc_fail(ctx, res, CAPZ_RETRY, "PatchError", "providerIDList: %s", e.msg);
+        goto out;
+      }
+    }
+    cJSON_Delete(list);
+  }
+  if (sync_machinepool(&x, autoscale, autoscale ? (count >= 0 ? count : x.replicas) : -1, &e) != 0) {
+    oc = mc_fail(ctx, res, CAPZ_RETRY, "PatchError", "MachinePool: %s", e.msg);
+    goto out;
+  }
+  x.ready = x.replicas == count || autoscale;
+  write_status(&x);
+  /* instances still catching up with the count: look again soon; otherwise only for the drift read */
+  res->requeue_after_ms = x.ready ? (uint64_t)(x.s->drift_interval_s * 1000.0) : 3000;
+  oc = CAPZ_REQUEUE_AFTER;
+out:
+  mc_walk_free(&x.w);
+  mc_table_free(&x.t);
+  cJSON_Delete(x.ammp);
+  cJSON_Delete(x.mp);
+  cJSON_Delete(x.cluster);
+  cJSON_Delete(x.amcp);
+  capz_obj_unref(x.base);
+  return oc;
+}

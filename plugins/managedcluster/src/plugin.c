@@ -1,0 +1,147 @@
+/* plugin.c — the managedcluster plugin's descriptor (ABI v1), config schema, init/shutdown and admission hooks.
+ * Controllers: AzureManagedControlPlane, AzureManagedCluster, AzureManagedMachinePool (AKS through ARM directly,
+ * no Azure Service Operator). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capz/json.h"
+#include "mc_api.h"
+#include "mc_plugin.h"
+
+#define CFG(k, t, d, desc) static const capz_cfg_field cfg_##k = {sizeof(capz_cfg_field), #k, t, d, desc};
+CFG(azureEnvironment, CAPZ_CFG_STRING, "AzurePublicCloud",
+    "cloud whose endpoints are used: AzurePublicCloud, AzureChinaCloud, AzureUSGovernmentCloud")
+CFG(armEndpoint, CAPZ_CFG_STRING, "", "override of the cloud's Resource Manager endpoint (e.g. an emulator)")
+CFG(authorityHost, CAPZ_CFG_STRING, "", "override of the cloud's Entra ID authority host")
+CFG(imdsEndpoint, CAPZ_CFG_STRING, "", "override of the instance metadata endpoint (managed identities)")
+CFG(tokenAudience, CAPZ_CFG_STRING, "", "override of the ARM token audience (e.g. https://management.azure.com/ "
+                                        "when armEndpoint points at an emulator)")
+CFG(driftInterval, CAPZ_CFG_DURATION, "10m",
+    "how often an unchanged Azure resource is re-read to detect drift (no reads in between)")
+CFG(pollInterval, CAPZ_CFG_DURATION, "1s", "smallest requeue while an Azure operation runs")
+static const capz_cfg_field *const schema[] = {&cfg_azureEnvironment, &cfg_armEndpoint, &cfg_authorityHost,
+                                               &cfg_imdsEndpoint, &cfg_tokenAudience, &cfg_driftInterval, &cfg_pollInterval, NULL};
+
+static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
+  mc_state *s = calloc(1, sizeof *s);
+  if (!s) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  cJSON *cj = cJSON_CreateObject();
+  cJSON_AddStringToObject(cj, "name", capz_plugin_config_str(cfg, "azureEnvironment"));
+  static const char *const over[] = {"armEndpoint", "authorityHost", "imdsEndpoint", "tokenAudience", NULL};
+  for (int i = 0; over[i]; i++)
+    if (*capz_plugin_config_str(cfg, over[i]))
+      cJSON_AddStringToObject(cj, over[i], capz_plugin_config_str(cfg, over[i]));
+  int rc = capz_az_cloud_from_json(cj, &s->cloud, err);
+  cJSON_Delete(cj);
+  if (rc) {
+    free(s);
+    return capz_err_prefix(err, "managedcluster config: "), rc;
+  }
+  s->drift_interval_s = (double)capz_plugin_config_duration_ms(cfg, "driftInterval") / 1000.0;
+  s->poll_floor_s = (double)capz_plugin_config_duration_ms(cfg, "pollInterval") / 1000.0;
+  if (s->drift_interval_s <= 0) s->drift_interval_s = 600;
+  if (s->poll_floor_s <= 0) s->poll_floor_s = 0.2;
+  capz_arm_ensure_config ec = {.drift_interval_s = s->drift_interval_s};
+  s->ensurer = capz_arm_ensurer_new(&ec);
+  if (!s->ensurer) {
+    free(s);
+    return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  }
+  pthread_mutex_init(&s->mu, NULL);
+  *state = s;
+  return 0;
+}
+
+static void shutdown_plugin(void *state) {
+  mc_state *s = state;
+  if (!s) return;
+  mc_sessions_free(s->sessions);
+  capz_arm_ensurer_free(s->ensurer);
+  pthread_mutex_destroy(&s->mu);
+  free(s);
+}
+
+static int amcp_default(void *st, cJSON *obj, capz_err *err) {
+  (void)st;
+  return mc_amcp_default(obj, err);
+}
+static int amcp_validate(void *st, const cJSON *obj, const cJSON *old, capz_err *err) {
+  (void)st;
+  char msg[CAPZ_ERR_MSG_MAX];
+  return mc_amcp_validate(obj, old, msg, sizeof msg) ? capz_err_set(err, CAPZ_EINVAL, "%s", msg) : 0;
+}
+static int ammp_default(void *st, cJSON *obj, capz_err *err) {
+  (void)st;
+  return mc_ammp_default(obj, err);
+}
+static int ammp_validate(void *st, const cJSON *obj, const cJSON *old, capz_err *err) {
+  (void)st;
+  char msg[CAPZ_ERR_MSG_MAX];
+  return mc_ammp_validate(obj, old, msg, sizeof msg) ? capz_err_set(err, CAPZ_EINVAL, "%s", msg) : 0;
+}
+
+/* AMCP → its AzureManagedCluster: the Cluster owning the AMCP names it (template convention: same name). */
+static size_t amcp_to_amc(void *state, const cJSON *amcp, capz_key *out, size_t max) {
+  (void)state;
+  const char *c = mc_owner_name(amcp, "Cluster");
+  if (!c || max < 1) return 0;
+  snprintf(out[0].ns, sizeof out[0].ns, "%s", capz_json_ptr_str(amcp, "/metadata/namespace", ""));
+  snprintf(out[0].name, sizeof out[0].name, "%s", c);
+  return 1;
+}
+
+#define GVK_CLUSTER {"cluster.x-k8s.io", "v1beta1", "Cluster", "clusters", true}
+#define GVK_MACHINEPOOL {"cluster.x-k8s.io", "v1beta1", "MachinePool", "machinepools", true}
+#define GVK_AMCP {MC_GROUP, "v1beta1", "AzureManagedControlPlane", "azuremanagedcontrolplanes", true}
+#define W(name, G, K, P, F) \
+  static const capz_watch name = {.struct_size = sizeof(capz_watch), .gvk = G, .map_kind = K, .path = P, .map = F};
+W(w_cluster_amcp, GVK_CLUSTER, CAPZ_MAP_REF_FIELD, "/spec/controlPlaneRef", NULL)
+W(w_cluster_amc, GVK_CLUSTER, CAPZ_MAP_REF_FIELD, "/spec/infrastructureRef", NULL)
+W(w_amcp_amc, GVK_AMCP, CAPZ_MAP_FUNC, NULL, amcp_to_amc)
+W(w_mp_ammp, GVK_MACHINEPOOL, CAPZ_MAP_REF_FIELD, "/spec/template/spec/infrastructureRef", NULL)
+
+static const capz_watch *const amcp_watches[] = {&w_cluster_amcp, &w_mp_ammp, NULL};
+static const capz_watch *const amc_watches[] = {&w_cluster_amc, &w_amcp_amc, NULL};
+static const capz_watch *const ammp_watches[] = {&w_mp_ammp, NULL};
+
+static const capz_controller c_amcp = {
+    .struct_size = sizeof(capz_controller),
+    .primary = GVK_AMCP,
+    .secondaries = amcp_watches,
+    .reconcile = mc_amcp_reconcile,
+    .defaulter = amcp_default,
+    .validator = amcp_validate,
+};
+static const capz_controller c_amc = {
+    .struct_size = sizeof(capz_controller),
+    .primary = {MC_GROUP, "v1beta1", "AzureManagedCluster", "azuremanagedclusters", true},
+    .secondaries = amc_watches,
+    .reconcile = mc_amc_reconcile,
+    .default_workers = 2,
+};
+static const capz_controller c_ammp = {
+    .struct_size = sizeof(capz_controller),
+    .primary = {MC_GROUP, "v1beta1", "AzureManagedMachinePool", "azuremanagedmachinepools", true},
+    .secondaries = ammp_watches,
+    .reconcile = mc_ammp_reconcile,
+    .defaulter = ammp_default,
+    .validator = ammp_validate,
+};
+static const capz_controller *const controllers[] = {&c_amcp, &c_amc, &c_ammp, NULL};
+
+static const capz_plugin plugin = {
+    .abi_major = CAPZ_ABI_MAJOR,
+    .abi_minor = CAPZ_ABI_MINOR,
+    .struct_size = sizeof(capz_plugin),
+    .name = "managedcluster",
+    .version = "0.1.0",
+    .description = "AKS clusters and node pools through ARM (AzureManagedControlPlane, AzureManagedCluster, "
+                   "AzureManagedMachinePool)",
+    .config_schema = schema,
+    .controllers = controllers,
+    .init = init,
+    .shutdown = shutdown_plugin,
+};
+
+CAPZ_PLUGIN_EXPORT const capz_plugin *CAPZ_PLUGIN_ENTRY(void) { return &plugin; }

@@ -1,0 +1,478 @@
+/* test_mc_e2e.c — the real path for AKS clusters: cluster-template-aks.yaml applied to capz-kube-sim, the
+ * managedcluster plugin loaded through the real loader (testkit) and run by the host controller runtime, ARM calls
+ * through the SDK to capz-arm-sim, whose kubeconfigs point at a second capz-kube-sim (the "workload cluster").
+ * Checks: Ready, managedCluster + agentPools in ARM, kubeconfig Secret that reaches the workload cluster,
+ * providerIDList/replicas, scaling, zero ARM requests on a pass with nothing changed, autoscaling annotation,
+ * version upgrade, a preview patch in the PUT body, the last System pool kept, clean deletion. */
+#include <check.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capz/controller.h"
+#include "capz/json.h"
+#include "capz/kube.h"
+#include "capz/sdk.h"
+#include "capz/testkit.h"
+#include "e2e_util.h"
+#include "runtime/runtime.h"
+#include "simproc.h"
+
+#define SUB "22222222-2222-4222-8222-222222222222"
+#define NS "default"
+#define CL "aks1"
+
+static simproc g_kube, g_wl, g_arm;
+static capz_kube_config *g_cfg;
+static capz_kube_client *g_c;
+static capz_testkit *g_tk;
+static char g_armcfg[256];
+
+static const capz_gvk AMCP = {"infrastructure.cluster.x-k8s.io", "v1beta1", "AzureManagedControlPlane",
+                              "azuremanagedcontrolplanes", true};
+static const capz_gvk AMC = {"infrastructure.cluster.x-k8s.io", "v1beta1", "AzureManagedCluster",
+                             "azuremanagedclusters", true};
+static const capz_gvk AMMP = {"infrastructure.cluster.x-k8s.io", "v1beta1", "AzureManagedMachinePool",
+                              "azuremanagedmachinepools", true};
+static const capz_gvk CLUSTER = {"cluster.x-k8s.io", "v1beta1", "Cluster", "clusters", true};
+static const capz_gvk MP = {"cluster.x-k8s.io", "v1beta1", "MachinePool", "machinepools", true};
+static const capz_gvk SECRET = {"", "v1", "Secret", "secrets", true};
+
+/* ---- runtime on a thread ---- */
+typedef struct rt {
+  pthread_t th;
+  host_runtime_opts o;
+  const capz_plugin *plugins[1];
+  void *states[1];
+  volatile sig_atomic_t stop;
+  int rc;
+  capz_err err;
+} rt;
+static rt g_rt;
+
+static void *rt_main(void *arg) {
+  rt *t = arg;
+  t->rc = host_runtime_run(&t->o, t->plugins, t->states, 1, &t->stop, &t->err);
+  return NULL;
+}
+
+static void arm_url(char *out, size_t n, const char *path) { snprintf(out, n, "%s%s", g_arm.url, path); }
+
+static void setup(void) {
+  ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
+  ck_assert_int_eq(simproc_start(&g_kube, simproc_bin("capz-kube-sim"), NULL), 0);
+  ck_assert_int_eq(simproc_start(&g_wl, simproc_bin("capz-kube-sim"), NULL), 0);
+  snprintf(g_armcfg, sizeof g_armcfg, "/tmp/mc-e2e-arm-%d.yaml", (int)getpid());
+  FILE *f = fopen(g_armcfg, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f, "lro: {defaultSeconds: 1, retryAfterSeconds: 1}\naks:\n  apiServerUrl: %s\n"
+             "  kubernetesVersions: [1.32.4, 1.33.1, 1.34.0]\n  defaultVersion: 1.33.1\n",
+          g_wl.url);
+  fclose(f);
+  const char *extra[] = {"--config", g_armcfg, NULL};
+  ck_assert_int_eq(simproc_start(&g_arm, simproc_bin("capz-arm-sim"), extra), 0);
+  ck_assert_int_eq(capz_kube_config_from_url(g_kube.url, &g_cfg, NULL), 0);
+  capz_kube_client_opts o = {.struct_size = sizeof o, .qps = 1000, .burst = 1000};
+  ck_assert_int_eq(capz_kube_client_new(g_cfg, &o, &g_c, NULL), 0);
+  const char *src = getenv("CAPZ_SOURCE_DIR");
+  ck_assert_ptr_nonnull(src);
+  static const char *const crds[] = {
+      "config/crd/bases/infrastructure.cluster.x-k8s.io_azuremanagedcontrolplanes.yaml",
+      "config/crd/bases/infrastructure.cluster.x-k8s.io_azuremanagedclusters.yaml",
+      "config/crd/bases/infrastructure.cluster.x-k8s.io_azuremanagedmachinepools.yaml",
+      "config/crd/bases/infrastructure.cluster.x-k8s.io_azureclusteridentities.yaml",
+      "config/capi-crd/bases/cluster.x-k8s.io_clusters.yaml",
+      "config/capi-crd/bases/cluster.x-k8s.io_machinepools.yaml",
+      NULL};
+  for (int i = 0; crds[i]; i++) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/%s", src, crds[i]);
+    ck_assert_msg(e2e_apply_crds(g_c, p) == 0, "CRDs from %s", p);
+  }
+}
+
+static void teardown(void) {
+  if (g_rt.th) {
+    g_rt.stop = 1;
+    pthread_join(g_rt.th, NULL);
+    g_rt.th = 0;
+  }
+  capz_testkit_close(g_tk);
+  g_tk = NULL;
+  capz_kube_client_free(g_c);
+  capz_kube_config_free(g_cfg);
+  simproc_stop(&g_arm);
+  simproc_stop(&g_wl);
+  simproc_stop(&g_kube);
+  unlink(g_armcfg);
+  capz_sdk_global_cleanup();
+}
+
+static void start_plugin(void) {
+  char so[1024];
+  snprintf(so, sizeof so, "%s/plugins/managedcluster.so", getenv("CAPZ_BUILD_DIR"));
+  const char *kv[] = {"armEndpoint", g_arm.url, "authorityHost", g_arm.url, "tokenAudience", "https://management.azure.com/", "pollInterval", "200ms",
+                      "driftInterval", "10m", NULL};
+  capz_err e;
+  g_tk = capz_testkit_open(so, kv, &e);
+  ck_assert_msg(g_tk != NULL, "%s", e.msg);
+  memset(&g_rt, 0, sizeof g_rt);
+  g_rt.plugins[0] = &capz_testkit_plugin(g_tk)->desc;
+  g_rt.states[0] = capz_testkit_state(g_tk);
+  g_rt.o.server_url = g_kube.url;
+  g_rt.o.kube_qps = 500;
+  g_rt.o.kube_burst = 500;
+  g_rt.o.shutdown_grace_ms = 5000;
+  ck_assert_int_eq(pthread_create(&g_rt.th, NULL, rt_main, &g_rt), 0);
+}
+
+/* ---- objects ---- */
+static cJSON *owner_ref(const capz_gvk *g, const char *name) {
+  cJSON *o = NULL;
+  capz_err e;
+  ck_assert_msg(capz_kube_get(g_c, g, NS, name, &o, &e) == 0, "%s", e.msg);
+  cJSON *r = cJSON_CreateObject();
+  char av[128];
+  snprintf(av, sizeof av, "%s/%s", g->group, g->version);
+  cJSON_AddStringToObject(r, "apiVersion", av);
+  cJSON_AddStringToObject(r, "kind", g->kind);
+  cJSON_AddStringToObject(r, "name", name);
+  cJSON_AddStringToObject(r, "uid", capz_json_ptr_str(o, "/metadata/uid", ""));
+  cJSON_AddBoolToObject(r, "controller", true);
+  cJSON_Delete(o);
+  return r;
+}
+
+static void create(cJSON *obj) {
+  capz_gvk g = e2e_gvk_of(obj);
+  capz_err e;
+  ck_assert_msg(capz_kube_create(g_c, &g, NS, obj, NULL, &e) == 0, "create %s %s: %s", g.kind,
+                capz_json_ptr_str(obj, "/metadata/name", ""), e.msg);
+}
+
+/* Apply cluster-template-aks.yaml, setting the ownerRefs and labels CAPI would. */
+static void apply_template(void) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/reference/templates/cluster-template-aks.yaml", getenv("CAPZ_SHARED_DIR"));
+  char *text = e2e_read_file(path);
+  ck_assert_msg(text != NULL, "cannot read %s", path);
+  const char *vars[] = {"CLUSTER_NAME", CL, "CLUSTER_IDENTITY_NAME", "cluster-identity", "AZURE_LOCATION", "eastus",
+                        "AZURE_SUBSCRIPTION_ID", SUB, "KUBERNETES_VERSION", "v1.32.4", "AZURE_NODE_MACHINE_TYPE",
+                        "Standard_D2s_v3", "AZURE_CLIENT_ID_USER_ASSIGNED_IDENTITY",
+                        "33333333-3333-4333-8333-333333333333", "AZURE_TENANT_ID",
+                        "11111111-1111-4111-8111-111111111111", "CLUSTER_IDENTITY_TYPE", "ServicePrincipal", NULL};
+  char *y = e2e_subst(text, vars);
+  free(text);
+  capz_err e;
+  cJSON *docs = capz_yaml_to_json(y, strlen(y), &e);
+  free(y);
+  ck_assert_msg(docs != NULL, "%s", e.msg);
+  /* the identity's secret (the emulator's app credentials) */
+  cJSON *sec = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"cluster-identity-"
+                           "secret\",\"namespace\":\"default\"},\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}");
+  ck_assert_int_eq(capz_kube_create(g_c, &SECRET, NS, sec, NULL, &e), 0);
+  cJSON_Delete(sec);
+  /* order: identity, Cluster, MachinePools, then the objects they own */
+  static const char *const order[] = {"AzureClusterIdentity", "Cluster", "MachinePool", "AzureManagedControlPlane",
+                                      "AzureManagedCluster", "AzureManagedMachinePool", NULL};
+  for (int k = 0; order[k]; k++) {
+    cJSON *d;
+    cJSON_ArrayForEach(d, docs) {
+      const char *kind = capz_json_ptr_str(d, "/kind", "");
+      if (strcmp(kind, order[k]) != 0) continue;
+      const char *name = capz_json_ptr_str(d, "/metadata/name", "");
+      if (!strcmp(kind, "AzureClusterIdentity"))
+        capz_json_ptr_set(d, "/spec/clientSecret",
+                          cJSON_Parse("{\"name\":\"cluster-identity-secret\",\"namespace\":\"default\"}"), NULL);
+      if (!strcmp(kind, "AzureManagedControlPlane") || !strcmp(kind, "AzureManagedCluster")) {
+        cJSON *refs = cJSON_CreateArray();
+        cJSON_AddItemToArray(refs, owner_ref(&CLUSTER, CL));
+        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+      }
+      if (!strcmp(kind, "AzureManagedMachinePool")) {
+        cJSON *refs = cJSON_CreateArray();
+        cJSON_AddItemToArray(refs, owner_ref(&MP, name));
+        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+      }
+      if (strcmp(kind, "AzureClusterIdentity") != 0)
+        capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", CL, NULL);
+      create(d);
+    }
+  }
+  cJSON_Delete(docs);
+}
+
+/* ---- observations ---- */
+static cJSON *get(const capz_gvk *g, const char *name) {
+  cJSON *o = NULL;
+  capz_kube_get(g_c, g, NS, name, &o, NULL);
+  return o;
+}
+
+static bool wait_true(const capz_gvk *g, const char *name, const char *ptr, int64_t timeout_ms) {
+  int64_t until = capz_monotonic_ms() + timeout_ms;
+  while (capz_monotonic_ms() < until) {
+    cJSON *o = get(g, name);
+    bool ok = capz_json_ptr_bool(o, ptr, false);
+    cJSON_Delete(o);
+    if (ok) return true;
+    usleep(100000);
+  }
+  return false;
+}
+
+static bool wait_int(const capz_gvk *g, const char *name, const char *ptr, int64_t want, int64_t timeout_ms) {
+  int64_t until = capz_monotonic_ms() + timeout_ms;
+  while (capz_monotonic_ms() < until) {
+    cJSON *o = get(g, name);
+    int64_t v = capz_json_ptr_int(o, ptr, -1);
+    cJSON_Delete(o);
+    if (v == want) return true;
+    usleep(100000);
+  }
+  return false;
+}
+
+static cJSON *sim_resources(const char *type) {
+  char url[512], path[256];
+  snprintf(path, sizeof path, "/_sim/resources?type=%s", type);
+  arm_url(url, sizeof url, path);
+  cJSON *out = NULL;
+  ck_assert_int_eq(e2e_http("GET", url, &out), 200);
+  return out;
+}
+
+static const cJSON *find_named(const cJSON *arr, const char *name) {
+  const cJSON *it;
+  cJSON_ArrayForEach(it, arr) if (strcmp(capz_json_ptr_str(it, "/name", ""), name) == 0) return it;
+  return NULL;
+}
+
+static int64_t pool_count(const char *pool) {
+  cJSON *aps = sim_resources("Microsoft.ContainerService/managedClusters/agentPools");
+  int64_t n = capz_json_ptr_int(find_named(aps, pool), "/properties/count", -1);
+  cJSON_Delete(aps);
+  return n;
+}
+
+static bool wait_pool_count(const char *pool, int64_t want, int64_t timeout_ms) {
+  int64_t until = capz_monotonic_ms() + timeout_ms;
+  while (capz_monotonic_ms() < until) {
+    if (pool_count(pool) == want) return true;
+    usleep(100000);
+  }
+  return false;
+}
+
+static void clear_requests(void) {
+  char url[512];
+  arm_url(url, sizeof url, "/_sim/requests");
+  ck_assert_int_eq(e2e_http("DELETE", url, NULL) / 100, 2);
+}
+
+/* ARM requests (not token requests) logged since the last clear; writes counts PUT/PATCH/POST/DELETE. */
+static int arm_requests(int *writes, cJSON **log) {
+  char url[512];
+  arm_url(url, sizeof url, "/_sim/requests?last=200");
+  cJSON *o = NULL;
+  ck_assert_int_eq(e2e_http("GET", url, &o), 200);
+  int n = 0, w = 0;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, capz_json_ptr_get(o, "/requests")) {
+    const char *p = capz_json_ptr_str(r, "/path", "");
+    if (strncmp(p, "/subscriptions/", 15) != 0) continue;
+    n++;
+    if (strcmp(capz_json_ptr_str(r, "/method", ""), "GET") != 0) w++;
+  }
+  if (writes) *writes = w;
+  if (log) *log = o;
+  else cJSON_Delete(o);
+  return n;
+}
+
+static void touch(const capz_gvk *g, const char *name, const char *value) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "{\"metadata\":{\"labels\":{\"e2e-touch\":\"%s\"}}}", value);
+  cJSON *p = cJSON_Parse(buf);
+  capz_err e;
+  ck_assert_msg(capz_kube_patch(g_c, g, NS, name, CAPZ_PATCH_MERGE, p, NULL, NULL, &e) == 0, "%s", e.msg);
+  cJSON_Delete(p);
+}
+
+static void merge(const capz_gvk *g, const char *name, const char *json) {
+  cJSON *p = cJSON_Parse(json);
+  ck_assert_ptr_nonnull(p);
+  capz_err e;
+  ck_assert_msg(capz_kube_patch(g_c, g, NS, name, CAPZ_PATCH_MERGE, p, NULL, NULL, &e) == 0, "%s", e.msg);
+  cJSON_Delete(p);
+}
+
+static bool wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms) {
+  int64_t until = capz_monotonic_ms() + timeout_ms;
+  while (capz_monotonic_ms() < until) {
+    cJSON *o = NULL;
+    if (capz_kube_get(g_c, g, NS, name, &o, NULL) == CAPZ_ENOTFOUND) return true;
+    cJSON_Delete(o);
+    usleep(100000);
+  }
+  return false;
+}
+
+/* The kubeconfig Secret reaches the workload cluster: GET /version through it. */
+static void check_kubeconfig(void) {
+  cJSON *s = get(&SECRET, CL "-kubeconfig");
+  ck_assert_ptr_nonnull(s);
+  ck_assert_str_eq(capz_json_ptr_str(s, "/metadata/labels/cluster.x-k8s.io~1cluster-name", ""), CL);
+  ck_assert_str_eq(capz_json_ptr_str(s, "/type", ""), "cluster.x-k8s.io/secret");
+  ck_assert_str_eq(capz_json_ptr_str(s, "/metadata/ownerReferences/0/kind", ""), "AzureManagedControlPlane");
+  const char *b64 = capz_json_ptr_str(s, "/data/value", "");
+  ck_assert(*b64);
+  /* decode */
+  size_t l = strlen(b64), k = 0;
+  char *txt = malloc(l + 1);
+  unsigned acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < l && b64[i] != '='; i++) {
+    const char *tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *q = strchr(tbl, b64[i]);
+    ck_assert_ptr_nonnull(q);
+    acc = (acc << 6) | (unsigned)(q - tbl);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      txt[k++] = (char)((acc >> bits) & 0xff);
+    }
+  }
+  txt[k] = '\0';
+  cJSON_Delete(s);
+  capz_kube_config *cfg = NULL;
+  capz_err e;
+  ck_assert_msg(capz_kube_config_parse(txt, k, NULL, &cfg, &e) == 0, "%s", e.msg);
+  free(txt);
+  ck_assert_str_eq(capz_kube_config_server(cfg), g_wl.url);
+  capz_kube_client *wc = NULL;
+  ck_assert_int_eq(capz_kube_client_new(cfg, NULL, &wc, NULL), 0);
+  cJSON *ver = NULL;
+  ck_assert_msg(capz_kube_request(wc, "GET", "/version", NULL, NULL, &ver, &e) == 0, "%s", e.msg);
+  ck_assert(*capz_json_ptr_str(ver, "/gitVersion", ""));
+  cJSON_Delete(ver);
+  capz_kube_client_free(wc);
+  capz_kube_config_free(cfg);
+}
+
+START_TEST(aks_lifecycle) {
+  apply_template();
+  start_plugin();
+  int64_t t0 = capz_monotonic_ms();
+  ck_assert_msg(wait_true(&AMCP, CL, "/status/ready", 60000), "AzureManagedControlPlane not ready");
+  ck_assert_msg(wait_true(&AMMP, CL "-pool0", "/status/ready", 30000), "pool0 not ready");
+  ck_assert_msg(wait_true(&AMMP, CL "-pool1", "/status/ready", 30000), "pool1 not ready");
+  ck_assert_msg(wait_true(&AMC, CL, "/status/ready", 10000), "AzureManagedCluster not ready");
+  fprintf(stderr, "e2e: cluster and pools ready in %lld ms\n", (long long)(capz_monotonic_ms() - t0));
+
+  /* contract */
+  cJSON *cp = get(&AMCP, CL);
+  ck_assert(capz_json_ptr_bool(cp, "/status/initialized", false));
+  ck_assert_str_eq(capz_json_ptr_str(cp, "/status/version", ""), "v1.32.4");
+  const char *host = capz_json_ptr_str(cp, "/spec/controlPlaneEndpoint/host", "");
+  ck_assert_msg(strstr(host, ".hcp.eastus.azmk8s.io") != NULL, "endpoint %s", host);
+  ck_assert_int_eq(capz_json_ptr_int(cp, "/spec/controlPlaneEndpoint/port", 0), 443);
+  ck_assert_str_eq(capz_json_ptr_str(cp, "/status/conditions/0/type", ""), "Ready");
+  ck_assert_str_eq(capz_json_ptr_str(cp, "/status/conditions/0/status", ""), "True");
+  cJSON *amc = get(&AMC, CL);
+  ck_assert_str_eq(capz_json_ptr_str(amc, "/spec/controlPlaneEndpoint/host", ""), host);
+  cJSON_Delete(amc);
+  cJSON_Delete(cp);
+
+  /* ARM side */
+  cJSON *mcs = sim_resources("Microsoft.ContainerService/managedClusters");
+  const cJSON *mc = find_named(mcs, CL);
+  ck_assert_ptr_nonnull(mc);
+  ck_assert_str_eq(capz_json_ptr_str(mc, "/properties/kubernetesVersion", ""), "1.32.4");
+  ck_assert(capz_json_ptr_bool(mc, "/properties/oidcIssuerProfile/enabled", false));
+  ck_assert_str_eq(capz_json_ptr_str(mc, "/properties/networkProfile/serviceCidr", ""), "192.168.0.0/16");
+  ck_assert_str_eq(capz_json_ptr_str(mc, "/properties/networkProfile/dnsServiceIP", ""), "192.168.0.10");
+  ck_assert_str_eq(capz_json_ptr_str(mc, "/tags/sigs.k8s.io_cluster-api-provider-azure_cluster_" CL, ""), "owned");
+  cJSON_Delete(mcs);
+  cJSON *aps = sim_resources("Microsoft.ContainerService/managedClusters/agentPools");
+  const cJSON *p0 = find_named(aps, "pool0"), *p1 = find_named(aps, "pool1");
+  ck_assert_ptr_nonnull(p0);
+  ck_assert_ptr_nonnull(p1);
+  ck_assert_str_eq(capz_json_ptr_str(p0, "/properties/mode", ""), "System");
+  ck_assert_str_eq(capz_json_ptr_str(p1, "/properties/mode", ""), "User");
+  ck_assert_int_eq(capz_json_ptr_int(p1, "/properties/count", 0), 2);
+  ck_assert(strstr(capz_json_ptr_str(p1, "/properties/vnetSubnetID", ""), "/subnets/" CL) != NULL);
+  cJSON_Delete(aps);
+
+  /* MachinePool infra contract */
+  cJSON *ap1 = get(&AMMP, CL "-pool1");
+  ck_assert_int_eq(capz_json_ptr_int(ap1, "/status/replicas", 0), 2);
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(ap1, "/spec/providerIDList")), 2);
+  ck_assert(strncmp(capz_json_ptr_str(ap1, "/spec/providerIDList/0", ""), "azure:///subscriptions/" SUB
+                    "/resourceGroups/mc_aks1_aks1_eastus/providers/Microsoft.Compute/virtualMachineScaleSets/", 100) == 0);
+  cJSON_Delete(ap1);
+
+  check_kubeconfig();
+
+  /* scale a pool */
+  merge(&MP, CL "-pool1", "{\"spec\":{\"replicas\":3}}");
+  ck_assert_msg(wait_pool_count("pool1", 3, 20000), "pool1 count not 3");
+  ck_assert_msg(wait_int(&AMMP, CL "-pool1", "/status/replicas", 3, 20000), "status.replicas not 3");
+  ck_assert_msg(wait_true(&AMMP, CL "-pool1", "/status/ready", 20000), "pool1 not ready after scaling");
+
+  /* a pass with nothing changed: zero ARM requests */
+  sleep(1);
+  clear_requests();
+  touch(&AMCP, CL, "1");
+  touch(&AMMP, CL "-pool0", "1");
+  touch(&AMMP, CL "-pool1", "1");
+  touch(&AMC, CL, "1");
+  sleep(2);
+  int writes = -1;
+  cJSON *log = NULL;
+  int reqs = arm_requests(&writes, &log);
+  if (reqs) {
+    char *s = cJSON_Print(log);
+    fprintf(stderr, "unexpected ARM requests: %s\n", s);
+    free(s);
+  }
+  cJSON_Delete(log);
+  fprintf(stderr, "e2e: steady-state pass: %d ARM requests, %d writes\n", reqs, writes);
+  ck_assert_int_eq(writes, 0);
+  ck_assert_int_eq(reqs, 0);
+
+  /* delete: the Cluster goes first (pools are then just released), then the control plane deletes Azure */
+  capz_err e;
+  ck_assert_int_eq(capz_kube_delete(g_c, &CLUSTER, NS, CL, NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(g_c, &AMMP, NS, CL "-pool0", NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(g_c, &AMMP, NS, CL "-pool1", NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(g_c, &AMCP, NS, CL, NULL, &e), 0);
+  ck_assert_msg(wait_gone(&AMMP, CL "-pool0", 20000), "pool0 not released");
+  ck_assert_msg(wait_gone(&AMMP, CL "-pool1", 20000), "pool1 not released");
+  ck_assert_msg(wait_gone(&AMCP, CL, 40000), "control plane not deleted");
+  mcs = sim_resources("Microsoft.ContainerService/managedClusters");
+  ck_assert_int_eq(cJSON_GetArraySize(mcs), 0);
+  cJSON_Delete(mcs);
+  cJSON *rgs = sim_resources("Microsoft.Resources/resourceGroups");
+  ck_assert_ptr_null(find_named(rgs, CL));
+  cJSON_Delete(rgs);
+  ck_assert_msg(wait_gone(&SECRET, CL "-kubeconfig", 5000), "kubeconfig secret left behind");
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("managedcluster_e2e");
+  TCase *tc = tcase_create("aks");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 110);
+  tcase_add_test(tc, aks_lifecycle);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
