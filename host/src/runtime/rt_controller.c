@@ -25,7 +25,7 @@ struct rt_controller {
   void *state;
   capz_controller ctl; /* host-sized copy */
   char name[128];
-  char group_label[160]; /* preformatted controller="..." */
+  capz_metric *m_errors, *m_terminal, *m_time, *m_active, *m_depth, *m_adds, *m_retries;
   capz_gvk gvk;
   capz_informer *primary;
   int primary_handler;
@@ -199,10 +199,8 @@ static void reconcile_one(rt_controller *c, const capz_key *key) {
   res.reason[sizeof res.reason - 1] = '\0';
   res.message[sizeof res.message - 1] = '\0';
 
-  char labels[256];
-  snprintf(labels, sizeof labels, "%s,result=\"%s\"", c->group_label, outcome_label(out));
-  rtm_add(c->sh->metrics, "controller_runtime_reconcile_total", labels, 1);
-  rtm_observe(c->sh->metrics, "controller_runtime_reconcile_time_seconds", c->group_label, secs);
+  capz_metric_inc(capz_metric_with(c->sh->metrics->reconcile_total, c->name, outcome_label(out), NULL));
+  capz_metric_observe(c->m_time, secs);
   switch (out) {
     case CAPZ_DONE:
       capz_workqueue_forget(c->q, key);
@@ -212,7 +210,7 @@ static void reconcile_one(rt_controller *c, const capz_key *key) {
       capz_workqueue_add_after(c->q, key, (int64_t)res.requeue_after_ms);
       break;
     case CAPZ_TERMINAL: {
-      rtm_add(c->sh->metrics, "controller_runtime_terminal_reconcile_errors_total", c->group_label, 1);
+      capz_metric_inc(c->m_terminal);
       capz_workqueue_forget(c->q, key);
       /* Surfaced to users; the plugin sets its own condition. */
       capz_ctx *ectx = NULL;
@@ -225,11 +223,11 @@ static void reconcile_one(rt_controller *c, const capz_key *key) {
     }
     default: {
       /* RETRY, or an invalid outcome (treated as a transient failure). */
-      rtm_add(c->sh->metrics, "controller_runtime_reconcile_errors_total", c->group_label, 1);
+      capz_metric_inc(c->m_errors);
       int64_t d = capz_workqueue_next_backoff(c->q, key);
       if (res.requeue_after_ms > 0 && d > (int64_t)res.requeue_after_ms) d = (int64_t)res.requeue_after_ms;
       capz_workqueue_add_after(c->q, key, d);
-      rtm_add(c->sh->metrics, "workqueue_retries_total", c->group_label, 1);
+      capz_metric_inc(c->m_retries);
       break;
     }
   }
@@ -264,9 +262,14 @@ int rt_controller_new(rt_shared *sh, const capz_plugin *p, void *state, const ca
   c->gvk = c->ctl.primary;
   snprintf(c->name, sizeof c->name, "%s", c->gvk.kind ? c->gvk.kind : "unknown");
   for (char *s = c->name; *s; s++) *s = (char)tolower((unsigned char)*s);
-  char esc[128];
-  rtm_escape(c->name, esc, sizeof esc);
-  snprintf(c->group_label, sizeof c->group_label, "controller=\"%s\"", esc);
+  rt_metrics *m = sh->metrics;
+  c->m_errors = capz_metric_with(m->reconcile_errors, c->name, NULL);
+  c->m_terminal = capz_metric_with(m->terminal_errors, c->name, NULL);
+  c->m_time = capz_metric_with(m->reconcile_time, c->name, NULL);
+  c->m_active = capz_metric_with(m->active_workers, c->name, NULL);
+  c->m_depth = capz_metric_with(m->wq_depth, c->name, NULL);
+  c->m_adds = capz_metric_with(m->wq_adds, c->name, NULL);
+  c->m_retries = capz_metric_with(m->wq_retries, c->name, NULL);
   int rc = 0;
   if (!c->ctl.reconcile) rc = capz_err_set(err, CAPZ_EINVAL, "%s: controller %s has no reconcile", p->name, c->name);
   if (!rc) rc = capz_workqueue_new(NULL, &c->q, err);
@@ -342,14 +345,14 @@ bool rt_controller_wait_idle(rt_controller *c, int64_t timeout_ms) {
   return !c->q || capz_workqueue_wait_idle(c->q, timeout_ms);
 }
 
-void rt_controller_collect(rt_controller *c, rtm_registry *r) {
+void rt_controller_collect(rt_controller *c) {
   capz_workqueue_stats st;
   capz_workqueue_get_stats(c->q, &st);
-  char lab[200];
-  snprintf(lab, sizeof lab, "name=\"%s\"", c->name);
-  rtm_set(r, "workqueue_depth", lab, (double)st.depth);
-  rtm_set(r, "workqueue_adds_total", lab, (double)st.adds);
-  rtm_set(r, "controller_runtime_active_workers", c->group_label, (double)st.processing);
+  capz_metric_set(c->m_depth, (double)st.depth);
+  /* The queue counts adds itself; the counter catches up to it. */
+  double seen = capz_metric_value(c->m_adds);
+  if ((double)st.adds > seen) capz_metric_add(c->m_adds, (double)st.adds - seen);
+  capz_metric_set(c->m_active, (double)st.processing);
 }
 
 void rt_controller_free(rt_controller *c) {

@@ -7,14 +7,24 @@
 
 #include "capz/controller.h"
 #include "capz/workqueue.h"
-#include "runtime/rt_metrics.h"
+#include "capz/metrics.h"
 #include "runtime/runtime.h"
+
+/* The runtime's metric families (in the capz/metrics.h registry the runtime serves). */
+typedef struct rt_metrics {
+  capz_metrics_registry *reg;         /* NULL = the process-wide default registry */
+  capz_metric_family *reconcile_total; /* controller, result */
+  capz_metric_family *reconcile_errors, *terminal_errors, *reconcile_time, *active_workers; /* controller */
+  capz_metric_family *wq_depth, *wq_adds, *wq_retries; /* name */
+  capz_metric_family *rest_requests; /* code, method, host */
+  capz_metric_family *leader, *synced;
+} rt_metrics;
 
 /* What all controllers of one runtime share. */
 typedef struct rt_shared {
   capz_kube_client *client;
   capz_event_recorder *events;
-  rtm_registry *metrics;
+  rt_metrics *metrics;
   const host_runtime_opts *opts;
   capz_informer **informers; /* every informer started, for ctx cache reads */
   size_t n_informers, cap_informers;
@@ -32,7 +42,7 @@ bool rt_controller_wait_idle(rt_controller *c, int64_t timeout_ms);
 /* Join workers, drop handlers and informer references, free. */
 void rt_controller_free(rt_controller *c);
 /* Refresh gauges (workqueue_depth). */
-void rt_controller_collect(rt_controller *c, rtm_registry *r);
+void rt_controller_collect(rt_controller *c);
 const char *rt_controller_name(const rt_controller *c);
 
 #endif

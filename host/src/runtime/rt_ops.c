@@ -12,8 +12,9 @@ struct rt_ops {
   struct MHD_Daemon *d;
   bool health, metrics;
   bool (*ready)(void *);
+  void (*collect)(void *);
   void *ud;
-  rtm_registry *reg;
+  capz_metrics_registry *reg;
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *ct, char *body, bool owned) {
@@ -42,15 +43,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return reply(c, ok ? 200 : 503, "text/plain", ok ? "ok" : "informers not synced", false);
   }
   if (o->metrics && strcmp(url, "/metrics") == 0) {
-    char *text = rtm_render(o->reg);
+    if (o->collect) o->collect(o->ud);
+    char *text = capz_metrics_render(o->reg, NULL);
     if (!text) return reply(c, 500, "text/plain", "out of memory", false);
-    return reply(c, 200, "text/plain; version=0.0.4", text, true);
+    return reply(c, 200, CAPZ_METRICS_CONTENT_TYPE, text, true);
   }
   return reply(c, 404, "text/plain", "not found\n", false);
 }
 
-int rt_ops_start(const char *addr, bool serve_health, bool serve_metrics, bool (*ready)(void *), void *ud,
-                 rtm_registry *metrics, rt_ops **out, char *url, unsigned long url_n, capz_err *err) {
+int rt_ops_start(const char *addr, bool serve_health, bool serve_metrics, bool (*ready)(void *),
+                 void (*collect)(void *), void *ud, capz_metrics_registry *reg, rt_ops **out, char *url,
+                 unsigned long url_n, capz_err *err) {
   *out = NULL;
   char host[128] = "0.0.0.0";
   int port = 0;
@@ -66,8 +69,9 @@ int rt_ops_start(const char *addr, bool serve_health, bool serve_metrics, bool (
   o->health = serve_health;
   o->metrics = serve_metrics;
   o->ready = ready;
+  o->collect = collect;
   o->ud = ud;
-  o->reg = metrics;
+  o->reg = reg;
   o->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, o,
                           MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_END);
   if (!o->d) {

@@ -20,7 +20,7 @@ typedef struct rt {
   capz_kube_config *cfg;
   rt_controller **ctls;
   size_t n_ctls;
-  rtm_registry *metrics;
+  rt_metrics metrics;
   rt_ops *health, *metrics_srv;
   rt_leader *leader;
   pthread_mutex_t mu;
@@ -30,10 +30,9 @@ typedef struct rt {
 static void observe_request(void *ud, const char *method, const char *host, long status, double secs) {
   rt *r = ud;
   (void)secs;
-  char h[200], lab[320];
-  rtm_escape(host, h, sizeof h);
-  snprintf(lab, sizeof lab, "code=\"%ld\",method=\"%s\",host=\"%s\"", status, method, h);
-  rtm_add(r->metrics, "rest_client_requests_total", lab, 1);
+  char code[24];
+  snprintf(code, sizeof code, "%ld", status);
+  capz_metric_inc(capz_metric_with(r->metrics.rest_requests, code, method, host, NULL));
 }
 
 static bool all_synced(void *ud) {
@@ -43,29 +42,45 @@ static bool all_synced(void *ud) {
   return true;
 }
 
-static void collect(void *ud, rtm_registry *reg) {
+static void collect(void *ud) {
   rt *r = ud;
-  for (size_t i = 0; i < r->n_ctls; i++) rt_controller_collect(r->ctls[i], reg);
-  rtm_set(reg, "capz_informers_synced", "", all_synced(r) ? 1 : 0);
+  for (size_t i = 0; i < r->n_ctls; i++) rt_controller_collect(r->ctls[i]);
+  capz_metric_set(capz_metric_with(r->metrics.synced, NULL), all_synced(r) ? 1 : 0);
   pthread_mutex_lock(&r->mu);
-  rtm_set(reg, "leader_election_master_status", "name=\"capz\"", r->leading ? 1 : 0);
+  capz_metric_set(capz_metric_with(r->metrics.leader, "capz", NULL), r->leading ? 1 : 0);
   pthread_mutex_unlock(&r->mu);
 }
 
-static void register_families(rtm_registry *m) {
-  rtm_family(m, "controller_runtime_reconcile_total", "counter", "Total number of reconciliations per controller");
-  rtm_family(m, "controller_runtime_reconcile_errors_total", "counter", "Total number of reconciliation errors");
-  rtm_family(m, "controller_runtime_terminal_reconcile_errors_total", "counter",
-             "Total number of terminal reconciliation errors");
-  rtm_family(m, "controller_runtime_reconcile_time_seconds", "histogram", "Length of time per reconciliation");
-  rtm_family(m, "controller_runtime_active_workers", "gauge", "Number of currently used workers per controller");
-  rtm_family(m, "workqueue_depth", "gauge", "Current depth of workqueue");
-  rtm_family(m, "workqueue_adds_total", "counter", "Total number of adds handled by workqueue");
-  rtm_family(m, "workqueue_retries_total", "counter", "Total number of retries handled by workqueue");
-  rtm_family(m, "rest_client_requests_total", "counter",
-             "Number of HTTP requests, partitioned by status code, method, and host");
-  rtm_family(m, "leader_election_master_status", "gauge", "1 if this instance is the leader");
-  rtm_family(m, "capz_informers_synced", "gauge", "1 once every informer has loaded its first list");
+static int register_families(rt_metrics *m, capz_err *err) {
+  static const char *const ctl[] = {"controller", NULL}, *const ctl_res[] = {"controller", "result", NULL},
+                           *const name[] = {"name", NULL}, *const rest[] = {"code", "method", "host", NULL};
+  static const double secs[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  capz_metrics_registry *g = m->reg;
+  m->reconcile_total = capz_metrics_counter(g, "controller_runtime_reconcile_total",
+                                            "Total number of reconciliations per controller", ctl_res, err);
+  m->reconcile_errors = capz_metrics_counter(g, "controller_runtime_reconcile_errors_total",
+                                             "Total number of reconciliation errors per controller", ctl, err);
+  m->terminal_errors = capz_metrics_counter(g, "controller_runtime_terminal_reconcile_errors_total",
+                                            "Total number of terminal reconciliation errors per controller", ctl, err);
+  m->reconcile_time = capz_metrics_histogram(g, "controller_runtime_reconcile_time_seconds",
+                                             "Length of time per reconciliation per controller", ctl, secs,
+                                             sizeof secs / sizeof secs[0], err);
+  m->active_workers = capz_metrics_gauge(g, "controller_runtime_active_workers",
+                                         "Number of currently used workers per controller", ctl, err);
+  m->wq_depth = capz_metrics_gauge(g, "workqueue_depth", "Current depth of workqueue", name, err);
+  m->wq_adds = capz_metrics_counter(g, "workqueue_adds_total", "Total number of adds handled by workqueue", name, err);
+  m->wq_retries = capz_metrics_counter(g, "workqueue_retries_total", "Total number of retries handled by workqueue",
+                                       name, err);
+  m->rest_requests = capz_metrics_counter(g, "rest_client_requests_total",
+                                          "Number of HTTP requests, partitioned by status code, method, and host",
+                                          rest, err);
+  m->leader = capz_metrics_gauge(g, "leader_election_master_status", "1 if this instance is the leader", name, err);
+  m->synced = capz_metrics_gauge(g, "capz_informers_synced", "1 once every informer has loaded its first list",
+                                 NULL, err);
+  bool ok = m->reconcile_total && m->reconcile_errors && m->terminal_errors && m->reconcile_time &&
+            m->active_workers && m->wq_depth && m->wq_adds && m->wq_retries && m->rest_requests && m->leader &&
+            m->synced;
+  return ok ? 0 : (err && err->code ? err->code : CAPZ_ENOMEM);
 }
 
 static void on_leader_change(void *ud, bool leading) {
@@ -113,7 +128,6 @@ static void teardown(rt *r, bool release_lease) {
   capz_kube_client_free(r->sh.client);
   capz_kube_config_free(r->cfg);
   free(r->sh.informers);
-  rtm_free(r->metrics);
   pthread_mutex_destroy(&r->mu);
 }
 
@@ -125,11 +139,9 @@ int host_runtime_run(const host_runtime_opts *opts, const capz_plugin *const *pl
   pthread_mutex_init(&r.mu, NULL);
   int rc = capz_sdk_global_init(err);
   if (rc) return rc;
-  r.metrics = rtm_new();
-  if (!r.metrics) rc = capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  r.metrics.reg = opts->metrics_registry;
+  rc = register_families(&r.metrics, err);
   if (!rc) {
-    register_families(r.metrics);
-    rtm_set_collector(r.metrics, collect, &r);
     capz_sdk_set_request_observer(observe_request, &r);
     rc = load_config(opts, &r.cfg, err);
   }
@@ -137,7 +149,7 @@ int host_runtime_run(const host_runtime_opts *opts, const capz_plugin *const *pl
                               .user_agent = "capz-controller-manager"};
   if (!rc) rc = capz_kube_client_new(r.cfg, &co, &r.sh.client, err);
   if (!rc) rc = capz_event_recorder_new(r.sh.client, "capz-controller-manager", &r.sh.events, err);
-  r.sh.metrics = r.metrics;
+  r.sh.metrics = &r.metrics;
   r.sh.opts = &r.o;
 
   /* Wire every controller of every plugin. */
@@ -156,9 +168,11 @@ int host_runtime_run(const host_runtime_opts *opts, const capz_plugin *const *pl
   char hurl[128] = "", murl[128] = "";
   bool same = opts->health_addr && opts->metrics_addr && strcmp(opts->health_addr, opts->metrics_addr) == 0;
   if (!rc && opts->health_addr)
-    rc = rt_ops_start(opts->health_addr, true, same, all_synced, &r, r.metrics, &r.health, hurl, sizeof hurl, err);
+    rc = rt_ops_start(opts->health_addr, true, same, all_synced, collect, &r, r.metrics.reg, &r.health, hurl,
+                      sizeof hurl, err);
   if (!rc && opts->metrics_addr && !same)
-    rc = rt_ops_start(opts->metrics_addr, false, true, NULL, NULL, r.metrics, &r.metrics_srv, murl, sizeof murl, err);
+    rc = rt_ops_start(opts->metrics_addr, false, true, NULL, collect, &r, r.metrics.reg, &r.metrics_srv, murl,
+                      sizeof murl, err);
   if (same) snprintf(murl, sizeof murl, "%s", hurl);
   if (!rc && opts->on_listening) opts->on_listening(opts->ud, *hurl ? hurl : NULL, *murl ? murl : NULL);
 

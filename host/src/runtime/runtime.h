@@ -45,6 +45,10 @@ typedef struct host_runtime_opts {
   const char *health_addr;
   const char *metrics_addr;
 
+  /* Registry served on /metrics (capz/metrics.h); NULL = the process-wide default registry, which also holds
+   * whatever the SDK and plugins register. */
+  struct capz_metrics_registry *metrics_registry;
+
   int64_t shutdown_grace_ms; /* time in-flight reconciles get after stop; 0 = 30 s */
 
   /* Optional: called once the endpoints listen (URLs like "http://127.0.0.1:PORT"; NULL when off). */
