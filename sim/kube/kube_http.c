@@ -183,6 +183,16 @@ void http_stop(void *daemon) {
 
 cJSON *parse_body(kreq *r, bool allow_yaml) {
   const char *ct = r->content_type ? r->content_type : "application/json";
+  if (strncmp(ct, "application/vnd.kubernetes.protobuf", 35) == 0 && r->body) {
+    char perr[256] = "";
+    cJSON *pj = NULL;
+    int rc = pb_decode(r->body, r->body_len, &pj, perr, sizeof perr);
+    if (rc == 0) return pj;
+    if (rc == 400) {
+      resp_status(r, 400, "BadRequest", NULL, "the body of the request could not be decoded: %s", perr);
+      return NULL;
+    }
+  }
   if (strncmp(ct, "application/vnd.kubernetes.protobuf", 35) == 0 || strstr(ct, "cbor")) {
     resp_status(r, 415, "UnsupportedMediaType", NULL,
                 "the body of the request was in an unknown format - accepted media types include: "

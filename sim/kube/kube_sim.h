@@ -277,6 +277,11 @@ void schema_drop_nulls(cJSON *obj, const cJSON *schema);
 void schema_validate(const cJSON *obj, const cJSON *schema, kerrs *e, bool is_root);
 void metadata_validate(const ktype *t, const cJSON *obj, kerrs *e, bool is_create);
 
+/* ---------- protobuf request bodies (kube_protobuf.c) ---------- */
+/* Decode a "k8s\0" envelope holding a v1 Namespace, ConfigMap or Secret. 0 and *out (caller frees);
+ * 415 for anything else it cannot represent; 400 (with err) for a malformed message. */
+int pb_decode(const char *body, size_t len, cJSON **out, char *err, size_t errn);
+
 /* ---------- patches ---------- */
 /* Strategic merge patch for built-in kinds. NULL + msg on a malformed patch. */
 cJSON *smp_apply(const cJSON *orig, const cJSON *patch, char *err, size_t errn);

@@ -45,6 +45,10 @@ static size_t on_data(char *p, size_t sz, size_t nm, void *u) {
 }
 
 kresp kreq(const char *method, const char *path, const char *ctype, const char *body) {
+  return kreq_n(method, path, ctype, body, body ? strlen(body) : 0);
+}
+
+kresp kreq_n(const char *method, const char *path, const char *ctype, const char *body, size_t len) {
   kresp r = {0};
   CURL *c = curl_easy_init();
   char url[4096];
@@ -65,7 +69,7 @@ kresp kreq(const char *method, const char *path, const char *ctype, const char *
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
   if (body) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
   }
   CURLcode rc = curl_easy_perform(c);
   if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.code);

@@ -21,6 +21,8 @@ void ksim_stop(void);
 
 /* method, path relative to the base URL, content type (NULL = application/json), body (NULL = none). */
 kresp kreq(const char *method, const char *path, const char *ctype, const char *body);
+/* Same with an explicit body length (binary bodies). */
+kresp kreq_n(const char *method, const char *path, const char *ctype, const char *body, size_t len);
 kresp kget(const char *path);
 kresp kpost(const char *path, const char *body);
 kresp kput(const char *path, const char *body);

@@ -145,6 +145,16 @@ JSON
   if ! k get widget w1 >"$tmp/out" 2>&1 && grep -q "NotFound\|not found" "$tmp/out"; then ok "$name get after delete -> NotFound"; else bad "$name get after delete: $(cat "$tmp/out")"; fi
   if k delete -f "$tmp/crd.yaml" >"$tmp/out" 2>&1; then ok "$name delete CRD"; else bad "$name delete CRD: $(cat "$tmp/out")"; fi
   if ! k get widgets >"$tmp/out" 2>&1; then ok "$name CRD gone from discovery"; else bad "$name widgets still served"; fi
+  # typed create commands (protobuf bodies from kubectl >= 1.2x, JSON from 1.20)
+  if k create namespace smoke-ns >"$tmp/out" 2>&1 && k create configmap cm1 --from-literal=a=b -n smoke-ns >>"$tmp/out" 2>&1 &&
+    k create secret generic s1 --from-literal=k=v -n smoke-ns >>"$tmp/out" 2>&1 &&
+    [ "$(k get cm cm1 -n smoke-ns -o 'jsonpath={.data.a}')" = "b" ] &&
+    [ "$(k get secret s1 -n smoke-ns -o 'jsonpath={.data.k}{.type}')" = "dg==Opaque" ]; then
+    ok "$name create namespace/configmap/secret"
+  else bad "$name typed creates: $(cat "$tmp/out")"; fi
+  if k delete namespace smoke-ns --timeout=30s >"$tmp/out" 2>&1 && ! k get namespace smoke-ns >/dev/null 2>&1; then
+    ok "$name delete namespace (cascade completes)"
+  else bad "$name delete namespace: $(cat "$tmp/out")"; fi
   kill -TERM "$simpid"
   if wait "$simpid"; then ok "$name emulator clean exit"; else bad "$name emulator exit status $?: $(tail -5 "$tmp/sim.log")"; fi
   rm -rf "$tmp"

@@ -611,6 +611,25 @@ START_TEST(protobuf_rejected) {
   ck_assert_int_eq(r.code, 415);
   ck_assert_str_eq(kjs(r.json, "/reason"), "UnsupportedMediaType");
   kresp_free(&r);
+  /* the envelope kubectl 1.32's typed commands send: a v1 ConfigMap {name pb1, data {a: b}} */
+  static const char cm[] = /* k8s\0 + Unknown{TypeMeta{v1, ConfigMap}, raw: name pb1, data {a: b}} */
+      "\x6b\x38\x73\x00\x0a\x0f\x0a\x02\x76\x31\x12\x09\x43\x6f\x6e\x66\x69\x67\x4d\x61\x70\x12\x0f\x0a\x05\x0a\x03\x70\x62\x31\x12\x06\x0a\x01\x61\x12\x01\x62";
+  r = kreq_n("POST", "/api/v1/namespaces/default/configmaps", "application/vnd.kubernetes.protobuf", cm, sizeof cm - 1);
+  ck_assert_msg(r.code == 201, "%ld %s", r.code, r.body);
+  ck_assert_str_eq(kjs(r.json, "/metadata/name"), "pb1");
+  ck_assert_str_eq(kjs(r.json, "/data/a"), "b");
+  kresp_free(&r);
+  /* truncated after a valid magic: 400, not a crash */
+  r = kreq_n("POST", "/api/v1/namespaces/default/configmaps", "application/vnd.kubernetes.protobuf", cm, 20);
+  ck_assert_int_eq(r.code, 400);
+  kresp_free(&r);
+  /* a kind it cannot decode: 415 */
+  static const char lease[] = /* k8s\0 + Unknown{TypeMeta{coordination.k8s.io/v1, Lease}, raw ""} */
+      "\x6b\x38\x73\x00\x0a\x1f\x0a\x16\x63\x6f\x6f\x72\x64\x69\x6e\x61\x74\x69\x6f\x6e\x2e\x6b\x38\x73\x2e\x69\x6f\x2f\x76\x31\x12\x05\x4c\x65\x61\x73\x65\x12\x00";
+  r = kreq_n("POST", "/api/v1/namespaces/default/configmaps", "application/vnd.kubernetes.protobuf", lease,
+             sizeof lease - 1);
+  ck_assert_int_eq(r.code, 415);
+  kresp_free(&r);
   ck_assert_int_eq(code_of("GET", "/version", NULL), 200);
 }
 END_TEST
