@@ -8,7 +8,7 @@
 #
 # Everything listens on 127.0.0.1 with ports chosen by the kernel; PIDs, logs, the kubeconfig, the host config
 # and an env file live in the state directory ($SANDBOX_DIR, default ./.sandbox). Binaries come from
-# $CAPZ_BUILD_DIR (default ./build) and are built first when missing.
+# $CAPZ_BUILD_DIR (default ./build) and are built first when missing (unless SANDBOX_NO_BUILD is set).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state=${SANDBOX_DIR:-$PWD/.sandbox}
@@ -34,6 +34,7 @@ ensure_built() {
     [ -x "$build/bin/$b" ] || missing+=("$b")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
+  [ -z "${SANDBOX_NO_BUILD:-}" ] || die "missing in $build/bin: ${missing[*]} (SANDBOX_NO_BUILD is set)"
   echo "sandbox: building ${missing[*]} in $build" >&2
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build "$build" -j2 --target "${missing[@]}" >/dev/null
@@ -197,22 +198,37 @@ Next:
 EOF
 }
 
-cmd_down() {
-  local c pid any=0
-  # Reverse start order: the host first, the API server last.
-  for c in host capi-sim arm-sim kube-sim; do
+stop_group() { # SIGTERM every named process at once, wait up to 5 s, then SIGKILL the rest
+  local c pid pids=() names=()
+  for c in "$@"; do
     [ -f "$state/$c.pid" ] || continue
     pid=$(cat "$state/$c.pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-      echo "stopped $c (pid $pid)"
-      any=1
-    fi
     rm -f "$state/$c.pid"
+    kill -0 "$pid" 2>/dev/null || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    pids+=("$pid")
+    names+=("$c")
   done
-  [ $any -eq 1 ] || echo "nothing running"
+  [ ${#pids[@]} -gt 0 ] || return 0
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 1 ] || break
+    sleep 0.1
+  done
+  for i in "${!pids[@]}"; do
+    if kill -0 "${pids[$i]}" 2>/dev/null; then kill -KILL "${pids[$i]}" 2>/dev/null || true; fi
+    echo "stopped ${names[$i]} (pid ${pids[$i]})"
+    stopped=1
+  done
+}
+
+cmd_down() {
+  stopped=0
+  # The host first (so it does not log errors about vanishing servers), then the rest together.
+  stop_group host
+  stop_group capi-sim arm-sim kube-sim
+  [ $stopped -eq 1 ] || echo "nothing running"
 }
 
 cmd_status() {
