@@ -416,6 +416,125 @@ START_TEST(watch_filter_shards) {
 }
 END_TEST
 
+/* ---- mapping kinds: REFERENCED_BY (index on the primary), LABEL, REF_FIELD, FUNC ---- */
+
+typedef struct map_state {
+  pthread_mutex_t mu;
+  char seen[64][64];
+  int n;
+} map_state;
+
+static capz_outcome map_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res) {
+  (void)ctx, (void)res;
+  map_state *m = state;
+  pthread_mutex_lock(&m->mu);
+  if (m->n < 64) snprintf(m->seen[m->n++], 64, "%.63s", key->name);
+  pthread_mutex_unlock(&m->mu);
+  return CAPZ_DONE;
+}
+
+static size_t map_fn(void *state, const cJSON *sec, capz_key *out, size_t max) {
+  (void)state;
+  const char *t = capz_json_ptr_str(sec, "/data/wake", NULL);
+  if (!t || max < 1) return 0;
+  snprintf(out[0].ns, sizeof out[0].ns, "default");
+  snprintf(out[0].name, sizeof out[0].name, "%s", t);
+  return 1;
+}
+
+static const capz_watch w_refby = {sizeof(capz_watch), {"", "v1", "ConfigMap", "configmaps", true},
+                                   CAPZ_MAP_REFERENCED_BY, "/spec/configRef", NULL, "kind=config"};
+static const capz_watch w_label = {sizeof(capz_watch), {"", "v1", "Secret", "secrets", true}, CAPZ_MAP_LABEL,
+                                   "test.capz.io/widget", NULL, "test.capz.io/widget"};
+static const capz_watch w_ref = {sizeof(capz_watch), {"", "v1", "ConfigMap", "configmaps", true},
+                                 CAPZ_MAP_REF_FIELD, "/data/owner", NULL, "kind=pointer"};
+static const capz_watch w_fn = {sizeof(capz_watch), {"", "v1", "ConfigMap", "configmaps", true}, CAPZ_MAP_FUNC, NULL,
+                                map_fn, "kind=func"};
+static const capz_watch *const map_secs[] = {&w_refby, &w_label, &w_ref, &w_fn, NULL};
+static const capz_controller map_ctl = {sizeof(capz_controller), {"test.capz.io", "v1", "Widget", "widgets", true},
+                                        map_secs, map_reconcile, 2, NULL, NULL};
+static const capz_controller *const map_ctls[] = {&map_ctl, NULL};
+static int map_init(const capz_plugin_config *c, void **s, capz_err *e) {
+  (void)c, (void)s, (void)e;
+  return 0;
+}
+static const capz_plugin map_plugin = {CAPZ_ABI_MAJOR, CAPZ_ABI_MINOR, sizeof(capz_plugin), "mapper", "0", "",
+                                       NULL, map_ctls, map_init, NULL};
+
+static int map_count(map_state *m, const char *name) {
+  int n = 0;
+  pthread_mutex_lock(&m->mu);
+  for (int i = 0; i < m->n; i++) n += strcmp(m->seen[i], name) == 0;
+  pthread_mutex_unlock(&m->mu);
+  return n;
+}
+
+static bool wait_count(map_state *m, const char *name, int want) {
+  int64_t until = capz_monotonic_ms() + 5000;
+  while (map_count(m, name) < want && capz_monotonic_ms() < until) usleep(10000);
+  return map_count(m, name) >= want;
+}
+
+static void *map_rt_main(void *arg) {
+  void **a = arg;
+  host_runtime_opts o = {.server_url = g_sim.url, .kube_qps = 500, .kube_burst = 500, .shutdown_grace_ms = 3000};
+  const capz_plugin *plugins[] = {&map_plugin};
+  void *states[] = {a[0]};
+  capz_err e;
+  *(int *)a[2] = host_runtime_run(&o, plugins, states, 1, (volatile sig_atomic_t *)a[1], &e);
+  return NULL;
+}
+
+START_TEST(secondary_mapping_kinds) {
+  map_state m;
+  memset(&m, 0, sizeof m);
+  pthread_mutex_init(&m.mu, NULL);
+  volatile sig_atomic_t stop = 0;
+  int rc = -1;
+  void *args[] = {&m, (void *)&stop, &rc};
+  pthread_t th;
+  create_widget("p1", "status", 1, NULL);
+  create_widget("p2", "status", 1, NULL);
+  /* p1 references ConfigMap "shared-config" */
+  cJSON *pp = cJSON_Parse("{\"spec\":{\"configRef\":{\"name\":\"shared-config\"}}}");
+  ck_assert_int_eq(capz_kube_patch(g_c, &WIDGET_GVK, "default", "p1", CAPZ_PATCH_MERGE, pp, NULL, NULL, NULL), 0);
+  cJSON_Delete(pp);
+  pthread_create(&th, NULL, map_rt_main, args);
+  ck_assert(wait_count(&m, "p1", 1));
+  ck_assert(wait_count(&m, "p2", 1));
+  usleep(300000);
+  int p1 = map_count(&m, "p1"), p2 = map_count(&m, "p2");
+  /* REFERENCED_BY: the referenced ConfigMap wakes p1 only */
+  cJSON *cm = cJSON_Parse("{\"metadata\":{\"name\":\"shared-config\",\"labels\":{\"kind\":\"config\"}}}");
+  ck_assert_int_eq(capz_kube_create(g_c, &CM_GVK, "default", cm, NULL, NULL), 0);
+  cJSON_Delete(cm);
+  ck_assert(wait_count(&m, "p1", p1 + 1));
+  usleep(200000);
+  ck_assert_int_eq(map_count(&m, "p2"), p2);
+  /* LABEL: a Secret labelled with p2's name wakes p2 */
+  capz_gvk sec = {"", "v1", "Secret", "secrets", true};
+  cJSON *s = cJSON_Parse("{\"metadata\":{\"name\":\"s\",\"labels\":{\"test.capz.io/widget\":\"p2\"}}}");
+  ck_assert_int_eq(capz_kube_create(g_c, &sec, "default", s, NULL, NULL), 0);
+  cJSON_Delete(s);
+  ck_assert(wait_count(&m, "p2", p2 + 1));
+  /* REF_FIELD: a string field naming the primary */
+  p1 = map_count(&m, "p1");
+  cJSON *r = cJSON_Parse("{\"metadata\":{\"name\":\"ptr\",\"labels\":{\"kind\":\"pointer\"}},\"data\":{\"owner\":\"p1\"}}");
+  ck_assert_int_eq(capz_kube_create(g_c, &CM_GVK, "default", r, NULL, NULL), 0);
+  cJSON_Delete(r);
+  ck_assert(wait_count(&m, "p1", p1 + 1));
+  /* FUNC: the plugin's callback decides */
+  p2 = map_count(&m, "p2");
+  cJSON *f = cJSON_Parse("{\"metadata\":{\"name\":\"fn\",\"labels\":{\"kind\":\"func\"}},\"data\":{\"wake\":\"p2\"}}");
+  ck_assert_int_eq(capz_kube_create(g_c, &CM_GVK, "default", f, NULL, NULL), 0);
+  cJSON_Delete(f);
+  ck_assert(wait_count(&m, "p2", p2 + 1));
+  stop = 1;
+  pthread_join(th, NULL);
+  ck_assert_int_eq(rc, 0);
+}
+END_TEST
+
 /* ---- leader election with child processes ---- */
 
 typedef struct child {
@@ -588,6 +707,7 @@ int main(void) {
   tcase_add_test(tc, no_concurrent_reconcile_of_a_key);
   tcase_add_test(tc, ops_endpoints_and_metrics);
   tcase_add_test(tc, watch_filter_shards);
+  tcase_add_test(tc, secondary_mapping_kinds);
   tcase_add_test(tc, leader_failover_after_sigkill);
   tcase_add_test(tc, loser_never_writes_after_loss);
   suite_add_tcase(s, tc);
