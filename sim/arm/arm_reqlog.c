@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct entry {
   double t;
@@ -74,7 +75,51 @@ static void bump(cJSON *o, const char *k) {
   else cJSON_AddNumberToObject(o, k, 1);
 }
 
+/* Write-only secret members are masked in kept bodies: the log is for asserting shapes, not for leaking
+ * bootstrap data or passwords. */
+static bool secret_member(const char *k) {
+  static const char *const names[] = {"customData", "userData", "adminPassword", "protectedSettings",
+                                      "protectedSettingsFromKeyVault", "configurationProtectedSettings", "secret",
+                                      "password", "clientSecret", NULL};
+  for (int i = 0; k && names[i]; i++)
+    if (strcasecmp(k, names[i]) == 0) return true;
+  return false;
+}
+
+static void redact(cJSON *j) {
+  for (cJSON *it = j ? j->child : NULL; it; it = it->next) {
+    if (it->string && secret_member(it->string) && !cJSON_IsNull(it)) {
+      /* turn the member into the string "[REDACTED]" in place (keeps its key and position) */
+      if (cJSON_IsString(it)) {
+        cJSON_SetValuestring(it, "[REDACTED]");
+      } else {
+        cJSON *r = cJSON_CreateString("[REDACTED]");
+        if (!r) continue;
+        r->string = it->string;
+        it->string = NULL;
+        r->type |= (it->type & cJSON_StringIsConst);
+        cJSON_ReplaceItemViaPointer(j, it, r);
+        it = r;
+      }
+    } else if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+      redact(it);
+    }
+  }
+}
+
+static char *kept_body(const arm_req *q) {
+  if (!q->body || !q->body_len || q->body_len >= (1u << 20)) return NULL;
+  /* bodies refused before parsing (401, 429...) are parsed here; cJSON caps nesting itself */
+  cJSON *j = q->json ? cJSON_Duplicate(q->json, 1) : cJSON_ParseWithLength(q->body, q->body_len);
+  if (!j) return strdup(q->body);
+  redact(j);
+  char *t = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  return t;
+}
+
 void arm_reqlog_add(arm_reqlog *l, const arm_req *q, int status) {
+  char *body = kept_body(q);
   char st[8];
   snprintf(st, sizeof st, "%d", status);
   pthread_mutex_lock(&l->mu);
@@ -93,7 +138,7 @@ void arm_reqlog_add(arm_reqlog *l, const arm_req *q, int status) {
   if (e->path) sprintf(e->path, "%s%s%s", q->path, av ? "?api-version=" : "", av ? av : "");
   snprintf(e->type, sizeof e->type, "%s", q->rtype);
   e->status = status;
-  e->body = q->body && q->body_len && q->body_len < (1u << 20) ? strdup(q->body) : NULL;
+  e->body = body;
   l->head = (l->head + 1) % l->keep;
   if (l->n < l->keep) l->n++;
   pthread_mutex_unlock(&l->mu);

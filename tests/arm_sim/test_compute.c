@@ -45,6 +45,17 @@ START_TEST(vm_lifecycle) {
   ck_assert(at_header(&r, "ETag", etag, sizeof etag));
   at_free(&r);
   ck_assert_str_eq(at_wait_async(&sim, aao), "Succeeded");
+  /* the request log keeps the PUT body with write-only secrets masked */
+  r = at_req(&sim, "GET", "/_sim/requests", NULL, NULL, false);
+  const cJSON *put = NULL, *q;
+  cJSON_ArrayForEach(q, cJSON_GetObjectItem(r.json, "requests"))
+    if (!strcmp(capz_json_ptr_str(q, "/method", ""), "PUT") && strstr(capz_json_ptr_str(q, "/path", ""), "/virtualMachines/vm1")) put = q;
+  ck_assert_ptr_nonnull(put);
+  ck_assert_str_eq(capz_json_ptr_str(put, "/body/properties/osProfile/customData", ""), "[REDACTED]");
+  ck_assert_str_eq(capz_json_ptr_str(put, "/body/properties/userData", ""), "[REDACTED]");
+  ck_assert_str_eq(capz_json_ptr_str(put, "/body/properties/hardwareProfile/vmSize", ""), "Standard_D2s_v3");
+  ck_assert_ptr_null(strstr(r.body, "I2Nsb3VkLWNvbmZpZwo="));
+  at_free(&r);
   r = at_get(&sim, CMP "/virtualMachines/vm1" CV "&$expand=instanceView");
   ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Succeeded");
   ck_assert_str_eq(at_str(&r, "/properties/instanceView/statuses/1/code"), "PowerState/running");
