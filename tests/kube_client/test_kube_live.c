@@ -337,6 +337,26 @@ START_TEST(finalizers_status_patch_events) {
 }
 END_TEST
 
+START_TEST(periodic_resync) {
+  mk(&CM, "{\"metadata\":{\"name\":\"r1\"},\"data\":{}}");
+  mk(&CM, "{\"metadata\":{\"name\":\"r2\"},\"data\":{}}");
+  capz_informer *inf;
+  capz_informer_opts o = {.struct_size = sizeof o, .resync_ms = 150};
+  capz_err e;
+  ck_assert_int_eq(capz_informer_get(g_c, &CM, &o, &inf, &e), 0);
+  counts c = {0};
+  capz_informer_handler h = {sizeof h, h_add, h_upd, h_del, &c};
+  capz_informer_add_handler(inf, &h);
+  ck_assert_int_eq(capz_informer_start(inf, &e), 0);
+  ck_assert(capz_informer_wait_synced(inf, 10000));
+  /* no writes at all, yet every object is redelivered each period */
+  ck_assert(wait_for(&c.updates, 6, 3000));
+  ck_assert_int_eq(c.adds, 2);
+  ck_assert_int_eq(c.deletes, 0);
+  capz_informer_release(inf);
+}
+END_TEST
+
 static int on_ev(void *ud, capz_watch_event t, cJSON *o) {
   (void)o;
   if (t == CAPZ_EV_ERROR) *(int *)ud = 1;
@@ -372,6 +392,7 @@ int main(void) {
   tcase_add_test(tc, secret_informer_is_label_limited);
   tcase_add_test(tc, finalizers_status_patch_events);
   tcase_add_test(tc, watch_stream_and_gone);
+  tcase_add_test(tc, periodic_resync);
   suite_add_tcase(s, tc);
   SRunner *r = srunner_create(s);
   srunner_run_all(r, CK_NORMAL);

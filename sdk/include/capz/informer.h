@@ -9,7 +9,8 @@
  * Ownership: functions returning capz_obj * give the caller one reference (release with capz_obj_unref).
  * Objects passed to handlers are borrowed for the call (take capz_obj_ref to keep one).
  * Thread-safety: everything here may be called from any thread. Handlers run on the informer's thread, one event
- * at a time, in resourceVersion order; they must not block for long (enqueue work instead).
+ * at a time, in resourceVersion order; they must not block for long (enqueue work instead) and must not add or
+ * remove handlers or indexes of the informer they run on (cache reads are fine).
  */
 #ifndef CAPZ_INFORMER_H
 #define CAPZ_INFORMER_H
