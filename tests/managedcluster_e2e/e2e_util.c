@@ -44,6 +44,22 @@ long e2e_http(const char *method, const char *url, cJSON **out) {
   return code;
 }
 
+long e2e_http_text(const char *url, char **out) {
+  CURL *h = curl_easy_init();
+  buf b = {0};
+  long code = 0;
+  *out = NULL;
+  if (!h) return 0;
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+  if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_cleanup(h);
+  *out = b.p;
+  return code;
+}
+
 char *e2e_read_file(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;

@@ -8,6 +8,8 @@
 
 /* GET/DELETE url; returns the HTTP status and the parsed JSON body in *out (may be NULL). */
 long e2e_http(const char *method, const char *url, cJSON **out);
+/* GET url as text (*out malloc'ed). Returns the HTTP status. */
+long e2e_http_text(const char *url, char **out);
 /* Read a file (malloc'ed, NUL-terminated) or NULL. */
 char *e2e_read_file(const char *path);
 /* clusterctl-style substitution of ${VAR} and ${VAR:=default}; vars: NULL-terminated name, value pairs. */

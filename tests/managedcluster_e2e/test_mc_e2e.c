@@ -50,6 +50,8 @@ typedef struct rt {
   volatile sig_atomic_t stop;
   int rc;
   capz_err err;
+  pthread_mutex_t mu;
+  char metrics[128];
 } rt;
 static rt g_rt;
 
@@ -57,6 +59,36 @@ static void *rt_main(void *arg) {
   rt *t = arg;
   t->rc = host_runtime_run(&t->o, t->plugins, t->states, 1, &t->stop, &t->err);
   return NULL;
+}
+
+static void on_listening(void *ud, const char *health, const char *metrics) {
+  (void)health;
+  rt *t = ud;
+  pthread_mutex_lock(&t->mu);
+  snprintf(t->metrics, sizeof t->metrics, "%s", metrics ? metrics : "");
+  pthread_mutex_unlock(&t->mu);
+}
+
+/* Sum of controller_runtime_reconcile_total over every controller and result. */
+static double reconciles(void) {
+  char url[256];
+  pthread_mutex_lock(&g_rt.mu);
+  snprintf(url, sizeof url, "%s/metrics", g_rt.metrics);
+  pthread_mutex_unlock(&g_rt.mu);
+  char *text = NULL;
+  ck_assert_int_eq(e2e_http_text(url, &text), 200);
+  double sum = 0;
+  for (char *l = text; l && *l;) {
+    char *nl = strchr(l, '\n');
+    if (nl) *nl = '\0';
+    if (strncmp(l, "controller_runtime_reconcile_total{", 35) == 0) {
+      char *sp = strrchr(l, ' ');
+      if (sp) sum += strtod(sp + 1, NULL);
+    }
+    l = nl ? nl + 1 : NULL;
+  }
+  free(text);
+  return sum;
 }
 
 static void arm_url(char *out, size_t n, const char *path) { snprintf(out, n, "%s%s", g_arm.url, path); }
@@ -126,6 +158,10 @@ static void start_plugin(void) {
   g_rt.o.kube_qps = 500;
   g_rt.o.kube_burst = 500;
   g_rt.o.shutdown_grace_ms = 5000;
+  g_rt.o.metrics_addr = "127.0.0.1:0";
+  g_rt.o.on_listening = on_listening;
+  g_rt.o.ud = &g_rt;
+  pthread_mutex_init(&g_rt.mu, NULL);
   ck_assert_int_eq(pthread_create(&g_rt.th, NULL, rt_main, &g_rt), 0);
 }
 
@@ -310,6 +346,44 @@ static void merge(const capz_gvk *g, const char *name, const char *json) {
   cJSON_Delete(p);
 }
 
+static bool wait_str(const capz_gvk *g, const char *name, const char *ptr, const char *want, int64_t timeout_ms) {
+  int64_t until = capz_monotonic_ms() + timeout_ms;
+  while (capz_monotonic_ms() < until) {
+    cJSON *o = get(g, name);
+    bool ok = strcmp(capz_json_ptr_str(o, ptr, ""), want) == 0;
+    cJSON_Delete(o);
+    if (ok) return true;
+    usleep(100000);
+  }
+  return false;
+}
+
+static bool wait_pool_autoscale(const char *pool, int64_t timeout_ms) {
+  int64_t until = capz_monotonic_ms() + timeout_ms;
+  while (capz_monotonic_ms() < until) {
+    cJSON *aps = sim_resources("Microsoft.ContainerService/managedClusters/agentPools");
+    const cJSON *p = find_named(aps, pool);
+    bool ok = capz_json_ptr_bool(p, "/properties/enableAutoScaling", false) &&
+              capz_json_ptr_int(p, "/properties/maxCount", 0) == 5;
+    cJSON_Delete(aps);
+    if (ok) return true;
+    usleep(100000);
+  }
+  return false;
+}
+
+static bool wait_pool_version(const char *pool, const char *want, int64_t timeout_ms) {
+  int64_t until = capz_monotonic_ms() + timeout_ms;
+  while (capz_monotonic_ms() < until) {
+    cJSON *aps = sim_resources("Microsoft.ContainerService/managedClusters/agentPools");
+    bool ok = strcmp(capz_json_ptr_str(find_named(aps, pool), "/properties/orchestratorVersion", ""), want) == 0;
+    cJSON_Delete(aps);
+    if (ok) return true;
+    usleep(100000);
+  }
+  return false;
+}
+
 static bool wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms) {
   int64_t until = capz_monotonic_ms() + timeout_ms;
   while (capz_monotonic_ms() < until) {
@@ -426,6 +500,7 @@ START_TEST(aks_lifecycle) {
   /* a pass with nothing changed: zero ARM requests */
   sleep(1);
   clear_requests();
+  double before = reconciles();
   touch(&AMCP, CL, "1");
   touch(&AMMP, CL "-pool0", "1");
   touch(&AMMP, CL "-pool1", "1");
@@ -441,17 +516,66 @@ START_TEST(aks_lifecycle) {
   }
   cJSON_Delete(log);
   fprintf(stderr, "e2e: steady-state pass: %d ARM requests, %d writes\n", reqs, writes);
+  double passes = reconciles() - before;
+  fprintf(stderr, "e2e: %.0f reconciles in that pass\n", passes);
+  ck_assert_msg(passes >= 4, "the touch did not trigger reconciles (%.0f)", passes);
   ck_assert_int_eq(writes, 0);
   ck_assert_int_eq(reqs, 0);
+
+  /* autoscaling: AKS owns the count, the MachinePool is annotated and follows it */
+  merge(&AMMP, CL "-pool1", "{\"spec\":{\"scaling\":{\"minSize\":1,\"maxSize\":5}}}");
+  ck_assert_msg(wait_pool_autoscale("pool1", 20000), "pool1 autoscaling not enabled in ARM");
+  ck_assert_msg(wait_str(&MP, CL "-pool1", "/metadata/annotations/cluster.x-k8s.io~1replicas-managed-by", "true",
+                         20000), "replicas-managed-by annotation missing");
+  ck_assert_msg(wait_int(&MP, CL "-pool1", "/spec/replicas", pool_count("pool1"), 10000), "replicas not synced");
+
+  /* version upgrade (control plane first, then the pools) with a preview patch on the new api-version */
+  clear_requests();
+  merge(&AMCP, CL, "{\"spec\":{\"version\":\"v1.33.1\",\"enablePreviewFeatures\":true,"
+                   "\"asoManagedClusterPatches\":[\"{\\\"spec\\\":{\\\"nodeProvisioningProfile\\\":{"
+                   "\\\"mode\\\":\\\"Auto\\\"}}}\"]}}");
+  merge(&MP, CL "-pool0", "{\"spec\":{\"template\":{\"spec\":{\"version\":\"v1.33.1\"}}}}");
+  merge(&MP, CL "-pool1", "{\"spec\":{\"template\":{\"spec\":{\"version\":\"v1.33.1\"}}}}");
+  ck_assert_msg(wait_str(&AMCP, CL, "/status/version", "v1.33.1", 30000), "control plane not upgraded");
+  ck_assert_msg(wait_pool_version("pool0", "1.33.1", 30000), "pool0 not upgraded");
+  ck_assert_msg(wait_pool_version("pool1", "1.33.1", 30000), "pool1 not upgraded");
+  cJSON *rl = NULL;
+  arm_requests(NULL, &rl);
+  bool patched = false;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, capz_json_ptr_get(rl, "/requests")) {
+    if (strcmp(capz_json_ptr_str(r, "/method", ""), "PUT") != 0) continue;
+    const char *path = capz_json_ptr_str(r, "/path", "");
+    if (!strstr(path, "managedClusters/" CL) || strstr(path, "agentPools")) continue;
+    const cJSON *b = capz_json_ptr_get(r, "/body");
+    cJSON *bp = cJSON_IsString(b) ? cJSON_Parse(b->valuestring) : NULL;
+    const cJSON *body = bp ? bp : b;
+    if (!strcmp(capz_json_ptr_str(body, "/properties/nodeProvisioningProfile/mode", ""), "Auto") &&
+        !strcmp(capz_json_ptr_str(body, "/properties/kubernetesVersion", ""), "1.33.1"))
+      patched = true;
+    cJSON_Delete(bp);
+  }
+  cJSON_Delete(rl);
+  ck_assert_msg(patched, "no managedCluster PUT carried the preview patch and the new version");
+
+  /* a User pool is deleted on its own; the last System pool is kept while the cluster lives */
+  capz_err de;
+  ck_assert_int_eq(capz_kube_delete(g_c, &AMMP, NS, CL "-pool1", NULL, &de), 0);
+  ck_assert_msg(wait_gone(&AMMP, CL "-pool1", 20000), "pool1 not deleted");
+  ck_assert_int_eq(pool_count("pool1"), -1);
+  ck_assert_int_eq(capz_kube_delete(g_c, &AMMP, NS, CL "-pool0", NULL, &de), 0);
+  sleep(2);
+  cJSON *p0left = get(&AMMP, CL "-pool0");
+  ck_assert_msg(p0left != NULL, "the last System pool's object went away");
+  cJSON_Delete(p0left);
+  ck_assert_int_eq(pool_count("pool0"), 2);
 
   /* delete: the Cluster goes first (pools are then just released), then the control plane deletes Azure */
   capz_err e;
   ck_assert_int_eq(capz_kube_delete(g_c, &CLUSTER, NS, CL, NULL, &e), 0);
-  ck_assert_int_eq(capz_kube_delete(g_c, &AMMP, NS, CL "-pool0", NULL, &e), 0);
-  ck_assert_int_eq(capz_kube_delete(g_c, &AMMP, NS, CL "-pool1", NULL, &e), 0);
+  touch(&AMMP, CL "-pool0", "2"); /* the Cluster is gone: the pool is just released */
   ck_assert_int_eq(capz_kube_delete(g_c, &AMCP, NS, CL, NULL, &e), 0);
   ck_assert_msg(wait_gone(&AMMP, CL "-pool0", 20000), "pool0 not released");
-  ck_assert_msg(wait_gone(&AMMP, CL "-pool1", 20000), "pool1 not released");
   ck_assert_msg(wait_gone(&AMCP, CL, 40000), "control plane not deleted");
   mcs = sim_resources("Microsoft.ContainerService/managedClusters");
   ck_assert_int_eq(cJSON_GetArraySize(mcs), 0);

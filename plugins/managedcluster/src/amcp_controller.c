@@ -190,6 +190,12 @@ static capz_outcome walk_outcome(amcp_run *x, capz_result *res, const char *what
     res->requeue_after_ms = (uint64_t)(s * 1000.0);
     return CAPZ_REQUEUE_AFTER;
   }
+  if (x->w.rc == CAPZ_ECONFLICT) { /* AKS runs one operation per cluster at a time: come back when it is done */
+    capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_INFO, "another operation is in progress; waiting", "detail",
+             x->w.err.msg, NULL);
+    res->requeue_after_ms = 2000;
+    return CAPZ_REQUEUE_AFTER;
+  }
   if (x->w.rc) {
     const mc_row *r = &x->t.rows[x->w.at];
     return mc_fail(x->ctx, res, mc_outcome_for(x->w.rc), x->deleting ? "DeletionFailed" : "ReconcileError",

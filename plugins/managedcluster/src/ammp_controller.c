@@ -66,6 +66,12 @@ static capz_outcome walk_outcome(ammp_run *x, capz_result *res) {
     res->requeue_after_ms = (uint64_t)(s * 1000.0);
     return CAPZ_REQUEUE_AFTER;
   }
+  if (x->w.rc == CAPZ_ECONFLICT) { /* AKS runs one operation per cluster at a time: come back when it is done */
+    capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_INFO, "another operation is in progress; waiting", "detail",
+             x->w.err.msg, NULL);
+    res->requeue_after_ms = 2000;
+    return CAPZ_REQUEUE_AFTER;
+  }
   if (x->w.rc)
     return mc_fail(x->ctx, res, mc_outcome_for(x->w.rc), x->deleting ? "DeletionFailed" : "ReconcileError",
                    "agentPool %s: %s", x->t.rows[0].name, x->w.err.msg);
