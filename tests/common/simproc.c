@@ -62,7 +62,7 @@ int simproc_start(simproc *p, const char *binary, const char *const *extra) {
     if (nl) {
       *nl = '\0';
       if (strncmp(line, "READY ", 6) == 0) {
-        snprintf(p->url, sizeof p->url, "%s", line + 6);
+        snprintf(p->url, sizeof p->url, "%.255s", line + 6);
         close(fds[0]); /* the emulator writes nothing more on stdout */
         return 0;
       }
