@@ -276,6 +276,8 @@ START_TEST(kcp_status_and_machine_propagation) {
   ck_assert(env_wait(p_total_count, &one, WAIT_MS));
   char *m1 = first_name(CAPI, "Machine", ns, sel);
   wait_field(CAPI, "Machine", ns, m1, "/status/bootstrapReady", "true");
+  /* creationTimestamp has one-second resolution: keep "oldest" unambiguous for the scale-down below. */
+  usleep(1100 * 1000);
   provide_machine(ns, m1);
   const char *a[] = {ns, m1};
   ck_assert(env_wait(p_provider_id, a, WAIT_MS));
@@ -306,6 +308,14 @@ START_TEST(kcp_status_and_machine_propagation) {
   wait_field(CAPI, "Machine", ns, m2, "/status/phase", "Failed");
   wait_field(CAPI, "Machine", ns, m2, "/status/failureReason", "CreateError");
   wait_field(CAPI, "Machine", ns, m2, "/status/failureMessage", "quota");
+  /* Scale down 2 -> 1: KCP removes the oldest machine. */
+  ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "{\"spec\":{\"replicas\":1}}", false),
+                   0);
+  q m1gone = {CAPI, "Machine", ns, m1, NULL, 0};
+  ck_assert_msg(env_wait(p_gone, &m1gone, WAIT_MS), "KCP did not remove its oldest machine");
+  cJSON *still = env_get(CAPI, "Machine", ns, m2);
+  ck_assert_msg(still != NULL, "KCP removed the newer machine");
+  cJSON_Delete(still);
   cJSON_Delete(cfg);
   cJSON_Delete(l);
   free(m1);
@@ -360,6 +370,36 @@ START_TEST(machinedeployment_scale_down) {
   wait_field(CAPI, "MachineDeployment", ns, "d1-md-0", "/status/replicas", "1");
   cJSON_Delete(ms);
   cJSON_Delete(am);
+}
+END_TEST
+
+START_TEST(machinedeployment_template_change_replaces_machineset) {
+  const char *ns = "t-roll", *cn = "o1";
+  apply("cluster-template.yaml", ns, cn, "1", "2");
+  const char *sel = "cluster.x-k8s.io/deployment-name=o1-md-0";
+  q ms1 = {CAPI, "MachineSet", ns, NULL, sel, 1};
+  ck_assert(env_wait(p_total_count, &ms1, WAIT_MS));
+  char *old = first_name(CAPI, "MachineSet", ns, sel);
+  q two = {CAPI, "Machine", ns, NULL, sel, 2};
+  ck_assert(env_wait(p_live_count, &two, WAIT_MS));
+  ck_assert_int_eq(env_patch(CAPI, "MachineDeployment", ns, "o1-md-0",
+                             "{\"spec\":{\"template\":{\"spec\":{\"version\":\"v1.31.2\"}}}}", false),
+                   0);
+  /* A new MachineSet (new template hash) takes over; the old one is emptied and removed. */
+  q oldgone = {CAPI, "MachineSet", ns, old, NULL, 0};
+  ck_assert_msg(env_wait(p_gone, &oldgone, WAIT_MS), "old MachineSet %s was not removed", old);
+  ck_assert(env_wait(p_total_count, &ms1, WAIT_MS));
+  char *cur = first_name(CAPI, "MachineSet", ns, sel);
+  ck_assert_str_ne(cur, old);
+  char msel[256];
+  snprintf(msel, sizeof msel, "cluster.x-k8s.io/set-name=%s", cur);
+  q two_new = {CAPI, "Machine", ns, NULL, msel, 2};
+  ck_assert(env_wait(p_live_count, &two_new, WAIT_MS));
+  cJSON *l = env_list(CAPI, "Machine", ns, msel);
+  ck_assert_str_eq(capz_json_ptr_str(l, "/0/spec/version", ""), "v1.31.2");
+  cJSON_Delete(l);
+  free(old);
+  free(cur);
 }
 END_TEST
 
@@ -445,6 +485,20 @@ START_TEST(machinepool_owns_infra_and_copies_provider_ids) {
                    0);
   ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp, "{\"status\":{\"replicas\":5}}", true), 0);
   wait_field(CAPI, "MachinePool", ns, mp, "/spec/replicas", "5");
+  /* Deletion: the infra pool goes first; the MachinePool keeps its finalizer until it is gone. */
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp, "{\"metadata\":{\"finalizers\":[\"test.capz.io/hold\"]}}",
+                             false),
+                   0);
+  ck_assert_int_eq(env_delete(CAPI, "MachinePool", ns, mp), 0);
+  q ampdel = {INFRA, "AzureMachinePool", ns, mp, NULL, 0};
+  ck_assert(env_wait(p_deleting, &ampdel, WAIT_MS));
+  q mpq = {CAPI, "MachinePool", ns, mp, NULL, 0};
+  q cfgq = {BOOT, "KubeadmConfig", ns, mp, NULL, 0};
+  ck_assert(env_wait(p_gone, &cfgq, WAIT_MS));
+  usleep(300 * 1000);
+  ck_assert_msg(!p_gone(&mpq), "MachinePool released before its AzureMachinePool was gone");
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp, "{\"metadata\":{\"finalizers\":null}}", false), 0);
+  ck_assert(env_wait(p_gone, &mpq, WAIT_MS));
   cJSON_Delete(sec);
   cJSON_Delete(mpo);
   free(cpm);
@@ -527,6 +581,7 @@ int main(void) {
   tcase_add_test(tc, kcp_creates_machines_one_at_a_time);
   tcase_add_test(tc, kcp_status_and_machine_propagation);
   tcase_add_test(tc, machinedeployment_scale_down);
+  tcase_add_test(tc, machinedeployment_template_change_replaces_machineset);
   tcase_add_test(tc, deletion_waits_for_children_in_order);
   tcase_add_test(tc, machinepool_owns_infra_and_copies_provider_ids);
   tcase_add_test(tc, aks_cluster_no_kcp_work);
