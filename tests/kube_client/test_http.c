@@ -1,5 +1,6 @@
 /* test_http.c — the SDK's HTTP layer (sdk/src/http) against a tiny libmicrohttpd server. */
 #include <check.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -74,6 +75,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     const char *b = "{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}";
     r = MHD_create_response_from_buffer(strlen(b), (void *)b, MHD_RESPMEM_PERSISTENT);
     code = 410;
+  } else if (strcmp(url, "/whoami") == 0) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    unsigned n = 0;
+    if (ci && ci->tls_session) gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n);
+    const char *who = n > 0 ? "client-cert" : "anonymous";
+    r = MHD_create_response_from_buffer(strlen(who), (void *)who, MHD_RESPMEM_PERSISTENT);
   } else if (strcmp(url, "/slow") == 0) {
     for (int i = 0; i < 40 && !atomic_load(&g_stop_streams); i++) usleep(50000);
     r = MHD_create_response_from_buffer(4, "late", MHD_RESPMEM_PERSISTENT);
@@ -96,15 +103,19 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
   *con_cls = NULL;
 }
 
+static tls_fixture g_client;
+
 static void start_server(bool tls) {
   atomic_store(&g_stop_streams, 0);
   atomic_store(&g_requests, 0);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
   if (tls) {
     ck_assert_int_eq(tls_fixture_make(&g_tls, "capz-test"), 0);
+    ck_assert_int_eq(tls_fixture_make(&g_client, "capz-client"), 0);
+    /* Trusting the client's self-signed cert makes the server ask for a client certificate. */
     g_d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
                            NULL, MHD_OPTION_HTTPS_MEM_KEY, g_tls.key_pem, MHD_OPTION_HTTPS_MEM_CERT, g_tls.cert_pem,
-                           MHD_OPTION_END);
+                           MHD_OPTION_HTTPS_MEM_TRUST, g_client.cert_pem, MHD_OPTION_END);
   } else {
     g_d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
                            MHD_OPTION_END);
@@ -129,6 +140,7 @@ static void teardown(void) {
   MHD_stop_daemon(g_d);
   g_d = NULL;
   tls_fixture_free(&g_tls);
+  tls_fixture_free(&g_client);
   capz_sdk_global_cleanup();
 }
 
@@ -378,6 +390,23 @@ START_TEST(tls_ca_file) {
 }
 END_TEST
 
+START_TEST(tls_client_certificate_blobs) {
+  http_tls anon = {.ca_pem = g_tls.cert_pem};
+  http_request rq = {.url = url("/whoami"), .timeout_ms = 5000, .tls = &anon};
+  http_response rs;
+  capz_err e;
+  ck_assert_msg(http_do(&rq, &rs, &e) == CAPZ_OK, "%s", e.msg);
+  ck_assert_str_eq(rs.body, "anonymous");
+  http_response_free(&rs);
+  http_tls withcert = {.ca_pem = g_tls.cert_pem, .client_cert_pem = g_client.cert_pem,
+                       .client_key_pem = g_client.key_pem};
+  rq.tls = &withcert;
+  ck_assert_msg(http_do(&rq, &rs, &e) == CAPZ_OK, "%s", e.msg);
+  ck_assert_str_eq(rs.body, "client-cert");
+  http_response_free(&rs);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("http");
   TCase *p = tcase_create("plain");
@@ -398,6 +427,7 @@ static Suite *suite(void) {
   tcase_add_test(t, tls_verified_with_ca_blob);
   tcase_add_test(t, tls_rejects_unknown_ca_unless_insecure);
   tcase_add_test(t, tls_ca_file);
+  tcase_add_test(t, tls_client_certificate_blobs);
   suite_add_tcase(s, t);
   return s;
 }
