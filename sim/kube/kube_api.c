@@ -142,6 +142,19 @@ void emit_object(kbuf *b, const ktype *t, const kversion *v, const kblob *json, 
     cJSON_Delete(j);
     return;
   }
+  if (t->builtin == KB_CUSTOM && json->sgen != t->store->schema_gen && v->schema) {
+    /* written under an older CRD: apply today's defaults on read, like kube-apiserver */
+    cJSON *j = object_view(t, v, json);
+    if (drop_tm) {
+      jdel(j, "apiVersion");
+      jdel(j, "kind");
+    }
+    char *s = json_print(j);
+    kbuf_puts(b, s);
+    cJSON_free(s);
+    cJSON_Delete(j);
+    return;
+  }
   /* Stored text begins {"apiVersion":"<gv>","kind":"<Kind>", — splice that head. The stored
    * gv may be an older storage version, so the head is scanned rather than compared. */
   static const char a0[] = "{\"apiVersion\":\"", k0[] = "\",\"kind\":\"";
@@ -179,6 +192,10 @@ cJSON *object_view(const ktype *t, const kversion *v, const kblob *json) {
   char gv[300];
   api_version_of(t, v, gv, sizeof gv);
   json_front(j, gv, t->kind);
+  if (t->builtin == KB_CUSTOM && json->sgen != t->store->schema_gen && v->schema) {
+    schema_drop_nulls(j, v->schema);
+    schema_default(j, v->schema);
+  }
   return j;
 }
 

@@ -244,6 +244,7 @@ void crd_update_type(cJSON *crd) {
     return;
   }
   bury(t->versions, t->nversions, t->crd);
+  t->schema_gen++; /* objects stored before this update get the new defaults when read */
   t->crd = crd;
   t->versions = NULL;
   fill_names(t);

@@ -23,6 +23,7 @@
 /* ---------- refcounted JSON text ---------- */
 typedef struct kblob {
   atomic_int refs;
+  unsigned sgen; /* schema generation of its type when written (defaulting on read) */
   size_t len;
   char s[];
 } kblob;
@@ -90,6 +91,7 @@ typedef struct ktype {
   size_t n, cap;
   cJSON *crd; /* owned copy of the CRD object (custom types) */
   char *crd_name;
+  unsigned schema_gen; /* bumped when a CRD update may change defaults */
   bool terminating; /* CRD being deleted: no new objects */
   bool removed; /* CRD deleted: the type is kept (watchers may point at it) but not served */
   struct ktype *next;

@@ -273,7 +273,9 @@ static kblob *finalize(ktype *t, cJSON *obj, uint64_t rv) {
   else
     snprintf(av, sizeof av, "%s", ver);
   json_front(obj, av, t->kind);
-  return kb_from_json(obj);
+  kblob *b = kb_from_json(obj);
+  b->sgen = t->schema_gen;
+  return b;
 }
 
 static void set_labels(kobj *o, const cJSON *obj) {

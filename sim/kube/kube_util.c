@@ -19,6 +19,7 @@ static void *xmalloc(size_t n) {
 kblob *kb_new(const char *s, size_t len) {
   kblob *b = xmalloc(sizeof *b + len + 1);
   atomic_init(&b->refs, 1);
+  b->sgen = 0;
   b->len = len;
   memcpy(b->s, s, len);
   b->s[len] = '\0';

@@ -171,6 +171,23 @@ START_TEST(defaulting) {
   ck_assert_str_eq(kjs(r.json, "/spec/color"), "red"); /* removed then defaulted again: a no-op */
   ck_assert(kjn(r.json, "/metadata/generation") == 1);
   kresp_free(&r);
+  /* a default added to the CRD later applies to objects stored before it, on read */
+  r = kpatch("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com", "application/json-patch+json",
+             "[{\"op\":\"add\",\"path\":\"/spec/versions/1/schema/openAPIV3Schema/properties/spec/properties/shape\","
+             "\"value\":{\"type\":\"string\",\"default\":\"square\"}}]");
+  ck_assert_msg(r.code == 200, "%s", r.body);
+  kresp_free(&r);
+  r = kget(GFX "/g1");
+  ck_assert_str_eq(kjs(r.json, "/spec/shape"), "square");
+  char *rv = strdup(kjs(r.json, "/metadata/resourceVersion"));
+  kresp_free(&r);
+  r = kget(GFX);
+  ck_assert_str_eq(kjs(r.json, "/items/0/spec/shape"), "square");
+  kresp_free(&r);
+  r = kpatch(GFX "/g1", "application/merge-patch+json", "{}");
+  ck_assert_str_eq(kjs(r.json, "/metadata/resourceVersion"), rv); /* still a no-op */
+  kresp_free(&r);
+  free(rv);
 }
 END_TEST
 
