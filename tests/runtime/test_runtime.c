@@ -15,6 +15,7 @@
 #include "capz/controller.h"
 #include "capz/json.h"
 #include "capz/kube.h"
+#include "capz/loader.h"
 #include "capz/sdk.h"
 #include "runtime/runtime.h"
 #include "simproc.h"
@@ -535,6 +536,53 @@ START_TEST(secondary_mapping_kinds) {
 }
 END_TEST
 
+/* ---- a plugin loaded from a .so through the SDK loader ---- */
+
+typedef struct mod_run {
+  const capz_plugin *plugins[1];
+  void *states[1];
+  volatile sig_atomic_t stop;
+  int rc;
+} mod_run;
+
+static void *mod_main(void *arg) {
+  mod_run *m = arg;
+  host_runtime_opts o = {.server_url = g_sim.url, .shutdown_grace_ms = 3000};
+  capz_err e;
+  m->rc = host_runtime_run(&o, m->plugins, m->states, 1, &m->stop, &e);
+  return NULL;
+}
+
+START_TEST(dlopened_module_plugin) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/tests/plugins", getenv("CAPZ_BUILD_DIR") ? getenv("CAPZ_BUILD_DIR") : ".");
+  capz_loader *ld = capz_loader_new();
+  capz_err e;
+  ck_assert_msg(capz_loader_add_dir(ld, dir, &e) == 0, "%s", e.msg);
+  char path[600];
+  snprintf(path, sizeof path, "%s/widgetmod.so", dir);
+  const capz_loaded_plugin *lp = NULL;
+  ck_assert_msg(capz_loader_load(ld, path, &lp, &e) == 0, "%s", e.msg);
+  capz_plugin_config *cfg = capz_plugin_config_new(NULL, 0, NULL, NULL, 0, NULL, &e);
+  ck_assert_ptr_nonnull(cfg);
+  mod_run m = {.plugins = {&lp->desc}, .rc = -1};
+  ck_assert_int_eq(lp->desc.init(cfg, &m.states[0], &e), 0);
+  create_widget("mod1", "status", 42, NULL);
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, mod_main, &m), 0);
+  ck_assert(wait_observed("mod1", 42, 10000));
+  char *w = status_str("mod1", "writer");
+  ck_assert_str_eq(w, "module"); /* written by the dlopen'ed plugin's own state */
+  free(w);
+  m.stop = 1;
+  pthread_join(th, NULL);
+  ck_assert_int_eq(m.rc, 0);
+  lp->desc.shutdown(m.states[0]);
+  capz_plugin_config_free(cfg);
+  capz_loader_free(ld);
+}
+END_TEST
+
 /* ---- leader election with child processes ---- */
 
 typedef struct child {
@@ -708,6 +756,7 @@ int main(void) {
   tcase_add_test(tc, ops_endpoints_and_metrics);
   tcase_add_test(tc, watch_filter_shards);
   tcase_add_test(tc, secondary_mapping_kinds);
+  tcase_add_test(tc, dlopened_module_plugin);
   tcase_add_test(tc, leader_failover_after_sigkill);
   tcase_add_test(tc, loser_never_writes_after_loss);
   suite_add_tcase(s, tc);
