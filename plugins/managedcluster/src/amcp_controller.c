@@ -136,54 +136,6 @@ static int publish_endpoint(amcp_run *x, const cJSON *live, capz_err *err) {
   return rc;
 }
 
-/* The <cluster>-kubeconfig Secret (created when missing): admin credentials, or user credentials when local
- * accounts are disabled. The kubeconfig is never logged. */
-static int ensure_kubeconfig(amcp_run *x, capz_arm_client *arm, const char *mc_id, const char *api, capz_err *err) {
-  const capz_key *k = capz_ctx_key(x->ctx);
-  char sname[300];
-  snprintf(sname, sizeof sname, "%s-kubeconfig", x->cluster_name);
-  cJSON *cur = NULL;
-  int rc = capz_kube_get(capz_ctx_client(x->ctx), &MC_GVK_SECRET, k->ns, sname, &cur, NULL);
-  cJSON_Delete(cur);
-  if (rc == 0) return 0;
-  bool user = capz_json_ptr_bool(x->amcp, "/spec/disableLocalAccounts", false);
-  char path[900];
-  snprintf(path, sizeof path, "%s/%s", mc_id, user ? "listClusterUserCredential" : "listClusterAdminCredential");
-  capz_arm_req_opts o = {.api_version = api};
-  capz_arm_response resp = {0};
-  rc = capz_arm_do(arm, "POST", path, NULL, &o, &resp, err);
-  const char *val = rc ? NULL : capz_json_ptr_str(resp.body, "/kubeconfigs/0/value", NULL);
-  if (!rc && !val) rc = capz_err_set(err, CAPZ_EPROTO, "no kubeconfig in the credential response");
-  if (!rc) {
-    cJSON *sec = cJSON_CreateObject();
-    cJSON_AddStringToObject(sec, "apiVersion", "v1");
-    cJSON_AddStringToObject(sec, "kind", "Secret");
-    cJSON_AddStringToObject(sec, "type", "cluster.x-k8s.io/secret");
-    cJSON *md = cJSON_AddObjectToObject(sec, "metadata");
-    cJSON_AddStringToObject(md, "name", sname);
-    cJSON_AddStringToObject(md, "namespace", k->ns);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(md, "labels"), MC_LABEL_CLUSTER_NAME, x->cluster_name);
-    cJSON *ow = cJSON_CreateObject();
-    cJSON_AddStringToObject(ow, "apiVersion", "infrastructure.cluster.x-k8s.io/v1beta1");
-    cJSON_AddStringToObject(ow, "kind", "AzureManagedControlPlane");
-    cJSON_AddStringToObject(ow, "name", k->name);
-    cJSON_AddStringToObject(ow, "uid", capz_obj_uid(x->base));
-    cJSON_AddBoolToObject(ow, "controller", true);
-    cJSON_AddBoolToObject(ow, "blockOwnerDeletion", true);
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(md, "ownerReferences"), ow);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(sec, "data"), "value", val); /* already base64 */
-    rc = capz_kube_create(capz_ctx_client(x->ctx), &MC_GVK_SECRET, k->ns, sec, NULL, err);
-    if (rc == CAPZ_EEXIST) rc = 0;
-    cJSON *v = capz_json_ptr_get(sec, "/data/value");
-    if (v && v->valuestring) memset(v->valuestring, 0, strlen(v->valuestring));
-    cJSON_Delete(sec);
-  }
-  cJSON *bv = capz_json_ptr_get(resp.body, "/kubeconfigs/0/value");
-  if (bv && bv->valuestring) memset(bv->valuestring, 0, strlen(bv->valuestring));
-  capz_arm_response_free(&resp);
-  return rc;
-}
-
 static capz_outcome walk_outcome(amcp_run *x, capz_result *res, const char *what) {
   if (x->w.in_progress) {
     double s = x->w.requeue_after_s < x->s->poll_floor_s ? x->s->poll_floor_s : x->w.requeue_after_s;
@@ -300,7 +252,8 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
       oc = CAPZ_REQUEUE_AFTER;
       goto out;
     }
-    if (ensure_kubeconfig(&x, arm, mr->id, mr->api_version, &e) != 0) {
+    if (mc_kubeconfig_ensure(ctx, arm, mr->id, mr->api_version, x.cluster_name, "AzureManagedControlPlane", capz_obj_uid(x.base),
+                             capz_json_ptr_bool(x.amcp, "/spec/disableLocalAccounts", false), &e) != 0) {
       oc = mc_fail(ctx, res, mc_outcome_for(e.code), "KubeconfigError", "%s", e.msg);
       goto out;
     }

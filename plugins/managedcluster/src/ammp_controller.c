@@ -94,65 +94,6 @@ static bool other_system_pool(ammp_run *x) {
   return found;
 }
 
-static void lower_rg(const char *id, char *out, size_t n) {
-  capz_arm_resid r;
-  if (capz_arm_resid_parse(id, &r, NULL) != 0) {
-    snprintf(out, n, "%s", id);
-    return;
-  }
-  for (char *p = r.resource_group; *p; p++) *p = (char)tolower((unsigned char)*p);
-  if (capz_arm_resid_format(&r, out, n) < 0) snprintf(out, n, "%s", id);
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* providerIDs of the pool's VMSS instances (sorted), as a new array. */
-static int read_instances(ammp_run *x, capz_arm_client *arm, const char *pool, cJSON **out, capz_err *err) {
-  char coll[600];
-  snprintf(coll, sizeof coll, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachineScaleSets",
-           capz_json_ptr_str(x->amcp, "/spec/subscriptionID", ""),
-           capz_json_ptr_str(x->amcp, "/spec/nodeResourceGroupName", ""));
-  cJSON *sets = NULL;
-  int rc = capz_arm_list(arm, coll, NULL, 0, &sets, err);
-  if (rc) return rc;
-  const char *vmss = NULL;
-  const cJSON *it;
-  cJSON_ArrayForEach(it, sets) {
-    const char *pn = capz_json_ptr_str(it, "/tags/aks-managed-poolName", capz_json_ptr_str(it, "/tags/poolName", ""));
-    if (strcmp(pn, pool) == 0) vmss = capz_json_ptr_str(it, "/id", NULL);
-  }
-  if (!vmss) {
-    cJSON_Delete(sets);
-    return capz_err_set(err, CAPZ_ENOTFOUND, "no scale set for pool %s yet", pool);
-  }
-  char vms[800];
-  snprintf(vms, sizeof vms, "%s/virtualMachines", vmss);
-  cJSON_Delete(sets);
-  cJSON *inst = NULL;
-  rc = capz_arm_list(arm, vms, NULL, 0, &inst, err);
-  if (rc) return rc;
-  int n = cJSON_GetArraySize(inst), k = 0;
-  char **ids = calloc((size_t)n + 1, sizeof *ids);
-  cJSON_ArrayForEach(it, inst) {
-    const char *id = capz_json_ptr_str(it, "/id", NULL);
-    if (!id || !ids) continue;
-    char low[800], pid[820];
-    lower_rg(id, low, sizeof low);
-    snprintf(pid, sizeof pid, "azure://%s", low);
-    ids[k++] = strdup(pid);
-  }
-  if (ids) qsort(ids, (size_t)k, sizeof *ids, cmp_str);
-  cJSON *arr = cJSON_CreateArray();
-  for (int i = 0; ids && i < k; i++) {
-    cJSON_AddItemToArray(arr, cJSON_CreateString(ids[i]));
-    free(ids[i]);
-  }
-  free(ids);
-  cJSON_Delete(inst);
-  *out = arr;
-  return 0;
-}
-
 /* MachinePool side of autoscaling: the replicas-managed-by annotation and replicas synced from AKS. */
 static int sync_machinepool(ammp_run *x, bool autoscale, long live_count, capz_err *err) {
   const char *ann = capz_json_ptr_str(x->mp, "/metadata/annotations/cluster.x-k8s.io~1replicas-managed-by", NULL);
@@ -305,7 +246,8 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   x.replicas = capz_json_ptr_int(x.ammp, "/status/replicas", -1);
   if (stale) {
     cJSON *list = NULL;
-    if (read_instances(&x, arm, pool, &list, &e) != 0) {
+    if (mc_pool_provider_ids(arm, capz_json_ptr_str(x.amcp, "/spec/subscriptionID", ""),
+                              capz_json_ptr_str(x.amcp, "/spec/nodeResourceGroupName", ""), pool, &list, &e) != 0) {
       write_status(&x);
       res->requeue_after_ms = 5000;
       capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "pool instances not readable yet", "error", e.msg, NULL);

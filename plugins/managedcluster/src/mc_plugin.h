@@ -59,6 +59,17 @@ capz_outcome mc_outcome_for(int code);
 /* The AMMPs of a cluster (via its MachinePools' infrastructureRefs): array of {ammp, machinePool} copies. */
 cJSON *mc_cluster_pools(capz_ctx *ctx, const char *ns, const char *cluster);
 
+/* ---- AKS reads shared by both APIs (pools_arm.c) ---- */
+/* Create Secret <cluster>-kubeconfig (key value, type cluster.x-k8s.io/secret, cluster-name label, controller
+ * ownerRef to owner_kind/uid, same namespace and name as the reconciled key) when missing, from
+ * listClusterAdminCredential (listClusterUserCredential when user). The kubeconfig is never logged. */
+int mc_kubeconfig_ensure(capz_ctx *ctx, capz_arm_client *arm, const char *mc_id, const char *api, const char *cluster,
+                         const char *owner_kind, const char *owner_uid, bool user, capz_err *err);
+/* Sorted providerIDs (azure:// + instance id, RG lower-cased) of the VMSS tagged aks-managed-poolName=pool in
+ * node_rg, as a new array. ENOTFOUND while the scale set does not exist. */
+int mc_pool_provider_ids(capz_arm_client *arm, const char *sub, const char *node_rg, const char *pool, cJSON **out,
+                         capz_err *err);
+
 /* ---- controllers ---- */
 capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome mc_amc_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
