@@ -104,13 +104,46 @@ static cJSON *secret_new(const char *name, const char *ns, const char *cluster, 
   return sec;
 }
 
-static bool secret_exists(sim *s, const char *ns, const char *name) {
-  cJSON *o = NULL;
+/* GET a Secret: 0 with *out, ENOTFOUND, or another error. */
+static int secret_get(sim *s, const char *ns, const char *name, cJSON **out) {
   capz_err err;
   capz_err_clear(&err);
-  int rc = capz_kube_get(s->c, &SECRET, ns, name, &o, &err);
-  cJSON_Delete(o);
-  return rc != CAPZ_ENOTFOUND;
+  return capz_kube_get(s->c, &SECRET, ns, name, out, &err);
+}
+
+/* PEM text from a Secret's base64 data key (malloc'ed), or NULL. */
+static char *secret_pem(const cJSON *sec, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(capz_json_ptr_get(sec, "/data"), key);
+  if (!cJSON_IsString(v)) return NULL;
+  size_t n = strlen(v->valuestring);
+  unsigned char *out = malloc(n + 1);
+  if (!out) return NULL;
+  int m = EVP_DecodeBlock(out, (const unsigned char *)v->valuestring, (int)n);
+  if (m < 0) {
+    free(out);
+    return NULL;
+  }
+  out[m] = 0;
+  return (char *)out;
+}
+
+/* The cluster CA from an existing `<cluster>-ca` Secret (so a kubeconfig written later still matches it). */
+static bool load_ca(const cJSON *sec, X509 **ca, EVP_PKEY **key) {
+  char *crt = secret_pem(sec, "tls.crt"), *k = secret_pem(sec, "tls.key");
+  BIO *b1 = crt ? BIO_new_mem_buf(crt, -1) : NULL, *b2 = k ? BIO_new_mem_buf(k, -1) : NULL;
+  *ca = b1 ? PEM_read_bio_X509(b1, NULL, NULL, NULL) : NULL;
+  *key = b2 ? PEM_read_bio_PrivateKey(b2, NULL, NULL, NULL) : NULL;
+  BIO_free(b1);
+  BIO_free(b2);
+  if (k) OPENSSL_cleanse(k, strlen(k));
+  free(crt);
+  free(k);
+  if (*ca && *key) return true;
+  X509_free(*ca);
+  EVP_PKEY_free(*key);
+  *ca = NULL;
+  *key = NULL;
+  return false;
 }
 
 int capi_kubeconfig_ensure(sim *s, const cJSON *cluster, const cJSON *kcp) {
@@ -118,10 +151,28 @@ int capi_kubeconfig_ensure(sim *s, const cJSON *cluster, const cJSON *kcp) {
   char caname[300], kcname[300];
   snprintf(caname, sizeof caname, "%s-ca", cname);
   snprintf(kcname, sizeof kcname, "%s-kubeconfig", cname);
-  if (secret_exists(s, ns, caname) && secret_exists(s, ns, kcname)) return 0;
+  cJSON *kcs_cur = NULL, *cas_cur = NULL;
+  int krc = secret_get(s, ns, kcname, &kcs_cur);
+  cJSON_Delete(kcs_cur);
+  if (krc == 0) return 0;
+  if (krc != CAPZ_ENOTFOUND) return krc;
+  int carc = secret_get(s, ns, caname, &cas_cur);
+  if (carc != 0 && carc != CAPZ_ENOTFOUND) return carc;
   int rc = CAPZ_ENOMEM;
-  EVP_PKEY *cakey = new_key(), *ukey = new_key();
-  X509 *ca = cakey ? new_cert(cakey, "kubernetes", NULL, NULL, NULL, true) : NULL;
+  EVP_PKEY *cakey = NULL, *ukey = new_key();
+  X509 *ca = NULL;
+  bool have_ca = carc == 0 && load_ca(cas_cur, &ca, &cakey);
+  cJSON_Delete(cas_cur);
+  if (carc == 0 && !have_ca) {
+    capz_log(s->log, CAPZ_LOG_WARN, "cluster CA Secret unreadable; not writing a kubeconfig", "namespace", ns, "name",
+             caname, NULL);
+    EVP_PKEY_free(ukey);
+    return CAPZ_EINVAL;
+  }
+  if (!have_ca) {
+    cakey = new_key();
+    ca = cakey ? new_cert(cakey, "kubernetes", NULL, NULL, NULL, true) : NULL;
+  }
   X509 *user = ukey && ca ? new_cert(ukey, "kubernetes-admin", "system:masters", ca, cakey, false) : NULL;
   char *ca_pem = ca ? pem_cert(ca) : NULL, *ca_key = cakey ? pem_key(cakey) : NULL;
   char *u_pem = user ? pem_cert(user) : NULL, *u_key = ukey ? pem_key(ukey) : NULL;
@@ -148,7 +199,7 @@ int capi_kubeconfig_ensure(sim *s, const cJSON *cluster, const cJSON *kcp) {
     cJSON *d = cJSON_GetObjectItemCaseSensitive(cas, "data");
     cJSON_AddStringToObject(d, "tls.crt", ca64);
     cJSON_AddStringToObject(d, "tls.key", cak64);
-    rc = sim_create(s, &SECRET, ns, cas);
+    rc = have_ca ? 0 : sim_create(s, &SECRET, ns, cas);
     cJSON_Delete(cas);
     if (rc == 0) {
       cJSON *kcs = secret_new(kcname, ns, cname, kcp);

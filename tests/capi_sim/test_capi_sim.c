@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include "capi_env.h"
@@ -156,6 +157,26 @@ static char *first_name(const char *av, const char *kind, const char *ns, const 
   return r;
 }
 
+/* The certificate-authority-data of a kubeconfig Secret (malloc'ed), or NULL. */
+static char *kubeconfig_ca(const cJSON *sec) {
+  const char *v = capz_json_ptr_str(sec, "/data/value", NULL);
+  if (!v) return NULL;
+  size_t n = strlen(v);
+  unsigned char *t = calloc(1, n + 1);
+  if (EVP_DecodeBlock(t, (const unsigned char *)v, (int)n) < 0) {
+    free(t);
+    return NULL;
+  }
+  const char *k = strstr((char *)t, "certificate-authority-data: ");
+  char *r = NULL;
+  if (k) {
+    k += strlen("certificate-authority-data: ");
+    r = strndup(k, strcspn(k, "\n"));
+  }
+  free(t);
+  return r;
+}
+
 /* ---------------------------------------------------------------------------------------------------------- */
 
 START_TEST(cluster_owns_infra_and_copies_endpoint) {
@@ -243,7 +264,21 @@ START_TEST(kcp_creates_machines_one_at_a_time) {
   ck_assert(has_owner(kc, "KubeadmControlPlane", capz_json_ptr_str(kcp, "/metadata/uid", ""), true));
   cJSON *ca = env_get("v1", "Secret", ns, "k1-ca");
   ck_assert_ptr_nonnull(ca);
-  ck_assert_ptr_nonnull(capz_json_ptr_get(ca, "/data/tls.crt"));
+  const char *ca_crt = capz_json_ptr_str(ca, "/data/tls.crt", "");
+  char *kca = kubeconfig_ca(kc);
+  ck_assert_msg(kca && strcmp(kca, ca_crt) == 0, "kubeconfig CA differs from the <cluster>-ca Secret");
+  free(kca);
+  /* A lost kubeconfig is rewritten from the same CA. */
+  ck_assert_int_eq(env_delete("v1", "Secret", ns, "k1-kubeconfig"), 0);
+  ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, "k1-control-plane",
+                             "{\"metadata\":{\"annotations\":{\"test\":\"poke\"}}}", false),
+                   0);
+  wait_field("v1", "Secret", ns, "k1-kubeconfig", "/data/value", NULL);
+  cJSON *kc2 = env_get("v1", "Secret", ns, "k1-kubeconfig");
+  kca = kubeconfig_ca(kc2);
+  ck_assert_msg(kca && strcmp(kca, ca_crt) == 0, "rewritten kubeconfig does not use the existing CA");
+  free(kca);
+  cJSON_Delete(kc2);
   cJSON_Delete(ca);
 
   wait_field(CAPI, "Machine", ns, m1, "/status/phase", "Provisioning");
