@@ -85,7 +85,13 @@ void api_dispatch(kreq *r) {
     }
   }
   rt.v = type_version(rt.t, rt.version);
-  if (rt.has_sub && (strcmp(rt.sub, "status") != 0 || !rt.v->status_sub)) {
+  bool finalize = rt.has_sub && rt.t->builtin == KB_NAMESPACE && strcmp(rt.sub, "finalize") == 0;
+  if (finalize && strcmp(r->method, "PUT") != 0) {
+    resp_status(r, 405, "MethodNotAllowed", NULL, "%s is not supported on namespaces/finalize", r->method);
+    KS_UNLOCK();
+    return;
+  }
+  if (rt.has_sub && !finalize && (strcmp(rt.sub, "status") != 0 || !rt.v->status_sub)) {
     KS_UNLOCK();
     goto nf;
   }

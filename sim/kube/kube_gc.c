@@ -129,10 +129,27 @@ static bool namespaces_pass(void) {
     n = collect(&items, in_namespace, ns->name);
     free_refs(items, n);
     if (n == 0) {
+      /* the namespace controller owns spec.finalizer "kubernetes"; others (set through /finalize) and
+       * metadata.finalizers keep the namespace until their owners remove them */
       cJSON *cur = load(ns);
-      jset(jobj(cur, "spec"), "finalizers", cJSON_CreateArray());
-      kb_unref(store_remove(nst, ns, cur, store_next_rv()));
-      changed = true;
+      cJSON *sf = jget(jget(cur, "spec"), "finalizers");
+      bool had = false;
+      for (int i = cJSON_GetArraySize(sf) - 1; i >= 0; i--) {
+        cJSON *f = cJSON_GetArrayItem(sf, i);
+        if (cJSON_IsString(f) && strcmp(f->valuestring, "kubernetes") == 0) {
+          cJSON_DeleteItemFromArray(sf, i);
+          had = true;
+        }
+      }
+      if (cJSON_GetArraySize(sf) == 0 && cJSON_GetArraySize(jget(jget(cur, "metadata"), "finalizers")) == 0) {
+        kb_unref(store_remove(nst, ns, cur, store_next_rv()));
+        changed = true;
+      } else if (had) {
+        store_replace(nst, ns, cur, store_next_rv());
+        changed = true;
+      } else {
+        cJSON_Delete(cur);
+      }
     }
   }
   free_refs(nss, nn);

@@ -110,10 +110,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!k) return MHD_NO;
     *ctxp = k;
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > KS.max_body) {
+    unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
+    if (want > 64ull * KS.max_body) { /* absurd: answer at once and let MHD drop the connection */
       k->answered = true;
       return answer_too_large(c, url, method);
     }
+    /* Too large but plausible: read and discard the body, then answer 413 on a connection the client is
+     * still listening on (answering mid-upload makes many clients see a reset instead of the Status). */
+    if (want > KS.max_body) k->too_large = true;
     return MHD_YES;
   }
   if (k->answered) {

@@ -410,7 +410,18 @@ void update_object(kreq *r, kroute *rt, kobj *o, cJSON *body, bool from_patch, c
     goto out;
   }
   bool status_sub = rt->v->status_sub;
-  if (rt->has_sub) {
+  if (rt->has_sub && strcmp(rt->sub, "finalize") == 0) {
+    /* namespaces/finalize: only spec.finalizers changes */
+    next = cJSON_Duplicate(old, 1);
+    cJSON *f = jget(jget(body, "spec"), "finalizers");
+    if (f)
+      jset(jobj(next, "spec"), "finalizers", cJSON_Duplicate(f, 1));
+    else
+      jdel(jget(next, "spec"), "finalizers");
+    cJSON_Delete(body);
+    body = NULL;
+    gc_kick();
+  } else if (rt->has_sub) {
     next = cJSON_Duplicate(old, 1);
     cJSON *st = jget(body, "status");
     if (st)

@@ -675,6 +675,28 @@ START_TEST(watch_order_under_load) {
 }
 END_TEST
 
+START_TEST(namespace_finalize) {
+  ck_assert_int_eq(code_of("POST", "/api/v1/namespaces", "{\"metadata\":{\"name\":\"f\"}}"), 201);
+  kresp r = kput("/api/v1/namespaces/f/finalize",
+                 "{\"metadata\":{\"name\":\"f\"},\"spec\":{\"finalizers\":[\"kubernetes\",\"example.com/hold\"]}}");
+  ck_assert_int_eq(r.code, 200);
+  ck_assert_str_eq(kjs(r.json, "/spec/finalizers/1"), "example.com/hold");
+  kresp_free(&r);
+  ck_assert_int_eq(code_of("GET", "/api/v1/namespaces/f/finalize", NULL), 405);
+  ck_assert_int_eq(code_of("DELETE", "/api/v1/namespaces/f", NULL), 200);
+  sleep_ms(400);
+  r = kget("/api/v1/namespaces/f");
+  ck_assert_int_eq(r.code, 200); /* held by example.com/hold; "kubernetes" was removed by the namespace controller */
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(r.json, "/spec/finalizers")), 1);
+  ck_assert_str_eq(kjs(r.json, "/status/phase"), "Terminating");
+  kresp_free(&r);
+  r = kput("/api/v1/namespaces/f/finalize", "{\"metadata\":{\"name\":\"f\"},\"spec\":{\"finalizers\":[]}}");
+  ck_assert_int_eq(r.code, 200);
+  kresp_free(&r);
+  ck_assert(wait_code("/api/v1/namespaces/f", 404, 3));
+}
+END_TEST
+
 START_TEST(auth_reviews) {
   kresp r = kpost("/apis/authentication.k8s.io/v1/tokenreviews",
                   "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenReview\",\"spec\":{\"token\":\"t\"}}");
@@ -721,6 +743,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, crd_cascade);
   tcase_add_test(tc, protobuf_rejected);
   tcase_add_test(tc, auth_reviews);
+  tcase_add_test(tc, namespace_finalize);
   tcase_add_test(tc, watch_order_under_load);
   suite_add_tcase(s, tc);
   return s;
