@@ -197,7 +197,7 @@ static bool check_namespace(kreq *r, kroute *rt, const char *name) {
 }
 
 /* Create from a decoded body (takes ownership). code = 201. */
-void create_object(kreq *r, kroute *rt, cJSON *obj, const char *ssa_manager) {
+void create_object(kreq *r, kroute *rt, cJSON *obj, const char *ssa_manager, const cJSON *ssa_applied) {
   ktype *t = rt->t;
   if (t->terminating) {
     resp_status(r, 405, "MethodNotAllowed", NULL, "create not allowed while custom resource definition is terminating");
@@ -299,7 +299,7 @@ void create_object(kreq *r, kroute *rt, cJSON *obj, const char *ssa_manager) {
   }
   bool owned = cJSON_GetArraySize(jget(jget(obj, "metadata"), "ownerReferences")) > 0;
   cJSON *crd_copy = t->builtin == KB_CRD ? cJSON_Duplicate(obj, 1) : NULL;
-  cJSON *applied = ssa_manager ? cJSON_Duplicate(obj, 1) : NULL;
+  cJSON *applied = ssa_manager && ssa_applied ? cJSON_Duplicate(ssa_applied, 1) : NULL;
   kobj *o = store_insert(t, obj, store_next_rv());
   obj = NULL;
   if (applied) {
@@ -323,7 +323,7 @@ void verb_create(kreq *r, kroute *rt) {
   }
   cJSON *obj = parse_body(r, true);
   if (!obj) return;
-  create_object(r, rt, obj, NULL);
+  create_object(r, rt, obj, NULL, NULL);
 }
 
 static bool str_in_array(const cJSON *arr, const char *s) {
@@ -611,7 +611,9 @@ void verb_patch(kreq *r, kroute *rt) {
         cJSON_Delete(patch);
         return;
       }
-      create_object(r, rt, patch, manager);
+      cJSON *sent = cJSON_Duplicate(patch, 1); /* the manager owns what it sent, not server-set fields */
+      create_object(r, rt, patch, manager, sent);
+      cJSON_Delete(sent);
       return;
     }
     cJSON_Delete(patch);

@@ -258,6 +258,18 @@ START_TEST(server_side_apply) {
   ck_assert_int_eq(r.code, 200);
   ck_assert(kjn(r.json, "/spec/size") == 4);
   kresp_free(&r);
+  /* server-set fields are not owned by the applier: re-applying keeps them */
+  r = kpatch("/api/v1/namespaces/ssa-ns?fieldManager=alice", A,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"ssa-ns\"}}");
+  ck_assert_int_eq(r.code, 201);
+  kresp_free(&r);
+  r = kpatch("/api/v1/namespaces/ssa-ns?fieldManager=alice", A,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"ssa-ns\",\"labels\":{\"x\":\"y\"}}}");
+  ck_assert_int_eq(r.code, 200);
+  ck_assert_str_eq(kjs(r.json, "/metadata/labels/kubernetes.io~1metadata.name"), "ssa-ns");
+  ck_assert_str_eq(kjs(r.json, "/metadata/labels/x"), "y");
+  ck_assert_str_eq(kjs(r.json, "/status/phase"), "Active");
+  kresp_free(&r);
   /* the same value from another manager is shared ownership, not a conflict */
   r = kpatch(GFX "/g1?fieldManager=carol", A,
              "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Gadget\",\"metadata\":{\"name\":\"g1\"},\"spec\":{\"size\":"
