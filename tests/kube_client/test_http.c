@@ -267,7 +267,7 @@ START_TEST(cancel_flag_stops_stream) {
   ck_assert(rs.aborted);
   ck_assert_int_gt(s.calls, 0);
   double el = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-  ck_assert_double_lt(el, 2.0);
+  ck_assert_double_lt(el, 0.6); /* cancel is seen within ~50 ms, not at libcurl's 1 s progress tick */
   http_response_free(&rs);
 }
 END_TEST

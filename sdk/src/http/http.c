@@ -255,6 +255,42 @@ static int set_tls(CURL *c, const http_tls *tls) {
   return rc == CURLE_OK ? 0 : -1;
 }
 
+/* Like curl_easy_perform, but through a private multi handle polled every 50 ms so a cancel flag (shutdown of a
+ * long watch) takes effect within that time rather than at libcurl's once-a-second progress callback. */
+static CURLcode perform_cancellable(CURL *c, volatile const int *cancel) {
+  CURLM *m = curl_multi_init();
+  if (!m) return curl_easy_perform(c);
+  if (curl_multi_add_handle(m, c) != CURLM_OK) {
+    curl_multi_cleanup(m);
+    return curl_easy_perform(c);
+  }
+  CURLcode result = CURLE_OK;
+  int running = 1;
+  while (running) {
+    if (*cancel) {
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    if (curl_multi_perform(m, &running) != CURLM_OK) {
+      result = CURLE_RECV_ERROR;
+      break;
+    }
+    if (running && curl_multi_poll(m, NULL, 0, 50, NULL) != CURLM_OK) {
+      result = CURLE_RECV_ERROR;
+      break;
+    }
+  }
+  if (!running) {
+    int left = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(m, &left)) != NULL)
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == c) result = msg->data.result;
+  }
+  curl_multi_remove_handle(m, c);
+  curl_multi_cleanup(m);
+  return result;
+}
+
 int http_do(const http_request *req, http_response *resp, capz_err *err) {
   memset(resp, 0, sizeof *resp);
   if (!req || !req->url) return capz_err_set(err, CAPZ_EINVAL, "http: request without URL");
@@ -318,7 +354,7 @@ int http_do(const http_request *req, http_response *resp, capz_err *err) {
   } else if (set_tls(c, req->tls) != 0) {
     rc = capz_err_set(err, CAPZ_EINVAL, "http %s %s: TLS material rejected by libcurl", method, umsg);
   } else {
-    CURLcode cc = curl_easy_perform(c);
+    CURLcode cc = req->cancel ? perform_cancellable(c, req->cancel) : curl_easy_perform(c);
     long status = 0, ver = 0, nconn = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &ver);
