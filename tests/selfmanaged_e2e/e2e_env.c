@@ -3,6 +3,8 @@
 
 #include <check.h>
 #include <curl/curl.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,9 +85,12 @@ static void install_crds(void) {
   }
 }
 
-/* ---------------------------------------------------------------- runtime thread */
+/* ---------------------------------------------------------------- the controllers
+ * Preferably the real daemon: build/bin/capz-host with a config file enabling only selfmanaged.so. Without that
+ * binary, the same runtime runs in this process with the plugin loaded through the real loader (testkit). */
 static struct {
-  pthread_t th;
+  pid_t host_pid; /* capz-host child, or 0 */
+  pthread_t th;   /* in-process fallback */
   capz_testkit *tk;
   const capz_plugin *plugins[1];
   void *states[1];
@@ -101,9 +107,57 @@ static void *rt_main(void *arg) {
   return NULL;
 }
 
+static const char *build_dir(void) { return getenv("CAPZ_BUILD_DIR") ? getenv("CAPZ_BUILD_DIR") : "."; }
+
+/* The host config: the plugin directory with every other plugin disabled, the emulators, no ops listeners. */
+static void write_host_config(const char *path) {
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/plugins", build_dir());
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f, "pluginDirs: [\"%s\"]\nmetricsBindAddress: \"0\"\nhealthProbeBindAddress: \"0\"\n", dir);
+  fprintf(f, "kubernetes:\n  server: \"%s\"\n  qps: 500\n  burst: 500\n", g_kube.url);
+  fprintf(f, "plugins:\n  selfmanaged:\n    config:\n      armEndpoint: \"%s\"\n      authorityHost: \"%s\"\n"
+             "      tokenAudience: \"https://management.azure.com/\"\n      pollInterval: 100ms\n",
+          g_arm.url, g_arm.url);
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    if (l > 3 && !strcmp(e->d_name + l - 3, ".so") && strcmp(e->d_name, "selfmanaged.so"))
+      fprintf(f, "  %.*s:\n    enabled: false\n", (int)(l - 3), e->d_name);
+  }
+  closedir(d);
+  fclose(f);
+}
+
 static void controllers_start(void) {
+  char host[1024];
+  snprintf(host, sizeof host, "%s/bin/capz-host", build_dir());
+  if (access(host, X_OK) == 0) {
+    char cfg[256], log[256];
+    snprintf(cfg, sizeof cfg, "%s/host.yaml", g_dir);
+    snprintf(log, sizeof log, "%s/capz-host.log", g_dir);
+    write_host_config(cfg);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+      int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+      }
+      execl(host, host, "--config", cfg, (char *)NULL);
+      _exit(127);
+    }
+    g_rt.host_pid = pid;
+    g_rt.running = true;
+    return;
+  }
   char so[1024];
-  snprintf(so, sizeof so, "%s/plugins/selfmanaged.so", getenv("CAPZ_BUILD_DIR") ? getenv("CAPZ_BUILD_DIR") : ".");
+  snprintf(so, sizeof so, "%s/plugins/selfmanaged.so", build_dir());
   const char *kv[] = {"armEndpoint", g_arm.url, "authorityHost", g_arm.url, "pollInterval", "100ms",
                       "tokenAudience", "https://management.azure.com/", NULL};
   capz_err e;
@@ -123,9 +177,30 @@ static void controllers_start(void) {
 
 static void controllers_stop(void) {
   if (!g_rt.running) return;
+  g_rt.running = false;
+  if (g_rt.host_pid > 0) {
+    /* SIGTERM: a clean stop (exit 0) within the grace period */
+    kill(g_rt.host_pid, SIGTERM);
+    int st = 0;
+    int64_t until = now_ms() + 20000;
+    pid_t w;
+    while ((w = waitpid(g_rt.host_pid, &st, WNOHANG)) == 0 && now_ms() < until) usleep(20000);
+    if (w == 0) {
+      kill(g_rt.host_pid, SIGKILL);
+      waitpid(g_rt.host_pid, &st, 0);
+    }
+    g_rt.host_pid = 0;
+    ck_assert_msg(w != 0, "capz-host did not stop on SIGTERM");
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+      char cmd[400];
+      snprintf(cmd, sizeof cmd, "tail -n 40 '%s/capz-host.log' >&2", g_dir);
+      if (system(cmd) != 0) fprintf(stderr, "(no capz-host log)\n");
+    }
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "capz-host stopped badly (status 0x%x)", st);
+    return;
+  }
   g_rt.stop = 1;
   pthread_join(g_rt.th, NULL);
-  g_rt.running = false;
   capz_testkit_close(g_rt.tk);
   g_rt.tk = NULL;
   ck_assert_msg(g_rt.rc == 0, "runtime: %s", g_rt.err.msg);

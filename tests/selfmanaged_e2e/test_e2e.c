@@ -111,7 +111,12 @@ START_TEST(cluster_machine_lifecycle) {
   make_cluster("c1", "c1-rg", "{\"vnet\":{\"name\":\"c1-vnet\"}}");
   int64_t t0 = now_ms();
   wait_ready(&GVK_AC, "c1", 60000);
-  fprintf(stderr, "AzureCluster ready after %.1fs\n", (double)(now_ms() - t0) / 1000.0);
+  {
+    cJSON *cl = arm_requests();
+    fprintf(stderr, "AzureCluster ready after %.1fs: %d ARM requests (%d PUT, %d GET)\n",
+            (double)(now_ms() - t0) / 1000.0, arm_count(cl, NULL), arm_count(cl, "PUT"), arm_count(cl, "GET"));
+    cJSON_Delete(cl);
+  }
 
   /* --- Kubernetes side: endpoint, failure domains, conditions, finalizer */
   cJSON *ac = k_get(&GVK_AC, "c1");
