@@ -482,6 +482,96 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------- pause; an operation resumed across a restart */
+static bool has_lro(const cJSON *o, void *ud) {
+  (void)ud;
+  return o && *capz_json_ptr_str(o, "/status/longRunningOperationStates/0/data", "");
+}
+
+static int puts_to(const cJSON *log, const char *suffix) {
+  int n = 0;
+  const cJSON *r;
+  size_t sl = strlen(suffix);
+  cJSON_ArrayForEach(r, cJSON_GetObjectItem(log, "requests")) {
+    if (strcmp(capz_json_ptr_str(r, "/method", ""), "PUT")) continue;
+    char path[1024];
+    snprintf(path, sizeof path, "%s", capz_json_ptr_str(r, "/path", ""));
+    char *q = strchr(path, '?');
+    if (q) *q = '\0';
+    size_t l = strlen(path);
+    if (l >= sl && !strcasecmp(path + l - sl, suffix)) n++;
+  }
+  return n;
+}
+
+START_TEST(paused_then_operation_resumed_after_restart) {
+  make_identity("{}");
+  arm_clear_requests();
+  cJSON *c = k_create(&GVK_CLUSTER,
+                      "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"p1\"},"
+                      "\"spec\":{\"paused\":true,\"infrastructureRef\":{\"apiGroup\":\"infrastructure.cluster.x-k8s.io\","
+                      "\"kind\":\"AzureCluster\",\"name\":\"p1\"}}}");
+  cJSON_Delete(k_create(&GVK_AC,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureCluster\","
+                        "\"metadata\":{\"name\":\"p1\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"kind\":\"Cluster\",\"name\":\"p1\",\"uid\":\"%s\"}]},\"spec\":{\"location\":\"eastus\","
+                        "\"subscriptionID\":\"" E2E_SUB "\",\"resourceGroup\":\"p1-rg\",\"identityRef\":{\"kind\":"
+                        "\"AzureClusterIdentity\",\"name\":\"id1\"},\"networkSpec\":{\"vnet\":{\"name\":\"p1-vnet\"}}}}",
+                        capz_json_ptr_str(c, "/metadata/uid", "")));
+  cJSON_Delete(c);
+  sleep(2);
+  cJSON *ac = k_get(&GVK_AC, "p1");
+  ck_assert(!capz_has_finalizer(ac, "azurecluster.infrastructure.cluster.x-k8s.io"));
+  ck_assert_ptr_null(capz_json_ptr_get(ac, "/status"));
+  cJSON_Delete(ac);
+  cJSON *log = arm_requests();
+  ck_assert_int_eq(arm_count(log, NULL), 0);
+  cJSON_Delete(log);
+
+  /* slow operations; unpausing wakes the AzureCluster through the Cluster watch */
+  arm_post("/_sim/config", "{\"lro\":{\"defaultSeconds\":3,\"retryAfterSeconds\":1}}");
+  k_patch(&GVK_CLUSTER, "p1", NULL, "{\"spec\":{\"paused\":false}}");
+  cJSON *last = NULL;
+  ck_assert(k_wait(&GVK_AC, "p1", has_lro, NULL, 20000, &last));
+  char svc[64], name[128];
+  snprintf(svc, sizeof svc, "%s", capz_json_ptr_str(last, "/status/longRunningOperationStates/0/serviceName", ""));
+  snprintf(name, sizeof name, "%s", capz_json_ptr_str(last, "/status/longRunningOperationStates/0/name", ""));
+  ck_assert_str_eq(capz_json_ptr_str(last, "/status/longRunningOperationStates/0/type", ""), "PUT");
+  const char *w[] = {"VNetReady", "Creating"};
+  if (!strcmp(svc, "virtualnetworks")) ck_assert(cond_reason(last, (void *)w));
+  cJSON_Delete(last);
+  /* a new process knows nothing but the token in status: it polls the operation instead of re-reading or
+   * re-sending the PUT (first request about it after the restart is an operation poll) */
+  arm_clear_requests();
+  env_restart_controllers();
+  arm_post("/_sim/config", "{\"lro\":{\"defaultSeconds\":0.2,\"retryAfterSeconds\":0}}");
+  wait_ready(&GVK_AC, "p1", 60000);
+  char suffix[200];
+  snprintf(suffix, sizeof suffix, "/%s", name);
+  log = arm_requests();
+  fprintf(stderr, "operation on %s/%s resumed: %d PUT(s) to it after the restart\n", svc, name, puts_to(log, suffix));
+  ck_assert_int_eq(puts_to(log, suffix), 0);
+  int i = 0, first_poll = -1, first_res = -1;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, cJSON_GetObjectItem(log, "requests")) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s", capz_json_ptr_str(r, "/path", ""));
+    char *q = strchr(path, '?');
+    if (q) *q = '\0';
+    size_t l = strlen(path), sl = strlen(suffix);
+    if (first_poll < 0 && (strcasestr(path, "/operations/") || strcasestr(path, "/operationresults/"))) first_poll = i;
+    if (first_res < 0 && l >= sl && !strcasecmp(path + l - sl, suffix)) first_res = i;
+    i++;
+  }
+  ck_assert_msg(first_poll >= 0 && (first_res < 0 || first_poll < first_res), "poll at %d, resource read at %d",
+                first_poll, first_res);
+  cJSON_Delete(log);
+  ac = k_get(&GVK_AC, "p1");
+  ck_assert_ptr_null(capz_json_ptr_get(ac, "/status/longRunningOperationStates/0"));
+  cJSON_Delete(ac);
+}
+END_TEST
+
 Suite *e2e_suite(void);
 Suite *e2e_suite(void) {
   Suite *s = suite_create("selfmanaged_e2e");
@@ -493,6 +583,7 @@ Suite *e2e_suite(void) {
   tcase_add_test(tc, byo_vnet_untouched);
   tcase_add_test(tc, private_cluster_with_faults);
   tcase_add_test(tc, vm_deleted_out_of_band_fails_machine);
+  tcase_add_test(tc, paused_then_operation_resumed_after_restart);
   suite_add_tcase(s, tc);
   return s;
 }
