@@ -37,6 +37,12 @@ static const capz_gvk AMC = {"infrastructure.cluster.x-k8s.io", "v1beta1", "Azur
                              "azuremanagedclusters", true};
 static const capz_gvk AMMP = {"infrastructure.cluster.x-k8s.io", "v1beta1", "AzureManagedMachinePool",
                               "azuremanagedmachinepools", true};
+static const capz_gvk ASOCP = {"infrastructure.cluster.x-k8s.io", "v1beta1", "AzureASOManagedControlPlane",
+                               "azureasomanagedcontrolplanes", true};
+static const capz_gvk ASOMC = {"infrastructure.cluster.x-k8s.io", "v1beta1", "AzureASOManagedCluster",
+                               "azureasomanagedclusters", true};
+static const capz_gvk ASOMP = {"infrastructure.cluster.x-k8s.io", "v1beta1", "AzureASOManagedMachinePool",
+                               "azureasomanagedmachinepools", true};
 static const capz_gvk CLUSTER = {"cluster.x-k8s.io", "v1beta1", "Cluster", "clusters", true};
 static const capz_gvk MP = {"cluster.x-k8s.io", "v1beta1", "MachinePool", "machinepools", true};
 static const capz_gvk SECRET = {"", "v1", "Secret", "secrets", true};
@@ -116,6 +122,9 @@ static void setup(void) {
       "config/crd/bases/infrastructure.cluster.x-k8s.io_azuremanagedclusters.yaml",
       "config/crd/bases/infrastructure.cluster.x-k8s.io_azuremanagedmachinepools.yaml",
       "config/crd/bases/infrastructure.cluster.x-k8s.io_azureclusteridentities.yaml",
+      "config/crd/bases/infrastructure.cluster.x-k8s.io_azureasomanagedcontrolplanes.yaml",
+      "config/crd/bases/infrastructure.cluster.x-k8s.io_azureasomanagedclusters.yaml",
+      "config/crd/bases/infrastructure.cluster.x-k8s.io_azureasomanagedmachinepools.yaml",
       "config/capi-crd/bases/cluster.x-k8s.io_clusters.yaml",
       "config/capi-crd/bases/cluster.x-k8s.io_machinepools.yaml",
       NULL};
@@ -396,12 +405,12 @@ static bool wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms) {
 }
 
 /* The kubeconfig Secret reaches the workload cluster: GET /version through it. */
-static void check_kubeconfig(void) {
+static void check_kubeconfig(const char *owner_kind) {
   cJSON *s = get(&SECRET, CL "-kubeconfig");
   ck_assert_ptr_nonnull(s);
   ck_assert_str_eq(capz_json_ptr_str(s, "/metadata/labels/cluster.x-k8s.io~1cluster-name", ""), CL);
   ck_assert_str_eq(capz_json_ptr_str(s, "/type", ""), "cluster.x-k8s.io/secret");
-  ck_assert_str_eq(capz_json_ptr_str(s, "/metadata/ownerReferences/0/kind", ""), "AzureManagedControlPlane");
+  ck_assert_str_eq(capz_json_ptr_str(s, "/metadata/ownerReferences/0/kind", ""), owner_kind);
   const char *b64 = capz_json_ptr_str(s, "/data/value", "");
   ck_assert(*b64);
   /* decode */
@@ -489,7 +498,7 @@ START_TEST(aks_lifecycle) {
                     "/resourceGroups/mc_aks1_aks1_eastus/providers/Microsoft.Compute/virtualMachineScaleSets/", 100) == 0);
   cJSON_Delete(ap1);
 
-  check_kubeconfig();
+  check_kubeconfig("AzureManagedControlPlane");
 
   /* scale a pool */
   merge(&MP, CL "-pool1", "{\"spec\":{\"replicas\":3}}");
@@ -587,12 +596,130 @@ START_TEST(aks_lifecycle) {
 }
 END_TEST
 
+/* cluster-template-aks-aso.yaml with an ASO credential Secret (the emulator's app) and CAPI-style ownerRefs. */
+static void apply_aso_template(void) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/reference/templates/cluster-template-aks-aso.yaml", getenv("CAPZ_SHARED_DIR"));
+  char *text = e2e_read_file(path);
+  ck_assert_msg(text != NULL, "cannot read %s", path);
+  const char *vars[] = {"CLUSTER_NAME", CL, "ASO_CREDENTIAL_SECRET_NAME", "aso-cred", "AZURE_LOCATION", "eastus",
+                        "KUBERNETES_VERSION", "v1.33.1", "AZURE_NODE_MACHINE_TYPE", "Standard_D2s_v3", NULL};
+  char *y = e2e_subst(text, vars);
+  free(text);
+  capz_err e;
+  cJSON *docs = capz_yaml_to_json(y, strlen(y), &e);
+  free(y);
+  ck_assert_msg(docs != NULL, "%s", e.msg);
+  /* base64 of the emulator's subscription, tenant, client id and secret */
+  cJSON *sec = cJSON_Parse(
+      "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"aso-cred\",\"namespace\":\"default\"},"
+      "\"data\":{\"AZURE_SUBSCRIPTION_ID\":\"MjIyMjIyMjItMjIyMi00MjIyLTgyMjItMjIyMjIyMjIyMjIy\","
+      "\"AZURE_TENANT_ID\":\"MTExMTExMTEtMTExMS00MTExLTgxMTEtMTExMTExMTExMTEx\","
+      "\"AZURE_CLIENT_ID\":\"MzMzMzMzMzMtMzMzMy00MzMzLTgzMzMtMzMzMzMzMzMzMzMz\","
+      "\"AZURE_CLIENT_SECRET\":\"Y2Fwei1zaW0tc2VjcmV0\"}}");
+  ck_assert_int_eq(capz_kube_create(g_c, &SECRET, NS, sec, NULL, &e), 0);
+  cJSON_Delete(sec);
+  static const char *const order[] = {"Cluster", "MachinePool", "AzureASOManagedControlPlane",
+                                      "AzureASOManagedCluster", "AzureASOManagedMachinePool", NULL};
+  for (int k = 0; order[k]; k++) {
+    cJSON *d;
+    cJSON_ArrayForEach(d, docs) {
+      const char *kind = capz_json_ptr_str(d, "/kind", "");
+      if (strcmp(kind, order[k]) != 0) continue;
+      const char *name = capz_json_ptr_str(d, "/metadata/name", "");
+      if (!strcmp(kind, "AzureASOManagedControlPlane") || !strcmp(kind, "AzureASOManagedCluster")) {
+        cJSON *refs = cJSON_CreateArray();
+        cJSON_AddItemToArray(refs, owner_ref(&CLUSTER, CL));
+        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+      }
+      if (!strcmp(kind, "AzureASOManagedMachinePool")) {
+        cJSON *refs = cJSON_CreateArray();
+        cJSON_AddItemToArray(refs, owner_ref(&MP, name));
+        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+      }
+      capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", CL, NULL);
+      create(d);
+    }
+  }
+  cJSON_Delete(docs);
+}
+
+START_TEST(aks_aso_api) {
+  apply_aso_template();
+  start_plugin();
+  ck_assert_msg(wait_true(&ASOCP, CL, "/status/ready", 60000), "AzureASOManagedControlPlane not ready");
+  ck_assert_msg(wait_true(&ASOMC, CL, "/status/ready", 20000), "AzureASOManagedCluster not ready");
+  ck_assert_msg(wait_true(&ASOMP, CL "-pool0", "/status/ready", 30000), "pool0 not ready");
+  ck_assert_msg(wait_true(&ASOMP, CL "-pool1", "/status/ready", 30000), "pool1 not ready");
+  cJSON *cp = get(&ASOCP, CL);
+  ck_assert_str_eq(capz_json_ptr_str(cp, "/status/version", ""), "v1.33.1");
+  const char *host = capz_json_ptr_str(cp, "/status/controlPlaneEndpoint/host", "");
+  ck_assert(strstr(host, ".hcp.eastus.azmk8s.io") != NULL);
+  cJSON *mc = get(&ASOMC, CL);
+  ck_assert_str_eq(capz_json_ptr_str(mc, "/spec/controlPlaneEndpoint/host", ""), host);
+  cJSON_Delete(mc);
+  cJSON_Delete(cp);
+  cJSON *mcs = sim_resources("Microsoft.ContainerService/managedClusters");
+  const cJSON *m = find_named(mcs, CL);
+  ck_assert_ptr_nonnull(m);
+  ck_assert_str_eq(capz_json_ptr_str(m, "/properties/servicePrincipalProfile/clientId", ""), "msi");
+  ck_assert_str_eq(capz_json_ptr_str(m, "/tags/sigs.k8s.io_cluster-api-provider-azure_cluster_" CL, ""), "owned");
+  cJSON_Delete(mcs);
+  ck_assert_int_eq(pool_count("pool0"), 2);
+  ck_assert_int_eq(pool_count("pool1"), 2);
+  cJSON *p1 = get(&ASOMP, CL "-pool1");
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(p1, "/spec/providerIDList")), 2);
+  ck_assert_int_eq(capz_json_ptr_int(p1, "/status/replicas", 0), 2);
+  cJSON_Delete(p1);
+  check_kubeconfig("AzureASOManagedControlPlane");
+
+  /* scaling through the MachinePool, then a pass with nothing changed */
+  merge(&MP, CL "-pool1", "{\"spec\":{\"replicas\":1}}");
+  ck_assert_msg(wait_pool_count("pool1", 1, 20000), "pool1 not scaled");
+  ck_assert_msg(wait_int(&ASOMP, CL "-pool1", "/status/replicas", 1, 20000), "status.replicas not 1");
+  sleep(1);
+  clear_requests();
+  double before = reconciles();
+  touch(&ASOCP, CL, "1");
+  touch(&ASOMC, CL, "1");
+  touch(&ASOMP, CL "-pool0", "1");
+  touch(&ASOMP, CL "-pool1", "1");
+  sleep(2);
+  int writes = -1;
+  int reqs = arm_requests(&writes, NULL);
+  double passes = reconciles() - before;
+  fprintf(stderr, "e2e(aso): steady-state pass: %d ARM requests, %d writes, %.0f reconciles\n", reqs, writes, passes);
+  ck_assert(passes >= 4);
+  ck_assert_int_eq(reqs, 0);
+
+  /* deletion: Cluster gone → pools released; control plane deletes the managedCluster, the infra cluster the RG */
+  capz_err e;
+  ck_assert_int_eq(capz_kube_delete(g_c, &CLUSTER, NS, CL, NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(g_c, &ASOMP, NS, CL "-pool0", NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(g_c, &ASOMP, NS, CL "-pool1", NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(g_c, &ASOCP, NS, CL, NULL, &e), 0);
+  ck_assert_msg(wait_gone(&ASOMP, CL "-pool0", 20000), "pool0 not released");
+  ck_assert_msg(wait_gone(&ASOMP, CL "-pool1", 20000), "pool1 not released");
+  ck_assert_msg(wait_gone(&ASOCP, CL, 40000), "control plane not deleted");
+  int drc = capz_kube_delete(g_c, &ASOMC, NS, CL, NULL, &e); /* may already be collected with its Cluster */
+  ck_assert(drc == 0 || drc == CAPZ_ENOTFOUND);
+  ck_assert_msg(wait_gone(&ASOMC, CL, 30000), "infra cluster not deleted");
+  mcs = sim_resources("Microsoft.ContainerService/managedClusters");
+  ck_assert_int_eq(cJSON_GetArraySize(mcs), 0);
+  cJSON_Delete(mcs);
+  cJSON *rgs = sim_resources("Microsoft.Resources/resourceGroups");
+  ck_assert_ptr_null(find_named(rgs, CL));
+  cJSON_Delete(rgs);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("managedcluster_e2e");
   TCase *tc = tcase_create("aks");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 110);
   tcase_add_test(tc, aks_lifecycle);
+  tcase_add_test(tc, aks_aso_api);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

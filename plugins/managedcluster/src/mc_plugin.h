@@ -23,6 +23,10 @@
 #define MC_LABEL_CLUSTER_NAME "cluster.x-k8s.io/cluster-name"
 #define MC_ANN_REPLICAS_MANAGED_BY "cluster.x-k8s.io/replicas-managed-by"
 
+#define MC_ASO_CP_FINALIZER "azureasomanagedcontrolplane.infrastructure.cluster.x-k8s.io"
+#define MC_CAPI_CLUSTER_FINALIZER "cluster.cluster.x-k8s.io"
+
+extern const capz_gvk MC_GVK_ASOCP, MC_GVK_ASOMC, MC_GVK_ASOMP;
 extern const capz_gvk MC_GVK_AMCP, MC_GVK_AMC, MC_GVK_AMMP, MC_GVK_IDENTITY, MC_GVK_CLUSTER, MC_GVK_MACHINEPOOL,
     MC_GVK_SECRET;
 
@@ -41,6 +45,9 @@ typedef struct mc_state {
  * owned by the state's session cache and lives for the process. */
 int mc_arm_for(mc_state *s, capz_ctx *ctx, const cJSON *amcp, capz_arm_client **arm, capz_err *err);
 void mc_sessions_free(mc_session *s);
+/* ARM client from an ASO credential Secret (see session.c); *sub receives its subscription. */
+int mc_arm_for_aso(mc_state *s, capz_ctx *ctx, const char *ns, const cJSON *res, capz_arm_client **arm, char *sub,
+                   size_t sub_n, capz_err *err);
 
 /* ---- helpers (util.c) ---- */
 /* Name of the owner reference of `kind` in group cluster.x-k8s.io, or NULL (borrowed from obj). */
@@ -73,6 +80,9 @@ int mc_pool_provider_ids(capz_arm_client *arm, const char *sub, const char *node
 /* ---- controllers ---- */
 capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome mc_amc_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
+capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
+capz_outcome mc_asomc_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
+capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 
 #endif

@@ -101,9 +101,14 @@ W(w_cluster_amc, GVK_CLUSTER, CAPZ_MAP_REF_FIELD, "/spec/infrastructureRef", NUL
 W(w_amcp_amc, GVK_AMCP, CAPZ_MAP_FUNC, NULL, amcp_to_amc)
 W(w_mp_ammp, GVK_MACHINEPOOL, CAPZ_MAP_REF_FIELD, "/spec/template/spec/infrastructureRef", NULL)
 
+#define GVK_ASOCP {MC_GROUP, "v1beta1", "AzureASOManagedControlPlane", "azureasomanagedcontrolplanes", true}
+W(w_asocp_asomc, GVK_ASOCP, CAPZ_MAP_FUNC, NULL, amcp_to_amc)
+
 static const capz_watch *const amcp_watches[] = {&w_cluster_amcp, &w_mp_ammp, NULL};
 static const capz_watch *const amc_watches[] = {&w_cluster_amc, &w_amcp_amc, NULL};
 static const capz_watch *const ammp_watches[] = {&w_mp_ammp, NULL};
+static const capz_watch *const asocp_watches[] = {&w_cluster_amcp, NULL};
+static const capz_watch *const asomc_watches[] = {&w_cluster_amc, &w_asocp_asomc, NULL};
 
 static const capz_controller c_amcp = {
     .struct_size = sizeof(capz_controller),
@@ -128,7 +133,27 @@ static const capz_controller c_ammp = {
     .defaulter = ammp_default,
     .validator = ammp_validate,
 };
-static const capz_controller *const controllers[] = {&c_amcp, &c_amc, &c_ammp, NULL};
+/* The ASO API (AzureASOManaged*): embedded ASO objects translated to ARM, no ASO needed. */
+static const capz_controller c_asocp = {
+    .struct_size = sizeof(capz_controller),
+    .primary = GVK_ASOCP,
+    .secondaries = asocp_watches,
+    .reconcile = mc_asocp_reconcile,
+};
+static const capz_controller c_asomc = {
+    .struct_size = sizeof(capz_controller),
+    .primary = {MC_GROUP, "v1beta1", "AzureASOManagedCluster", "azureasomanagedclusters", true},
+    .secondaries = asomc_watches,
+    .reconcile = mc_asomc_reconcile,
+    .default_workers = 2,
+};
+static const capz_controller c_asomp = {
+    .struct_size = sizeof(capz_controller),
+    .primary = {MC_GROUP, "v1beta1", "AzureASOManagedMachinePool", "azureasomanagedmachinepools", true},
+    .secondaries = ammp_watches,
+    .reconcile = mc_asomp_reconcile,
+};
+static const capz_controller *const controllers[] = {&c_amcp, &c_amc, &c_ammp, &c_asocp, &c_asomc, &c_asomp, NULL};
 
 static const capz_plugin plugin = {
     .abi_major = CAPZ_ABI_MAJOR,
@@ -137,7 +162,7 @@ static const capz_plugin plugin = {
     .name = "managedcluster",
     .version = "0.1.0",
     .description = "AKS clusters and node pools through ARM (AzureManagedControlPlane, AzureManagedCluster, "
-                   "AzureManagedMachinePool)",
+                   "AzureManagedMachinePool and the AzureASOManaged* API)",
     .config_schema = schema,
     .controllers = controllers,
     .init = init,

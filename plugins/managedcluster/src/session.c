@@ -157,3 +157,39 @@ int mc_arm_for(mc_state *s, capz_ctx *ctx, const cJSON *amcp, capz_arm_client **
   if (!cred) return err->code ? err->code : CAPZ_EINVAL;
   return session_for(s, cred, arm, err);
 }
+
+/* ASO-style credentials: the Secret named by the resource's serviceoperator.azure.com/credential-from annotation
+ * (else "aso-credential") with AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or
+ * AUTH_MODE workloadidentity / podidentity. */
+int mc_arm_for_aso(mc_state *s, capz_ctx *ctx, const char *ns, const cJSON *res, capz_arm_client **arm, char *sub,
+                   size_t sub_n, capz_err *err) {
+  const char *name = capz_json_ptr_str(res, "/metadata/annotations/serviceoperator.azure.com~1credential-from",
+                                       "aso-credential");
+  unsigned char *vals[5] = {0};
+  size_t lens[5] = {0};
+  static const char *const keys[] = {"AZURE_SUBSCRIPTION_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_ID",
+                                     "AZURE_CLIENT_SECRET", "AUTH_MODE"};
+  int rc = 0;
+  for (int i = 0; i < 5 && !rc; i++) {
+    capz_err ke;
+    int r = secret_value(ctx, ns, name, keys[i], &vals[i], &lens[i], &ke);
+    if (r && i < 3) rc = capz_err_set(err, r, "%s", ke.msg);
+  }
+  if (!rc) {
+    snprintf(sub, sub_n, "%s", (const char *)vals[0]);
+    const char *mode = vals[4] ? (const char *)vals[4] : "";
+    capz_az_identity id = {.tenant_id = (const char *)vals[1], .client_id = (const char *)vals[2]};
+    if (strcmp(mode, "workloadidentity") == 0) id.type = CAPZ_AZ_ID_WORKLOAD_IDENTITY;
+    else if (strcmp(mode, "podidentity") == 0) id.type = CAPZ_AZ_ID_USER_ASSIGNED_MSI;
+    else if (vals[3]) id.type = CAPZ_AZ_ID_SERVICE_PRINCIPAL, id.secret = vals[3], id.secret_len = lens[3];
+    else rc = capz_err_set(err, CAPZ_EINVAL, "secret %s/%s: no AZURE_CLIENT_SECRET and no AUTH_MODE", ns, name);
+    capz_az_credential *cred = rc ? NULL : capz_az_credential_new(&s->cloud, &id, NULL, err);
+    if (!rc && !cred) rc = err->code ? err->code : CAPZ_EINVAL;
+    if (!rc) rc = session_for(s, cred, arm, err);
+  }
+  for (int i = 0; i < 5; i++) {
+    if (vals[i]) OPENSSL_cleanse(vals[i], lens[i]);
+    free(vals[i]);
+  }
+  return rc;
+}

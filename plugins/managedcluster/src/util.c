@@ -10,6 +10,11 @@
 const capz_gvk MC_GVK_AMCP = {MC_GROUP, "v1beta1", "AzureManagedControlPlane", "azuremanagedcontrolplanes", true};
 const capz_gvk MC_GVK_AMC = {MC_GROUP, "v1beta1", "AzureManagedCluster", "azuremanagedclusters", true};
 const capz_gvk MC_GVK_AMMP = {MC_GROUP, "v1beta1", "AzureManagedMachinePool", "azuremanagedmachinepools", true};
+const capz_gvk MC_GVK_ASOCP = {MC_GROUP, "v1beta1", "AzureASOManagedControlPlane", "azureasomanagedcontrolplanes",
+                               true};
+const capz_gvk MC_GVK_ASOMC = {MC_GROUP, "v1beta1", "AzureASOManagedCluster", "azureasomanagedclusters", true};
+const capz_gvk MC_GVK_ASOMP = {MC_GROUP, "v1beta1", "AzureASOManagedMachinePool", "azureasomanagedmachinepools",
+                               true};
 const capz_gvk MC_GVK_IDENTITY = {MC_GROUP, "v1beta1", "AzureClusterIdentity", "azureclusteridentities", true};
 const capz_gvk MC_GVK_CLUSTER = {"cluster.x-k8s.io", "v1beta1", "Cluster", "clusters", true};
 const capz_gvk MC_GVK_MACHINEPOOL = {"cluster.x-k8s.io", "v1beta1", "MachinePool", "machinepools", true};
