@@ -131,6 +131,12 @@ START_TEST(cluster_machine_lifecycle) {
   ck_assert(capz_cond_is_true(ac, "LoadBalancersReady"));
   ck_assert(capz_has_finalizer(ac, "azurecluster.infrastructure.cluster.x-k8s.io"));
   ck_assert_ptr_null(capz_json_ptr_get(ac, "/status/longRunningOperationStates/0"));
+  ck_assert_ptr_nonnull(capz_json_ptr_get(ac, "/metadata/annotations/clusterctl.cluster.x-k8s.io~1block-move"));
+  cJSON *ident = k_get(&GVK_ACI, "id1");
+  /* CAPZ's per-cluster identity finalizer: azurecluster.../<sha224("default-c1")> */
+  ck_assert(capz_has_finalizer(ident, "azurecluster.infrastructure.cluster.x-k8s.io/"
+                                      "8c06a2e9ee2f9020266a1e887f09ffedcb11472d5ec8d76945b2f222"));
+  cJSON_Delete(ident);
 
   /* --- Azure side, resource by resource */
   cJSON *all = arm_resources(NULL);
@@ -267,6 +273,9 @@ START_TEST(cluster_machine_lifecycle) {
   k_delete(&GVK_AC, "c1");
   ck_assert(k_wait(&GVK_AC, "c1", is_gone, NULL, 30000, NULL));
   ck_assert_int_eq(count_owned("c1"), 0);
+  ident = k_get(&GVK_ACI, "id1");
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(ident, "/metadata/finalizers")), 0);
+  cJSON_Delete(ident);
   all = arm_resources(NULL);
   ck_assert_ptr_null(arm_find(all, "/virtualNetworks/c1-vnet/subnets/c1-node-subnet"));
   cJSON_Delete(all);

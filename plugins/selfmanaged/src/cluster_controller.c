@@ -188,6 +188,8 @@ static capz_outcome reconcile_delete(cl_run *r, capz_result *res) {
   if (capz_finalizer_remove(capz_ctx_client(r->ctx), &SM_GVK_AZURECLUSTER, r->base, SM_CLUSTER_FINALIZER, &changed,
                             &err))
     return sm_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
+  if (sm_identity_finalizer(r->ctx, r->ac, false, &err))
+    capz_log(capz_ctx_logger(r->ctx), CAPZ_LOG_WARN, "removing the identity finalizer failed", "error", err.msg, NULL);
   capz_ctx_event(r->ctx, "Normal", "Deleted", "Azure infrastructure of cluster %s deleted", r->ci.name);
   return CAPZ_DONE;
 }
@@ -215,6 +217,9 @@ static capz_outcome reconcile_normal(cl_run *r, capz_result *res) {
   if (!capz_has_finalizer(r->ac, SM_CLUSTER_FINALIZER) &&
       capz_finalizer_add(capz_ctx_client(r->ctx), &SM_GVK_AZURECLUSTER, r->base, SM_CLUSTER_FINALIZER, &changed, &err))
     return sm_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
+  if (sm_block_move(r->ctx, &SM_GVK_AZURECLUSTER, r->key, r->ac, true, &err) ||
+      sm_identity_finalizer(r->ctx, r->ac, true, &err))
+    return sm_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
   r->lro_type = "PUT";
   sm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
   capz_log_v(capz_ctx_logger(r->ctx), 1, "resource walk", "rows", r->t.n == r->w.done ? "all" : "partial", NULL);
@@ -272,7 +277,11 @@ capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   }
   r.cluster = sm_cache_copy(ctx, &SM_GVK_CLUSTER, key->ns, owner);
   if (!r.cluster) goto out; /* the Cluster watch wakes us */
-  if (capz_is_paused(r.ac, r.cluster)) goto out;
+  if (capz_is_paused(r.ac, r.cluster)) {
+    if (sm_block_move(ctx, &SM_GVK_AZURECLUSTER, key, r.ac, false, &err))
+      oc = sm_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
+    goto out;
+  }
   r.d = cJSON_Duplicate(r.ac, 1);
   r.ci.api_port = (int)capz_json_ptr_int(r.cluster, "/spec/clusterNetwork/apiServerPort", 6443);
   if (!r.d || sm_azurecluster_default(r.d, NULL, &err) ||

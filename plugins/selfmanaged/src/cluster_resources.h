@@ -16,5 +16,4 @@ typedef struct sm_cluster_info {
  * Returns 0, CAPZ_EINVAL (err names the field) or CAPZ_ENOMEM. */
 int sm_cluster_table(const cJSON *ac, const sm_cluster_info *ci, sm_table *t, capz_err *err);
 
-/* The index of the first row of each service (for conditions); SIZE_MAX when absent. */
 #endif

@@ -504,8 +504,6 @@ static capz_outcome vm_exists_path(m_run *r, capz_result *res) {
     return sm_fail(r->ctx, res, CAPZ_RETRY, "ReconcileError", "reading VM %s: %s", vm->name, err.msg);
   }
   const char *ps = S(live.body, "/properties/provisioningState");
-  static char state[32];
-  (void)state;
   r->vm_state = !strcasecmp(ps, "Succeeded") ? "Succeeded" : !strcasecmp(ps, "Failed") ? "Failed"
               : !strcasecmp(ps, "Deleting") ? "Deleting" : !strcasecmp(ps, "Updating") ? "Updating" : "Creating";
   capz_arm_response_free(&live);
@@ -540,6 +538,8 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
     return CAPZ_DONE; /* the Machine watch wakes us when dataSecretName is set */
   }
   bool changed;
+  if (sm_block_move(r->ctx, &SM_GVK_AZUREMACHINE, r->key, r->am, true, &err))
+    return sm_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
   if (!capz_has_finalizer(r->am, SM_MACHINE_FINALIZER) &&
       capz_finalizer_add(capz_ctx_client(r->ctx), &SM_GVK_AZUREMACHINE, r->base, SM_MACHINE_FINALIZER, &changed, &err))
     return sm_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
@@ -568,12 +568,10 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
   }
   if (rc) return terminal(r, res, "InvalidConfiguration", "Failed", err.msg);
   if (created) {
-    /* everything but the VM: keep it converged (fast path: no requests while unchanged) */
-    sm_row *vm = &r->t.rows[r->t.n - 1];
+    /* everything but the VM (the last row): keep it converged (fast path: no requests while unchanged) */
     r->t.n--;
     sm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
     r->t.n++;
-    (void)vm;
     if (r->w.rc) return walk_error(r, res);
     if (r->w.in_progress) {
       write_status(r);
@@ -637,7 +635,11 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
     goto out;
   }
   r.cluster_name = capz_json_ptr_str(r.cluster, "/metadata/name", "");
-  if (capz_is_paused(r.am, r.cluster)) goto out;
+  if (capz_is_paused(r.am, r.cluster)) {
+    if (sm_block_move(ctx, &SM_GVK_AZUREMACHINE, key, r.am, false, &err))
+      oc = sm_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
+    goto out;
+  }
   r.ac = sm_cache_copy(ctx, &SM_GVK_AZURECLUSTER, key->ns, S(r.cluster, "/spec/infrastructureRef/name"));
   if (!r.ac) {
     oc = requeue(res, 5, 5);

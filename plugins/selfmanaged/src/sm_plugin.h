@@ -35,7 +35,6 @@ typedef struct sm_state {
   double poll_floor_s;          /* smallest requeue for an operation in progress */
   /* default identity (config) when an AzureCluster has no identityRef; empty client_id = none */
   char default_tenant[64], default_client[64], default_secret_file[512];
-  char api_versions[1024];      /* optional JSON of api-version overrides, "" = SDK defaults */
   pthread_mutex_t mu;
   sm_session *sessions;         /* credential + ARM client per identity, reused across reconciles */
   sm_sku_cache *skus;
@@ -79,6 +78,10 @@ int sm_patch_spec(capz_ctx *ctx, const capz_gvk *gvk, const capz_key *key, cJSON
 void sm_lro_state_set(cJSON *obj, const char *service, const char *name, const char *type, const char *token);
 const char *sm_lro_state_get(const cJSON *obj, const char *service, const char *name);
 
+/* clusterctl's move handshake: annotation clusterctl.cluster.x-k8s.io/block-move present (want) or absent. */
+int sm_block_move(capz_ctx *ctx, const capz_gvk *gvk, const capz_key *key, const cJSON *obj, bool want, capz_err *err);
+/* Add (or remove) the AzureCluster's finalizer on its AzureClusterIdentity. */
+int sm_identity_finalizer(capz_ctx *ctx, const cJSON *ac, bool add, capz_err *err);
 /* Standard padded base64 → bytes (NUL-terminated for convenience); NULL when malformed. Caller frees. */
 unsigned char *sm_b64_decode(const char *in, size_t *len);
 
