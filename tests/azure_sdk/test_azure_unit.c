@@ -404,12 +404,14 @@ END_TEST
 typedef struct sf_arg {
   capz_az_token_cache *c;
   fake_src *s;
+  pthread_barrier_t *start;
   int rc;
   char tok[32];
 } sf_arg;
 
 static void *sf_thread(void *p) {
   sf_arg *a = p;
+  pthread_barrier_wait(a->start); /* all callers arrive together */
   char *t = NULL;
   a->rc = az_token_cache_get(a->c, K1, NULL, fake_fetch, a->s, &t, NULL);
   if (t) snprintf(a->tok, sizeof a->tok, "%s", t);
@@ -422,8 +424,10 @@ START_TEST(token_cache_single_flight) {
   fake_src s = {.mu = PTHREAD_MUTEX_INITIALIZER, .lifetime = 3600, .delay = 200000};
   pthread_t th[8];
   sf_arg args[8];
+  pthread_barrier_t bar;
+  pthread_barrier_init(&bar, NULL, 8);
   for (int i = 0; i < 8; i++) {
-    args[i] = (sf_arg){.c = c, .s = &s};
+    args[i] = (sf_arg){.c = c, .s = &s, .start = &bar};
     pthread_create(&th[i], NULL, sf_thread, &args[i]);
   }
   for (int i = 0; i < 8; i++) pthread_join(th[i], NULL);
@@ -438,7 +442,7 @@ START_TEST(token_cache_single_flight) {
   s.calls = 0;
   s.fail = CAPZ_EAUTH;
   for (int i = 0; i < 8; i++) {
-    args[i] = (sf_arg){.c = c, .s = &s};
+    args[i] = (sf_arg){.c = c, .s = &s, .start = &bar};
     pthread_create(&th[i], NULL, sf_thread, &args[i]);
   }
   for (int i = 0; i < 8; i++) pthread_join(th[i], NULL);
@@ -447,6 +451,7 @@ START_TEST(token_cache_single_flight) {
   capz_az_token_cache_stats st;
   capz_az_token_cache_get_stats(c, &st);
   ck_assert_uint_ge(st.waits, 1);
+  pthread_barrier_destroy(&bar);
   capz_az_token_cache_free(c);
 }
 END_TEST
