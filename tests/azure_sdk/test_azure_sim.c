@@ -834,6 +834,11 @@ START_TEST(ensure_resumes_put_after_restart) {
   ck_assert_msg(rc == 0, "%s", err.msg);
   ck_assert_int_eq(res.outcome, CAPZ_ENSURE_CREATED);
   ck_assert_int_eq(count_requests(&in, "PUT", "/virtualNetworks/vnet1"), 1);
+  /* the caller forgot to clear the token from status: the steady state still costs nothing */
+  capz_arm_ensure_result_free(&res);
+  ck_assert_int_eq(capz_arm_ensure(e, c, &s, &res, &err), 0);
+  ck_assert_int_eq(res.outcome, CAPZ_ENSURE_UNCHANGED);
+  ck_assert_int_eq(res.arm_requests, 0);
   capz_arm_ensure_result_free(&res);
   free(token);
   cJSON_Delete(desired);

@@ -67,7 +67,9 @@ typedef struct capz_arm_ensure_spec {
                                  * field of desired */
   const cJSON *tags;            /* optional extra tags (object of strings) merged into desired.tags */
   const char *cluster_name;     /* optional: ownership tag handling */
-  const char *resume_token;     /* optional: from an earlier IN_PROGRESS result (e.g. stored in status) */
+  const char *resume_token;     /* optional: from an earlier IN_PROGRESS result (e.g. stored in status); used
+                                 * only when the ensurer remembers nothing about id (after a restart), so a
+                                 * stale token costs nothing — still, clear it once the outcome is final */
   const capz_arm_req_opts *opts;/* optional request options (api-version override, ...) */
 } capz_arm_ensure_spec;
 

@@ -369,6 +369,14 @@ static capz_arm_op *take_op(capz_arm_ensurer *e, const char *key, char *fp_out, 
   return op;
 }
 
+static bool remembered(capz_arm_ensurer *e, const char *key) {
+  pthread_mutex_lock(&e->mu);
+  ens_entry *x = find(e, key);
+  bool known = x && (x->fp[0] || x->op);
+  pthread_mutex_unlock(&e->mu);
+  return known;
+}
+
 /* Parse ensure's "K.<op token>" resume token (K = C create, U update, D delete). */
 static int resume_op(capz_arm_client *c, const char *token, capz_arm_op **op, char *kind) {
   *op = NULL;
@@ -400,7 +408,8 @@ int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensu
   char op_fp[65] = "";
   bool creates = false, deletes = false;
   capz_arm_op *op = take_op(e, key, op_fp, &creates, &deletes);
-  if (!op && s->resume_token && *s->resume_token) {
+  /* a token is only for a process that lost its memory; a stale token left in status must not cost a poll */
+  if (!op && s->resume_token && *s->resume_token && !remembered(e, key)) {
     char kind = 0;
     if (resume_op(c, s->resume_token, &op, &kind) == 0 && kind != 'D') {
       az_strlcpy(op_fp, fp, sizeof op_fp);
