@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "capz/controller.h"
@@ -106,7 +107,7 @@ static void setup(void) {
   snprintf(g_armcfg, sizeof g_armcfg, "/tmp/mc-e2e-arm-%d.yaml", (int)getpid());
   FILE *f = fopen(g_armcfg, "w");
   ck_assert_ptr_nonnull(f);
-  fprintf(f, "lro: {defaultSeconds: 1, retryAfterSeconds: 1}\naks:\n  apiServerUrl: %s\n"
+  fprintf(f, "lro: {defaultSeconds: 1, retryAfterSeconds: 1}\nrequestLog: {keepBodies: 2000}\naks:\n  apiServerUrl: %s\n"
              "  kubernetesVersions: [1.32.4, 1.33.1, 1.34.0]\n  defaultVersion: 1.33.1\n",
           g_wl.url);
   fclose(f);
@@ -321,7 +322,7 @@ static void clear_requests(void) {
 /* ARM requests (not token requests) logged since the last clear; writes counts PUT/PATCH/POST/DELETE. */
 static int arm_requests(int *writes, cJSON **log) {
   char url[512];
-  arm_url(url, sizeof url, "/_sim/requests?last=200");
+  arm_url(url, sizeof url, "/_sim/requests?last=2000");
   cJSON *o = NULL;
   ck_assert_int_eq(e2e_http("GET", url, &o), 200);
   int n = 0, w = 0;
@@ -446,15 +447,57 @@ static void check_kubeconfig(const char *owner_kind) {
   capz_kube_config_free(cfg);
 }
 
+static void stop_plugin(void) {
+  g_rt.stop = 1;
+  pthread_join(g_rt.th, NULL);
+  g_rt.th = 0;
+  capz_testkit_close(g_tk);
+  g_tk = NULL;
+}
+
+/* PUTs the emulator received for exactly this resource path suffix. */
+static int puts_to(const char *suffix) {
+  cJSON *log = NULL;
+  arm_requests(NULL, &log);
+  int n = 0;
+  const cJSON *r;
+  size_t sl = strlen(suffix);
+  cJSON_ArrayForEach(r, capz_json_ptr_get(log, "/requests")) {
+    const char *p = capz_json_ptr_str(r, "/path", "");
+    const char *q = strchr(p, '?');
+    size_t pl = q ? (size_t)(q - p) : strlen(p);
+    if (strcmp(capz_json_ptr_str(r, "/method", ""), "PUT") == 0 && pl >= sl && strncasecmp(p + pl - sl, suffix, sl) == 0)
+      n++;
+  }
+  if (getenv("MC_E2E_DEBUG")) {
+    char *t = cJSON_PrintUnformatted(capz_json_ptr_get(log, "/byMethod"));
+    fprintf(stderr, "request log: total %lld, %d kept, by method %s\n", (long long)capz_json_ptr_int(log, "/total", 0),
+            cJSON_GetArraySize(capz_json_ptr_get(log, "/requests")), t);
+    free(t);
+  }
+  cJSON_Delete(log);
+  return n;
+}
+
 START_TEST(aks_lifecycle) {
   apply_template();
+  clear_requests();
   start_plugin();
   int64_t t0 = capz_monotonic_ms();
+  /* a restart while the managedCluster PUT runs resumes polling from the token stored in status (no second PUT) */
+  ck_assert_msg(wait_str(&AMCP, CL, "/status/longRunningOperationStates/0/serviceName", "managedclusters", 20000),
+                "no LRO record for the managedCluster in status");
+  stop_plugin();
+  start_plugin();
   ck_assert_msg(wait_true(&AMCP, CL, "/status/ready", 60000), "AzureManagedControlPlane not ready");
   ck_assert_msg(wait_true(&AMMP, CL "-pool0", "/status/ready", 30000), "pool0 not ready");
   ck_assert_msg(wait_true(&AMMP, CL "-pool1", "/status/ready", 30000), "pool1 not ready");
   ck_assert_msg(wait_true(&AMC, CL, "/status/ready", 10000), "AzureManagedCluster not ready");
-  fprintf(stderr, "e2e: cluster and pools ready in %lld ms\n", (long long)(capz_monotonic_ms() - t0));
+  fprintf(stderr, "e2e: cluster and pools ready in %lld ms (with a restart)\n", (long long)(capz_monotonic_ms() - t0));
+  ck_assert_int_eq(puts_to("/managedClusters/" CL), 1);
+  cJSON *lro = get(&AMCP, CL);
+  ck_assert_ptr_null(capz_json_ptr_get(lro, "/status/longRunningOperationStates"));
+  cJSON_Delete(lro);
 
   /* contract */
   cJSON *cp = get(&AMCP, CL);

@@ -54,7 +54,9 @@ int mc_patch(capz_ctx *ctx, const capz_gvk *gvk, const char *ns, const char *nam
   return capz_kube_patch(capz_ctx_client(ctx), gvk, ns, name, CAPZ_PATCH_MERGE, patch, NULL, NULL, err);
 }
 
-capz_outcome mc_outcome_for(int code) { return capz_err_is_transient(code) ? CAPZ_RETRY : CAPZ_TERMINAL; }
+/* Only a request Azure refused as invalid waits for the object to change; everything else (throttling, conflicts,
+ * failed or cancelled operations, outages) is retried with backoff, as CAPZ does. */
+capz_outcome mc_outcome_for(int code) { return code == CAPZ_EINVAL ? CAPZ_TERMINAL : CAPZ_RETRY; }
 
 const char *mc_lro_get(const cJSON *obj, const char *service, const char *name) {
   const cJSON *it;
