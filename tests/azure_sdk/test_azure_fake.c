@@ -72,6 +72,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
       return reply(conn, 200, "{\"properties\":{\"provisioningState\":\"Creating\"}}", "Retry-After", "1");
     return reply(conn, 200, "{\"name\":\"r1\",\"properties\":{\"provisioningState\":\"Succeeded\"}}", NULL, NULL);
   }
+  if (strstr(url, "/providers/X.Y/long/r2")) {
+    if (strcmp(method, "PUT") == 0) {
+      /* polling URLs beyond 4 KB must work (reference §1.2) */
+      static char aao[6000];
+      int n = snprintf(aao, sizeof aao, "%s/op-status?pad=", g_base);
+      memset(aao + n, 'a', 5000);
+      aao[n + 5000] = '\0';
+      return reply(conn, 201, "{\"properties\":{\"provisioningState\":\"Updating\"}}", "Azure-AsyncOperation", aao);
+    }
+    return reply(conn, 200, "{\"name\":\"r2\",\"properties\":{\"provisioningState\":\"Succeeded\"}}", NULL, NULL);
+  }
+  if (strcmp(url, "/op-status") == 0) {
+    const char *pad = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pad");
+    if (!pad || strlen(pad) != 5000) return reply(conn, 400, "{\"error\":{\"code\":\"Truncated\"}}", NULL, NULL);
+    return reply(conn, 200, "{\"status\":\"Succeeded\"}", NULL, NULL);
+  }
   return reply(conn, 404, "{\"error\":{\"code\":\"NotFound\",\"message\":\"no\"}}", NULL, NULL);
 }
 
@@ -163,6 +179,24 @@ START_TEST(body_polled_lro_and_token_retry) {
 }
 END_TEST
 
+START_TEST(long_polling_url) {
+  capz_az_token_cache *cache = capz_az_token_cache_new(4, NULL, NULL);
+  capz_az_credential *cred = cred_new(cache);
+  capz_arm_client_config cfg = {.cloud = &g_cloud, .credential = cred, .poll_default_s = 0.05};
+  capz_err err;
+  capz_arm_client *c = capz_arm_client_new(&cfg, &err);
+  cJSON *b = cJSON_Parse("{\"location\":\"x\"}"), *res = NULL;
+  int rc = capz_arm_put(c, "/subscriptions/s/resourceGroups/rg/providers/X.Y/long/r2", b, NULL, 10, &res, &err);
+  ck_assert_msg(rc == 0, "%s", err.msg);
+  ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(res, "name")), "r2");
+  cJSON_Delete(res);
+  cJSON_Delete(b);
+  capz_arm_client_free(c);
+  capz_az_credential_free(cred);
+  capz_az_token_cache_free(cache);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("azure_fake");
   TCase *tc = tcase_create("fake");
@@ -170,6 +204,7 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, paging_and_foreign_next_link);
   tcase_add_test(tc, body_polled_lro_and_token_retry);
+  tcase_add_test(tc, long_polling_url);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

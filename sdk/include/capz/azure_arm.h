@@ -32,6 +32,7 @@ CAPZ_BEGIN_DECLS
 
 #define CAPZ_ARM_MAX_DEPTH 6   /* type/name pairs below the provider namespace */
 #define CAPZ_ARM_NAME_MAX 264
+#define CAPZ_ARM_URL_MAX 8192
 
 typedef enum capz_arm_scope {
   CAPZ_ARM_SCOPE_TENANT = 0,        /* /providers/{ns}/{type}/{name}... */
@@ -142,8 +143,9 @@ typedef struct capz_arm_response {
   char etag[160];         /* ETag header, else the body's etag/eTag, else "" */
   double retry_after_s;   /* Retry-After of the last response (0 when absent) */
   char request_id[96];    /* x-ms-request-id */
-  char azure_async_operation[4096]; /* raw LRO headers of the last response ("" when absent) */
-  char location[4096];
+  char azure_async_operation[CAPZ_ARM_URL_MAX]; /* raw LRO headers of the last response ("" when absent; ARM
+                                                 * polling URLs may exceed 4 KB, longer ones are refused) */
+  char location[CAPZ_ARM_URL_MAX];
 } capz_arm_response;
 
 CAPZ_API void capz_arm_response_free(capz_arm_response *r);

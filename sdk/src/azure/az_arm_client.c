@@ -288,7 +288,8 @@ static double parse_retry_after(const char *v) {
   return d;
 }
 
-static void fill_response(capz_arm_response *out, const http_response *r) {
+/* False when an LRO header does not fit (the op could not be polled correctly with a truncated URL). */
+static bool fill_response(capz_arm_response *out, const http_response *r) {
   cJSON_Delete(out->body);
   memset(out, 0, sizeof *out);
   out->status = (int)r->status;
@@ -307,7 +308,10 @@ static void fill_response(capz_arm_response *out, const http_response *r) {
   if (!out->azure_async_operation[0])
     az_strlcpy(out->azure_async_operation, http_response_header(r, "Operation-Location"),
                sizeof out->azure_async_operation);
-  az_strlcpy(out->location, http_response_header(r, "Location"), sizeof out->location);
+  bool ok = az_strlcpy(out->location, http_response_header(r, "Location"), sizeof out->location);
+  const char *aao = http_response_header(r, "Azure-AsyncOperation");
+  if (!aao) aao = http_response_header(r, "Operation-Location");
+  return ok && (!aao || strlen(aao) < sizeof out->azure_async_operation);
 }
 
 static int error_from(const char *method, const char *path, const capz_arm_response *r, capz_err *err) {
@@ -380,8 +384,11 @@ int arm_send(capz_arm_client *c, const char *method, const char *path, const cha
     az_buf_wipe(&im);
     az_buf_wipe(&inm);
     int status = hrc ? 0 : (int)resp.status;
-    if (hrc == 0) fill_response(out, &resp);
-    else {
+    if (hrc == 0) {
+      if (!fill_response(out, &resp))
+        hrc = az_err(&herr, CAPZ_EPROTO, (int)resp.status, "PollingURLTooLong",
+                     "a polling URL in the response is longer than %d bytes", CAPZ_ARM_URL_MAX - 1);
+    } else {
       cJSON_Delete(out->body);
       memset(out, 0, sizeof *out);
     }
