@@ -44,7 +44,7 @@ static bool delete_descendants(sim *s, const cJSON *cl, const char *ns) {
   for (int r = 0; r < 2; r++) {
     const cJSON *ref = capz_json_ptr_get(cl, refs[r]);
     if (!ref) continue;
-    capz_gvk g;
+    capz_gvk g = {0};
     char buf[256];
     cJSON *obj = sim_ref_get(s, ref, ns, &g, buf, sizeof buf);
     if (!obj) continue;
@@ -83,7 +83,7 @@ int capi_cluster_reconcile(sim *s, const char *ns, const char *name, int64_t *re
   sim_add_finalizer(want, F_CLUSTER);
 
   bool infra_ready = false, cp_ready = false, cp_initialized = false;
-  capz_gvk ig, cg;
+  capz_gvk ig = {0}, cg = {0};
   char ibuf[256], cbuf[256];
   const cJSON *iref = capz_json_ptr_get(cl, "/spec/infrastructureRef");
   const cJSON *cref = capz_json_ptr_get(cl, "/spec/controlPlaneRef");

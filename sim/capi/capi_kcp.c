@@ -40,7 +40,7 @@ static int create_machine(sim *s, const cJSON *kcp, const cJSON *cluster, const 
   const char *cname = sim_str(cluster, "/metadata/name");
   char mname[256];
   sim_random_name(kname, mname, sizeof mname);
-  capz_gvk tg;
+  capz_gvk tg = {0};
   char tbuf[256];
   cJSON *tmpl = sim_ref_get(s, capz_json_ptr_get(kcp, "/spec/machineTemplate/infrastructureRef"), ns, &tg, tbuf,
                             sizeof tbuf);
@@ -68,7 +68,7 @@ static int create_machine(sim *s, const cJSON *kcp, const cJSON *cluster, const 
   }
   cJSON *cfg = capi_kubeadmconfig_new(mname, ns, spec, labels, kcp);
   cJSON_Delete(spec);
-  capz_gvk ig;
+  capz_gvk ig = {0};
   char ibuf[256];
   int rc = infra ? sim_gvk(s, sim_str(infra, "/apiVersion"), sim_str(infra, "/kind"), &ig, ibuf, sizeof ibuf)
                  : CAPZ_EINVAL;

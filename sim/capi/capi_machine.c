@@ -33,7 +33,7 @@ static bool delete_children(sim *s, const cJSON *m, const char *ns) {
   bool gone = true;
   const char *refs[] = {"/spec/bootstrap/configRef", "/spec/infrastructureRef"};
   for (int i = 0; i < 2; i++) {
-    capz_gvk g;
+    capz_gvk g = {0};
     char buf[256];
     cJSON *obj = sim_ref_get(s, capz_json_ptr_get(m, refs[i]), ns, &g, buf, sizeof buf);
     if (!obj) continue;
@@ -87,11 +87,12 @@ int capi_machine_reconcile(sim *s, const char *ns, const char *name, int64_t *re
   bool bootstrap_ready = false;
   const cJSON *cref = capz_json_ptr_get(m, "/spec/bootstrap/configRef");
   if (cref) {
-    capz_gvk g;
+    capz_gvk g = {0};
     char buf[256];
     cfg = sim_ref_get(s, cref, ns, &g, buf, sizeof buf);
     if (cfg) {
-      if (!sim_owned_by(cfg, m) || !has_controller(cfg)) {
+      if (!sim_owned_by(cfg, m) || !has_controller(cfg) || sim_owner_name(cfg, "KubeadmControlPlane") ||
+          sim_owner_name(cfg, "MachineSet")) {
         if ((rc = own(s, m, cfg, &g)) != 0) goto out;
       }
       const char *secret = capz_json_ptr_str(cfg, "/status/dataSecretName", NULL);
@@ -105,7 +106,7 @@ int capi_machine_reconcile(sim *s, const char *ns, const char *name, int64_t *re
   /* Infrastructure. */
   bool infra_ready = false;
   const char *failure = NULL;
-  capz_gvk ig;
+  capz_gvk ig = {0};
   char ibuf[256];
   infra = sim_ref_get(s, capz_json_ptr_get(m, "/spec/infrastructureRef"), ns, &ig, ibuf, sizeof ibuf);
   if (infra) {

@@ -30,7 +30,7 @@ int capi_mp_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue
   int rc = 0;
   if (!cJSON_GetObjectItemCaseSensitive(want, "status")) cJSON_AddObjectToObject(want, "status");
   const char *cname = sim_str(mp, "/spec/clusterName");
-  capz_gvk ig, cg;
+  capz_gvk ig = {0}, cg = {0};
   char ibuf[256], cbuf[256];
   infra = sim_ref_get(s, capz_json_ptr_get(mp, "/spec/template/spec/infrastructureRef"), ns, &ig, ibuf, sizeof ibuf);
   const cJSON *cref = capz_json_ptr_get(mp, "/spec/template/spec/bootstrap/configRef");

@@ -45,33 +45,36 @@ static int create_machine(sim *s, const cJSON *ms) {
   if (dep && !cJSON_GetObjectItemCaseSensitive(labels, L_DEPLOYMENT_NAME))
     cJSON_AddStringToObject(labels, L_DEPLOYMENT_NAME, dep);
 
-  capz_gvk tg;
+  capz_gvk tg = {0};
   char tbuf[256];
   cJSON *tmpl = sim_ref_get(s, capz_json_ptr_get(ms, "/spec/template/spec/infrastructureRef"), ns, &tg, tbuf,
                             sizeof tbuf);
   cJSON *infra = tmpl ? sim_clone_template(tmpl, mname, ns, labels, ms) : NULL;
   cJSON *cfg = NULL;
+  capz_gvk cfg_gvk = {0};
+  char cfg_buf[256];
   const cJSON *cref = capz_json_ptr_get(ms, "/spec/template/spec/bootstrap/configRef");
   int rc = infra ? 0 : CAPZ_ENOTFOUND;
   if (rc == 0 && cref) {
-    capz_gvk cg;
+    capz_gvk cg = {0};
     char cbuf[256];
     cJSON *ctmpl = sim_ref_get(s, cref, ns, &cg, cbuf, sizeof cbuf);
     if (!ctmpl) {
       rc = CAPZ_ENOTFOUND;
     } else {
-      cfg = capi_kubeadmconfig_new(mname, ns, capz_json_ptr_get(ctmpl, "/spec/template/spec"), labels, ms);
-      sim_set_annotation(cfg, A_CLONED_FROM_NAME, sim_str(ctmpl, "/metadata/name"));
-      sim_set_annotation(cfg, A_CLONED_FROM_GK, "KubeadmConfigTemplate.bootstrap.cluster.x-k8s.io");
+      /* Any bootstrap provider's template clones the same way (KubeadmConfigTemplate -> KubeadmConfig). */
+      cfg = sim_clone_template(ctmpl, mname, ns, labels, ms);
+      if (!cfg || sim_gvk(s, sim_str(cfg, "/apiVersion"), sim_str(cfg, "/kind"), &cfg_gvk, cfg_buf, sizeof cfg_buf) != 0)
+        rc = CAPZ_EINVAL;
       cJSON_Delete(ctmpl);
     }
   }
   if (rc != 0) capz_log(s->log, CAPZ_LOG_WARN, "machine templates not found", "namespace", ns, "name", msname, NULL);
-  capz_gvk ig;
+  capz_gvk ig = {0};
   char ibuf[256];
   if (rc == 0) rc = sim_gvk(s, sim_str(infra, "/apiVersion"), sim_str(infra, "/kind"), &ig, ibuf, sizeof ibuf);
   if (rc == 0) rc = sim_create(s, &ig, ns, infra);
-  if (rc == 0 && cfg) rc = sim_create(s, &s->kinds[K_KCFG].gvk, ns, cfg);
+  if (rc == 0 && cfg) rc = sim_create(s, &cfg_gvk, ns, cfg);
   if (rc == 0) {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "apiVersion", CAPI_V1B1);

@@ -104,7 +104,7 @@ cJSON *sim_ref_get(sim *s, const cJSON *ref, const char *ns, capz_gvk *gvk_out, 
   const char *av = capz_json_ptr_str(ref, "/apiVersion", NULL), *kind = capz_json_ptr_str(ref, "/kind", NULL);
   const char *name = capz_json_ptr_str(ref, "/name", NULL);
   if (!av || !kind || !name || !*name) return NULL;
-  capz_gvk local;
+  capz_gvk local = {0};
   char lbuf[256];
   capz_gvk *g = gvk_out ? gvk_out : &local;
   if (!gvk_out) {
