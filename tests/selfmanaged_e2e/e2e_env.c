@@ -233,6 +233,11 @@ void env_start(void) {
 
 void env_stop(void) {
   controllers_stop();
+  if (getenv("SM_E2E_HOST_LOG")) { /* debugging aid: the daemon's log of this test */
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "cat '%s/capz-host.log' >&2", g_dir);
+    if (system(cmd) != 0) fprintf(stderr, "(no capz-host log)\n");
+  }
   capz_kube_client_free(g_kc);
   capz_kube_config_free(g_kcfg);
   simproc_stop(&g_kube);

@@ -36,7 +36,13 @@ static void make_identity(const char *allowed) {
 
 /* A CAPI Cluster (as clusterctl would apply it) and its AzureCluster owned by it (as CAPI's Cluster controller
  * sets the owner reference). network: the JSON of spec.networkSpec. */
+static void make_cluster_x(const char *name, const char *rg, const char *network, const char *extra_spec);
 static void make_cluster(const char *name, const char *rg, const char *network) {
+  make_cluster_x(name, rg, network, "");
+}
+
+/* extra_spec: more spec members, starting with ',' (or ""). */
+static void make_cluster_x(const char *name, const char *rg, const char *network, const char *extra_spec) {
   cJSON *c = k_create(&GVK_CLUSTER,
                       "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"%s\"},"
                       "\"spec\":{\"clusterNetwork\":{\"pods\":{\"cidrBlocks\":[\"192.168.0.0/16\"]}},"
@@ -51,8 +57,8 @@ static void make_cluster(const char *name, const char *rg, const char *network) 
                         "\"spec\":{\"location\":\"eastus\",\"subscriptionID\":\"" E2E_SUB "\",\"resourceGroup\":\"%s\","
                         "\"identityRef\":{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":"
                         "\"AzureClusterIdentity\",\"name\":\"id1\",\"namespace\":\"default\"},"
-                        "\"additionalTags\":{\"team\":\"e2e\"},\"networkSpec\":%s}}",
-                        name, name, uid, rg, network));
+                        "\"additionalTags\":{\"team\":\"e2e\"},\"networkSpec\":%s%s}}",
+                        name, name, uid, rg, network, extra_spec));
   cJSON_Delete(c);
 }
 
@@ -63,6 +69,15 @@ static bool is_ready(const cJSON *o, void *ud) {
 static bool is_gone(const cJSON *o, void *ud) {
   (void)ud;
   return o == NULL;
+}
+
+static void wait_gone(const capz_gvk *gvk, const char *name, int64_t ms) {
+  cJSON *last = NULL;
+  bool ok = k_wait(gvk, name, is_gone, NULL, ms, &last);
+  char *t = last ? cJSON_PrintUnformatted(capz_json_ptr_get(last, "/status")) : NULL;
+  ck_assert_msg(ok, "%s %s not deleted; status: %s", gvk->kind, name, t ? t : "(absent)");
+  free(t);
+  cJSON_Delete(last);
 }
 static bool cond_reason(const cJSON *o, void *ud) {
   const char *const *want = ud; /* {type, reason} */
@@ -261,7 +276,7 @@ START_TEST(cluster_machine_lifecycle) {
 
   /* --- delete the machine: VM, disks, NIC gone */
   k_delete(&GVK_AM, "m1");
-  ck_assert(k_wait(&GVK_AM, "m1", is_gone, NULL, 30000, NULL));
+  wait_gone(&GVK_AM, "m1", 30000);
   all = arm_resources(NULL);
   ck_assert_ptr_null(arm_find(all, "/virtualMachines/m1"));
   ck_assert_ptr_null(arm_find(all, "/networkInterfaces/m1-nic"));
@@ -271,7 +286,7 @@ START_TEST(cluster_machine_lifecycle) {
 
   /* --- delete the cluster: nothing owned left */
   k_delete(&GVK_AC, "c1");
-  ck_assert(k_wait(&GVK_AC, "c1", is_gone, NULL, 30000, NULL));
+  wait_gone(&GVK_AC, "c1", 30000);
   ck_assert_int_eq(count_owned("c1"), 0);
   ident = k_get(&GVK_ACI, "id1");
   ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(ident, "/metadata/finalizers")), 0);
@@ -380,7 +395,7 @@ START_TEST(byo_vnet_untouched) {
   cJSON_Delete(all);
   /* delete: the owned resource group goes, the shared VNet and its subnets stay */
   k_delete(&GVK_AC, "byo");
-  ck_assert(k_wait(&GVK_AC, "byo", is_gone, NULL, 30000, NULL));
+  wait_gone(&GVK_AC, "byo", 30000);
   ck_assert_int_eq(count_owned("byo"), 0);
   all = arm_resources(NULL);
   ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/shared-vnet"));
@@ -390,15 +405,22 @@ START_TEST(byo_vnet_untouched) {
 }
 END_TEST
 
-/* ---------------------------------------------------------------- private cluster under throttling and 5xx */
+/* ---------------------------------------------------------------- private cluster (peering, bastion) under throttling and 5xx */
 START_TEST(private_cluster_with_faults) {
   make_identity("{}");
   arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/virtualNetworks/priv-vnet\",\"kind\":\"error\","
                            "\"status\":429,\"retryAfter\":1,\"count\":2}");
   arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/loadBalancers/*\",\"kind\":\"error\",\"status\":500,"
                            "\"count\":6}");
-  make_cluster("priv", "priv-rg",
-               "{\"vnet\":{\"name\":\"priv-vnet\"},\"apiServerLB\":{\"type\":\"Internal\"}}");
+  /* a hub VNet elsewhere to peer with */
+  arm_direct("PUT", RGP "hub-rg", "{\"location\":\"eastus\"}");
+  arm_direct("PUT", RGP "hub-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet",
+             "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"172.16.0.0/16\"]}}}");
+  make_cluster_x("priv", "priv-rg",
+                 "{\"vnet\":{\"name\":\"priv-vnet\",\"peerings\":[{\"resourceGroup\":\"hub-rg\",\"remoteVnetName\":"
+                 "\"hub-vnet\",\"forwardPeeringProperties\":{\"allowForwardedTraffic\":true}}]},\"apiServerLB\":"
+                 "{\"type\":\"Internal\"}}",
+                 ",\"bastionSpec\":{\"azureBastion\":{}}");
   wait_ready(&GVK_AC, "priv", 90000);
   cJSON *ac = k_get(&GVK_AC, "priv");
   ck_assert_str_eq(capz_json_ptr_str(ac, "/spec/controlPlaneEndpoint/host", ""), "apiserver.priv.capz.io");
@@ -419,6 +441,24 @@ START_TEST(private_cluster_with_faults) {
   ck_assert_ptr_nonnull(a);
   ck_assert_str_eq(capz_json_ptr_str(a, "/properties/aRecords/0/ipv4Address", ""), "10.0.0.100");
   ck_assert_ptr_null(arm_find(all, "/publicIPAddresses/pip-priv-apiserver"));
+  /* peerings both ways, the forward one with its properties */
+  cJSON *fw = arm_find(all, "/virtualNetworks/priv-vnet/virtualNetworkPeerings/priv-vnet-To-hub-vnet");
+  ck_assert_ptr_nonnull(fw);
+  ck_assert(capz_json_ptr_bool(fw, "/properties/allowForwardedTraffic", false));
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(fw, "/properties/remoteVirtualNetwork/id", ""), "hub-vnet"));
+  ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/hub-vnet/virtualNetworkPeerings/hub-vnet-To-priv-vnet"));
+  /* bastion: its subnet, public IP and host */
+  ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/priv-vnet/subnets/AzureBastionSubnet"));
+  expect_owned(all, "/publicIPAddresses/priv-azure-bastion-pip", "priv");
+  expect_owned(all, "/bastionHosts/priv-azure-bastion", "priv");
+  cJSON_Delete(all);
+  /* delete: the reverse peering on the hub goes too; the hub stays */
+  k_delete(&GVK_AC, "priv");
+  wait_gone(&GVK_AC, "priv", 30000);
+  ck_assert_int_eq(count_owned("priv"), 0);
+  all = arm_resources(NULL);
+  ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/hub-vnet"));
+  ck_assert_ptr_null(arm_find(all, "/virtualNetworks/hub-vnet/virtualNetworkPeerings/hub-vnet-To-priv-vnet"));
   cJSON_Delete(all);
 }
 END_TEST
@@ -583,17 +623,26 @@ END_TEST
 
 Suite *e2e_suite(void);
 Suite *e2e_suite(void) {
+  /* one case per test, so CK_RUN_CASE=<name> runs one of them */
+  const struct {
+    const char *name;
+    const TTest *test;
+  } tests[] = {
+      {"lifecycle", cluster_machine_lifecycle},
+      {"bad_manifest", bad_manifest_and_denied_namespace},
+      {"byo_vnet", byo_vnet_untouched},
+      {"private_cluster", private_cluster_with_faults},
+      {"vm_out_of_band", vm_deleted_out_of_band_fails_machine},
+      {"pause_resume", paused_then_operation_resumed_after_restart},
+  };
   Suite *s = suite_create("selfmanaged_e2e");
-  TCase *tc = tcase_create("lifecycle");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 100);
-  tcase_add_test(tc, cluster_machine_lifecycle);
-  tcase_add_test(tc, bad_manifest_and_denied_namespace);
-  tcase_add_test(tc, byo_vnet_untouched);
-  tcase_add_test(tc, private_cluster_with_faults);
-  tcase_add_test(tc, vm_deleted_out_of_band_fails_machine);
-  tcase_add_test(tc, paused_then_operation_resumed_after_restart);
-  suite_add_tcase(s, tc);
+  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+    TCase *tc = tcase_create(tests[i].name);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 100);
+    tcase_add_test(tc, tests[i].test);
+    suite_add_tcase(s, tc);
+  }
   return s;
 }
 

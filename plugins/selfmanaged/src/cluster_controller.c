@@ -136,10 +136,41 @@ static capz_outcome walk_error(cl_run *r, capz_result *res) {
                  row->service, row->name, r->w.err.msg);
 }
 
+/* Before deleting rows one by one: the resource group row is never deleted this way, and the subnets of a VNet
+ * we don't own (no ownership tag; subnets have none of their own) are not ours either. */
+static void protect_rows(cl_run *r) {
+  const sm_row *vnet = sm_table_find(&r->t, "virtualnetworks", NULL);
+  capz_arm_response live;
+  bool vnet_owned = true;
+  if (vnet && capz_arm_get(r->az.arm, vnet->id, NULL, &live, NULL) == 0)
+    vnet_owned = capz_arm_is_owned(live.body, r->ci.name);
+  if (vnet) capz_arm_response_free(&live);
+  for (size_t i = 0; i < r->t.n; i++)
+    r->t.rows[i].no_delete = i == 0 || (!vnet_owned && !strcmp(r->t.rows[i].service, "subnets"));
+}
+
 static capz_outcome reconcile_delete(cl_run *r, capz_result *res) {
   capz_err err;
   if (!capz_has_finalizer(r->ac, SM_CLUSTER_FINALIZER)) return CAPZ_DONE;
   r->lro_type = "DELETE";
+  /* peerings first: the reverse ones live on VNets outside our resource group */
+  bool any_peering = false;
+  for (size_t i = 0; i < r->t.n; i++) {
+    bool peering = !strcmp(r->t.rows[i].service, "vnetpeerings");
+    any_peering = any_peering || peering;
+    r->t.rows[i].no_delete = !peering;
+  }
+  if (any_peering) {
+    sm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+    if (r->w.rc) return walk_error(r, res);
+    if (r->w.in_progress) {
+      write_status(r);
+      return requeue(res, r->w.requeue_after_s, r->s->poll_floor_s);
+    }
+    sm_walk_free(&r->w);
+    memset(&r->w, 0, sizeof r->w);
+  }
+  for (size_t i = 0; i < r->t.n; i++) r->t.rows[i].no_delete = false;
   /* the resource group alone when we own it (one DELETE cascades); else every owned row in reverse */
   capz_arm_ensure_result gr;
   const sm_row *rg = &r->t.rows[0];
@@ -157,24 +188,27 @@ static capz_outcome reconcile_delete(cl_run *r, capz_result *res) {
   }
   bool rg_gone = rc == 0 && gr.outcome == CAPZ_ENSURE_DELETED;
   capz_arm_ensure_result_free(&gr);
-  if (rc) {
+  bool rg_refused = rc && !capz_err_is_transient(rc) && rc != CAPZ_EAUTH && rc != CAPZ_EFORBIDDEN;
+  if (rc && !rg_refused) {
     r->w.rc = rc;
     r->w.err = err;
     r->w.done = r->t.n - 1;
     return walk_error(r, res);
   }
+  if (rg_refused) {
+    /* ARM refused the cascade (e.g. a subnet still in use by a load balancer frontend): take the owned resources
+     * down one by one in reverse order, then try the resource group again */
+    capz_log(capz_ctx_logger(r->ctx), CAPZ_LOG_WARN, "resource group delete refused; deleting resources one by one",
+             "error", err.msg, NULL);
+    protect_rows(r);
+    sm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+    if (r->w.rc) return walk_error(r, res);
+    write_status(r);
+    return requeue(res, r->w.in_progress ? r->w.requeue_after_s : 0, r->s->poll_floor_s);
+  }
   if (!rg_gone) {
-    /* bring-your-own resource group: subnets of a VNet we don't own are not ours either */
-    const sm_row *vnet = sm_table_find(&r->t, "virtualnetworks", NULL);
-    capz_arm_response live;
-    bool vnet_owned = true;
-    if (vnet && capz_arm_get(r->az.arm, vnet->id, NULL, &live, NULL) == 0)
-      vnet_owned = capz_arm_is_owned(live.body, r->ci.name);
-    if (vnet) capz_arm_response_free(&live);
-    for (size_t i = 0; i < r->t.n; i++) {
-      sm_row *x = &r->t.rows[i];
-      if (i == 0 || (!vnet_owned && !strcmp(x->service, "subnets"))) x->no_delete = true;
-    }
+    /* bring-your-own resource group */
+    protect_rows(r);
     sm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
     if (r->w.rc) return walk_error(r, res);
     if (r->w.in_progress) {

@@ -26,6 +26,9 @@ static const char *const OWN_LB[] = {"/location", "/sku", "/properties/frontendI
                                      "/properties/probes", "/properties/outboundRules", NULL};
 static const char *const OWN_PDNS_LINK[] = {"/properties/virtualNetwork", NULL};
 static const char *const OWN_PDNS_A[] = {"/properties/aRecords", NULL};
+static const char *const OWN_PEERING[] = {"/properties/remoteVirtualNetwork", "/properties/allowForwardedTraffic",
+                                          "/properties/allowGatewayTransit", "/properties/allowVirtualNetworkAccess",
+                                          "/properties/useRemoteGateways", NULL};
 static const char *const OWN_BASTION[] = {"/location", "/properties/ipConfigurations", NULL};
 
 typedef struct bld {
@@ -219,50 +222,58 @@ static int natgw_rows(bld *b) {
   return 0;
 }
 
+static int subnet_row(bld *b, const cJSON *sn) {
+  const char *name = S(sn, "/name");
+  if (!*name) return capz_err_set(b->err, CAPZ_EINVAL, "spec.networkSpec.subnets: a subnet has no name");
+  char id[SM_ID_MAX], ref[SM_ID_MAX];
+  sm_fmt(id, sizeof id, "%s/subnets/%s", b->vnet_id, name);
+  cJSON *d = cJSON_CreateObject();
+  cJSON *p = cJSON_AddObjectToObject(d, "properties");
+  const cJSON *cidrs = cJSON_GetObjectItem(sn, "cidrBlocks");
+  if (cJSON_GetArraySize(cidrs) == 1 && cJSON_IsString(cJSON_GetArrayItem(cidrs, 0)))
+    cJSON_AddStringToObject(p, "addressPrefix", cJSON_GetArrayItem(cidrs, 0)->valuestring);
+  else cJSON_AddItemToObject(p, "addressPrefixes", cidrs ? cJSON_Duplicate(cidrs, 1) : cJSON_CreateArray());
+  if (*S(sn, "/securityGroup/name")) {
+    sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/networkSecurityGroups", S(sn, "/securityGroup/name"));
+    cJSON_AddItemToObject(p, "networkSecurityGroup", sm_ref(ref));
+  }
+  if (*S(sn, "/routeTable/name")) {
+    sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/routeTables", S(sn, "/routeTable/name"));
+    cJSON_AddItemToObject(p, "routeTable", sm_ref(ref));
+  }
+  if (*S(sn, "/natGateway/name") && *S(sn, "/natGateway/ip/name")) {
+    sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/natGateways", S(sn, "/natGateway/name"));
+    cJSON_AddItemToObject(p, "natGateway", sm_ref(ref));
+  }
+  const cJSON *se;
+  cJSON *ses = NULL;
+  cJSON_ArrayForEach(se, cJSON_GetObjectItem(sn, "serviceEndpoints")) {
+    if (!ses) ses = cJSON_AddArrayToObject(p, "serviceEndpoints");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "service", S(se, "/service"));
+    cJSON_AddItemToArray(ses, o);
+  }
+  if (!strcmp(S(sn, "/role"), SM_SUBNET_ROLE_POD)) {
+    cJSON *dl = cJSON_CreateObject();
+    cJSON_AddStringToObject(dl, "name", "delegation");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(dl, "properties"), "serviceName", SM_POD_SUBNET_DELEGATION);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "delegations"), dl);
+  }
+  sm_row *r;
+  /* subnets carry no tags: they are ours when their VNet is */
+  if (add(b, "subnets", "SubnetsReady", id, d, OWN_SUBNET, NULL, &r)) return b->err->code;
+  r->ownership = false;
+  r->parent = b->vnet_row;
+  return 0;
+}
+
 static int subnet_rows(bld *b) {
   const cJSON *sn;
-  cJSON_ArrayForEach(sn, capz_json_ptr_get(b->ac, "/spec/networkSpec/subnets")) {
-    const char *name = S(sn, "/name");
-    if (!*name) return capz_err_set(b->err, CAPZ_EINVAL, "spec.networkSpec.subnets: a subnet has no name");
-    char id[SM_ID_MAX], ref[SM_ID_MAX];
-    sm_fmt(id, sizeof id, "%s/subnets/%s", b->vnet_id, name);
-    cJSON *d = cJSON_CreateObject();
-    cJSON *p = cJSON_AddObjectToObject(d, "properties");
-    const cJSON *cidrs = cJSON_GetObjectItem(sn, "cidrBlocks");
-    if (cJSON_GetArraySize(cidrs) == 1) cJSON_AddStringToObject(p, "addressPrefix", cJSON_GetArrayItem(cidrs, 0)->valuestring);
-    else cJSON_AddItemToObject(p, "addressPrefixes", cJSON_Duplicate(cidrs, 1));
-    if (*S(sn, "/securityGroup/name")) {
-      sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/networkSecurityGroups", S(sn, "/securityGroup/name"));
-      cJSON_AddItemToObject(p, "networkSecurityGroup", sm_ref(ref));
-    }
-    if (*S(sn, "/routeTable/name")) {
-      sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/routeTables", S(sn, "/routeTable/name"));
-      cJSON_AddItemToObject(p, "routeTable", sm_ref(ref));
-    }
-    if (*S(sn, "/natGateway/name") && *S(sn, "/natGateway/ip/name")) {
-      sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/natGateways", S(sn, "/natGateway/name"));
-      cJSON_AddItemToObject(p, "natGateway", sm_ref(ref));
-    }
-    const cJSON *se;
-    cJSON *ses = NULL;
-    cJSON_ArrayForEach(se, cJSON_GetObjectItem(sn, "serviceEndpoints")) {
-      if (!ses) ses = cJSON_AddArrayToObject(p, "serviceEndpoints");
-      cJSON *o = cJSON_CreateObject();
-      cJSON_AddStringToObject(o, "service", S(se, "/service"));
-      cJSON_AddItemToArray(ses, o);
-    }
-    if (!strcmp(S(sn, "/role"), SM_SUBNET_ROLE_POD)) {
-      cJSON *dl = cJSON_CreateObject();
-      cJSON_AddStringToObject(dl, "name", "delegation");
-      cJSON_AddStringToObject(cJSON_AddObjectToObject(dl, "properties"), "serviceName", SM_POD_SUBNET_DELEGATION);
-      cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "delegations"), dl);
-    }
-    sm_row *r;
-    /* subnets carry no tags: they are ours when their VNet is */
-    if (add(b, "subnets", "SubnetsReady", id, d, OWN_SUBNET, NULL, &r)) return b->err->code;
-    r->ownership = false;
-    r->parent = b->vnet_row;
-  }
+  cJSON_ArrayForEach(sn, capz_json_ptr_get(b->ac, "/spec/networkSpec/subnets"))
+    if (subnet_row(b, sn)) return b->err->code;
+  /* the bastion's subnet lives in bastionSpec, not in networkSpec.subnets */
+  const cJSON *bs = capz_json_ptr_get(b->ac, "/spec/bastionSpec/azureBastion/subnet");
+  if (bs && *S(bs, "/name") && !seen(b->t, "subnets", S(bs, "/name")) && subnet_row(b, bs)) return b->err->code;
   return 0;
 }
 
@@ -405,6 +416,45 @@ static int privdns_rows(bld *b) {
   return 0;
 }
 
+static cJSON *peering_body(const char *remote_id, const cJSON *props) {
+  cJSON *d = cJSON_CreateObject();
+  cJSON *p = cJSON_AddObjectToObject(d, "properties");
+  cJSON_AddItemToObject(p, "remoteVirtualNetwork", sm_ref(remote_id));
+  static const char *const flags[] = {"allowForwardedTraffic", "allowGatewayTransit", "allowVirtualNetworkAccess",
+                                      "useRemoteGateways", NULL};
+  for (int i = 0; flags[i]; i++) {
+    const cJSON *v = cJSON_GetObjectItem(props, flags[i]);
+    if (cJSON_IsBool(v)) cJSON_AddBoolToObject(p, flags[i], cJSON_IsTrue(v));
+  }
+  return d;
+}
+
+/* Forward (ours → remote) and reverse (remote → ours) peerings; children of VNets, so no tags. */
+static int peering_rows(bld *b) {
+  const cJSON *pe;
+  cJSON_ArrayForEach(pe, capz_json_ptr_get(b->ac, "/spec/networkSpec/vnet/peerings")) {
+    const char *remote = S(pe, "/remoteVnetName");
+    const char *rrg = *S(pe, "/resourceGroup") ? S(pe, "/resourceGroup") : b->ci->rg;
+    if (!*remote) return capz_err_set(b->err, CAPZ_EINVAL, "spec.networkSpec.vnet.peerings: remoteVnetName is required");
+    char remote_id[SM_ID_MAX], id[SM_ID_MAX], name[300];
+    sm_res_id(remote_id, sizeof remote_id, b->ci->sub, rrg, NET "/virtualNetworks", remote);
+    sm_name_vnet_peering(b->vnet_name, remote, name, sizeof name);
+    sm_fmt(id, sizeof id, "%s/virtualNetworkPeerings/%s", b->vnet_id, name);
+    sm_row *r;
+    if (add(b, "vnetpeerings", "VnetPeeringReady", id, peering_body(remote_id, cJSON_GetObjectItem(pe, "forwardPeeringProperties")),
+            OWN_PEERING, NULL, &r))
+      return b->err->code;
+    r->ownership = false;
+    sm_name_vnet_peering(remote, b->vnet_name, name, sizeof name);
+    sm_fmt(id, sizeof id, "%s/virtualNetworkPeerings/%s", remote_id, name);
+    if (add(b, "vnetpeerings", "VnetPeeringReady", id, peering_body(b->vnet_id, cJSON_GetObjectItem(pe, "reversePeeringProperties")),
+            OWN_PEERING, NULL, &r))
+      return b->err->code;
+    r->ownership = false;
+  }
+  return 0;
+}
+
 static int bastion_rows(bld *b) {
   const cJSON *bas = capz_json_ptr_get(b->ac, "/spec/bastionSpec/azureBastion");
   if (!bas || !*S(bas, "/name")) return 0;
@@ -430,7 +480,7 @@ int sm_cluster_table(const cJSON *ac, const sm_cluster_info *ci, sm_table *t, ca
     return capz_err_set(err, CAPZ_EINVAL, "spec.resourceGroup, spec.subscriptionID and spec.location are required");
   int rc;
   if ((rc = rg_row(&b)) || (rc = vnet_row(&b)) || (rc = nsg_rows(&b)) || (rc = rt_rows(&b)) || (rc = pip_rows(&b)) ||
-      (rc = natgw_rows(&b)) || (rc = subnet_rows(&b)) || (rc = lb_rows(&b)) || (rc = privdns_rows(&b)) ||
+      (rc = natgw_rows(&b)) || (rc = subnet_rows(&b)) || (rc = peering_rows(&b)) || (rc = lb_rows(&b)) || (rc = privdns_rows(&b)) ||
       (rc = bastion_rows(&b)))
     return rc;
   return 0;
