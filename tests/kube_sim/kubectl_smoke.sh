@@ -136,11 +136,19 @@ JSON
   k wait --for=condition=Ready widget/w1 --timeout=30s >"$tmp/wait.out" 2>&1 &
   local waitpid=$!
   sleep 1.5
+  # force the informer behind `kubectl wait` through its 410 recovery path: compact the history and cut its
+  # watch; client-go re-watches from its last RV, gets ERROR 410, relists and watches again (checklist 18)
+  curl -s -XPOST "$url/_sim/compact" >/dev/null
+  mkw=$(curl -s -XPOST -H 'Content-Type: application/json' -d '{"metadata":{"name":"bump"}}' "$url/api/v1/namespaces/default/configmaps")
+  curl -s -XPOST "$url/_sim/drop-watches" >/dev/null
+  sleep 1.5
   gen=$(k get widget w1 -o 'jsonpath={.metadata.generation}')
   curl -s -XPATCH -H 'Content-Type: application/merge-patch+json' \
     -d "{\"status\":{\"observedGeneration\":$gen,\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Done\",\"message\":\"\",\"lastTransitionTime\":\"2025-01-01T00:00:00Z\",\"observedGeneration\":$gen}]}}" \
     "$url/apis/example.com/v1/namespaces/default/widgets/w1/status" >/dev/null
-  if wait "$waitpid" && grep -q "condition met" "$tmp/wait.out"; then ok "$name wait --for=condition=Ready"; else bad "$name wait Ready: $(cat "$tmp/wait.out")"; fi
+  if wait "$waitpid" && grep -q "condition met" "$tmp/wait.out"; then
+    ok "$name wait --for=condition=Ready (across a dropped watch and a compaction)"
+  else bad "$name wait Ready: $(cat "$tmp/wait.out") $mkw"; fi
   if k delete widget w1 >"$tmp/out" 2>&1 && grep -q "deleted" "$tmp/out"; then ok "$name delete"; else bad "$name delete: $(cat "$tmp/out")"; fi
   if ! k get widget w1 >"$tmp/out" 2>&1 && grep -q "NotFound\|not found" "$tmp/out"; then ok "$name get after delete -> NotFound"; else bad "$name get after delete: $(cat "$tmp/out")"; fi
   if k delete -f "$tmp/crd.yaml" >"$tmp/out" 2>&1; then ok "$name delete CRD"; else bad "$name delete CRD: $(cat "$tmp/out")"; fi
