@@ -13,11 +13,6 @@
 #include "azure/az_lro.h"
 #include "azure/az_util.h"
 
-/* capz_json_subset/capz_json_canonical are written concurrently in sdk/src/json by another helper: weak
- * references keep the library linkable until they land; ensure reports CAPZ_EINTERNAL if they are absent. */
-#pragma weak capz_json_subset
-#pragma weak capz_json_canonical
-
 typedef struct ens_entry {
   char *key;          /* lower-cased canonical resource ID */
   char fp[65];        /* fingerprint of what is applied/verified ("" while unknown) */
@@ -389,8 +384,6 @@ int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensu
                     capz_arm_ensure_result *res, capz_err *err) {
   memset(res, 0, sizeof *res);
   if (!e || !c || !s || !s->id || !s->desired) return az_err(err, CAPZ_EINVAL, 0, NULL, "capz_arm_ensure: NULL argument");
-  if (!capz_json_subset || !capz_json_canonical)
-    return az_err(err, CAPZ_EINTERNAL, 0, NULL, "ensure: JSON comparison helpers are not built into this SDK");
   uint64_t req0 = az_tls_arm_requests;
   int rc = 0;
   cJSON *body = NULL;
