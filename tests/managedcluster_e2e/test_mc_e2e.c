@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "capz/controller.h"
@@ -756,6 +757,63 @@ START_TEST(aks_aso_api) {
 }
 END_TEST
 
+/* ---- the same through the real daemon: build/bin/capz-host with a config file ---- */
+static pid_t spawn_host(const char *cfg) {
+  char exe[1024];
+  snprintf(exe, sizeof exe, "%s/bin/capz-host", getenv("CAPZ_BUILD_DIR"));
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(exe, exe, "--config", cfg, (char *)NULL);
+    _exit(127);
+  }
+  return pid;
+}
+
+START_TEST(aks_via_capz_host) {
+  char cfg[256];
+  snprintf(cfg, sizeof cfg, "/tmp/mc-e2e-host-%d.yaml", (int)getpid());
+  FILE *f = fopen(cfg, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f,
+          "pluginDirs: [\"%s/plugins\"]\n"
+          "plugins:\n  selfmanaged: {enabled: false}\n  managedcluster:\n    config:\n"
+          "      armEndpoint: \"%s\"\n      authorityHost: \"%s\"\n"
+          "      tokenAudience: \"https://management.azure.com/\"\n      pollInterval: 200ms\n"
+          "kubernetes: {server: \"%s\", qps: 500, burst: 500}\n"
+          "metricsBindAddress: \"0\"\nhealthProbeBindAddress: \"0\"\ngracefulShutdownTimeout: 5s\n",
+          getenv("CAPZ_BUILD_DIR"), g_arm.url, g_arm.url, g_kube.url);
+  fclose(f);
+  apply_template();
+  pid_t host = spawn_host(cfg);
+  ck_assert_int_gt(host, 0);
+  bool ok = wait_true(&AMCP, CL, "/status/ready", 60000) && wait_true(&AMMP, CL "-pool0", "/status/ready", 30000) &&
+            wait_true(&AMMP, CL "-pool1", "/status/ready", 30000) && wait_true(&AMC, CL, "/status/ready", 10000);
+  if (ok) {
+    check_kubeconfig("AzureManagedControlPlane");
+    merge(&MP, CL "-pool1", "{\"spec\":{\"replicas\":1}}");
+    ok = wait_pool_count("pool1", 1, 20000) && wait_int(&AMMP, CL "-pool1", "/status/replicas", 1, 20000);
+  }
+  int reqs = -1, writes = -1;
+  if (ok) {
+    sleep(1);
+    clear_requests();
+    touch(&AMCP, CL, "1");
+    touch(&AMMP, CL "-pool0", "1");
+    touch(&AMMP, CL "-pool1", "1");
+    sleep(2);
+    reqs = arm_requests(&writes, NULL);
+    fprintf(stderr, "e2e(capz-host): steady-state pass: %d ARM requests, %d writes\n", reqs, writes);
+  }
+  kill(host, SIGTERM);
+  int st = 0;
+  waitpid(host, &st, 0);
+  unlink(cfg);
+  ck_assert_msg(ok, "cluster not ready / not scaled under capz-host");
+  ck_assert_int_eq(reqs, 0);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "capz-host did not exit cleanly (status %d)", st);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("managedcluster_e2e");
   TCase *tc = tcase_create("aks");
@@ -763,6 +821,7 @@ int main(void) {
   tcase_set_timeout(tc, 110);
   tcase_add_test(tc, aks_lifecycle);
   tcase_add_test(tc, aks_aso_api);
+  tcase_add_test(tc, aks_via_capz_host);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
