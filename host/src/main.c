@@ -8,6 +8,7 @@
 #include "config.h"
 #include "capz/log.h"
 #include "plugin_set.h"
+#include "azure_default.h"
 #include "run.h"
 
 #ifndef CAPZ_VERSION
@@ -103,6 +104,10 @@ int main(int argc, char **argv) {
    * plugins still run. */
   if (cfg.n_plugin_dirs == 0)
     capz_log(NULL, CAPZ_LOG_WARN, "no plugin directory configured or found; no plugins to load", NULL);
+  if (host_azure_set_default(&cfg, stderr)) {
+    rc = 1;
+    goto out;
+  }
   host_plugins_discover(&set, &cfg, true, stderr);
   host_plugins_init(&set, stderr);
   log_loaded(&cfg, &set);

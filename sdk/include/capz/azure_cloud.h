@@ -48,5 +48,15 @@ CAPZ_API int capz_az_endpoint_check(const char *url, bool allow_imds, capz_err *
  * ("https://management.azure.com/.default"). Returns 0, or CAPZ_EINVAL when it does not fit in n. */
 CAPZ_API int capz_az_cloud_scope(const capz_az_cloud *cloud, char *out, size_t n);
 
+/* ---- the process-wide default cloud ----
+ * The host sets it once from its `azure:` config before plugins initialise; plugins use it unless their own
+ * config names a cloud, so one setting points every plugin at the same cloud (or emulator).
+ * Thread-safety: set before worker threads start; get is safe from any thread at any time. */
+
+/* Validate (capz_az_endpoint_check on each endpoint) and store a copy. Returns 0 or CAPZ_EINVAL. */
+CAPZ_API int capz_az_cloud_set_default(const capz_az_cloud *cloud, capz_err *err);
+/* Copy the default into out. Returns 0, or CAPZ_ENOTFOUND when none was set (out is then AzurePublicCloud). */
+CAPZ_API int capz_az_cloud_get_default(capz_az_cloud *out);
+
 CAPZ_END_DECLS
 #endif

@@ -1,0 +1,33 @@
+/* az_cloud_default.c — the process-wide default cloud (capz_az_cloud_set_default / _get_default).
+ * A mutex rather than a lock-free copy: the struct is ~1 KiB and reads happen once per plugin init. */
+#include <pthread.h>
+#include <string.h>
+
+#include "capz/azure_cloud.h"
+
+static pthread_mutex_t default_mu = PTHREAD_MUTEX_INITIALIZER;
+static capz_az_cloud default_cloud;
+static bool default_set;
+
+int capz_az_cloud_set_default(const capz_az_cloud *cloud, capz_err *err) {
+  if (!cloud) return capz_err_set(err, CAPZ_EINVAL, "default cloud: NULL");
+  int rc = capz_az_endpoint_check(cloud->arm_endpoint, false, err);
+  if (!rc) rc = capz_az_endpoint_check(cloud->authority_host, false, err);
+  if (!rc && cloud->imds_endpoint[0]) rc = capz_az_endpoint_check(cloud->imds_endpoint, true, err);
+  if (rc) return capz_err_prefix(err, "default cloud %s", cloud->name), rc;
+  pthread_mutex_lock(&default_mu);
+  default_cloud = *cloud;
+  default_set = true;
+  pthread_mutex_unlock(&default_mu);
+  return 0;
+}
+
+int capz_az_cloud_get_default(capz_az_cloud *out) {
+  pthread_mutex_lock(&default_mu);
+  bool set = default_set;
+  if (set) *out = default_cloud;
+  pthread_mutex_unlock(&default_mu);
+  if (set) return 0;
+  capz_az_cloud_builtin("AzurePublicCloud", out, NULL);
+  return CAPZ_ENOTFOUND;
+}
