@@ -1,0 +1,44 @@
+/* test_cloud_default.c — the process-wide default cloud: unset → public + ENOTFOUND; a valid custom cloud
+ * round-trips; an endpoint the transport policy refuses is rejected and the previous default kept. */
+#include <check.h>
+#include <string.h>
+
+#include "capz/azure_cloud.h"
+
+START_TEST(default_cloud_lifecycle) {
+  capz_az_cloud c;
+  ck_assert_int_eq(capz_az_cloud_get_default(&c), CAPZ_ENOTFOUND);
+  ck_assert_str_eq(c.arm_endpoint, "https://management.azure.com");
+
+  cJSON *j = cJSON_Parse("{\"name\":\"Sim\",\"armEndpoint\":\"http://127.0.0.1:4000\","
+                         "\"authorityHost\":\"http://127.0.0.1:4000\"}");
+  capz_az_cloud sim;
+  capz_err err;
+  ck_assert_int_eq(capz_az_cloud_from_json(j, &sim, &err), 0);
+  cJSON_Delete(j);
+  ck_assert_int_eq(capz_az_cloud_set_default(&sim, &err), 0);
+  ck_assert_int_eq(capz_az_cloud_get_default(&c), 0);
+  ck_assert_str_eq(c.name, "Sim");
+  ck_assert_str_eq(c.arm_endpoint, "http://127.0.0.1:4000");
+
+  capz_az_cloud bad = sim;
+  strcpy(bad.arm_endpoint, "http://example.com");
+  ck_assert_int_eq(capz_az_cloud_set_default(&bad, &err), CAPZ_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err.msg, "default cloud Sim"));
+  ck_assert_int_eq(capz_az_cloud_get_default(&c), 0);
+  ck_assert_str_eq(c.arm_endpoint, "http://127.0.0.1:4000");
+  ck_assert_int_eq(capz_az_cloud_set_default(NULL, &err), CAPZ_EINVAL);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("cloud_default");
+  TCase *tc = tcase_create("cloud_default");
+  tcase_add_test(tc, default_cloud_lifecycle);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
