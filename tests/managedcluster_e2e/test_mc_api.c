@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "capz/json.h"
+#include "aso_common.h"
 #include "mc_api.h"
 
 static cJSON *amcp(void) {
@@ -129,6 +130,35 @@ START_TEST(aso_translation) {
 }
 END_TEST
 
+START_TEST(aso_helpers) {
+  char v[32];
+  ck_assert(mc_aso_api_version("containerservice.azure.com/v1api20240901", v, sizeof v));
+  ck_assert_str_eq(v, "2024-09-01");
+  ck_assert(mc_aso_api_version("containerservice.azure.com/v20251002preview", v, sizeof v));
+  ck_assert_str_eq(v, "2025-10-02-preview");
+  ck_assert(!mc_aso_api_version("containerservice.azure.com/v1beta1", v, sizeof v));
+  cJSON *cp = cJSON_Parse("{\"spec\":{\"resources\":[{\"apiVersion\":\"containerservice.azure.com/v1api20240901\","
+                          "\"kind\":\"ManagedCluster\",\"metadata\":{\"name\":\"m\"},\"spec\":{\"azureName\":\"az\","
+                          "\"owner\":{\"name\":\"rg1\"}}}]}}");
+  cJSON *mc = cJSON_Parse("{\"spec\":{\"resources\":[{\"apiVersion\":\"resources.azure.com/v1api20200601\","
+                          "\"kind\":\"ResourceGroup\",\"metadata\":{\"name\":\"rg1\"},\"spec\":{\"azureName\":"
+                          "\"real-rg\"}}]}}");
+  int n = 0;
+  const cJSON *m = mc_aso_find(cp, "ManagedCluster", &n);
+  ck_assert_int_eq(n, 1);
+  ck_assert_str_eq(mc_aso_azure_name(m), "az");
+  ck_assert_str_eq(mc_aso_owner_rg(m, mc), "real-rg");
+  ck_assert_str_eq(mc_aso_owner_rg(m, NULL), "rg1");
+  cJSON *st = mc_aso_status_resources(cp, true);
+  ck_assert_str_eq(capz_json_ptr_str(st, "/0/resource/group", ""), "containerservice.azure.com");
+  ck_assert_str_eq(capz_json_ptr_str(st, "/0/resource/version", ""), "v1api20240901");
+  ck_assert(capz_json_ptr_bool(st, "/0/ready", false));
+  cJSON_Delete(st);
+  cJSON_Delete(cp);
+  cJSON_Delete(mc);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("managedcluster_api");
   TCase *tc = tcase_create("api");
@@ -137,6 +167,7 @@ int main(void) {
   tcase_add_test(tc, managedcluster_body);
   tcase_add_test(tc, agentpool_body);
   tcase_add_test(tc, aso_translation);
+  tcase_add_test(tc, aso_helpers);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

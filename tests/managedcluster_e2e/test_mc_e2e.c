@@ -509,6 +509,16 @@ START_TEST(aks_lifecycle) {
   ck_assert_int_eq(capz_json_ptr_int(cp, "/spec/controlPlaneEndpoint/port", 0), 443);
   ck_assert_str_eq(capz_json_ptr_str(cp, "/status/conditions/0/type", ""), "Ready");
   ck_assert_str_eq(capz_json_ptr_str(cp, "/status/conditions/0/status", ""), "True");
+  static const char *const conds[] = {"ManagedClusterRunning", "ResourceGroupReady", "SubnetsReady", "VNetReady", NULL};
+  for (int i = 0; conds[i]; i++) {
+    bool found = false;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, capz_json_ptr_get(cp, "/status/conditions")) {
+      if (!strcmp(capz_json_ptr_str(c, "/type", ""), conds[i]))
+        found = !strcmp(capz_json_ptr_str(c, "/status", ""), "True");
+    }
+    ck_assert_msg(found, "condition %s not True", conds[i]);
+  }
   cJSON *amc = get(&AMC, CL);
   ck_assert_str_eq(capz_json_ptr_str(amc, "/spec/controlPlaneEndpoint/host", ""), host);
   cJSON_Delete(amc);
