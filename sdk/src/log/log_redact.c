@@ -182,7 +182,9 @@ char *capz_redact(const char *text, char *out, size_t n) {
     } else if (at_word_start && (len = jwt_len(s)) > 0) {
       put(&w, REDACTED, strlen(REDACTED));
       s += len;
-    } else if ((at_word_start || *s == '"') && (len = secret_pair_len(s, &vstart)) > 0) {
+    } else if ((at_word_start || *s == '"') && !(s > text && s[-1] == '/' && *s != '"') &&
+               (len = secret_pair_len(s, &vstart)) > 0) {
+      /* (a word right after '/' is a URL path segment such as ".../oauth2/v2.0/token: <error>", not a key) */
       put(&w, s, vstart);
       bool q = s[vstart] == '"' || s[vstart] == '\'';
       if (q) put(&w, s + vstart, 1);
