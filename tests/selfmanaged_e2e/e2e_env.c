@@ -107,6 +107,13 @@ static void *rt_main(void *arg) {
   return NULL;
 }
 
+static char g_drift[32] = "10m";
+
+void env_restart_controllers_with_drift(const char *drift) {
+  snprintf(g_drift, sizeof g_drift, "%s", drift);
+  env_restart_controllers();
+}
+
 static const char *build_dir(void) { return getenv("CAPZ_BUILD_DIR") ? getenv("CAPZ_BUILD_DIR") : "."; }
 
 /* The host config: the plugin directory with every other plugin disabled, the emulators, no ops listeners. */
@@ -118,8 +125,8 @@ static void write_host_config(const char *path) {
   fprintf(f, "pluginDirs: [\"%s\"]\nmetricsBindAddress: \"0\"\nhealthProbeBindAddress: \"0\"\n", dir);
   fprintf(f, "kubernetes:\n  server: \"%s\"\n  qps: 500\n  burst: 500\n", g_kube.url);
   fprintf(f, "plugins:\n  selfmanaged:\n    config:\n      armEndpoint: \"%s\"\n      authorityHost: \"%s\"\n"
-             "      tokenAudience: \"https://management.azure.com/\"\n      pollInterval: 100ms\n",
-          g_arm.url, g_arm.url);
+             "      tokenAudience: \"https://management.azure.com/\"\n      pollInterval: 100ms\n      driftInterval: %s\n",
+          g_arm.url, g_arm.url, g_drift);
   DIR *d = opendir(dir);
   ck_assert_ptr_nonnull(d);
   struct dirent *e;
@@ -159,7 +166,7 @@ static void controllers_start(void) {
   char so[1024];
   snprintf(so, sizeof so, "%s/plugins/selfmanaged.so", build_dir());
   const char *kv[] = {"armEndpoint", g_arm.url, "authorityHost", g_arm.url, "pollInterval", "100ms",
-                      "tokenAudience", "https://management.azure.com/", NULL};
+                      "tokenAudience", "https://management.azure.com/", "driftInterval", g_drift, NULL};
   capz_err e;
   g_rt.tk = capz_testkit_open(so, kv, &e);
   ck_assert_msg(g_rt.tk != NULL, "%s", e.msg);

@@ -21,6 +21,8 @@ extern const capz_gvk GVK_AC, GVK_AM, GVK_ACI, GVK_AMT, GVK_CLUSTER, GVK_MACHINE
 void env_start(void);
 /* Stop the runtime (plugin shutdown) and start it again: a fresh process state (new ensure memory). */
 void env_restart_controllers(void);
+/* The same with the plugin's driftInterval set (e.g. "1s"). */
+void env_restart_controllers_with_drift(const char *drift);
 void env_stop(void);
 
 /* Kubernetes helpers (fail the test on error). */

@@ -621,6 +621,54 @@ START_TEST(paused_then_operation_resumed_after_restart) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------- drift: a change made behind our back is undone */
+START_TEST(drift_corrected) {
+  make_identity("{}");
+  make_cluster("d1", "d1-rg", "{\"vnet\":{\"name\":\"d1-vnet\"}}");
+  wait_ready(&GVK_AC, "d1", 60000);
+  env_restart_controllers_with_drift("1s");
+  sleep(2); /* the new process's first pass (one read per resource) is over */
+  /* someone strips the control-plane NSG's rules (keeping its tags) */
+  cJSON *all = arm_resources(NULL);
+  cJSON *nsg = cJSON_Duplicate(arm_find(all, "/networkSecurityGroups/d1-controlplane-nsg"), 1);
+  cJSON_Delete(all);
+  ck_assert_ptr_nonnull(nsg);
+  cJSON *body = cJSON_CreateObject();
+  cJSON_AddStringToObject(body, "location", "eastus");
+  cJSON_AddItemToObject(body, "tags", cJSON_Duplicate(cJSON_GetObjectItem(nsg, "tags"), 1));
+  cJSON_AddArrayToObject(cJSON_AddObjectToObject(body, "properties"), "securityRules");
+  char *txt = cJSON_PrintUnformatted(body);
+  arm_direct("PUT", capz_json_ptr_str(nsg, "/id", ""), txt);
+  free(txt);
+  cJSON_Delete(body);
+  cJSON_Delete(nsg);
+  all = arm_resources("Microsoft.Network/networkSecurityGroups");
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(arm_find(all, "/networkSecurityGroups/d1-controlplane-nsg"),
+                                                        "/properties/securityRules")),
+                   0);
+  cJSON_Delete(all);
+  sleep(2); /* past the drift interval */
+  arm_clear_requests();
+  k_patch(&GVK_AC, "d1", NULL, "{\"metadata\":{\"annotations\":{\"e2e/poke\":\"2\"}}}");
+  int64_t until = now_ms() + 20000;
+  int rules = 0;
+  while (now_ms() < until) {
+    all = arm_resources("Microsoft.Network/networkSecurityGroups");
+    rules = cJSON_GetArraySize(capz_json_ptr_get(arm_find(all, "/networkSecurityGroups/d1-controlplane-nsg"),
+                                                 "/properties/securityRules"));
+    cJSON_Delete(all);
+    if (rules == 2) break;
+    usleep(100000);
+  }
+  ck_assert_int_eq(rules, 2);
+  cJSON *log = arm_requests();
+  ck_assert_int_ge(puts_to(log, "/networkSecurityGroups/d1-controlplane-nsg"), 1);
+  /* only the drifted resource was written */
+  ck_assert_int_eq(arm_count(log, "PUT"), puts_to(log, "/networkSecurityGroups/d1-controlplane-nsg"));
+  cJSON_Delete(log);
+}
+END_TEST
+
 Suite *e2e_suite(void);
 Suite *e2e_suite(void) {
   /* one case per test, so CK_RUN_CASE=<name> runs one of them */
@@ -634,6 +682,7 @@ Suite *e2e_suite(void) {
       {"private_cluster", private_cluster_with_faults},
       {"vm_out_of_band", vm_deleted_out_of_band_fails_machine},
       {"pause_resume", paused_then_operation_resumed_after_restart},
+      {"drift", drift_corrected},
   };
   Suite *s = suite_create("selfmanaged_e2e");
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
