@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <stdio.h>
+#include "capz/loader.h"
 #include "capz/log.h"
 #include "run.h"
 #include "runtime/runtime.h"
@@ -43,6 +44,21 @@ static void *signal_waiter(void *arg) {
 /* "0" disables an endpoint (controller-runtime's convention); ":port" listens on every address. */
 static const char *endpoint_or_null(const char *addr) {
   return (!addr || !*addr || strcmp(addr, "0") == 0) ? NULL : addr;
+}
+
+/* concurrency.kinds from the config, keyed "Kind.group" as capz_gvk_kind_str prints it. */
+static uint32_t workers_for(void *ud, const capz_gvk *primary, uint32_t declared) {
+  const host_config *cfg = ud;
+  char kind[CAPZ_NAME_MAX];
+  capz_gvk_kind_str(primary, kind, sizeof kind);
+  int n = host_config_workers_for(cfg, kind, declared);
+  return n > 0 ? (uint32_t)n : 0;
+}
+
+static void log_listening(void *ud, const char *health_url, const char *metrics_url) {
+  (void)ud;
+  capz_log(NULL, CAPZ_LOG_INFO, "serving", "health", health_url ? health_url : "off", "metrics",
+           metrics_url ? metrics_url : "off", NULL);
 }
 
 /* Start the controller runtime with every initialised plugin and run it until the stop flag is
@@ -83,6 +99,9 @@ static int run_runtime(const host_config *cfg, host_plugin_set *set) {
       .health_addr = endpoint_or_null(cfg->health_bind_address),
       .metrics_addr = endpoint_or_null(cfg->metrics_bind_address),
       .shutdown_grace_ms = cfg->graceful_shutdown_ms,
+      .workers_for = workers_for,
+      .on_listening = log_listening,
+      .ud = (void *)cfg,
   };
   capz_err err;
   capz_err_clear(&err);

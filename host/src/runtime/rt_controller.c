@@ -317,8 +317,10 @@ int rt_controller_new(rt_shared *sh, const capz_plugin *p, void *state, const ca
     rt_controller_free(c);
     return capz_err_prefix(err, "plugin %s", p->name);
   }
-  uint32_t n = c->ctl.default_workers ? c->ctl.default_workers : sh->opts->default_workers;
+  uint32_t n = sh->opts->workers_for ? sh->opts->workers_for(sh->opts->ud, &c->ctl.primary, c->ctl.default_workers) : 0;
+  if (!n) n = c->ctl.default_workers ? c->ctl.default_workers : sh->opts->default_workers;
   c->n_workers = n ? n : 10;
+  capz_metric_set(capz_metric_with(sh->metrics->max_workers, c->name, NULL), (double)c->n_workers);
   *out = c;
   return 0;
 }

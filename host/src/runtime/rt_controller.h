@@ -14,7 +14,7 @@
 typedef struct rt_metrics {
   capz_metrics_registry *reg;         /* NULL = the process-wide default registry */
   capz_metric_family *reconcile_total; /* controller, result */
-  capz_metric_family *reconcile_errors, *terminal_errors, *reconcile_time, *active_workers; /* controller */
+  capz_metric_family *reconcile_errors, *terminal_errors, *reconcile_time, *active_workers, *max_workers; /* controller */
   capz_metric_family *wq_depth, *wq_adds, *wq_retries; /* name */
   capz_metric_family *rest_requests; /* code, method, host */
   capz_metric_family *leader, *synced;

@@ -67,6 +67,8 @@ static int register_families(rt_metrics *m, capz_err *err) {
                                              sizeof secs / sizeof secs[0], err);
   m->active_workers = capz_metrics_gauge(g, "controller_runtime_active_workers",
                                          "Number of currently used workers per controller", ctl, err);
+  m->max_workers = capz_metrics_gauge(g, "controller_runtime_max_concurrent_reconciles",
+                                      "Maximum number of concurrent reconciles per controller", ctl, err);
   m->wq_depth = capz_metrics_gauge(g, "workqueue_depth", "Current depth of workqueue", name, err);
   m->wq_adds = capz_metrics_counter(g, "workqueue_adds_total", "Total number of adds handled by workqueue", name, err);
   m->wq_retries = capz_metrics_counter(g, "workqueue_retries_total", "Total number of retries handled by workqueue",
@@ -78,7 +80,7 @@ static int register_families(rt_metrics *m, capz_err *err) {
   m->synced = capz_metrics_gauge(g, "capz_informers_synced", "1 once every informer has loaded its first list",
                                  NULL, err);
   bool ok = m->reconcile_total && m->reconcile_errors && m->terminal_errors && m->reconcile_time &&
-            m->active_workers && m->wq_depth && m->wq_adds && m->wq_retries && m->rest_requests && m->leader &&
+            m->active_workers && m->max_workers && m->wq_depth && m->wq_adds && m->wq_retries && m->rest_requests && m->leader &&
             m->synced;
   return ok ? 0 : (err && err->code ? err->code : CAPZ_ENOMEM);
 }

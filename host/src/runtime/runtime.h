@@ -30,6 +30,9 @@ typedef struct host_runtime_opts {
 
   int64_t resync_ms;            /* 0 = no periodic resync */
   uint32_t default_workers;     /* per controller when the plugin gives none; 0 = 10 */
+  /* Optional: the worker count for one controller's primary kind (config `concurrency.kinds`); returning 0
+   * falls back to the plugin's default_workers, then default_workers. Called once per controller at start. */
+  uint32_t (*workers_for)(void *ud, const capz_gvk *primary, uint32_t declared);
   int64_t reconcile_timeout_ms; /* ctx deadline; 0 = 90 min */
 
   /* Leader election (coordination.k8s.io/v1 Lease) */
