@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,8 @@ int simproc_start(simproc *p, const char *binary, const char *const *extra) {
   pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    /* a crashed or killed test must not leave emulators running */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
