@@ -437,6 +437,7 @@ START_TEST(private_cluster_with_faults) {
                    "10.0.0.100");
   expect_owned(all, "/privateDnsZones/priv.capz.io", "priv");
   expect_owned(all, "/privateDnsZones/priv.capz.io/virtualNetworkLinks/priv-vnet-link", "priv");
+  expect_owned(all, "/privateDnsZones/priv.capz.io/virtualNetworkLinks/hub-vnet-link", "priv");
   cJSON *a = arm_find(all, "/privateDnsZones/priv.capz.io/A/apiserver");
   ck_assert_ptr_nonnull(a);
   ck_assert_str_eq(capz_json_ptr_str(a, "/properties/aRecords/0/ipv4Address", ""), "10.0.0.100");

@@ -402,6 +402,24 @@ static int privdns_rows(bld *b) {
   cJSON_AddBoolToObject(p, "registrationEnabled", false);
   if (add(b, "privatedns", "PrivateDNSLinkReady", id, d, OWN_PDNS_LINK, tags_for(b, link, NULL), NULL))
     return b->err->code;
+  /* peered VNets resolve the API server too (CAPZ links the zone to them) */
+  const cJSON *pe;
+  cJSON_ArrayForEach(pe, capz_json_ptr_get(b->ac, "/spec/networkSpec/vnet/peerings")) {
+    const char *remote = S(pe, "/remoteVnetName");
+    if (!*remote) continue;
+    char rid[SM_ID_MAX], rlink[160];
+    sm_res_id(rid, sizeof rid, b->ci->sub, *S(pe, "/resourceGroup") ? S(pe, "/resourceGroup") : b->ci->rg,
+              NET "/virtualNetworks", remote);
+    sm_name(SM_NAME_VNET_LINK, remote, rlink, sizeof rlink);
+    sm_fmt(id, sizeof id, "%s/virtualNetworkLinks/%s", zid, rlink);
+    d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "location", "global");
+    p = cJSON_AddObjectToObject(d, "properties");
+    cJSON_AddItemToObject(p, "virtualNetwork", sm_ref(rid));
+    cJSON_AddBoolToObject(p, "registrationEnabled", false);
+    if (add(b, "privatedns", "PrivateDNSLinkReady", id, d, OWN_PDNS_LINK, tags_for(b, rlink, NULL), NULL))
+      return b->err->code;
+  }
   snprintf(id, sizeof id, "%s/A/apiserver", zid);
   d = cJSON_CreateObject();
   p = cJSON_AddObjectToObject(d, "properties");
