@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capz/azure.h"
 #include "capz/controller.h"
 #include "capz/json.h"
 #include "capz/kube.h"
@@ -154,11 +155,11 @@ static void teardown(void) {
   capz_sdk_global_cleanup();
 }
 
-static void start_plugin(void) {
+static void start_plugin_drift(const char *drift) {
   char so[1024];
   snprintf(so, sizeof so, "%s/plugins/managedcluster.so", getenv("CAPZ_BUILD_DIR"));
   const char *kv[] = {"armEndpoint", g_arm.url, "authorityHost", g_arm.url, "tokenAudience", "https://management.azure.com/", "pollInterval", "200ms",
-                      "driftInterval", "10m", NULL};
+                      "driftInterval", drift, NULL};
   capz_err e;
   g_tk = capz_testkit_open(so, kv, &e);
   ck_assert_msg(g_tk != NULL, "%s", e.msg);
@@ -175,6 +176,8 @@ static void start_plugin(void) {
   pthread_mutex_init(&g_rt.mu, NULL);
   ck_assert_int_eq(pthread_create(&g_rt.th, NULL, rt_main, &g_rt), 0);
 }
+
+static void start_plugin(void) { start_plugin_drift("10m"); }
 
 /* ---- objects ---- */
 static cJSON *owner_ref(const capz_gvk *g, const char *name) {
@@ -767,6 +770,53 @@ START_TEST(aks_aso_api) {
 }
 END_TEST
 
+/* Drift: a change made behind the controller's back is undone at the next drift read (driftInterval 2s here). */
+START_TEST(aks_drift_restored) {
+  apply_template();
+  start_plugin_drift("2s");
+  ck_assert_msg(wait_true(&AMCP, CL, "/status/ready", 60000), "AzureManagedControlPlane not ready");
+  capz_az_cloud cloud;
+  cJSON *cj = cJSON_CreateObject();
+  cJSON_AddStringToObject(cj, "name", "AzurePublicCloud");
+  cJSON_AddStringToObject(cj, "armEndpoint", g_arm.url);
+  cJSON_AddStringToObject(cj, "authorityHost", g_arm.url);
+  cJSON_AddStringToObject(cj, "tokenAudience", "https://management.azure.com/");
+  capz_err e;
+  ck_assert_msg(capz_az_cloud_from_json(cj, &cloud, &e) == 0, "%s", e.msg);
+  cJSON_Delete(cj);
+  static const unsigned char secret[] = "capz-sim-secret";
+  capz_az_identity id = {.type = CAPZ_AZ_ID_SERVICE_PRINCIPAL, .tenant_id = "11111111-1111-4111-8111-111111111111",
+                         .client_id = "33333333-3333-4333-8333-333333333333", .secret = secret,
+                         .secret_len = sizeof secret - 1};
+  capz_az_credential *cred = capz_az_credential_new(&cloud, &id, NULL, &e);
+  ck_assert_msg(cred != NULL, "%s", e.msg);
+  capz_arm_client_config cc = {.cloud = &cloud, .credential = cred, .poll_default_s = 0.2};
+  capz_arm_client *arm = capz_arm_client_new(&cc, &e);
+  ck_assert_msg(arm != NULL, "%s", e.msg);
+  const char *mcid = "/subscriptions/" SUB "/resourceGroups/" CL "/providers/Microsoft.ContainerService/managedClusters/" CL;
+  capz_arm_response r = {0};
+  ck_assert_msg(capz_arm_get(arm, mcid, NULL, &r, &e) == 0, "%s", e.msg);
+  cJSON *body = cJSON_Duplicate(r.body, 1);
+  capz_arm_response_free(&r);
+  capz_json_ptr_set(body, "/properties/oidcIssuerProfile/enabled", cJSON_CreateFalse(), NULL);
+  cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(body, "properties"), "agentPoolProfiles");
+  ck_assert_msg(capz_arm_put(arm, mcid, body, NULL, 30, NULL, &e) == 0, "%s", e.msg);
+  cJSON_Delete(body);
+  int64_t t0 = capz_monotonic_ms();
+  bool restored = false;
+  while (!restored && capz_monotonic_ms() - t0 < 15000) {
+    usleep(200000);
+    cJSON *mcs = sim_resources("Microsoft.ContainerService/managedClusters");
+    restored = capz_json_ptr_bool(find_named(mcs, CL), "/properties/oidcIssuerProfile/enabled", false);
+    cJSON_Delete(mcs);
+  }
+  fprintf(stderr, "e2e(drift): out-of-band change undone after %lld ms\n", (long long)(capz_monotonic_ms() - t0));
+  capz_arm_client_free(arm);
+  capz_az_credential_free(cred);
+  ck_assert_msg(restored, "drift not corrected");
+}
+END_TEST
+
 /* ---- the same through the real daemon: build/bin/capz-host with a config file ---- */
 static pid_t spawn_host(const char *cfg) {
   char exe[1024];
@@ -832,6 +882,7 @@ int main(void) {
   tcase_add_test(tc, aks_lifecycle);
   tcase_add_test(tc, aks_aso_api);
   tcase_add_test(tc, aks_via_capz_host);
+  tcase_add_test(tc, aks_drift_restored);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
