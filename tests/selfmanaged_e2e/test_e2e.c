@@ -36,6 +36,7 @@ static void make_identity(const char *allowed) {
 
 /* A CAPI Cluster (as clusterctl would apply it) and its AzureCluster owned by it (as CAPI's Cluster controller
  * sets the owner reference). network: the JSON of spec.networkSpec. */
+static const char *g_location = "eastus"; /* region of the next make_cluster */
 static void make_cluster_x(const char *name, const char *rg, const char *network, const char *extra_spec);
 static void make_cluster(const char *name, const char *rg, const char *network) {
   make_cluster_x(name, rg, network, "");
@@ -54,11 +55,11 @@ static void make_cluster_x(const char *name, const char *rg, const char *network
                         "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureCluster\","
                         "\"metadata\":{\"name\":\"%s\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
                         "\"kind\":\"Cluster\",\"name\":\"%s\",\"uid\":\"%s\",\"controller\":true,\"blockOwnerDeletion\":true}]},"
-                        "\"spec\":{\"location\":\"eastus\",\"subscriptionID\":\"" E2E_SUB "\",\"resourceGroup\":\"%s\","
+                        "\"spec\":{\"location\":\"%s\",\"subscriptionID\":\"" E2E_SUB "\",\"resourceGroup\":\"%s\","
                         "\"identityRef\":{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":"
                         "\"AzureClusterIdentity\",\"name\":\"id1\",\"namespace\":\"default\"},"
                         "\"additionalTags\":{\"team\":\"e2e\"},\"networkSpec\":%s%s}}",
-                        name, name, uid, rg, network, extra_spec));
+                        name, name, uid, g_location, rg, network, extra_spec));
   cJSON_Delete(c);
 }
 
@@ -467,8 +468,12 @@ END_TEST
 /* ---------------------------------------------------------------- VM deleted out of band; template capacity */
 START_TEST(vm_deleted_out_of_band_fails_machine) {
   make_identity("{}");
+  g_location = "westus"; /* a region without availability zones */
   make_cluster("c3", "c3-rg", "{\"vnet\":{\"name\":\"c3-vnet\"}}");
   wait_ready(&GVK_AC, "c3", 60000);
+  cJSON *c3 = k_get(&GVK_AC, "c3");
+  ck_assert_ptr_null(capz_json_ptr_get(c3, "/status/failureDomains/1"));
+  cJSON_Delete(c3);
   k_patch(&GVK_CLUSTER, "c3", "status", "{\"status\":{\"initialization\":{\"infrastructureProvisioned\":true}}}");
   cJSON_Delete(k_create(&GVK_SECRET,
                         "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"w1-bootstrap\",\"labels\":"
@@ -492,6 +497,16 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
   ck_assert_msg(!strncmp(capz_json_ptr_str(am, "/status/addresses/1/address", ""), "10.1.", 5), "node IP %s",
                 capz_json_ptr_str(am, "/status/addresses/1/address", ""));
   cJSON_Delete(am);
+  /* no zones: the VM goes into the MachineDeployment's availability set */
+  cJSON *all = arm_resources(NULL);
+  cJSON *as = expect_owned(all, "/availabilitySets/c3_md0-as", "c3");
+  (void)as;
+  cJSON *w1 = arm_find(all, "/virtualMachines/w1");
+  ck_assert_ptr_nonnull(w1);
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(w1, "/properties/availabilitySet/id", ""), "c3_md0-as"));
+  ck_assert_ptr_null(capz_json_ptr_get(w1, "/zones/0"));
+  expect_owned(all, "/publicIPAddresses/pip-w1", "c3");
+  cJSON_Delete(all);
   /* the VM disappears behind the controller's back: the machine fails, nothing is recreated */
   arm_direct("DELETE", RGP "c3-rg/providers/Microsoft.Compute/virtualMachines/w1", NULL);
   arm_clear_requests();
