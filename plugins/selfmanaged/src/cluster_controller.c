@@ -117,7 +117,7 @@ static capz_outcome fail_net(cl_run *r, capz_result *res, capz_outcome oc, const
                              const char *msg) {
   r->net_reason = reason;
   r->net_sev = sev;
-  snprintf(r->net_msg, sizeof r->net_msg, "%s", msg);
+  sm_fmt(r->net_msg, sizeof r->net_msg, "%s", msg);
   write_status(r);
   return sm_fail(r->ctx, res, oc, reason, "%s", msg);
 }

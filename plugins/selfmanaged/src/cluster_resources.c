@@ -61,7 +61,10 @@ static cJSON *located(const bld *b) {
 static int add(bld *b, const char *service, const char *cond, const char *id, cJSON *desired,
                const char *const *owned, cJSON *tags, sm_row **out) {
   sm_row *r = sm_table_add(b->t, service, cond, id, desired, owned, tags);
-  if (!r) return capz_err_set(b->err, CAPZ_ENOMEM, "out of memory");
+  if (!r) {
+    capz_err_set(b->err, CAPZ_ENOMEM, "out of memory");
+    return CAPZ_ENOMEM;
+  }
   if (out) *out = r;
   return 0;
 }
@@ -129,7 +132,7 @@ static int nsg_rows(bld *b) {
     const cJSON *it;
     cJSON_ArrayForEach(it, capz_json_ptr_get(sn, "/securityGroup/tags"))
       if (cJSON_IsString(it)) cJSON_AddStringToObject(tags, it->string, it->valuestring);
-    sm_row *r;
+    sm_row *r = NULL;
     if (add(b, "securitygroups", "SecurityGroupsReady", id, d, OWN_NSG, tags, &r)) return b->err->code;
     r->parent = b->vnet_row; /* CAPZ leaves NSGs alone in bring-your-own VNet mode */
   }
@@ -145,7 +148,7 @@ static int rt_rows(bld *b) {
     sm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/routeTables", name);
     cJSON *d = located(b);
     cJSON_AddObjectToObject(d, "properties");
-    sm_row *r;
+    sm_row *r = NULL;
     if (add(b, "routetables", "RouteTablesReady", id, d, OWN_LOCATION, tags_for(b, name, NULL), &r))
       return b->err->code;
     r->parent = b->vnet_row; /* likewise route tables */
@@ -170,7 +173,7 @@ static int pip_row(bld *b, const char *name, const char *dns_name, const char *r
     cJSON_AddStringToObject(ds, "domainNameLabel", label);
   }
   if (zones && cJSON_GetArraySize(zones) > 0) cJSON_AddItemToObject(d, "zones", cJSON_Duplicate(zones, 1));
-  sm_row *r;
+  sm_row *r = NULL;
   if (add(b, "publicips", "PublicIPsReady", id, d, OWN_PIP, tags_for(b, name, role), &r)) return b->err->code;
   if (vnet_bound) r->parent = b->vnet_row;
   return 0;
@@ -215,7 +218,7 @@ static int natgw_rows(bld *b) {
     cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "sku"), "name", "Standard");
     cJSON *ips = cJSON_AddArrayToObject(cJSON_AddObjectToObject(d, "properties"), "publicIpAddresses");
     cJSON_AddItemToArray(ips, sm_ref(pip));
-    sm_row *r;
+    sm_row *r = NULL;
     if (add(b, "natgateways", "NATGatewaysReady", id, d, OWN_NATGW, tags_for(b, name, NULL), &r)) return b->err->code;
     r->parent = b->vnet_row;
   }
@@ -259,7 +262,7 @@ static int subnet_row(bld *b, const cJSON *sn) {
     cJSON_AddStringToObject(cJSON_AddObjectToObject(dl, "properties"), "serviceName", SM_POD_SUBNET_DELEGATION);
     cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "delegations"), dl);
   }
-  sm_row *r;
+  sm_row *r = NULL;
   /* subnets carry no tags: they are ours when their VNet is */
   if (add(b, "subnets", "SubnetsReady", id, d, OWN_SUBNET, NULL, &r)) return b->err->code;
   r->ownership = false;
@@ -428,7 +431,7 @@ static int privdns_rows(bld *b) {
   const char *ip = capz_json_ptr_str(api, "/frontendIPs/0/privateIP", "");
   cJSON_AddStringToObject(a, "ipv4Address", ip);
   cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "aRecords"), a);
-  sm_row *r;
+  sm_row *r = NULL;
   if (add(b, "privatedns", "PrivateDNSRecordReady", id, d, OWN_PDNS_A, NULL, &r)) return b->err->code;
   r->ownership = false; /* records carry no tags; they live in the zone we own */
   return 0;
@@ -458,7 +461,7 @@ static int peering_rows(bld *b) {
     sm_res_id(remote_id, sizeof remote_id, b->ci->sub, rrg, NET "/virtualNetworks", remote);
     sm_name_vnet_peering(b->vnet_name, remote, name, sizeof name);
     sm_fmt(id, sizeof id, "%s/virtualNetworkPeerings/%s", b->vnet_id, name);
-    sm_row *r;
+    sm_row *r = NULL;
     if (add(b, "vnetpeerings", "VnetPeeringReady", id, peering_body(remote_id, cJSON_GetObjectItem(pe, "forwardPeeringProperties")),
             OWN_PEERING, NULL, &r))
       return b->err->code;

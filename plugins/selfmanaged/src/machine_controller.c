@@ -105,7 +105,7 @@ static void write_status(m_run *r) {
 static void vm_cond(m_run *r, const char *reason, capz_severity sev, const char *msg) {
   r->vm_reason = reason;
   r->vm_sev = sev;
-  snprintf(r->vm_msg, sizeof r->vm_msg, "%s", msg);
+  sm_fmt(r->vm_msg, sizeof r->vm_msg, "%s", msg); /* truncation is fine for a condition message */
 }
 
 static capz_outcome requeue(capz_result *res, double s, double floor_s) {
@@ -118,7 +118,7 @@ static capz_outcome requeue(capz_result *res, double s, double floor_s) {
 static capz_outcome terminal(m_run *r, capz_result *res, const char *failure_reason, const char *cond_reason,
                              const char *msg) {
   r->failure_reason = failure_reason;
-  snprintf(r->failure_msg, sizeof r->failure_msg, "%s", msg);
+  sm_fmt(r->failure_msg, sizeof r->failure_msg, "%s", msg);
   vm_cond(r, cond_reason, CAPZ_SEV_ERROR, msg);
   write_status(r);
   return sm_fail(r->ctx, res, CAPZ_TERMINAL, failure_reason, "%s", msg);
@@ -202,7 +202,7 @@ static cJSON *image_ref(m_run *r, capz_err *err) {
 static int build_table(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, capz_err *err) {
   const char *sub = r->az.subscription, *vm = r->key->name;
   char id[SM_ID_MAX], pip_id[SM_ID_MAX] = "", nic_id[SM_ID_MAX], as_id[SM_ID_MAX] = "", name[300];
-  sm_row *row;
+  sm_row *row = NULL;
   if (capz_json_ptr_bool(r->d, "/spec/allocatePublicIP", false)) {
     sm_name(SM_NAME_VM_PUBLIC_IP, vm, name, sizeof name);
     sm_res_id(pip_id, sizeof pip_id, sub, r->rg, "Microsoft.Network/publicIPAddresses", name);
