@@ -523,6 +523,28 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
   cJSON_Delete(log);
   expect_event("w1", "UnexpectedVMDeletion");
 
+  /* a VM whose creation fails in Azure: terminal CreateError, vmState Failed */
+  arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/virtualMachines/w2\",\"kind\":\"lroFail\",\"count\":1}");
+  cJSON *m2 = k_create(&GVK_MACHINE,
+                       "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Machine\",\"metadata\":{\"name\":\"w2\","
+                       "\"labels\":{\"cluster.x-k8s.io/cluster-name\":\"c3\",\"cluster.x-k8s.io/deployment-name\":\"md0\"}},"
+                       "\"spec\":{\"clusterName\":\"c3\",\"version\":\"v1.31.1\",\"bootstrap\":{\"dataSecretName\":"
+                       "\"w1-bootstrap\"},\"infrastructureRef\":{\"apiGroup\":\"infrastructure.cluster.x-k8s.io\","
+                       "\"kind\":\"AzureMachine\",\"name\":\"w2\"}}}");
+  cJSON_Delete(k_create(&GVK_AM,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachine\","
+                        "\"metadata\":{\"name\":\"w2\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"kind\":\"Machine\",\"name\":\"w2\",\"uid\":\"%s\"}]},\"spec\":{\"vmSize\":\"Standard_D2s_v3\","
+                        "\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":30}}}",
+                        capz_json_ptr_str(m2, "/metadata/uid", "")));
+  cJSON_Delete(m2);
+  const char *wf[] = {"VMRunning", "Failed"};
+  ck_assert(k_wait(&GVK_AM, "w2", cond_reason, (void *)wf, 30000, &last));
+  ck_assert_str_eq(capz_json_ptr_str(last, "/status/failureReason", ""), "CreateError");
+  ck_assert_str_eq(capz_json_ptr_str(last, "/status/vmState", ""), "Failed");
+  ck_assert(!capz_json_ptr_bool(last, "/status/ready", true));
+  cJSON_Delete(last);
+
   /* AzureMachineTemplate owned by the Cluster: capacity from the VM size's SKU */
   cJSON *cl = k_get(&GVK_CLUSTER, "c3");
   cJSON_Delete(k_create(&GVK_AMT,
