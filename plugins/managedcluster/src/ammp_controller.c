@@ -154,9 +154,11 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
       goto out;
     }
     if (strcmp(capz_json_ptr_str(x.ammp, "/spec/mode", ""), "System") == 0 && !other_system_pool(&x)) {
-      oc = mc_fail(ctx, res, CAPZ_TERMINAL, "LastSystemPool",
+      /* kept (finalizer stays); looked at again so it is released as soon as the whole cluster goes away */
+      oc = mc_fail(ctx, res, CAPZ_REQUEUE_AFTER, "LastSystemPool",
                    "pool %s is the cluster's last System pool and cannot be deleted",
                    capz_json_ptr_str(x.ammp, "/spec/name", ""));
+      res->requeue_after_ms = 5000;
       goto out;
     }
   } else {
