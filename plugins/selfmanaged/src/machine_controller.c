@@ -607,6 +607,17 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
   return CAPZ_DONE;
 }
 
+/* Deleting with the cluster's infrastructure already gone (its resource group went with everything in it): there
+ * is nothing left to delete in Azure, only our finalizer to drop. */
+static capz_outcome release(m_run *r, capz_result *res) {
+  capz_err err;
+  bool changed;
+  if (capz_has_finalizer(r->am, SM_MACHINE_FINALIZER) &&
+      capz_finalizer_remove(capz_ctx_client(r->ctx), &SM_GVK_AZUREMACHINE, r->base, SM_MACHINE_FINALIZER, &changed, &err))
+    return sm_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
+  return CAPZ_DONE;
+}
+
 capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res) {
   m_run r = {.s = state, .ctx = ctx, .key = key};
   capz_err err;
@@ -630,6 +641,10 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   const char *cname = capz_json_ptr_str(r.machine, "/metadata/labels/cluster.x-k8s.io~1cluster-name", NULL);
   if (!cname) cname = S(r.machine, "/spec/clusterName");
   r.cluster = sm_cache_copy(ctx, &SM_GVK_CLUSTER, key->ns, cname);
+  if (!r.cluster && r.deleting) {
+    oc = release(&r, res);
+    goto out;
+  }
   if (!r.cluster) {
     oc = requeue(res, 5, 5);
     goto out;
@@ -641,6 +656,10 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
     goto out;
   }
   r.ac = sm_cache_copy(ctx, &SM_GVK_AZURECLUSTER, key->ns, S(r.cluster, "/spec/infrastructureRef/name"));
+  if (!r.ac && r.deleting) {
+    oc = release(&r, res);
+    goto out;
+  }
   if (!r.ac) {
     oc = requeue(res, 5, 5);
     goto out;
