@@ -14,6 +14,7 @@ int host_azure_set_default(const host_config *cfg, FILE *diag) {
     cJSON_AddStringToObject(j, "armEndpoint", cfg->azure.resource_manager_endpoint);
   if (cfg->azure.authority_host) cJSON_AddStringToObject(j, "authorityHost", cfg->azure.authority_host);
   if (cfg->azure.imds_endpoint) cJSON_AddStringToObject(j, "imdsEndpoint", cfg->azure.imds_endpoint);
+  if (cfg->azure.token_audience) cJSON_AddStringToObject(j, "tokenAudience", cfg->azure.token_audience);
   capz_az_cloud cloud;
   capz_err err;
   capz_err_clear(&err);

@@ -64,6 +64,8 @@ typedef struct host_config {
     char *resource_manager_endpoint; /* azure.resourceManagerEndpoint; filled from cloud when unset */
     char *authority_host;   /* azure.authorityHost (Entra ID login); filled from cloud when unset */
     char *imds_endpoint;    /* azure.imdsEndpoint (managed identity); default http://169.254.169.254 */
+    char *token_audience;   /* azure.tokenAudience: audience of ARM tokens; NULL = the cloud's (Custom:
+                               resourceManagerEndpoint + "/") */
   } azure;
 
   int default_workers;      /* concurrency.defaultWorkers (default 10); kinds not listed use it

@@ -47,6 +47,7 @@ void host_config_free(host_config *cfg) {
   free(cfg->azure.resource_manager_endpoint);
   free(cfg->azure.authority_host);
   free(cfg->azure.imds_endpoint);
+  free(cfg->azure.token_audience);
   for (size_t i = 0; i < cfg->n_kind_workers; i++) free(cfg->kind_workers[i].kind);
   free(cfg->kind_workers);
   free(cfg->metrics_bind_address);

@@ -43,9 +43,11 @@ int host_config_finish(host_config *cfg, FILE *diag) {
                       "azure.cloud: expected AzurePublicCloud, AzureChinaCloud, AzureUSGovernmentCloud or Custom");
   }
   if (fill(&cfg->azure.imds_endpoint, "http://169.254.169.254")) errors += problem(diag, cfg, "out of memory");
-  const char *urls[] = {cfg->azure.resource_manager_endpoint, cfg->azure.authority_host, cfg->azure.imds_endpoint};
-  const char *names[] = {"azure.resourceManagerEndpoint", "azure.authorityHost", "azure.imdsEndpoint"};
-  for (size_t i = 0; i < 3; i++)
+  const char *urls[] = {cfg->azure.resource_manager_endpoint, cfg->azure.authority_host, cfg->azure.imds_endpoint,
+                        cfg->azure.token_audience};
+  const char *names[] = {"azure.resourceManagerEndpoint", "azure.authorityHost", "azure.imdsEndpoint",
+                         "azure.tokenAudience"};
+  for (size_t i = 0; i < 4; i++)
     if (urls[i] && !is_url(urls[i])) {
       char m[160];
       snprintf(m, sizeof m, "%s: expected an http:// or https:// URL", names[i]);

@@ -303,12 +303,14 @@ static void load_root(walk *w, host_config *cfg, const ynode *root) {
     get_int(w, y, "burst", "kubernetes", &cfg->kube.burst, 1, 100000);
   }
   if ((y = ytree_get(root, "azure")) && !ytree_is_null(y) && want_map(w, y, "azure")) {
-    static const char *const keys[] = {"cloud", "resourceManagerEndpoint", "authorityHost", "imdsEndpoint", NULL};
+    static const char *const keys[] = {"cloud", "resourceManagerEndpoint", "authorityHost", "imdsEndpoint",
+                                       "tokenAudience", NULL};
     check_known(w, y, "azure", keys);
     get_str(w, y, "cloud", "azure", &cfg->azure.cloud);
     get_str(w, y, "resourceManagerEndpoint", "azure", &cfg->azure.resource_manager_endpoint);
     get_str(w, y, "authorityHost", "azure", &cfg->azure.authority_host);
     get_str(w, y, "imdsEndpoint", "azure", &cfg->azure.imds_endpoint);
+    get_str(w, y, "tokenAudience", "azure", &cfg->azure.token_audience);
   }
   if ((y = ytree_get(root, "concurrency"))) load_concurrency(w, cfg, y);
   get_str(w, root, "metricsBindAddress", "", &cfg->metrics_bind_address);

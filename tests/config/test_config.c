@@ -52,6 +52,7 @@ static const char *full =
     "azure:\n"
     "  cloud: AzureChinaCloud\n"
     "  imdsEndpoint: http://127.0.0.1:9999\n"
+    "  tokenAudience: https://management.azure.com/\n"
     "concurrency:\n"
     "  defaultWorkers: 4\n"
     "  kinds:\n"
@@ -104,6 +105,7 @@ START_TEST(full_config) {
   ck_assert_str_eq(cfg.azure.resource_manager_endpoint, "https://management.chinacloudapi.cn/");
   ck_assert_str_eq(cfg.azure.authority_host, "https://login.chinacloudapi.cn/");
   ck_assert_str_eq(cfg.azure.imds_endpoint, "http://127.0.0.1:9999");
+  ck_assert_str_eq(cfg.azure.token_audience, "https://management.azure.com/");
   ck_assert_int_eq(cfg.default_workers, 4);
   ck_assert_int_eq(host_config_workers_for(&cfg, "AzureCluster.infrastructure.cluster.x-k8s.io", 7), 2);
   ck_assert_int_eq(host_config_workers_for(&cfg, "Secret", 0), 1);
