@@ -83,7 +83,12 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
       oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
     goto out;
   }
-  if (!mp || !cluster || capz_is_paused(obj, cluster)) goto out;
+  if (!mp || !cluster) { /* not in the cache yet (no watch maps Clusters to pools): look again shortly */
+    res->requeue_after_ms = 2000;
+    oc = CAPZ_REQUEUE_AFTER;
+    goto out;
+  }
+  if (capz_is_paused(obj, cluster)) goto out;
   int n = 0;
   const cJSON *apr = mc_aso_find(obj, "ManagedClustersAgentPool", &n);
   if (n != 1) {
