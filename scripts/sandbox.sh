@@ -101,6 +101,7 @@ azure:
   resourceManagerEndpoint: $arm/
   authorityHost: $arm/
   imdsEndpoint: $arm
+  tokenAudience: https://management.azure.com/
 metricsBindAddress: "0"
 healthProbeBindAddress: "0"
 log:

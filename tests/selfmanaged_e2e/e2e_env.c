@@ -124,9 +124,10 @@ static void write_host_config(const char *path) {
   ck_assert_ptr_nonnull(f);
   fprintf(f, "pluginDirs: [\"%s\"]\nmetricsBindAddress: \"0\"\nhealthProbeBindAddress: \"0\"\n", dir);
   fprintf(f, "kubernetes:\n  server: \"%s\"\n  qps: 500\n  burst: 500\n", g_kube.url);
-  fprintf(f, "plugins:\n  selfmanaged:\n    config:\n      armEndpoint: \"%s\"\n      authorityHost: \"%s\"\n"
-             "      tokenAudience: \"https://management.azure.com/\"\n      pollInterval: 100ms\n      driftInterval: %s\n",
-          g_arm.url, g_arm.url, g_drift);
+  /* Azure endpoints come from the host's azure: section (the SDK's default cloud), not from plugin config. */
+  fprintf(f, "azure:\n  cloud: Custom\n  resourceManagerEndpoint: \"%s\"\n  authorityHost: \"%s\"\n"
+             "  tokenAudience: \"https://management.azure.com/\"\n", g_arm.url, g_arm.url);
+  fprintf(f, "plugins:\n  selfmanaged:\n    config:\n      pollInterval: 100ms\n      driftInterval: %s\n", g_drift);
   DIR *d = opendir(dir);
   ck_assert_ptr_nonnull(d);
   struct dirent *e;
