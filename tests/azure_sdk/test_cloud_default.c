@@ -5,6 +5,14 @@
 
 #include "capz/azure_cloud.h"
 
+/* key/value pairs, NULL-terminated, as a plugin config */
+static const char *kv_get(const void *ud, const char *key) {
+  const char *const *kv = ud;
+  for (size_t i = 0; kv[i] && kv[i + 1]; i += 2)
+    if (strcmp(kv[i], key) == 0) return kv[i + 1];
+  return NULL;
+}
+
 START_TEST(default_cloud_lifecycle) {
   capz_az_cloud c;
   ck_assert_int_eq(capz_az_cloud_get_default(&c), CAPZ_ENOTFOUND);
@@ -28,6 +36,20 @@ START_TEST(default_cloud_lifecycle) {
   ck_assert_int_eq(capz_az_cloud_get_default(&c), 0);
   ck_assert_str_eq(c.arm_endpoint, "http://127.0.0.1:4000");
   ck_assert_int_eq(capz_az_cloud_set_default(NULL, &err), CAPZ_EINVAL);
+
+  /* resolve: empty azureEnvironment = the default; an override changes one endpoint only; a name wins */
+  const char *none[] = {NULL};
+  ck_assert_int_eq(capz_az_cloud_resolve(kv_get, none, &c, &err), 0);
+  ck_assert_str_eq(c.arm_endpoint, "http://127.0.0.1:4000");
+  const char *over[] = {"armEndpoint", "http://127.0.0.1:5000", NULL};
+  ck_assert_int_eq(capz_az_cloud_resolve(kv_get, over, &c, &err), 0);
+  ck_assert_str_eq(c.arm_endpoint, "http://127.0.0.1:5000");
+  ck_assert_str_eq(c.authority_host, "http://127.0.0.1:4000");
+  const char *china[] = {"azureEnvironment", "AzureChinaCloud", NULL};
+  ck_assert_int_eq(capz_az_cloud_resolve(kv_get, china, &c, &err), 0);
+  ck_assert_str_eq(c.arm_endpoint, "https://management.chinacloudapi.cn");
+  const char *mars[] = {"azureEnvironment", "MarsCloud", NULL};
+  ck_assert_int_eq(capz_az_cloud_resolve(kv_get, mars, &c, &err), CAPZ_EINVAL);
 }
 END_TEST
 

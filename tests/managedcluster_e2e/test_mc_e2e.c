@@ -837,8 +837,10 @@ START_TEST(aks_via_capz_host) {
   fprintf(f,
           "pluginDirs: [\"%s/plugins\"]\n"
           "plugins:\n  selfmanaged: {enabled: false}\n  managedcluster:\n    config:\n"
-          "      armEndpoint: \"%s\"\n      authorityHost: \"%s\"\n"
-          "      tokenAudience: \"https://management.azure.com/\"\n      pollInterval: 200ms\n"
+          "      pollInterval: 200ms\n"
+          /* Azure endpoints through the host's azure: section (the SDK's default cloud) */
+          "azure:\n  cloud: Custom\n  resourceManagerEndpoint: \"%s\"\n  authorityHost: \"%s\"\n"
+          "  tokenAudience: \"https://management.azure.com/\"\n"
           "kubernetes: {server: \"%s\", qps: 500, burst: 500}\n"
           "metricsBindAddress: \"0\"\nhealthProbeBindAddress: \"0\"\ngracefulShutdownTimeout: 5s\n",
           getenv("CAPZ_BUILD_DIR"), g_arm.url, g_arm.url, g_kube.url);

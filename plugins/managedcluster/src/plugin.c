@@ -10,8 +10,9 @@
 #include "mc_plugin.h"
 
 #define CFG(k, t, d, desc) static const capz_cfg_field cfg_##k = {sizeof(capz_cfg_field), #k, t, d, desc};
-CFG(azureEnvironment, CAPZ_CFG_STRING, "AzurePublicCloud",
-    "cloud whose endpoints are used: AzurePublicCloud, AzureChinaCloud, AzureUSGovernmentCloud")
+CFG(azureEnvironment, CAPZ_CFG_STRING, "",
+    "cloud whose endpoints are used: AzurePublicCloud, AzureChinaCloud, AzureUSGovernmentCloud; "
+    "empty = the host's azure: config")
 CFG(armEndpoint, CAPZ_CFG_STRING, "", "override of the cloud's Resource Manager endpoint (e.g. an emulator)")
 CFG(authorityHost, CAPZ_CFG_STRING, "", "override of the cloud's Entra ID authority host")
 CFG(imdsEndpoint, CAPZ_CFG_STRING, "", "override of the instance metadata endpoint (managed identities)")
@@ -23,17 +24,12 @@ CFG(pollInterval, CAPZ_CFG_DURATION, "1s", "smallest requeue while an Azure oper
 static const capz_cfg_field *const schema[] = {&cfg_azureEnvironment, &cfg_armEndpoint, &cfg_authorityHost,
                                                &cfg_imdsEndpoint, &cfg_tokenAudience, &cfg_driftInterval, &cfg_pollInterval, NULL};
 
+static const char *cfg_get(const void *ud, const char *key) { return capz_plugin_config_str(ud, key); }
+
 static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   mc_state *s = calloc(1, sizeof *s);
   if (!s) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
-  cJSON *cj = cJSON_CreateObject();
-  cJSON_AddStringToObject(cj, "name", capz_plugin_config_str(cfg, "azureEnvironment"));
-  static const char *const over[] = {"armEndpoint", "authorityHost", "imdsEndpoint", "tokenAudience", NULL};
-  for (int i = 0; over[i]; i++)
-    if (*capz_plugin_config_str(cfg, over[i]))
-      cJSON_AddStringToObject(cj, over[i], capz_plugin_config_str(cfg, over[i]));
-  int rc = capz_az_cloud_from_json(cj, &s->cloud, err);
-  cJSON_Delete(cj);
+  int rc = capz_az_cloud_resolve(cfg_get, cfg, &s->cloud, err);
   if (rc) {
     free(s);
     return capz_err_prefix(err, "managedcluster config: "), rc;

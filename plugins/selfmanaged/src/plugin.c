@@ -31,36 +31,12 @@ static const capz_cfg_field *const schema[] = {&cfg_azureEnvironment, &cfg_armEn
                                                &cfg_imdsEndpoint, &cfg_tokenAudience, &cfg_tenantId, &cfg_clientId,
                                                &cfg_clientSecretFile, &cfg_driftInterval, &cfg_pollInterval, NULL};
 
-/* The cloud to start from: the named built-in one, or (empty name) the host's default cloud from its azure:
- * config, as JSON that capz_az_cloud_from_json takes; the plugin's own endpoint keys override it. */
-static cJSON *sm_cloud_base(const char *env) {
-  cJSON *cj = cJSON_CreateObject();
-  if (*env) {
-    cJSON_AddStringToObject(cj, "name", env);
-    return cj;
-  }
-  capz_az_cloud d;
-  capz_az_cloud_get_default(&d);
-  cJSON_AddStringToObject(cj, "name", d.name);
-  cJSON_AddStringToObject(cj, "armEndpoint", d.arm_endpoint);
-  cJSON_AddStringToObject(cj, "authorityHost", d.authority_host);
-  if (d.imds_endpoint[0]) cJSON_AddStringToObject(cj, "imdsEndpoint", d.imds_endpoint);
-  if (d.token_audience[0]) cJSON_AddStringToObject(cj, "tokenAudience", d.token_audience);
-  return cj;
-}
+static const char *cfg_get(const void *ud, const char *key) { return capz_plugin_config_str(ud, key); }
 
 static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   sm_state *s = calloc(1, sizeof *s);
   if (!s) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
-  cJSON *cj = sm_cloud_base(capz_plugin_config_str(cfg, "azureEnvironment"));
-  static const char *const over[] = {"armEndpoint", "authorityHost", "imdsEndpoint", "tokenAudience", NULL};
-  for (int i = 0; over[i]; i++)
-    if (*capz_plugin_config_str(cfg, over[i])) {
-      cJSON_DeleteItemFromObjectCaseSensitive(cj, over[i]);
-      cJSON_AddStringToObject(cj, over[i], capz_plugin_config_str(cfg, over[i]));
-    }
-  int rc = capz_az_cloud_from_json(cj, &s->cloud, err);
-  cJSON_Delete(cj);
+  int rc = capz_az_cloud_resolve(cfg_get, cfg, &s->cloud, err);
   if (rc) {
     free(s);
     return capz_err_prefix(err, "selfmanaged config: "), rc;

@@ -58,5 +58,12 @@ CAPZ_API int capz_az_cloud_set_default(const capz_az_cloud *cloud, capz_err *err
 /* Copy the default into out. Returns 0, or CAPZ_ENOTFOUND when none was set (out is then AzurePublicCloud). */
 CAPZ_API int capz_az_cloud_get_default(capz_az_cloud *out);
 
+/* A plugin's cloud from the standard plugin-config keys: `azureEnvironment` (a built-in cloud name; empty or
+ * absent = the process default above) and the optional overrides `armEndpoint`, `authorityHost`,
+ * `imdsEndpoint`, `tokenAudience` (empty = keep). get(ud, key) returns the key's value or NULL (e.g. a wrapper
+ * of capz_plugin_config_str). Returns 0 or CAPZ_EINVAL naming the key. */
+CAPZ_API int capz_az_cloud_resolve(const char *(*get)(const void *ud, const char *key), const void *ud,
+                                   capz_az_cloud *out, capz_err *err);
+
 CAPZ_END_DECLS
 #endif

@@ -1,5 +1,6 @@
 /* az_cloud_default.c — the process-wide default cloud (capz_az_cloud_set_default / _get_default).
  * A mutex rather than a lock-free copy: the struct is ~1 KiB and reads happen once per plugin init. */
+#include <cJSON.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -30,4 +31,32 @@ int capz_az_cloud_get_default(capz_az_cloud *out) {
   if (set) return 0;
   capz_az_cloud_builtin("AzurePublicCloud", out, NULL);
   return CAPZ_ENOTFOUND;
+}
+
+int capz_az_cloud_resolve(const char *(*get)(const void *ud, const char *key), const void *ud, capz_az_cloud *out,
+                          capz_err *err) {
+  const char *env = get ? get(ud, "azureEnvironment") : NULL;
+  cJSON *cj = cJSON_CreateObject();
+  if (!cj) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  if (env && *env) {
+    cJSON_AddStringToObject(cj, "name", env);
+  } else { /* start from the host's cloud so an override changes one endpoint, not the whole cloud */
+    capz_az_cloud d;
+    capz_az_cloud_get_default(&d);
+    cJSON_AddStringToObject(cj, "name", d.name);
+    cJSON_AddStringToObject(cj, "armEndpoint", d.arm_endpoint);
+    cJSON_AddStringToObject(cj, "authorityHost", d.authority_host);
+    if (d.imds_endpoint[0]) cJSON_AddStringToObject(cj, "imdsEndpoint", d.imds_endpoint);
+    if (d.token_audience[0]) cJSON_AddStringToObject(cj, "tokenAudience", d.token_audience);
+  }
+  static const char *const over[] = {"armEndpoint", "authorityHost", "imdsEndpoint", "tokenAudience", NULL};
+  for (int i = 0; get && over[i]; i++) {
+    const char *v = get(ud, over[i]);
+    if (!v || !*v) continue;
+    cJSON_DeleteItemFromObjectCaseSensitive(cj, over[i]);
+    cJSON_AddStringToObject(cj, over[i], v);
+  }
+  int rc = capz_az_cloud_from_json(cj, out, err);
+  cJSON_Delete(cj);
+  return rc;
 }
