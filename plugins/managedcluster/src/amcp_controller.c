@@ -150,7 +150,7 @@ static capz_outcome walk_outcome(amcp_run *x, capz_result *res, const char *what
   }
   if (x->w.rc) {
     const mc_row *r = &x->t.rows[x->w.at];
-    return mc_fail(x->ctx, res, mc_outcome_for(x->w.rc), x->deleting ? "DeletionFailed" : "ReconcileError",
+    return mc_fail(x->ctx, res, mc_outcome_for(x->w.rc, x->deleting), x->deleting ? "DeletionFailed" : "ReconcileError",
                    "%s %s %s: %s", what, r->service, r->name, x->w.err.msg);
   }
   return CAPZ_DONE;
@@ -254,7 +254,7 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
     }
     if (mc_kubeconfig_ensure(ctx, arm, mr->id, mr->api_version, x.cluster_name, "AzureManagedControlPlane", capz_obj_uid(x.base),
                              capz_json_ptr_bool(x.amcp, "/spec/disableLocalAccounts", false), &e) != 0) {
-      oc = mc_fail(ctx, res, mc_outcome_for(e.code), "KubeconfigError", "%s", e.msg);
+      oc = mc_fail(ctx, res, mc_outcome_for(e.code, false), "KubeconfigError", "%s", e.msg);
       goto out;
     }
     x.ready = true;

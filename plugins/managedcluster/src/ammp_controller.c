@@ -73,7 +73,7 @@ static capz_outcome walk_outcome(ammp_run *x, capz_result *res) {
     return CAPZ_REQUEUE_AFTER;
   }
   if (x->w.rc)
-    return mc_fail(x->ctx, res, mc_outcome_for(x->w.rc), x->deleting ? "DeletionFailed" : "ReconcileError",
+    return mc_fail(x->ctx, res, mc_outcome_for(x->w.rc, x->deleting), x->deleting ? "DeletionFailed" : "ReconcileError",
                    "agentPool %s: %s", x->t.rows[0].name, x->w.err.msg);
   return CAPZ_DONE;
 }

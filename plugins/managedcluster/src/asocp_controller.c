@@ -105,7 +105,7 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   capz_arm_client *arm = NULL;
   char sub[64];
   if (mc_arm_for_aso(s, ctx, key->ns, mcr, &arm, sub, sizeof sub, &e)) {
-    oc = mc_fail(ctx, res, mc_outcome_for(e.code), "IdentityError", "%s", e.msg);
+    oc = mc_fail(ctx, res, mc_outcome_for(e.code, deleting), "IdentityError", "%s", e.msg);
     goto out;
   }
   char id[700], api[32] = MC_API_STABLE;
@@ -153,7 +153,7 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
     goto out;
   }
   if (w.rc) {
-    oc = mc_fail(ctx, res, mc_outcome_for(w.rc), deleting ? "DeletionFailed" : "ReconcileError", "%s", w.err.msg);
+    oc = mc_fail(ctx, res, mc_outcome_for(w.rc, deleting), deleting ? "DeletionFailed" : "ReconcileError", "%s", w.err.msg);
     goto out;
   }
   if (deleting) {
@@ -188,7 +188,7 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   st.version = *version ? version : NULL;
   if (mc_kubeconfig_ensure(ctx, arm, r->id, r->api_version, cname, "AzureASOManagedControlPlane", capz_obj_uid(base),
                            capz_json_ptr_bool(r->desired, "/properties/disableLocalAccounts", false), &e) != 0) {
-    oc = mc_fail(ctx, res, mc_outcome_for(e.code), "KubeconfigError", "%s", e.msg);
+    oc = mc_fail(ctx, res, mc_outcome_for(e.code, false), "KubeconfigError", "%s", e.msg);
     goto out;
   }
   if (capz_patch_status(capz_ctx_client(ctx), &MC_GVK_ASOCP, base, key->ns, key->name, mutate, &st, NULL, &e) &&

@@ -57,7 +57,7 @@ capz_outcome mc_asomc_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   cJSON_ArrayForEach(it, capz_json_ptr_get(obj, "/spec/resources")) {
     if (strcmp(capz_json_ptr_str(it, "/kind", ""), "ResourceGroup") != 0) continue;
     if (!arm && mc_arm_for_aso(s, ctx, key->ns, it, &arm, sub, sizeof sub, &e)) {
-      oc = mc_fail(ctx, res, mc_outcome_for(e.code), "IdentityError", "%s", e.msg);
+      oc = mc_fail(ctx, res, mc_outcome_for(e.code, deleting), "IdentityError", "%s", e.msg);
       goto out;
     }
     char id[600];
@@ -74,7 +74,7 @@ capz_outcome mc_asomc_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
                                          1000.0);
       oc = CAPZ_REQUEUE_AFTER;
     } else if (w.rc) {
-      oc = mc_fail(ctx, res, mc_outcome_for(w.rc), "DeletionFailed", "%s", w.err.msg);
+      oc = mc_fail(ctx, res, mc_outcome_for(w.rc, true), "DeletionFailed", "%s", w.err.msg);
     } else {
       bool changed = false;
       if (capz_finalizer_remove(capz_ctx_client(ctx), &MC_GVK_ASOMC, base, MC_CAPI_CLUSTER_FINALIZER, &changed, &e) &&
@@ -85,7 +85,7 @@ capz_outcome mc_asomc_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   }
   if (arm) mc_table_ensure(&t, s->ensurer, arm, NULL, NULL, &w);
   if (w.rc && w.rc != CAPZ_ECONFLICT) {
-    oc = mc_fail(ctx, res, mc_outcome_for(w.rc), "ReconcileError", "%s", w.err.msg);
+    oc = mc_fail(ctx, res, mc_outcome_for(w.rc, false), "ReconcileError", "%s", w.err.msg);
     goto out;
   }
   bool converged = !w.in_progress && !w.rc;

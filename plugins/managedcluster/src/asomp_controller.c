@@ -125,7 +125,7 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   capz_arm_client *arm = NULL;
   char sub[64];
   if (mc_arm_for_aso(s, ctx, key->ns, apr, &arm, sub, sizeof sub, &e)) {
-    oc = mc_fail(ctx, res, mc_outcome_for(e.code), "IdentityError", "%s", e.msg);
+    oc = mc_fail(ctx, res, mc_outcome_for(e.code, deleting), "IdentityError", "%s", e.msg);
     goto out;
   }
   const char *rg = mc_aso_owner_rg(mcr, infra), *mcname = mc_aso_azure_name(mcr), *pool = mc_aso_azure_name(apr);
@@ -161,7 +161,7 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
     goto out;
   }
   if (w.rc) {
-    oc = mc_fail(ctx, res, mc_outcome_for(w.rc), deleting ? "DeletionFailed" : "ReconcileError", "%s", w.err.msg);
+    oc = mc_fail(ctx, res, mc_outcome_for(w.rc, deleting), deleting ? "DeletionFailed" : "ReconcileError", "%s", w.err.msg);
     goto out;
   }
   if (deleting) {

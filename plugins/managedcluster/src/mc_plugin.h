@@ -62,7 +62,7 @@ int mc_patch(capz_ctx *ctx, const capz_gvk *gvk, const char *ns, const char *nam
 const char *mc_lro_get(const cJSON *obj, const char *service, const char *name);
 void mc_lro_set(cJSON *obj, const char *service, const char *name, const char *type, const char *token);
 /* Outcome for an SDK error code: EINVAL → TERMINAL, else RETRY. */
-capz_outcome mc_outcome_for(int code);
+capz_outcome mc_outcome_for(int code, bool deleting);
 /* The AMMPs of a cluster (via its MachinePools' infrastructureRefs): array of {ammp, machinePool} copies. */
 cJSON *mc_cluster_pools(capz_ctx *ctx, const char *ns, const char *cluster);
 

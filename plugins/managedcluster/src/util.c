@@ -56,7 +56,11 @@ int mc_patch(capz_ctx *ctx, const capz_gvk *gvk, const char *ns, const char *nam
 
 /* Only a request Azure refused as invalid waits for the object to change; everything else (throttling, conflicts,
  * failed or cancelled operations, outages) is retried with backoff, as CAPZ does. */
-capz_outcome mc_outcome_for(int code) { return code == CAPZ_EINVAL ? CAPZ_TERMINAL : CAPZ_RETRY; }
+/* A rejected request is terminal until the object changes, but a deleting object never changes again, so
+ * while deleting every failure is retried with backoff (e.g. a pool whose cluster deletion is not cached yet). */
+capz_outcome mc_outcome_for(int code, bool deleting) {
+  return code == CAPZ_EINVAL && !deleting ? CAPZ_TERMINAL : CAPZ_RETRY;
+}
 
 const char *mc_lro_get(const cJSON *obj, const char *service, const char *name) {
   const cJSON *it;
