@@ -95,6 +95,19 @@ CAPZ_API int capz_arm_ensure_delete(capz_arm_ensurer *e, capz_arm_client *c, con
                                     const char *cluster_name, const char *resume_token, capz_arm_ensure_result *res,
                                     capz_err *err);
 
+/* capz_arm_ensure_delete with request options: the same, but the GET (ownership check) and the DELETE use
+ * spec->opts (e.g. the api-version the resource was created with). spec and its strings are borrowed for the
+ * call; opts NULL = the client's defaults. */
+typedef struct capz_arm_delete_spec {
+  const char *id;               /* resource ID (required) */
+  const char *cluster_name;     /* optional: ownership tag check (NOT_OWNED when the tag is missing) */
+  const char *resume_token;     /* optional: as for capz_arm_ensure_delete */
+  const capz_arm_req_opts *opts;/* optional request options (api-version override, ...) */
+} capz_arm_delete_spec;
+
+CAPZ_API int capz_arm_ensure_delete_spec(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_delete_spec *spec,
+                                         capz_arm_ensure_result *res, capz_err *err);
+
 /* True when resource (an ARM body) carries tags[<prefix><cluster_name>] == "owned" (key and value compared
  * case-insensitively, as ARM does for tag names). */
 CAPZ_API bool capz_arm_is_owned(const cJSON *resource, const char *cluster_name);

@@ -486,8 +486,15 @@ out:
 
 int capz_arm_ensure_delete(capz_arm_ensurer *e, capz_arm_client *c, const char *id, const char *cluster_name,
                            const char *resume_token, capz_arm_ensure_result *res, capz_err *err) {
+  capz_arm_delete_spec s = {.id = id, .cluster_name = cluster_name, .resume_token = resume_token};
+  return capz_arm_ensure_delete_spec(e, c, &s, res, err);
+}
+
+int capz_arm_ensure_delete_spec(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_delete_spec *s,
+                                capz_arm_ensure_result *res, capz_err *err) {
   memset(res, 0, sizeof *res);
-  if (!e || !c || !id) return az_err(err, CAPZ_EINVAL, 0, NULL, "capz_arm_ensure_delete: NULL argument");
+  if (!e || !c || !s || !s->id) return az_err(err, CAPZ_EINVAL, 0, NULL, "capz_arm_ensure_delete: NULL argument");
+  const char *id = s->id, *cluster_name = s->cluster_name, *resume_token = s->resume_token;
   uint64_t req0 = az_tls_arm_requests;
   int rc = 0;
   char *key = norm_key(id);
@@ -508,7 +515,7 @@ int capz_arm_ensure_delete(capz_arm_ensurer *e, capz_arm_client *c, const char *
   if (!op) {
     if (cluster_name) {
       capz_arm_response live;
-      rc = capz_arm_get(c, id, NULL, &live, err);
+      rc = capz_arm_get(c, id, s->opts, &live, err);
       if (rc == CAPZ_ENOTFOUND) {
         capz_arm_response_free(&live);
         capz_err_clear(err);
@@ -530,7 +537,7 @@ int capz_arm_ensure_delete(capz_arm_ensurer *e, capz_arm_client *c, const char *
       }
       capz_arm_response_free(&live);
     }
-    rc = capz_arm_begin(c, "DELETE", id, NULL, NULL, CAPZ_ARM_FINAL_DEFAULT, &op, err);
+    rc = capz_arm_begin(c, "DELETE", id, NULL, s->opts, CAPZ_ARM_FINAL_DEFAULT, &op, err);
     if (rc) goto out;
     rc = drive(e, c, key, op, "", false, true, true, res, err);
     goto out;
