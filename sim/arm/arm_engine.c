@@ -110,6 +110,17 @@ static bool doc_refers(const cJSON *j, const char *id) {
   return false;
 }
 
+static bool under_key(const char *key, const char *root) {
+  size_t rl = strlen(root);
+  return strncmp(key, root, rl) == 0 && (key[rl] == '\0' || key[rl] == '/');
+}
+
+static bool kept(const arm_ctx *c, const char *key) {
+  for (size_t i = 0; i < c->nkept; i++)
+    if (c->kept[i] && under_key(key, c->kept[i])) return true;
+  return false;
+}
+
 bool arm_referenced(arm_ctx *c, const char *id, const char *const *from_types, char *who, size_t n) {
   char key[ARM_ID_MAX];
   arm_lower(key, id, sizeof key);
@@ -123,6 +134,7 @@ bool arm_referenced(arm_ctx *c, const char *id, const char *const *from_types, c
     }
     const char *st = arm_get_state(x);
     if (st && strcmp(st, "Deleting") == 0) continue;
+    if (c->deleting_root && under_key(x->key, c->deleting_root) && !kept(c, x->key)) continue; /* goes too */
     /* the "id" of a sub-object is the referrer's own id; skip its top-level id member */
     const cJSON *it;
     cJSON_ArrayForEach(it, x->doc) {
@@ -340,18 +352,20 @@ void arm_engine_delete_tree(arm_ctx *c, arm_res *r) {
   free(keys);
 }
 
-static int can_delete_tree(arm_ctx *c, arm_res *r, arm_err *e) {
-  if (r->rt->can_delete && r->rt->can_delete(c, r, e)) return -1;
+int arm_engine_can_delete(arm_ctx *c, arm_res *r, const char *root, arm_err *e) {
+  const char *saved = c->deleting_root;
+  c->deleting_root = root ? root : r->key;
+  int rc = r->rt->can_delete && r->rt->can_delete(c, r, e) ? -1 : 0;
   size_t kl = strlen(r->key);
-  int rc = 0;
-  c->deleting_root = r->key;
   for (arm_res *x = arm_store_first(c->store); x && !rc; x = x->next)
     if (x != r && strncmp(x->key, r->key, kl) == 0 && x->key[kl] == '/' && x->rt->can_delete && x->rt->embed_member &&
         x->rt->can_delete(c, x, e))
       rc = -1;
-  c->deleting_root = NULL;
+  c->deleting_root = saved;
   return rc;
 }
+
+static int can_delete_tree(arm_ctx *c, arm_res *r, arm_err *e) { return arm_engine_can_delete(c, r, NULL, e); }
 
 /* ---------------------------------------------------------------- write pipeline */
 
@@ -712,7 +726,12 @@ static void do_delete(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype
   }
   arm_err e;
   memset(&e, 0, sizeof e);
-  if (can_delete_tree(c, r, &e)) { arm_resp_error(out, e.status, e.code, "%s", e.msg); return; }
+  /* a resource group always starts deleting: its contents go in dependency order when the operation runs and
+   * only references from outside the group can make it fail (arm_cascade.c) */
+  if (rt != &arm_rt_resource_group && can_delete_tree(c, r, &e)) {
+    arm_resp_error(out, e.status, e.code, "%s", e.msg);
+    return;
+  }
   if (rt->lro == ARM_LRO_SYNC) {
     arm_engine_delete_tree(c, r);
     out->status = 200;

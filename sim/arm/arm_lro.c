@@ -193,7 +193,13 @@ void arm_lro_finish(arm_ctx *c, arm_op *op, int final) {
       break;
     case ARM_OPK_DELETE:
       if (!r) break;
-      if (final == ARM_OP_SUCCEEDED) arm_engine_delete_tree(c, r);
+      if (final == ARM_OP_SUCCEEDED && r->rt == &arm_rt_resource_group) {
+        cJSON *err = arm_engine_delete_group(c, r);
+        if (err) {
+          op->status = ARM_OP_FAILED;
+          op->error = err;
+        }
+      } else if (final == ARM_OP_SUCCEEDED) arm_engine_delete_tree(c, r);
       else arm_set_state(r, final == ARM_OP_CANCELED ? "Canceled" : "Failed");
       break;
     default:

@@ -369,6 +369,8 @@ struct arm_ctx {
   char base_url[256];
   long long seq;
   const char *deleting_root; /* key of the resource whose delete is being checked (children see it) */
+  char **kept;               /* group delete: keys of resources that stay (their references still count) */
+  size_t nkept;
 };
 
 /* ---------------------------------------------------------------- router and engine */
@@ -389,6 +391,13 @@ const char *arm_get_state(arm_res *r);
 arm_res *arm_engine_create(arm_ctx *c, const char *id, const char *type, cJSON *doc, arm_err *e);
 /* Remove r and everything under it (children, extension resources), calling on_delete hooks. */
 void arm_engine_delete_tree(arm_ctx *c, arm_res *r);
+/* Would r (and its embedded children) accept a delete? References from resources under root (a lower-cased
+ * key; NULL = r itself) do not count, as they go in the same delete. 0 or -1 with e filled. */
+int arm_engine_can_delete(arm_ctx *c, arm_res *r, const char *root, arm_err *e);
+/* Delete a resource group's contents in dependency order (dependents first) and then the group, as the
+ * completion of its DELETE operation. Returns NULL when everything went, else the ARM error (new tree,
+ * ResourceGroupDeletionBlocked) after rolling back the provisioning state of the group and what is left. */
+cJSON *arm_engine_delete_group(arm_ctx *c, arm_res *rg);
 /* True when any other resource (of any type) refers to id in an "id" member. Writes the referrer's id. */
 bool arm_referenced(arm_ctx *c, const char *id, const char *const *from_types, char *who, size_t n);
 cJSON *arm_ref(const char *id);                                /* {"id": id} */
