@@ -7,10 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An address of either family: v4 in b[12..15] (fam 4) or all 16 bytes (fam 6). */
+typedef struct ipa {
+  int fam;
+  unsigned char b[16];
+} ipa;
+
 typedef struct alloc {
   char *subnet;   /* lower-cased subnet id */
   char *owner;    /* lower-cased owner id (NIC ipConfiguration, LB frontend...) */
-  unsigned addr;
+  ipa addr;
   struct alloc *next;
 } alloc;
 
@@ -25,13 +31,17 @@ arm_ipam *arm_ipam_new(void) {
   return m;
 }
 
+static void alloc_free(alloc *a) {
+  free(a->subnet);
+  free(a->owner);
+  free(a);
+}
+
 void arm_ipam_clear(arm_ipam *m) {
   alloc *a = m->head;
   while (a) {
     alloc *n = a->next;
-    free(a->subnet);
-    free(a->owner);
-    free(a);
+    alloc_free(a);
     a = n;
   }
   m->head = NULL;
@@ -43,89 +53,171 @@ void arm_ipam_free(arm_ipam *m) {
   free(m);
 }
 
-bool arm_cidr_parse(const char *cidr, unsigned *base, int *bits) {
+static bool ip_parse(const char *s, ipa *a) {
+  memset(a, 0, sizeof *a);
+  if (!s) return false;
+  if (inet_pton(AF_INET, s, a->b + 12) == 1) { a->fam = 4; return true; }
+  if (inet_pton(AF_INET6, s, a->b) == 1) { a->fam = 6; return true; }
+  return false;
+}
+
+static void ip_fmt(const ipa *a, char *out, size_t n) {
+  if (a->fam == 4) inet_ntop(AF_INET, a->b + 12, out, (socklen_t)n);
+  else inet_ntop(AF_INET6, a->b, out, (socklen_t)n);
+}
+
+static int fam_bits(int fam) { return fam == 4 ? 32 : 128; }
+
+/* Clear the host bits of a below bits (counted from the family's first bit). */
+static void ip_mask(ipa *a, int bits) {
+  int start = a->fam == 4 ? 96 : 0, total = start + bits;
+  for (int i = 0; i < 16; i++) {
+    int lo = i * 8;
+    if (lo + 8 <= total) continue;
+    if (lo >= total) a->b[i] = 0;
+    else a->b[i] &= (unsigned char)(0xff << (8 - (total - lo)));
+  }
+}
+
+static bool cidr_parse(const char *cidr, ipa *base, int *bits) {
   if (!cidr) return false;
-  char ip[32];
+  char ip[64];
   const char *sl = strchr(cidr, '/');
   if (!sl || (size_t)(sl - cidr) >= sizeof ip) return false;
   memcpy(ip, cidr, (size_t)(sl - cidr));
   ip[sl - cidr] = '\0';
-  struct in_addr a;
-  if (inet_pton(AF_INET, ip, &a) != 1) return false;
+  if (!ip_parse(ip, base)) return false;
   char *end;
   long b = strtol(sl + 1, &end, 10);
-  if (*end || end == sl + 1 || b < 0 || b > 32) return false;
-  unsigned v = ntohl(a.s_addr);
-  unsigned mask = b == 0 ? 0 : 0xffffffffu << (32 - b);
-  *base = v & mask;
+  if (*end || end == sl + 1 || b < 0 || b > fam_bits(base->fam)) return false;
+  ip_mask(base, (int)b);
   *bits = (int)b;
   return true;
 }
 
-static unsigned span(int bits) { return bits == 0 ? 0xffffffffu : (1u << (32 - bits)) - 1; }
+static int ip_cmp(const ipa *a, const ipa *b) { return memcmp(a->b, b->b, 16); }
+
+/* Last address of a prefix. */
+static ipa ip_last(const ipa *base, int bits) {
+  ipa l = *base;
+  int start = base->fam == 4 ? 96 : 0, total = start + bits;
+  for (int i = 0; i < 16; i++) {
+    int lo = i * 8;
+    if (lo + 8 <= total) continue;
+    if (lo >= total) l.b[i] = 0xff;
+    else l.b[i] |= (unsigned char)(0xff >> (total - lo));
+  }
+  return l;
+}
+
+/* base + off (off fits in 64 bits; carries propagate through all 16 bytes). */
+static ipa ip_add(const ipa *base, unsigned long long off) {
+  ipa r = *base;
+  unsigned carry = 0;
+  for (int i = 15; i >= 0; i--) {
+    unsigned v = r.b[i] + (unsigned)(off & 0xff) + carry;
+    r.b[i] = (unsigned char)v;
+    carry = v >> 8;
+    off >>= 8;
+  }
+  return r;
+}
+
+static ipa ip_dec(const ipa *a) {
+  ipa r = *a;
+  for (int i = 15; i >= 0; i--)
+    if (r.b[i]-- != 0) break;
+  return r;
+}
+
+bool arm_cidr_parse(const char *cidr, unsigned *base, int *bits) {
+  ipa a;
+  if (!cidr_parse(cidr, &a, bits) || a.fam != 4) return false;
+  *base = (unsigned)a.b[12] << 24 | (unsigned)a.b[13] << 16 | (unsigned)a.b[14] << 8 | a.b[15];
+  return true;
+}
+
+int arm_cidr_family(const char *cidr, int *bits) {
+  ipa a;
+  int b = 0;
+  if (!cidr_parse(cidr, &a, &b)) return 0;
+  if (bits) *bits = b;
+  return a.fam;
+}
+
+int arm_ip_family(const char *ip) {
+  ipa a;
+  return ip_parse(ip, &a) ? a.fam : 0;
+}
 
 bool arm_cidr_within(const char *inner, const char *outer) {
-  unsigned ib, ob;
+  ipa ib, ob;
   int ibits, obits;
-  if (!arm_cidr_parse(inner, &ib, &ibits) || !arm_cidr_parse(outer, &ob, &obits)) return false;
-  return ibits >= obits && ib >= ob && ib + span(ibits) <= ob + span(obits);
+  if (!cidr_parse(inner, &ib, &ibits) || !cidr_parse(outer, &ob, &obits) || ib.fam != ob.fam) return false;
+  ipa il = ip_last(&ib, ibits), ol = ip_last(&ob, obits);
+  return ibits >= obits && ip_cmp(&ib, &ob) >= 0 && ip_cmp(&il, &ol) <= 0;
 }
 
 bool arm_cidr_overlap(const char *a, const char *b) {
-  unsigned ab, bb;
+  ipa ab, bb;
   int abits, bbits;
-  if (!arm_cidr_parse(a, &ab, &abits) || !arm_cidr_parse(b, &bb, &bbits)) return false;
-  return ab <= bb + span(bbits) && bb <= ab + span(abits);
+  if (!cidr_parse(a, &ab, &abits) || !cidr_parse(b, &bb, &bbits) || ab.fam != bb.fam) return false;
+  ipa al = ip_last(&ab, abits), bl = ip_last(&bb, bbits);
+  return ip_cmp(&ab, &bl) <= 0 && ip_cmp(&bb, &al) <= 0;
 }
 
-static void fmt_ip(unsigned v, char *out, size_t n) {
-  struct in_addr a = {.s_addr = htonl(v)};
-  inet_ntop(AF_INET, &a, out, (socklen_t)n);
-}
-
-static bool taken(arm_ipam *m, const char *subnet, unsigned addr) {
+static bool taken(arm_ipam *m, const char *subnet, const ipa *addr) {
   for (alloc *a = m->head; a; a = a->next)
-    if (a->addr == addr && strcmp(a->subnet, subnet) == 0) return true;
+    if (ip_cmp(&a->addr, addr) == 0 && strcmp(a->subnet, subnet) == 0) return true;
   return false;
 }
 
 int arm_ipam_alloc(arm_ipam *m, const char *subnet_id, const char *prefix, const char *owner_id, const char *want,
                    char *out, size_t n, arm_err *e) {
-  unsigned base;
+  ipa base;
   int bits;
-  if (!arm_cidr_parse(prefix, &base, &bits) || bits > 29)
-    return arm_err_set(e, 400, "InvalidAddressPrefix", "Subnet address prefix '%s' is not a valid IPv4 prefix of /29 or larger.",
+  if (!cidr_parse(prefix, &base, &bits) || (base.fam == 4 && bits > 29) || (base.fam == 6 && bits > 125))
+    return arm_err_set(e, 400, "InvalidAddressPrefix",
+                       "Subnet address prefix '%s' is not a valid IPv4 prefix of /29 or larger or IPv6 prefix.",
                        prefix ? prefix : "");
   char subnet[ARM_ID_MAX], owner[ARM_ID_MAX];
   arm_lower(subnet, subnet_id, sizeof subnet);
   arm_lower(owner, owner_id, sizeof owner);
   /* an owner keeps its address when re-PUT */
   for (alloc *a = m->head; a; a = a->next)
-    if (strcmp(a->owner, owner) == 0 && strcmp(a->subnet, subnet) == 0) {
-      char cur[32];
-      fmt_ip(a->addr, cur, sizeof cur);
-      if (!want || strcmp(want, cur) == 0) { snprintf(out, n, "%s", cur); return 0; }
+    if (strcmp(a->owner, owner) == 0 && strcmp(a->subnet, subnet) == 0 && a->addr.fam == base.fam) {
+      char cur[64];
+      ip_fmt(&a->addr, cur, sizeof cur);
+      ipa w;
+      if (!want || (ip_parse(want, &w) && ip_cmp(&w, &a->addr) == 0)) { snprintf(out, n, "%s", cur); return 0; }
       break;
     }
-  unsigned first = base + 4, last = base + span(bits) - 1, pick = 0;
+  /* Azure reserves the first four addresses of a subnet, and the last one of an IPv4 subnet */
+  ipa first = ip_add(&base, 4), end = ip_last(&base, bits), pick;
+  ipa last = end;
+  if (base.fam == 4) last = ip_dec(&end);
   if (want) {
-    struct in_addr ia;
-    if (inet_pton(AF_INET, want, &ia) != 1)
-      return arm_err_set(e, 400, "InvalidParameter", "Private IP address '%s' is not a valid IPv4 address.", want);
-    unsigned v = ntohl(ia.s_addr);
-    if (v < base || v > base + span(bits))
+    ipa v;
+    if (!ip_parse(want, &v) || v.fam != base.fam)
+      return arm_err_set(e, 400, "InvalidParameter", "Private IP address '%s' is not a valid IPv%d address.", want, base.fam);
+    if (ip_cmp(&v, &base) < 0 || ip_cmp(&v, &end) > 0)
       return arm_err_set(e, 400, "PrivateIPAddressNotInSubnet",
                          "Private static IP address %s does not belong to the range of subnet prefix %s.", want, prefix);
-    if (v < first || v > last)
+    if (ip_cmp(&v, &first) < 0 || ip_cmp(&v, &last) > 0)
       return arm_err_set(e, 400, "PrivateIPAddressIsReserved", "Private static IP address %s is reserved in subnet %s.", want, prefix);
     for (alloc *a = m->head; a; a = a->next)
-      if (a->addr == v && strcmp(a->subnet, subnet) == 0 && strcmp(a->owner, owner) != 0)
+      if (ip_cmp(&a->addr, &v) == 0 && strcmp(a->subnet, subnet) == 0 && strcmp(a->owner, owner) != 0)
         return arm_err_set(e, 400, "PrivateIPAddressInUse", "IP configuration is using the private IP address %s which is already allocated to resource %s.", want, a->owner);
     pick = v;
   } else {
-    for (unsigned v = first; v <= last; v++)
-      if (!taken(m, subnet, v)) { pick = v; break; }
-    if (!pick)
+    bool found = false;
+    /* the table is small; an IPv6 /64 never fills up in practice */
+    for (unsigned long long k = 0; !found; k++) {
+      ipa v = ip_add(&first, k);
+      if (ip_cmp(&v, &last) > 0 || k > 16777216ull) break;
+      if (!taken(m, subnet, &v)) { pick = v; found = true; }
+    }
+    if (!found)
       return arm_err_set(e, 400, "SubnetIsFull", "Subnet %s with address prefix %s does not have enough capacity for 1 IP addresses.",
                          arm_id_name(subnet_id), prefix);
   }
@@ -134,9 +226,7 @@ int arm_ipam_alloc(arm_ipam *m, const char *subnet_id, const char *prefix, const
     alloc *a = *pp;
     if (strcmp(a->owner, owner) == 0) {
       *pp = a->next;
-      free(a->subnet);
-      free(a->owner);
-      free(a);
+      alloc_free(a);
     } else {
       pp = &a->next;
     }
@@ -148,7 +238,7 @@ int arm_ipam_alloc(arm_ipam *m, const char *subnet_id, const char *prefix, const
   a->addr = pick;
   a->next = m->head;
   m->head = a;
-  fmt_ip(pick, out, n);
+  ip_fmt(&pick, out, n);
   return 0;
 }
 
@@ -160,9 +250,7 @@ void arm_ipam_release_owner(arm_ipam *m, const char *owner_prefix) {
     alloc *a = *pp;
     if (strncmp(a->owner, pre, pl) == 0 && (a->owner[pl] == '\0' || a->owner[pl] == '/')) {
       *pp = a->next;
-      free(a->subnet);
-      free(a->owner);
-      free(a);
+      alloc_free(a);
     } else {
       pp = &a->next;
     }
@@ -183,7 +271,7 @@ bool arm_ipam_owner_ip(arm_ipam *m, const char *owner_id, char *out, size_t n) {
   arm_lower(owner, owner_id, sizeof owner);
   for (alloc *a = m->head; a; a = a->next)
     if (strcmp(a->owner, owner) == 0) {
-      fmt_ip(a->addr, out, n);
+      ip_fmt(&a->addr, out, n);
       return true;
     }
   return false;
@@ -193,5 +281,11 @@ void arm_ipam_public(arm_ipam *m, char *out, size_t n) {
   /* 20.0.0.0/8 is Microsoft's; addresses are never reused within a run */
   unsigned v = (20u << 24) + 0x10000u + m->next_public++;
   if ((v & 0xff) == 0 || (v & 0xff) == 255) v = (20u << 24) + 0x10000u + m->next_public++;
-  fmt_ip(v, out, n);
+  snprintf(out, n, "%u.%u.%u.%u", v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+}
+
+void arm_ipam_public6(arm_ipam *m, char *out, size_t n) {
+  /* 2603:1030::/32 is one of Microsoft's IPv6 blocks; same counter as IPv4, so never reused */
+  unsigned v = m->next_public++;
+  snprintf(out, n, "2603:1030:%x:%x::%x", (v >> 16) & 0xffff, v & 0xffff, (v % 250) + 4);
 }

@@ -270,11 +270,14 @@ void arm_ipam_release_owner(arm_ipam *m, const char *owner_key_prefix);
 size_t arm_ipam_used(arm_ipam *m, const char *subnet_key);
 /* The address held by owner (exact id, any casing) into out; false when it holds none. */
 bool arm_ipam_owner_ip(arm_ipam *m, const char *owner_key, char *out, size_t n);
-/* Release allocations of owner_key in subnets not listed in keep (NULL-terminated). */
-/* Public addresses: unique per process. */
+/* Public addresses: unique per process (IPv4 in 20.x, IPv6 in 2603:1030::/32). */
 void arm_ipam_public(arm_ipam *m, char *out, size_t n);
-/* CIDR helpers. */
+void arm_ipam_public6(arm_ipam *m, char *out, size_t n);
+/* CIDR helpers. arm_cidr_parse is IPv4 only; the others take both families (never equal across families).
+ * The allocator above takes IPv4 and IPv6 prefixes and addresses. */
 bool arm_cidr_parse(const char *cidr, unsigned *base, int *bits);
+int arm_cidr_family(const char *cidr, int *bits); /* 4, 6, or 0 when not a prefix; bits may be NULL */
+int arm_ip_family(const char *ip);                 /* 4, 6 or 0 */
 bool arm_cidr_within(const char *inner, const char *outer);
 bool arm_cidr_overlap(const char *a, const char *b);
 

@@ -249,3 +249,46 @@ int rt_check_lb_child(arm_ctx *c, const char *ref, const char *member, arm_err *
   return arm_err_set(e, 400, "InvalidResourceReference", "Resource %s referenced by resource %s was not found.", ref,
                      "a network interface configuration");
 }
+
+int rt_ipc_family(const cJSON *ipc) {
+  const char *v = capz_json_ptr_str(ipc, "/properties/privateIPAddressVersion", "IPv4");
+  return strcasecmp(v, "IPv6") == 0 ? 6 : 4;
+}
+
+const char *rt_subnet_prefix(const cJSON *subnet_doc, int fam) {
+  const char *one = rt_pstr(subnet_doc, "addressPrefix", NULL);
+  if (one && arm_cidr_family(one, NULL) == fam) return one;
+  const cJSON *p;
+  cJSON_ArrayForEach(p, capz_json_ptr_get(subnet_doc, "/properties/addressPrefixes"))
+    if (cJSON_IsString(p) && arm_cidr_family(p->valuestring, NULL) == fam) return p->valuestring;
+  return NULL;
+}
+
+int rt_subnet_alloc(arm_ctx *c, const char *subnet_id, int fam, const char *owner, const char *want, char *out, size_t n,
+                    arm_err *e) {
+  arm_res *s = subnet_id ? arm_store_get(c->store, subnet_id) : NULL;
+  const char *prefix = s ? rt_subnet_prefix(s->doc, fam) : NULL;
+  if (s && !prefix)
+    return arm_err_set(e, 400, fam == 6 ? "SubnetDoesNotHaveIPv6AddressPrefix" : "SubnetDoesNotHaveIPv4AddressPrefix",
+                       "IP configuration %s asks for an IPv%d address but subnet %s has no IPv%d address prefix.",
+                       owner, fam, arm_id_name(subnet_id), fam);
+  return arm_ipam_alloc(c->ipam, subnet_id ? subnet_id : "", prefix, owner, want, out, n, e);
+}
+
+int rt_check_ip_version(arm_ctx *c, const cJSON *ipc, const char *pip_ptr, arm_err *e) {
+  const char *v = capz_json_ptr_str(ipc, "/properties/privateIPAddressVersion", "IPv4");
+  if (strcasecmp(v, "IPv4") && strcasecmp(v, "IPv6"))
+    return arm_err_set(e, 400, "InvalidParameter", "privateIPAddressVersion must be IPv4 or IPv6, not '%s'.", v);
+  const char *pip = capz_json_ptr_str(ipc, pip_ptr, NULL);
+  arm_res *p = pip ? arm_store_get(c->store, pip) : NULL;
+  if (!p) return 0;
+  const char *pv = rt_pstr(p->doc, "publicIPAddressVersion", "IPv4");
+  /* a public frontend carries the version of its public IP; a private configuration must match it */
+  if (!capz_json_ptr_get(ipc, "/properties/privateIPAddressVersion") && !capz_json_ptr_get(ipc, "/properties/subnet"))
+    return 0;
+  if (strcasecmp(pv, v) != 0)
+    return arm_err_set(e, 400, "IpVersionMismatch",
+                       "IP configuration %s is %s but public IP address %s is %s.",
+                       arm_jstr(ipc, "name") ? arm_jstr(ipc, "name") : "?", v, arm_id_name(pip), pv);
+  return 0;
+}

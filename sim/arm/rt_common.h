@@ -31,6 +31,24 @@ int rt_check_zones(arm_ctx *c, const cJSON *doc, const cJSON *zones, arm_err *e)
 
 
 
+/* 6 when an ip configuration's properties.privateIPAddressVersion is IPv6, else 4. */
+int rt_ipc_family(const cJSON *ipc);
+/* The subnet's address prefix of family fam (4/6) from addressPrefix or addressPrefixes, or NULL (borrowed). */
+const char *rt_subnet_prefix(const cJSON *subnet_doc, int fam);
+/* Allocate an address of family fam for owner in subnet_id (want: a static address or NULL); fails when the
+ * subnet has no prefix of that family. out needs 64 bytes for IPv6. */
+int rt_subnet_alloc(arm_ctx *c, const char *subnet_id, int fam, const char *owner, const char *want, char *out, size_t n,
+                    arm_err *e);
+
+/* privateIPAddressVersion of an ip configuration must be IPv4/IPv6 and match the version of the public IP at
+ * JSON pointer pip_ptr (if any). */
+int rt_check_ip_version(arm_ctx *c, const cJSON *ipc, const char *pip_ptr, arm_err *e);
+
+/* Subnet delegations (rt_delegation.c): every properties.delegations[].properties.serviceName must be a known
+ * service (400 InvalidServiceNameOnDelegation); fill gives each its id, etag, canonical serviceName and actions. */
+int rt_check_delegations(const cJSON *doc, const char *subnet_id, arm_err *e);
+int rt_fill_delegations(arm_res *r, arm_err *e);
+
 /* Start an action LRO on r (held busy as `what`) that calls done at the end; answers 202 + Location
  * (+ Azure-AsyncOperation when async_header). Returns the op or NULL (out filled with 500). */
 arm_op *rt_action_op(arm_ctx *c, const arm_req *q, arm_res *r, const char *what, arm_op_done_fn done, bool async_header,

@@ -56,6 +56,7 @@ static int lb_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm
                            "Load balancer %s and public IP %s must have the same SKU.", arm_id_name(id), arm_id_name(pip));
     }
     if (sub && arm_check_ref_id(c, sub, "Microsoft.Network/virtualNetworks/subnets", "loadBalancer frontend", e)) return -1;
+    if (rt_check_ip_version(c, fe, "/properties/publicIPAddress/id", e)) return -1;
   }
   const cJSON *rule;
   cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(props, "loadBalancingRules")) {
@@ -104,8 +105,6 @@ static int lb_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
   cJSON_ArrayForEach(fe, cJSON_GetObjectItemCaseSensitive(props, "frontendIPConfigurations")) {
     const char *sub = capz_json_ptr_str(fe, "/properties/subnet/id", NULL);
     if (!sub) continue;
-    arm_res *s = arm_store_get(c->store, sub);
-    const char *prefix = s ? rt_pstr(s->doc, "addressPrefix", NULL) : NULL;
     cJSON *fp = cJSON_GetObjectItemCaseSensitive(fe, "properties");
     const char *method = arm_jstr(fp, "privateIPAllocationMethod");
     const char *want = method && strcasecmp(method, "Static") == 0 ? arm_jstr(fp, "privateIPAddress") : NULL;
@@ -116,11 +115,12 @@ static int lb_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
             arm_ieq(capz_json_ptr_str(ofe, "/properties/subnet/id", ""), sub))
           want = capz_json_ptr_str(ofe, "/properties/privateIPAddress", NULL);
     }
-    char ip[32];
-    if (arm_ipam_alloc(c->ipam, sub, prefix, arm_jstr(fe, "id"), want, ip, sizeof ip, e)) return -1;
+    int fam = rt_ipc_family(fe);
+    char ip[64];
+    if (rt_subnet_alloc(c, sub, fam, arm_jstr(fe, "id"), want, ip, sizeof ip, e)) return -1;
     arm_jset(fp, "privateIPAddress", cJSON_CreateString(ip));
     if (!method) arm_jset(fp, "privateIPAllocationMethod", cJSON_CreateString("Dynamic"));
-    arm_jset(fp, "privateIPAddressVersion", cJSON_CreateString("IPv4"));
+    arm_jset(fp, "privateIPAddressVersion", cJSON_CreateString(fam == 6 ? "IPv6" : "IPv4"));
   }
   char u[37];
   arm_uuid(u);

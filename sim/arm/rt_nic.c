@@ -14,7 +14,7 @@ static int nic_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, ar
     return arm_err_set(e, 400, "NetworkInterfaceMustHaveAtLeastOneIpConfiguration",
                        "Network interface %s must have one or more IP configurations.", arm_id_name(id));
   const cJSON *ipc;
-  int primaries = 0;
+  int primaries = 0, v4 = 0;
   cJSON_ArrayForEach(ipc, ipcs) {
     const char *sub = capz_json_ptr_str(ipc, "/properties/subnet/id", NULL);
     if (!sub) return arm_err_set(e, 400, "InvalidRequestFormat", "IP configuration %s must reference a subnet.", arm_jstr(ipc, "name") ? arm_jstr(ipc, "name") : "?");
@@ -30,8 +30,18 @@ static int nic_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, ar
     cJSON_ArrayForEach(pool, capz_json_ptr_get(ipc, "/properties/loadBalancerInboundNatRules"))
       if (rt_check_lb_child(c, arm_jstr(pool, "id") ? arm_jstr(pool, "id") : "", "inboundNatRules", e)) return -1;
     primaries += capz_json_ptr_bool(ipc, "/properties/primary", false);
+    if (rt_check_ip_version(c, ipc, "/properties/publicIPAddress/id", e)) return -1;
+    int fam = rt_ipc_family(ipc);
+    v4 += fam == 4;
+    if (fam == 6 && capz_json_ptr_bool(ipc, "/properties/primary", false))
+      return arm_err_set(e, 400, "IPv6IpConfigurationCannotBePrimary",
+                         "IP configuration %s of network interface %s is IPv6 and cannot be primary.",
+                         arm_jstr(ipc, "name") ? arm_jstr(ipc, "name") : "?", arm_id_name(id));
   }
   if (primaries > 1) return arm_err_set(e, 400, "OnlyOnePrimaryIpConfigurationAllowed", "Only one IP configuration can be primary.");
+  if (!v4)
+    return arm_err_set(e, 400, "NetworkInterfaceMustHaveIPv4IpConfiguration",
+                       "Network interface %s needs at least one IPv4 IP configuration.", arm_id_name(id));
   if (arm_check_ref(c, doc, "/properties/networkSecurityGroup/id", "Microsoft.Network/networkSecurityGroups", e)) return -1;
   return 0;
 }
@@ -44,19 +54,17 @@ static int nic_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
   cJSON_ArrayForEach(ipc, ipcs) has_primary |= capz_json_ptr_bool(ipc, "/properties/primary", false);
   cJSON_ArrayForEach(ipc, ipcs) {
     cJSON *p = cJSON_GetObjectItemCaseSensitive(ipc, "properties");
-    if (!has_primary) { arm_jset(p, "primary", cJSON_CreateTrue()); has_primary = true; }
+    if (!has_primary && rt_ipc_family(ipc) == 4) { arm_jset(p, "primary", cJSON_CreateTrue()); has_primary = true; }
     else if (!cJSON_GetObjectItemCaseSensitive(p, "primary")) arm_jset(p, "primary", cJSON_CreateFalse());
     const char *sub = capz_json_ptr_str(ipc, "/properties/subnet/id", "");
-    arm_res *s = arm_store_get(c->store, sub);
     const char *method = arm_jstr(p, "privateIPAllocationMethod");
     const char *want = method && strcasecmp(method, "Static") == 0 ? arm_jstr(p, "privateIPAddress") : NULL;
-    char ip[32];
-    if (arm_ipam_alloc(c->ipam, sub, s ? rt_pstr(s->doc, "addressPrefix", NULL) : NULL, arm_jstr(ipc, "id"), want, ip,
-                       sizeof ip, e))
-      return -1;
+    int fam = rt_ipc_family(ipc);
+    char ip[64];
+    if (rt_subnet_alloc(c, sub, fam, arm_jstr(ipc, "id"), want, ip, sizeof ip, e)) return -1;
     arm_jset(p, "privateIPAddress", cJSON_CreateString(ip));
     if (!method) arm_jset(p, "privateIPAllocationMethod", cJSON_CreateString("Dynamic"));
-    arm_jset(p, "privateIPAddressVersion", cJSON_CreateString("IPv4"));
+    arm_jset(p, "privateIPAddressVersion", cJSON_CreateString(fam == 6 ? "IPv6" : "IPv4"));
   }
   /* addresses of IP configurations that were removed */
   const cJSON *oipc, *oipcs = old ? capz_json_ptr_get(old, "/properties/ipConfigurations") : NULL;

@@ -34,11 +34,9 @@ static int pe_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
     }
   }
   const char *sub = capz_json_ptr_str(r->doc, "/properties/subnet/id", "");
-  arm_res *s = arm_store_get(c->store, sub);
-  char ip[32];
+  char ip[64];
   const char *want = capz_json_ptr_str(old, "/properties/customDnsConfigs/0/ipAddresses/0", NULL);
-  if (arm_ipam_alloc(c->ipam, sub, s ? rt_pstr(s->doc, "addressPrefix", NULL) : NULL, r->id, want, ip, sizeof ip, e))
-    return -1;
+  if (rt_subnet_alloc(c, sub, 4, r->id, want, ip, sizeof ip, e)) return -1;
   cJSON *dns = cJSON_CreateArray(), *d = cJSON_CreateObject(), *ips = cJSON_CreateArray();
   cJSON_AddItemToArray(ips, cJSON_CreateString(ip));
   cJSON_AddItemToObject(d, "ipAddresses", ips);

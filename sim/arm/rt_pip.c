@@ -24,6 +24,9 @@ static int pip_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, ar
   if (strcasecmp(sku, "Basic") != 0 && alloc && strcasecmp(alloc, "Dynamic") == 0)
     return arm_err_set(e, 400, "StandardSkuPublicIPAddressesMustBeStatic",
                        "Standard sku publicIp %s must have AllocationMethod set to Static.", arm_id_name(id));
+  const char *ver = rt_pstr(doc, "publicIPAddressVersion", "IPv4");
+  if (strcasecmp(ver, "IPv4") && strcasecmp(ver, "IPv6"))
+    return arm_err_set(e, 400, "InvalidParameter", "publicIPAddressVersion must be IPv4 or IPv6.");
   if (rt_check_zones(c, doc, cJSON_GetObjectItemCaseSensitive(doc, "zones"), e)) return -1;
   const char *label = capz_json_ptr_str(doc, "/properties/dnsSettings/domainNameLabel", NULL);
   if (label) {
@@ -52,8 +55,9 @@ static int pip_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
   rt_keep(r->doc, old, "/properties/resourceGuid");
   rt_keep(r->doc, old, "/properties/ipAddress");
   if (!rt_pstr(r->doc, "ipAddress", NULL)) {
-    char ip[32];
-    arm_ipam_public(c->ipam, ip, sizeof ip);
+    char ip[64];
+    if (strcasecmp(rt_pstr(r->doc, "publicIPAddressVersion", "IPv4"), "IPv6") == 0) arm_ipam_public6(c->ipam, ip, sizeof ip);
+    else arm_ipam_public(c->ipam, ip, sizeof ip);
     arm_jset(arm_props(r->doc), "ipAddress", cJSON_CreateString(ip));
   }
   cJSON *dns = cJSON_GetObjectItemCaseSensitive(arm_props(r->doc), "dnsSettings");

@@ -51,9 +51,7 @@ static int route_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, 
   (void)old;
   static const char *const hops[] = {"VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None", NULL};
   const char *prefix = rt_pstr(doc, "addressPrefix", NULL), *hop = rt_pstr(doc, "nextHopType", NULL);
-  unsigned b;
-  int bits;
-  if (!prefix || (!arm_cidr_parse(prefix, &b, &bits) && strchr(prefix, '/')))
+  if (!prefix || (!arm_cidr_family(prefix, NULL) && strchr(prefix, '/')))
     return arm_err_set(e, 400, "InvalidAddressPrefixFormat", "Route %s has an invalid addressPrefix.", arm_id_name(id));
   bool ok = false;
   for (int i = 0; hop && hops[i]; i++) ok |= strcasecmp(hop, hops[i]) == 0;

@@ -176,10 +176,10 @@ static int vm_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
       const char *sub = capz_json_ptr_str(ipc, "/properties/subnet/id", NULL);
       arm_res *s = sub ? arm_store_get(c->store, sub) : NULL;
       if (!s) continue;
-      char owner[ARM_ID_MAX], ip[32];
+      char owner[ARM_ID_MAX], ip[64];
       snprintf(owner, sizeof owner, "%.700s/networkInterfaces/%.100s/ipConfigurations/%.100s", r->id,
                arm_jstr(nc, "name") ? arm_jstr(nc, "name") : "nic", arm_jstr(ipc, "name") ? arm_jstr(ipc, "name") : "ipc");
-      if (arm_ipam_alloc(c->ipam, sub, rt_pstr(s->doc, "addressPrefix", NULL), owner, NULL, ip, sizeof ip, e)) return -1;
+      if (rt_subnet_alloc(c, sub, rt_ipc_family(ipc), owner, NULL, ip, sizeof ip, e)) return -1;
       capz_json_ptr_set(ipc, "/properties/privateIPAddress", cJSON_CreateString(ip), NULL);
     }
   }

@@ -67,10 +67,10 @@ static void alloc_instance_ips(arm_ctx *c, const char *owner_base, const cJSON *
       const char *sub = capz_json_ptr_str(ipc, "/properties/subnet/id", NULL);
       arm_res *s = sub ? arm_store_get(c->store, sub) : NULL;
       if (!s) continue;
-      char owner[ARM_ID_MAX], ip[32];
+      char owner[ARM_ID_MAX], ip[64];
       snprintf(owner, sizeof owner, "%.700s/networkInterfaces/%.100s/ipConfigurations/%.100s", owner_base,
                arm_jstr(nc, "name") ? arm_jstr(nc, "name") : "nic", arm_jstr(ipc, "name") ? arm_jstr(ipc, "name") : "ipc");
-      arm_ipam_alloc(c->ipam, sub, rt_pstr(s->doc, "addressPrefix", NULL), owner, NULL, ip, sizeof ip, e);
+      rt_subnet_alloc(c, sub, rt_ipc_family(ipc), owner, NULL, ip, sizeof ip, e);
     }
   }
 }
@@ -537,7 +537,7 @@ static cJSON *instance_nic(arm_ctx *c, arm_res *inst, const cJSON *nc) {
   const cJSON *ipc;
   cJSON_ArrayForEach(ipc, capz_json_ptr_get(nc, "/properties/ipConfigurations")) {
     const char *in = arm_jstr(ipc, "name") ? arm_jstr(ipc, "name") : "ipc";
-    char iid[ARM_ID_MAX + 512], ip[32] = "";
+    char iid[ARM_ID_MAX + 512], ip[64] = "";
     snprintf(iid, sizeof iid, "%s/ipConfigurations/%.100s", id, in);
     arm_ipam_owner_ip(c->ipam, iid, ip, sizeof ip);
     cJSON *x = cJSON_CreateObject();
@@ -546,7 +546,7 @@ static cJSON *instance_nic(arm_ctx *c, arm_res *inst, const cJSON *nc) {
     cJSON *xp = cJSON_AddObjectToObject(x, "properties");
     if (ip[0]) cJSON_AddStringToObject(xp, "privateIPAddress", ip);
     cJSON_AddStringToObject(xp, "privateIPAllocationMethod", "Dynamic");
-    cJSON_AddStringToObject(xp, "privateIPAddressVersion", "IPv4");
+    cJSON_AddStringToObject(xp, "privateIPAddressVersion", rt_ipc_family(ipc) == 6 ? "IPv6" : "IPv4");
     cJSON_AddBoolToObject(xp, "primary", capz_json_ptr_bool(ipc, "/properties/primary", true));
     const cJSON *sub = capz_json_ptr_get(ipc, "/properties/subnet");
     if (sub) cJSON_AddItemToObject(xp, "subnet", cJSON_Duplicate(sub, 1));

@@ -16,9 +16,7 @@ static int vnet_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, a
                        "Cannot parse the request: properties.addressSpace.addressPrefixes must list at least one prefix.");
   const cJSON *p;
   cJSON_ArrayForEach(p, pre) {
-    unsigned b;
-    int bits;
-    if (!cJSON_IsString(p) || !arm_cidr_parse(p->valuestring, &b, &bits))
+    if (!cJSON_IsString(p) || !arm_cidr_family(p->valuestring, NULL))
       return arm_err_set(e, 400, "InvalidAddressPrefixFormat", "Address prefix %s has an invalid format.",
                          cJSON_IsString(p) ? p->valuestring : "?");
   }
@@ -63,30 +61,57 @@ const arm_rtype rt_virtual_network = {
 
 /* ---------------------------------------------------------------- subnets */
 
+/* The prefixes of a subnet document (addressPrefix and addressPrefixes), borrowed; returns how many. */
+static int subnet_prefixes(const cJSON *doc, const char **out, int max) {
+  int n = 0;
+  const char *one = rt_pstr(doc, "addressPrefix", NULL);
+  if (one && n < max) out[n++] = one;
+  const cJSON *p;
+  cJSON_ArrayForEach(p, capz_json_ptr_get(doc, "/properties/addressPrefixes"))
+    if (cJSON_IsString(p) && n < max && !(one && strcmp(one, p->valuestring) == 0)) out[n++] = p->valuestring;
+  return n;
+}
+
 static int subnet_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm_err *e) {
-  (void)old;
   char vnet_id[ARM_ID_MAX];
   arm_id_parent(id, vnet_id, sizeof vnet_id);
   arm_res *vnet = arm_store_get(c->store, vnet_id);
   if (!vnet) return arm_err_set(e, 404, "ParentResourceNotFound", "Parent virtual network not found.");
-  const char *prefix = rt_pstr(doc, "addressPrefix", NULL);
-  const cJSON *prefixes = capz_json_ptr_get(doc, "/properties/addressPrefixes");
-  if (!prefix && cJSON_IsArray(prefixes) && cJSON_GetArraySize(prefixes) > 0 && cJSON_IsString(prefixes->child))
-    prefix = prefixes->child->valuestring;
-  if (!prefix)
+  const cJSON *arr = capz_json_ptr_get(doc, "/properties/addressPrefixes");
+  if (arr && !cJSON_IsArray(arr))
+    return arm_err_set(e, 400, "InvalidRequestFormat", "properties.addressPrefixes of subnet %s must be an array.",
+                       arm_id_name(id));
+  const char *pre[8];
+  int np = subnet_prefixes(doc, pre, 8);
+  if (np == 0)
     return arm_err_set(e, 400, "InvalidRequestFormat", "Subnet %s must have addressPrefix or addressPrefixes.",
                        arm_id_name(id));
-  unsigned b;
-  int bits;
-  if (!arm_cidr_parse(prefix, &b, &bits))
-    return arm_err_set(e, 400, "InvalidAddressPrefixFormat", "Address prefix %s has an invalid format.", prefix);
-  bool inside = false;
-  const cJSON *vp, *vpre = capz_json_ptr_get(vnet->doc, "/properties/addressSpace/addressPrefixes");
-  cJSON_ArrayForEach(vp, vpre) inside |= cJSON_IsString(vp) && arm_cidr_within(prefix, vp->valuestring);
-  if (!inside)
-    return arm_err_set(e, 400, "NetcfgSubnetRangeOutsideVnet",
-                       "Subnet '%s' is not valid because its IP address range is outside the IP address range of virtual "
-                       "network '%s'.", arm_id_name(id), arm_id_name(vnet_id));
+  int v6 = 0;
+  const cJSON *vpre = capz_json_ptr_get(vnet->doc, "/properties/addressSpace/addressPrefixes");
+  for (int i = 0; i < np; i++) {
+    int bits = 0, fam = arm_cidr_family(pre[i], &bits);
+    if (!fam) return arm_err_set(e, 400, "InvalidAddressPrefixFormat", "Address prefix %s has an invalid format.", pre[i]);
+    if (fam == 6) {
+      if (++v6 > 1)
+        return arm_err_set(e, 400, "InvalidAddressPrefix",
+                           "Subnet '%s' has more than one IPv6 address prefix; a subnet takes at most one.", arm_id_name(id));
+      if (bits != 64)
+        return arm_err_set(e, 400, "InvalidAddressPrefix",
+                           "Subnet '%s' is not valid because IPv6 address prefix %s is not a /64; IPv6 subnets must be "
+                           "exactly /64.", arm_id_name(id), pre[i]);
+    }
+    bool inside = false;
+    const cJSON *vp;
+    cJSON_ArrayForEach(vp, vpre) inside |= cJSON_IsString(vp) && arm_cidr_within(pre[i], vp->valuestring);
+    if (!inside)
+      return arm_err_set(e, 400, "NetcfgSubnetRangeOutsideVnet",
+                         "Subnet '%s' is not valid because its IP address range %s is outside the IP address range of "
+                         "virtual network '%s'.", arm_id_name(id), pre[i], arm_id_name(vnet_id));
+    for (int j = 0; j < i; j++)
+      if (arm_cidr_overlap(pre[i], pre[j]))
+        return arm_err_set(e, 400, "NetcfgSubnetRangesOverlap", "Subnet '%s' lists overlapping prefixes %s and %s.",
+                           arm_id_name(id), pre[j], pre[i]);
+  }
   /* siblings */
   char key[ARM_ID_MAX];
   arm_lower(key, id, sizeof key);
@@ -94,21 +119,31 @@ static int subnet_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc,
     char par[ARM_ID_MAX];
     arm_id_parent(x->id, par, sizeof par);
     if (strcmp(x->key, key) == 0 || strcasecmp(par, vnet_id) != 0) continue;
-    const char *sp = rt_pstr(x->doc, "addressPrefix", NULL);
-    if (sp && arm_cidr_overlap(sp, prefix))
-      return arm_err_set(e, 400, "NetcfgSubnetRangesOverlap",
-                         "Subnet '%s' is not valid because its IP address range overlaps with that of an existing subnet "
-                         "'%s' in virtual network '%s'.", arm_id_name(id), arm_id_name(x->id), arm_id_name(vnet_id));
+    const char *xp[8];
+    int nx = subnet_prefixes(x->doc, xp, 8);
+    for (int i = 0; i < np; i++)
+      for (int j = 0; j < nx; j++)
+        if (arm_cidr_overlap(xp[j], pre[i]))
+          return arm_err_set(e, 400, "NetcfgSubnetRangesOverlap",
+                             "Subnet '%s' is not valid because its IP address range overlaps with that of an existing "
+                             "subnet '%s' in virtual network '%s'.", arm_id_name(id), arm_id_name(x->id), arm_id_name(vnet_id));
   }
-  if (!rt_pstr(doc, "addressPrefix", NULL)) arm_jset(arm_props(doc), "addressPrefix", cJSON_CreateString(prefix));
   if (arm_check_ref(c, doc, "/properties/networkSecurityGroup/id", "Microsoft.Network/networkSecurityGroups", e) ||
       arm_check_ref(c, doc, "/properties/routeTable/id", "Microsoft.Network/routeTables", e) ||
-      arm_check_ref(c, doc, "/properties/natGateway/id", "Microsoft.Network/natGateways", e))
+      arm_check_ref(c, doc, "/properties/natGateway/id", "Microsoft.Network/natGateways", e) ||
+      rt_check_delegations(doc, id, e))
     return -1;
-  /* changing the range of a subnet in use is refused */
-  if (old) {
-    const char *op = rt_pstr(old->doc, "addressPrefix", NULL);
-    if (op && strcmp(op, prefix) != 0 && arm_ipam_used(c->ipam, id) > 0)
+  /* changing the ranges of a subnet in use is refused */
+  if (old && arm_ipam_used(c->ipam, id) > 0) {
+    const char *op[8];
+    int no = subnet_prefixes(old->doc, op, 8);
+    bool same = no == np;
+    for (int i = 0; i < np && same; i++) {
+      bool found = false;
+      for (int j = 0; j < no; j++) found |= strcmp(pre[i], op[j]) == 0;
+      same = found;
+    }
+    if (!same)
       return arm_err_set(e, 400, "InUseSubnetCannotBeUpdated",
                          "Subnet %s is in use and its address prefix cannot be changed.", arm_id_name(id));
   }
@@ -118,7 +153,7 @@ static int subnet_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc,
 static int subnet_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
   (void)c;
   (void)old;
-  (void)e;
+  if (rt_fill_delegations(r, e)) return -1;
   rt_default(r->doc, "delegations", cJSON_CreateArray());
   rt_default(r->doc, "privateEndpointNetworkPolicies", cJSON_CreateString("Disabled"));
   rt_default(r->doc, "privateLinkServiceNetworkPolicies", cJSON_CreateString("Enabled"));
