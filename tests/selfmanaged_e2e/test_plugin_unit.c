@@ -83,7 +83,7 @@ START_TEST(admission_hooks) {
 }
 END_TEST
 
-static const char *services(const sm_table *t, char *buf, size_t n) {
+static const char *services(const capz_arm_table *t, char *buf, size_t n) {
   buf[0] = '\0';
   const char *last = "";
   for (size_t i = 0; i < t->n; i++) {
@@ -103,23 +103,23 @@ START_TEST(cluster_table_order) {
   ck_assert_int_eq(sm_azurecluster_default_apiserver_dns(ac, &e), 0);
   cJSON *zones = cJSON_Parse("[]");
   sm_cluster_info ci = {.name = "u1", .sub = "sub-1", .rg = "u1-rg", .location = "westus", .zones = zones, .api_port = 6443};
-  sm_table t;
-  sm_table_init(&t, "u1");
+  capz_arm_table t;
+  capz_arm_table_init(&t, "u1");
   ck_assert_int_eq(sm_cluster_table(ac, &ci, &t, &e), 0);
   char buf[512];
   ck_assert_str_eq(services(&t, buf, sizeof buf),
                    "group,virtualnetworks,securitygroups,routetables,publicips,natgateways,subnets,loadbalancers,");
   /* dependencies come first: every subnet row after the NSG/route table/NAT gateway rows it references */
   ck_assert_str_eq(t.rows[0].id, "/subscriptions/sub-1/resourceGroups/u1-rg");
-  const sm_row *sn = sm_table_find(&t, "subnets", "u1-node-subnet");
+  const capz_arm_row *sn = capz_arm_table_find(&t, "subnets", "u1-node-subnet");
   ck_assert_ptr_nonnull(sn);
   ck_assert(!sn->ownership);
   ck_assert_int_eq(sn->parent, 1); /* the VNet row: a VNet we don't own leaves its subnets alone */
-  const sm_row *pip = sm_table_find(&t, "publicips", "pip-u1-apiserver");
+  const capz_arm_row *pip = capz_arm_table_find(&t, "publicips", "pip-u1-apiserver");
   ck_assert_ptr_nonnull(pip);
   ck_assert_ptr_null(capz_json_ptr_get(pip->desired, "/zones")); /* region without zones */
   ck_assert_str_eq(capz_json_ptr_str(t.rows[0].tags, "/sigs.k8s.io_cluster-api-provider-azure_role", ""), "common");
-  sm_table_free(&t);
+  capz_arm_table_free(&t);
   cJSON_Delete(zones);
   cJSON_Delete(ac);
 }
@@ -138,12 +138,12 @@ START_TEST(cluster_table_malformed) {
   sm_cluster_info ci = {.name = "m", .sub = "s", .rg = "r", .location = "l", .zones = zones, .api_port = 6443};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cJSON *o = cJSON_Parse(bad[i]);
-    sm_table t;
-    sm_table_init(&t, "m");
+    capz_arm_table t;
+    capz_arm_table_init(&t, "m");
     capz_err e;
     int rc = sm_cluster_table(o, &ci, &t, &e);
     ck_assert_msg(rc == 0 || rc == CAPZ_EINVAL, "case %zu: rc %d", i, rc);
-    sm_table_free(&t);
+    capz_arm_table_free(&t);
     cJSON_Delete(o);
   }
   cJSON_Delete(zones);

@@ -26,8 +26,8 @@ typedef struct cl_run {
   sm_azure az;
   sm_cluster_info ci;
   cJSON *zones;
-  sm_table t;
-  sm_walk w;
+  capz_arm_table t;
+  capz_arm_walk w;
   bool deleting;
   /* what the status mutation writes */
   const char *net_reason;
@@ -37,12 +37,12 @@ typedef struct cl_run {
   const char *lro_type;
 } cl_run;
 
-static const char *tok_of(void *ud, const sm_row *r) { return sm_lro_state_get(((cl_run *)ud)->ac, r->service, r->name); }
+static const char *tok_of(void *ud, const capz_arm_row *r) { return capz_lro_state_get(((cl_run *)ud)->ac, r->service, r->name); }
 
 static void set_row_conditions(cl_run *r, cJSON *obj) {
   /* one condition per service group: Failed / Creating|Deleting / True, from the walk */
   for (size_t i = 0; i < r->t.n; i++) {
-    const sm_row *row = &r->t.rows[i];
+    const capz_arm_row *row = &r->t.rows[i];
     if (!row->condition) continue;
     bool first = true;
     for (size_t j = 0; j < i; j++)
@@ -51,7 +51,7 @@ static void set_row_conditions(cl_run *r, cJSON *obj) {
     /* status of the group = status of its worst row */
     int state = 2; /* 2 done, 1 in progress, 0 failed, -1 not reached */
     for (size_t j = i; j < r->t.n; j++) {
-      const sm_row *x = &r->t.rows[j];
+      const capz_arm_row *x = &r->t.rows[j];
       if (!x->condition || strcmp(x->condition, row->condition)) continue;
       size_t pos = r->deleting ? r->t.n - 1 - j : j;
       int st = pos < r->w.done ? 2 : pos == r->w.done ? (r->w.in_progress ? 1 : r->w.rc ? 0 : -1) : -1;
@@ -75,7 +75,7 @@ static int mutate_status(void *ud, cJSON *obj) {
   for (size_t i = 0; i < r->t.n; i++) {
     size_t cur = r->deleting ? r->t.n - 1 - r->w.done : r->w.done;
     bool mine = r->w.in_progress && i == cur;
-    sm_lro_state_set(obj, r->t.rows[i].service, r->t.rows[i].name, r->lro_type, mine ? r->w.resume_token : NULL);
+    capz_lro_state_set(obj, r->t.rows[i].service, r->t.rows[i].name, r->lro_type, mine ? r->w.resume_token : NULL);
   }
   cJSON *st = cJSON_GetObjectItem(obj, "status");
   if (!cJSON_IsObject(st)) {
@@ -117,9 +117,9 @@ static capz_outcome fail_net(cl_run *r, capz_result *res, capz_outcome oc, const
                              const char *msg) {
   r->net_reason = reason;
   r->net_sev = sev;
-  sm_fmt(r->net_msg, sizeof r->net_msg, "%s", msg);
+  capz_fmt(r->net_msg, sizeof r->net_msg, "%s", msg);
   write_status(r);
-  return sm_fail(r->ctx, res, oc, reason, "%s", msg);
+  return capz_ctx_fail(r->ctx, res, oc, reason, "%s", msg);
 }
 
 static capz_outcome requeue(capz_result *res, double s, double floor_s) {
@@ -131,15 +131,15 @@ static capz_outcome requeue(capz_result *res, double s, double floor_s) {
 
 static capz_outcome walk_error(cl_run *r, capz_result *res) {
   write_status(r);
-  const sm_row *row = &r->t.rows[r->deleting ? r->t.n - 1 - r->w.done : r->w.done];
-  return sm_fail(r->ctx, res, CAPZ_RETRY, r->deleting ? "DeletionFailed" : "ReconcileError", "%s %s: %s",
+  const capz_arm_row *row = &r->t.rows[r->deleting ? r->t.n - 1 - r->w.done : r->w.done];
+  return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, r->deleting ? "DeletionFailed" : "ReconcileError", "%s %s: %s",
                  row->service, row->name, r->w.err.msg);
 }
 
 /* Before deleting rows one by one: the resource group row is never deleted this way, and the subnets of a VNet
  * we don't own (no ownership tag; subnets have none of their own) are not ours either. */
 static void protect_rows(cl_run *r) {
-  const sm_row *vnet = sm_table_find(&r->t, "virtualnetworks", NULL);
+  const capz_arm_row *vnet = capz_arm_table_find(&r->t, "virtualnetworks", NULL);
   capz_arm_response live;
   bool vnet_owned = true;
   if (vnet && capz_arm_get(r->az.arm, vnet->id, NULL, &live, NULL) == 0)
@@ -161,19 +161,19 @@ static capz_outcome reconcile_delete(cl_run *r, capz_result *res) {
     r->t.rows[i].no_delete = !peering;
   }
   if (any_peering) {
-    sm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+    capz_arm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
     if (r->w.rc) return walk_error(r, res);
     if (r->w.in_progress) {
       write_status(r);
       return requeue(res, r->w.requeue_after_s, r->s->poll_floor_s);
     }
-    sm_walk_free(&r->w);
+    capz_arm_walk_free(&r->w);
     memset(&r->w, 0, sizeof r->w);
   }
   for (size_t i = 0; i < r->t.n; i++) r->t.rows[i].no_delete = false;
   /* the resource group alone when we own it (one DELETE cascades); else every owned row in reverse */
   capz_arm_ensure_result gr;
-  const sm_row *rg = &r->t.rows[0];
+  const capz_arm_row *rg = &r->t.rows[0];
   int rc = capz_arm_ensure_delete(r->s->ensurer, r->az.arm, rg->id, r->ci.name, tok_of(r, rg), &gr, &err);
   if (rc == 0 && gr.outcome == CAPZ_ENSURE_IN_PROGRESS) {
     /* record the RG's delete token as the walk's */
@@ -201,7 +201,7 @@ static capz_outcome reconcile_delete(cl_run *r, capz_result *res) {
     capz_log(capz_ctx_logger(r->ctx), CAPZ_LOG_WARN, "resource group delete refused; deleting resources one by one",
              "error", err.msg, NULL);
     protect_rows(r);
-    sm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+    capz_arm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
     if (r->w.rc) return walk_error(r, res);
     write_status(r);
     return requeue(res, r->w.in_progress ? r->w.requeue_after_s : 0, r->s->poll_floor_s);
@@ -209,7 +209,7 @@ static capz_outcome reconcile_delete(cl_run *r, capz_result *res) {
   if (!rg_gone) {
     /* bring-your-own resource group */
     protect_rows(r);
-    sm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+    capz_arm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
     if (r->w.rc) return walk_error(r, res);
     if (r->w.in_progress) {
       write_status(r);
@@ -221,7 +221,7 @@ static capz_outcome reconcile_delete(cl_run *r, capz_result *res) {
   bool changed = false;
   if (capz_finalizer_remove(capz_ctx_client(r->ctx), &SM_GVK_AZURECLUSTER, r->base, SM_CLUSTER_FINALIZER, &changed,
                             &err))
-    return sm_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
   if (sm_identity_finalizer(r->ctx, r->ac, false, &err))
     capz_log(capz_ctx_logger(r->ctx), CAPZ_LOG_WARN, "removing the identity finalizer failed", "error", err.msg, NULL);
   capz_ctx_event(r->ctx, "Normal", "Deleted", "Azure infrastructure of cluster %s deleted", r->ci.name);
@@ -250,12 +250,12 @@ static capz_outcome reconcile_normal(cl_run *r, capz_result *res) {
   bool changed = false;
   if (!capz_has_finalizer(r->ac, SM_CLUSTER_FINALIZER) &&
       capz_finalizer_add(capz_ctx_client(r->ctx), &SM_GVK_AZURECLUSTER, r->base, SM_CLUSTER_FINALIZER, &changed, &err))
-    return sm_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
   if (sm_block_move(r->ctx, &SM_GVK_AZURECLUSTER, r->key, r->ac, true, &err) ||
       sm_identity_finalizer(r->ctx, r->ac, true, &err))
-    return sm_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
   r->lro_type = "PUT";
-  sm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+  capz_arm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
   capz_log_v(capz_ctx_logger(r->ctx), 1, "resource walk", "rows", r->t.n == r->w.done ? "all" : "partial", NULL);
   if (r->w.rc) return walk_error(r, res);
   if (r->w.in_progress) {
@@ -272,9 +272,9 @@ static capz_outcome reconcile_normal(cl_run *r, capz_result *res) {
       cJSON *e = cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "spec"), "controlPlaneEndpoint");
       cJSON_AddStringToObject(e, "host", host);
       cJSON_AddNumberToObject(e, "port", r->ci.api_port);
-      int rc = sm_patch_spec(r->ctx, &SM_GVK_AZURECLUSTER, r->key, p, &err);
+      int rc = capz_ctx_merge_patch(r->ctx, &SM_GVK_AZURECLUSTER, r->key->ns, r->key->name, p, &err);
       cJSON_Delete(p);
-      if (rc) return sm_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "setting controlPlaneEndpoint: %s", err.msg);
+      if (rc) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "setting controlPlaneEndpoint: %s", err.msg);
     }
   } else if (!cp && !*have) {
     r->net_reason = "ExternallyManagedControlPlane";
@@ -296,7 +296,7 @@ capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   capz_outcome oc = CAPZ_DONE;
   int rc = capz_ctx_get(ctx, &r.base, &err);
   if (rc == CAPZ_ENOTFOUND) return CAPZ_DONE;
-  if (rc) return sm_fail(ctx, res, CAPZ_RETRY, "ReadError", "%s", err.msg);
+  if (rc) return capz_ctx_fail(ctx, res, CAPZ_RETRY, "ReadError", "%s", err.msg);
   r.ac = cJSON_Duplicate(capz_obj_json(r.base), 1);
   r.deleting = capz_obj_deleting(r.base);
   if (!r.ac) {
@@ -304,16 +304,16 @@ capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
     goto out;
   }
   if (capz_json_ptr_get(r.ac, "/metadata/annotations/cluster.x-k8s.io~1managed-by")) goto out;
-  const char *owner = sm_owner_name(r.ac, "Cluster");
+  const char *owner = capz_owner_ref_name(r.ac, "cluster.x-k8s.io", "Cluster");
   if (!owner) {
     capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for the Cluster controller to set the owner reference", NULL);
     goto out;
   }
-  r.cluster = sm_cache_copy(ctx, &SM_GVK_CLUSTER, key->ns, owner);
+  r.cluster = capz_ctx_cache_copy(ctx, &SM_GVK_CLUSTER, key->ns, owner);
   if (!r.cluster) goto out; /* the Cluster watch wakes us */
   if (capz_is_paused(r.ac, r.cluster)) {
     if (sm_block_move(ctx, &SM_GVK_AZURECLUSTER, key, r.ac, false, &err))
-      oc = sm_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
     goto out;
   }
   r.d = cJSON_Duplicate(r.ac, 1);
@@ -321,7 +321,7 @@ capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   if (!r.d || sm_azurecluster_default(r.d, NULL, &err) ||
       sm_azurecluster_default_controlplane_rules(r.d, r.ci.api_port, &err) ||
       sm_azurecluster_default_apiserver_dns(r.d, &err)) {
-    oc = sm_fail(ctx, res, CAPZ_RETRY, "DefaultingError", "%s", err.msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "DefaultingError", "%s", err.msg);
     goto out;
   }
   if (!r.deleting) {
@@ -348,13 +348,13 @@ capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   if (!r.deleting && !capz_json_ptr_get(r.d, "/spec/extendedLocation")) {
     rc = sm_skus_zones(r.s, r.az.arm, r.ci.sub, r.ci.location, &r.zones, &err);
     if (rc) {
-      oc = sm_fail(ctx, res, CAPZ_RETRY, "SKUListError", "%s", err.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "SKUListError", "%s", err.msg);
       goto out;
     }
   }
   cJSON *empty = cJSON_CreateArray();
   r.ci.zones = r.zones ? r.zones : empty;
-  sm_table_init(&r.t, key->name);
+  capz_arm_table_init(&r.t, key->name);
   rc = sm_cluster_table(r.d, &r.ci, &r.t, &err);
   if (rc) {
     cJSON_Delete(empty);
@@ -364,8 +364,8 @@ capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   oc = r.deleting ? reconcile_delete(&r, res) : reconcile_normal(&r, res);
   cJSON_Delete(empty);
 out:
-  sm_table_free(&r.t);
-  sm_walk_free(&r.w);
+  capz_arm_table_free(&r.t);
+  capz_arm_walk_free(&r.w);
   cJSON_Delete(r.zones);
   cJSON_Delete(r.cluster);
   cJSON_Delete(r.d);

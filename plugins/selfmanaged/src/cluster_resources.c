@@ -34,10 +34,10 @@ static const char *const OWN_BASTION[] = {"/location", "/properties/ipConfigurat
 typedef struct bld {
   const cJSON *ac;
   const sm_cluster_info *ci;
-  sm_table *t;
+  capz_arm_table *t;
   capz_err *err;
   int vnet_row;
-  char vnet_rg[96], vnet_name[96], vnet_id[SM_ID_MAX];
+  char vnet_rg[96], vnet_name[96], vnet_id[CAPZ_ARM_ROW_ID_MAX];
 } bld;
 
 static const char *S(const cJSON *o, const char *ptr) { return capz_json_ptr_str(o, ptr, ""); }
@@ -59,8 +59,8 @@ static cJSON *located(const bld *b) {
 }
 
 static int add(bld *b, const char *service, const char *cond, const char *id, cJSON *desired,
-               const char *const *owned, cJSON *tags, sm_row **out) {
-  sm_row *r = sm_table_add(b->t, service, cond, id, desired, owned, tags);
+               const char *const *owned, cJSON *tags, capz_arm_row **out) {
+  capz_arm_row *r = capz_arm_table_add(b->t, service, cond, id, desired, owned, tags);
   if (!r) {
     capz_err_set(b->err, CAPZ_ENOMEM, "out of memory");
     return CAPZ_ENOMEM;
@@ -69,15 +69,15 @@ static int add(bld *b, const char *service, const char *cond, const char *id, cJ
   return 0;
 }
 
-static bool seen(const sm_table *t, const char *service, const char *name) {
+static bool seen(const capz_arm_table *t, const char *service, const char *name) {
   for (size_t i = 0; i < t->n; i++)
     if (!strcmp(t->rows[i].service, service) && !strcasecmp(t->rows[i].name, name)) return true;
   return false;
 }
 
 static int rg_row(bld *b) {
-  char id[SM_ID_MAX];
-  sm_rg_id(id, sizeof id, b->ci->sub, b->ci->rg);
+  char id[CAPZ_ARM_ROW_ID_MAX];
+  capz_arm_rg_id(id, sizeof id, b->ci->sub, b->ci->rg);
   return add(b, "group", "ResourceGroupReady", id, located(b), OWN_LOCATION, tags_for(b, b->ci->rg, SM_ROLE_COMMON),
              NULL);
 }
@@ -86,7 +86,7 @@ static int vnet_row(bld *b) {
   const cJSON *v = capz_json_ptr_get(b->ac, "/spec/networkSpec/vnet");
   snprintf(b->vnet_rg, sizeof b->vnet_rg, "%s", *S(v, "/resourceGroup") ? S(v, "/resourceGroup") : b->ci->rg);
   snprintf(b->vnet_name, sizeof b->vnet_name, "%s", S(v, "/name"));
-  sm_res_id(b->vnet_id, sizeof b->vnet_id, b->ci->sub, b->vnet_rg, NET "/virtualNetworks", b->vnet_name);
+  capz_arm_res_id(b->vnet_id, sizeof b->vnet_id, b->ci->sub, b->vnet_rg, NET "/virtualNetworks", b->vnet_name);
   cJSON *d = located(b);
   cJSON *as = cJSON_AddObjectToObject(cJSON_AddObjectToObject(d, "properties"), "addressSpace");
   cJSON *cidrs = cJSON_GetObjectItem(v, "cidrBlocks");
@@ -121,8 +121,8 @@ static int nsg_rows(bld *b) {
   cJSON_ArrayForEach(sn, capz_json_ptr_get(b->ac, "/spec/networkSpec/subnets")) {
     const char *name = S(sn, "/securityGroup/name");
     if (!*name || seen(b->t, "securitygroups", name)) continue;
-    char id[SM_ID_MAX];
-    sm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/networkSecurityGroups", name);
+    char id[CAPZ_ARM_ROW_ID_MAX];
+    capz_arm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/networkSecurityGroups", name);
     cJSON *d = located(b);
     cJSON *rules = cJSON_AddArrayToObject(cJSON_AddObjectToObject(d, "properties"), "securityRules");
     const cJSON *rule;
@@ -132,7 +132,7 @@ static int nsg_rows(bld *b) {
     const cJSON *it;
     cJSON_ArrayForEach(it, capz_json_ptr_get(sn, "/securityGroup/tags"))
       if (cJSON_IsString(it)) cJSON_AddStringToObject(tags, it->string, it->valuestring);
-    sm_row *r = NULL;
+    capz_arm_row *r = NULL;
     if (add(b, "securitygroups", "SecurityGroupsReady", id, d, OWN_NSG, tags, &r)) return b->err->code;
     r->parent = b->vnet_row; /* CAPZ leaves NSGs alone in bring-your-own VNet mode */
   }
@@ -144,11 +144,11 @@ static int rt_rows(bld *b) {
   cJSON_ArrayForEach(sn, capz_json_ptr_get(b->ac, "/spec/networkSpec/subnets")) {
     const char *name = S(sn, "/routeTable/name");
     if (!*name || seen(b->t, "routetables", name)) continue;
-    char id[SM_ID_MAX];
-    sm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/routeTables", name);
+    char id[CAPZ_ARM_ROW_ID_MAX];
+    capz_arm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/routeTables", name);
     cJSON *d = located(b);
     cJSON_AddObjectToObject(d, "properties");
-    sm_row *r = NULL;
+    capz_arm_row *r = NULL;
     if (add(b, "routetables", "RouteTablesReady", id, d, OWN_LOCATION, tags_for(b, name, NULL), &r))
       return b->err->code;
     r->parent = b->vnet_row; /* likewise route tables */
@@ -159,8 +159,8 @@ static int rt_rows(bld *b) {
 static int pip_row(bld *b, const char *name, const char *dns_name, const char *role, const cJSON *zones,
                    bool vnet_bound) {
   if (!*name || seen(b->t, "publicips", name)) return 0;
-  char id[SM_ID_MAX];
-  sm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/publicIPAddresses", name);
+  char id[CAPZ_ARM_ROW_ID_MAX];
+  capz_arm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/publicIPAddresses", name);
   cJSON *d = located(b);
   cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "sku"), "name", "Standard");
   cJSON *p = cJSON_AddObjectToObject(d, "properties");
@@ -173,7 +173,7 @@ static int pip_row(bld *b, const char *name, const char *dns_name, const char *r
     cJSON_AddStringToObject(ds, "domainNameLabel", label);
   }
   if (zones && cJSON_GetArraySize(zones) > 0) cJSON_AddItemToObject(d, "zones", cJSON_Duplicate(zones, 1));
-  sm_row *r = NULL;
+  capz_arm_row *r = NULL;
   if (add(b, "publicips", "PublicIPsReady", id, d, OWN_PIP, tags_for(b, name, role), &r)) return b->err->code;
   if (vnet_bound) r->parent = b->vnet_row;
   return 0;
@@ -211,14 +211,14 @@ static int natgw_rows(bld *b) {
   cJSON_ArrayForEach(sn, capz_json_ptr_get(b->ac, "/spec/networkSpec/subnets")) {
     const char *name = S(sn, "/natGateway/name"), *ip = S(sn, "/natGateway/ip/name");
     if (!*name || !*ip || seen(b->t, "natgateways", name)) continue;
-    char id[SM_ID_MAX], pip[SM_ID_MAX];
-    sm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/natGateways", name);
-    sm_res_id(pip, sizeof pip, b->ci->sub, b->ci->rg, NET "/publicIPAddresses", ip);
+    char id[CAPZ_ARM_ROW_ID_MAX], pip[CAPZ_ARM_ROW_ID_MAX];
+    capz_arm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/natGateways", name);
+    capz_arm_res_id(pip, sizeof pip, b->ci->sub, b->ci->rg, NET "/publicIPAddresses", ip);
     cJSON *d = located(b);
     cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "sku"), "name", "Standard");
     cJSON *ips = cJSON_AddArrayToObject(cJSON_AddObjectToObject(d, "properties"), "publicIpAddresses");
-    cJSON_AddItemToArray(ips, sm_ref(pip));
-    sm_row *r = NULL;
+    cJSON_AddItemToArray(ips, capz_arm_id_ref(pip));
+    capz_arm_row *r = NULL;
     if (add(b, "natgateways", "NATGatewaysReady", id, d, OWN_NATGW, tags_for(b, name, NULL), &r)) return b->err->code;
     r->parent = b->vnet_row;
   }
@@ -228,8 +228,8 @@ static int natgw_rows(bld *b) {
 static int subnet_row(bld *b, const cJSON *sn) {
   const char *name = S(sn, "/name");
   if (!*name) return capz_err_set(b->err, CAPZ_EINVAL, "spec.networkSpec.subnets: a subnet has no name");
-  char id[SM_ID_MAX], ref[SM_ID_MAX];
-  sm_fmt(id, sizeof id, "%s/subnets/%s", b->vnet_id, name);
+  char id[CAPZ_ARM_ROW_ID_MAX], ref[CAPZ_ARM_ROW_ID_MAX];
+  capz_fmt(id, sizeof id, "%s/subnets/%s", b->vnet_id, name);
   cJSON *d = cJSON_CreateObject();
   cJSON *p = cJSON_AddObjectToObject(d, "properties");
   const cJSON *cidrs = cJSON_GetObjectItem(sn, "cidrBlocks");
@@ -237,16 +237,16 @@ static int subnet_row(bld *b, const cJSON *sn) {
     cJSON_AddStringToObject(p, "addressPrefix", cJSON_GetArrayItem(cidrs, 0)->valuestring);
   else cJSON_AddItemToObject(p, "addressPrefixes", cidrs ? cJSON_Duplicate(cidrs, 1) : cJSON_CreateArray());
   if (*S(sn, "/securityGroup/name")) {
-    sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/networkSecurityGroups", S(sn, "/securityGroup/name"));
-    cJSON_AddItemToObject(p, "networkSecurityGroup", sm_ref(ref));
+    capz_arm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/networkSecurityGroups", S(sn, "/securityGroup/name"));
+    cJSON_AddItemToObject(p, "networkSecurityGroup", capz_arm_id_ref(ref));
   }
   if (*S(sn, "/routeTable/name")) {
-    sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/routeTables", S(sn, "/routeTable/name"));
-    cJSON_AddItemToObject(p, "routeTable", sm_ref(ref));
+    capz_arm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/routeTables", S(sn, "/routeTable/name"));
+    cJSON_AddItemToObject(p, "routeTable", capz_arm_id_ref(ref));
   }
   if (*S(sn, "/natGateway/name") && *S(sn, "/natGateway/ip/name")) {
-    sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/natGateways", S(sn, "/natGateway/name"));
-    cJSON_AddItemToObject(p, "natGateway", sm_ref(ref));
+    capz_arm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/natGateways", S(sn, "/natGateway/name"));
+    cJSON_AddItemToObject(p, "natGateway", capz_arm_id_ref(ref));
   }
   const cJSON *se;
   cJSON *ses = NULL;
@@ -262,7 +262,7 @@ static int subnet_row(bld *b, const cJSON *sn) {
     cJSON_AddStringToObject(cJSON_AddObjectToObject(dl, "properties"), "serviceName", SM_POD_SUBNET_DELEGATION);
     cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "delegations"), dl);
   }
-  sm_row *r = NULL;
+  capz_arm_row *r = NULL;
   /* subnets carry no tags: they are ours when their VNet is */
   if (add(b, "subnets", "SubnetsReady", id, d, OWN_SUBNET, NULL, &r)) return b->err->code;
   r->ownership = false;
@@ -281,9 +281,9 @@ static int subnet_rows(bld *b) {
 }
 
 static cJSON *child_ref(const char *lb_id, const char *member, const char *name) {
-  char id[SM_ID_MAX + 160];
+  char id[CAPZ_ARM_ROW_ID_MAX + 160];
   snprintf(id, sizeof id, "%s/%s/%s", lb_id, member, name);
-  return sm_ref(id);
+  return capz_arm_id_ref(id);
 }
 
 static const char *subnet_of_role(const cJSON *ac, const char *role) {
@@ -296,8 +296,8 @@ static const char *subnet_of_role(const cJSON *ac, const char *role) {
 static int lb_row(bld *b, const cJSON *lb, const char *role, bool api) {
   const char *name = S(lb, "/name");
   if (!*name) return 0;
-  char id[SM_ID_MAX];
-  sm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/loadBalancers", name);
+  char id[CAPZ_ARM_ROW_ID_MAX];
+  capz_arm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/loadBalancers", name);
   cJSON *d = located(b);
   cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "sku"), "name", *S(lb, "/sku") ? S(lb, "/sku") : "Standard");
   cJSON *p = cJSON_AddObjectToObject(d, "properties");
@@ -309,15 +309,15 @@ static int lb_row(bld *b, const cJSON *lb, const char *role, bool api) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", S(fe, "/name"));
     cJSON *fp = cJSON_AddObjectToObject(o, "properties");
-    char ref[SM_ID_MAX];
+    char ref[CAPZ_ARM_ROW_ID_MAX];
     if (*S(fe, "/publicIP/name")) {
-      sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/publicIPAddresses", S(fe, "/publicIP/name"));
-      cJSON_AddItemToObject(fp, "publicIPAddress", sm_ref(ref));
+      capz_arm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/publicIPAddresses", S(fe, "/publicIP/name"));
+      cJSON_AddItemToObject(fp, "publicIPAddress", capz_arm_id_ref(ref));
     } else {
       cJSON_AddStringToObject(fp, "privateIPAllocationMethod", "Static");
       cJSON_AddStringToObject(fp, "privateIPAddress", S(fe, "/privateIP"));
-      sm_fmt(ref, sizeof ref, "%s/subnets/%s", b->vnet_id, subnet_of_role(b->ac, SM_SUBNET_ROLE_CONTROLPLANE));
-      cJSON_AddItemToObject(fp, "subnet", sm_ref(ref));
+      capz_fmt(ref, sizeof ref, "%s/subnets/%s", b->vnet_id, subnet_of_role(b->ac, SM_SUBNET_ROLE_CONTROLPLANE));
+      cJSON_AddItemToObject(fp, "subnet", capz_arm_id_ref(ref));
     }
     cJSON_AddItemToArray(fes, o);
   }
@@ -391,8 +391,8 @@ static int privdns_rows(bld *b) {
   const char *zrg = *S(b->ac, "/spec/networkSpec/privateDNSZoneResourceGroup")
                         ? S(b->ac, "/spec/networkSpec/privateDNSZoneResourceGroup")
                         : b->ci->rg;
-  char zid[SM_ID_MAX], id[SM_ID_MAX + 200], link[160];
-  sm_res_id(zid, sizeof zid, b->ci->sub, zrg, NET "/privateDnsZones", zone);
+  char zid[CAPZ_ARM_ROW_ID_MAX], id[CAPZ_ARM_ROW_ID_MAX + 200], link[160];
+  capz_arm_res_id(zid, sizeof zid, b->ci->sub, zrg, NET "/privateDnsZones", zone);
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "location", "global");
   if (add(b, "privatedns", "PrivateDNSZoneReady", zid, d, NULL, tags_for(b, zone, NULL), NULL)) return b->err->code;
@@ -401,7 +401,7 @@ static int privdns_rows(bld *b) {
   d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "location", "global");
   cJSON *p = cJSON_AddObjectToObject(d, "properties");
-  cJSON_AddItemToObject(p, "virtualNetwork", sm_ref(b->vnet_id));
+  cJSON_AddItemToObject(p, "virtualNetwork", capz_arm_id_ref(b->vnet_id));
   cJSON_AddBoolToObject(p, "registrationEnabled", false);
   if (add(b, "privatedns", "PrivateDNSLinkReady", id, d, OWN_PDNS_LINK, tags_for(b, link, NULL), NULL))
     return b->err->code;
@@ -410,15 +410,15 @@ static int privdns_rows(bld *b) {
   cJSON_ArrayForEach(pe, capz_json_ptr_get(b->ac, "/spec/networkSpec/vnet/peerings")) {
     const char *remote = S(pe, "/remoteVnetName");
     if (!*remote) continue;
-    char rid[SM_ID_MAX], rlink[160];
-    sm_res_id(rid, sizeof rid, b->ci->sub, *S(pe, "/resourceGroup") ? S(pe, "/resourceGroup") : b->ci->rg,
+    char rid[CAPZ_ARM_ROW_ID_MAX], rlink[160];
+    capz_arm_res_id(rid, sizeof rid, b->ci->sub, *S(pe, "/resourceGroup") ? S(pe, "/resourceGroup") : b->ci->rg,
               NET "/virtualNetworks", remote);
     sm_name(SM_NAME_VNET_LINK, remote, rlink, sizeof rlink);
-    sm_fmt(id, sizeof id, "%s/virtualNetworkLinks/%s", zid, rlink);
+    capz_fmt(id, sizeof id, "%s/virtualNetworkLinks/%s", zid, rlink);
     d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "location", "global");
     p = cJSON_AddObjectToObject(d, "properties");
-    cJSON_AddItemToObject(p, "virtualNetwork", sm_ref(rid));
+    cJSON_AddItemToObject(p, "virtualNetwork", capz_arm_id_ref(rid));
     cJSON_AddBoolToObject(p, "registrationEnabled", false);
     if (add(b, "privatedns", "PrivateDNSLinkReady", id, d, OWN_PDNS_LINK, tags_for(b, rlink, NULL), NULL))
       return b->err->code;
@@ -431,7 +431,7 @@ static int privdns_rows(bld *b) {
   const char *ip = capz_json_ptr_str(api, "/frontendIPs/0/privateIP", "");
   cJSON_AddStringToObject(a, "ipv4Address", ip);
   cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "aRecords"), a);
-  sm_row *r = NULL;
+  capz_arm_row *r = NULL;
   if (add(b, "privatedns", "PrivateDNSRecordReady", id, d, OWN_PDNS_A, NULL, &r)) return b->err->code;
   r->ownership = false; /* records carry no tags; they live in the zone we own */
   return 0;
@@ -440,7 +440,7 @@ static int privdns_rows(bld *b) {
 static cJSON *peering_body(const char *remote_id, const cJSON *props) {
   cJSON *d = cJSON_CreateObject();
   cJSON *p = cJSON_AddObjectToObject(d, "properties");
-  cJSON_AddItemToObject(p, "remoteVirtualNetwork", sm_ref(remote_id));
+  cJSON_AddItemToObject(p, "remoteVirtualNetwork", capz_arm_id_ref(remote_id));
   static const char *const flags[] = {"allowForwardedTraffic", "allowGatewayTransit", "allowVirtualNetworkAccess",
                                       "useRemoteGateways", NULL};
   for (int i = 0; flags[i]; i++) {
@@ -457,17 +457,17 @@ static int peering_rows(bld *b) {
     const char *remote = S(pe, "/remoteVnetName");
     const char *rrg = *S(pe, "/resourceGroup") ? S(pe, "/resourceGroup") : b->ci->rg;
     if (!*remote) return capz_err_set(b->err, CAPZ_EINVAL, "spec.networkSpec.vnet.peerings: remoteVnetName is required");
-    char remote_id[SM_ID_MAX], id[SM_ID_MAX], name[300];
-    sm_res_id(remote_id, sizeof remote_id, b->ci->sub, rrg, NET "/virtualNetworks", remote);
+    char remote_id[CAPZ_ARM_ROW_ID_MAX], id[CAPZ_ARM_ROW_ID_MAX], name[300];
+    capz_arm_res_id(remote_id, sizeof remote_id, b->ci->sub, rrg, NET "/virtualNetworks", remote);
     sm_name_vnet_peering(b->vnet_name, remote, name, sizeof name);
-    sm_fmt(id, sizeof id, "%s/virtualNetworkPeerings/%s", b->vnet_id, name);
-    sm_row *r = NULL;
+    capz_fmt(id, sizeof id, "%s/virtualNetworkPeerings/%s", b->vnet_id, name);
+    capz_arm_row *r = NULL;
     if (add(b, "vnetpeerings", "VnetPeeringReady", id, peering_body(remote_id, cJSON_GetObjectItem(pe, "forwardPeeringProperties")),
             OWN_PEERING, NULL, &r))
       return b->err->code;
     r->ownership = false;
     sm_name_vnet_peering(remote, b->vnet_name, name, sizeof name);
-    sm_fmt(id, sizeof id, "%s/virtualNetworkPeerings/%s", remote_id, name);
+    capz_fmt(id, sizeof id, "%s/virtualNetworkPeerings/%s", remote_id, name);
     if (add(b, "vnetpeerings", "VnetPeeringReady", id, peering_body(b->vnet_id, cJSON_GetObjectItem(pe, "reversePeeringProperties")),
             OWN_PEERING, NULL, &r))
       return b->err->code;
@@ -479,23 +479,23 @@ static int peering_rows(bld *b) {
 static int bastion_rows(bld *b) {
   const cJSON *bas = capz_json_ptr_get(b->ac, "/spec/bastionSpec/azureBastion");
   if (!bas || !*S(bas, "/name")) return 0;
-  char id[SM_ID_MAX], ref[SM_ID_MAX];
-  sm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/bastionHosts", S(bas, "/name"));
+  char id[CAPZ_ARM_ROW_ID_MAX], ref[CAPZ_ARM_ROW_ID_MAX];
+  capz_arm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/bastionHosts", S(bas, "/name"));
   cJSON *d = located(b);
   cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "sku"), "name", *S(bas, "/sku") ? S(bas, "/sku") : "Basic");
   cJSON *ipc = cJSON_CreateObject();
   cJSON_AddStringToObject(ipc, "name", "bastion-ipconfig");
   cJSON *p = cJSON_AddObjectToObject(ipc, "properties");
-  sm_fmt(ref, sizeof ref, "%s/subnets/%s", b->vnet_id, *S(bas, "/subnet/name") ? S(bas, "/subnet/name") : "AzureBastionSubnet");
-  cJSON_AddItemToObject(p, "subnet", sm_ref(ref));
-  sm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/publicIPAddresses", S(bas, "/publicIP/name"));
-  cJSON_AddItemToObject(p, "publicIPAddress", sm_ref(ref));
+  capz_fmt(ref, sizeof ref, "%s/subnets/%s", b->vnet_id, *S(bas, "/subnet/name") ? S(bas, "/subnet/name") : "AzureBastionSubnet");
+  cJSON_AddItemToObject(p, "subnet", capz_arm_id_ref(ref));
+  capz_arm_res_id(ref, sizeof ref, b->ci->sub, b->ci->rg, NET "/publicIPAddresses", S(bas, "/publicIP/name"));
+  cJSON_AddItemToObject(p, "publicIPAddress", capz_arm_id_ref(ref));
   cJSON_AddItemToArray(cJSON_AddArrayToObject(cJSON_AddObjectToObject(d, "properties"), "ipConfigurations"), ipc);
   return add(b, "bastionhosts", "BastionHostReady", id, d, OWN_BASTION, tags_for(b, S(bas, "/name"), SM_ROLE_BASTION),
              NULL);
 }
 
-int sm_cluster_table(const cJSON *ac, const sm_cluster_info *ci, sm_table *t, capz_err *err) {
+int sm_cluster_table(const cJSON *ac, const sm_cluster_info *ci, capz_arm_table *t, capz_err *err) {
   bld b = {.ac = ac, .ci = ci, .t = t, .err = err, .vnet_row = -1};
   if (!*ci->rg || !*ci->sub || !*ci->location)
     return capz_err_set(err, CAPZ_EINVAL, "spec.resourceGroup, spec.subscriptionID and spec.location are required");

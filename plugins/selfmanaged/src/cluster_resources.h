@@ -4,7 +4,7 @@
 #ifndef SM_CLUSTER_RESOURCES_H
 #define SM_CLUSTER_RESOURCES_H
 
-#include "restable.h"
+#include "sm_plugin.h"
 
 typedef struct sm_cluster_info {
   const char *name, *sub, *rg, *location;
@@ -14,6 +14,6 @@ typedef struct sm_cluster_info {
 
 /* Fill t (initialised by the caller with the cluster name) from the defaulted AzureCluster ac.
  * Returns 0, CAPZ_EINVAL (err names the field) or CAPZ_ENOMEM. */
-int sm_cluster_table(const cJSON *ac, const sm_cluster_info *ci, sm_table *t, capz_err *err);
+int sm_cluster_table(const cJSON *ac, const sm_cluster_info *ci, capz_arm_table *t, capz_err *err);
 
 #endif

@@ -25,12 +25,12 @@ capz_outcome sm_identity_reconcile(void *state, capz_ctx *ctx, const capz_key *k
   capz_err err;
   int rc = capz_ctx_get(ctx, &o, &err);
   if (rc == CAPZ_ENOTFOUND) return CAPZ_DONE;
-  if (rc) return sm_fail(ctx, res, CAPZ_RETRY, "ReadError", "%s", err.msg);
+  if (rc) return capz_ctx_fail(ctx, res, CAPZ_RETRY, "ReadError", "%s", err.msg);
   id_run r = {0};
   if (sm_azureclusteridentity_validate(capz_obj_json(o), NULL, r.msg, sizeof r.msg) > 0) r.reason = "InvalidConfiguration";
   rc = capz_patch_status(capz_ctx_client(ctx), &SM_GVK_IDENTITY, o, key->ns, key->name, mutate, &r, NULL, &err);
   capz_obj_unref(o);
-  if (r.reason) return sm_fail(ctx, res, CAPZ_TERMINAL, r.reason, "%s", r.msg);
-  if (rc) return sm_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
+  if (r.reason) return capz_ctx_fail(ctx, res, CAPZ_TERMINAL, r.reason, "%s", r.msg);
+  if (rc) return capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
   return CAPZ_DONE;
 }

@@ -13,8 +13,8 @@
 
 #include "capz/conditions.h"
 #include "capz/json.h"
-#include "restable.h"
 #include "selfmanaged_api.h"
+#include "sm_plugin.h"
 
 #define COND_VM "VMRunning"
 #define LABEL_CP "cluster.x-k8s.io/control-plane"
@@ -35,8 +35,8 @@ typedef struct m_run {
   sm_azure az;
   const char *rg, *location, *cluster_name;
   bool deleting, control_plane;
-  sm_table t;
-  sm_walk w;
+  capz_arm_table t;
+  capz_arm_walk w;
   /* status to write */
   const char *vm_reason;      /* VMRunning False reason, or NULL for True */
   capz_severity vm_sev;
@@ -50,14 +50,14 @@ typedef struct m_run {
 } m_run;
 
 static const char *S(const cJSON *o, const char *p) { return capz_json_ptr_str(o, p, ""); }
-static const char *tok_of(void *ud, const sm_row *r) { return sm_lro_state_get(((m_run *)ud)->am, r->service, r->name); }
+static const char *tok_of(void *ud, const capz_arm_row *r) { return capz_lro_state_get(((m_run *)ud)->am, r->service, r->name); }
 
 static int mutate_status(void *ud, cJSON *obj) {
   m_run *r = ud;
   for (size_t i = 0; i < r->t.n; i++) {
     size_t cur = r->deleting ? r->t.n - 1 - r->w.done : r->w.done;
     bool mine = r->w.in_progress && i == cur;
-    sm_lro_state_set(obj, r->t.rows[i].service, r->t.rows[i].name, r->lro_type ? r->lro_type : "PUT",
+    capz_lro_state_set(obj, r->t.rows[i].service, r->t.rows[i].name, r->lro_type ? r->lro_type : "PUT",
                      mine ? r->w.resume_token : NULL);
   }
   cJSON *st = cJSON_GetObjectItem(obj, "status");
@@ -84,10 +84,10 @@ static int mutate_status(void *ud, cJSON *obj) {
   if (r->vm_reason) capz_cond_mark_false(obj, COND_VM, r->vm_reason, r->vm_sev, "%s", r->vm_msg);
   else capz_cond_mark_true(obj, COND_VM);
   if (r->t.n && !r->deleting) {
-    const sm_row *nic = sm_table_find(&r->t, "networkinterfaces", NULL);
+    const capz_arm_row *nic = capz_arm_table_find(&r->t, "networkinterfaces", NULL);
     size_t nic_i = nic ? (size_t)(nic - r->t.rows) : 0;
     if (nic && r->w.done > nic_i) capz_cond_mark_true(obj, "NetworkInterfacesReady");
-    const sm_row *as = sm_table_find(&r->t, "availabilitysets", NULL);
+    const capz_arm_row *as = capz_arm_table_find(&r->t, "availabilitysets", NULL);
     if (as && r->w.done > (size_t)(as - r->t.rows)) capz_cond_mark_true(obj, "AvailabilitySetReady");
   }
   static const char *const summary[] = {COND_VM, "NetworkInterfacesReady", "AvailabilitySetReady", NULL};
@@ -105,7 +105,7 @@ static void write_status(m_run *r) {
 static void vm_cond(m_run *r, const char *reason, capz_severity sev, const char *msg) {
   r->vm_reason = reason;
   r->vm_sev = sev;
-  sm_fmt(r->vm_msg, sizeof r->vm_msg, "%s", msg); /* truncation is fine for a condition message */
+  capz_fmt(r->vm_msg, sizeof r->vm_msg, "%s", msg); /* truncation is fine for a condition message */
 }
 
 static capz_outcome requeue(capz_result *res, double s, double floor_s) {
@@ -118,10 +118,10 @@ static capz_outcome requeue(capz_result *res, double s, double floor_s) {
 static capz_outcome terminal(m_run *r, capz_result *res, const char *failure_reason, const char *cond_reason,
                              const char *msg) {
   r->failure_reason = failure_reason;
-  sm_fmt(r->failure_msg, sizeof r->failure_msg, "%s", msg);
+  capz_fmt(r->failure_msg, sizeof r->failure_msg, "%s", msg);
   vm_cond(r, cond_reason, CAPZ_SEV_ERROR, msg);
   write_status(r);
-  return sm_fail(r->ctx, res, CAPZ_TERMINAL, failure_reason, "%s", msg);
+  return capz_ctx_fail(r->ctx, res, CAPZ_TERMINAL, failure_reason, "%s", msg);
 }
 
 static cJSON *tags_for(m_run *r, const char *name) {
@@ -201,25 +201,25 @@ static cJSON *image_ref(m_run *r, capz_err *err) {
  * building the delete table. */
 static int build_table(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, capz_err *err) {
   const char *sub = r->az.subscription, *vm = r->key->name;
-  char id[SM_ID_MAX], pip_id[SM_ID_MAX] = "", nic_id[SM_ID_MAX], as_id[SM_ID_MAX] = "", name[300];
-  sm_row *row = NULL;
+  char id[CAPZ_ARM_ROW_ID_MAX], pip_id[CAPZ_ARM_ROW_ID_MAX] = "", nic_id[CAPZ_ARM_ROW_ID_MAX], as_id[CAPZ_ARM_ROW_ID_MAX] = "", name[300];
+  capz_arm_row *row = NULL;
   if (capz_json_ptr_bool(r->d, "/spec/allocatePublicIP", false)) {
     sm_name(SM_NAME_VM_PUBLIC_IP, vm, name, sizeof name);
-    sm_res_id(pip_id, sizeof pip_id, sub, r->rg, "Microsoft.Network/publicIPAddresses", name);
+    capz_arm_res_id(pip_id, sizeof pip_id, sub, r->rg, "Microsoft.Network/publicIPAddresses", name);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "location", r->location);
     cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "sku"), "name", "Standard");
     cJSON *p = cJSON_AddObjectToObject(d, "properties");
     cJSON_AddStringToObject(p, "publicIPAllocationMethod", "Static");
     cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "dnsSettings"), "domainNameLabel", vm);
-    if (!sm_table_add(&r->t, "publicips", NULL, pip_id, d, OWN_PIP, tags_for(r, name))) goto oom;
+    if (!capz_arm_table_add(&r->t, "publicips", NULL, pip_id, d, OWN_PIP, tags_for(r, name))) goto oom;
   }
   /* NIC */
   sm_name_nic(vm, false, 0, name, sizeof name);
-  sm_res_id(nic_id, sizeof nic_id, sub, r->rg, "Microsoft.Network/networkInterfaces", name);
+  capz_arm_res_id(nic_id, sizeof nic_id, sub, r->rg, "Microsoft.Network/networkInterfaces", name);
   {
     const char *vrg = *S(r->acd, "/spec/networkSpec/vnet/resourceGroup") ? S(r->acd, "/spec/networkSpec/vnet/resourceGroup") : r->rg;
-    char sid[SM_ID_MAX];
+    char sid[CAPZ_ARM_ROW_ID_MAX];
     snprintf(sid, sizeof sid, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/%s/subnets/%s",
              sub, vrg, S(r->acd, "/spec/networkSpec/vnet/name"), subnet_name(r));
     cJSON *d = cJSON_CreateObject();
@@ -230,8 +230,8 @@ static int build_table(m_run *r, const char *custom_data, bool for_delete, cJSON
     cJSON *ip = cJSON_AddObjectToObject(ipc, "properties");
     cJSON_AddBoolToObject(ip, "primary", true);
     cJSON_AddStringToObject(ip, "privateIPAllocationMethod", "Dynamic");
-    cJSON_AddItemToObject(ip, "subnet", sm_ref(sid));
-    if (*pip_id) cJSON_AddItemToObject(ip, "publicIPAddress", sm_ref(pip_id));
+    cJSON_AddItemToObject(ip, "subnet", capz_arm_id_ref(sid));
+    if (*pip_id) cJSON_AddItemToObject(ip, "publicIPAddress", capz_arm_id_ref(pip_id));
     const char *lbname = NULL, *pool = NULL;
     if (r->control_plane) {
       lbname = S(r->acd, "/spec/networkSpec/apiServerLB/name");
@@ -241,14 +241,14 @@ static int build_table(m_run *r, const char *custom_data, bool for_delete, cJSON
       pool = S(r->acd, "/spec/networkSpec/nodeOutboundLB/backendPool/name");
     }
     if (lbname && *lbname && pool && *pool) {
-      char lb[SM_ID_MAX], pid[SM_ID_MAX + 200];
-      sm_res_id(lb, sizeof lb, sub, r->rg, "Microsoft.Network/loadBalancers", lbname);
+      char lb[CAPZ_ARM_ROW_ID_MAX], pid[CAPZ_ARM_ROW_ID_MAX + 200];
+      capz_arm_res_id(lb, sizeof lb, sub, r->rg, "Microsoft.Network/loadBalancers", lbname);
       snprintf(pid, sizeof pid, "%s/backendAddressPools/%s", lb, pool);
-      cJSON_AddItemToArray(cJSON_AddArrayToObject(ip, "loadBalancerBackendAddressPools"), sm_ref(pid));
+      cJSON_AddItemToArray(cJSON_AddArrayToObject(ip, "loadBalancerBackendAddressPools"), capz_arm_id_ref(pid));
     }
     cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "ipConfigurations"), ipc);
     cJSON_AddBoolToObject(p, "enableIPForwarding", capz_json_ptr_bool(r->d, "/spec/enableIPForwarding", false));
-    if (!sm_table_add(&r->t, "networkinterfaces", "NetworkInterfacesReady", nic_id, d, OWN_NIC, tags_for(r, name)))
+    if (!capz_arm_table_add(&r->t, "networkinterfaces", "NetworkInterfacesReady", nic_id, d, OWN_NIC, tags_for(r, name)))
       goto oom;
   }
   /* availability set: only in a region without zones, for a VM without zone or spot */
@@ -258,33 +258,33 @@ static int build_table(m_run *r, const char *custom_data, bool for_delete, cJSON
     if (!group) group = capz_json_ptr_str(r->machine, "/metadata/labels/cluster.x-k8s.io~1set-name", NULL);
     if (group) {
       sm_name_availability_set(r->cluster_name, group, name, sizeof name);
-      sm_res_id(as_id, sizeof as_id, sub, r->rg, "Microsoft.Compute/availabilitySets", name);
+      capz_arm_res_id(as_id, sizeof as_id, sub, r->rg, "Microsoft.Compute/availabilitySets", name);
       cJSON *d = cJSON_CreateObject();
       cJSON_AddStringToObject(d, "location", r->location);
       cJSON_AddStringToObject(cJSON_AddObjectToObject(d, "sku"), "name", "Aligned");
       cJSON *p = cJSON_AddObjectToObject(d, "properties");
       cJSON_AddNumberToObject(p, "platformFaultDomainCount", 2);
       cJSON_AddNumberToObject(p, "platformUpdateDomainCount", 5);
-      if (!(row = sm_table_add(&r->t, "availabilitysets", "AvailabilitySetReady", as_id, d, OWN_AS, tags_for(r, name))))
+      if (!(row = capz_arm_table_add(&r->t, "availabilitysets", "AvailabilitySetReady", as_id, d, OWN_AS, tags_for(r, name))))
         goto oom;
       row->no_delete = true; /* shared by the group: deleted by the machine delete path only when empty */
     }
   }
   if (for_delete) {
     sm_name(SM_NAME_VM_OS_DISK, vm, name, sizeof name);
-    sm_res_id(id, sizeof id, sub, r->rg, "Microsoft.Compute/disks", name);
-    if (!(row = sm_table_add(&r->t, "disks", NULL, id, cJSON_CreateObject(), NULL, NULL))) goto oom;
+    capz_arm_res_id(id, sizeof id, sub, r->rg, "Microsoft.Compute/disks", name);
+    if (!(row = capz_arm_table_add(&r->t, "disks", NULL, id, cJSON_CreateObject(), NULL, NULL))) goto oom;
     row->ownership = false; /* created inline by our VM, named after it; carry no tags of their own */
     const cJSON *dd;
     cJSON_ArrayForEach(dd, capz_json_ptr_get(r->d, "/spec/dataDisks")) {
       sm_name_data_disk(vm, S(dd, "/nameSuffix"), name, sizeof name);
-      sm_res_id(id, sizeof id, sub, r->rg, "Microsoft.Compute/disks", name);
-      if (!(row = sm_table_add(&r->t, "disks", NULL, id, cJSON_CreateObject(), NULL, NULL))) goto oom;
+      capz_arm_res_id(id, sizeof id, sub, r->rg, "Microsoft.Compute/disks", name);
+      if (!(row = capz_arm_table_add(&r->t, "disks", NULL, id, cJSON_CreateObject(), NULL, NULL))) goto oom;
       row->ownership = false;
     }
   }
   /* VM */
-  sm_res_id(id, sizeof id, sub, r->rg, "Microsoft.Compute/virtualMachines", vm);
+  capz_arm_res_id(id, sizeof id, sub, r->rg, "Microsoft.Compute/virtualMachines", vm);
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "location", r->location);
   if (*zone_of(r)) cJSON_AddItemToArray(cJSON_AddArrayToObject(d, "zones"), cJSON_CreateString(zone_of(r)));
@@ -346,7 +346,7 @@ static int build_table(m_run *r, const char *custom_data, bool for_delete, cJSON
     cJSON *lc = cJSON_AddObjectToObject(osp, "linuxConfiguration");
     cJSON_AddBoolToObject(lc, "disablePasswordAuthentication", true);
     size_t kl = 0;
-    unsigned char *key = sm_b64_decode(S(r->d, "/spec/sshPublicKey"), &kl);
+    unsigned char *key = capz_b64_decode(S(r->d, "/spec/sshPublicKey"), &kl);
     if (key) {
       cJSON *k = cJSON_CreateObject();
       cJSON_AddStringToObject(k, "path", "/home/capi/.ssh/authorized_keys");
@@ -359,7 +359,7 @@ static int build_table(m_run *r, const char *custom_data, bool for_delete, cJSON
   cJSON_AddStringToObject(nif, "id", nic_id);
   cJSON_AddBoolToObject(cJSON_AddObjectToObject(nif, "properties"), "primary", true);
   cJSON_AddItemToArray(cJSON_AddArrayToObject(cJSON_AddObjectToObject(p, "networkProfile"), "networkInterfaces"), nif);
-  if (*as_id) cJSON_AddItemToObject(p, "availabilitySet", sm_ref(as_id));
+  if (*as_id) cJSON_AddItemToObject(p, "availabilitySet", capz_arm_id_ref(as_id));
   const cJSON *spot = capz_json_ptr_get(r->d, "/spec/spotVMOptions");
   if (spot) {
     cJSON_AddStringToObject(p, "priority", "Spot");
@@ -372,7 +372,7 @@ static int build_table(m_run *r, const char *custom_data, bool for_delete, cJSON
     cJSON_AddBoolToObject(cJSON_AddObjectToObject(p, "securityProfile"), "encryptionAtHost", true);
   cJSON_AddBoolToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "diagnosticsProfile"), "bootDiagnostics"),
                         "enabled", strcasecmp(S(r->d, "/spec/diagnostics/boot/storageAccountType"), "Disabled") != 0);
-  if (!sm_table_add(&r->t, "virtualmachine", COND_VM, id, d, OWN_VM, tags_for(r, vm))) goto oom;
+  if (!capz_arm_table_add(&r->t, "virtualmachine", COND_VM, id, d, OWN_VM, tags_for(r, vm))) goto oom;
   return 0;
 oom:
   return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
@@ -387,7 +387,7 @@ static cJSON *addresses(m_run *r) {
   cJSON_AddItemToArray(a, e);
   /* CAPZ's order: InternalDNS, InternalIP(s), ExternalIP(s) */
   for (size_t k = 0; k < 2 * r->t.n; k++) {
-    sm_row *row = &r->t.rows[k % r->t.n];
+    capz_arm_row *row = &r->t.rows[k % r->t.n];
     bool nic = !strcmp(row->service, "networkinterfaces"), pip = !strcmp(row->service, "publicips");
     if ((k < r->t.n && !nic) || (k >= r->t.n && !pip)) continue;
     if (!row->live) {
@@ -419,17 +419,17 @@ static cJSON *addresses(m_run *r) {
 }
 
 static capz_outcome walk_error(m_run *r, capz_result *res) {
-  const sm_row *row = &r->t.rows[r->deleting ? r->t.n - 1 - r->w.done : r->w.done];
+  const capz_arm_row *row = &r->t.rows[r->deleting ? r->t.n - 1 - r->w.done : r->w.done];
   bool vm = !strcmp(row->service, "virtualmachine");
   if (!r->deleting && vm && r->w.rc == CAPZ_EFAILED) {
     char m[512];
-    sm_fmt(m, sizeof m, "VM %s failed to provision: %.300s", row->name, r->w.err.msg);
+    capz_fmt(m, sizeof m, "VM %s failed to provision: %.300s", row->name, r->w.err.msg);
     r->vm_state = "Failed";
     return terminal(r, res, "CreateError", "Failed", m);
   }
   vm_cond(r, r->deleting ? "DeletionFailed" : "Failed", CAPZ_SEV_ERROR, r->w.err.msg);
   write_status(r);
-  return sm_fail(r->ctx, res, CAPZ_RETRY, r->deleting ? "DeletionFailed" : "ReconcileError", "%s %s: %s",
+  return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, r->deleting ? "DeletionFailed" : "ReconcileError", "%s %s: %s",
                  row->service, row->name, r->w.err.msg);
 }
 
@@ -437,8 +437,8 @@ static capz_outcome reconcile_delete(m_run *r, capz_result *res, cJSON *zones) {
   capz_err err;
   if (!capz_has_finalizer(r->am, SM_MACHINE_FINALIZER)) return CAPZ_DONE;
   r->lro_type = "DELETE";
-  if (build_table(r, NULL, true, zones, &err)) return sm_fail(r->ctx, res, CAPZ_RETRY, "DeletionFailed", "%s", err.msg);
-  sm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+  if (build_table(r, NULL, true, zones, &err)) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "DeletionFailed", "%s", err.msg);
+  capz_arm_table_delete(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
   vm_cond(r, "Deleting", CAPZ_SEV_INFO, "deleting the VM and its resources");
   r->vm_state = "Deleting";
   if (r->w.rc) return walk_error(r, res);
@@ -447,7 +447,7 @@ static capz_outcome reconcile_delete(m_run *r, capz_result *res, cJSON *zones) {
     return requeue(res, r->w.requeue_after_s, r->s->poll_floor_s);
   }
   /* the availability set goes with its last VM */
-  const sm_row *as = sm_table_find(&r->t, "availabilitysets", NULL);
+  const capz_arm_row *as = capz_arm_table_find(&r->t, "availabilitysets", NULL);
   if (as) {
     capz_arm_response live;
     if (capz_arm_get(r->az.arm, as->id, NULL, &live, NULL) == 0 &&
@@ -466,13 +466,13 @@ static capz_outcome reconcile_delete(m_run *r, capz_result *res, cJSON *zones) {
   }
   bool changed;
   if (capz_finalizer_remove(capz_ctx_client(r->ctx), &SM_GVK_AZUREMACHINE, r->base, SM_MACHINE_FINALIZER, &changed, &err))
-    return sm_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
   return CAPZ_DONE;
 }
 
 static int bootstrap_data(m_run *r, char **out, capz_err *err) {
   const char *name = S(r->machine, "/spec/bootstrap/dataSecretName");
-  cJSON *sec = sm_cache_copy(r->ctx, &SM_GVK_SECRET, r->key->ns, name);
+  cJSON *sec = capz_ctx_cache_copy(r->ctx, &SM_GVK_SECRET, r->key->ns, name);
   if (!sec) {
     int rc = capz_kube_get(capz_ctx_client(r->ctx), &SM_GVK_SECRET, r->key->ns, name, &sec, err);
     if (rc) return rc;
@@ -489,7 +489,7 @@ static int bootstrap_data(m_run *r, char **out, capz_err *err) {
 
 static capz_outcome vm_exists_path(m_run *r, capz_result *res) {
   /* the VM was created: read it (one GET); never recreate one deleted behind our back */
-  const sm_row *vm = sm_table_find(&r->t, "virtualmachine", NULL);
+  const capz_arm_row *vm = capz_arm_table_find(&r->t, "virtualmachine", NULL);
   capz_arm_response live;
   capz_err err;
   int rc = capz_arm_get(r->az.arm, vm->id, NULL, &live, &err);
@@ -501,7 +501,7 @@ static capz_outcome vm_exists_path(m_run *r, capz_result *res) {
   }
   if (rc) {
     capz_arm_response_free(&live);
-    return sm_fail(r->ctx, res, CAPZ_RETRY, "ReconcileError", "reading VM %s: %s", vm->name, err.msg);
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "ReconcileError", "reading VM %s: %s", vm->name, err.msg);
   }
   const char *ps = S(live.body, "/properties/provisioningState");
   r->vm_state = !strcasecmp(ps, "Succeeded") ? "Succeeded" : !strcasecmp(ps, "Failed") ? "Failed"
@@ -539,10 +539,10 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
   }
   bool changed;
   if (sm_block_move(r->ctx, &SM_GVK_AZUREMACHINE, r->key, r->am, true, &err))
-    return sm_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
   if (!capz_has_finalizer(r->am, SM_MACHINE_FINALIZER) &&
       capz_finalizer_add(capz_ctx_client(r->ctx), &SM_GVK_AZUREMACHINE, r->base, SM_MACHINE_FINALIZER, &changed, &err))
-    return sm_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
   cJSON *sku = NULL;
   int rc = sm_skus_vm(r->s, r->az.arm, r->az.subscription, r->location, S(r->d, "/spec/vmSize"), &sku, &err);
   cJSON_Delete(sku);
@@ -550,7 +550,7 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
     capz_ctx_event(r->ctx, "Warning", "SKUNotFound", "%s", err.msg);
     return terminal(r, res, "InvalidConfiguration", "Failed", err.msg);
   }
-  if (rc) return sm_fail(r->ctx, res, CAPZ_RETRY, "SKUListError", "%s", err.msg);
+  if (rc) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "SKUListError", "%s", err.msg);
   bool created = *S(r->am, "/spec/providerID") != '\0';
   char *cd = NULL;
   if (!created && (rc = bootstrap_data(r, &cd, &err))) {
@@ -559,7 +559,7 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
       write_status(r);
       return requeue(res, 5, 5);
     }
-    return sm_fail(r->ctx, res, CAPZ_RETRY, "BootstrapDataError", "%s", err.msg);
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "BootstrapDataError", "%s", err.msg);
   }
   rc = build_table(r, cd, false, zones, &err);
   if (cd) {
@@ -570,7 +570,7 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
   if (created) {
     /* everything but the VM (the last row): keep it converged (fast path: no requests while unchanged) */
     r->t.n--;
-    sm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+    capz_arm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
     r->t.n++;
     if (r->w.rc) return walk_error(r, res);
     if (r->w.in_progress) {
@@ -579,7 +579,7 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
     }
     return vm_exists_path(r, res);
   }
-  sm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+  capz_arm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
   if (r->w.rc) return walk_error(r, res);
   if (r->w.in_progress) {
     bool vm = r->w.done == r->t.n - 1;
@@ -589,16 +589,16 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
     return requeue(res, r->w.requeue_after_s, r->s->poll_floor_s);
   }
   /* VM done: providerID (RG lower-cased, as CAPZ), then status */
-  char pid[SM_ID_MAX + 16], rgl[96];
+  char pid[CAPZ_ARM_ROW_ID_MAX + 16], rgl[96];
   snprintf(rgl, sizeof rgl, "%s", r->rg);
   for (char *c = rgl; *c; c++) *c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
   snprintf(pid, sizeof pid, "azure:///subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s",
            r->az.subscription, rgl, r->key->name);
   cJSON *p = cJSON_CreateObject();
   cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "spec"), "providerID", pid);
-  rc = sm_patch_spec(r->ctx, &SM_GVK_AZUREMACHINE, r->key, p, &err);
+  rc = capz_ctx_merge_patch(r->ctx, &SM_GVK_AZUREMACHINE, r->key->ns, r->key->name, p, &err);
   cJSON_Delete(p);
-  if (rc) return sm_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "setting providerID: %s", err.msg);
+  if (rc) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "setting providerID: %s", err.msg);
   r->vm_state = "Succeeded";
   r->ready = true;
   r->addresses = addresses(r);
@@ -614,7 +614,7 @@ static capz_outcome release(m_run *r, capz_result *res) {
   bool changed;
   if (capz_has_finalizer(r->am, SM_MACHINE_FINALIZER) &&
       capz_finalizer_remove(capz_ctx_client(r->ctx), &SM_GVK_AZUREMACHINE, r->base, SM_MACHINE_FINALIZER, &changed, &err))
-    return sm_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
   return CAPZ_DONE;
 }
 
@@ -625,22 +625,22 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   cJSON *zones = NULL;
   int rc = capz_ctx_get(ctx, &r.base, &err);
   if (rc == CAPZ_ENOTFOUND) return CAPZ_DONE;
-  if (rc) return sm_fail(ctx, res, CAPZ_RETRY, "ReadError", "%s", err.msg);
+  if (rc) return capz_ctx_fail(ctx, res, CAPZ_RETRY, "ReadError", "%s", err.msg);
   r.am = cJSON_Duplicate(capz_obj_json(r.base), 1);
   r.deleting = capz_obj_deleting(r.base);
-  sm_table_init(&r.t, NULL);
+  capz_arm_table_init(&r.t, NULL);
   if (!r.am) {
     oc = CAPZ_RETRY;
     goto out;
   }
   if (!r.deleting && *S(r.am, "/status/failureReason")) goto out; /* terminal until someone replaces the machine */
-  const char *mname = sm_owner_name(r.am, "Machine");
+  const char *mname = capz_owner_ref_name(r.am, "cluster.x-k8s.io", "Machine");
   if (!mname) goto out; /* CAPI sets the owner; its Machine watch wakes us */
-  r.machine = sm_cache_copy(ctx, &SM_GVK_MACHINE, key->ns, mname);
+  r.machine = capz_ctx_cache_copy(ctx, &SM_GVK_MACHINE, key->ns, mname);
   if (!r.machine) goto out;
   const char *cname = capz_json_ptr_str(r.machine, "/metadata/labels/cluster.x-k8s.io~1cluster-name", NULL);
   if (!cname) cname = S(r.machine, "/spec/clusterName");
-  r.cluster = sm_cache_copy(ctx, &SM_GVK_CLUSTER, key->ns, cname);
+  r.cluster = capz_ctx_cache_copy(ctx, &SM_GVK_CLUSTER, key->ns, cname);
   if (!r.cluster && r.deleting) {
     oc = release(&r, res);
     goto out;
@@ -652,10 +652,10 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   r.cluster_name = capz_json_ptr_str(r.cluster, "/metadata/name", "");
   if (capz_is_paused(r.am, r.cluster)) {
     if (sm_block_move(ctx, &SM_GVK_AZUREMACHINE, key, r.am, false, &err))
-      oc = sm_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
     goto out;
   }
-  r.ac = sm_cache_copy(ctx, &SM_GVK_AZURECLUSTER, key->ns, S(r.cluster, "/spec/infrastructureRef/name"));
+  r.ac = capz_ctx_cache_copy(ctx, &SM_GVK_AZURECLUSTER, key->ns, S(r.cluster, "/spec/infrastructureRef/name"));
   if (!r.ac && r.deleting) {
     oc = release(&r, res);
     goto out;
@@ -669,7 +669,7 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   r.control_plane = capz_json_ptr_get(r.machine, "/metadata/labels/cluster.x-k8s.io~1control-plane") != NULL;
   if (!r.acd || !r.d || sm_azurecluster_default(r.acd, NULL, &err) ||
       sm_azuremachine_default(r.d, S(r.acd, "/spec/subscriptionID"), &err)) {
-    oc = sm_fail(ctx, res, CAPZ_RETRY, "DefaultingError", "%s", err.msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "DefaultingError", "%s", err.msg);
     goto out;
   }
   r.rg = S(r.acd, "/spec/resourceGroup");
@@ -684,9 +684,9 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
     if (!*S(r.am, "/spec/sshPublicKey") && *S(r.d, "/spec/sshPublicKey")) {
       cJSON *p = cJSON_CreateObject();
       cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "spec"), "sshPublicKey", S(r.d, "/spec/sshPublicKey"));
-      rc = sm_patch_spec(ctx, &SM_GVK_AZUREMACHINE, key, p, &err);
+      rc = capz_ctx_merge_patch(ctx, &SM_GVK_AZUREMACHINE, key->ns, key->name, p, &err);
       cJSON_Delete(p);
-      oc = rc ? sm_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg) : CAPZ_DONE; /* the update wakes us */
+      oc = rc ? capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg) : CAPZ_DONE; /* the update wakes us */
       goto out;
     }
   }
@@ -694,21 +694,21 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   if (rc) {
     vm_cond(&r, "Failed", CAPZ_SEV_ERROR, err.msg);
     write_status(&r);
-    oc = sm_fail(ctx, res, capz_err_is_transient(rc) ? CAPZ_RETRY : CAPZ_TERMINAL, "InvalidIdentity", "%s", err.msg);
+    oc = capz_ctx_fail(ctx, res, capz_err_is_transient(rc) ? CAPZ_RETRY : CAPZ_TERMINAL, "InvalidIdentity", "%s", err.msg);
     goto out;
   }
   r.t.cluster_name = r.cluster_name;
   rc = sm_skus_zones(r.s, r.az.arm, r.az.subscription, r.location, &zones, &err);
   if (rc) {
-    oc = sm_fail(ctx, res, CAPZ_RETRY, "SKUListError", "%s", err.msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "SKUListError", "%s", err.msg);
     goto out;
   }
   oc = r.deleting ? reconcile_delete(&r, res, zones) : reconcile_normal(&r, res, zones);
 out:
   cJSON_Delete(zones);
   cJSON_Delete(r.addresses);
-  sm_table_free(&r.t);
-  sm_walk_free(&r.w);
+  capz_arm_table_free(&r.t);
+  capz_arm_walk_free(&r.w);
   cJSON_Delete(r.d);
   cJSON_Delete(r.acd);
   cJSON_Delete(r.ac);

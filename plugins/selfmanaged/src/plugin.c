@@ -8,8 +8,6 @@
 #include "selfmanaged_api.h"
 #include "sm_plugin.h"
 
-void sm_sessions_free(sm_session *s);
-
 /* ---- config ---- */
 #define CFG(k, t, d, desc) \
   static const capz_cfg_field cfg_##k = {sizeof(capz_cfg_field), #k, t, d, desc};
@@ -42,18 +40,22 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
     return capz_err_prefix(err, "selfmanaged config: "), rc;
   }
   snprintf(s->cloud_env, sizeof s->cloud_env, "%s", s->cloud.name);
-  snprintf(s->default_tenant, sizeof s->default_tenant, "%s", capz_plugin_config_str(cfg, "tenantId"));
-  snprintf(s->default_client, sizeof s->default_client, "%s", capz_plugin_config_str(cfg, "clientId"));
-  snprintf(s->default_secret_file, sizeof s->default_secret_file, "%s", capz_plugin_config_str(cfg, "clientSecretFile"));
   s->drift_interval_s = (double)capz_plugin_config_duration_ms(cfg, "driftInterval") / 1000.0;
   s->poll_floor_s = (double)capz_plugin_config_duration_ms(cfg, "pollInterval") / 1000.0;
   if (s->drift_interval_s <= 0) s->drift_interval_s = 600;
   if (s->poll_floor_s <= 0) s->poll_floor_s = 0.2;
   capz_arm_ensure_config ec = {.drift_interval_s = s->drift_interval_s};
   s->ensurer = capz_arm_ensurer_new(&ec);
-  if (!s->ensurer) {
+  capz_az_session_config sc = {.cloud = &s->cloud, .user_agent = "capz-c/selfmanaged",
+                               .poll_default_s = s->poll_floor_s, .max_retry_wait_s = 10,
+                               .default_tenant_id = capz_plugin_config_str(cfg, "tenantId"),
+                               .default_client_id = capz_plugin_config_str(cfg, "clientId"),
+                               .default_secret_file = capz_plugin_config_str(cfg, "clientSecretFile")};
+  s->sessions = s->ensurer ? capz_az_sessions_new(&sc, err) : NULL;
+  if (!s->sessions) {
+    capz_arm_ensurer_free(s->ensurer);
     free(s);
-    return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+    return err && err->code ? err->code : capz_err_set(err, CAPZ_ENOMEM, "out of memory");
   }
   pthread_mutex_init(&s->mu, NULL);
   *state = s;
@@ -63,7 +65,7 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
 static void shutdown_plugin(void *state) {
   sm_state *s = state;
   if (!s) return;
-  sm_sessions_free(s->sessions);
+  capz_az_sessions_free(s->sessions);
   sm_skus_free(s->skus);
   capz_arm_ensurer_free(s->ensurer);
   pthread_mutex_destroy(&s->mu);

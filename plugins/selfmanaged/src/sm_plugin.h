@@ -1,7 +1,7 @@
 /* sm_plugin.h — internal interface of the selfmanaged plugin (AzureCluster, AzureMachine, AzureClusterIdentity,
  * AzureMachineTemplate). Nothing here is exported: the plugin's only exported symbol is capz_plugin_v1.
  *
- * Shape: each controller builds an ordered table of Azure resources (restable.h) from the defaulted object and
+ * Shape: each controller builds an ordered table of Azure resources (capz/azure_table.h) from the defaulted object and
  * hands it to the SDK's ensure/delete; the controllers only add Kubernetes-side bookkeeping (finalizers,
  * conditions, events, status).
  * Thread-safety: sm_state is shared by every worker; its caches are mutex-guarded.
@@ -13,7 +13,10 @@
 #include <cJSON.h>
 
 #include "capz/azure.h"
+#include "capz/azure_session.h"
+#include "capz/azure_table.h"
 #include "capz/controller.h"
+#include "capz/controller_util.h"
 #include "capz/plugin.h"
 
 #define SM_GROUP "infrastructure.cluster.x-k8s.io"
@@ -24,7 +27,6 @@
 extern const capz_gvk SM_GVK_AZURECLUSTER, SM_GVK_AZUREMACHINE, SM_GVK_IDENTITY, SM_GVK_MACHINETEMPLATE,
     SM_GVK_CLUSTER, SM_GVK_MACHINE, SM_GVK_SECRET;
 
-typedef struct sm_session sm_session;
 typedef struct sm_sku_cache sm_sku_cache;
 
 typedef struct sm_state {
@@ -33,10 +35,8 @@ typedef struct sm_state {
   capz_arm_ensurer *ensurer;
   double drift_interval_s;
   double poll_floor_s;          /* smallest requeue for an operation in progress */
-  /* default identity (config) when an AzureCluster has no identityRef; empty client_id = none */
-  char default_tenant[64], default_client[64], default_secret_file[512];
-  pthread_mutex_t mu;
-  sm_session *sessions;         /* credential + ARM client per identity, reused across reconciles */
+  pthread_mutex_t mu;            /* guards skus */
+  capz_az_sessions *sessions;   /* credential + ARM client per identity (and the configured default identity) */
   sm_sku_cache *skus;
 } sm_state;
 
@@ -63,28 +63,12 @@ const char *sm_sku_capability(const cJSON *sku, const char *name);
 void sm_skus_free(sm_sku_cache *c);
 
 /* ---- small helpers (util.c) ---- */
-/* Owner reference of `kind` (group-insensitive): its name, or NULL. Borrowed from obj. */
-const char *sm_owner_name(const cJSON *obj, const char *kind);
-/* Cache read that returns a private copy (caller frees) or NULL. */
-cJSON *sm_cache_copy(capz_ctx *ctx, const capz_gvk *gvk, const char *ns, const char *name);
 /* Cluster API: infrastructure of the Cluster provisioned (v1beta2 initialization or v1beta1 status). */
 bool sm_cluster_infra_ready(const cJSON *cluster);
-/* Record the result of a failed step: event (Warning) + res fields; returns the outcome to use. */
-capz_outcome sm_fail(capz_ctx *ctx, capz_result *res, capz_outcome oc, const char *reason, const char *fmt, ...)
-    CAPZ_PRINTF(5, 6);
-/* Merge patch on the main resource (spec fields such as controlPlaneEndpoint / providerID). */
-int sm_patch_spec(capz_ctx *ctx, const capz_gvk *gvk, const capz_key *key, cJSON *patch, capz_err *err);
-/* CAPZ's v1beta1 LRO record in status.longRunningOperationStates: set (token != NULL) or clear one entry. */
-void sm_lro_state_set(cJSON *obj, const char *service, const char *name, const char *type, const char *token);
-const char *sm_lro_state_get(const cJSON *obj, const char *service, const char *name);
-
 /* clusterctl's move handshake: annotation clusterctl.cluster.x-k8s.io/block-move present (want) or absent. */
 int sm_block_move(capz_ctx *ctx, const capz_gvk *gvk, const capz_key *key, const cJSON *obj, bool want, capz_err *err);
 /* Add (or remove) the AzureCluster's finalizer on its AzureClusterIdentity. */
 int sm_identity_finalizer(capz_ctx *ctx, const cJSON *ac, bool add, capz_err *err);
-/* Standard padded base64 → bytes (NUL-terminated for convenience); NULL when malformed. Caller frees. */
-unsigned char *sm_b64_decode(const char *in, size_t *len);
-
 /* ---- controllers ---- */
 capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);

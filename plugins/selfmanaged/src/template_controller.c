@@ -36,29 +36,29 @@ capz_outcome sm_template_reconcile(void *state, capz_ctx *ctx, const capz_key *k
   capz_err err;
   int rc = capz_ctx_get(ctx, &o, &err);
   if (rc == CAPZ_ENOTFOUND) return CAPZ_DONE;
-  if (rc) return sm_fail(ctx, res, CAPZ_RETRY, "ReadError", "%s", err.msg);
+  if (rc) return capz_ctx_fail(ctx, res, CAPZ_RETRY, "ReadError", "%s", err.msg);
   capz_outcome oc = CAPZ_DONE;
   const cJSON *amt = capz_obj_json(o);
   cJSON *cluster = NULL, *ac = NULL, *sku = NULL;
-  const char *cname = sm_owner_name(amt, "Cluster");
+  const char *cname = capz_owner_ref_name(amt, "cluster.x-k8s.io", "Cluster");
   if (!cname) cname = capz_json_ptr_str(amt, "/metadata/labels/cluster.x-k8s.io~1cluster-name", NULL);
-  cluster = sm_cache_copy(ctx, &SM_GVK_CLUSTER, key->ns, cname);
+  cluster = capz_ctx_cache_copy(ctx, &SM_GVK_CLUSTER, key->ns, cname);
   if (!cluster) goto out;
-  ac = sm_cache_copy(ctx, &SM_GVK_AZURECLUSTER, key->ns, capz_json_ptr_str(cluster, "/spec/infrastructureRef/name", ""));
+  ac = capz_ctx_cache_copy(ctx, &SM_GVK_AZURECLUSTER, key->ns, capz_json_ptr_str(cluster, "/spec/infrastructureRef/name", ""));
   if (!ac) goto out;
   sm_azure az;
   if ((rc = sm_azure_for_cluster(s, ctx, ac, &az, &err))) {
-    oc = sm_fail(ctx, res, capz_err_is_transient(rc) ? CAPZ_RETRY : CAPZ_TERMINAL, "InvalidIdentity", "%s", err.msg);
+    oc = capz_ctx_fail(ctx, res, capz_err_is_transient(rc) ? CAPZ_RETRY : CAPZ_TERMINAL, "InvalidIdentity", "%s", err.msg);
     goto out;
   }
   const char *size = capz_json_ptr_str(amt, "/spec/template/spec/vmSize", "");
   rc = sm_skus_vm(s, az.arm, az.subscription, capz_json_ptr_str(ac, "/spec/location", ""), size, &sku, &err);
   if (rc == CAPZ_ENOTFOUND) {
-    oc = sm_fail(ctx, res, CAPZ_TERMINAL, "SKUNotFound", "%s", err.msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_TERMINAL, "SKUNotFound", "%s", err.msg);
     goto out;
   }
   if (rc) {
-    oc = sm_fail(ctx, res, CAPZ_RETRY, "SKUListError", "%s", err.msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "SKUListError", "%s", err.msg);
     goto out;
   }
   tp_run r;
@@ -72,7 +72,7 @@ capz_outcome sm_template_reconcile(void *state, capz_ctx *ctx, const capz_key *k
                                                                                                       : "linux");
   if ((rc = capz_patch_status(capz_ctx_client(ctx), &SM_GVK_MACHINETEMPLATE, o, key->ns, key->name, mutate, &r, NULL,
                               &err)))
-    oc = sm_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
 out:
   cJSON_Delete(sku);
   cJSON_Delete(ac);
