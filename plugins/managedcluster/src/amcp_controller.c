@@ -19,29 +19,29 @@ typedef struct amcp_run {
   cJSON *amcp;          /* defaulted private copy */
   cJSON *cluster;       /* owner Cluster (copy) or NULL */
   const char *cluster_name;
-  mc_table t;
-  mc_walk w;
+  capz_arm_table t;
+  capz_arm_walk w;
   bool deleting;
   bool ready;
   const char *version;
 } amcp_run;
 
-static const char *token_of(void *ud, const mc_row *r) {
+static const char *token_of(void *ud, const capz_arm_row *r) {
   amcp_run *x = ud;
-  return mc_lro_get(capz_obj_json(x->base), r->service, r->name);
+  return capz_lro_state_get(capz_obj_json(x->base), r->service, r->name);
 }
 
 /* Conditions per row, LRO records, ready/initialized/version. */
 static int mutate_status(void *ud, cJSON *obj) {
   amcp_run *x = ud;
   for (size_t i = 0; i < x->t.n; i++) {
-    const mc_row *r = &x->t.rows[i];
+    const capz_arm_row *r = &x->t.rows[i];
     bool at = i == x->w.at && x->w.at < x->t.n;
     bool done = x->deleting ? i > x->w.at || x->w.at == x->t.n : i < x->w.at;
     if (at && x->w.in_progress) {
-      mc_lro_set(obj, r->service, r->name, x->deleting ? "DELETE" : "PUT", x->w.resume_token);
+      capz_lro_state_set(obj, r->service, r->name, x->deleting ? "DELETE" : "PUT", x->w.resume_token);
     } else {
-      mc_lro_set(obj, r->service, r->name, NULL, NULL);
+      capz_lro_state_set(obj, r->service, r->name, NULL, NULL);
     }
     if (!r->condition) continue;
     if (x->deleting) {
@@ -131,7 +131,7 @@ static int publish_endpoint(amcp_run *x, const cJSON *live, capz_err *err) {
   cJSON_AddStringToObject(ep, "host", host);
   cJSON_AddNumberToObject(ep, "port", 443);
   const capz_key *k = capz_ctx_key(x->ctx);
-  int rc = mc_patch(x->ctx, &MC_GVK_AMCP, k->ns, k->name, patch, err);
+  int rc = capz_ctx_merge_patch(x->ctx, &MC_GVK_AMCP, k->ns, k->name, patch, err);
   cJSON_Delete(patch);
   return rc;
 }
@@ -149,8 +149,8 @@ static capz_outcome walk_outcome(amcp_run *x, capz_result *res, const char *what
     return CAPZ_REQUEUE_AFTER;
   }
   if (x->w.rc) {
-    const mc_row *r = &x->t.rows[x->w.at];
-    return mc_fail(x->ctx, res, mc_outcome_for(x->w.rc, x->deleting), x->deleting ? "DeletionFailed" : "ReconcileError",
+    const capz_arm_row *r = &x->t.rows[x->w.at];
+    return capz_ctx_fail(x->ctx, res, mc_outcome_for(x->w.rc, x->deleting), x->deleting ? "DeletionFailed" : "ReconcileError",
                    "%s %s %s: %s", what, r->service, r->name, x->w.err.msg);
   }
   return CAPZ_DONE;
@@ -158,7 +158,7 @@ static capz_outcome walk_outcome(amcp_run *x, capz_result *res, const char *what
 
 static capz_outcome reconcile_delete(amcp_run *x, capz_arm_client *arm, capz_result *res) {
   x->deleting = true;
-  mc_table_delete(&x->t, x->s->ensurer, arm, token_of, x, &x->w);
+  capz_arm_table_delete(&x->t, x->s->ensurer, arm, token_of, x, &x->w);
   capz_err e;
   if (write_status(x, &e) && e.code != CAPZ_ENOTFOUND)
     capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_WARN, "status patch failed", "error", e.msg, NULL);
@@ -169,7 +169,7 @@ static capz_outcome reconcile_delete(amcp_run *x, capz_arm_client *arm, capz_res
   capz_kube_delete(capz_ctx_client(x->ctx), &MC_GVK_SECRET, k->ns, sname, NULL, NULL);
   bool changed = false;
   int rc = capz_finalizer_remove(capz_ctx_client(x->ctx), &MC_GVK_AMCP, x->base, MC_AMCP_FINALIZER, &changed, &e);
-  if (rc && rc != CAPZ_ENOTFOUND) return mc_fail(x->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+  if (rc && rc != CAPZ_ENOTFOUND) return capz_ctx_fail(x->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
   capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_INFO, "managed cluster deleted", NULL);
   return CAPZ_DONE;
 }
@@ -181,21 +181,21 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   capz_outcome oc = CAPZ_DONE;
   if (capz_ctx_get(ctx, &x.base, &e) != 0) return e.code == CAPZ_ENOTFOUND ? CAPZ_DONE : CAPZ_RETRY;
   x.amcp = cJSON_Duplicate(capz_obj_json(x.base), 1);
-  mc_table_init(&x.t, NULL);
-  x.cluster_name = mc_owner_name(x.amcp, "Cluster");
+  capz_arm_table_init(&x.t, NULL);
+  x.cluster_name = capz_owner_ref_name(x.amcp, "cluster.x-k8s.io", "Cluster");
   if (!x.cluster_name) {
     capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for the owner Cluster", NULL);
     goto out;
   }
   x.t.cluster_name = x.cluster_name;
-  x.cluster = mc_cache_copy(ctx, &MC_GVK_CLUSTER, capz_obj_namespace(x.base), x.cluster_name);
+  x.cluster = capz_ctx_cache_copy(ctx, &MC_GVK_CLUSTER, capz_obj_namespace(x.base), x.cluster_name);
   bool deleting = capz_obj_deleting(x.base);
   if (!deleting && capz_is_paused(x.amcp, x.cluster)) goto out;
   if (deleting && !capz_has_finalizer(x.amcp, MC_AMCP_FINALIZER)) goto out;
   if (!deleting) {
     bool changed = false;
     if (capz_finalizer_add(capz_ctx_client(ctx), &MC_GVK_AMCP, x.base, MC_AMCP_FINALIZER, &changed, &e)) {
-      oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
       goto out;
     }
     if (changed) { /* the update re-triggers us with a fresh snapshot */
@@ -206,12 +206,12 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   mc_amcp_default(x.amcp, NULL);
   char msg[512];
   if (!deleting && mc_amcp_validate(x.amcp, NULL, msg, sizeof msg)) {
-    oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", msg);
     goto out;
   }
   capz_arm_client *arm = NULL;
   if (mc_arm_for(x.s, ctx, x.amcp, &arm, &e)) {
-    oc = mc_fail(ctx, res, e.code == CAPZ_EFORBIDDEN || e.code == CAPZ_EINVAL ? CAPZ_TERMINAL : CAPZ_RETRY,
+    oc = capz_ctx_fail(ctx, res, e.code == CAPZ_EFORBIDDEN || e.code == CAPZ_EINVAL ? CAPZ_TERMINAL : CAPZ_RETRY,
                  e.code == CAPZ_EFORBIDDEN ? "NamespaceNotAllowedByIdentity" : "IdentityError", "%s", e.msg);
     goto out;
   }
@@ -232,18 +232,18 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   int rc = mc_amcp_table(&x.t, x.amcp, x.cluster, pools, &e);
   cJSON_Delete(pools);
   if (rc) {
-    oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", e.msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", e.msg);
     goto out;
   }
   if (deleting) {
     oc = reconcile_delete(&x, arm, res);
     goto out;
   }
-  mc_table_ensure(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
-  mc_row *mr = &x.t.rows[x.t.n - 1];
+  capz_arm_table_ensure(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
+  capz_arm_row *mr = &x.t.rows[x.t.n - 1];
   if (x.w.at == x.t.n) {
     if (mr->live && publish_endpoint(&x, mr->live, &e) != 0) {
-      oc = mc_fail(ctx, res, CAPZ_RETRY, "PatchError", "controlPlaneEndpoint: %s", e.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "controlPlaneEndpoint: %s", e.msg);
       goto out;
     }
     if (!created && !mr->live) { /* created on an earlier pass but the endpoint is not published: read once */
@@ -254,7 +254,7 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
     }
     if (mc_kubeconfig_ensure(ctx, arm, mr->id, mr->api_version, x.cluster_name, "AzureManagedControlPlane", capz_obj_uid(x.base),
                              capz_json_ptr_bool(x.amcp, "/spec/disableLocalAccounts", false), &e) != 0) {
-      oc = mc_fail(ctx, res, mc_outcome_for(e.code, false), "KubeconfigError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, mc_outcome_for(e.code, false), "KubeconfigError", "%s", e.msg);
       goto out;
     }
     x.ready = true;
@@ -268,8 +268,8 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
     oc = CAPZ_REQUEUE_AFTER;
   }
 out:
-  mc_walk_free(&x.w);
-  mc_table_free(&x.t);
+  capz_arm_walk_free(&x.w);
+  capz_arm_table_free(&x.t);
   cJSON_Delete(x.cluster);
   cJSON_Delete(x.amcp);
   capz_obj_unref(x.base);

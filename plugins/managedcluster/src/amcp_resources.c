@@ -20,12 +20,12 @@ static char **static_owned(const char *const *list) {
   return o;
 }
 
-static mc_row *add_rg(mc_table *t, const char *sub, const char *rg, const char *loc, const cJSON *tags) {
+static capz_arm_row *add_rg(capz_arm_table *t, const char *sub, const char *rg, const char *loc, const cJSON *tags) {
   char id[700];
   snprintf(id, sizeof id, "/subscriptions/%s/resourceGroups/%s", sub, rg);
   cJSON *d = cJSON_CreateObject();
   cJSON_AddStringToObject(d, "location", loc);
-  mc_row *r = mc_table_add(t, MC_SVC_GROUPS, "ResourceGroupReady", id, d);
+  capz_arm_row *r = capz_arm_table_add(t, MC_SVC_GROUPS, "ResourceGroupReady", id, d, NULL, NULL);
   if (r) {
     r->owned = static_owned(RG_OWNED);
     if (cJSON_IsObject(tags)) r->tags = cJSON_Duplicate(tags, 1);
@@ -33,7 +33,7 @@ static mc_row *add_rg(mc_table *t, const char *sub, const char *rg, const char *
   return r;
 }
 
-int mc_amcp_table(mc_table *t, const cJSON *amcp, const cJSON *cluster, const cJSON *initial_pools, capz_err *err) {
+int mc_amcp_table(capz_arm_table *t, const cJSON *amcp, const cJSON *cluster, const cJSON *initial_pools, capz_err *err) {
   const cJSON *s = capz_json_ptr_get(amcp, "/spec");
   const char *sub = capz_json_ptr_str(s, "/subscriptionID", "");
   const char *rg = capz_json_ptr_str(s, "/resourceGroupName", "");
@@ -63,7 +63,7 @@ int mc_amcp_table(mc_table *t, const cJSON *amcp, const cJSON *cluster, const cJ
       cJSON_AddStringToObject(cJSON_AddObjectToObject(e, "properties"), "addressPrefix", scidr);
       cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "subnets"), e);
     }
-    mc_row *vr = mc_table_add(t, MC_SVC_VNET, "VNetReady", id, d);
+    capz_arm_row *vr = capz_arm_table_add(t, MC_SVC_VNET, "VNetReady", id, d, NULL, NULL);
     if (!vr) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
     vr->owned = static_owned(VNET_OWNED);
     if (cJSON_IsObject(tags)) vr->tags = cJSON_Duplicate(tags, 1);
@@ -85,7 +85,7 @@ int mc_amcp_table(mc_table *t, const cJSON *amcp, const cJSON *cluster, const cJ
           cJSON_AddItemToArray(arr, e);
         }
       }
-      mc_row *sr = mc_table_add(t, MC_SVC_SUBNETS, "SubnetsReady", sid, sd);
+      capz_arm_row *sr = capz_arm_table_add(t, MC_SVC_SUBNETS, "SubnetsReady", sid, sd, NULL, NULL);
       if (!sr) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
       sr->owned = static_owned(SUBNET_OWNED);
       sr->ownership = false; /* subnets carry no tags; the VNet's ownership decides (parent) */
@@ -98,12 +98,12 @@ int mc_amcp_table(mc_table *t, const cJSON *amcp, const cJSON *cluster, const cJ
            sub, rg, name);
   cJSON *body = mc_managedcluster_body(amcp, cluster, initial_pools, err);
   if (!body) return err && err->code ? err->code : CAPZ_ENOMEM;
-  mc_row *mr = mc_table_add(t, MC_SVC_MANAGEDCLUSTER, "ManagedClusterRunning", id, body);
+  capz_arm_row *mr = capz_arm_table_add(t, MC_SVC_MANAGEDCLUSTER, "ManagedClusterRunning", id, body, NULL, NULL);
   if (!mr) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
   snprintf(mr->api_version, sizeof mr->api_version, "%s",
            capz_json_ptr_bool(s, "/enablePreviewFeatures", false) ? MC_API_PREVIEW : MC_API_STABLE);
   /* agentPoolProfiles is sent only at creation; afterwards each pool is its own agentPool resource */
   static const char *const skip[] = {"agentPoolProfiles", NULL};
-  if (mc_row_own_properties(mr, skip)) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  if (capz_arm_row_own_properties(mr, skip)) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
   return 0;
 }

@@ -3,7 +3,7 @@
 #ifndef MC_AMCP_RESOURCES_H
 #define MC_AMCP_RESOURCES_H
 
-#include "mc_table.h"
+#include "capz/azure_table.h"
 
 #define MC_SVC_GROUPS "groups"
 #define MC_SVC_VNET "virtualnetworks"
@@ -13,6 +13,6 @@
 
 /* amcp: defaulted AMCP; cluster: its Cluster (may be NULL); initial_pools: agentPoolProfiles for creation or
  * NULL. Returns 0 or an error (bad patch). The managedCluster row is the last one. */
-int mc_amcp_table(mc_table *t, const cJSON *amcp, const cJSON *cluster, const cJSON *initial_pools, capz_err *err);
+int mc_amcp_table(capz_arm_table *t, const cJSON *amcp, const cJSON *cluster, const cJSON *initial_pools, capz_err *err);
 
 #endif

@@ -19,23 +19,23 @@ typedef struct ammp_run {
   capz_ctx *ctx;
   const capz_obj *base;
   cJSON *ammp, *mp, *cluster, *amcp;
-  mc_table t;
-  mc_walk w;
+  capz_arm_table t;
+  capz_arm_walk w;
   bool deleting, ready;
   long replicas;          /* for status, -1 = unknown */
   cJSON *provider_ids;    /* new list or NULL */
 } ammp_run;
 
-static const char *token_of(void *ud, const mc_row *r) {
+static const char *token_of(void *ud, const capz_arm_row *r) {
   ammp_run *x = ud;
-  return mc_lro_get(capz_obj_json(x->base), r->service, r->name);
+  return capz_lro_state_get(capz_obj_json(x->base), r->service, r->name);
 }
 
 static int mutate_status(void *ud, cJSON *obj) {
   ammp_run *x = ud;
   if (x->t.n) {
-    const mc_row *r = &x->t.rows[0];
-    mc_lro_set(obj, r->service, r->name, x->deleting ? "DELETE" : "PUT", x->w.in_progress ? x->w.resume_token : NULL);
+    const capz_arm_row *r = &x->t.rows[0];
+    capz_lro_state_set(obj, r->service, r->name, x->deleting ? "DELETE" : "PUT", x->w.in_progress ? x->w.resume_token : NULL);
     if (x->w.in_progress)
       capz_cond_mark_false(obj, "AgentPoolsReady", x->deleting ? "Deleting" : "Creating", CAPZ_SEV_INFO,
                            "operation in progress");
@@ -73,7 +73,7 @@ static capz_outcome walk_outcome(ammp_run *x, capz_result *res) {
     return CAPZ_REQUEUE_AFTER;
   }
   if (x->w.rc)
-    return mc_fail(x->ctx, res, mc_outcome_for(x->w.rc, x->deleting), x->deleting ? "DeletionFailed" : "ReconcileError",
+    return capz_ctx_fail(x->ctx, res, mc_outcome_for(x->w.rc, x->deleting), x->deleting ? "DeletionFailed" : "ReconcileError",
                    "agentPool %s: %s", x->t.rows[0].name, x->w.err.msg);
   return CAPZ_DONE;
 }
@@ -114,7 +114,7 @@ static int sync_machinepool(ammp_run *x, bool autoscale, long live_count, capz_e
                           MC_ANN_REPLICAS_MANAGED_BY);
     need = true;
   }
-  int rc = need ? mc_patch(x->ctx, &MC_GVK_MACHINEPOOL, capz_ctx_key(x->ctx)->ns,
+  int rc = need ? capz_ctx_merge_patch(x->ctx, &MC_GVK_MACHINEPOOL, capz_ctx_key(x->ctx)->ns,
                            capz_json_ptr_str(x->mp, "/metadata/name", ""), patch, err)
                 : 0;
   cJSON_Delete(patch);
@@ -125,7 +125,7 @@ static capz_outcome drop_finalizer(ammp_run *x, capz_result *res) {
   bool changed = false;
   capz_err e;
   int rc = capz_finalizer_remove(capz_ctx_client(x->ctx), &MC_GVK_AMMP, x->base, MC_AMMP_FINALIZER, &changed, &e);
-  if (rc && rc != CAPZ_ENOTFOUND) return mc_fail(x->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+  if (rc && rc != CAPZ_ENOTFOUND) return capz_ctx_fail(x->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
   return CAPZ_DONE;
 }
 
@@ -134,15 +134,15 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   capz_err e = {0};
   capz_outcome oc = CAPZ_DONE;
   if (capz_ctx_get(ctx, &x.base, &e) != 0) return e.code == CAPZ_ENOTFOUND ? CAPZ_DONE : CAPZ_RETRY;
-  mc_table_init(&x.t, NULL);
+  capz_arm_table_init(&x.t, NULL);
   x.ammp = cJSON_Duplicate(capz_obj_json(x.base), 1);
   mc_ammp_default(x.ammp, NULL);
   x.deleting = capz_obj_deleting(x.base);
-  const char *mpname = mc_owner_name(x.ammp, "MachinePool");
-  x.mp = mpname ? mc_cache_copy(ctx, &MC_GVK_MACHINEPOOL, key->ns, mpname) : NULL;
+  const char *mpname = capz_owner_ref_name(x.ammp, "cluster.x-k8s.io", "MachinePool");
+  x.mp = mpname ? capz_ctx_cache_copy(ctx, &MC_GVK_MACHINEPOOL, key->ns, mpname) : NULL;
   const char *cname = capz_json_ptr_str(x.mp, "/spec/clusterName", "");
-  x.cluster = *cname ? mc_cache_copy(ctx, &MC_GVK_CLUSTER, key->ns, cname) : NULL;
-  x.amcp = x.cluster ? mc_cache_copy(ctx, &MC_GVK_AMCP, key->ns,
+  x.cluster = *cname ? capz_ctx_cache_copy(ctx, &MC_GVK_CLUSTER, key->ns, cname) : NULL;
+  x.amcp = x.cluster ? capz_ctx_cache_copy(ctx, &MC_GVK_AMCP, key->ns,
                                      capz_json_ptr_str(x.cluster, "/spec/controlPlaneRef/name", cname))
                      : NULL;
   if (x.deleting) {
@@ -155,7 +155,7 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
     }
     if (strcmp(capz_json_ptr_str(x.ammp, "/spec/mode", ""), "System") == 0 && !other_system_pool(&x)) {
       /* kept (finalizer stays); looked at again so it is released as soon as the whole cluster goes away */
-      oc = mc_fail(ctx, res, CAPZ_REQUEUE_AFTER, "LastSystemPool",
+      oc = capz_ctx_fail(ctx, res, CAPZ_REQUEUE_AFTER, "LastSystemPool",
                    "pool %s is the cluster's last System pool and cannot be deleted",
                    capz_json_ptr_str(x.ammp, "/spec/name", ""));
       res->requeue_after_ms = 5000;
@@ -169,13 +169,13 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
     if (capz_is_paused(x.ammp, x.cluster)) goto out;
     bool changed = false;
     if (capz_finalizer_add(capz_ctx_client(ctx), &MC_GVK_AMMP, x.base, MC_AMMP_FINALIZER, &changed, &e)) {
-      oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
       goto out;
     }
     if (changed) goto out;
     char msg[512];
     if (mc_ammp_validate(x.ammp, NULL, msg, sizeof msg)) {
-      oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", msg);
       goto out;
     }
     if (!x.amcp || !capz_json_ptr_bool(x.amcp, "/status/initialized", false)) {
@@ -196,7 +196,7 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   }
   capz_arm_client *arm = NULL;
   if (mc_arm_for(x.s, ctx, x.amcp, &arm, &e)) {
-    oc = mc_fail(ctx, res, e.code == CAPZ_EFORBIDDEN || e.code == CAPZ_EINVAL ? CAPZ_TERMINAL : CAPZ_RETRY,
+    oc = capz_ctx_fail(ctx, res, e.code == CAPZ_EFORBIDDEN || e.code == CAPZ_EINVAL ? CAPZ_TERMINAL : CAPZ_RETRY,
                  "IdentityError", "%s", e.msg);
     goto out;
   }
@@ -212,10 +212,10 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   long want = (long)capz_json_ptr_int(x.mp, "/spec/replicas", 1);
   cJSON *body = mc_agentpool_body(x.ammp, want, version, subnet, &e);
   if (!body) {
-    oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", e.msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "%s", e.msg);
     goto out;
   }
-  mc_row *r = mc_table_add(&x.t, MC_SVC_AGENTPOOLS, "AgentPoolsReady", id, body);
+  capz_arm_row *r = capz_arm_table_add(&x.t, MC_SVC_AGENTPOOLS, "AgentPoolsReady", id, body, NULL, NULL);
   if (!r) {
     oc = CAPZ_RETRY;
     goto out;
@@ -224,15 +224,15 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   snprintf(r->api_version, sizeof r->api_version, "%s",
            capz_json_ptr_bool(x.amcp, "/spec/enablePreviewFeatures", false) ? MC_API_PREVIEW : MC_API_STABLE);
   static const char *const skip_count[] = {"count", NULL};
-  mc_row_own_properties(r, autoscale ? skip_count : NULL);
+  capz_arm_row_own_properties(r, autoscale ? skip_count : NULL);
   if (x.deleting) {
-    mc_table_delete(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
+    capz_arm_table_delete(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
     write_status(&x);
     oc = walk_outcome(&x, res);
     if (oc == CAPZ_DONE) oc = drop_finalizer(&x, res);
     goto out;
   }
-  mc_table_ensure(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
+  capz_arm_table_ensure(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
   if (x.w.in_progress || x.w.rc) {
     write_status(&x);
     oc = walk_outcome(&x, res);
@@ -261,17 +261,17 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
       cJSON *patch = cJSON_CreateObject();
       cJSON_AddItemToObject(cJSON_AddObjectToObject(patch, "spec"), "providerIDList", list);
       list = NULL;
-      int prc = mc_patch(ctx, &MC_GVK_AMMP, key->ns, key->name, patch, &e);
+      int prc = capz_ctx_merge_patch(ctx, &MC_GVK_AMMP, key->ns, key->name, patch, &e);
       cJSON_Delete(patch);
       if (prc) {
-        oc = mc_fail(ctx, res, CAPZ_RETRY, "PatchError", "providerIDList: %s", e.msg);
+        oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "providerIDList: %s", e.msg);
         goto out;
       }
     }
     cJSON_Delete(list);
   }
   if (sync_machinepool(&x, autoscale, autoscale ? (count >= 0 ? count : x.replicas) : -1, &e) != 0) {
-    oc = mc_fail(ctx, res, CAPZ_RETRY, "PatchError", "MachinePool: %s", e.msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "MachinePool: %s", e.msg);
     goto out;
   }
   x.ready = x.replicas == count || autoscale;
@@ -280,8 +280,8 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   res->requeue_after_ms = x.ready ? (uint64_t)(x.s->drift_interval_s * 1000.0) : 3000;
   oc = CAPZ_REQUEUE_AFTER;
 out:
-  mc_walk_free(&x.w);
-  mc_table_free(&x.t);
+  capz_arm_walk_free(&x.w);
+  capz_arm_table_free(&x.t);
   cJSON_Delete(x.ammp);
   cJSON_Delete(x.mp);
   cJSON_Delete(x.cluster);

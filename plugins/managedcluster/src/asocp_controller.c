@@ -10,7 +10,7 @@
 #include "capz/json.h"
 #include "mc_api.h"
 #include "mc_plugin.h"
-#include "mc_table.h"
+#include "capz/azure_table.h"
 
 typedef struct asocp_status {
   const cJSON *obj;
@@ -44,7 +44,7 @@ static cJSON *initial_pools(capz_ctx *ctx, const char *ns, const char *cluster) 
     if (strcmp(capz_json_ptr_str(mp, "/spec/clusterName", ""), cluster) != 0 ||
         strcmp(capz_json_ptr_str(mp, "/spec/template/spec/infrastructureRef/kind", ""), "AzureASOManagedMachinePool"))
       continue;
-    cJSON *p = mc_cache_copy(ctx, &MC_GVK_ASOMP, ns, capz_json_ptr_str(mp, "/spec/template/spec/infrastructureRef/name", ""));
+    cJSON *p = capz_ctx_cache_copy(ctx, &MC_GVK_ASOMP, ns, capz_json_ptr_str(mp, "/spec/template/spec/infrastructureRef/name", ""));
     const cJSON *ap = mc_aso_find(p, "ManagedClustersAgentPool", NULL);
     if (ap) {
       cJSON *arm = mc_aso_to_arm(capz_json_ptr_get(ap, "/spec"), MC_ASO_AGENT_POOL);
@@ -78,26 +78,26 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   const cJSON *obj = capz_obj_json(base);
   capz_outcome oc = CAPZ_DONE;
   cJSON *cluster = NULL, *infra = NULL;
-  const char *cname = mc_owner_name(obj, "Cluster");
-  mc_table t;
-  mc_walk w = {0};
-  mc_table_init(&t, cname);
+  const char *cname = capz_owner_ref_name(obj, "cluster.x-k8s.io", "Cluster");
+  capz_arm_table t;
+  capz_arm_walk w = {0};
+  capz_arm_table_init(&t, cname);
   bool deleting = capz_obj_deleting(base);
   if ((deleting && !capz_has_finalizer(obj, MC_ASO_CP_FINALIZER)) || !cname) goto out;
-  cluster = mc_cache_copy(ctx, &MC_GVK_CLUSTER, key->ns, cname);
+  cluster = capz_ctx_cache_copy(ctx, &MC_GVK_CLUSTER, key->ns, cname);
   if (!deleting && (!cluster || capz_is_paused(obj, cluster))) goto out;
-  infra = mc_cache_copy(ctx, &MC_GVK_ASOMC, key->ns, capz_json_ptr_str(cluster, "/spec/infrastructureRef/name", cname));
+  infra = capz_ctx_cache_copy(ctx, &MC_GVK_ASOMC, key->ns, capz_json_ptr_str(cluster, "/spec/infrastructureRef/name", cname));
   int n = 0;
   const cJSON *mcr = mc_aso_find(obj, "ManagedCluster", &n);
   if (n != 1) {
-    oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration",
+    oc = capz_ctx_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration",
                  "spec.resources must hold exactly one ManagedCluster (found %d)", n);
     goto out;
   }
   if (!deleting) {
     bool changed = false;
     if (capz_finalizer_add(capz_ctx_client(ctx), &MC_GVK_ASOCP, base, MC_ASO_CP_FINALIZER, &changed, &e)) {
-      oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
       goto out;
     }
     if (changed) goto out;
@@ -105,7 +105,7 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   capz_arm_client *arm = NULL;
   char sub[64];
   if (mc_arm_for_aso(s, ctx, key->ns, mcr, &arm, sub, sizeof sub, &e)) {
-    oc = mc_fail(ctx, res, mc_outcome_for(e.code, deleting), "IdentityError", "%s", e.msg);
+    oc = capz_ctx_fail(ctx, res, mc_outcome_for(e.code, deleting), "IdentityError", "%s", e.msg);
     goto out;
   }
   char id[700], api[32] = MC_API_STABLE;
@@ -132,18 +132,18 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
     }
     capz_json_ptr_set(body, "/properties/agentPoolProfiles", pools, NULL);
   }
-  mc_row *r = mc_table_add(&t, "managedclusters", NULL, id, body);
+  capz_arm_row *r = capz_arm_table_add(&t, "managedclusters", NULL, id, body, NULL, NULL);
   if (!r) {
     oc = CAPZ_RETRY;
     goto out;
   }
   snprintf(r->api_version, sizeof r->api_version, "%s", api);
   static const char *const skip[] = {"agentPoolProfiles", NULL};
-  mc_row_own_properties(r, skip);
+  capz_arm_row_own_properties(r, skip);
   if (deleting) {
-    mc_table_delete(&t, s->ensurer, arm, NULL, NULL, &w);
+    capz_arm_table_delete(&t, s->ensurer, arm, NULL, NULL, &w);
   } else {
-    mc_table_ensure(&t, s->ensurer, arm, NULL, NULL, &w);
+    capz_arm_table_ensure(&t, s->ensurer, arm, NULL, NULL, &w);
   }
   if (w.in_progress || w.rc == CAPZ_ECONFLICT || w.rc == CAPZ_ENOTFOUND) { /* busy, or the parent is not there yet */
     res->requeue_after_ms =
@@ -153,7 +153,7 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
     goto out;
   }
   if (w.rc) {
-    oc = mc_fail(ctx, res, mc_outcome_for(w.rc, deleting), deleting ? "DeletionFailed" : "ReconcileError", "%s", w.err.msg);
+    oc = capz_ctx_fail(ctx, res, mc_outcome_for(w.rc, deleting), deleting ? "DeletionFailed" : "ReconcileError", "%s", w.err.msg);
     goto out;
   }
   if (deleting) {
@@ -163,7 +163,7 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
     bool changed = false;
     if (capz_finalizer_remove(capz_ctx_client(ctx), &MC_GVK_ASOCP, base, MC_ASO_CP_FINALIZER, &changed, &e) &&
         e.code != CAPZ_ENOTFOUND)
-      oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
     goto out;
   }
   const cJSON *live = r->live;
@@ -188,7 +188,7 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   st.version = *version ? version : NULL;
   if (mc_kubeconfig_ensure(ctx, arm, r->id, r->api_version, cname, "AzureASOManagedControlPlane", capz_obj_uid(base),
                            capz_json_ptr_bool(r->desired, "/properties/disableLocalAccounts", false), &e) != 0) {
-    oc = mc_fail(ctx, res, mc_outcome_for(e.code, false), "KubeconfigError", "%s", e.msg);
+    oc = capz_ctx_fail(ctx, res, mc_outcome_for(e.code, false), "KubeconfigError", "%s", e.msg);
     goto out;
   }
   if (capz_patch_status(capz_ctx_client(ctx), &MC_GVK_ASOCP, base, key->ns, key->name, mutate, &st, NULL, &e) &&
@@ -197,8 +197,8 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   res->requeue_after_ms = (uint64_t)(s->drift_interval_s * 1000.0);
   oc = CAPZ_REQUEUE_AFTER;
 out:
-  mc_walk_free(&w);
-  mc_table_free(&t);
+  capz_arm_walk_free(&w);
+  capz_arm_table_free(&t);
   cJSON_Delete(cluster);
   cJSON_Delete(infra);
   capz_obj_unref(base);

@@ -7,7 +7,7 @@
 #include "aso_common.h"
 #include "capz/json.h"
 #include "mc_plugin.h"
-#include "mc_table.h"
+#include "capz/azure_table.h"
 
 typedef struct asomc_status {
   cJSON *resources;
@@ -29,24 +29,24 @@ capz_outcome mc_asomc_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   const cJSON *obj = capz_obj_json(base);
   capz_outcome oc = CAPZ_DONE;
   cJSON *cluster = NULL, *cp = NULL;
-  mc_table t;
-  mc_walk w = {0};
-  const char *cname = mc_owner_name(obj, "Cluster");
-  mc_table_init(&t, cname);
+  capz_arm_table t;
+  capz_arm_walk w = {0};
+  const char *cname = capz_owner_ref_name(obj, "cluster.x-k8s.io", "Cluster");
+  capz_arm_table_init(&t, cname);
   bool deleting = capz_obj_deleting(base);
   if (deleting && !capz_has_finalizer(obj, MC_CAPI_CLUSTER_FINALIZER)) goto out;
   if (!cname) goto out;
-  cluster = mc_cache_copy(ctx, &MC_GVK_CLUSTER, key->ns, cname);
+  cluster = capz_ctx_cache_copy(ctx, &MC_GVK_CLUSTER, key->ns, cname);
   if (!deleting) {
     if (!cluster || capz_is_paused(obj, cluster)) goto out;
     if (strcmp(capz_json_ptr_str(cluster, "/spec/controlPlaneRef/kind", ""), "AzureASOManagedControlPlane") != 0) {
-      oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration",
+      oc = capz_ctx_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration",
                    "Cluster %s must use an AzureASOManagedControlPlane", cname);
       goto out;
     }
     bool changed = false;
     if (capz_finalizer_add(capz_ctx_client(ctx), &MC_GVK_ASOMC, base, MC_CAPI_CLUSTER_FINALIZER, &changed, &e)) {
-      oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
       goto out;
     }
     if (changed) goto out;
@@ -57,48 +57,48 @@ capz_outcome mc_asomc_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   cJSON_ArrayForEach(it, capz_json_ptr_get(obj, "/spec/resources")) {
     if (strcmp(capz_json_ptr_str(it, "/kind", ""), "ResourceGroup") != 0) continue;
     if (!arm && mc_arm_for_aso(s, ctx, key->ns, it, &arm, sub, sizeof sub, &e)) {
-      oc = mc_fail(ctx, res, mc_outcome_for(e.code, deleting), "IdentityError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, mc_outcome_for(e.code, deleting), "IdentityError", "%s", e.msg);
       goto out;
     }
     char id[600];
     snprintf(id, sizeof id, "/subscriptions/%s/resourceGroups/%s", sub, mc_aso_azure_name(it));
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "location", capz_json_ptr_str(it, "/spec/location", ""));
-    mc_row *r = mc_table_add(&t, "groups", NULL, id, d);
+    capz_arm_row *r = capz_arm_table_add(&t, "groups", NULL, id, d, NULL, NULL);
     if (r && capz_json_ptr_get(it, "/spec/tags")) r->tags = cJSON_Duplicate(capz_json_ptr_get(it, "/spec/tags"), 1);
   }
   if (deleting) {
-    if (arm) mc_table_delete(&t, s->ensurer, arm, NULL, NULL, &w);
+    if (arm) capz_arm_table_delete(&t, s->ensurer, arm, NULL, NULL, &w);
     if (w.in_progress) {
       res->requeue_after_ms = (uint64_t)((w.requeue_after_s < s->poll_floor_s ? s->poll_floor_s : w.requeue_after_s) *
                                          1000.0);
       oc = CAPZ_REQUEUE_AFTER;
     } else if (w.rc) {
-      oc = mc_fail(ctx, res, mc_outcome_for(w.rc, true), "DeletionFailed", "%s", w.err.msg);
+      oc = capz_ctx_fail(ctx, res, mc_outcome_for(w.rc, true), "DeletionFailed", "%s", w.err.msg);
     } else {
       bool changed = false;
       if (capz_finalizer_remove(capz_ctx_client(ctx), &MC_GVK_ASOMC, base, MC_CAPI_CLUSTER_FINALIZER, &changed, &e) &&
           e.code != CAPZ_ENOTFOUND)
-        oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+        oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
     }
     goto out;
   }
-  if (arm) mc_table_ensure(&t, s->ensurer, arm, NULL, NULL, &w);
+  if (arm) capz_arm_table_ensure(&t, s->ensurer, arm, NULL, NULL, &w);
   if (w.rc && w.rc != CAPZ_ECONFLICT) {
-    oc = mc_fail(ctx, res, mc_outcome_for(w.rc, false), "ReconcileError", "%s", w.err.msg);
+    oc = capz_ctx_fail(ctx, res, mc_outcome_for(w.rc, false), "ReconcileError", "%s", w.err.msg);
     goto out;
   }
   bool converged = !w.in_progress && !w.rc;
-  cp = mc_cache_copy(ctx, &MC_GVK_ASOCP, key->ns, capz_json_ptr_str(cluster, "/spec/controlPlaneRef/name", ""));
+  cp = capz_ctx_cache_copy(ctx, &MC_GVK_ASOCP, key->ns, capz_json_ptr_str(cluster, "/spec/controlPlaneRef/name", ""));
   const cJSON *ep = capz_json_ptr_get(cp, "/status/controlPlaneEndpoint");
   bool have_ep = converged && *capz_json_ptr_str(ep, "/host", "");
   if (have_ep && !capz_json_equal(ep, capz_json_ptr_get(obj, "/spec/controlPlaneEndpoint"))) {
     cJSON *patch = cJSON_CreateObject();
     cJSON_AddItemToObject(cJSON_AddObjectToObject(patch, "spec"), "controlPlaneEndpoint", cJSON_Duplicate(ep, 1));
-    int rc = mc_patch(ctx, &MC_GVK_ASOMC, key->ns, key->name, patch, &e);
+    int rc = capz_ctx_merge_patch(ctx, &MC_GVK_ASOMC, key->ns, key->name, patch, &e);
     cJSON_Delete(patch);
     if (rc) {
-      oc = mc_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "%s", e.msg);
       goto out;
     }
   }
@@ -110,8 +110,8 @@ capz_outcome mc_asomc_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   res->requeue_after_ms = have_ep ? (uint64_t)(s->drift_interval_s * 1000.0) : 2000;
   oc = CAPZ_REQUEUE_AFTER;
 out:
-  mc_walk_free(&w);
-  mc_table_free(&t);
+  capz_arm_walk_free(&w);
+  capz_arm_table_free(&t);
   cJSON_Delete(cluster);
   cJSON_Delete(cp);
   capz_obj_unref(base);

@@ -11,7 +11,7 @@
 #include "capz/json.h"
 #include "mc_api.h"
 #include "mc_plugin.h"
-#include "mc_table.h"
+#include "capz/azure_table.h"
 
 typedef struct asomp_status {
   const cJSON *obj;
@@ -46,7 +46,7 @@ static int sync_machinepool(capz_ctx *ctx, const cJSON *mp, bool autoscale, long
                           MC_ANN_REPLICAS_MANAGED_BY);
     need = true;
   }
-  int rc = need ? mc_patch(ctx, &MC_GVK_MACHINEPOOL, capz_ctx_key(ctx)->ns,
+  int rc = need ? capz_ctx_merge_patch(ctx, &MC_GVK_MACHINEPOOL, capz_ctx_key(ctx)->ns,
                            capz_json_ptr_str(mp, "/metadata/name", ""), patch, err)
                 : 0;
   cJSON_Delete(patch);
@@ -61,18 +61,18 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   const cJSON *obj = capz_obj_json(base);
   capz_outcome oc = CAPZ_DONE;
   cJSON *mp = NULL, *cluster = NULL, *cp = NULL, *infra = NULL;
-  mc_table t;
-  mc_walk w = {0};
-  mc_table_init(&t, NULL);
+  capz_arm_table t;
+  capz_arm_walk w = {0};
+  capz_arm_table_init(&t, NULL);
   bool deleting = capz_obj_deleting(base);
   if (deleting && !capz_has_finalizer(obj, MC_CAPI_CLUSTER_FINALIZER)) goto out;
-  const char *mpname = mc_owner_name(obj, "MachinePool");
-  mp = mpname ? mc_cache_copy(ctx, &MC_GVK_MACHINEPOOL, key->ns, mpname) : NULL;
+  const char *mpname = capz_owner_ref_name(obj, "cluster.x-k8s.io", "MachinePool");
+  mp = mpname ? capz_ctx_cache_copy(ctx, &MC_GVK_MACHINEPOOL, key->ns, mpname) : NULL;
   const char *cname = capz_json_ptr_str(mp, "/spec/clusterName", "");
-  cluster = *cname ? mc_cache_copy(ctx, &MC_GVK_CLUSTER, key->ns, cname) : NULL;
-  cp = cluster ? mc_cache_copy(ctx, &MC_GVK_ASOCP, key->ns, capz_json_ptr_str(cluster, "/spec/controlPlaneRef/name", ""))
+  cluster = *cname ? capz_ctx_cache_copy(ctx, &MC_GVK_CLUSTER, key->ns, cname) : NULL;
+  cp = cluster ? capz_ctx_cache_copy(ctx, &MC_GVK_ASOCP, key->ns, capz_json_ptr_str(cluster, "/spec/controlPlaneRef/name", ""))
                : NULL;
-  infra = cluster ? mc_cache_copy(ctx, &MC_GVK_ASOMC, key->ns,
+  infra = cluster ? capz_ctx_cache_copy(ctx, &MC_GVK_ASOMC, key->ns,
                                   capz_json_ptr_str(cluster, "/spec/infrastructureRef/name", ""))
                   : NULL;
   if (deleting && (!mp || !cluster || !cp || capz_json_ptr_get(cluster, "/metadata/deletionTimestamp") ||
@@ -80,7 +80,7 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
     bool changed = false;
     if (capz_finalizer_remove(capz_ctx_client(ctx), &MC_GVK_ASOMP, base, MC_CAPI_CLUSTER_FINALIZER, &changed, &e) &&
         e.code != CAPZ_ENOTFOUND)
-      oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
     goto out;
   }
   if (!mp || !cluster) { /* not in the cache yet (no watch maps Clusters to pools): look again shortly */
@@ -92,14 +92,14 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   int n = 0;
   const cJSON *apr = mc_aso_find(obj, "ManagedClustersAgentPool", &n);
   if (n != 1) {
-    oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration",
+    oc = capz_ctx_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration",
                  "spec.resources must hold exactly one ManagedClustersAgentPool (found %d)", n);
     goto out;
   }
   if (!deleting) {
     bool changed = false;
     if (capz_finalizer_add(capz_ctx_client(ctx), &MC_GVK_ASOMP, base, MC_CAPI_CLUSTER_FINALIZER, &changed, &e)) {
-      oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
       goto out;
     }
     if (changed) goto out;
@@ -118,14 +118,14 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
       mcr = it;
   }
   if (!mcr) {
-    oc = mc_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "owner ManagedCluster %s is not in the control plane",
+    oc = capz_ctx_fail(ctx, res, CAPZ_TERMINAL, "InvalidConfiguration", "owner ManagedCluster %s is not in the control plane",
                  owner);
     goto out;
   }
   capz_arm_client *arm = NULL;
   char sub[64];
   if (mc_arm_for_aso(s, ctx, key->ns, apr, &arm, sub, sizeof sub, &e)) {
-    oc = mc_fail(ctx, res, mc_outcome_for(e.code, deleting), "IdentityError", "%s", e.msg);
+    oc = capz_ctx_fail(ctx, res, mc_outcome_for(e.code, deleting), "IdentityError", "%s", e.msg);
     goto out;
   }
   const char *rg = mc_aso_owner_rg(mcr, infra), *mcname = mc_aso_azure_name(mcr), *pool = mc_aso_azure_name(apr);
@@ -142,7 +142,7 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   long want = (long)capz_json_ptr_int(mp, "/spec/replicas", 1);
   if (!autoscale || !capz_json_ptr_get(body, "/properties/count"))
     capz_json_ptr_set(body, "/properties/count", cJSON_CreateNumber((double)want), NULL);
-  mc_row *r = mc_table_add(&t, "agentpools", NULL, id, body);
+  capz_arm_row *r = capz_arm_table_add(&t, "agentpools", NULL, id, body, NULL, NULL);
   if (!r) {
     oc = CAPZ_RETRY;
     goto out;
@@ -150,9 +150,9 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   r->ownership = false;
   snprintf(r->api_version, sizeof r->api_version, "%s", api);
   static const char *const skip_count[] = {"count", NULL};
-  mc_row_own_properties(r, autoscale ? skip_count : NULL);
-  if (deleting) mc_table_delete(&t, s->ensurer, arm, NULL, NULL, &w);
-  else mc_table_ensure(&t, s->ensurer, arm, NULL, NULL, &w);
+  capz_arm_row_own_properties(r, autoscale ? skip_count : NULL);
+  if (deleting) capz_arm_table_delete(&t, s->ensurer, arm, NULL, NULL, &w);
+  else capz_arm_table_ensure(&t, s->ensurer, arm, NULL, NULL, &w);
   if (w.in_progress || w.rc == CAPZ_ECONFLICT || w.rc == CAPZ_ENOTFOUND) { /* busy, or the parent is not there yet */
     res->requeue_after_ms =
         w.rc == CAPZ_ENOTFOUND ? 3000
@@ -161,14 +161,14 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
     goto out;
   }
   if (w.rc) {
-    oc = mc_fail(ctx, res, mc_outcome_for(w.rc, deleting), deleting ? "DeletionFailed" : "ReconcileError", "%s", w.err.msg);
+    oc = capz_ctx_fail(ctx, res, mc_outcome_for(w.rc, deleting), deleting ? "DeletionFailed" : "ReconcileError", "%s", w.err.msg);
     goto out;
   }
   if (deleting) {
     bool changed = false;
     if (capz_finalizer_remove(capz_ctx_client(ctx), &MC_GVK_ASOMP, base, MC_CAPI_CLUSTER_FINALIZER, &changed, &e) &&
         e.code != CAPZ_ENOTFOUND)
-      oc = mc_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
+      oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
     goto out;
   }
   long count = autoscale ? (r->live ? (long)capz_json_ptr_int(r->live, "/properties/count", -1)
@@ -194,17 +194,17 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
       cJSON *patch = cJSON_CreateObject();
       cJSON_AddItemToObject(cJSON_AddObjectToObject(patch, "spec"), "providerIDList", list);
       list = NULL;
-      int prc = mc_patch(ctx, &MC_GVK_ASOMP, key->ns, key->name, patch, &e);
+      int prc = capz_ctx_merge_patch(ctx, &MC_GVK_ASOMP, key->ns, key->name, patch, &e);
       cJSON_Delete(patch);
       if (prc) {
-        oc = mc_fail(ctx, res, CAPZ_RETRY, "PatchError", "providerIDList: %s", e.msg);
+        oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "providerIDList: %s", e.msg);
         goto out;
       }
     }
     cJSON_Delete(list);
   }
   if (sync_machinepool(ctx, mp, autoscale, autoscale ? (count >= 0 ? count : st.replicas) : -1, &e) != 0) {
-    oc = mc_fail(ctx, res, CAPZ_RETRY, "PatchError", "MachinePool: %s", e.msg);
+    oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "MachinePool: %s", e.msg);
     goto out;
   }
   st.ready = st.replicas == count || autoscale;
@@ -214,8 +214,8 @@ capz_outcome mc_asomp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   res->requeue_after_ms = st.ready ? (uint64_t)(s->drift_interval_s * 1000.0) : 3000;
   oc = CAPZ_REQUEUE_AFTER;
 out:
-  mc_walk_free(&w);
-  mc_table_free(&t);
+  capz_arm_walk_free(&w);
+  capz_arm_table_free(&t);
   cJSON_Delete(mp);
   cJSON_Delete(cluster);
   cJSON_Delete(cp);

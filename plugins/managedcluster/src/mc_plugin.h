@@ -1,20 +1,21 @@
 /* mc_plugin.h — internal interface of the managedcluster plugin (AzureManagedControlPlane, AzureManagedCluster,
  * AzureManagedMachinePool). Only capz_plugin_v1 is exported.
  *
- * Shape: each controller builds an ordered table of Azure resources (mc_table.h) from the defaulted object and
- * hands it to the SDK's ensure/delete; controllers add the Kubernetes-side bookkeeping (finalizers, conditions,
+ * Shape: each controller builds an ordered table of Azure resources (capz/azure_table.h) from the defaulted
+ * object and hands it to the SDK's ensure/delete; controllers add the Kubernetes-side bookkeeping (finalizers, conditions,
  * status, the kubeconfig Secret, MachinePool replicas).
- * Thread-safety: mc_state is shared by every worker; the session list is mutex-guarded, the ensurer is
- * internally locked.
+ * Thread-safety: mc_state is shared by every worker; the session cache and the ensurer lock internally.
  */
 #ifndef MC_PLUGIN_H
 #define MC_PLUGIN_H
 
-#include <pthread.h>
 #include <cJSON.h>
 
 #include "capz/azure.h"
+#include "capz/azure_session.h"
+#include "capz/azure_table.h"
 #include "capz/controller.h"
+#include "capz/controller_util.h"
 #include "capz/plugin.h"
 
 #define MC_GROUP "infrastructure.cluster.x-k8s.io"
@@ -30,37 +31,22 @@ extern const capz_gvk MC_GVK_ASOCP, MC_GVK_ASOMC, MC_GVK_ASOMP;
 extern const capz_gvk MC_GVK_AMCP, MC_GVK_AMC, MC_GVK_AMMP, MC_GVK_IDENTITY, MC_GVK_CLUSTER, MC_GVK_MACHINEPOOL,
     MC_GVK_SECRET;
 
-typedef struct mc_session mc_session;
-
 typedef struct mc_state {
   capz_az_cloud cloud;
   capz_arm_ensurer *ensurer;
   double drift_interval_s;
   double poll_floor_s;
-  pthread_mutex_t mu;
-  mc_session *sessions;
+  capz_az_sessions *sessions; /* credential + ARM client per identity, reused across reconciles */
 } mc_state;
 
 /* ARM client for the AMCP's identityRef (allowedNamespaces enforced; secrets never logged). The client is
  * owned by the state's session cache and lives for the process. */
 int mc_arm_for(mc_state *s, capz_ctx *ctx, const cJSON *amcp, capz_arm_client **arm, capz_err *err);
-void mc_sessions_free(mc_session *s);
 /* ARM client from an ASO credential Secret (see session.c); *sub receives its subscription. */
 int mc_arm_for_aso(mc_state *s, capz_ctx *ctx, const char *ns, const cJSON *res, capz_arm_client **arm, char *sub,
                    size_t sub_n, capz_err *err);
 
 /* ---- helpers (util.c) ---- */
-/* Name of the owner reference of `kind` in group cluster.x-k8s.io, or NULL (borrowed from obj). */
-const char *mc_owner_name(const cJSON *obj, const char *kind);
-/* Private copy of a cached object, or NULL. */
-cJSON *mc_cache_copy(capz_ctx *ctx, const capz_gvk *gvk, const char *ns, const char *name);
-capz_outcome mc_fail(capz_ctx *ctx, capz_result *res, capz_outcome oc, const char *reason, const char *fmt, ...)
-    CAPZ_PRINTF(5, 6);
-/* Merge patch of the main resource. */
-int mc_patch(capz_ctx *ctx, const capz_gvk *gvk, const char *ns, const char *name, cJSON *patch, capz_err *err);
-/* status.longRunningOperationStates (CAPZ Future records): get / set (token NULL clears). */
-const char *mc_lro_get(const cJSON *obj, const char *service, const char *name);
-void mc_lro_set(cJSON *obj, const char *service, const char *name, const char *type, const char *token);
 /* Outcome for an SDK error code: EINVAL → TERMINAL, else RETRY. */
 capz_outcome mc_outcome_for(int code, bool deleting);
 /* The AMMPs of a cluster (via its MachinePools' infrastructureRefs): array of {ammp, machinePool} copies. */

@@ -40,11 +40,14 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   if (s->poll_floor_s <= 0) s->poll_floor_s = 0.2;
   capz_arm_ensure_config ec = {.drift_interval_s = s->drift_interval_s};
   s->ensurer = capz_arm_ensurer_new(&ec);
-  if (!s->ensurer) {
+  capz_az_session_config sc = {.cloud = &s->cloud, .user_agent = "capz-c/managedcluster",
+                               .poll_default_s = s->poll_floor_s, .max_retry_wait_s = 10};
+  s->sessions = s->ensurer ? capz_az_sessions_new(&sc, err) : NULL;
+  if (!s->sessions) {
+    capz_arm_ensurer_free(s->ensurer);
     free(s);
-    return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+    return err && err->code ? err->code : capz_err_set(err, CAPZ_ENOMEM, "out of memory");
   }
-  pthread_mutex_init(&s->mu, NULL);
   *state = s;
   return 0;
 }
@@ -52,9 +55,8 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
 static void shutdown_plugin(void *state) {
   mc_state *s = state;
   if (!s) return;
-  mc_sessions_free(s->sessions);
+  capz_az_sessions_free(s->sessions);
   capz_arm_ensurer_free(s->ensurer);
-  pthread_mutex_destroy(&s->mu);
   free(s);
 }
 
@@ -80,7 +82,7 @@ static int ammp_validate(void *st, const cJSON *obj, const cJSON *old, capz_err 
 /* AMCP → its AzureManagedCluster: the Cluster owning the AMCP names it (template convention: same name). */
 static size_t amcp_to_amc(void *state, const cJSON *amcp, capz_key *out, size_t max) {
   (void)state;
-  const char *c = mc_owner_name(amcp, "Cluster");
+  const char *c = capz_owner_ref_name(amcp, "cluster.x-k8s.io", "Cluster");
   if (!c || max < 1) return 0;
   snprintf(out[0].ns, sizeof out[0].ns, "%s", capz_json_ptr_str(amcp, "/metadata/namespace", ""));
   snprintf(out[0].name, sizeof out[0].name, "%s", c);
