@@ -81,6 +81,7 @@ void arm_cfg_free(arm_cfg *cfg) {
   cJSON_Delete(cfg->aks_versions);
   cJSON_Delete(cfg->skus);
   cJSON_Delete(cfg->api_allow);
+  cJSON_Delete(cfg->ra_known);
   memset(cfg, 0, sizeof *cfg);
 }
 
@@ -137,6 +138,26 @@ static int load_lro(arm_cfg *cfg, const cJSON *lro, char *err, size_t errlen) {
   return 0;
 }
 
+/* roleAssignments: {checkPrincipals: bool, knownPrincipals: [ids]} */
+static int load_role_assignments(arm_cfg *cfg, const cJSON *ra, char *err, size_t errlen) {
+  if (!ra) return 0;
+  if (!cJSON_IsObject(ra)) { snprintf(err, errlen, "roleAssignments: expected an object"); return -1; }
+  const cJSON *cp = cJSON_GetObjectItemCaseSensitive(ra, "checkPrincipals");
+  if (cp && !cJSON_IsBool(cp)) { snprintf(err, errlen, "roleAssignments.checkPrincipals: expected true or false"); return -1; }
+  if (cp) cfg->ra_check_principals = cJSON_IsTrue(cp);
+  const cJSON *kp = cJSON_GetObjectItemCaseSensitive(ra, "knownPrincipals"), *it;
+  if (kp) {
+    if (!cJSON_IsArray(kp)) { snprintf(err, errlen, "roleAssignments.knownPrincipals: expected a list of ids"); return -1; }
+    cJSON_ArrayForEach(it, kp) if (!cJSON_IsString(it)) {
+      snprintf(err, errlen, "roleAssignments.knownPrincipals: expected strings");
+      return -1;
+    }
+    cJSON_Delete(cfg->ra_known);
+    cfg->ra_known = cJSON_Duplicate(kp, 1);
+  }
+  return 0;
+}
+
 int arm_cfg_update(arm_cfg *cfg, const cJSON *j, char *err, size_t errlen) {
   if (!cJSON_IsObject(j)) { snprintf(err, errlen, "expected an object"); return -1; }
   if (load_lro(cfg, cJSON_GetObjectItemCaseSensitive(j, "lro"), err, errlen)) return -1;
@@ -153,13 +174,14 @@ int arm_cfg_update(arm_cfg *cfg, const cJSON *j, char *err, size_t errlen) {
     if (num(ls, "pageSize", &ps, 1, err, errlen, "lists")) return -1;
     cfg->page_size = (int)ps;
   }
+  if (load_role_assignments(cfg, cJSON_GetObjectItemCaseSensitive(j, "roleAssignments"), err, errlen)) return -1;
   return 0;
 }
 
 int arm_cfg_load(arm_cfg *cfg, const cJSON *root, char *err, size_t errlen) {
   if (!root) return 0;
   if (!cJSON_IsObject(root)) { snprintf(err, errlen, "config: expected a mapping at the top level"); return -1; }
-  static const char *known[] = {"auth", "lro", "throttling", "aks", "regions", "skus", "limits", "requestLog", "apiVersions", "lists", NULL};
+  static const char *known[] = {"auth", "lro", "throttling", "aks", "regions", "skus", "limits", "requestLog", "apiVersions", "lists", "roleAssignments", NULL};
   const cJSON *it;
   cJSON_ArrayForEach(it, root) {
     bool ok = false;
@@ -256,5 +278,6 @@ int arm_cfg_load(arm_cfg *cfg, const cJSON *root, char *err, size_t errlen) {
     }
     cfg->api_allow = cJSON_Duplicate(av, 1);
   }
+  if (load_role_assignments(cfg, cJSON_GetObjectItemCaseSensitive(root, "roleAssignments"), err, errlen)) return -1;
   return 0;
 }

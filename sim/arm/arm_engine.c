@@ -739,8 +739,8 @@ static void do_delete(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype
   }
   char rp[64];
   rp_of(rt, rp, sizeof rp);
-  if (rt->create_state || rt == &arm_rt_resource_group) arm_set_state(r, "Deleting");
-  snprintf(r->busy_what, sizeof r->busy_what, "Deleting");
+  if (rt->create_state || rt == &arm_rt_resource_group) arm_set_state(r, rt->delete_state ? rt->delete_state : "Deleting");
+  snprintf(r->busy_what, sizeof r->busy_what, "%s", rt->delete_state ? rt->delete_state : "Deleting");
   arm_op *op = arm_lro_start(c, ARM_OPK_DELETE, r, rp, location_of(c, r), q);
   if (!op) { arm_resp_error(out, 500, "InternalServerError", "out of memory"); return; }
   if (rt == &arm_rt_resource_group) {

@@ -148,6 +148,7 @@ typedef struct arm_rtype {
   const char *embed_member;    /* parent's properties member embedding this child type, or NULL */
   const char *const *immutable;/* JSON pointers that cannot change on update (NULL-terminated) */
   const char *create_state;    /* provisioningState while creating ("Creating"/"Updating"); NULL = none */
+  const char *delete_state;    /* provisioningState while deleting; NULL = "Deleting" */
   /* Validate and normalise a PUT body (body is the full new document, may be modified).
    * existing: current resource or NULL on create. Return 0 or fill e. */
   int (*validate)(arm_ctx *c, const char *id, struct arm_res *existing, cJSON *body, arm_err *e);
@@ -349,6 +350,8 @@ typedef struct arm_cfg {
   int keep_bodies;
   int page_size;                /* list page size; longer lists get a nextLink with $skiptoken */
   cJSON *api_allow;             /* {"Microsoft.Network": ["2024-05-01", ...]} or NULL (owned) */
+  bool ra_check_principals;     /* role assignments: principalId must be known (PrincipalNotFound) */
+  cJSON *ra_known;              /* extra known principal ids (array of strings, owned) or NULL */
   bool allow_remote;
 } arm_cfg;
 

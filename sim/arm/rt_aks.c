@@ -371,6 +371,7 @@ static void pools_of(arm_ctx *c, arm_res *cl, void (*fn)(arm_ctx *, arm_res *)) 
 static void mc_ready(arm_ctx *c, arm_res *r) { pools_of(c, r, pool_sync); }
 
 static void mc_on_delete(arm_ctx *c, arm_res *r) {
+  rt_fleet_cluster_gone(c, r->id);
   char sub[64], rgid[ARM_ID_MAX];
   arm_id_sub(r->id, sub, sizeof sub);
   snprintf(rgid, sizeof rgid, "/subscriptions/%s/resourceGroups/%s", sub, capz_json_ptr_str(r->doc, "/properties/nodeResourceGroup", ""));

@@ -213,7 +213,6 @@ int rt_check_vm_size(arm_ctx *c, const char *size, arm_err *e) {
   return 0;
 }
 
-#define RT_TENANT "11111111-1111-4111-8111-111111111111" /* the auth module's default tenant */
 
 void rt_fill_identity(arm_ctx *c, arm_res *r, const cJSON *old) {
   cJSON *id = cJSON_GetObjectItemCaseSensitive(r->doc, "identity");
@@ -224,7 +223,7 @@ void rt_fill_identity(arm_ctx *c, arm_res *r, const cJSON *old) {
     arm_uuid(u);
     const char *op = old ? capz_json_ptr_str(old, "/identity/principalId", NULL) : NULL;
     arm_jset(id, "principalId", cJSON_CreateString(op ? op : u));
-    arm_jset(id, "tenantId", cJSON_CreateString(RT_TENANT));
+    arm_jset(id, "tenantId", cJSON_CreateString(RT_TENANT_ID));
   }
   cJSON *uai = cJSON_GetObjectItemCaseSensitive(id, "userAssignedIdentities"), *it;
   cJSON_ArrayForEach(it, uai) {

@@ -12,6 +12,8 @@ int rt_fill_subobjects(arm_res *r, const char *member, const char *type, arm_err
 void rt_nic_ipconfig_refs(arm_ctx *c, const char *target, const char *ref, cJSON *arr);
 /* Append {"id": x} for every resource of type whose document refers to target at JSON pointer ptr. */
 void rt_refs_from(arm_ctx *c, const char *type, const char *ptr, const char *target, cJSON *arr);
+#define RT_TENANT_ID "11111111-1111-4111-8111-111111111111" /* the auth module's default tenant */
+
 /* Value of a string property, else def. */
 const char *rt_pstr(const cJSON *doc, const char *name, const char *def);
 /* Set properties.<name> when absent. Takes v. */
@@ -43,6 +45,9 @@ int rt_subnet_alloc(arm_ctx *c, const char *subnet_id, int fam, const char *owne
 /* privateIPAddressVersion of an ip configuration must be IPv4/IPv6 and match the version of the public IP at
  * JSON pointer pip_ptr (if any). */
 int rt_check_ip_version(arm_ctx *c, const cJSON *ipc, const char *pip_ptr, arm_err *e);
+
+/* A managed cluster is going away: its fleet memberships go too (rt_fleet.c). */
+void rt_fleet_cluster_gone(arm_ctx *c, const char *cluster_id);
 
 /* Subnet delegations (rt_delegation.c): every properties.delegations[].properties.serviceName must be a known
  * service (400 InvalidServiceNameOnDelegation); fill gives each its id, etag, canonical serviceName and actions. */

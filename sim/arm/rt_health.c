@@ -1,6 +1,5 @@
 /* rt_health.c — Microsoft.ResourceHealth/availabilityStatuses/current at any resource scope (Available unless
- * the resource is Failed), Microsoft.KubernetesConfiguration/extensions at a cluster scope, and AKS
- * maintenanceConfigurations. */
+ * the resource is Failed) and AKS maintenanceConfigurations. Cluster extensions: rt_k8sext.c. */
 #include "rt_common.h"
 
 #include <capz/json.h>
@@ -51,41 +50,6 @@ const arm_rtype rt_resource_health = {
     .lro = ARM_LRO_SYNC,
     .flags = ARM_RT_EXTENSION | ARM_RT_READONLY,
     .handle = health_handle,
-};
-
-static const char *const kext_immutable[] = {"/properties/extensionType", "/properties/scope", NULL};
-
-static int kext_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm_err *e) {
-  (void)old;
-  (void)c;
-  if (!rt_pstr(doc, "extensionType", NULL))
-    return arm_err_set(e, 400, "BadRequest", "properties.extensionType is required for extension %s.", arm_id_name(id));
-  if (!strcasestr(id, "/Microsoft.ContainerService/managedClusters/"))
-    return arm_err_set(e, 400, "BadRequest", "Cluster extensions can only be installed on managed clusters.");
-  return 0;
-}
-
-static int kext_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
-  (void)c;
-  (void)old;
-  (void)e;
-  cJSON *p = arm_props(r->doc);
-  cJSON_DeleteItemFromObjectCaseSensitive(p, "configurationProtectedSettings"); /* write-only */
-  const char *v = arm_jstr(p, "version");
-  arm_jset(p, "currentVersion", cJSON_CreateString(v ? v : "1.0.0"));
-  rt_default(r->doc, "autoUpgradeMinorVersion", cJSON_CreateTrue());
-  rt_default(r->doc, "releaseTrain", cJSON_CreateString("Stable"));
-  return 0;
-}
-
-const arm_rtype rt_k8s_extension = {
-    .type = "Microsoft.KubernetesConfiguration/extensions",
-    .lro = ARM_LRO_AKS,
-    .flags = ARM_RT_EXTENSION,
-    .immutable = kext_immutable,
-    .create_state = "Creating",
-    .validate = kext_validate,
-    .fill = kext_fill,
 };
 
 const arm_rtype rt_aks_maintenance = {

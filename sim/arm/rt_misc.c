@@ -25,6 +25,27 @@ static void scope_of(const char *id, char *out, size_t n) {
   if (!out[0]) snprintf(out, n, "/");
 }
 
+/* A principal exists when the config lists it or a resource carries it as an identity (principalId, objectId). */
+static bool doc_has_principal(const cJSON *j, const char *pid) {
+  const cJSON *it;
+  cJSON_ArrayForEach(it, j) {
+    if (cJSON_IsString(it) && it->string && (strcmp(it->string, "principalId") == 0 || strcmp(it->string, "objectId") == 0) &&
+        strcasecmp(it->valuestring, pid) == 0)
+      return true;
+    if ((cJSON_IsObject(it) || cJSON_IsArray(it)) && doc_has_principal(it, pid)) return true;
+  }
+  return false;
+}
+
+static bool principal_known(arm_ctx *c, const char *pid) {
+  const cJSON *k;
+  cJSON_ArrayForEach(k, c->cfg.ra_known) if (cJSON_IsString(k) && strcasecmp(k->valuestring, pid) == 0) return true;
+  const arm_rtype *ra = arm_rtype_find("Microsoft.Authorization/roleAssignments");
+  for (arm_res *x = arm_store_first(c->store); x; x = x->next)
+    if (x->rt != ra && doc_has_principal(x->doc, pid)) return true;
+  return false;
+}
+
 static int ra_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm_err *e) {
   const char *name = arm_id_name(id);
   if (!is_guid(name))
@@ -33,8 +54,20 @@ static int ra_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm
   const char *pid = capz_json_ptr_str(doc, "/properties/principalId", NULL);
   if (!role || !pid)
     return arm_err_set(e, 400, "InvalidRequestFormat", "properties.roleDefinitionId and properties.principalId are required.");
-  if (!strcasestr(role, "/providers/Microsoft.Authorization/roleDefinitions/"))
+  if (!strcasestr(role, "/providers/Microsoft.Authorization/roleDefinitions/") || !is_guid(arm_id_name(role)))
     return arm_err_set(e, 400, "InvalidRoleDefinitionId", "The role definition ID '%s' is not valid.", role);
+  if (!is_guid(pid))
+    return arm_err_set(e, 400, "InvalidPrincipalId", "The principal ID '%s' is not valid. It must be a GUID.", pid);
+  const char *ptype = capz_json_ptr_str(doc, "/properties/principalType", NULL);
+  static const char *const ptypes[] = {"User", "Group", "ServicePrincipal", "ForeignGroup", "Device", NULL};
+  bool pt_ok = !ptype;
+  for (int i = 0; ptype && ptypes[i]; i++) pt_ok |= strcasecmp(ptype, ptypes[i]) == 0;
+  if (!pt_ok) return arm_err_set(e, 400, "InvalidRequestContent", "principalType '%s' is not valid.", ptype);
+  if (!old && c->cfg.ra_check_principals && !principal_known(c, pid))
+    return arm_err_set(e, 400, "PrincipalNotFound",
+                       "Principal %s does not exist in the directory " RT_TENANT_ID ". Check that you have the correct "
+                       "principal ID. If you are creating this principal and then immediately assigning a role, this "
+                       "error might be related to a replication delay.", pid);
   if (old) {
     if (!arm_ieq(capz_json_ptr_str(old->doc, "/properties/roleDefinitionId", ""), role) ||
         !arm_ieq(capz_json_ptr_str(old->doc, "/properties/principalId", ""), pid))
