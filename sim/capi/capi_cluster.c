@@ -81,12 +81,16 @@ int capi_cluster_reconcile(sim *s, const char *ns, const char *name, int64_t *re
     goto out;
   }
   sim_add_finalizer(want, F_CLUSTER);
+  /* A managed topology first renders its objects (and sets the refs in want); its failures are on the Cluster's
+   * TopologyReconciled condition and retried, while the rest of this reconcile still runs. */
+  bool topology = capz_json_ptr_get(cl, "/spec/topology") != NULL;
+  int trc = capi_topology_reconcile(s, cl, want, requeue_ms);
 
   bool infra_ready = false, cp_ready = false, cp_initialized = false;
   capz_gvk ig = {0}, cg = {0};
   char ibuf[256], cbuf[256];
-  const cJSON *iref = capz_json_ptr_get(cl, "/spec/infrastructureRef");
-  const cJSON *cref = capz_json_ptr_get(cl, "/spec/controlPlaneRef");
+  const cJSON *iref = capz_json_ptr_get(want, "/spec/infrastructureRef");
+  const cJSON *cref = capz_json_ptr_get(want, "/spec/controlPlaneRef");
   if (iref) {
     infra = sim_ref_get(s, iref, ns, &ig, ibuf, sizeof ibuf);
     if (infra) {
@@ -101,7 +105,9 @@ int capi_cluster_reconcile(sim *s, const char *ns, const char *name, int64_t *re
       *requeue_ms = 2000; /* created after the Cluster: look again */
     }
   } else {
-    infra_ready = true; /* CAPI treats a Cluster without infrastructureRef as provisioned infrastructure */
+    /* CAPI treats a Cluster without infrastructureRef as provisioned infrastructure (not one whose topology has
+     * yet to create it). */
+    infra_ready = !topology;
   }
   if (cref) {
     cp = sim_ref_get(s, cref, ns, &cg, cbuf, sizeof cbuf);
@@ -144,6 +150,7 @@ int capi_cluster_reconcile(sim *s, const char *ns, const char *name, int64_t *re
   static const char *const summary[] = {"InfrastructureReady", "ControlPlaneReady", NULL};
   capz_cond_set_summary(want, summary);
   rc = sim_write(s, gvk, cl, want);
+  if (rc == 0) rc = trc;
 out:
   cJSON_Delete(infra);
   cJSON_Delete(cp);

@@ -89,11 +89,10 @@ int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue
   sim_set_label(want, L_CLUSTER_NAME, cname);
   if (!sim_owned_by(md, cluster)) sim_add_owner(want, cluster, false);
   /* CAPI's defaulting webhook fills the selector and template labels; this sim is that webhook too. */
-  cJSON *selector_obj = ensure_obj(want, "/spec/selector");
-  cJSON_DeleteItemFromObjectCaseSensitive(selector_obj, "matchLabels");
-  cJSON *ml = cJSON_AddObjectToObject(selector_obj, "matchLabels");
-  cJSON_AddStringToObject(ml, L_CLUSTER_NAME, cname);
-  cJSON_AddStringToObject(ml, L_DEPLOYMENT_NAME, name);
+  /* Labels are added to what the selector has (a managed topology selects on its own labels too). */
+  cJSON *ml = ensure_obj(want, "/spec/selector/matchLabels");
+  put(ml, L_CLUSTER_NAME, cname);
+  put(ml, L_DEPLOYMENT_NAME, name);
   cJSON *tl = ensure_obj(want, "/spec/template/metadata/labels");
   put(tl, L_CLUSTER_NAME, cname);
   put(tl, L_DEPLOYMENT_NAME, name);

@@ -45,6 +45,10 @@
 #define F_MACHINEPOOL "machinepool.cluster.x-k8s.io"
 #define F_KCP "kubeadm.controlplane.cluster.x-k8s.io"
 #define SECRET_TYPE_CAPI "cluster.x-k8s.io/secret"
+#define L_TOPOLOGY_OWNED "topology.cluster.x-k8s.io/owned"
+#define L_TOPOLOGY_DEPLOYMENT "topology.cluster.x-k8s.io/deployment-name"
+#define L_TOPOLOGY_POOL "topology.cluster.x-k8s.io/pool-name"
+#define C_TOPOLOGY_RECONCILED "TopologyReconciled"
 
 /* Watched kinds. The first ones are reconciled (each has a queue). */
 enum {
@@ -65,6 +69,7 @@ enum {
   K_AZMP,
   K_AZMMP,
   K_AZASOMP,
+  K_CLUSTERCLASS, /* its changes wake the Clusters of that class */
   K_NKINDS
 };
 
@@ -157,6 +162,41 @@ bool sim_is_deleting(const cJSON *obj);
  * name, owned by owner (not controller), with labels and cloned-from annotations. */
 cJSON *sim_clone_template(const cJSON *tmpl, const char *name, const char *ns, const cJSON *labels,
                           const cJSON *owner);
+
+/* ---- capi_topology.c: managed topologies (Cluster.spec.topology rendered from a ClusterClass) ---- */
+/* For a Cluster with spec.topology: create/update the generated objects (infrastructure cluster, control plane
+ * and its machine template, MachineDeployments, MachinePools and their templates/configs) and record in `want`
+ * (the Cluster about to be written) the infrastructureRef/controlPlaneRef, the ClusterClass owner reference and
+ * the TopologyReconciled condition (False naming anything unsupported or missing, never a crash). No-op without
+ * spec.topology. Returns 0 (requeue_ms set while waiting) or an error code to retry. */
+int capi_topology_reconcile(sim *s, const cJSON *cl, cJSON *want, int64_t *requeue_ms);
+/* The Cluster's class name and namespace (v1beta1 class/classNamespace or v1beta2 classRef); "" when none. */
+void capi_topology_class(const cJSON *cl, const char **name, const char **ns);
+
+/* ---- capi_topology_vars.c ---- */
+/* Variables cluster-level patches see: {"builtin": {"cluster": {...}}, <each class variable: topology value
+ * or schema default>}. NULL with msg on an undefined or missing required variable. Caller frees. */
+cJSON *topo_vars_cluster(const cJSON *cl, const cJSON *cc, char *msg, size_t n);
+/* A copy of vars with a worker's variables.overrides applied. NULL with msg on error. Caller frees. */
+cJSON *topo_vars_worker(const cJSON *vars, const cJSON *worker, const cJSON *cc, char *msg, size_t n);
+/* The value at a dotted path ("builtin.cluster.name", "myVar.field"), borrowed; NULL when absent. */
+const cJSON *topo_var_lookup(const cJSON *vars, const char *path);
+/* Render Go-template text where every action is {{ .path }} (with {{- -}} trimming); anything else (if, range,
+ * functions, pipelines) is refused with msg. malloc'ed text or NULL. */
+char *topo_template_render(const char *text, const cJSON *vars, char *msg, size_t n);
+
+/* ---- capi_topology_patch.c ---- */
+enum { TOPO_INFRA_CLUSTER, TOPO_CONTROL_PLANE, TOPO_MD, TOPO_MP };
+/* One template the class's patches may change: tmpl is owned and replaced by each applied patch. */
+typedef struct topo_req {
+  int scope;              /* TOPO_* */
+  const char *class_name; /* worker class (TOPO_MD/TOPO_MP) */
+  cJSON *tmpl;
+  const cJSON *vars; /* borrowed: what valueFrom sees for this template */
+} topo_req;
+/* Apply the class's inline patches in order to every matching request. 0, or -1 with msg naming the patch and
+ * what failed or is not modelled (external patches, template actions beyond substitution). */
+int topo_patches_apply(const cJSON *cc, const cJSON *cluster_vars, topo_req *reqs, size_t nreq, char *msg, size_t n);
 
 /* ---- capi_bootstrap.c ---- */
 /* A KubeadmConfig `name` (owner `owner`, non-controller) from a KubeadmConfigSpec. */

@@ -42,6 +42,7 @@ void sim_kinds_init(sim *s) {
   kind_set(s, K_AZMP, ig, INFRA_V1B1, "AzureMachinePool", "azuremachinepools");
   kind_set(s, K_AZMMP, ig, INFRA_V1B1, "AzureManagedMachinePool", "azuremanagedmachinepools");
   kind_set(s, K_AZASOMP, ig, INFRA_V1B1, "AzureASOManagedMachinePool", "azureasomanagedmachinepools");
+  kind_set(s, K_CLUSTERCLASS, CAPI_GROUP, CAPI_V1B1, "ClusterClass", "clusterclasses");
 }
 
 static size_t group_len(const char *api_version) {

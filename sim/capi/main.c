@@ -35,6 +35,21 @@ static void on_event(sim_kind *k, const capz_obj *o) {
     sim_kind *ok = sim_kind_for(s, av, kind);
     if (ok && ok->q) sim_enqueue(s, ok->idx, ns, name);
   }
+  if (k->idx == K_CLUSTERCLASS) {
+    /* A class change re-renders every Cluster using it (in any namespace: classNamespace). */
+    capz_obj_list l;
+    if (sim_list(s, K_CLUSTER, NULL, NULL, &l) == 0) {
+      for (size_t i = 0; i < l.n; i++) {
+        const char *cn = NULL, *cns = NULL;
+        capi_topology_class(capz_obj_json(l.items[i]), &cn, &cns);
+        if (!*cns) cns = capz_obj_namespace(l.items[i]);
+        if (strcmp(cn, capz_obj_name(o)) == 0 && strcmp(cns, ns ? ns : "") == 0)
+          sim_enqueue(s, K_CLUSTER, capz_obj_namespace(l.items[i]), capz_obj_name(l.items[i]));
+      }
+      capz_obj_list_free(&l);
+    }
+    return;
+  }
   const char *cluster = capz_obj_label(o, L_CLUSTER_NAME);
   if (cluster && k->idx != K_CLUSTER) sim_enqueue(s, K_CLUSTER, ns, cluster);
   /* Bootstrap configs, machines, control planes and pools wait on their Cluster's state: wake them. */
