@@ -73,7 +73,7 @@ void arm_cfg_defaults(arm_cfg *cfg) {
   cfg->max_body = 4u << 20; /* ARM refuses request bodies above 4 MB */
   cfg->max_depth = 64;
   cfg->keep_bodies = 50;
-  cfg->page_size = 100;
+  cfg->page_size = 1000; /* ARM pages long lists; tests lower it through /_sim/config */
 }
 
 void arm_cfg_free(arm_cfg *cfg) {

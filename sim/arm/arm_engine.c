@@ -812,6 +812,59 @@ static bool under_scope(arm_ctx *c, const arm_res *x, const arm_path *p, const a
   return false;
 }
 
+/* ---------------------------------------------------------------- paging */
+
+/* $skiptoken: "<offset>.<8 hex of a hash of the path and offset>", so a token made up or taken from another
+ * list is refused instead of silently restarting the list. */
+static void skip_token(const arm_req *q, long offset, char *out, size_t n) {
+  char key[ARM_ID_MAX + 32];
+  snprintf(key, sizeof key, "%ld:%s", offset, q->path);
+  arm_lower(key, key, sizeof key);
+  snprintf(out, n, "%ld.%08x", offset, arm_hash32(key));
+}
+
+/* Offset and page size of a list request; false (out filled with 400) when its $skiptoken is not ours. */
+static bool page_start(arm_ctx *c, const arm_req *q, long *skip, long *page, arm_resp *out) {
+  *page = c->cfg.page_size > 0 ? c->cfg.page_size : 100;
+  *skip = 0;
+  const char *tok = arm_req_query(q, "$skiptoken");
+  if (!tok) return true;
+  char *end = NULL;
+  long off = strtol(tok, &end, 10);
+  char want[64];
+  if (end && end != tok && off >= 0 && isdigit((unsigned char)tok[0])) skip_token(q, off, want, sizeof want);
+  else want[0] = '\0';
+  if (!want[0] || strcmp(want, tok) != 0) {
+    arm_resp_error(out, 400, "InvalidSkipToken", "The $skiptoken '%.64s' is not valid for this list.", tok);
+    return false;
+  }
+  *skip = off;
+  return true;
+}
+
+/* nextLink: the same absolute URL (api-version and other parameters kept) with the next $skiptoken. */
+static void add_next_link(const arm_req *q, cJSON *b, long next) {
+  char tok[64];
+  skip_token(q, next, tok, sizeof tok);
+  char *link = malloc(strlen(q->base_url) + strlen(q->path) + strlen(q->raw_query ? q->raw_query : "") + 96);
+  if (!link) return;
+  size_t l = (size_t)sprintf(link, "%s%s?", q->base_url, q->path);
+  const char *rq = q->raw_query ? q->raw_query : "";
+  while (*rq) {
+    size_t k = strcspn(rq, "&");
+    if (strncasecmp(rq, "%24skiptoken=", 13) != 0 && strncasecmp(rq, "$skiptoken=", 11) != 0) {
+      memcpy(link + l, rq, k);
+      l += k;
+      link[l++] = '&';
+    }
+    rq += k;
+    if (*rq == '&') rq++;
+  }
+  sprintf(link + l, "%%24skiptoken=%s", tok);
+  cJSON_AddStringToObject(b, "nextLink", link);
+  free(link);
+}
+
 static void do_list(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype *rt, arm_resp *out) {
   if (rt->list && rt->list(c, q, p, out)) return;
   if (!parent_checks(c, p, rt, p->id, false, out)) return;
@@ -823,10 +876,11 @@ static void do_list(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype *
       return;
     }
   }
+  long skip, page;
+  if (!page_start(c, q, &skip, &page, out)) return;
   cJSON *b = cJSON_CreateObject();
   cJSON *arr = cJSON_AddArrayToObject(b, "value");
-  const char *tok = arm_req_query(q, "$skiptoken");
-  long skip = tok ? strtol(tok, NULL, 10) : 0, seen = 0, page = c->cfg.page_size > 0 ? c->cfg.page_size : 100;
+  long seen = 0;
   bool more = false;
   for (arm_res *x = arm_store_first_of(c->store, rt); x; x = x->tnext) {
     if (rt == &arm_rt_resource_group) {
@@ -837,27 +891,7 @@ static void do_list(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype *
     if (cJSON_GetArraySize(arr) >= page) { more = true; break; }
     cJSON_AddItemToArray(arr, arm_render(c, x, q));
   }
-  if (more) {
-    /* the same query with the next offset; nextLink is absolute and carries api-version */
-    char *link = malloc(strlen(q->base_url) + strlen(q->path) + strlen(q->raw_query ? q->raw_query : "") + 64);
-    if (link) {
-      size_t l = (size_t)sprintf(link, "%s%s?", q->base_url, q->path);
-      const char *rq = q->raw_query ? q->raw_query : "";
-      while (*rq) {
-        size_t k = strcspn(rq, "&");
-        if (strncmp(rq, "%24skiptoken=", 13) != 0 && strncmp(rq, "$skiptoken=", 11) != 0) {
-          memcpy(link + l, rq, k);
-          l += k;
-          link[l++] = '&';
-        }
-        rq += k;
-        if (*rq == '&') rq++;
-      }
-      sprintf(link + l, "%%24skiptoken=%ld", skip + page);
-      cJSON_AddStringToObject(b, "nextLink", link);
-      free(link);
-    }
-  }
+  if (more) add_next_link(q, b, skip + page);
   arm_resp_json(out, 200, b);
 }
 
@@ -940,12 +974,16 @@ void arm_engine(arm_ctx *c, arm_req *q, const arm_path *p, arm_resp *out) {
       arm_resp_error(out, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.", p->rg);
       goto done;
     }
+    long skip, page, seen = 0;
+    if (!page_start(c, q, &skip, &page, out)) goto done;
     cJSON *b = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(b, "value");
     for (arm_res *x = arm_store_first(c->store); x; x = x->next) {
       char up[ARM_ID_MAX];
       arm_id_parent(x->id, up, sizeof up);
-      if (strcasecmp(up, p->id) != 0 || x->rt == &arm_rt_resource_group) continue;
+      if (strcasecmp(up, p->id) != 0 || x->rt == &arm_rt_resource_group || (x->rt->flags & ARM_RT_EXTENSION)) continue;
+      if (seen++ < skip) continue;
+      if (cJSON_GetArraySize(arr) >= page) { add_next_link(q, b, skip + page); break; }
       cJSON *o = cJSON_CreateObject();
       cJSON_AddStringToObject(o, "id", x->id);
       cJSON_AddStringToObject(o, "name", arm_id_name(x->id));

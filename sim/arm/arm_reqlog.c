@@ -2,6 +2,7 @@
  * ring of the last N requests with their bodies (tests assert on what a controller PUT). Own mutex. */
 #include "arm_sim.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,9 +87,44 @@ static bool secret_member(const char *k) {
   return false;
 }
 
+/* Bootstrap data is identified by a hash next to the redaction (customDataSha256, userDataSha256): the SHA-256 of
+ * the decoded bytes when the value is base64 (as Compute requires), else of the text as sent. */
+static bool hashed_member(const char *k) { return strcmp(k, "customData") == 0 || strcmp(k, "userData") == 0; }
+
+static void sha256_hex(const char *text, char out[65]) {
+  size_t L = strlen(text);
+  unsigned char *dec = malloc(L / 4 * 3 + 3);
+  const unsigned char *data = (const unsigned char *)text;
+  size_t dlen = L;
+  if (dec && L % 4 == 0 && L > 0) {
+    int n = EVP_DecodeBlock(dec, (const unsigned char *)text, (int)L);
+    if (n >= 0) {
+      size_t pad = (text[L - 1] == '=') + (L > 1 && text[L - 2] == '=');
+      data = dec;
+      dlen = (size_t)n - pad;
+    }
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned mdlen = 0;
+  if (!EVP_Digest(data, dlen, md, &mdlen, EVP_sha256(), NULL)) mdlen = 0;
+  for (unsigned i = 0; i < mdlen && i < 32; i++) sprintf(out + 2 * i, "%02x", md[i]);
+  out[mdlen ? 64 : 0] = '\0';
+  free(dec);
+}
+
+static void add_hash(cJSON *parent, cJSON *it) {
+  if (!cJSON_IsString(it) || !it->string || !hashed_member(it->string)) return;
+  char key[64], hex[65];
+  snprintf(key, sizeof key, "%sSha256", it->string);
+  sha256_hex(it->valuestring, hex);
+  cJSON_DeleteItemFromObjectCaseSensitive(parent, key); /* a client cannot forge it */
+  cJSON_AddStringToObject(parent, key, hex);
+}
+
 static void redact(cJSON *j) {
   for (cJSON *it = j ? j->child : NULL; it; it = it->next) {
     if (it->string && secret_member(it->string) && !cJSON_IsNull(it)) {
+      add_hash(j, it);
       /* turn the member into the string "[REDACTED]" in place (keeps its key and position) */
       if (cJSON_IsString(it)) {
         cJSON_SetValuestring(it, "[REDACTED]");
