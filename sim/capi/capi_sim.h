@@ -18,6 +18,7 @@
 #include <cJSON.h>
 
 #include "capz/conditions.h"
+#include "capz/events.h"
 #include "capz/informer.h"
 #include "capz/json.h"
 #include "capz/kube.h"
@@ -92,6 +93,7 @@ struct sim {
   const char *ns; /* NULL = all namespaces */
   sim_kind kinds[K_NKINDS];
   capz_logger *log;
+  capz_event_recorder *events; /* may be NULL (events are best effort) */
 };
 
 /* Per-kind reconcilers (one file each). */

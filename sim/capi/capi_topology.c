@@ -63,6 +63,15 @@ static int fail(topo *t, const char *reason, const char *fmt, const char *a, con
   return -1;
 }
 
+/* An Event on the Cluster (CAPI's topology controller reports what it creates, updates and deletes). */
+static void event(topo *t, const char *type, const char *reason, const char *verb, const cJSON *obj) {
+  if (!t->s->events) return;
+  char m[600];
+  snprintf(m, sizeof m, "%s %s %s/%s", verb, sim_str(obj, "/kind"), t->ns, sim_str(obj, "/metadata/name"));
+  capz_object_ref ref = {CAPI_V1B1, "Cluster", t->ns, t->cname, sim_str(t->cl, "/metadata/uid")};
+  capz_event_record(t->s->events, &ref, type, reason, m, NULL);
+}
+
 /* The object a reference points to: the cache first, then the API server (the cache may not show our own
  * create yet, and template kinds are not watched). NULL when absent. */
 static cJSON *get_ref(sim *s, const cJSON *ref, const char *ns) {
@@ -144,6 +153,7 @@ static int create(topo *t, const cJSON *obj, cJSON **created) {
   }
   capz_log(t->s->log, CAPZ_LOG_INFO, "topology: created", "kind", g.kind, "namespace", t->ns, "name",
            sim_str(obj, "/metadata/name"), "cluster", t->cname, NULL);
+  event(t, "Normal", "TopologyCreate", "Created", obj);
   sim_kind *wk = sim_kind_for(t->s, sim_str(obj, "/apiVersion"), g.kind);
   if (wk && wk->inf) sim_wait_cache(t->s, wk->idx, t->ns, sim_str(obj, "/metadata/name"), true);
   if (created)
@@ -157,14 +167,19 @@ static int write(topo *t, const cJSON *cur, const cJSON *want) {
   capz_gvk g = {0};
   char buf[256];
   int rc = sim_gvk(t->s, sim_str(cur, "/apiVersion"), sim_str(cur, "/kind"), &g, buf, sizeof buf);
-  return rc == 0 ? sim_write(t->s, &g, cur, want) : rc;
+  if (rc == 0) rc = sim_write(t->s, &g, cur, want);
+  /* Ownership/label touch-ups are not worth an Event; spec changes are. */
+  if (rc == 0 && !capz_json_equal(capz_json_ptr_get(cur, "/spec"), capz_json_ptr_get(want, "/spec")))
+    event(t, "Normal", "TopologyUpdate", "Updated", cur);
+  return rc;
 }
 
 static void del(topo *t, const cJSON *obj) {
   capz_gvk g = {0};
   char buf[256];
-  if (obj && sim_gvk(t->s, sim_str(obj, "/apiVersion"), sim_str(obj, "/kind"), &g, buf, sizeof buf) == 0)
-    sim_delete(t->s, &g, t->ns, sim_str(obj, "/metadata/name"));
+  if (obj && sim_gvk(t->s, sim_str(obj, "/apiVersion"), sim_str(obj, "/kind"), &g, buf, sizeof buf) == 0 &&
+      sim_delete(t->s, &g, t->ns, sim_str(obj, "/metadata/name")) == 0)
+    event(t, "Normal", "TopologyDelete", "Deleted", obj);
 }
 
 /* ---- merging desired fields into a current object ---- */
@@ -515,7 +530,7 @@ static void delete_removed(topo *t, bool pool) {
     if (keep || capz_obj_deleting(l.items[i])) continue;
     capz_log(t->s->log, CAPZ_LOG_INFO, "topology: removed from the topology; deleting", "kind",
              pool ? "MachinePool" : "MachineDeployment", "namespace", t->ns, "name", capz_obj_name(l.items[i]), NULL);
-    sim_delete(t->s, &t->s->kinds[kind].gvk, t->ns, capz_obj_name(l.items[i]));
+    del(t, capz_obj_json(l.items[i]));
     if (!pool) {
       /* Its templates go with it (MachinePools delete their own bootstrap config and pool). */
       const cJSON *spec = capz_json_ptr_get(capz_obj_json(l.items[i]), "/spec/template/spec");
@@ -751,6 +766,10 @@ int capi_topology_reconcile(sim *s, const cJSON *cl, cJSON *want, int64_t *reque
     if (!pending) {
       capz_log(s->log, CAPZ_LOG_WARN, "topology not reconciled", "namespace", t->ns, "name", t->cname, "reason",
                t->reason ? t->reason : "", "message", t->msg, NULL);
+      if (s->events) {
+        capz_object_ref ref = {CAPI_V1B1, "Cluster", t->ns, t->cname, sim_str(cl, "/metadata/uid")};
+        capz_event_record(s->events, &ref, "Warning", t->reason ? t->reason : "TopologyReconcileFailed", t->msg, NULL);
+      }
       if (*requeue_ms <= 0) *requeue_ms = 5000; /* a fixed class/template wakes us earlier through events */
     }
   }

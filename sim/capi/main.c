@@ -139,6 +139,7 @@ int main(int argc, char **argv) {
     capz_sdk_global_cleanup();
     return 1;
   }
+  if (capz_event_recorder_new(s->c, "capz-capi-sim", &s->events, &err) != 0) s->events = NULL;
   sim_kinds_init(s);
   int status = 0;
   for (int i = 0; i < K_NKINDS && status == 0; i++) {
@@ -199,6 +200,7 @@ int main(int argc, char **argv) {
     if (s->kinds[i].inf) capz_informer_release(s->kinds[i].inf);
     if (s->kinds[i].q) capz_workqueue_free(s->kinds[i].q);
   }
+  capz_event_recorder_free(s->events);
   capz_kube_client_free(s->c);
   capz_kube_config_free(cfg);
   capz_logger_free(s->log);

@@ -447,6 +447,20 @@ START_TEST(unsupported_and_missing_are_conditions) {
   char *m = wait_cond(ns, "b1", "False", "TopologyReconcileFailed");
   ck_assert_msg(strstr(m, "{{ if .extra }}") && strstr(m, "cp"), "message does not name the action/patch: %s", m);
   free(m);
+  /* ... and a Warning Event on the Cluster says the same. */
+  bool found = false;
+  for (int i = 0; i < 200 && !found; i++) {
+    cJSON *evs = env_list("v1", "Event", ns, NULL);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, evs) {
+      found |= strcmp(capz_json_ptr_str(e, "/involvedObject/name", ""), "b1") == 0 &&
+               strcmp(capz_json_ptr_str(e, "/type", ""), "Warning") == 0 &&
+               strstr(capz_json_ptr_str(e, "/message", ""), "{{ if .extra }}") != NULL;
+    }
+    cJSON_Delete(evs);
+    if (!found) usleep(25 * 1000);
+  }
+  ck_assert_msg(found, "no Warning Event on the Cluster naming the unsupported action");
   /* A class that does not exist (yet): reported, then picked up when it appears. */
   apply_json(ns,
              "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"b2\"},"
@@ -521,6 +535,14 @@ START_TEST(upgrade_and_scale) {
                    0);
   wait_count(CAPI, "MachineDeployment", ns, mdsel, 0);
   wait_count(INFRA, "AzureMachineTemplate", ns, "topology.cluster.x-k8s.io/deployment-name=md-0", 0);
+
+  /* Deleting the Cluster removes everything the topology generated (the control plane's machine template with
+   * its owner, the control plane). */
+  ck_assert_int_eq(env_delete(CAPI, "Cluster", ns, cn), 0);
+  wait_count(CAPI, "Cluster", ns, NULL, 0);
+  wait_count(KCPV, "KubeadmControlPlane", ns, "cluster.x-k8s.io/cluster-name=up", 0);
+  wait_count(INFRA, "AzureCluster", ns, "cluster.x-k8s.io/cluster-name=up", 0);
+  wait_count(INFRA, "AzureMachineTemplate", ns, "cluster.x-k8s.io/cluster-name=up", 0);
 }
 END_TEST
 
