@@ -1,0 +1,169 @@
+/* tenv.c — emulator fixtures for the SDK table/session tests. */
+#include "tenv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "capz/json.h"
+#include "capz/sdk.h"
+
+simproc g_arm, g_kube;
+capz_az_cloud g_cloud;
+capz_kube_client *g_kc;
+static capz_kube_config *g_kcfg;
+static char g_dir[64];
+
+void arm_env_start(void) {
+  snprintf(g_dir, sizeof g_dir, "/tmp/capz-sdktable-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(g_dir));
+  char cfg[128];
+  snprintf(cfg, sizeof cfg, "%s/arm.json", g_dir);
+  FILE *f = fopen(cfg, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("{\"auth\":{\"tenants\":[{\"id\":\"" T_TENANT "\"}],\"subscriptions\":[{\"id\":\"" T_SUB "\",\"tenant\":\"" T_TENANT
+        "\"}],\"apps\":[{\"name\":\"sp\",\"client_id\":\"" T_CLIENT "\",\"secrets\":[\"" T_SECRET1 "\",\"" T_SECRET2
+        "\"]}]},\"lro\":{\"defaultSeconds\":0.3,\"retryAfterSeconds\":0},\"requestLog\":{\"keepBodies\":2000}}",
+        f);
+  fclose(f);
+  const char *args[] = {"--config", cfg, NULL};
+  ck_assert_int_eq(simproc_start(&g_arm, simproc_bin("capz-arm-sim"), args), 0);
+  ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
+  char js[1200];
+  snprintf(js, sizeof js,
+           "{\"name\":\"sim\",\"armEndpoint\":\"%s\",\"authorityHost\":\"%s\",\"imdsEndpoint\":\"%s\","
+           "\"tokenAudience\":\"https://management.azure.com/\"}",
+           g_arm.url, g_arm.url, g_arm.url);
+  cJSON *j = cJSON_Parse(js);
+  capz_err err;
+  ck_assert_int_eq(capz_az_cloud_from_json(j, &g_cloud, &err), 0);
+  cJSON_Delete(j);
+}
+
+void arm_env_stop(void) {
+  capz_sdk_global_cleanup();
+  simproc_stop(&g_arm);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+  if (system(cmd) != 0) fprintf(stderr, "cleanup of %s failed\n", g_dir);
+}
+
+static void install_identity_crd(void) {
+  const char *src = getenv("CAPZ_SOURCE_DIR");
+  ck_assert_ptr_nonnull(src);
+  char p[512];
+  snprintf(p, sizeof p, "%s/config/crd/bases/infrastructure.cluster.x-k8s.io_azureclusteridentities.yaml", src);
+  FILE *f = fopen(p, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", p);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+  fclose(f);
+  capz_err e;
+  cJSON *docs = capz_yaml_to_json(buf, (size_t)n, &e);
+  free(buf);
+  ck_assert_msg(docs != NULL, "%s", e.msg);
+  static const capz_gvk CRD = {"apiextensions.k8s.io", "v1", "CustomResourceDefinition",
+                               "customresourcedefinitions", false};
+  const cJSON *d;
+  cJSON_ArrayForEach(d, docs) ck_assert_msg(capz_kube_create(g_kc, &CRD, NULL, d, NULL, &e) == 0, "%s", e.msg);
+  cJSON_Delete(docs);
+}
+
+void kube_env_start(void) {
+  arm_env_start();
+  ck_assert_int_eq(simproc_start(&g_kube, simproc_bin("capz-kube-sim"), NULL), 0);
+  ck_assert_int_eq(capz_kube_config_from_url(g_kube.url, &g_kcfg, NULL), 0);
+  capz_kube_client_opts o = {.struct_size = sizeof o, .qps = 1000, .burst = 1000};
+  ck_assert_int_eq(capz_kube_client_new(g_kcfg, &o, &g_kc, NULL), 0);
+  install_identity_crd();
+}
+
+void kube_env_stop(void) {
+  capz_kube_client_free(g_kc);
+  capz_kube_config_free(g_kcfg);
+  g_kc = NULL;
+  simproc_stop(&g_kube);
+  arm_env_stop();
+}
+
+capz_arm_client *t_client(const char *secret, capz_az_credential **cred) {
+  capz_az_identity id = {.type = CAPZ_AZ_ID_SERVICE_PRINCIPAL, .tenant_id = T_TENANT, .client_id = T_CLIENT,
+                         .secret = (const unsigned char *)secret, .secret_len = strlen(secret)};
+  capz_err err;
+  *cred = capz_az_credential_new(&g_cloud, &id, NULL, &err);
+  ck_assert_msg(*cred != NULL, "%s", err.msg);
+  capz_arm_client_config cfg = {.cloud = &g_cloud, .credential = *cred, .poll_default_s = 0.1,
+                                .backoff_base_s = 0.05};
+  capz_arm_client *c = capz_arm_client_new(&cfg, &err);
+  ck_assert_msg(c != NULL, "%s", err.msg);
+  return c;
+}
+
+cJSON *t_requests(void) {
+  capz_az_credential *cred;
+  capz_arm_client *c = t_client(T_SECRET1, &cred);
+  char url[512];
+  snprintf(url, sizeof url, "%s/_sim/requests", g_arm.url);
+  capz_arm_response r;
+  capz_err err;
+  ck_assert_msg(capz_arm_do(c, "GET", url, NULL, NULL, &r, &err) == 0, "request log: %s", err.msg);
+  cJSON *out = r.body;
+  r.body = NULL;
+  capz_arm_response_free(&r);
+  capz_arm_client_free(c);
+  capz_az_credential_free(cred);
+  return out;
+}
+
+static bool req_matches(const cJSON *e, const char *method, const char *part) {
+  const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(e, "method"));
+  const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(e, "path"));
+  return m && p && strcmp(m, method) == 0 && strcasestr(p, part);
+}
+
+int t_count(const cJSON *log, const char *method, const char *part) {
+  int n = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItem(log, "requests")) n += req_matches(e, method, part);
+  return n;
+}
+
+int t_first(const cJSON *log, const char *method, const char *part) {
+  int i = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItem(log, "requests")) {
+    if (req_matches(e, method, part)) return i;
+    i++;
+  }
+  return -1;
+}
+
+void t_put(const char *id, const char *body_json) {
+  capz_az_credential *cred;
+  capz_arm_client *c = t_client(T_SECRET1, &cred);
+  cJSON *b = cJSON_Parse(body_json);
+  ck_assert_ptr_nonnull(b);
+  capz_err err;
+  ck_assert_msg(capz_arm_put(c, id, b, NULL, 30, NULL, &err) == 0, "PUT %s: %s", id, err.msg);
+  cJSON_Delete(b);
+  capz_arm_client_free(c);
+  capz_az_credential_free(cred);
+}
+
+int t_get_status(const char *id) {
+  capz_az_credential *cred;
+  capz_arm_client *c = t_client(T_SECRET1, &cred);
+  capz_arm_response r;
+  capz_err err;
+  capz_arm_get(c, id, NULL, &r, &err);
+  int st = r.status;
+  capz_arm_response_free(&r);
+  capz_arm_client_free(c);
+  capz_az_credential_free(cred);
+  return st;
+}
