@@ -4,6 +4,8 @@
  *   capz/azure_identity.h  AzureClusterIdentity: allowedNamespaces, credentials, token cache
  *   capz/azure_arm.h       ARM client: resource IDs, limiter, retries, CloudError, LROs, accounting
  *   capz/azure_ensure.h    desired-state helper (write only on drift, skip reads in steady state)
+ *   capz/azure_table.h     ordered resource table walked with ensure / reverse delete
+ *   capz/azure_session.h   identity → credential → ARM client cache shared by a plugin's workers
  *
  * Ownership and thread-safety are documented per call in each header. See docs/AZURE-SDK.md.
  */
@@ -14,5 +16,7 @@
 #include "capz/azure_identity.h"
 #include "capz/azure_arm.h"
 #include "capz/azure_ensure.h"
+#include "capz/azure_table.h"
+#include "capz/azure_session.h"
 
 #endif
