@@ -1,0 +1,705 @@
+/* aks_scale_bench.c — issue #8's benchmark: N AKS clusters (CAPZ's cluster-template-aks.yaml, P pools each)
+ * through the real capz-host + managedcluster plugin, against capz-kube-sim, capz-capi-sim (Cluster API core)
+ * and capz-arm-sim with ARM throttling at its real-limit defaults. Reports the time to all-Ready against the
+ * bound ARM's write bucket imposes, ARM calls per cluster (verb, type, 429s), the host's RSS, a steady-state
+ * window that must spend no ARM request, and optionally the time to delete everything. See README.md. */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_http.h"
+#include "bench_metrics.h"
+#include "bench_objects.h"
+#include "bench_proc.h"
+#include "capz/json.h"
+#include "capz/kube.h"
+#include "capz/sdk.h"
+
+typedef struct opts {
+  int clusters, pools, workers, threads, replicas;
+  double steady_s, poll_s, timeout_s, settle_s;
+  double lro_cluster, lro_pool, lro_default, retry_after;
+  double kube_qps;
+  int kube_burst, verbosity;
+  bool do_delete;
+  const char *build, *source, *template_path, *dir;
+} opts;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+  nanosleep(&ts, NULL);
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: aks_scale_bench [--clusters N(2000)] [--pools P(3)] [--workers W(10)] [--threads T(8)]\n"
+          "         [--steady S(60)] [--delete] [--replicas R(2)] [--lro-cluster S(6)] [--lro-pool S(4)]\n"
+          "         [--lro-default S(2)] [--retry-after S(2)] [--kube-qps Q(200)] [--kube-burst B(400)]\n"
+          "         [--poll S(5)] [--settle S(10)] [--timeout S(14400)] [--dir DIR] [-v N]\n"
+          "         [--build DIR] [--source DIR] [--template FILE]\n"
+          "Binaries from --build (default $CAPZ_BUILD_DIR); CRDs from --source (default $CAPZ_SOURCE_DIR or .);\n"
+          "template default $CAPZ_SHARED_DIR/reference/templates/cluster-template-aks.yaml (/work/shared if unset),\n"
+          "else <source>/templates/cluster-template-aks.yaml.\n");
+}
+
+static int parse_opts(int argc, char **argv, opts *o) {
+  *o = (opts){.clusters = 2000, .pools = 3, .workers = 10, .threads = 8, .replicas = 2, .steady_s = 60,
+              .poll_s = 5, .timeout_s = 14400, .settle_s = 10, .lro_cluster = 6, .lro_pool = 4, .lro_default = 2,
+              .retry_after = 2, .kube_qps = 200, .kube_burst = 400};
+  o->build = getenv("CAPZ_BUILD_DIR");
+  o->source = getenv("CAPZ_SOURCE_DIR");
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define INT_OPT(flag, field) \
+  if (strcmp(a, flag) == 0 && v) { o->field = atoi(v); i++; continue; }
+#define DBL_OPT(flag, field) \
+  if (strcmp(a, flag) == 0 && v) { o->field = atof(v); i++; continue; }
+#define STR_OPT(flag, field) \
+  if (strcmp(a, flag) == 0 && v) { o->field = v; i++; continue; }
+    INT_OPT("--clusters", clusters)
+    INT_OPT("--pools", pools)
+    INT_OPT("--workers", workers)
+    INT_OPT("--threads", threads)
+    INT_OPT("--replicas", replicas)
+    INT_OPT("--kube-burst", kube_burst)
+    INT_OPT("-v", verbosity)
+    DBL_OPT("--steady", steady_s)
+    DBL_OPT("--poll", poll_s)
+    DBL_OPT("--settle", settle_s)
+    DBL_OPT("--timeout", timeout_s)
+    DBL_OPT("--lro-cluster", lro_cluster)
+    DBL_OPT("--lro-pool", lro_pool)
+    DBL_OPT("--lro-default", lro_default)
+    DBL_OPT("--retry-after", retry_after)
+    DBL_OPT("--kube-qps", kube_qps)
+    STR_OPT("--build", build)
+    STR_OPT("--source", source)
+    STR_OPT("--template", template_path)
+    STR_OPT("--dir", dir)
+    if (strcmp(a, "--delete") == 0) { o->do_delete = true; continue; }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); exit(0); }
+    usage(stderr);
+    return -1;
+  }
+  if (o->clusters < 1 || o->clusters > 99999 || o->pools < 1 || o->pools > 10 || o->workers < 1 ||
+      o->threads < 1 || o->threads > 64 || o->poll_s <= 0) {
+    fprintf(stderr, "aks_scale: out-of-range option\n");
+    return -1;
+  }
+  if (!o->build || !*o->build) o->build = ".";
+  if (!o->source || !*o->source) o->source = ".";
+  return 0;
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *t = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (t && fread(t, 1, (size_t)n, f) != (size_t)n) { free(t); t = NULL; }
+  if (t) t[n] = '\0';
+  fclose(f);
+  return t;
+}
+
+static int copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb");
+  if (!in) return -1;
+  FILE *out = fopen(to, "wb");
+  if (!out) {
+    fclose(in);
+    return -1;
+  }
+  char buf[65536];
+  size_t n;
+  int rc = 0;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, out) != n) rc = -1;
+  fclose(in);
+  if (fclose(out) != 0) rc = -1;
+  return rc;
+}
+
+/* ---- the stack ---- */
+typedef struct stack {
+  bproc kube, arm, capi, host;
+  char kube_url[256], arm_url[256], metrics_url[256];
+  capz_kube_config *cfg;
+  capz_kube_client *c;
+} stack;
+
+static int write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (!f) return -1;
+  fputs(text, f);
+  return fclose(f);
+}
+
+static int start_stack(const opts *o, stack *s) {
+  char bin[1024], path[1024], text[4096];
+  /* ARM: throttling written out at the real limits (docs/arm-sim.md defaults = azure-arm-reference.md §3) so
+   * the figures do not silently follow a change of the emulator's defaults. */
+  snprintf(text, sizeof text,
+           "lro:\n  defaultSeconds: %g\n  retryAfterSeconds: %g\n  durations:\n"
+           "    Microsoft.ContainerService/managedClusters: %g\n"
+           "    Microsoft.ContainerService/managedClusters/agentPools: %g\n"
+           "throttling:\n  enabled: true\n  reads: {burst: 250, perSecond: 25}\n"
+           "  writes: {burst: 200, perSecond: 10}\n  deletes: {burst: 200, perSecond: 10}\n"
+           "  globalMultiplier: 15\n"
+           "  aks: {enabled: true, putBurst: 20, putPerMinute: 1, listBurst: 500, listPerSecond: 1}\n"
+           "  compute: {enabled: true}\nrequestLog: {keepBodies: 2000}\n",
+           o->lro_default, o->retry_after, o->lro_cluster, o->lro_pool);
+  snprintf(path, sizeof path, "%s/arm-sim.yaml", o->dir);
+  if (write_text(path, text)) return -1;
+
+  snprintf(bin, sizeof bin, "%s/bin/capz-kube-sim", o->build);
+  const char *kargv[] = {bin, "--listen", "127.0.0.1:0", NULL};
+  if (bproc_start(&s->kube, o->dir, "kube-sim", kargv) || bproc_wait_line(&s->kube, 1, "READY ", 20, s->kube_url, sizeof s->kube_url))
+    return -1;
+  capz_err err;
+  capz_kube_client_opts co = {.struct_size = sizeof co, .qps = 2000, .burst = 2000, .user_agent = "aks-scale-bench"};
+  if (capz_kube_config_from_url(s->kube_url, &s->cfg, &err) || capz_kube_client_new(s->cfg, &co, &s->c, &err)) {
+    fprintf(stderr, "aks_scale: kube client: %s\n", err.msg);
+    return -1;
+  }
+  snprintf(path, sizeof path, "%s/config/crd/bases", o->source);
+  int n1 = bobj_apply_crd_dir(s->c, path);
+  snprintf(path, sizeof path, "%s/config/capi-crd/bases", o->source);
+  int n2 = bobj_apply_crd_dir(s->c, path);
+  if (n1 <= 0 || n2 <= 0) return -1;
+
+  char armcfg[1024];
+  snprintf(armcfg, sizeof armcfg, "%s/arm-sim.yaml", o->dir);
+  snprintf(bin, sizeof bin, "%s/bin/capz-arm-sim", o->build);
+  const char *aargv[] = {bin, "--listen", "127.0.0.1:0", "--config", armcfg, NULL};
+  if (bproc_start(&s->arm, o->dir, "arm-sim", aargv) || bproc_wait_line(&s->arm, 1, "READY ", 20, s->arm_url, sizeof s->arm_url))
+    return -1;
+
+  snprintf(bin, sizeof bin, "%s/bin/capz-capi-sim", o->build);
+  const char *cargv[] = {bin, "--server", s->kube_url, NULL};
+  if (bproc_start(&s->capi, o->dir, "capi-sim", cargv) || bproc_wait_line(&s->capi, 1, "READY ", 30, NULL, 0))
+    return -1;
+
+  if (bobj_create_identity(s->c)) return -1;
+
+  /* A private plugin directory holding only a copy of managedcluster.so (the loader refuses symlinks): the bench
+   * measures the AKS path alone. */
+  char pdir[1024], so[1024], dst[1100];
+  snprintf(pdir, sizeof pdir, "%s/plugins", o->dir);
+  mkdir(pdir, 0755);
+  snprintf(so, sizeof so, "%s/plugins/managedcluster.so", o->build);
+  snprintf(dst, sizeof dst, "%s/managedcluster.so", pdir);
+  unlink(dst); /* never write through an old symlink */
+  if (copy_file(so, dst) != 0) {
+    fprintf(stderr, "aks_scale: cannot copy %s to %s\n", so, dst);
+    return -1;
+  }
+  snprintf(text, sizeof text,
+           "# written by aks_scale_bench\npluginDirs:\n  - %s\nkubernetes:\n  server: %s\n  qps: %g\n  burst: %d\n"
+           "azure:\n  cloud: Custom\n  resourceManagerEndpoint: %s/\n  authorityHost: %s/\n  imdsEndpoint: %s\n"
+           "  tokenAudience: https://management.azure.com/\nconcurrency:\n  defaultWorkers: %d\n"
+           "metricsBindAddress: 127.0.0.1:0\nhealthProbeBindAddress: \"0\"\nlog:\n  verbosity: %d\n",
+           pdir, s->kube_url, o->kube_qps, o->kube_burst, s->arm_url, s->arm_url, s->arm_url, o->workers, o->verbosity);
+  snprintf(path, sizeof path, "%s/capz-host.yaml", o->dir);
+  if (write_text(path, text)) return -1;
+  snprintf(bin, sizeof bin, "%s/bin/capz-host", o->build);
+  const char *hargv[] = {bin, "--config", path, NULL};
+  if (bproc_start(&s->host, o->dir, "host", hargv) ||
+      bproc_wait_line(&s->host, 0, "metrics=", 30, s->metrics_url, sizeof s->metrics_url))
+    return -1;
+  char nplugins[16] = "";
+  if (bproc_wait_line(&s->host, 0, " plugins=", 5, nplugins, sizeof nplugins) || strcmp(nplugins, "1") != 0) {
+    fprintf(stderr, "aks_scale: capz-host did not load managedcluster.so (see %s)\n", s->host.err_path);
+    return -1;
+  }
+  return 0;
+}
+
+static void stop_stack(stack *s) {
+  bproc_stop(&s->host);
+  bproc_stop(&s->capi);
+  bproc_stop(&s->arm);
+  capz_kube_client_free(s->c);
+  capz_kube_config_free(s->cfg);
+  bproc_stop(&s->kube);
+}
+
+static char *host_metrics(const stack *s) {
+  char url[512], *text = NULL;
+  snprintf(url, sizeof url, "%s/metrics", s->metrics_url);
+  if (bhttp("GET", url, NULL, &text) != 200) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
+
+/* ---- create ---- */
+typedef struct create_job {
+  const opts *o;
+  stack *s;
+  const char *tmpl;
+  atomic_int next, failed;
+} create_job;
+
+static void *create_worker(void *arg) {
+  create_job *j = arg;
+  for (;;) {
+    int i = atomic_fetch_add(&j->next, 1);
+    if (i >= j->o->clusters) break;
+    char name[32], msg[512];
+    snprintf(name, sizeof name, "aks%05d", i);
+    cJSON *docs = bobj_render_cluster(j->tmpl, name, j->o->pools, j->o->replicas);
+    if (!docs || bobj_create_all(j->s->c, docs, msg, sizeof msg) != 0) {
+      if (docs) fprintf(stderr, "aks_scale: %s: %s\n", name, msg);
+      atomic_fetch_add(&j->failed, 1);
+    }
+    cJSON_Delete(docs);
+  }
+  return NULL;
+}
+
+static int run_threads(int n, void *(*fn)(void *), void *arg) {
+  pthread_t th[64];
+  int started = 0;
+  for (int i = 0; i < n; i++)
+    if (pthread_create(&th[i], NULL, fn, arg) == 0) started++;
+    else break;
+  for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+  return started ? 0 : -1;
+}
+
+/* ---- readiness ---- */
+typedef struct readiness {
+  int n, pools;
+  bool *cp_ready;
+  int *pools_ready;
+  double *first_all_ready; /* seconds since the create phase began; <0 not yet */
+  int all_ready, cp_count, pool_count, cp_seen, pool_seen;
+} readiness;
+
+static int index_of(const char *name) {
+  int i = -1;
+  if (sscanf(name, "aks%5d", &i) != 1) return -1;
+  return i;
+}
+
+static int list_ready(capz_kube_client *c, const capz_gvk *g, int *seen, void (*mark)(readiness *, int), readiness *r) {
+  cJSON *l = NULL;
+  capz_err err;
+  if (capz_kube_list(c, g, BENCH_NS, NULL, &l, &err) != 0) {
+    fprintf(stderr, "aks_scale: list %s: %s\n", g->kind, err.msg);
+    return -1;
+  }
+  const cJSON *it;
+  *seen = 0;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(l, "items")) {
+    (*seen)++;
+    int i = index_of(capz_json_ptr_str(it, "/metadata/name", ""));
+    if (i < 0 || i >= r->n) continue;
+    if (capz_json_ptr_bool(it, "/status/ready", false)) mark(r, i);
+  }
+  cJSON_Delete(l);
+  return 0;
+}
+
+static void mark_cp(readiness *r, int i) { r->cp_ready[i] = true; }
+static void mark_pool(readiness *r, int i) { r->pools_ready[i]++; }
+
+static int poll_ready(capz_kube_client *c, readiness *r, double t) {
+  memset(r->cp_ready, 0, (size_t)r->n * sizeof *r->cp_ready);
+  memset(r->pools_ready, 0, (size_t)r->n * sizeof *r->pools_ready);
+  if (list_ready(c, &BOBJ_AMCP, &r->cp_seen, mark_cp, r) || list_ready(c, &BOBJ_AMMP, &r->pool_seen, mark_pool, r))
+    return -1;
+  r->all_ready = r->cp_count = r->pool_count = 0;
+  for (int i = 0; i < r->n; i++) {
+    r->cp_count += r->cp_ready[i];
+    r->pool_count += r->pools_ready[i];
+    bool all = r->cp_ready[i] && r->pools_ready[i] >= r->pools;
+    if (all) {
+      r->all_ready++;
+      if (r->first_all_ready[i] < 0) r->first_all_ready[i] = t;
+    }
+  }
+  return 0;
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* ---- reporting ---- */
+static void print_counters(const char *title, const cJSON *c, int per) {
+  printf("%s: total %.0f", title, bmet_num(c, "total"));
+  if (per > 0) printf(" (%.2f per cluster)", bmet_num(c, "total") / per);
+  printf("\n");
+  static const char *groups[] = {"byMethod", "byStatus", "byType", NULL};
+  for (int g = 0; groups[g]; g++) {
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(c, groups[g]);
+    if (!o || !o->child) continue;
+    printf("  %s:", groups[g]);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, o) {
+      if (per > 0) printf(" %s=%.0f (%.2f/cl)", it->string, it->valuedouble, it->valuedouble / per);
+      else printf(" %s=%.0f", it->string, it->valuedouble);
+    }
+    printf("\n");
+  }
+}
+
+static void print_tally(const char *title, cJSON *t, int per) {
+  printf("%s (from the host's capz_azure_arm_requests_total; per cluster):\n", title);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, t) printf("  %-70s %8.0f  %6.2f\n", it->string, it->valuedouble, it->valuedouble / per);
+}
+
+static double arm_class(const cJSON *c, const char *cls) {
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "byMethod");
+  if (strcmp(cls, "read") == 0) return bmet_num(m, "GET") + bmet_num(m, "HEAD");
+  if (strcmp(cls, "delete") == 0) return bmet_num(m, "DELETE");
+  /* the Entra token endpoint shares the emulator's port but is not ARM and not throttled as a write */
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "byType");
+  return bmet_num(m, "PUT") + bmet_num(m, "POST") + bmet_num(m, "PATCH") - bmet_num(t, "entra/token");
+}
+
+/* Seconds a bucket of `burst` refilled at `rate`/s needs to admit `n` requests. */
+static double bucket_bound(double n, double burst, double rate) { return n > burst ? (n - burst) / rate : 0; }
+
+static void mem_line(const char *what, const bproc *p, int per) {
+  long rss, hwm;
+  bproc_mem_kb(p->pid, &rss, &hwm);
+  printf("%-9s VmRSS %7.1f MiB  VmHWM %7.1f MiB", what, rss / 1024.0, hwm / 1024.0);
+  if (per > 0) printf("  (%.1f / %.1f KiB per cluster)", (double)rss / per, (double)hwm / per);
+  printf("  cpu %.1f s  threads %ld\n", bproc_cpu_s(p->pid), bproc_threads(p->pid));
+}
+
+static void progress(const stack *s, const readiness *r, double t, long *peak_rss) {
+  cJSON *c = bmet_arm_counters(s->arm_url);
+  long rss, hwm;
+  bproc_mem_kb(s->host.pid, &rss, &hwm);
+  if (rss > *peak_rss) *peak_rss = rss;
+  const cJSON *st = cJSON_GetObjectItemCaseSensitive(c, "byStatus");
+  fprintf(stderr,
+          "[%7.1f s] ready clusters %d/%d (control planes %d, pools %d; seen %d/%d) | ARM %.0f req, writes %.0f, "
+          "reads %.0f, 429 %.0f | host RSS %.1f MiB\n",
+          t, r->all_ready, r->n, r->cp_count, r->pool_count, r->cp_seen, r->pool_seen, bmet_num(c, "total"),
+          arm_class(c, "write"), arm_class(c, "read"), bmet_num(st, "429"), rss / 1024.0);
+  cJSON_Delete(c);
+}
+
+/* ---- delete ---- */
+typedef struct delete_job {
+  const opts *o;
+  stack *s;
+  atomic_int next, failed;
+} delete_job;
+
+static void *delete_worker(void *arg) {
+  delete_job *j = arg;
+  for (;;) {
+    int i = atomic_fetch_add(&j->next, 1);
+    if (i >= j->o->clusters) break;
+    char name[32];
+    snprintf(name, sizeof name, "aks%05d", i);
+    capz_err err;
+    int rc = capz_kube_delete(j->s->c, &BOBJ_CLUSTER, BENCH_NS, name, NULL, &err);
+    if (rc != 0 && rc != CAPZ_ENOTFOUND) {
+      fprintf(stderr, "aks_scale: delete %s: %s\n", name, err.msg);
+      atomic_fetch_add(&j->failed, 1);
+    }
+  }
+  return NULL;
+}
+
+static int count_items(capz_kube_client *c, const capz_gvk *g) {
+  cJSON *l = NULL;
+  capz_err err;
+  if (capz_kube_list(c, g, BENCH_NS, NULL, &l, &err) != 0) return -1;
+  int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(l, "items"));
+  cJSON_Delete(l);
+  return n;
+}
+
+/* The emulator's last requests (up to requestLog.keepBodies) with bodies, kept in the work dir as evidence. */
+static void dump_tail(const stack *s, const char *dir, const char *file) {
+  char url[512], path[1024], *text = NULL;
+  snprintf(url, sizeof url, "%s/_sim/requests?last=2000", s->arm_url);
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  if (bhttp("GET", url, NULL, &text) == 200) write_text(path, text);
+  free(text);
+}
+
+static int arm_resources(const stack *s) {
+  char url[512];
+  snprintf(url, sizeof url, "%s/_sim/health", s->arm_url);
+  cJSON *h = NULL;
+  int n = bhttp_json("GET", url, NULL, &h) == 200 ? (int)bmet_num(h, "resources") : -1;
+  cJSON_Delete(h);
+  return n;
+}
+
+int main(int argc, char **argv) {
+  opts o;
+  if (parse_opts(argc, argv, &o)) return 2;
+  char dirbuf[512];
+  if (!o.dir) {
+    snprintf(dirbuf, sizeof dirbuf, "/tmp/aks_scale-%d", (int)getpid());
+    o.dir = dirbuf;
+  }
+  mkdir(o.dir, 0755);
+  char tpath[1024];
+  if (!o.template_path) {
+    const char *shared = getenv("CAPZ_SHARED_DIR");
+    snprintf(tpath, sizeof tpath, "%s/reference/templates/cluster-template-aks.yaml",
+             shared && *shared ? shared : "/work/shared");
+    if (access(tpath, R_OK) != 0) snprintf(tpath, sizeof tpath, "%s/templates/cluster-template-aks.yaml", o.source);
+    o.template_path = tpath;
+  }
+  char *tmpl = slurp(o.template_path);
+  if (!tmpl) {
+    fprintf(stderr, "aks_scale: cannot read template %s\n", o.template_path);
+    return 1;
+  }
+  capz_err err;
+  if (capz_sdk_global_init(&err)) {
+    fprintf(stderr, "aks_scale: %s\n", err.msg);
+    free(tmpl);
+    return 1;
+  }
+  stack s;
+  memset(&s, 0, sizeof s);
+  int rc = 1;
+  readiness r = {.n = o.clusters, .pools = o.pools};
+  r.cp_ready = calloc((size_t)o.clusters, sizeof *r.cp_ready);
+  r.pools_ready = calloc((size_t)o.clusters, sizeof *r.pools_ready);
+  r.first_all_ready = malloc((size_t)o.clusters * sizeof *r.first_all_ready);
+  cJSON *c0 = NULL, *c1 = NULL, *c2 = NULL, *c3 = NULL, *d0 = NULL, *d1 = NULL;
+  char *m1 = NULL, *m3 = NULL;
+  if (!r.cp_ready || !r.pools_ready || !r.first_all_ready) goto out;
+  for (int i = 0; i < o.clusters; i++) r.first_all_ready[i] = -1;
+
+  printf("aks_scale_bench: %d clusters x %d pools (1 System + %d User), %d MachinePool replicas, host workers %d, "
+         "%d client threads, host kube qps %g/burst %d\n",
+         o.clusters, o.pools, o.pools - 1, o.replicas, o.workers, o.threads, o.kube_qps, o.kube_burst);
+  printf("ARM emulator: throttling on (writes 200 + 10/s, reads 250 + 25/s, deletes 200 + 10/s per principal; "
+         "AKS PUT 20 + 1/min per resource); LRO managedCluster %gs, agentPool %gs, others %gs, Retry-After %gs\n",
+         o.lro_cluster, o.lro_pool, o.lro_default, o.retry_after);
+  printf("template %s; work dir %s\n", o.template_path, o.dir);
+  fflush(stdout);
+  if (start_stack(&o, &s)) goto out;
+  printf("stack: kube %s, arm %s, host pid %d, metrics %s\n", s.kube_url, s.arm_url, (int)s.host.pid, s.metrics_url);
+  {
+    long rss0, hwm0;
+    bproc_mem_kb(s.host.pid, &rss0, &hwm0);
+    printf("host idle before any cluster: VmRSS %.1f MiB\n", rss0 / 1024.0);
+  }
+  fflush(stdout);
+
+  /* ---- create → all Ready ---- */
+  c0 = bmet_arm_counters(s.arm_url);
+  double t0 = now_s();
+  create_job cj = {.o = &o, .s = &s, .tmpl = tmpl};
+  run_threads(o.threads, create_worker, &cj);
+  double t_created = now_s() - t0;
+  printf("created %d clusters (%d objects) in %.1f s, %d failed\n", o.clusters, o.clusters * (3 + 2 * o.pools),
+         t_created, atomic_load(&cj.failed));
+  fflush(stdout);
+  if (atomic_load(&cj.failed)) goto out;
+  long peak_rss = 0;
+  double last_progress = 0, t_ready = -1;
+  for (;;) {
+    double t = now_s() - t0;
+    if (poll_ready(s.c, &r, t) == 0 && r.all_ready == o.clusters) {
+      t_ready = t;
+      break;
+    }
+    if (t - last_progress >= 30) {
+      progress(&s, &r, t, &peak_rss);
+      last_progress = t;
+    }
+    if (!bproc_alive(&s.host)) {
+      fprintf(stderr, "aks_scale: capz-host exited (see %s)\n", s.host.err_path);
+      break;
+    }
+    if (t > o.timeout_s) {
+      fprintf(stderr, "aks_scale: timeout after %.0f s\n", t);
+      break;
+    }
+    sleep_s(o.poll_s);
+  }
+  progress(&s, &r, now_s() - t0, &peak_rss);
+  c1 = bmet_arm_counters(s.arm_url);
+  m1 = host_metrics(&s);
+  cJSON *create = bmet_delta(c0, c1);
+  dump_tail(&s, o.dir, "requests-create-tail.json");
+
+  printf("\n== create: %d/%d clusters all-Ready (AMCP + %d AMMPs each) ", r.all_ready, o.clusters, o.pools);
+  if (t_ready >= 0) printf("in %.1f s (objects created in %.1f s; readiness polled every %g s)\n", t_ready, t_created, o.poll_s);
+  else printf("NOT reached\n");
+  {
+    double *ts = malloc((size_t)o.clusters * sizeof *ts);
+    int k = 0;
+    for (int i = 0; ts && i < o.clusters; i++)
+      if (r.first_all_ready[i] >= 0) ts[k++] = r.first_all_ready[i];
+    if (k > 0) {
+      qsort(ts, (size_t)k, sizeof *ts, cmp_dbl);
+      printf("cluster all-Ready times (s since create began): first %.1f, p10 %.1f, p50 %.1f, p90 %.1f, last %.1f\n",
+             ts[0], ts[k / 10], ts[k / 2], ts[(k * 9) / 10], ts[k - 1]);
+    }
+    free(ts);
+  }
+  double writes = arm_class(create, "write"), reads = arm_class(create, "read");
+  double theo_writes = (double)o.clusters * (o.pools + 4);
+  double bound_obs = bucket_bound(writes, 200, 10), bound_theo = bucket_bound(theo_writes, 200, 10);
+  double bound_client = bucket_bound(writes, 160, 8);
+  printf("ARM writes observed %.0f (%.2f per cluster; theoretical minimum %d per cluster = RG + VNet(+subnet) + "
+         "managedCluster(+System pool) + %d agentPools + listClusterAdminCredential POST)\n",
+         writes, writes / o.clusters, o.pools + 4, o.pools - 1);
+  printf("write-bucket bound (n - 200 burst) / 10 per s: observed writes %.1f s, theoretical writes %.1f s\n", bound_obs,
+         bound_theo);
+  if (t_ready > 0)
+    printf("time to all-Ready / bound: %.2fx (observed writes), %.2fx (theoretical writes)\n",
+           bound_obs > 0 ? t_ready / bound_obs : 0, bound_theo > 0 ? t_ready / bound_theo : 0);
+  printf("other bounds: SDK client limiter (writes 160 + 8/s) %.1f s; ARM read bucket (%.0f reads, 250 + 25/s) %.1f s; "
+         "SDK read limiter (200 + 20/s) %.1f s\n",
+         bound_client, reads, bucket_bound(reads, 250, 25), bucket_bound(reads, 200, 20));
+  print_counters("ARM requests seen by the emulator (create phase)", create, o.clusters);
+  if (m1) {
+    cJSON *t = bmet_by_labels(m1, "capz_azure_arm_requests_total", "method", "resource_type");
+    print_tally("ARM requests by method|resource type", t, o.clusters);
+    cJSON_Delete(t);
+    cJSON *lw = bmet_by_labels(m1, "capz_azure_arm_limiter_wait_seconds_total", "class", NULL);
+    const cJSON *it;
+    printf("SDK limiter wait (s, summed over workers):");
+    cJSON_ArrayForEach(it, lw) printf(" %s=%.1f", it->string, it->valuedouble);
+    printf("\n");
+    cJSON_Delete(lw);
+    cJSON *rt = bmet_by_labels(m1, "capz_azure_arm_retries_total", "reason", NULL);
+    printf("SDK retries:");
+    cJSON_ArrayForEach(it, rt) printf(" %s=%.0f", it->string, it->valuedouble);
+    printf("\n");
+    cJSON_Delete(rt);
+    cJSON *rc2 = bmet_by_labels(m1, "controller_runtime_reconcile_total", "controller", "result");
+    printf("reconciles (controller|result):");
+    cJSON_ArrayForEach(it, rc2) printf(" %s=%.0f", it->string, it->valuedouble);
+    printf("  = %.1f per cluster\n", bmet_sum(m1, "controller_runtime_reconcile_total", NULL) / o.clusters);
+    cJSON_Delete(rc2);
+    printf("reconcile errors %.0f, terminal %.0f; host Kubernetes requests %.0f (%.1f per cluster)\n",
+           bmet_sum(m1, "controller_runtime_reconcile_errors_total", NULL),
+           bmet_sum(m1, "controller_runtime_terminal_reconcile_errors_total", NULL),
+           bmet_sum(m1, "rest_client_requests_total", NULL), bmet_sum(m1, "rest_client_requests_total", NULL) / o.clusters);
+    cJSON *kr = bmet_by_labels(m1, "rest_client_requests_total", "method", "code");
+    printf("host Kubernetes requests by method|code (per cluster):");
+    cJSON_ArrayForEach(it, kr) printf(" %s=%.0f (%.1f)", it->string, it->valuedouble, it->valuedouble / o.clusters);
+    printf("\n");
+    cJSON_Delete(kr);
+  }
+  printf("memory at all-Ready (peak host RSS sampled during create %.1f MiB):\n", peak_rss / 1024.0);
+  mem_line("capz-host", &s.host, o.clusters);
+  mem_line("kube-sim", &s.kube, 0);
+  mem_line("arm-sim", &s.arm, 0);
+  mem_line("capi-sim", &s.capi, 0);
+  cJSON_Delete(create);
+  fflush(stdout);
+
+  /* ---- steady state ---- */
+  sleep_s(o.settle_s);
+  c2 = bmet_arm_counters(s.arm_url);
+  cJSON *settle = bmet_delta(c1, c2);
+  printf("\n== settle (%g s after all-Ready): %.0f ARM requests\n", o.settle_s, bmet_num(settle, "total"));
+  if (bmet_num(settle, "total") > 0) print_counters("  settle requests", settle, 0);
+  cJSON_Delete(settle);
+  double rec_before = 0;
+  char *m2 = host_metrics(&s);
+  rec_before = bmet_sum(m2, "controller_runtime_reconcile_total", NULL);
+  free(m2);
+  sleep_s(o.steady_s);
+  c3 = bmet_arm_counters(s.arm_url);
+  m3 = host_metrics(&s);
+  cJSON *steady = bmet_delta(c2, c3);
+  double steady_total = bmet_num(steady, "total");
+  printf("== steady state (%g s): %.0f ARM requests (writes %.0f, reads %.0f, deletes %.0f), %.0f reconciles — %s\n",
+         o.steady_s, steady_total, arm_class(steady, "write"), arm_class(steady, "read"), arm_class(steady, "delete"),
+         bmet_sum(m3, "controller_runtime_reconcile_total", NULL) - rec_before, steady_total == 0 ? "PASS" : "FAIL");
+  if (steady_total > 0) print_counters("  steady requests", steady, 0);
+  mem_line("capz-host", &s.host, o.clusters);
+  cJSON_Delete(steady);
+  fflush(stdout);
+  rc = (t_ready >= 0 && steady_total == 0) ? 0 : 1;
+
+  /* ---- delete ---- */
+  if (o.do_delete) {
+    d0 = bmet_arm_counters(s.arm_url);
+    double td = now_s();
+    delete_job dj = {.o = &o, .s = &s};
+    run_threads(o.threads, delete_worker, &dj);
+    double last = 0, t_gone = -1;
+    int cps = -1, pools = -1, res = -1;
+    for (;;) {
+      double t = now_s() - td;
+      cps = count_items(s.c, &BOBJ_AMCP);
+      pools = count_items(s.c, &BOBJ_AMMP);
+      res = arm_resources(&s);
+      if (cps == 0 && pools == 0 && res == 0) {
+        t_gone = t;
+        break;
+      }
+      if (t - last >= 30) {
+        cJSON *c = bmet_arm_counters(s.arm_url);
+        fprintf(stderr, "[delete %7.1f s] AMCP %d, AMMP %d left, ARM resources %d, ARM deletes %.0f, 429 %.0f\n", t, cps,
+                pools, res, arm_class(c, "delete"), bmet_num(cJSON_GetObjectItemCaseSensitive(c, "byStatus"), "429"));
+        cJSON_Delete(c);
+        last = t;
+      }
+      if (t > o.timeout_s || !bproc_alive(&s.host)) break;
+      sleep_s(o.poll_s);
+    }
+    d1 = bmet_arm_counters(s.arm_url);
+    cJSON *del = bmet_delta(d0, d1);
+    dump_tail(&s, o.dir, "requests-delete-tail.json");
+    double deletes = arm_class(del, "delete");
+    printf("\n== delete: ");
+    if (t_gone >= 0) printf("every AMCP/AMMP and ARM resource gone in %.1f s\n", t_gone);
+    else printf("NOT finished (AMCP %d, AMMP %d, ARM resources %d left)\n", cps, pools, res);
+    printf("delete-bucket bound (n - 200 burst) / 10 per s for %.0f DELETEs: %.1f s\n", deletes,
+           bucket_bound(deletes, 200, 10));
+    print_counters("ARM requests (delete phase)", del, o.clusters);
+    cJSON_Delete(del);
+    if (t_gone < 0) rc = 1;
+  }
+  mem_line("capz-host", &s.host, o.clusters);
+
+out:
+  stop_stack(&s);
+  printf("logs: %s\n", o.dir);
+  cJSON_Delete(c0);
+  cJSON_Delete(c1);
+  cJSON_Delete(c2);
+  cJSON_Delete(c3);
+  cJSON_Delete(d0);
+  cJSON_Delete(d1);
+  free(m1);
+  free(m3);
+  free(r.cp_ready);
+  free(r.pools_ready);
+  free(r.first_all_ready);
+  free(tmpl);
+  capz_sdk_global_cleanup();
+  return rc;
+}
