@@ -1,0 +1,462 @@
+/* soak_main.c — capz_soak: the crash-safety proof of issue #7. For each run: a self-managed cluster from CAPZ's
+ * reference template is applied, capz-host is SIGKILLed at a random moment of provisioning (sometimes twice) and
+ * restarted with the same config; the cluster must reach Ready with exactly the Azure resources of a kill-free run
+ * (nothing created twice, no orphan NIC/disk, providerIDs naming existing VMs); then the Cluster is deleted (in
+ * some runs with another kill) and nothing of it may be left in Azure. See bench/soak/README.md. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capz/json.h"
+#include "capz/sdk.h"
+#include "soak.h"
+
+/* splitmix64: small, seedable, the same sequence everywhere (a run is replayed from --seed and --only). */
+typedef struct rng {
+  uint64_t s;
+} rng;
+static uint64_t rnext(rng *r) {
+  uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+static double runif(rng *r) { return (double)(rnext(r) >> 11) * (1.0 / 9007199254740992.0); }
+
+typedef struct kill_rec {
+  double at_s;      /* seconds after the apply (or after the previous restart / the delete request) */
+  char phase[300];  /* what the CRs said just before the kill */
+  bool after_done;  /* the cluster was already Ready (or, deleting, gone) when it was killed */
+  char inflight[512];
+  char writes[512];
+} kill_rec;
+
+typedef struct run_result {
+  bool pass;
+  int workers;
+  int nkills;
+  kill_rec kills[3];
+  bool del_kill;
+  double ready_s, recovery_s, delete_s;
+  soak_reqstats prov, del;
+  cJSON *baseline; /* calibration only: the normalized inventory at Ready (caller frees) */
+  char report[4096];
+} run_result;
+
+static volatile sig_atomic_t g_stop;
+static void on_sigint(int s) {
+  (void)s;
+  g_stop = 1;
+}
+
+static void msleep(int64_t ms) {
+  if (ms > 0) usleep((useconds_t)(ms * 1000));
+}
+
+/* Kill the host now: record what the CRs said and which ARM operations were in flight, then restart it. */
+static void kill_and_restart(soak_env *e, const char *cluster, int want, bool deleting, kill_rec *k) {
+  soak_state st;
+  if (deleting) {
+    cJSON *ams = k_list_labelled(e, "infrastructure.cluster.x-k8s.io", "AzureMachine", cluster);
+    cJSON *ac = k_get_azurecluster(e, cluster);
+    snprintf(k->phase, sizeof k->phase, "deleting: %d AzureMachines left, AzureCluster %s", cJSON_GetArraySize(ams),
+             ac ? "present" : "gone");
+    k->after_done = !ac && cJSON_GetArraySize(ams) == 0;
+    cJSON_Delete(ams);
+    cJSON_Delete(ac);
+  } else {
+    soak_observe(e, cluster, want, &st);
+    snprintf(k->phase, sizeof k->phase, "%s%s", st.detail, st.cluster_ready ? " (already Ready)" : "");
+    k->after_done = st.cluster_ready;
+  }
+  double t = soak_wall();
+  soak_host_kill(e);
+  cJSON *inv = arm_inventory(e);
+  char *fl = inv ? soak_inflight(inv) : NULL;
+  snprintf(k->inflight, sizeof k->inflight, "%s", fl && *fl ? fl : "none");
+  free(fl);
+  cJSON_Delete(inv);
+  cJSON *log = arm_log(e);
+  char *w = log ? soak_last_writes(log, t, 2) : NULL;
+  snprintf(k->writes, sizeof k->writes, "%s", w && *w ? w : "none");
+  free(w);
+  cJSON_Delete(log);
+  soak_host_start(e, e->host_log);
+}
+
+static void print_host_errors(const char *log) {
+  char cmd[700];
+  snprintf(cmd, sizeof cmd,
+           "grep -aiE 'level=(error|warn)|\\bERROR\\b|\\bWARN|fail|panic|AddressSanitizer' '%s' | tail -n 15 | "
+           "sed 's/^/    host: /'",
+           log);
+  if (system(cmd) == -1) fprintf(stderr, "(cannot read %s)\n", log);
+}
+
+/* The ARM request log of a phase, kept in the work directory as evidence (arm-<cluster>-<phase>.json). */
+static void save_json(soak_env *e, const char *cluster, const char *phase, const cJSON *j) {
+  if (!j) return;
+  char p[400];
+  snprintf(p, sizeof p, "%s/arm-%s-%s.json", e->dir, cluster, phase);
+  char *t = cJSON_Print(j);
+  FILE *f = fopen(p, "w");
+  if (f && t) fputs(t, f);
+  if (f) fclose(f);
+  free(t);
+}
+
+typedef struct calib {
+  double prov_s, del_s;
+  cJSON *baseline; /* normalized inventory of a 1-worker cluster */
+  soak_reqstats prov;
+} calib;
+
+/* One run. kills_prov: kill times (seconds, 0 = none) for provisioning; kill_del: seconds after the delete
+ * request (0 = none). */
+static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int workers, const double *kills_prov,
+                    int nk, double kill_del, const calib *cal, run_result *res) {
+  memset(res, 0, sizeof *res);
+  res->workers = workers;
+  int want = 1 + workers;
+  char log[400];
+  snprintf(log, sizeof log, "%s/host-%s.log", e->dir, cluster);
+  arm_reset(e);
+  double est_prov = cal ? cal->prov_s : 60, est_del = cal ? cal->del_s : 60;
+  int64_t prov_timeout = (int64_t)((est_prov * 6 + 60) * 1000 * o->timeout_scale);
+  int64_t del_timeout = (int64_t)((est_del * 6 + 60) * 1000 * o->timeout_scale);
+
+  if (soak_host_start(e, log) != 0) {
+    soak_appendf(res->report, sizeof res->report, " [capz-host did not start]");
+    return;
+  }
+  int64_t t0 = soak_now_ms();
+  char msg[512];
+  if (soak_apply_cluster(e, cluster, workers, msg, sizeof msg) != 0) {
+    soak_appendf(res->report, sizeof res->report, " [apply: %s]", msg);
+    return;
+  }
+  /* provisioning, with kills */
+  int64_t since = t0, last_restart = t0, recover_from = -1;
+  for (int k = 0; k < nk && !g_stop; k++) {
+    int64_t at = since + (int64_t)(kills_prov[k] * 1000);
+    while (soak_now_ms() < at && !g_stop) msleep(20);
+    res->kills[k].at_s = (double)(soak_now_ms() - since) / 1000;
+    kill_and_restart(e, cluster, want, false, &res->kills[k]);
+    res->nkills++;
+    since = last_restart = soak_now_ms();
+    if (!res->kills[k].after_done) recover_from = last_restart;
+  }
+  soak_state st;
+  for (;;) {
+    soak_observe(e, cluster, want, &st);
+    if (st.cluster_ready || st.terminal || g_stop) break;
+    if (soak_now_ms() - last_restart > prov_timeout) break;
+    if (!soak_host_alive(e)) {
+      soak_appendf(res->report, sizeof res->report, " [capz-host exited on its own]");
+      break;
+    }
+    msleep(100);
+  }
+  int64_t t_ready = soak_now_ms();
+  res->ready_s = (double)(t_ready - t0) / 1000;
+  /* recovery: from the restart after the last kill that interrupted provisioning (-1: every kill came after Ready) */
+  res->recovery_s = recover_from < 0 ? -1 : (double)(t_ready - recover_from) / 1000;
+  cJSON *plog = arm_log(e);
+  if (plog) soak_reqstats_of(plog, &res->prov);
+  save_json(e, cluster, "provision", plog);
+  cJSON_Delete(plog);
+  if (!st.cluster_ready) {
+    soak_appendf(res->report, sizeof res->report, " [not Ready %.0f s after the last restart: %s]",
+                 (double)(t_ready - last_restart) / 1000, st.detail);
+    cJSON *inv = arm_inventory(e);
+    char *fl = inv ? soak_inflight(inv) : NULL;
+    soak_appendf(res->report, sizeof res->report, " [%d resources; unfinished: %s]", cJSON_GetArraySize(inv),
+                 fl && *fl ? fl : "none");
+    free(fl);
+    cJSON_Delete(inv);
+    return;
+  }
+  if (!cal) { /* calibration: this inventory is what every run is compared with */
+    cJSON *inv = arm_inventory(e);
+    cJSON *ams = k_list_labelled(e, "infrastructure.cluster.x-k8s.io", "AzureMachine", cluster);
+    if (inv) res->baseline = soak_normalize(inv, cluster, ams);
+    cJSON_Delete(inv);
+    cJSON_Delete(ams);
+  }
+  cJSON *expected = cal && cal->baseline ? soak_expected(cal->baseline, workers) : NULL;
+  int bad = soak_check_ready(e, cluster, expected, &res->prov, res->report, sizeof res->report);
+  cJSON_Delete(expected);
+
+  /* deletion, maybe with a kill */
+  arm_log_clear(e);
+  int64_t td = soak_now_ms();
+  if (soak_delete_cluster(e, cluster, msg, sizeof msg) != 0) {
+    soak_appendf(res->report, sizeof res->report, " [%s]", msg);
+    return;
+  }
+  int64_t dl_restart = td;
+  if (kill_del > 0) {
+    while (soak_now_ms() < td + (int64_t)(kill_del * 1000) && !g_stop) msleep(20);
+    kill_rec *kr = &res->kills[res->nkills];
+    kr->at_s = (double)(soak_now_ms() - td) / 1000;
+    kill_and_restart(e, cluster, want, true, kr);
+    res->del_kill = true;
+    dl_restart = soak_now_ms();
+  }
+  bool gone = false;
+  while (!g_stop && soak_now_ms() - dl_restart < del_timeout) {
+    cJSON *ams = k_list_labelled(e, "infrastructure.cluster.x-k8s.io", "AzureMachine", cluster);
+    cJSON *ac = k_get_azurecluster(e, cluster);
+    gone = !ac && cJSON_GetArraySize(ams) == 0 && !k_cluster_exists(e, cluster);
+    cJSON_Delete(ams);
+    cJSON_Delete(ac);
+    if (gone) break;
+    msleep(100);
+  }
+  res->delete_s = (double)(soak_now_ms() - td) / 1000;
+  cJSON *dlog = arm_log(e);
+  if (dlog) soak_reqstats_of(dlog, &res->del);
+  save_json(e, cluster, "delete", dlog);
+  cJSON_Delete(dlog);
+  if (!gone) {
+    soak_appendf(res->report, sizeof res->report, " [Cluster objects still there %.0f s after the delete]",
+                 res->delete_s);
+    bad++;
+  }
+  bad += soak_check_gone(e, cluster, res->report, sizeof res->report);
+  int hs = soak_host_stop(e);
+  if (!(hs >= 0 && WIFEXITED(hs) && WEXITSTATUS(hs) == 0))
+    fprintf(stderr, "soak: note: capz-host did not stop cleanly on SIGTERM (status 0x%x; log %s)\n", hs, log);
+  res->pass = bad == 0;
+}
+
+static void print_run(int i, int runs, const char *cluster, const run_result *r) {
+  char rec[64] = "no kill before Ready";
+  if (r->recovery_s >= 0) snprintf(rec, sizeof rec, "recovery %.1fs after the restart", r->recovery_s);
+  printf("run %d/%d %s workers=%d %s  ready %.1fs (%s), deleted in %.1fs\n", i, runs, cluster, r->workers,
+         r->pass ? "PASS" : "FAIL", r->ready_s, rec, r->delete_s);
+  for (int k = 0; k < r->nkills + (r->del_kill ? 1 : 0); k++) {
+    const kill_rec *kr = &r->kills[k];
+    bool del = k == r->nkills;
+    printf("  kill %d @%.2fs after %s  [%s]\n    in flight: %s\n    last ARM writes: %s\n", k + 1, kr->at_s,
+           del ? "the delete request" : k == 0 ? "apply" : "the previous restart", kr->phase, kr->inflight,
+           kr->writes);
+  }
+  printf("  ARM provisioning: %d requests (PUT %d: %d creates, %d updates, %d created twice; GET %d; 409 %d; "
+         "DELETE %d)\n",
+         r->prov.total, r->prov.puts, r->prov.creates, r->prov.put_updates, r->prov.dup_creates, r->prov.gets,
+         r->prov.conflicts, r->prov.deletes_ok);
+  printf("  ARM deletion: %d requests (DELETE %d, GET %d, PUT %d)\n", r->del.total, r->del.deletes, r->del.gets,
+         r->del.puts);
+  if (r->report[0]) printf("  problems:%s\n", r->report);
+  fflush(stdout);
+}
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+typedef struct series {
+  double v[1024];
+  int n;
+} series;
+static void series_add(series *s, double x) {
+  if (s->n < 1024) s->v[s->n++] = x;
+}
+static double series_p50(series *s) {
+  if (!s->n) return 0;
+  qsort(s->v, (size_t)s->n, sizeof s->v[0], cmp_d);
+  return s->v[(s->n - 1) / 2];
+}
+static double series_max(series *s) {
+  double m = 0;
+  for (int i = 0; i < s->n; i++) m = s->v[i] > m ? s->v[i] : m;
+  return m;
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: capz_soak [--runs R] [--seed S] [--only N] [--workers 0|1|2] [--lro SECONDS]\n"
+          "                 [--double-kill PCT] [--delete-kill PCT] [--timeout-scale X] [-v N] [--keep]\n"
+          "                 [--template FILE] [--prov-seconds P --del-seconds D]\n"
+          "SIGKILLs capz-host at random points while a self-managed cluster is provisioned (and deleted), restarts\n"
+          "it, and checks convergence with no duplicate Azure resources and no orphans. Exit 1 on any failure.\n"
+          "Defaults: --runs 20, random seed (printed), --workers 0 (1 or 2 per run), --lro 1, --double-kill 30,\n"
+          "--delete-kill 40. Needs CAPZ_BUILD_DIR (capz-host, emulators, plugins/selfmanaged.so) and the CRDs of\n"
+          "CAPZ_SOURCE_DIR; both default to the tree this program was built from.\n"
+          "A kill-free calibration run first measures provisioning/deletion times (kill points are drawn over them)\n"
+          "and the inventory every run must match; --prov-seconds skips it (structural checks only: one VM and NIC\n"
+          "per machine, NICs/disks attached, nothing created twice, providerIDs, no orphans).\n");
+}
+
+int main(int argc, char **argv) {
+  soak_opts o = {.runs = 20, .workers = 0, .lro = 1.0, .double_kill_pct = 30, .delete_kill_pct = 40,
+                 .timeout_scale = 1.0, .verbosity = 2};
+  bool have_seed = false;
+  static const struct option lo[] = {{"runs", 1, 0, 'r'},         {"seed", 1, 0, 's'},
+                                     {"only", 1, 0, 'o'},         {"workers", 1, 0, 'w'},
+                                     {"lro", 1, 0, 'l'},          {"double-kill", 1, 0, 'D'},
+                                     {"delete-kill", 1, 0, 'K'},  {"timeout-scale", 1, 0, 'T'},
+                                     {"keep", 0, 0, 'k'},         {"template", 1, 0, 't'},
+                                     {"prov-seconds", 1, 0, 'P'}, {"del-seconds", 1, 0, 'E'},
+                                     {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
+  int c;
+  while ((c = getopt_long(argc, argv, "v:h", lo, NULL)) != -1) {
+    switch (c) {
+    case 'r': o.runs = atoi(optarg); break;
+    case 's': o.seed = strtoull(optarg, NULL, 0); have_seed = true; break;
+    case 'o': o.only = atoi(optarg); break;
+    case 'w': o.workers = atoi(optarg); break;
+    case 'l': o.lro = atof(optarg); break;
+    case 'D': o.double_kill_pct = atoi(optarg); break;
+    case 'K': o.delete_kill_pct = atoi(optarg); break;
+    case 'T': o.timeout_scale = atof(optarg); break;
+    case 'v': o.verbosity = atoi(optarg); break;
+    case 'k': o.keep = true; break;
+    case 't': o.template_path = optarg; break;
+    case 'P': o.prov_s = atof(optarg); break;
+    case 'E': o.del_s = atof(optarg); break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (o.runs < 1 || o.workers < 0 || o.workers > 2 || o.lro < 0 || o.timeout_scale <= 0 || optind != argc) {
+    usage(stderr);
+    return 2;
+  }
+  if (!have_seed) o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
+  /* defaults: the tree this was built from */
+  setenv("CAPZ_BUILD_DIR", SOAK_BUILD_DIR, 0);
+  setenv("CAPZ_SOURCE_DIR", SOAK_SOURCE_DIR, 0);
+  static char tpl[700];
+  if (!o.template_path) {
+    const char *sh = getenv("CAPZ_SHARED_DIR") ? getenv("CAPZ_SHARED_DIR") : SOAK_SHARED_DIR;
+    snprintf(tpl, sizeof tpl, "%s/reference/templates/cluster-template.yaml", sh);
+    o.template_path = tpl;
+  }
+  signal(SIGINT, on_sigint);
+  signal(SIGTERM, on_sigint);
+  signal(SIGPIPE, SIG_IGN);
+  if (capz_sdk_global_init(NULL) != 0) return 1;
+
+  printf("capz_soak: seed=%llu runs=%d workers=%s lro=%.2fs double-kill=%d%% delete-kill=%d%%\n",
+         (unsigned long long)o.seed, o.runs, o.workers ? (o.workers == 1 ? "1" : "2") : "1-2", o.lro,
+         o.double_kill_pct, o.delete_kill_pct);
+  printf("  replay: capz_soak --seed %llu --runs %d --workers %d --lro %g --double-kill %d --delete-kill %d\n",
+         (unsigned long long)o.seed, o.runs, o.workers, o.lro, o.double_kill_pct, o.delete_kill_pct);
+  fflush(stdout);
+
+  soak_env e;
+  memset(&e, 0, sizeof e);
+  int rc = 1;
+  if (soak_env_up(&e, &o) != 0) {
+    fprintf(stderr, "capz_soak: environment did not come up (logs in %s)\n", e.dir);
+    soak_env_down(&e);
+    capz_sdk_global_cleanup();
+    return 1;
+  }
+  printf("  work dir %s (host config, logs)\n", e.dir);
+
+  /* calibration: a kill-free run gives the provisioning/deletion times the kill points are drawn over and the
+   * inventory every run is compared with */
+  calib cal = {0};
+  if (o.prov_s > 0) {
+    cal.prov_s = o.prov_s;
+    cal.del_s = o.del_s > 0 ? o.del_s : o.prov_s / 2;
+    printf("  no calibration: kill points over %.1fs / %.1fs, structural checks only\n", cal.prov_s, cal.del_s);
+  } else {
+    run_result r0;
+    run_one(&e, &o, "soak0", 1, NULL, 0, 0, NULL, &r0);
+    print_run(0, o.runs, "soak0 (calibration, no kill)", &r0);
+    if (!r0.pass || !r0.baseline) {
+      printf("capz_soak: the kill-free calibration run failed; nothing to compare with (logs in %s)\n", e.dir);
+      print_host_errors(e.host_log);
+      cJSON_Delete(r0.baseline);
+      soak_env_down(&e);
+      capz_sdk_global_cleanup();
+      return 1;
+    }
+    cal.prov_s = r0.ready_s;
+    cal.del_s = r0.delete_s;
+    cal.prov = r0.prov;
+    cal.baseline = r0.baseline;
+    printf("  calibration: provisioning %.1fs, deletion %.1fs, %d resources; kill points are drawn over these\n",
+           cal.prov_s, cal.del_s, cJSON_GetArraySize(cal.baseline));
+  }
+  fflush(stdout);
+
+  int passed = 0, failed = 0, nkills = 0, ndkills = 0, inflight = 0, late = 0, dup_total = 0;
+  series rec = {0}, ready = {0}, del = {0}, preq = {0}, dreq = {0};
+  for (int i = 1; i <= o.runs && !g_stop; i++) {
+    rng rg = {o.seed ^ ((uint64_t)i * 0xD1B54A32D192ED03ULL)};
+    int workers = o.workers ? o.workers : 1 + (int)(rnext(&rg) % 2);
+    double kp[2];
+    int nk = 1 + (runif(&rg) * 100 < o.double_kill_pct ? 1 : 0);
+    /* the first kill over the whole provisioning time, a second one over what is left of it after the first */
+    kp[0] = (0.05 + 0.95 * runif(&rg)) * cal.prov_s;
+    kp[1] = (0.05 + 0.95 * runif(&rg)) * (cal.prov_s - kp[0] > 2 ? cal.prov_s - kp[0] : 2);
+    double kd = runif(&rg) * 100 < o.delete_kill_pct ? (0.05 + 0.95 * runif(&rg)) * cal.del_s : 0;
+    if (o.only && i != o.only) continue;
+    char cluster[32];
+    snprintf(cluster, sizeof cluster, "soak%d", i);
+    run_result r;
+    run_one(&e, &o, cluster, workers, kp, nk, kd, &cal, &r);
+    print_run(i, o.runs, cluster, &r);
+    nkills += r.nkills;
+    ndkills += r.del_kill;
+    for (int k = 0; k < r.nkills + (r.del_kill ? 1 : 0); k++) {
+      if (strcmp(r.kills[k].inflight, "none")) inflight++;
+      if (r.kills[k].after_done) late++;
+    }
+    dup_total += r.prov.dup_creates;
+    if (r.pass) {
+      passed++;
+      if (r.recovery_s >= 0) series_add(&rec, r.recovery_s);
+      series_add(&ready, r.ready_s);
+      series_add(&del, r.delete_s);
+      series_add(&preq, r.prov.total);
+      series_add(&dreq, r.del.total);
+    } else {
+      failed++;
+      printf("  evidence: seed=%llu run=%d (replay: --seed %llu --only %d), host log %s\n",
+             (unsigned long long)o.seed, i, (unsigned long long)o.seed, i, e.host_log);
+      print_host_errors(e.host_log);
+      /* a fresh environment for the next run, so one failure does not cascade */
+      soak_env_down(&e);
+      if (soak_env_up(&e, &o) != 0) {
+        printf("capz_soak: environment did not come back; stopping\n");
+        break;
+      }
+    }
+  }
+  printf("summary: seed=%llu runs %d passed %d failed\n", (unsigned long long)o.seed, passed, failed);
+  printf("  kills %d while provisioning + %d while deleting; %d with an ARM operation in flight, %d after the "
+         "cluster was already Ready/gone\n",
+         nkills, ndkills, inflight, late);
+  printf("  recovery (restart -> Ready) p50 %.1fs max %.1fs over %d runs; apply -> Ready p50 %.1fs max %.1fs "
+         "(kill-free %.1fs); delete p50 %.1fs max %.1fs\n",
+         series_p50(&rec), series_max(&rec), rec.n, series_p50(&ready), series_max(&ready), cal.prov_s,
+         series_p50(&del), series_max(&del));
+  printf("  ARM requests per provisioning p50 %.0f max %.0f (kill-free %d); per deletion p50 %.0f max %.0f; "
+         "resources created twice %d\n",
+         series_p50(&preq), series_max(&preq), cal.prov.total, series_p50(&dreq), series_max(&dreq), dup_total);
+  rc = failed || g_stop ? 1 : 0;
+  cJSON_Delete(cal.baseline);
+  soak_env_down(&e);
+  if (rc == 0 && !o.keep) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", e.dir);
+    if (system(cmd) != 0) fprintf(stderr, "capz_soak: could not remove %s\n", e.dir);
+  } else {
+    printf("  logs kept in %s\n", e.dir);
+  }
+  capz_sdk_global_cleanup();
+  return rc;
+}
