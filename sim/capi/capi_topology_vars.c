@@ -125,6 +125,7 @@ cJSON *topo_vars_worker(const cJSON *vars, const cJSON *worker, const cJSON *cc,
 }
 
 const cJSON *topo_var_lookup(const cJSON *vars, const char *path) {
+  if (!path || !*path) return NULL;
   const cJSON *cur = vars;
   const char *p = path;
   while (cur && *p) {
