@@ -865,6 +865,15 @@ static void add_next_link(const arm_req *q, cJSON *b, long next) {
   free(link);
 }
 
+/* Role assignments listed at a scope: those at the scope, above it and (unless atScope()) below it. */
+static bool ra_in_scope(const arm_res *x, const char *scope, bool at_or_above) {
+  const char *xs = capz_json_ptr_str(x->doc, "/properties/scope", "");
+  size_t xl = strlen(xs), sl = strlen(scope);
+  if (xl == sl) return strcasecmp(xs, scope) == 0;
+  if (xl < sl) return strcmp(xs, "/") == 0 || (strncasecmp(scope, xs, xl) == 0 && scope[xl] == '/');
+  return !at_or_above && strncasecmp(xs, scope, sl) == 0 && xs[sl] == '/';
+}
+
 static void do_list(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype *rt, arm_resp *out) {
   if (rt->list && rt->list(c, q, p, out)) return;
   if (!parent_checks(c, p, rt, p->id, false, out)) return;
@@ -878,6 +887,13 @@ static void do_list(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype *
   }
   long skip, page;
   if (!page_start(c, q, &skip, &page, out)) return;
+  arm_filter f;
+  arm_err fe;
+  if (arm_filter_parse(arm_req_query(q, "$filter"), &f, &fe)) {
+    arm_resp_error(out, fe.status, fe.code, "%s", fe.msg);
+    return;
+  }
+  bool ra = strcasecmp(rt->type, "Microsoft.Authorization/roleAssignments") == 0;
   cJSON *b = cJSON_CreateObject();
   cJSON *arr = cJSON_AddArrayToObject(b, "value");
   long seen = 0;
@@ -886,7 +902,8 @@ static void do_list(arm_ctx *c, arm_req *q, const arm_path *p, const arm_rtype *
     if (rt == &arm_rt_resource_group) {
       char sub[64];
       if (!arm_id_sub(x->id, sub, sizeof sub) || strcasecmp(sub, p->sub) != 0) continue;
-    } else if (!under_scope(c, x, p, rt)) continue;
+    } else if (ra ? !ra_in_scope(x, p->id, arm_filter_has(&f, ARM_FILTER_AT_SCOPE)) : !under_scope(c, x, p, rt)) continue;
+    if (f.n && !arm_filter_match(&f, x)) continue;
     if (seen++ < skip) continue;
     if (cJSON_GetArraySize(arr) >= page) { more = true; break; }
     cJSON_AddItemToArray(arr, arm_render(c, x, q));
@@ -976,12 +993,19 @@ void arm_engine(arm_ctx *c, arm_req *q, const arm_path *p, arm_resp *out) {
     }
     long skip, page, seen = 0;
     if (!page_start(c, q, &skip, &page, out)) goto done;
+    arm_filter f;
+    arm_err fe;
+    if (arm_filter_parse(arm_req_query(q, "$filter"), &f, &fe)) {
+      arm_resp_error(out, fe.status, fe.code, "%s", fe.msg);
+      goto done;
+    }
     cJSON *b = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(b, "value");
     for (arm_res *x = arm_store_first(c->store); x; x = x->next) {
       char up[ARM_ID_MAX];
       arm_id_parent(x->id, up, sizeof up);
       if (strcasecmp(up, p->id) != 0 || x->rt == &arm_rt_resource_group || (x->rt->flags & ARM_RT_EXTENSION)) continue;
+      if (f.n && !arm_filter_match(&f, x)) continue;
       if (seen++ < skip) continue;
       if (cJSON_GetArraySize(arr) >= page) { add_next_link(q, b, skip + page); break; }
       cJSON *o = cJSON_CreateObject();

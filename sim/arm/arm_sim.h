@@ -326,6 +326,24 @@ void arm_reqlog_clear(arm_reqlog *l);
 void arm_reqlog_add(arm_reqlog *l, const arm_req *q, int status);
 cJSON *arm_reqlog_json(arm_reqlog *l, int last_n);
 
+/* ---------------------------------------------------------------- $filter (arm_filter.c) */
+
+enum { ARM_FILTER_EQ = 1, ARM_FILTER_AT_SCOPE, ARM_FILTER_ASSIGNED_TO };
+typedef struct arm_filter_clause {
+  int kind;
+  char field[32];   /* EQ: location, name, resourceType, tagName, tagValue, principalId */
+  char value[256];
+} arm_filter_clause;
+typedef struct arm_filter {
+  arm_filter_clause c[8];
+  int n;            /* 0 = no filter */
+} arm_filter;
+/* Parse a $filter value (NULL = none); 0, or 400 InvalidFilterInQueryString in e. */
+int arm_filter_parse(const char *s, arm_filter *f, arm_err *e);
+/* All EQ / assignedTo clauses hold for x (atScope() is left to the caller). */
+bool arm_filter_match(const arm_filter *f, const arm_res *x);
+bool arm_filter_has(const arm_filter *f, int kind);
+
 /* ---------------------------------------------------------------- config and the server context */
 
 typedef struct arm_region {

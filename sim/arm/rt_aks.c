@@ -195,10 +195,45 @@ static const char *const mc_immutable[] = {"/properties/dnsPrefix", "/properties
                                            "/properties/networkProfile/serviceCidr", "/properties/networkProfile/loadBalancerSku",
                                            "/properties/linuxProfile/adminUsername", NULL};
 
+/* A cluster PUT that changes the control-plane version (AKS since 2022-04): agent pools listed without
+ * orchestratorVersion stay where they are (control plane only); if any pool gives one, all must, each either
+ * unchanged or the new control-plane version (which upgrades that pool). */
+static int check_profile_versions(arm_ctx *c, arm_res *old, const cJSON *pools, const char *new_ver, arm_err *e) {
+  const char *cur = capz_json_ptr_str(old->doc, "/properties/currentKubernetesVersion", new_ver);
+  if (strcmp(cur, new_ver) == 0 || !cJSON_IsArray(pools)) return 0;
+  int total = 0, given = 0, bad = 0;
+  const cJSON *p;
+  cJSON_ArrayForEach(p, pools) {
+    total++;
+    const char *ov = arm_jstr(p, "orchestratorVersion");
+    if (!ov || !*ov) continue;
+    given++;
+    char want[32], now[32] = "";
+    char pid[ARM_ID_MAX];
+    snprintf(pid, sizeof pid, "%s/agentPools/%s", old->id, arm_jstr(p, "name") ? arm_jstr(p, "name") : "");
+    arm_res *pool = arm_store_get(c->store, pid);
+    if (pool) snprintf(now, sizeof now, "%s", capz_json_ptr_str(pool->doc, "/properties/currentOrchestratorVersion", ""));
+    if (!resolve_version(c, ov, want, sizeof want)) continue; /* check_pool reports it */
+    bool unchanged = !pool || strcmp(want, now) == 0 ||
+                     arm_ieq(ov, capz_json_ptr_str(pool->doc, "/properties/orchestratorVersion", ""));
+    if (!unchanged && strcmp(want, new_ver) != 0) bad++;
+  }
+  if ((given > 0 && given < total) || bad)
+    return arm_err_set(e, 400, "NotAllAgentPoolOrchestratorVersionSpecifiedAndUnchanged",
+                       "Using managed cluster api, all Agent pools' OrchestratorVersion must be all specified or all "
+                       "unspecified. If all specified, they must be stay unchanged or the same with control plane. For "
+                       "agent pool specific change, please use per agent pool operations: https://aka.ms/agent-pool-rest-api");
+  return 0;
+}
+
 static int mc_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm_err *e) {
   const char *name = arm_id_name(id);
   if (!valid_cluster_name(name))
     return arm_err_set(e, 400, "InvalidParameter", "The managed cluster name '%s' is invalid.", name);
+  if (old && !*capz_json_ptr_str(doc, "/properties/kubernetesVersion", "")) { /* an update without a version keeps it */
+    const char *ov = capz_json_ptr_str(old->doc, "/properties/kubernetesVersion", NULL);
+    if (ov) arm_jset(arm_props(doc), "kubernetesVersion", cJSON_CreateString(ov));
+  }
   const char *want = capz_json_ptr_str(doc, "/properties/kubernetesVersion", "");
   char ver[32];
   if (!resolve_version(c, want, ver, sizeof ver))
@@ -230,6 +265,7 @@ static int mc_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm
   if (policy && strcasecmp(policy, "cilium") == 0 && !(dataplane && strcasecmp(dataplane, "cilium") == 0))
     return arm_err_set(e, 400, "InvalidParameter", "networkPolicy cilium requires networkDataplane cilium.");
   const cJSON *pools = capz_json_ptr_get(doc, "/properties/agentPoolProfiles");
+  if (old && check_profile_versions(c, old, pools, ver, e)) return -1;
   if (!old) {
     if (!cJSON_IsArray(pools) || cJSON_GetArraySize(pools) == 0)
       return arm_err_set(e, 400, "InvalidParameter", "The managed cluster needs at least one agent pool (agentPoolProfiles).");
@@ -521,7 +557,22 @@ static int ap_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm
   const char *cv = cl ? capz_json_ptr_str(cl->doc, "/properties/currentKubernetesVersion", NULL) : NULL;
   cJSON *p = cJSON_GetObjectItemCaseSensitive(doc, "properties");
   if (!cJSON_IsObject(p)) p = arm_props(doc);
-  return check_pool(c, arm_id_name(id), p, cv, e);
+  if (check_pool(c, arm_id_name(id), p, cv, e)) return -1;
+  /* an existing pool moves up one minor version at a time, never down */
+  const char *ov = arm_jstr(p, "orchestratorVersion");
+  const char *now = old ? capz_json_ptr_str(old->doc, "/properties/currentOrchestratorVersion", NULL) : NULL;
+  char want[32];
+  if (now && ov && *ov && resolve_version(c, ov, want, sizeof want) && strcmp(want, now) != 0) {
+    int a1 = 0, a2 = 0, b1 = 0, b2 = 0;
+    sscanf(now, "%d.%d", &a1, &a2);
+    sscanf(want, "%d.%d", &b1, &b2);
+    if (vcmp(want, now) < 0 || b1 != a1 || b2 > a2 + 1)
+      return arm_err_set(e, 400, "AgentPoolUpgradeVersionNotAllowed",
+                         "Upgrade agent pool version from %s to %s is not allowed, you can only upgrade one minor version "
+                         "at a time. Please use [az aks get-upgrades] command to get the supported upgrade versions.",
+                         now, want);
+  }
+  return 0;
 }
 
 static int ap_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
@@ -562,8 +613,17 @@ static int ap_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
   const char *cv = cl ? capz_json_ptr_str(cl->doc, "/properties/currentKubernetesVersion", c->cfg.aks_default_version)
                       : c->cfg.aks_default_version;
   const char *want = arm_jstr(p, "orchestratorVersion");
-  if (!want || !*want || !resolve_version(c, want, ver, sizeof ver)) snprintf(ver, sizeof ver, "%s", cv);
-  if (!want || !*want) arm_jset(p, "orchestratorVersion", cJSON_CreateString(ver));
+  const char *was = old ? capz_json_ptr_str(old, "/properties/currentOrchestratorVersion", NULL) : NULL;
+  if (want && *want && resolve_version(c, want, ver, sizeof ver)) {
+    /* as asked */
+  } else if (was) { /* an update without a version keeps the pool's (no silent upgrade with the control plane) */
+    snprintf(ver, sizeof ver, "%s", was);
+    arm_jset(p, "orchestratorVersion", cJSON_CreateString(capz_json_ptr_str(old, "/properties/orchestratorVersion", was)));
+  } else { /* a new pool starts at the control plane's version */
+    snprintf(ver, sizeof ver, "%s", cv);
+    arm_jset(p, "orchestratorVersion", cJSON_CreateString(ver));
+  }
+  if (was && strcmp(was, ver) != 0) arm_set_state(r, "Upgrading");
   arm_jset(p, "currentOrchestratorVersion", cJSON_CreateString(ver));
   rt_keep(r->doc, old, "/properties/nodeImageVersion");
   rt_default(r->doc, "nodeImageVersion", cJSON_CreateString("AKSUbuntu-2204gen2containerd-202511.01.0"));

@@ -288,6 +288,81 @@ START_TEST(health_and_extensions) {
 END_TEST
 
 /* The kubeconfig of a cluster reaches a real (emulated) API server: a capz-kube-sim started next to us. */
+#define UPG(ver, sysv, userv)                                                                                         \
+  "{\"location\":\"eastus\",\"identity\":{\"type\":\"SystemAssigned\"},\"properties\":{\"kubernetesVersion\":\"" ver "\"," \
+  "\"dnsPrefix\":\"c1\",\"agentPoolProfiles\":["                                                                       \
+  "{\"name\":\"system\",\"mode\":\"System\",\"count\":1,\"vmSize\":\"Standard_D2s_v3\"" sysv "},"                     \
+  "{\"name\":\"user1\",\"mode\":\"User\",\"count\":1,\"vmSize\":\"Standard_D2s_v3\"" userv "}]}}"
+
+static void pool_versions(const char *pool, const char *want_spec, const char *want_current) {
+  char path[512];
+  snprintf(path, sizeof path, MC "/c1/agentPools/%s" AV, pool);
+  at_resp r = at_get(&sim, path);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/properties/orchestratorVersion"), want_spec);
+  ck_assert_str_eq(at_str(&r, "/properties/currentOrchestratorVersion"), want_current);
+  at_free(&r);
+}
+
+static void cluster_version(const char *want) {
+  at_resp r = at_get(&sim, MC "/c1" AV);
+  ck_assert_str_eq(at_str(&r, "/properties/currentKubernetesVersion"), want);
+  at_free(&r);
+}
+
+START_TEST(version_upgrades_follow_aks_rules) {
+  /* pools created without a version start at the control plane's */
+  ck_assert_int_eq(at_put_wait(&sim, MC "/c1" AV, UPG("1.32", "", "")), 200);
+  pool_versions("system", "1.32.4", "1.32.4");
+  pool_versions("user1", "1.32.4", "1.32.4");
+  /* control plane upgrade with pools listed without orchestratorVersion: the pools stay (control plane only) */
+  ck_assert_int_eq(at_put_wait(&sim, MC "/c1" AV, UPG("1.33", "", "")), 200);
+  cluster_version("1.33.1");
+  pool_versions("system", "1.32.4", "1.32.4");
+  pool_versions("user1", "1.32.4", "1.32.4");
+  /* some pools with a version and some without: refused */
+  at_resp r = at_put(&sim, MC "/c1" AV, UPG("1.34", ",\"orchestratorVersion\":\"1.33\"", ""));
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "NotAllAgentPoolOrchestratorVersionSpecifiedAndUnchanged");
+  at_free(&r);
+  /* all with a version: each unchanged or the new control-plane version (that pool upgrades with it) */
+  r = at_put(&sim, MC "/c1" AV, UPG("1.34", ",\"orchestratorVersion\":\"1.33.1\"", ",\"orchestratorVersion\":\"1.32.4\""));
+  ck_assert_int_eq(r.status, 400); /* 1.33.1 is neither 1.32.4 (unchanged) nor 1.34.0 (new control plane) */
+  at_free(&r);
+  ck_assert_int_eq(at_put_wait(&sim, MC "/c1" AV, UPG("1.33", ",\"orchestratorVersion\":\"1.33\"", ",\"orchestratorVersion\":\"1.32.4\"")), 200);
+  cluster_version("1.33.1");
+  pool_versions("system", "1.33", "1.33.1");
+  pool_versions("user1", "1.32.4", "1.32.4");
+  /* the agentPools API: one minor version at a time, never down, never above the control plane */
+  r = at_put(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.34\"}}");
+  ck_assert_int_eq(r.status, 400);
+  at_free(&r);
+  ck_assert_int_eq(at_put_wait(&sim, MC "/c1" AV, UPG("1.34", ",\"orchestratorVersion\":\"1.33\"", ",\"orchestratorVersion\":\"1.32.4\"")), 200);
+  r = at_put(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.34\"}}");
+  ck_assert_int_eq(r.status, 400);
+  ck_assert_str_eq(at_str(&r, "/error/code"), "AgentPoolUpgradeVersionNotAllowed");
+  at_free(&r);
+  r = at_put(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.33\"}}");
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Upgrading");
+  char aao[2048];
+  ck_assert(at_header(&r, "Azure-AsyncOperation", aao, sizeof aao));
+  at_free(&r);
+  ck_assert_str_eq(at_wait_async(&sim, aao), "Succeeded");
+  pool_versions("user1", "1.33", "1.33.1");
+  r = at_put(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.32\"}}");
+  ck_assert_str_eq(at_str(&r, "/error/code"), "AgentPoolUpgradeVersionNotAllowed");
+  at_free(&r);
+  /* an update without orchestratorVersion keeps the pool's version */
+  ck_assert_int_eq(at_put_wait(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":2,\"vmSize\":\"Standard_D2s_v3\"}}"), 200);
+  pool_versions("user1", "1.33", "1.33.1");
+  /* a cluster update without kubernetesVersion keeps the control plane's */
+  ck_assert_int_eq(at_put_wait(&sim, MC "/c1" AV,
+                               "{\"location\":\"eastus\",\"identity\":{\"type\":\"SystemAssigned\"},\"properties\":{\"dnsPrefix\":\"c1\"}}"), 200);
+  cluster_version("1.34.0");
+}
+END_TEST
+
 START_TEST(kubeconfig_reaches_kube_sim) {
   const char *kbin = simproc_bin("capz-kube-sim");
   if (access(kbin, X_OK) != 0) {
@@ -329,6 +404,7 @@ Suite *suite(void) {
   tcase_add_test(tc, busy_and_abort);
   tcase_add_test(tc, credentials_stop_delete_machines);
   tcase_add_test(tc, health_and_extensions);
+  tcase_add_test(tc, version_upgrades_follow_aks_rules);
   suite_add_tcase(s, tc);
   TCase *tk = tcase_create("kube");
   tcase_set_timeout(tk, 30);

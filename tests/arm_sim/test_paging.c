@@ -1,6 +1,6 @@
 /* test_paging.c — list paging in capz-arm-sim through raw HTTP (nextLink absolute, $skiptoken, other parameters
  * kept, invalid tokens refused, page size set at run time; list-by-group, subscription-wide and a group's
- * resources), and the request log's bootstrap-data hashes (customDataSha256 next to the redacted customData of
+ * resources), $filter (tags, type, location, name; role assignments by scope and principal), and the request log's bootstrap-data hashes (customDataSha256 next to the redacted customData of
  * VMs and scale sets). */
 #include <check.h>
 #include <stdio.h>
@@ -120,6 +120,67 @@ START_TEST(lists_page_with_next_links) {
 }
 END_TEST
 
+static int count(const char *path) {
+  at_resp r = at_get(&sim, path);
+  ck_assert_msg(r.status == 200, "GET %s: %ld %s", path, r.status, r.body ? r.body : "");
+  int n = cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "value"));
+  at_free(&r);
+  return n;
+}
+
+#define RA_BODY(pid) "{\"properties\":{\"roleDefinitionId\":\"" AT_S "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c\",\"principalId\":\"" pid "\"}}"
+#define PA "aaaaaaaa-0000-4000-8000-00000000000a"
+#define PB "bbbbbbbb-0000-4000-8000-00000000000b"
+#define RAP "/providers/Microsoft.Authorization/roleAssignments"
+
+START_TEST(list_filters) {
+  ck_assert_int_eq(at_put_wait(&sim, NET "/routeTables/prod" V, "{\"location\":\"eastus\",\"tags\":{\"env\":\"prod\"}}"), 200);
+  ck_assert_int_eq(at_put_wait(&sim, NET "/routeTables/dev" V, "{\"location\":\"westus\",\"tags\":{\"env\":\"dev\"}}"), 200);
+  ck_assert_int_eq(at_put_wait(&sim, NET "/networkSecurityGroups/nsg" V, "{\"location\":\"eastus\",\"tags\":{\"env\":\"prod\"}}"), 200);
+  ck_assert_int_eq(count(RG "/resources" RGV "&$filter=tagName%20eq%20'env'%20and%20tagValue%20eq%20'prod'"), 2);
+  ck_assert_int_eq(count(RG "/resources" RGV "&$filter=tagName%20eq%20'env'"), 3);
+  ck_assert_int_eq(count(RG "/resources" RGV "&$filter=resourceType%20eq%20'Microsoft.Network/routeTables'"), 2);
+  ck_assert_int_eq(count(AT_S "/providers/Microsoft.Network/routeTables" V "&$filter=location%20eq%20'westus'"), 1);
+  ck_assert_int_eq(count(NET "/routeTables" V "&$filter=name%20eq%20'PROD'"), 1);
+  ck_assert_int_eq(count(AT_S "/resourcegroups" RGV "&$filter=tagName%20eq%20'nothing'"), 0);
+  static const char *const bad[] = {"foo", "tagValue%20eq%20'prod'", "name%20ne%20'x'", "name%20eq%20'x'%20or%20name%20eq%20'y'",
+                                    "name%20eq%20'unterminated", NULL};
+  for (int i = 0; bad[i]; i++) {
+    char path[512];
+    snprintf(path, sizeof path, NET "/routeTables" V "&$filter=%s", bad[i]);
+    at_resp r = at_get(&sim, path);
+    ck_assert_msg(r.status == 400, "filter %s -> %ld", bad[i], r.status);
+    ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidFilterInQueryString");
+    at_free(&r);
+  }
+  /* a filtered list pages over the matches, and the filter stays in nextLink */
+  set_page_size(1);
+  char names[4][32];
+  int pages = 0;
+  ck_assert_int_eq(walk(RG "/resources" RGV "&$filter=tagName%20eq%20'env'%20and%20tagValue%20eq%20'prod'", 1, names, 4, &pages), 2);
+  ck_assert_int_eq(pages, 2);
+  ck_assert_str_eq(names[1], "nsg");
+  set_page_size(1000);
+  /* role assignments: a list at a scope shows those above, at and below it; atScope() drops those below */
+  at_resp r = at_put(&sim, AT_S RAP "/11111111-aaaa-4000-8000-000000000001?api-version=2022-04-01", RA_BODY(PA));
+  ck_assert_int_eq(r.status, 201);
+  at_free(&r);
+  r = at_put(&sim, RG RAP "/11111111-aaaa-4000-8000-000000000002?api-version=2022-04-01", RA_BODY(PB));
+  ck_assert_int_eq(r.status, 201);
+  at_free(&r);
+  r = at_put(&sim, NET "/routeTables/prod" RAP "/11111111-aaaa-4000-8000-000000000003?api-version=2022-04-01", RA_BODY(PA));
+  ck_assert_int_eq(r.status, 201);
+  at_free(&r);
+  ck_assert_int_eq(count(RG RAP "?api-version=2022-04-01"), 3);
+  ck_assert_int_eq(count(RG RAP "?api-version=2022-04-01&$filter=atScope()"), 2);
+  ck_assert_int_eq(count(RG RAP "?api-version=2022-04-01&$filter=principalId%20eq%20'" PA "'"), 2);
+  ck_assert_int_eq(count(RG RAP "?api-version=2022-04-01&$filter=assignedTo('" PA "')"), 2);
+  ck_assert_int_eq(count(RG RAP "?api-version=2022-04-01&$filter=atScope()%20and%20assignedTo('" PA "')"), 1);
+  ck_assert_int_eq(count(AT_S RAP "?api-version=2022-04-01&$filter=atScope()"), 1);
+  ck_assert_int_eq(count(AT_S RAP "?api-version=2022-04-01"), 3);
+}
+END_TEST
+
 #define VM(name, cd)                                                                                                    \
   "{\"location\":\"eastus\",\"properties\":{\"hardwareProfile\":{\"vmSize\":\"Standard_D2s_v3\"},"                     \
   "\"storageProfile\":{\"imageReference\":{\"publisher\":\"Canonical\",\"offer\":\"ubuntu-24_04-lts\",\"sku\":\"server\",\"version\":\"latest\"}," \
@@ -179,6 +240,7 @@ int main(void) {
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, lists_page_with_next_links);
   tcase_add_test(tc, request_log_hashes_bootstrap_data);
+  tcase_add_test(tc, list_filters);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
