@@ -1,7 +1,9 @@
 /* capi_kcp.c — KubeadmControlPlane: once the Cluster owns it and its infrastructure is ready with an endpoint,
  * write the CA and kubeconfig Secrets, then create control plane Machines one at a time (the next only when
  * every existing one is Ready), each with a cloned infrastructure machine and a KubeadmConfig (init for the
- * first, join after); scale down by deleting the oldest; report replicas/readiness/initialized/version. */
+ * first, join after); scale down by deleting the oldest; a spec.version change rolls the machines (one new
+ * machine first, then the oldest outdated one goes); report replicas/readiness/initialized/version (the lowest
+ * version a machine runs, as KCP does). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,28 @@ static int cmp_created(const void *a, const void *b) {
 }
 
 static bool machine_ready(const capz_obj *m) { return capz_cond_is_true(capz_obj_json(m), "Ready"); }
+
+/* Kubernetes versions "v1.31.10" compared numerically, part by part (<0, 0, >0). */
+static int version_cmp(const char *a, const char *b) {
+  if (*a == 'v') a++;
+  if (*b == 'v') b++;
+  while (*a || *b) {
+    char *ea, *eb;
+    long x = strtol(a, &ea, 10), y = strtol(b, &eb, 10);
+    if (x != y) return x < y ? -1 : 1;
+    if (ea == a || eb == b) return strcmp(ea, eb);
+    a = *ea == '.' ? ea + 1 : ea;
+    b = *eb == '.' ? eb + 1 : eb;
+    if (*ea != '.' || *eb != '.') return strcmp(a, b);
+  }
+  return 0;
+}
+
+/* A machine that does not run the control plane's spec.version needs replacing (KCP's rollout). */
+static bool outdated(const capz_obj *m, const char *ver) {
+  const char *mv = capz_json_ptr_str(capz_obj_json(m), "/spec/version", NULL);
+  return ver && mv && strcmp(mv, ver) != 0;
+}
 
 /* The control-plane failure domain with the fewest machines (CAPI spreads control plane machines). */
 static const char *pick_failure_domain(const cJSON *cluster, const capz_obj_list *machines) {
@@ -140,29 +164,46 @@ int capi_kcp_reconcile(sim *s, const char *ns, const char *name, int64_t *requeu
   bool infra_ready = capz_json_ptr_bool(cluster, "/status/infrastructureReady", false);
   bool has_ep = *sim_str(cluster, "/spec/controlPlaneEndpoint/host") != 0;
 
-  size_t ready = 0, deleting = 0;
+  const char *ver = capz_json_ptr_str(kcp, "/spec/version", NULL);
+  size_t ready = 0, deleting = 0, old = 0;
+  const char *min_ver = NULL; /* the lowest version a live machine runs: KCP's status.version */
   for (size_t i = 0; i < machines.n; i++) {
-    if (capz_obj_deleting(machines.items[i])) deleting++;
-    else if (machine_ready(machines.items[i])) ready++;
+    if (capz_obj_deleting(machines.items[i])) {
+      deleting++;
+      continue;
+    }
+    if (machine_ready(machines.items[i])) ready++;
+    if (outdated(machines.items[i], ver)) old++;
+    const char *mv = capz_json_ptr_str(capz_obj_json(machines.items[i]), "/spec/version", NULL);
+    if (mv && (!min_ver || version_cmp(mv, min_ver) < 0)) min_ver = mv;
   }
   size_t live = machines.n - deleting;
   int64_t replicas = capz_json_ptr_int(kcp, "/spec/replicas", 1);
   if (infra_ready && has_ep && sim_has_finalizer(kcp, F_KCP)) {
     if ((rc = capi_kubeconfig_ensure(s, cluster, kcp)) != 0) goto out;
-    if (deleting == 0 && (int64_t)live < replicas && ready == live) {
+    /* Rollout of a version change: scale up by one with the new version, then remove the oldest outdated
+     * machine once everything is Ready again, one at a time (KCP's default maxSurge 1). */
+    bool surge = old > 0 && (int64_t)live == replicas && replicas > 0;
+    if (deleting == 0 && ((int64_t)live < replicas || surge) && ready == live) {
       rc = create_machine(s, kcp, cluster, &machines);
       if (rc != 0) goto out;
-    } else if (deleting == 0 && (int64_t)live > replicas) {
-      /* KCP removes the oldest machine first, one at a time. */
-      sim_delete(s, &s->kinds[K_MACHINE].gvk, ns, capz_obj_name(machines.items[0]));
-      sim_wait_cache(s, K_MACHINE, ns, capz_obj_name(machines.items[0]), false);
+    } else if (deleting == 0 && (int64_t)live > replicas && (old == 0 || ready == live)) {
+      /* KCP removes the oldest machine first (an outdated one during a rollout), one at a time. */
+      size_t victim = 0;
+      for (size_t i = 0; i < machines.n && old > 0; i++)
+        if (outdated(machines.items[i], ver)) {
+          victim = i;
+          break;
+        }
+      sim_delete(s, &s->kinds[K_MACHINE].gvk, ns, capz_obj_name(machines.items[victim]));
+      sim_wait_cache(s, K_MACHINE, ns, capz_obj_name(machines.items[victim]), false);
     }
   }
   if (!cJSON_GetObjectItemCaseSensitive(want, "status")) cJSON_AddObjectToObject(want, "status");
   bool initialized = capz_json_ptr_bool(kcp, "/status/initialized", false) || ready > 0;
   capz_json_ptr_set(want, "/status/replicas", cJSON_CreateNumber((double)live), NULL);
   capz_json_ptr_set(want, "/status/readyReplicas", cJSON_CreateNumber((double)ready), NULL);
-  capz_json_ptr_set(want, "/status/updatedReplicas", cJSON_CreateNumber((double)live), NULL);
+  capz_json_ptr_set(want, "/status/updatedReplicas", cJSON_CreateNumber((double)(live - old)), NULL);
   capz_json_ptr_set(want, "/status/unavailableReplicas", cJSON_CreateNumber((double)(live - (ready < live ? ready : live))), NULL);
   capz_json_ptr_set(want, "/status/initialized", cJSON_CreateBool(initialized), NULL);
   capz_json_ptr_set(want, "/status/ready", cJSON_CreateBool(ready > 0), NULL);
@@ -171,12 +212,16 @@ int capi_kcp_reconcile(sim *s, const char *ns, const char *name, int64_t *requeu
   capz_json_ptr_set_str(want, "/status/selector", selector, NULL);
   capz_json_ptr_set(want, "/status/observedGeneration",
                     cJSON_CreateNumber((double)capz_json_ptr_int(kcp, "/metadata/generation", 0)), NULL);
-  const char *ver = capz_json_ptr_str(kcp, "/spec/version", NULL);
-  if (ver && ready > 0) capz_json_ptr_set_str(want, "/status/version", ver, NULL);
+  if (min_ver && ready > 0) capz_json_ptr_set_str(want, "/status/version", min_ver, NULL);
   if (initialized)
     capz_cond_mark_true(want, "Available");
   else
     capz_cond_mark_false(want, "Available", "WaitingForKubeadmInit", CAPZ_SEV_INFO, "waiting for the first machine");
+  if (old > 0)
+    capz_cond_mark_false(want, "MachinesSpecUpToDate", "RollingUpdateInProgress", CAPZ_SEV_WARNING,
+                         "rolling %zu replicas with outdated spec (%zu replicas up to date)", old, live - old);
+  else
+    capz_cond_mark_true(want, "MachinesSpecUpToDate");
   if (ready == live && (int64_t)live == replicas)
     capz_cond_mark_true(want, "MachinesReady");
   else

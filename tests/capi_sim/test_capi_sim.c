@@ -569,6 +569,54 @@ START_TEST(aks_cluster_no_kcp_work) {
 }
 END_TEST
 
+START_TEST(kcp_version_change_rolls_machines) {
+  const char *ns = "t-kcproll", *cn = "kr", *kcp = "kr-control-plane";
+  apply("cluster-template.yaml", ns, cn, "1", "0");
+  provide_cluster(ns, cn);
+  const char *sel = "cluster.x-k8s.io/control-plane-name=kr-control-plane";
+  q one = {CAPI, "Machine", ns, NULL, sel, 1};
+  ck_assert(env_wait(p_live_count, &one, WAIT_MS));
+  char *m1 = first_name(CAPI, "Machine", ns, sel);
+  provide_machine(ns, m1);
+  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/version", "v1.31.1");
+  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/readyReplicas", "1");
+  usleep(1100 * 1000); /* creationTimestamp resolution: the new machine must be younger */
+
+  ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, kcp, "{\"spec\":{\"version\":\"v1.32.0\"}}", false), 0);
+  /* Scale up first: a second machine with the new version; the old one stays while the new is not Ready. */
+  q two = {CAPI, "Machine", ns, NULL, sel, 2};
+  ck_assert(env_wait(p_live_count, &two, WAIT_MS));
+  cJSON *l = env_list(CAPI, "Machine", ns, sel);
+  char *m2 = NULL;
+  const cJSON *i;
+  cJSON_ArrayForEach(i, l) if (strcmp(capz_json_ptr_str(i, "/metadata/name", ""), m1) != 0) {
+    ck_assert_str_eq(capz_json_ptr_str(i, "/spec/version", ""), "v1.32.0");
+    m2 = strdup(capz_json_ptr_str(i, "/metadata/name", ""));
+  }
+  cJSON_Delete(l);
+  ck_assert_ptr_nonnull(m2);
+  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/updatedReplicas", "1");
+  usleep(300 * 1000);
+  ck_assert_msg(p_live_count(&two), "the outdated machine went before its replacement was Ready");
+  cJSON *k = env_get(KCPV, "KubeadmControlPlane", ns, kcp);
+  ck_assert_str_eq(capz_json_ptr_str(k, "/status/version", ""), "v1.31.1"); /* the lowest version running */
+  ck_assert(capz_cond_is_false(k, "MachinesSpecUpToDate"));
+  cJSON_Delete(k);
+  /* The new machine is Ready: the outdated one is removed and the control plane reports the new version. */
+  provide_machine(ns, m2);
+  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/version", "v1.32.0");
+  ck_assert(env_wait(p_live_count, &one, WAIT_MS));
+  char *left = first_name(CAPI, "Machine", ns, sel);
+  ck_assert_str_eq(left, m2);
+  k = env_get(KCPV, "KubeadmControlPlane", ns, kcp);
+  ck_assert(capz_cond_is_true(k, "MachinesSpecUpToDate"));
+  cJSON_Delete(k);
+  free(left);
+  free(m1);
+  free(m2);
+}
+END_TEST
+
 START_TEST(sigterm_is_clean_and_restart_adopts_state) {
   const char *ns = "t-restart", *cn = "r1";
   apply("cluster-template.yaml", ns, cn, "1", "1");
@@ -621,6 +669,7 @@ int main(void) {
   tcase_add_test(tc, machinepool_owns_infra_and_copies_provider_ids);
   tcase_add_test(tc, aks_cluster_no_kcp_work);
   tcase_add_test(tc, paused_cluster_is_left_alone);
+  tcase_add_test(tc, kcp_version_change_rolls_machines);
   tcase_add_test(tc, sigterm_is_clean_and_restart_adopts_state);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
