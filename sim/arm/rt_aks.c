@@ -104,6 +104,14 @@ static int check_pool(arm_ctx *c, const char *name, const cJSON *props, const ch
 
 /* ---------------------------------------------------------------- node resource group and VMSS */
 
+/* networkProfile.ipFamilies lists IPv6 */
+static bool dual_stack(const cJSON *np) {
+  const cJSON *f;
+  cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(np, "ipFamilies"))
+    if (cJSON_IsString(f) && strcasecmp(f->valuestring, "IPv6") == 0) return true;
+  return false;
+}
+
 static void cluster_of_pool(const arm_res *pool, char *out, size_t n) { arm_id_parent(pool->id, out, n); }
 
 static void vmss_name(const arm_res *cluster, const char *pool, char *out, size_t n) {
@@ -181,6 +189,15 @@ static void pool_sync(arm_ctx *c, arm_res *pool) {
     cJSON_AddStringToObject(s, "id", snet);
   }
   cJSON_AddItemToArray(ipcs, ipc);
+  arm_res *sres = snet ? arm_store_get(c->store, snet) : NULL;
+  if (sres && dual_stack(capz_json_ptr_get(cl->doc, "/properties/networkProfile")) && rt_subnet_prefix(sres->doc, 6)) {
+    cJSON *ip6 = cJSON_CreateObject();
+    cJSON_AddStringToObject(ip6, "name", "ipconfigv6");
+    cJSON *p6 = cJSON_AddObjectToObject(ip6, "properties");
+    cJSON_AddStringToObject(p6, "privateIPAddressVersion", "IPv6");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(p6, "subnet"), "id", snet);
+    cJSON_AddItemToArray(ipcs, ip6);
+  }
   cJSON_AddItemToArray(ncs, nc);
   arm_err e;
   memset(&e, 0, sizeof e);
@@ -194,6 +211,29 @@ static const char *const mc_immutable[] = {"/properties/dnsPrefix", "/properties
                                            "/properties/networkProfile/networkPlugin", "/properties/networkProfile/dnsServiceIP",
                                            "/properties/networkProfile/serviceCidr", "/properties/networkProfile/loadBalancerSku",
                                            "/properties/linuxProfile/adminUsername", NULL};
+
+/* networkProfile.ipFamilies: ["IPv4"] or ["IPv4","IPv6"]; dual stack needs kubenet or Azure CNI Overlay. */
+static int check_ip_families(const cJSON *np, arm_err *e) {
+  const cJSON *fams = cJSON_GetObjectItemCaseSensitive(np, "ipFamilies"), *f;
+  if (!fams) return 0;
+  bool v4 = false, v6 = false;
+  cJSON_ArrayForEach(f, fams) {
+    if (!cJSON_IsString(f) || (strcasecmp(f->valuestring, "IPv4") && strcasecmp(f->valuestring, "IPv6")))
+      return arm_err_set(e, 400, "InvalidParameter", "networkProfile.ipFamilies takes IPv4 and IPv6.");
+    v4 |= strcasecmp(f->valuestring, "IPv4") == 0;
+    v6 |= strcasecmp(f->valuestring, "IPv6") == 0;
+  }
+  if (!v4) return arm_err_set(e, 400, "InvalidParameter", "networkProfile.ipFamilies must include IPv4 (IPv6-only clusters are not supported).");
+  if (v6) {
+    const char *plugin = capz_json_ptr_str(np, "/networkPlugin", "kubenet");
+    bool overlay = arm_ieq(capz_json_ptr_str(np, "/networkPluginMode", ""), "overlay");
+    if (!(strcasecmp(plugin, "kubenet") == 0 || (strcasecmp(plugin, "azure") == 0 && overlay)))
+      return arm_err_set(e, 400, "InvalidParameter",
+                         "Dual-stack networking (ipFamilies IPv4 and IPv6) needs networkPlugin kubenet or Azure CNI "
+                         "Overlay (networkPlugin azure, networkPluginMode overlay).");
+  }
+  return 0;
+}
 
 /* A cluster PUT that changes the control-plane version (AKS since 2022-04): agent pools listed without
  * orchestratorVersion stay where they are (control plane only); if any pool gives one, all must, each either
@@ -260,6 +300,7 @@ static int mc_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm
   const char *mode = capz_json_ptr_str(doc, "/properties/networkProfile/networkPluginMode", NULL);
   if (mode && plugin && strcasecmp(plugin, "azure") != 0)
     return arm_err_set(e, 400, "InvalidParameter", "networkPluginMode overlay requires networkPlugin azure.");
+  if (check_ip_families(capz_json_ptr_get(doc, "/properties/networkProfile"), e)) return -1;
   const char *policy = capz_json_ptr_str(doc, "/properties/networkProfile/networkPolicy", NULL);
   const char *dataplane = capz_json_ptr_str(doc, "/properties/networkProfile/networkDataplane", NULL);
   if (policy && strcasecmp(policy, "cilium") == 0 && !(dataplane && strcasecmp(dataplane, "cilium") == 0))
@@ -360,14 +401,25 @@ static int mc_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
   if (!arm_jstr(np, "dnsServiceIP")) cJSON_AddStringToObject(np, "dnsServiceIP", "10.0.0.10");
   if (!arm_jstr(np, "outboundType")) cJSON_AddStringToObject(np, "outboundType", "loadBalancer");
   if (!arm_jstr(np, "loadBalancerSku")) cJSON_AddStringToObject(np, "loadBalancerSku", "standard");
-  cJSON *pc = cJSON_CreateArray();
-  if (arm_jstr(np, "podCidr")) cJSON_AddItemToArray(pc, cJSON_CreateString(arm_jstr(np, "podCidr")));
-  arm_jset(np, "podCidrs", pc);
-  cJSON *sc = cJSON_CreateArray();
-  cJSON_AddItemToArray(sc, cJSON_CreateString(arm_jstr(np, "serviceCidr")));
-  arm_jset(np, "serviceCidrs", sc);
+  /* single or dual stack: podCidrs/serviceCidrs as sent, else derived (AKS's IPv6 defaults for dual stack) */
+  bool dual = dual_stack(np);
+  if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(np, "podCidrs")) ||
+      !cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(np, "podCidrs"))) {
+    cJSON *pc = cJSON_CreateArray();
+    if (arm_jstr(np, "podCidr")) cJSON_AddItemToArray(pc, cJSON_CreateString(arm_jstr(np, "podCidr")));
+    if (dual && (kubenet || overlay)) cJSON_AddItemToArray(pc, cJSON_CreateString("fd12:3456:789a::/64"));
+    arm_jset(np, "podCidrs", pc);
+  }
+  if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(np, "serviceCidrs")) ||
+      !cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(np, "serviceCidrs"))) {
+    cJSON *sc = cJSON_CreateArray();
+    cJSON_AddItemToArray(sc, cJSON_CreateString(arm_jstr(np, "serviceCidr")));
+    if (dual) cJSON_AddItemToArray(sc, cJSON_CreateString("fd12:3456:789a:1::/108"));
+    arm_jset(np, "serviceCidrs", sc);
+  }
   cJSON *fam = cJSON_CreateArray();
   cJSON_AddItemToArray(fam, cJSON_CreateString("IPv4"));
+  if (dual) cJSON_AddItemToArray(fam, cJSON_CreateString("IPv6"));
   arm_jset(np, "ipFamilies", fam);
   /* the node resource group */
   char rgid[ARM_ID_MAX];

@@ -1,6 +1,6 @@
 /* test_dualstack.c — IPv6 and dual-stack networking in capz-arm-sim (VNet/subnet prefixes of both families,
  * /64 rule, overlaps, IPv6 public IPs, NIC and LB frontend configurations with IPv6 addresses from the subnet's
- * IPv6 prefix) and subnet delegations (actions filled per service, unknown services refused). */
+ * IPv6 prefix, dual-stack AKS clusters) and subnet delegations (actions filled per service, unknown services refused). */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
@@ -223,6 +223,40 @@ START_TEST(subnet_delegations) {
 }
 END_TEST
 
+START_TEST(aks_dual_stack_cluster) {
+  const char *mc = RG "/providers/Microsoft.ContainerService/managedClusters/ds?api-version=2025-03-01";
+  at_resp r = at_put(&sim, mc,
+                     "{\"location\":\"eastus\",\"properties\":{\"dnsPrefix\":\"ds\",\"networkProfile\":{\"networkPlugin\":\"azure\","
+                     "\"ipFamilies\":[\"IPv4\",\"IPv6\"]},\"agentPoolProfiles\":[{\"name\":\"system\",\"mode\":\"System\",\"count\":1,"
+                     "\"vmSize\":\"Standard_D2s_v3\",\"vnetSubnetID\":\"" DUAL "\"}]}}");
+  ck_assert_int_eq(r.status, 400); /* Azure CNI without overlay cannot be dual stack */
+  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidParameter");
+  at_free(&r);
+  ck_assert_int_eq(at_put_wait(&sim, mc,
+                               "{\"location\":\"eastus\",\"properties\":{\"dnsPrefix\":\"ds\",\"networkProfile\":{\"networkPlugin\":\"azure\","
+                               "\"networkPluginMode\":\"overlay\",\"ipFamilies\":[\"IPv4\",\"IPv6\"]},\"agentPoolProfiles\":[{\"name\":\"system\","
+                               "\"mode\":\"System\",\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"vnetSubnetID\":\"" DUAL "\"}]}}"), 200);
+  r = at_get(&sim, mc);
+  ck_assert_str_eq(at_str(&r, "/properties/networkProfile/ipFamilies/1"), "IPv6");
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(r.json, "/properties/networkProfile/podCidrs")), 2);
+  ck_assert_ptr_nonnull(strchr(at_str(&r, "/properties/networkProfile/serviceCidrs/1"), ':'));
+  char node_rg[256];
+  snprintf(node_rg, sizeof node_rg, AT_S "/resourceGroups/%s", at_str(&r, "/properties/nodeResourceGroup"));
+  at_free(&r);
+  /* the pool's nodes get an IPv6 address in the dual-stack subnet */
+  char path[1024];
+  snprintf(path, sizeof path, "%s/providers/Microsoft.Compute/virtualMachineScaleSets" CV, node_rg);
+  r = at_get(&sim, path);
+  snprintf(path, sizeof path, "%s/virtualMachines/0/networkInterfaces" CV, at_str(&r, "/value/0/id"));
+  at_free(&r);
+  r = at_get(&sim, path);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(at_str(&r, "/value/0/properties/ipConfigurations/1/properties/privateIPAddressVersion"), "IPv6");
+  ck_assert_ptr_nonnull(strstr(at_str(&r, "/value/0/properties/ipConfigurations/1/properties/privateIPAddress"), "fd00:db8:deca:1::"));
+  at_free(&r);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("arm_sim_dualstack");
   TCase *tc = tcase_create("dualstack");
@@ -232,6 +266,7 @@ int main(void) {
   tcase_add_test(tc, nics_public_ips_and_frontends);
   tcase_add_test(tc, vm_on_dual_stack_nic_and_scale_set);
   tcase_add_test(tc, subnet_delegations);
+  tcase_add_test(tc, aks_dual_stack_cluster);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
