@@ -15,6 +15,8 @@
 
 #define MC_API_STABLE "2025-08-01"          /* ASO containerservice v1api20250801 */
 #define MC_API_PREVIEW "2025-10-02-preview" /* ASO v20251002preview (enablePreviewFeatures) */
+#define MC_API_FLEET "2025-03-01"           /* ASO containerservice v1api20250301 FleetsMember */
+#define MC_API_EXTENSIONS "2023-05-01"      /* ASO kubernetesconfiguration v1api20230501 Extension */
 
 /* ---- defaults (obj modified in place; idempotent: a second call changes nothing) ---- */
 /* AMCP: sku tier, network plugin, LB SKU, identity, dnsPrefix, nodeResourceGroupName, virtualNetwork and its
@@ -26,6 +28,46 @@ int mc_ammp_default(cJSON *obj, capz_err *err);
 /* ---- validation: 0 when valid, else the number of problems, described in msg ("spec.x: ...; ...") ---- */
 int mc_amcp_validate(const cJSON *obj, const cJSON *old, char *msg, size_t n);
 int mc_ammp_validate(const cJSON *obj, const cJSON *old, char *msg, size_t n);
+
+/* ---- ClusterClass templates (AzureManaged*Template; obj is the template object, spec.template.spec) ---- */
+/* AMCP template: networkPlugin azure, loadBalancerSKU Standard, sku tier, enablePreviewFeatures false, v-prefixed
+ * version, VNet / subnet CIDRs (never names: every cluster of the class gets its own). */
+int mc_amcpt_default(cJSON *obj, capz_err *err);
+/* AMMP template: osType Linux. */
+int mc_ammpt_default(cJSON *obj, capz_err *err);
+/* Create: the AMCP/AMMP rules that do not depend on the generated object; update: the template's immutable
+ * fields. Same return convention as mc_amcp_validate. */
+int mc_amcpt_validate(const cJSON *obj, const cJSON *old, char *msg, size_t n);
+int mc_ammpt_validate(const cJSON *obj, const cJSON *old, char *msg, size_t n);
+/* AzureManagedClusterTemplate: spec.template.spec must be empty (CAPZ: no fields). */
+int mc_amct_validate(const cJSON *obj, const cJSON *old, char *msg, size_t n);
+
+/* ---- fleet membership and AKS extensions (mc_addons.c) ---- */
+/* Defaults: fleetsMember.name from the cluster-name label, extension plan name "<name>-<product>". */
+int mc_addons_default(cJSON *obj, capz_err *err);
+typedef void (*mc_problem_fn)(void *ud, const char *fmt, ...) CAPZ_PRINTF(2, 3);
+/* Rules for spec.fleetsMember and spec.extensions[] (required fields, name formats, version/releaseTrain vs
+ * autoUpgradeMinorVersion, scope, immutable fields on update); each problem reported through add. */
+void mc_addons_validate(const cJSON *obj, const cJSON *old, mc_problem_fn add, void *ud);
+/* The fleet member's Azure name: spec.fleetsMember.name, else the cluster-name label, else cluster. Borrowed. */
+const char *mc_fleet_member_name(const cJSON *amcp, const char *cluster);
+/* The member's ID into id and its PUT body {properties:{clusterResourceId, group (default "default")}}; NULL
+ * (id "") when the AMCP has no fleetsMember. */
+cJSON *mc_fleet_member_body(const cJSON *amcp, const char *mc_id, const char *cluster, char *id, size_t n);
+/* One spec.extensions[] entry as a Microsoft.KubernetesConfiguration/extensions PUT body (identity, plan,
+ * properties: extensionType, autoUpgradeMinorVersion, releaseTrain, version, configurationSettings, scope,
+ * aksAssignedIdentity). NULL when the entry has no name. */
+cJSON *mc_extension_body(const cJSON *ext);
+
+/* ---- kubeconfigs (mc_kubeconfig.c); results hold credentials: wipe before free ---- */
+/* The kubeconfig (YAML or JSON text) with every user's exec plugin removed and `token` set: new malloc'ed JSON
+ * text (JSON is YAML, so any kubeconfig reader takes it). NULL when malformed or it has no users. */
+char *mc_kubeconfig_with_token(const char *kubeconfig, size_t len, const char *token);
+/* certificate-authority-data (base64, as stored) of the current context's cluster, else the first cluster's:
+ * malloc'ed, "" when there is none; NULL when malformed. */
+char *mc_kubeconfig_ca_b64(const char *kubeconfig, size_t len);
+/* Overwrite every string in a cJSON tree (siblings included) with zeros, before freeing secrets. */
+void mc_json_wipe(cJSON *j);
 
 /* ---- names and IDs ---- */
 /* Kubernetes version without the leading "v" (into out). */

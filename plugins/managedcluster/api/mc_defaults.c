@@ -31,6 +31,10 @@ int mc_amcp_default(cJSON *obj, capz_err *err) {
     snprintf(b, sizeof b, "v%s", v);
     rc = capz_json_ptr_set_str(obj, "/spec/version", b, err);
   }
+  /* CAPZ: the resource group defaults to the Cluster's name */
+  const char *cl = capz_json_ptr_str(obj, "/metadata/labels/cluster.x-k8s.io~1cluster-name", "");
+  if (!rc && *cl) rc = set_if_absent(obj, "/spec/resourceGroupName", cl, err);
+  if (!rc) rc = mc_addons_default(obj, err);
   const char *rg = capz_json_ptr_str(obj, "/spec/resourceGroupName", "");
   const char *loc = capz_json_ptr_str(obj, "/spec/location", "");
   if (!rc && *rg && *loc && *name) {

@@ -13,18 +13,28 @@ typedef struct errs {
   int count;
 } errs;
 
-static void add(errs *e, const char *fmt, ...) CAPZ_PRINTF(2, 3);
-static void add(errs *e, const char *fmt, ...) {
+static void vadd(errs *e, const char *fmt, va_list ap) {
   e->count++;
   if (!e->msg || e->len + 1 >= e->n) return;
   if (e->len) e->len += (size_t)snprintf(e->msg + e->len, e->n - e->len, "; ");
   if (e->len >= e->n) return;
-  va_list ap;
-  va_start(ap, fmt);
   int w = vsnprintf(e->msg + e->len, e->n - e->len, fmt, ap);
-  va_end(ap);
   if (w > 0) e->len += (size_t)w;
   if (e->len >= e->n) e->len = e->n - 1;
+}
+static void add(errs *e, const char *fmt, ...) CAPZ_PRINTF(2, 3);
+static void add(errs *e, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vadd(e, fmt, ap);
+  va_end(ap);
+}
+static void add_ud(void *ud, const char *fmt, ...) CAPZ_PRINTF(2, 3);
+static void add_ud(void *ud, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vadd(ud, fmt, ap);
+  va_end(ap);
 }
 
 static bool one_of(const char *v, const char *const *set) {
@@ -120,6 +130,7 @@ int mc_amcp_validate(const cJSON *obj, const cJSON *old, char *msg, size_t n) {
                                      "/spec/networkPolicy", "/spec/loadBalancerSKU", "/spec/virtualNetwork/name",
                                      "/spec/virtualNetwork/cidrBlock", NULL};
   for (int i = 0; imm[i]; i++) immutable(&e, obj, old, imm[i]);
+  mc_addons_validate(obj, old, add_ud, &e);
   return e.count;
 }
 

@@ -1,6 +1,6 @@
-/* amcp_controller.c — AzureManagedControlPlane: converge resource group → VNet → subnet → managedCluster through
- * the SDK ensure (no writes once converged), then publish the contract: spec.controlPlaneEndpoint,
- * status.ready/initialized/version, conditions, and the <cluster>-kubeconfig Secret. Long-running operations are
+/* amcp_controller.c — AzureManagedControlPlane: converge resource group → VNet → subnet → managedCluster → fleet
+ * member → AKS extensions through the SDK ensure (no writes once converged), then publish the contract:
+ * spec.controlPlaneEndpoint, status.ready/initialized/version, conditions, and the kubeconfig / CA Secrets. Long-running operations are
  * never waited on: the resume token goes into status.longRunningOperationStates and the key is requeued. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +63,11 @@ static int mutate_status(void *ud, cJSON *obj) {
   } else if (x->deleting || capz_json_ptr_get(obj, "/status/ready") == NULL) {
     capz_json_ptr_set(obj, "/status/ready", cJSON_CreateFalse(), NULL);
   }
-  static const char *const owned[] = {"ResourceGroupReady", "VNetReady", "SubnetsReady", "ManagedClusterRunning",
-                                      NULL};
+  const char *owned[8] = {"ResourceGroupReady", "VNetReady", "SubnetsReady", "ManagedClusterRunning", NULL};
+  size_t no = 4;
+  if (capz_arm_table_find(&x->t, MC_SVC_FLEETSMEMBERS, NULL)) owned[no++] = "FleetReady";
+  if (capz_arm_table_find(&x->t, MC_SVC_AKSEXTENSIONS, NULL)) owned[no++] = "AKSExtensionsReady";
+  owned[no] = NULL;
   capz_cond_set_summary(obj, owned);
   return 0;
 }
@@ -164,9 +167,8 @@ static capz_outcome reconcile_delete(amcp_run *x, capz_arm_client *arm, capz_res
     capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_WARN, "status patch failed", "error", e.msg, NULL);
   if (x->w.in_progress || x->w.rc) return walk_outcome(x, res, "deleting");
   const capz_key *k = capz_ctx_key(x->ctx);
-  char sname[300];
-  snprintf(sname, sizeof sname, "%s-kubeconfig", x->cluster_name);
-  capz_kube_delete(capz_ctx_client(x->ctx), &MC_GVK_SECRET, k->ns, sname, NULL, NULL);
+  mc_kubeconfig_delete(x->ctx, k->ns, x->cluster_name);
+  mc_kubeconfig_forget(x->s, k->ns, x->cluster_name);
   bool changed = false;
   int rc = capz_finalizer_remove(capz_ctx_client(x->ctx), &MC_GVK_AMCP, x->base, MC_AMCP_FINALIZER, &changed, &e);
   if (rc && rc != CAPZ_ENOTFOUND) return capz_ctx_fail(x->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", e.msg);
@@ -240,8 +242,10 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
     goto out;
   }
   capz_arm_table_ensure(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
-  capz_arm_row *mr = &x.t.rows[x.t.n - 1];
-  if (x.w.at == x.t.n) {
+  size_t mci = mc_amcp_mc_row(&x.t);
+  capz_arm_row *mr = &x.t.rows[mci];
+  /* the endpoint as soon as the managedCluster row is done (fleet member / extensions may still be running) */
+  if (x.w.at > mci) {
     if (mr->live && publish_endpoint(&x, mr->live, &e) != 0) {
       oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "controlPlaneEndpoint: %s", e.msg);
       goto out;
@@ -252,8 +256,14 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
       oc = CAPZ_REQUEUE_AFTER;
       goto out;
     }
-    if (mc_kubeconfig_ensure(ctx, arm, mr->id, mr->api_version, x.cluster_name, "AzureManagedControlPlane", capz_obj_uid(x.base),
-                             capz_json_ptr_bool(x.amcp, "/spec/disableLocalAccounts", false), &e) != 0) {
+  }
+  double kc_next = x.s->drift_interval_s;
+  if (x.w.at == x.t.n) {
+    mc_kc_req kr = {.mc_id = mr->id, .api = mr->api_version, .cluster = x.cluster_name,
+                    .owner_kind = "AzureManagedControlPlane", .owner_uid = capz_obj_uid(x.base), .amcp = x.amcp,
+                    .aad = capz_json_ptr_bool(x.amcp, "/spec/aadProfile/managed", false),
+                    .local_disabled = capz_json_ptr_bool(x.amcp, "/spec/disableLocalAccounts", false), .ca = true};
+    if (mc_kubeconfig_sync(x.s, ctx, arm, &kr, &kc_next, &e) != 0) {
       oc = capz_ctx_fail(ctx, res, mc_outcome_for(e.code, false), "KubeconfigError", "%s", e.msg);
       goto out;
     }
@@ -263,8 +273,8 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   if (write_status(&x, &e) != 0 && e.code != CAPZ_ENOTFOUND)
     capz_log(capz_ctx_logger(ctx), CAPZ_LOG_WARN, "status patch failed", "error", e.msg, NULL);
   oc = walk_outcome(&x, res, "reconciling");
-  if (oc == CAPZ_DONE) { /* come back for the drift read */
-    res->requeue_after_ms = (uint64_t)(x.s->drift_interval_s * 1000.0);
+  if (oc == CAPZ_DONE) { /* come back for the drift read, or earlier when the kubeconfig is due */
+    res->requeue_after_ms = (uint64_t)((kc_next < x.s->drift_interval_s ? kc_next : x.s->drift_interval_s) * 1000.0);
     oc = CAPZ_REQUEUE_AFTER;
   }
 out:

@@ -33,6 +33,37 @@ static capz_arm_row *add_rg(capz_arm_table *t, const char *sub, const char *rg, 
   return r;
 }
 
+/* Fleet member and extensions: proxy resources without tags, so no ownership-tag rule; each with its own
+ * api-version (used for the delete too). */
+static int add_addons(capz_arm_table *t, const cJSON *amcp, const cJSON *cluster, const char *mc_id, capz_err *err) {
+  char id[CAPZ_ARM_ROW_ID_MAX];
+  const char *cname = capz_json_ptr_str(cluster, "/metadata/name", "");
+  cJSON *fb = mc_fleet_member_body(amcp, mc_id, cname, id, sizeof id);
+  if (fb) {
+    capz_arm_row *r = capz_arm_table_add(t, MC_SVC_FLEETSMEMBERS, "FleetReady", id, fb, NULL, NULL);
+    if (!r) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+    snprintf(r->api_version, sizeof r->api_version, "%s", MC_API_FLEET);
+    r->ownership = false;
+    if (capz_arm_row_own_properties(r, NULL)) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  }
+  const cJSON *e;
+  cJSON_ArrayForEach(e, capz_json_ptr_get(amcp, "/spec/extensions")) {
+    cJSON *b = mc_extension_body(e);
+    if (!b) continue;
+    if (snprintf(id, sizeof id, "%s/providers/Microsoft.KubernetesConfiguration/extensions/%s", mc_id,
+                 capz_json_ptr_str(e, "/name", "")) >= (int)sizeof id) {
+      cJSON_Delete(b);
+      return capz_err_set(err, CAPZ_EINVAL, "extension ID too long");
+    }
+    capz_arm_row *r = capz_arm_table_add(t, MC_SVC_AKSEXTENSIONS, "AKSExtensionsReady", id, b, NULL, NULL);
+    if (!r) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+    snprintf(r->api_version, sizeof r->api_version, "%s", MC_API_EXTENSIONS);
+    r->ownership = false;
+    if (capz_arm_row_own_properties(r, NULL)) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  }
+  return 0;
+}
+
 int mc_amcp_table(capz_arm_table *t, const cJSON *amcp, const cJSON *cluster, const cJSON *initial_pools, capz_err *err) {
   const cJSON *s = capz_json_ptr_get(amcp, "/spec");
   const char *sub = capz_json_ptr_str(s, "/subscriptionID", "");
@@ -105,5 +136,11 @@ int mc_amcp_table(capz_arm_table *t, const cJSON *amcp, const cJSON *cluster, co
   /* agentPoolProfiles is sent only at creation; afterwards each pool is its own agentPool resource */
   static const char *const skip[] = {"agentPoolProfiles", NULL};
   if (capz_arm_row_own_properties(mr, skip)) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
-  return 0;
+  return add_addons(t, amcp, cluster, id, err);
+}
+
+size_t mc_amcp_mc_row(const capz_arm_table *t) {
+  for (size_t i = 0; i < t->n; i++)
+    if (strcmp(t->rows[i].service, MC_SVC_MANAGEDCLUSTER) == 0) return i;
+  return t->n;
 }

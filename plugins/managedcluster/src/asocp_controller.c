@@ -157,9 +157,8 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
     goto out;
   }
   if (deleting) {
-    char sname[300];
-    snprintf(sname, sizeof sname, "%s-kubeconfig", cname);
-    capz_kube_delete(capz_ctx_client(ctx), &MC_GVK_SECRET, key->ns, sname, NULL, NULL);
+    mc_kubeconfig_delete(ctx, key->ns, cname);
+    mc_kubeconfig_forget(s, key->ns, cname);
     bool changed = false;
     if (capz_finalizer_remove(capz_ctx_client(ctx), &MC_GVK_ASOCP, base, MC_ASO_CP_FINALIZER, &changed, &e) &&
         e.code != CAPZ_ENOTFOUND)
@@ -186,15 +185,18 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   }
   st.host = host;
   st.version = *version ? version : NULL;
-  if (mc_kubeconfig_ensure(ctx, arm, r->id, r->api_version, cname, "AzureASOManagedControlPlane", capz_obj_uid(base),
-                           capz_json_ptr_bool(r->desired, "/properties/disableLocalAccounts", false), &e) != 0) {
+  mc_kc_req kr = {.mc_id = r->id, .api = r->api_version, .cluster = cname, .owner_kind = "AzureASOManagedControlPlane",
+                  .owner_uid = capz_obj_uid(base),
+                  .local_disabled = capz_json_ptr_bool(r->desired, "/properties/disableLocalAccounts", false)};
+  double kc_next = s->drift_interval_s;
+  if (mc_kubeconfig_sync(s, ctx, arm, &kr, &kc_next, &e) != 0) {
     oc = capz_ctx_fail(ctx, res, mc_outcome_for(e.code, false), "KubeconfigError", "%s", e.msg);
     goto out;
   }
   if (capz_patch_status(capz_ctx_client(ctx), &MC_GVK_ASOCP, base, key->ns, key->name, mutate, &st, NULL, &e) &&
       e.code != CAPZ_ENOTFOUND)
     capz_log(capz_ctx_logger(ctx), CAPZ_LOG_WARN, "status patch failed", "error", e.msg, NULL);
-  res->requeue_after_ms = (uint64_t)(s->drift_interval_s * 1000.0);
+  res->requeue_after_ms = (uint64_t)((kc_next < s->drift_interval_s ? kc_next : s->drift_interval_s) * 1000.0);
   oc = CAPZ_REQUEUE_AFTER;
 out:
   capz_arm_walk_free(&w);

@@ -31,12 +31,15 @@ extern const capz_gvk MC_GVK_ASOCP, MC_GVK_ASOMC, MC_GVK_ASOMP;
 extern const capz_gvk MC_GVK_AMCP, MC_GVK_AMC, MC_GVK_AMMP, MC_GVK_IDENTITY, MC_GVK_CLUSTER, MC_GVK_MACHINEPOOL,
     MC_GVK_SECRET;
 
+typedef struct mc_kc_sched mc_kc_sched; /* kubeconfig refresh schedule (kubeconfig.c) */
+
 typedef struct mc_state {
   capz_az_cloud cloud;
   capz_arm_ensurer *ensurer;
   double drift_interval_s;
   double poll_floor_s;
   capz_az_sessions *sessions; /* credential + ARM client per identity, reused across reconciles */
+  mc_kc_sched *kc_sched;       /* when each cluster's kubeconfig Secrets are due for a credentials read */
 } mc_state;
 
 /* ARM client for the AMCP's identityRef (allowedNamespaces enforced; secrets never logged). The client is
@@ -53,11 +56,29 @@ capz_outcome mc_outcome_for(int code, bool deleting);
 cJSON *mc_cluster_pools(capz_ctx *ctx, const char *ns, const char *cluster);
 
 /* ---- AKS reads shared by both APIs (pools_arm.c) ---- */
-/* Create Secret <cluster>-kubeconfig (key value, type cluster.x-k8s.io/secret, cluster-name label, controller
- * ownerRef to owner_kind/uid, same namespace and name as the reconciled key) when missing, from
- * listClusterAdminCredential (listClusterUserCredential when user). The kubeconfig is never logged. */
-int mc_kubeconfig_ensure(capz_ctx *ctx, capz_arm_client *arm, const char *mc_id, const char *api, const char *cluster,
-                         const char *owner_kind, const char *owner_uid, bool user, capz_err *err);
+/* ---- workload-cluster Secrets (kubeconfig.c) ---- */
+typedef struct mc_kc_req {
+  const char *mc_id, *api;      /* the managedCluster and the api-version its actions use */
+  const char *cluster;          /* Cluster name: Secret names and the cluster-name label */
+  const char *owner_kind, *owner_uid; /* controller ownerRef (name = the reconciled key's) */
+  const cJSON *amcp;            /* AMCP whose identityRef gets the injected token; NULL = never inject */
+  bool aad;                     /* aadProfile.managed: also <cluster>-kubeconfig-user */
+  bool local_disabled;          /* disableLocalAccounts: <cluster>-kubeconfig from the user credentials */
+  bool ca;                      /* also <cluster>-ca */
+} mc_kc_req;
+mc_kc_sched *mc_kc_sched_new(void);
+void mc_kc_sched_free(mc_kc_sched *k);
+/* Bring the cluster's kubeconfig Secrets up to date when they are due (see kubeconfig.c for the policy); ARM
+ * is not called otherwise. *next_s: seconds until the next refresh is due (the caller requeues no later). */
+int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const mc_kc_req *r, double *next_s,
+                       capz_err *err);
+/* Drop the cluster's schedule entry / delete its three Secrets (deletion). */
+void mc_kubeconfig_forget(mc_state *s, const char *ns, const char *cluster);
+void mc_kubeconfig_delete(capz_ctx *ctx, const char *ns, const char *cluster);
+/* An Entra token for the AKS AAD server application with the AMCP's identity (aks_token.c): *token malloc'ed
+ * (capz_az_token_free), exp/iat from its claims (0 when unreadable). */
+int mc_aks_token(mc_state *s, capz_ctx *ctx, const cJSON *amcp, char **token, int64_t *exp, int64_t *iat,
+                 capz_err *err);
 /* Sorted providerIDs (azure:// + instance id, RG lower-cased) of the VMSS tagged aks-managed-poolName=pool in
  * node_rg, as a new array. ENOTFOUND while the scale set does not exist. */
 int mc_pool_provider_ids(capz_arm_client *arm, const char *sub, const char *node_rg, const char *pool, cJSON **out,

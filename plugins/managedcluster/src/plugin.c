@@ -43,7 +43,9 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   capz_az_session_config sc = {.cloud = &s->cloud, .user_agent = "capz-c/managedcluster",
                                .poll_default_s = s->poll_floor_s, .max_retry_wait_s = 10};
   s->sessions = s->ensurer ? capz_az_sessions_new(&sc, err) : NULL;
-  if (!s->sessions) {
+  s->kc_sched = s->sessions ? mc_kc_sched_new() : NULL;
+  if (!s->kc_sched) {
+    capz_az_sessions_free(s->sessions);
     capz_arm_ensurer_free(s->ensurer);
     free(s);
     return err && err->code ? err->code : capz_err_set(err, CAPZ_ENOMEM, "out of memory");
@@ -57,6 +59,7 @@ static void shutdown_plugin(void *state) {
   if (!s) return;
   capz_az_sessions_free(s->sessions);
   capz_arm_ensurer_free(s->ensurer);
+  mc_kc_sched_free(s->kc_sched);
   free(s);
 }
 

@@ -1,0 +1,300 @@
+/* kubeconfig.c — the workload-cluster Secrets of a managed cluster, as CAPZ writes them, and when they are
+ * refreshed.
+ *
+ *  <cluster>-kubeconfig       admin credentials; for AAD clusters with local accounts disabled, the user
+ *                             kubeconfig with its exec plugin replaced by an Entra token for the AKS server app
+ *  <cluster>-kubeconfig-user  the user kubeconfig as AKS returns it (AAD clusters)
+ *  <cluster>-ca               tls.crt = the cluster CA from the kubeconfig, tls.key = "foo" (CAPZ's placeholder)
+ * All: type cluster.x-k8s.io/secret, label cluster.x-k8s.io/cluster-name, controller ownerRef to the control plane.
+ *
+ * Refresh policy (why: AKS rotates certificates/credentials and an injected token expires, but listing
+ * credentials is an ARM POST, which must not happen on every reconcile): credentials are read again only when the
+ * cluster's schedule says so — the drift interval for admin/user credentials, and the token's expiry minus a
+ * margin (a fifth of its lifetime, at most 5 min) when a token is injected. A Secret is written only when its
+ * content differs from what the API server has. The schedule lives in memory and in the annotation
+ * `capz-c.io/kubeconfig-refresh-after` (Unix time) on the Secrets written, so a restarted process does not re-read
+ * the credentials of every cluster at once. Kubeconfigs and tokens are wiped after use and never logged. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "capz/json.h"
+#include "mc_api.h"
+#include "mc_plugin.h"
+
+#define ANN_REFRESH_AFTER "capz-c.io/kubeconfig-refresh-after"
+
+typedef struct kc_entry {
+  char key[330]; /* ns/cluster */
+  double next;   /* monotonic seconds */
+} kc_entry;
+
+struct mc_kc_sched {
+  pthread_mutex_t mu;
+  kc_entry *v;
+  size_t n, cap;
+};
+
+mc_kc_sched *mc_kc_sched_new(void) {
+  mc_kc_sched *k = calloc(1, sizeof *k);
+  if (k) pthread_mutex_init(&k->mu, NULL);
+  return k;
+}
+
+void mc_kc_sched_free(mc_kc_sched *k) {
+  if (!k) return;
+  pthread_mutex_destroy(&k->mu);
+  free(k->v);
+  free(k);
+}
+
+static double mono_s(void) { return (double)capz_monotonic_ms() / 1000.0; }
+
+static bool sched_get(mc_kc_sched *k, const char *key, double *next) {
+  bool found = false;
+  pthread_mutex_lock(&k->mu);
+  for (size_t i = 0; i < k->n && !found; i++)
+    if (strcmp(k->v[i].key, key) == 0) *next = k->v[i].next, found = true;
+  pthread_mutex_unlock(&k->mu);
+  return found;
+}
+
+static void sched_set(mc_kc_sched *k, const char *key, double next, bool remove) {
+  pthread_mutex_lock(&k->mu);
+  size_t i = 0;
+  while (i < k->n && strcmp(k->v[i].key, key) != 0) i++;
+  if (remove) {
+    if (i < k->n) k->v[i] = k->v[--k->n];
+  } else if (i < k->n) {
+    k->v[i].next = next;
+  } else {
+    if (k->n == k->cap) {
+      size_t nc = k->cap ? k->cap * 2 : 64;
+      kc_entry *nv = realloc(k->v, nc * sizeof *nv);
+      if (nv) k->v = nv, k->cap = nc;
+    }
+    if (k->n < k->cap) {
+      snprintf(k->v[k->n].key, sizeof k->v[k->n].key, "%s", key);
+      k->v[k->n++].next = next;
+    }
+  }
+  pthread_mutex_unlock(&k->mu);
+}
+
+void mc_kubeconfig_forget(mc_state *s, const char *ns, const char *cluster) {
+  char key[330];
+  snprintf(key, sizeof key, "%s/%s", ns, cluster);
+  sched_set(s->kc_sched, key, 0, true);
+}
+
+static char *b64_encode(const unsigned char *p, size_t n) {
+  char *o = malloc(4 * ((n + 2) / 3) + 1);
+  if (o) EVP_EncodeBlock((unsigned char *)o, p, (int)n);
+  return o;
+}
+
+static void wipe_free(char *p) {
+  if (p) OPENSSL_cleanse(p, strlen(p));
+  free(p);
+}
+
+/* POST list{Admin,User}Credential: the first kubeconfig, base64 as returned (malloc'ed). */
+static int list_credential(capz_arm_client *arm, const mc_kc_req *r, bool admin, char **b64, capz_err *err) {
+  char path[900];
+  snprintf(path, sizeof path, "%s/%s", r->mc_id, admin ? "listClusterAdminCredential" : "listClusterUserCredential");
+  capz_arm_req_opts o = {.api_version = r->api};
+  capz_arm_response resp = {0};
+  int rc = capz_arm_do(arm, "POST", path, NULL, &o, &resp, err);
+  const char *val = rc ? NULL : capz_json_ptr_str(resp.body, "/kubeconfigs/0/value", NULL);
+  if (!rc && !val) rc = capz_err_set(err, CAPZ_EPROTO, "no kubeconfig in the credential response");
+  if (!rc) *b64 = strdup(val);
+  mc_json_wipe(resp.body);
+  capz_arm_response_free(&resp);
+  return rc;
+}
+
+static char *b64_text(const char *b64, size_t *len) {
+  size_t l = 0;
+  unsigned char *t = capz_b64_decode(b64, &l);
+  if (len) *len = l;
+  return (char *)t;
+}
+
+/* Create or update one Secret; no request beyond the GET when the content is already there. */
+static int put_secret(capz_ctx *ctx, const mc_kc_req *r, const char *name, cJSON *data, int64_t refresh_after,
+                      bool *written, capz_err *err) {
+  const capz_key *k = capz_ctx_key(ctx);
+  capz_kube_client *kc = capz_ctx_client(ctx);
+  cJSON *cur = NULL;
+  int rc = capz_kube_get(kc, &MC_GVK_SECRET, k->ns, name, &cur, err);
+  if (rc && rc != CAPZ_ENOTFOUND) return rc;
+  bool owned = false;
+  const cJSON *o;
+  cJSON_ArrayForEach(o, capz_json_ptr_get(cur, "/metadata/ownerReferences"))
+    if (capz_json_ptr_bool(o, "/controller", false) && !strcmp(capz_json_ptr_str(o, "/uid", ""), r->owner_uid))
+      owned = true;
+  bool same = cur && owned && capz_json_equal(capz_json_ptr_get(cur, "/data"), data) &&
+              !strcmp(capz_json_ptr_str(cur, "/metadata/labels/cluster.x-k8s.io~1cluster-name", ""), r->cluster);
+  mc_json_wipe(capz_json_ptr_get(cur, "/data"));
+  cJSON_Delete(cur);
+  if (same) return 0;
+  cJSON *sec = cJSON_CreateObject();
+  cJSON *md = cJSON_AddObjectToObject(sec, "metadata");
+  cJSON_AddStringToObject(cJSON_AddObjectToObject(md, "labels"), MC_LABEL_CLUSTER_NAME, r->cluster);
+  char ra[32];
+  snprintf(ra, sizeof ra, "%lld", (long long)refresh_after);
+  cJSON_AddStringToObject(cJSON_AddObjectToObject(md, "annotations"), ANN_REFRESH_AFTER, ra);
+  cJSON *ow = cJSON_CreateObject();
+  cJSON_AddStringToObject(ow, "apiVersion", "infrastructure.cluster.x-k8s.io/v1beta1");
+  cJSON_AddStringToObject(ow, "kind", r->owner_kind);
+  cJSON_AddStringToObject(ow, "name", k->name);
+  cJSON_AddStringToObject(ow, "uid", r->owner_uid);
+  cJSON_AddBoolToObject(ow, "controller", true);
+  cJSON_AddBoolToObject(ow, "blockOwnerDeletion", true);
+  cJSON_AddItemToArray(cJSON_AddArrayToObject(md, "ownerReferences"), ow);
+  cJSON_AddItemReferenceToObject(sec, "data", data);
+  if (rc == CAPZ_ENOTFOUND) {
+    cJSON_AddStringToObject(sec, "apiVersion", "v1");
+    cJSON_AddStringToObject(sec, "kind", "Secret");
+    cJSON_AddStringToObject(sec, "type", "cluster.x-k8s.io/secret");
+    cJSON_AddStringToObject(md, "name", name);
+    cJSON_AddStringToObject(md, "namespace", k->ns);
+    rc = capz_kube_create(kc, &MC_GVK_SECRET, k->ns, sec, NULL, err);
+  } else {
+    rc = capz_kube_patch(kc, &MC_GVK_SECRET, k->ns, name, CAPZ_PATCH_MERGE, sec, NULL, NULL, err);
+  }
+  cJSON_Delete(sec); /* data is only referenced */
+  if (!rc) *written = true;
+  return rc;
+}
+
+static cJSON *value_data(const char *b64) {
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "value", b64);
+  return d;
+}
+
+static void data_free(cJSON *d) {
+  mc_json_wipe(d);
+  cJSON_Delete(d);
+}
+
+/* After a restart: the Secrets are there and their annotation says when they are due. */
+static bool fresh_after_restart(capz_ctx *ctx, const mc_kc_req *r, double *in_s) {
+  const capz_key *k = capz_ctx_key(ctx);
+  char name[300];
+  snprintf(name, sizeof name, "%s-kubeconfig", r->cluster);
+  cJSON *cur = NULL;
+  if (capz_kube_get(capz_ctx_client(ctx), &MC_GVK_SECRET, k->ns, name, &cur, NULL)) return false;
+  long long ra = atoll(capz_json_ptr_str(cur, "/metadata/annotations/capz-c.io~1kubeconfig-refresh-after", "0"));
+  mc_json_wipe(capz_json_ptr_get(cur, "/data"));
+  cJSON_Delete(cur);
+  long long now = (long long)time(NULL);
+  if (ra <= now) return false;
+  const char *more[2] = {r->aad ? "-kubeconfig-user" : NULL, r->ca ? "-ca" : NULL};
+  for (int i = 0; i < 2; i++) {
+    if (!more[i]) continue;
+    snprintf(name, sizeof name, "%s%s", r->cluster, more[i]);
+    cJSON *o = NULL;
+    if (capz_kube_get(capz_ctx_client(ctx), &MC_GVK_SECRET, k->ns, name, &o, NULL)) return false;
+    mc_json_wipe(capz_json_ptr_get(o, "/data"));
+    cJSON_Delete(o);
+  }
+  *in_s = (double)(ra - now);
+  return true;
+}
+
+int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const mc_kc_req *r, double *next_s,
+                       capz_err *err) {
+  const capz_key *k = capz_ctx_key(ctx);
+  char key[330];
+  snprintf(key, sizeof key, "%s/%s", k->ns, r->cluster);
+  double now = mono_s(), next = 0, in_s = 0;
+  bool known = sched_get(s->kc_sched, key, &next);
+  if (known && next > now) {
+    *next_s = next - now;
+    return 0;
+  }
+  if (!known && fresh_after_restart(ctx, r, &in_s)) {
+    sched_set(s->kc_sched, key, now + in_s, false);
+    *next_s = in_s;
+    return 0;
+  }
+  bool inject = r->local_disabled && r->amcp;
+  char *admin = NULL, *user = NULL, *main_b64 = NULL, *token = NULL;
+  int64_t exp = 0, iat = 0;
+  int rc = 0;
+  if (!r->local_disabled) rc = list_credential(arm, r, true, &admin, err);
+  if (!rc && (r->aad || r->local_disabled)) rc = list_credential(arm, r, false, &user, err);
+  if (!rc && inject) rc = mc_aks_token(s, ctx, r->amcp, &token, &exp, &iat, err);
+  double in = s->drift_interval_s;
+  if (!rc && inject) {
+    size_t ul = 0;
+    char *ut = b64_text(user, &ul);
+    char *with = ut ? mc_kubeconfig_with_token(ut, ul, token) : NULL;
+    if (!with) rc = capz_err_set(err, CAPZ_EPROTO, "the user kubeconfig has no user to give the token to");
+    else main_b64 = b64_encode((const unsigned char *)with, strlen(with));
+    wipe_free(ut);
+    wipe_free(with);
+    int64_t life = exp > iat && iat > 0 ? exp - iat : 3600;
+    int64_t margin = life / 5 < 300 ? life / 5 : 300;
+    double t = exp > 0 ? (double)(exp - margin - (int64_t)time(NULL)) : (double)(life - margin);
+    if (t < 1) t = 1;
+    if (t < in) in = t;
+  } else if (!rc) {
+    main_b64 = strdup(r->local_disabled ? user : admin);
+  }
+  if (!rc && !main_b64) rc = capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  int64_t refresh_after = (int64_t)time(NULL) + (int64_t)in;
+  bool written = false;
+  char name[300];
+  if (!rc) {
+    cJSON *d = value_data(main_b64);
+    snprintf(name, sizeof name, "%s-kubeconfig", r->cluster);
+    rc = put_secret(ctx, r, name, d, refresh_after, &written, err);
+    data_free(d);
+  }
+  if (!rc && r->aad && user) {
+    cJSON *d = value_data(user);
+    snprintf(name, sizeof name, "%s-kubeconfig-user", r->cluster);
+    rc = put_secret(ctx, r, name, d, refresh_after, &written, err);
+    data_free(d);
+  }
+  if (!rc && r->ca) {
+    size_t l = 0;
+    char *t = b64_text(r->local_disabled ? user : admin, &l);
+    char *ca = t ? mc_kubeconfig_ca_b64(t, l) : NULL;
+    wipe_free(t);
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "tls.crt", ca ? ca : "");
+    cJSON_AddStringToObject(d, "tls.key", "Zm9v"); /* "foo", as CAPZ writes it */
+    free(ca);
+    snprintf(name, sizeof name, "%s-ca", r->cluster);
+    rc = put_secret(ctx, r, name, d, refresh_after, &written, err);
+    data_free(d);
+  }
+  wipe_free(admin);
+  wipe_free(user);
+  wipe_free(main_b64);
+  capz_az_token_free(token);
+  if (rc) return rc;
+  capz_log(capz_ctx_logger(ctx), CAPZ_LOG_DEBUG, "kubeconfig credentials read", "written", written ? "true" : "false",
+           NULL);
+  sched_set(s->kc_sched, key, now + in, false);
+  *next_s = in;
+  return 0;
+}
+
+void mc_kubeconfig_delete(capz_ctx *ctx, const char *ns, const char *cluster) {
+  static const char *const sfx[] = {"-kubeconfig", "-kubeconfig-user", "-ca", NULL};
+  for (int i = 0; sfx[i]; i++) {
+    char name[300];
+    snprintf(name, sizeof name, "%s%s", cluster, sfx[i]);
+    capz_kube_delete(capz_ctx_client(ctx), &MC_GVK_SECRET, ns, name, NULL, NULL);
+  }
+}
