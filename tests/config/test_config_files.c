@@ -7,45 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "host_proc.h"
+#include "hostproc.h"
+#include "tmpfiles.h"
 
 static char tmpdir[PATH_MAX];
 static char path[PATH_MAX + 32];
 
-/* Every test's directory lives under one base made and removed by the parent process: a
- * failed assertion ends the forked test before its own teardown runs. */
-static char base[PATH_MAX];
-
-static void base_setup(void) {
-  snprintf(base, sizeof base, "/tmp/capz-cfgfiles-XXXXXX");
-  if (!mkdtemp(base)) base[0] = '\0';
-}
-
-static void base_teardown(void) {
-  if (!base[0]) return;
-  char cmd[PATH_MAX + 16];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", base);
-}
+static void base_setup(void) { tmpfiles_base_make("cfgfiles"); }
 
 static void setup(void) {
-  snprintf(tmpdir, sizeof tmpdir, "%.4000s/t-XXXXXX", base);
-  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+  tmpfiles_dir_make(tmpdir, sizeof tmpdir);
   snprintf(path, sizeof path, "%s/host.yaml", tmpdir);
 }
 
-static void teardown(void) {
-  char cmd[PATH_MAX + 16];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { tmpfiles_dir_remove(tmpdir); }
 
-static void write_bytes(const char *data, size_t len) {
-  FILE *f = fopen(path, "wb");
-  ck_assert_ptr_nonnull(f);
-  ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-  fclose(f);
-}
+static void write_bytes(const char *data, size_t len) { tmpfiles_write(path, data, len); }
 
 static void run_host(hp_result *r, const char *mode) {
   const char *argv[] = {hp_host(), "--config", path, mode, "--plugin-dir", tmpdir, NULL};
@@ -206,7 +183,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("config_files");
   TCase *tc = tcase_create("config_files");
-  tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+  tcase_add_unchecked_fixture(tc, base_setup, tmpfiles_base_remove);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, malformed_file_prints_file_line_col);

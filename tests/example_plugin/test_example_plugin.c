@@ -7,38 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "host_proc.h"
+#include "hostproc.h"
+#include "tmpfiles.h"
 
 static char tmp[PATH_MAX];
 static char prefix[PATH_MAX + 16];
 
-/* Every test's directory lives under one base made and removed by the parent process: a
- * failed assertion ends the forked test before its own teardown runs. */
-static char base[PATH_MAX];
-
-static void base_setup(void) {
-  snprintf(base, sizeof base, "/tmp/capz-example-XXXXXX");
-  if (!mkdtemp(base)) base[0] = '\0';
-}
-
-static void base_teardown(void) {
-  if (!base[0]) return;
-  char cmd[PATH_MAX + 16];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", base);
-}
+static void base_setup(void) { tmpfiles_base_make("example"); }
 
 static void setup(void) {
-  snprintf(tmp, sizeof tmp, "%.4000s/t-XXXXXX", base);
-  ck_assert_ptr_nonnull(mkdtemp(tmp));
+  tmpfiles_dir_make(tmp, sizeof tmp);
   snprintf(prefix, sizeof prefix, "%s/prefix", tmp);
 }
 
-static void teardown(void) {
-  char cmd[PATH_MAX + 16];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-  ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { tmpfiles_dir_remove(tmp); }
 
 /* Run a shell command; its output goes to <tmp>/log (shown when it fails). */
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -62,16 +44,6 @@ static void exists(const char *rel, int want) {
   char p[2 * PATH_MAX];
   snprintf(p, sizeof p, "%s/%s", prefix, rel);
   ck_assert_msg((access(p, F_OK) == 0) == want, "%s %s", p, want ? "missing" : "should not be installed");
-}
-
-static void has_line(const char *text, const char *line) {
-  const char *p = text;
-  size_t n = strlen(line);
-  while ((p = strstr(p, line)) != NULL) {
-    if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0')) return;
-    p++;
-  }
-  ck_abort_msg("missing line:\n%s\nin output:\n%s", line, text);
 }
 
 START_TEST(example_builds_out_of_tree_and_loads) {
@@ -118,7 +90,7 @@ START_TEST(example_builds_out_of_tree_and_loads) {
   ck_assert_msg(r.exit_code == 0, "stderr: %s", r.err);
   snprintf(line, sizeof line, "hello version=0.1.0 abi=1.0 kinds=Hello.example.capz.io file=%s/hello.so enabled",
            plugindir);
-  has_line(r.out, line);
+  hp_assert_line(r.out, line);
   hp_free(&r);
 
   /* 2: pkg-config only; the build tree's capz-host loads it with --plugin-dir. */
@@ -132,16 +104,13 @@ START_TEST(example_builds_out_of_tree_and_loads) {
   ck_assert_msg(r.exit_code == 0, "stderr: %s", r.err);
   snprintf(line, sizeof line, "hello version=0.1.0 abi=1.0 kinds=Hello.example.capz.io file=%s/hello.so enabled",
            pdir);
-  has_line(r.out, line);
+  hp_assert_line(r.out, line);
   hp_free(&r);
 
   /* Its schema is enforced and the shipped example config is valid against it. */
   char cfg[PATH_MAX + 16];
   snprintf(cfg, sizeof cfg, "%s/bad.yaml", tmp);
-  FILE *f = fopen(cfg, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs("plugins:\n  hello:\n    config:\n      interval: often\n", f);
-  fclose(f);
+  tmpfiles_write_text(cfg, "plugins:\n  hello:\n    config:\n      interval: often\n");
   const char *a3[] = {hp_host(), "--config", cfg, "--plugin-dir", pdir, "--check-config", NULL};
   ck_assert_int_eq(hp_run(a3, 30, &r), 0);
   ck_assert_int_eq(r.exit_code, 1);
@@ -160,7 +129,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("example_plugin");
   TCase *tc = tcase_create("example_plugin");
-  tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+  tcase_add_unchecked_fixture(tc, base_setup, tmpfiles_base_remove);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, example_builds_out_of_tree_and_loads);

@@ -11,61 +11,26 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "host_proc.h"
+#include "hostproc.h"
+#include "tmpfiles.h"
 
 static char pdir[PATH_MAX];
 static char tmpdir[PATH_MAX];
 
-/* Every test's directory lives under one base made and removed by the parent process: a
- * failed assertion ends the forked test before its own teardown runs. */
-static char base[PATH_MAX];
-
-static void base_setup(void) {
-  snprintf(base, sizeof base, "/tmp/capz-hostp-XXXXXX");
-  if (!mkdtemp(base)) base[0] = '\0';
-}
-
-static void base_teardown(void) {
-  if (!base[0]) return;
-  char cmd[PATH_MAX + 16];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", base);
-}
+static void base_setup(void) { tmpfiles_base_make("hostp"); }
 
 static void setup(void) {
   const char *b = getenv("CAPZ_BUILD_DIR");
   snprintf(pdir, sizeof pdir, "%s/tests/loader-plugins", b ? b : ".");
-  snprintf(tmpdir, sizeof tmpdir, "%.4000s/t-XXXXXX", base);
-  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+  tmpfiles_dir_make(tmpdir, sizeof tmpdir);
 }
 
-static void teardown(void) {
-  char cmd[PATH_MAX + 16];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  ck_assert_int_eq(system(cmd), 0);
-}
-
-static void has_line(const char *text, const char *line) {
-  const char *p = text;
-  size_t n = strlen(line);
-  while ((p = strstr(p, line)) != NULL) {
-    if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0')) return;
-    p++;
-  }
-  ck_abort_msg("missing line:\n%s\nin output:\n%s", line, text);
-}
+static void teardown(void) { tmpfiles_dir_remove(tmpdir); }
 
 static void install_plugin(const char *name) {
   char cmd[6 * PATH_MAX];
   snprintf(cmd, sizeof cmd, "cp '%s/%s.so' '%s/' && chmod 0755 '%s/%s.so'", pdir, name, tmpdir, tmpdir, name);
   ck_assert_int_eq(system(cmd), 0);
-}
-
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
 }
 
 START_TEST(list_plugins_prints_one_line_per_file) {
@@ -79,23 +44,23 @@ START_TEST(list_plugins_prints_one_line_per_file) {
   ck_assert_msg(access(canary, F_OK) != 0, "a disabled plugin was opened");
 
   snprintf(line, sizeof line, "good version=1.2.3 abi=1.0 kinds=Widget.test.capz.io file=%s/good.so enabled", pdir);
-  has_line(r.out, line);
+  hp_assert_line(r.out, line);
   snprintf(line, sizeof line, "big-desc version=2 abi=1.0 kinds=Big.test.capz.io file=%s/big-desc.so enabled", pdir);
-  has_line(r.out, line);
+  hp_assert_line(r.out, line);
   snprintf(line, sizeof line, "canary version=- abi=- kinds=- file=%s/canary.so disabled", pdir);
-  has_line(r.out, line);
+  hp_assert_line(r.out, line);
   snprintf(line, sizeof line,
            "bad-major version=- abi=- kinds=- file=%s/bad-major.so refused: ABI major 2 is not supported "
            "(plugin ABI 2.0, host ABI 1.0)", pdir);
-  has_line(r.out, line);
+  hp_assert_line(r.out, line);
   snprintf(line, sizeof line,
            "kind-clash version=- abi=- kinds=- file=%s/kind-clash.so refused: kind Widget.test.capz.io is already "
            "claimed by plugin 'good' (%s/good.so)", pdir, pdir);
-  has_line(r.out, line);
+  hp_assert_line(r.out, line);
   snprintf(line, sizeof line,
            "good-two version=0.1 abi=1.0 kinds=Gadget.test.capz.io file=%s/good-two.so refused: config: required "
            "key 'zone' (string) is missing", pdir);
-  has_line(r.out, line);
+  hp_assert_line(r.out, line);
   size_t lines = 0;
   for (const char *p = r.out; *p; p++) lines += *p == '\n';
   ck_assert_uint_eq(lines, 21); /* one per .so in the directory */
@@ -108,7 +73,7 @@ START_TEST(list_plugins_prints_one_line_per_file) {
   snprintf(line, sizeof line,
            "canary version=- abi=- kinds=- file=%s/canary.so refused: missing entry symbol capz_plugin_v1 (not a capz "
            "plugin, or built for another ABI major; host ABI 1.0)", pdir);
-  has_line(r.out, line);
+  hp_assert_line(r.out, line);
   hp_free(&r);
   unsetenv("CAPZ_TEST_CANARY");
 }
@@ -129,13 +94,13 @@ START_TEST(check_config_validates_plugin_config) {
            "  good-two:\n"
            "    config: {zone: westeurope}\n",
            tmpdir);
-  write_file(cfg, text);
+  tmpfiles_write_text(cfg, text);
   const char *argv[] = {hp_host(), "--config", cfg, "--check-config", NULL};
   hp_result r;
   ck_assert_int_eq(hp_run(argv, 30, &r), 0);
   ck_assert_int_eq(r.exit_code, 1);
   snprintf(line, sizeof line, "%s:5:14: plugins.good.config: key 'count' (int): expected an integer, got \"abc\"", cfg);
-  has_line(r.err, line);
+  hp_assert_line(r.err, line);
   hp_free(&r);
 
   snprintf(text, sizeof text,
@@ -149,13 +114,13 @@ START_TEST(check_config_validates_plugin_config) {
            "  good-two:\n"
            "    config: {zone: westeurope}\n",
            tmpdir);
-  write_file(cfg, text);
+  tmpfiles_write_text(cfg, text);
   ck_assert_int_eq(hp_run(argv, 30, &r), 0);
   ck_assert_int_eq(r.exit_code, 1);
   snprintf(line, sizeof line, "%s:6:13: plugins.good.config: unknown key 'nope'", cfg);
-  has_line(r.err, line);
+  hp_assert_line(r.err, line);
   snprintf(line, sizeof line, "%s:7:3: plugins.missing: no missing.so in the plugin directories", cfg);
-  has_line(r.err, line);
+  hp_assert_line(r.err, line);
   hp_free(&r);
 
   snprintf(text, sizeof text,
@@ -165,7 +130,7 @@ START_TEST(check_config_validates_plugin_config) {
            "  good-two:\n"
            "    config: {zone: westeurope}\n",
            tmpdir);
-  write_file(cfg, text);
+  tmpfiles_write_text(cfg, text);
   ck_assert_int_eq(hp_run(argv, 30, &r), 0);
   ck_assert_msg(r.exit_code == 0, "stderr: %s", r.err);
   ck_assert_ptr_nonnull(strstr(r.out, "is valid (2 plugin(s) enabled, 0 disabled)"));
@@ -185,17 +150,17 @@ START_TEST(check_config_validates_plugin_config) {
            "    Widget.test.capz.io: 2\n"
            "    Widgets.test.capz.io: 3\n",
            tmpdir);
-  write_file(cfg, text);
+  tmpfiles_write_text(cfg, text);
   ck_assert_int_eq(hp_run(argv, 30, &r), 0);
   ck_assert_int_eq(r.exit_code, 1);
   snprintf(line, sizeof line,
            "%s:9:5: concurrency.kinds.Widgets.test.capz.io: no enabled plugin has a controller for this kind", cfg);
-  has_line(r.err, line);
+  hp_assert_line(r.err, line);
   ck_assert_ptr_null(strstr(r.err, "concurrency.kinds.Widget.test.capz.io:"));
   hp_free(&r);
 
   /* --disable wins over the file; a disabled plugin's config is not checked. */
-  write_file(cfg, valid);
+  tmpfiles_write_text(cfg, valid);
   const char *argv2[] = {hp_host(), "--config", cfg, "--check-config", "--disable", "good-two", NULL};
   ck_assert_int_eq(hp_run(argv2, 30, &r), 0);
   ck_assert_msg(r.exit_code == 0, "stderr: %s", r.err);
@@ -252,7 +217,7 @@ START_TEST(daemon_runs_good_plugins_until_sigterm) {
            "concurrency:\n"
            "  kinds: {Widget.test.capz.io: 4}\n",
            kube.url, marker);
-  write_file(cfg, text);
+  tmpfiles_write_text(cfg, text);
   const char *argv[] = {hp_host(), "--config", cfg, "--plugin-dir", tmpdir, NULL};
   int efd = -1;
   pid_t pid = hp_start(argv, &efd);
@@ -313,7 +278,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("host_plugins");
   TCase *tc = tcase_create("host_plugins");
-  tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+  tcase_add_unchecked_fixture(tc, base_setup, tmpfiles_base_remove);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, list_plugins_prints_one_line_per_file);

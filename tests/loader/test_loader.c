@@ -8,38 +8,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "capz/loader.h"
+#include "tmpfiles.h"
 
 static char pdir[PATH_MAX];  /* the built test plugins */
 static char tmpdir[PATH_MAX];
 
-/* Every test's directory lives under one base made and removed by the parent process: a
- * failed assertion ends the forked test before its own teardown runs. */
-static char base[PATH_MAX];
-
-static void base_setup(void) {
-  snprintf(base, sizeof base, "/tmp/capz-loader-XXXXXX");
-  if (!mkdtemp(base)) base[0] = '\0';
-}
-
-static void base_teardown(void) {
-  if (!base[0]) return;
-  char cmd[PATH_MAX + 16];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", base);
-}
+static void base_setup(void) { tmpfiles_base_make("loader"); }
 
 static void setup(void) {
   const char *b = getenv("CAPZ_BUILD_DIR");
   snprintf(pdir, sizeof pdir, "%s/tests/loader-plugins", b ? b : ".");
-  snprintf(tmpdir, sizeof tmpdir, "%.4000s/t-XXXXXX", base);
-  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+  tmpfiles_dir_make(tmpdir, sizeof tmpdir);
 }
 
-static void teardown(void) {
-  char cmd[PATH_MAX + 16];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { tmpfiles_dir_remove(tmpdir); }
 
 static char *pp(const char *dir, const char *name) { /* rotating static buffers: several per call site */
   static char buf[8][2 * PATH_MAX];
@@ -304,7 +286,7 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("loader");
   TCase *tc = tcase_create("loader");
-  tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+  tcase_add_unchecked_fixture(tc, base_setup, tmpfiles_base_remove);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, good_plugin_is_copied);
   tcase_add_test(tc, bigger_descriptor_reads_known_part);

@@ -1,6 +1,7 @@
-/* host_proc.h — run the real capz-host from a test and capture what it prints. */
-#ifndef CAPZ_TEST_HOST_PROC_H
-#define CAPZ_TEST_HOST_PROC_H
+/* hostproc.h — run the real capz-host from a test and capture what it prints.
+ * Each call is independent (no shared state except hp_host's static buffer); hp_assert_line is for test bodies. */
+#ifndef CAPZ_TEST_HOSTPROC_H
+#define CAPZ_TEST_HOSTPROC_H
 #include <sys/types.h>
 
 typedef struct hp_result {
@@ -21,5 +22,8 @@ pid_t hp_start(const char *const *argv, int *err_fd);
 int hp_wait_for(int err_fd, char **buf, const char *needle, int timeout_s);
 /* Wait up to timeout_s for pid to exit; returns the exit code (128+signal) or -1 (then killed). */
 int hp_wait_exit(pid_t pid, int timeout_s);
+
+/* Fail the test unless text holds line as a whole line (between newlines or the text's ends). */
+void hp_assert_line(const char *text, const char *line);
 
 #endif

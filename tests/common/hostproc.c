@@ -1,5 +1,6 @@
-/* host_proc.c — fork/exec with captured output and timeouts, for tests that drive capz-host. */
-#include "host_proc.h"
+/* hostproc.c — fork/exec with captured output and timeouts, for tests that drive capz-host. */
+#include "hostproc.h"
+#include <check.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -133,4 +134,14 @@ int hp_wait_for(int err_fd, char **buf, const char *needle, int timeout_s) {
     append(buf, &len, chunk, (size_t)n);
   }
   return strstr(*buf, needle) != NULL;
+}
+
+void hp_assert_line(const char *text, const char *line) {
+  const char *p = text;
+  size_t n = strlen(line);
+  while ((p = strstr(p, line)) != NULL) {
+    if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0')) return;
+    p++;
+  }
+  ck_abort_msg("missing line:\n%s\nin output:\n%s", line, text);
 }
