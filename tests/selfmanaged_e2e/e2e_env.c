@@ -116,13 +116,19 @@ void env_restart_controllers_with_drift(const char *drift) {
 
 static const char *build_dir(void) { return getenv("CAPZ_BUILD_DIR") ? getenv("CAPZ_BUILD_DIR") : "."; }
 
+const char *env_kube_url(void) { return g_kube.url; }
+const char *env_arm_url(void) { return g_arm.url; }
+
+void env_host_log_path(char *out, size_t n) { snprintf(out, n, "%s/capz-host.log", g_dir); }
+
 /* The host config: the plugin directory with every other plugin disabled, the emulators, no ops listeners. */
 static void write_host_config(const char *path) {
   char dir[1024];
   snprintf(dir, sizeof dir, "%s/plugins", build_dir());
   FILE *f = fopen(path, "w");
   ck_assert_ptr_nonnull(f);
-  fprintf(f, "pluginDirs: [\"%s\"]\nmetricsBindAddress: \"0\"\nhealthProbeBindAddress: \"0\"\n", dir);
+  /* metrics on an ephemeral port (read back from the daemon's "serving" log line): reconcile counters */
+  fprintf(f, "pluginDirs: [\"%s\"]\nmetricsBindAddress: \"127.0.0.1:0\"\nhealthProbeBindAddress: \"0\"\n", dir);
   fprintf(f, "kubernetes:\n  server: \"%s\"\n  qps: 500\n  burst: 500\n", g_kube.url);
   /* Azure endpoints come from the host's azure: section (the SDK's default cloud), not from plugin config. */
   fprintf(f, "azure:\n  cloud: Custom\n  resourceManagerEndpoint: \"%s\"\n  authorityHost: \"%s\"\n"

@@ -5,6 +5,7 @@
 
 #include <cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "capz/kube.h"
@@ -48,4 +49,9 @@ int arm_count(const cJSON *log, const char *method);
 void arm_direct(const char *method, const char *id, const char *body_json);
 
 int64_t now_ms(void);
+
+/* The emulators' base URLs and the daemon's log file (capz-host only). */
+const char *env_kube_url(void);
+const char *env_arm_url(void);
+void env_host_log_path(char *out, size_t n);
 #endif

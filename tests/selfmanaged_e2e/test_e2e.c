@@ -220,7 +220,7 @@ START_TEST(cluster_machine_lifecycle) {
                       "\"name\":\"m1\"}}}");
   cJSON_Delete(k_create(&GVK_AM,
                         "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachine\","
-                        "\"metadata\":{\"name\":\"m1\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"metadata\":{\"name\":\"m1\",\"labels\":{\"cluster.x-k8s.io/cluster-name\":\"c1\"},\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
                         "\"kind\":\"Machine\",\"name\":\"m1\",\"uid\":\"%s\",\"controller\":true}]},"
                         "\"spec\":{\"vmSize\":\"Standard_B2s\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":128,"
                         "\"managedDisk\":{\"storageAccountType\":\"Premium_LRS\"}},\"dataDisks\":[{\"nameSuffix\":\"etcddisk\","
@@ -486,7 +486,7 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
                       "\"kind\":\"AzureMachine\",\"name\":\"w1\"}}}");
   cJSON_Delete(k_create(&GVK_AM,
                         "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachine\","
-                        "\"metadata\":{\"name\":\"w1\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"metadata\":{\"name\":\"w1\",\"labels\":{\"cluster.x-k8s.io/cluster-name\":\"c3\"},\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
                         "\"kind\":\"Machine\",\"name\":\"w1\",\"uid\":\"%s\"}]},\"spec\":{\"vmSize\":\"Standard_D2s_v3\","
                         "\"allocatePublicIP\":true,\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":30}}}",
                         capz_json_ptr_str(m, "/metadata/uid", "")));
@@ -533,7 +533,7 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
                        "\"kind\":\"AzureMachine\",\"name\":\"w2\"}}}");
   cJSON_Delete(k_create(&GVK_AM,
                         "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachine\","
-                        "\"metadata\":{\"name\":\"w2\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"metadata\":{\"name\":\"w2\",\"labels\":{\"cluster.x-k8s.io/cluster-name\":\"c3\"},\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
                         "\"kind\":\"Machine\",\"name\":\"w2\",\"uid\":\"%s\"}]},\"spec\":{\"vmSize\":\"Standard_D2s_v3\","
                         "\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":30}}}",
                         capz_json_ptr_str(m2, "/metadata/uid", "")));

@@ -116,6 +116,7 @@ static int template_validate(void *st, const cJSON *obj, const cJSON *old, capz_
 #define GVK_MACHINE {"cluster.x-k8s.io", "v1beta2", "Machine", "machines", true}
 #define GVK_IDENTITY {SM_GROUP, "v1beta1", "AzureClusterIdentity", "azureclusteridentities", true}
 #define GVK_SECRET {"", "v1", "Secret", "secrets", true}
+#define GVK_AZURECLUSTER {SM_GROUP, "v1beta1", "AzureCluster", "azureclusters", true}
 #define W(name_, gvk_, kind_, path_, sel_) \
   static const capz_watch name_ = {.struct_size = sizeof(capz_watch), .gvk = gvk_, .map_kind = kind_, \
                                    .path = path_, .label_selector = sel_};
@@ -131,14 +132,24 @@ W(w_machine_am, GVK_MACHINE, CAPZ_MAP_REF_FIELD, "/spec/infrastructureRef", NULL
 W(w_bootstrap_secrets, GVK_SECRET, CAPZ_MAP_OWNER, NULL, SM_LABEL_CLUSTER_NAME)
 /* Cluster → AzureMachineTemplate (owner reference, set by clusterctl/topology). */
 W(w_cluster_amt, GVK_CLUSTER, CAPZ_MAP_OWNER, NULL, NULL)
+/* Cluster → the cluster's AzureMachines (CAPZ's ClusterToInfrastructureMapFunc): the AzureMachines labelled
+ * cluster.x-k8s.io/cluster-name=<Cluster> (CAPI labels every infrastructure machine). A machine waiting for
+ * Cluster.status infrastructure readiness starts as soon as CAPI reports it, with no polling. */
+#define AM_CLUSTER_LABEL_PTR "/metadata/labels/cluster.x-k8s.io~1cluster-name"
+W(w_cluster_am, GVK_CLUSTER, CAPZ_MAP_REFERENCED_BY, AM_CLUSTER_LABEL_PTR, NULL)
+/* AzureCluster → the same AzureMachines (CAPZ's AzureClusterToAzureMachinesMapper), through the same label: an
+ * AzureCluster named after its Cluster (every CAPZ flavor, clusterctl and ClusterClass topologies name it so).
+ * An AzureCluster of another name reaches its machines through the Cluster watch once CAPI copies readiness. */
+W(w_azurecluster_am, GVK_AZURECLUSTER, CAPZ_MAP_REFERENCED_BY, AM_CLUSTER_LABEL_PTR, NULL)
 
 static const capz_watch *const ac_watches[] = {&w_cluster_ac, &w_identity_ac, NULL};
-static const capz_watch *const am_watches[] = {&w_machine_am, &w_bootstrap_secrets, NULL};
+static const capz_watch *const am_watches[] = {&w_machine_am, &w_bootstrap_secrets, &w_cluster_am, &w_azurecluster_am,
+                                               NULL};
 static const capz_watch *const amt_watches[] = {&w_cluster_amt, NULL};
 
 static const capz_controller c_cluster = {
     .struct_size = sizeof(capz_controller),
-    .primary = {SM_GROUP, "v1beta1", "AzureCluster", "azureclusters", true},
+    .primary = GVK_AZURECLUSTER,
     .secondaries = ac_watches,
     .reconcile = sm_cluster_reconcile,
     .defaulter = cluster_default,
