@@ -173,6 +173,7 @@ capz_gvk e2e_gvk_of(const cJSON *obj) {
   size_t i = 0;
   for (; kind[i] && i + 2 < sizeof plural; i++) plural[i] = (char)tolower((unsigned char)kind[i]);
   if (i > 0 && plural[i - 1] == 'y') snprintf(plural + i - 1, sizeof plural - (i - 1), "ies");
+  else if (i > 0 && plural[i - 1] == 's') snprintf(plural + i, sizeof plural - i, "es");
   else plural[i++] = 's', plural[i] = '\0';
   capz_gvk g = {group, version, kind, plural, true};
   return g;

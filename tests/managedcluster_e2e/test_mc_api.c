@@ -159,6 +159,164 @@ START_TEST(aso_helpers) {
 }
 END_TEST
 
+
+/* fleetsMember / extensions: defaults (member name from the cluster label, plan name), the webhook rules. */
+START_TEST(addons_defaults_validation) {
+  cJSON *o = cJSON_Parse(
+      "{\"metadata\":{\"name\":\"c1\",\"labels\":{\"cluster.x-k8s.io/cluster-name\":\"cl1\"}},\"spec\":{"
+      "\"subscriptionID\":\"s\",\"location\":\"eastus\",\"version\":\"1.33.1\",\"fleetsMember\":{\"managerName\":"
+      "\"f\",\"managerResourceGroup\":\"frg\"},\"extensions\":[{\"name\":\"e1\",\"extensionType\":\"t\",\"plan\":{"
+      "\"product\":\"p\",\"publisher\":\"x\"}}]}}");
+  ck_assert_int_eq(mc_amcp_default(o, NULL), 0);
+  ck_assert_str_eq(capz_json_ptr_str(o, "/spec/fleetsMember/name", ""), "cl1");
+  ck_assert_str_eq(capz_json_ptr_str(o, "/spec/extensions/0/plan/name", ""), "e1-p");
+  ck_assert_str_eq(capz_json_ptr_str(o, "/spec/resourceGroupName", ""), "cl1"); /* RG = Cluster name */
+  char msg[1024];
+  ck_assert_int_eq(mc_amcp_validate(o, NULL, msg, sizeof msg), 0);
+  /* pinned version needs autoUpgradeMinorVersion false; bad scope; duplicate; bad member name */
+  cJSON *b = cJSON_Duplicate(o, 1);
+  capz_json_ptr_set_str(b, "/spec/extensions/0/version", "1.0.0", NULL);
+  capz_json_ptr_set_str(b, "/spec/fleetsMember/name", "Bad_Name", NULL);
+  cJSON_AddItemToArray(capz_json_ptr_get(b, "/spec/extensions"),
+                       cJSON_Parse("{\"name\":\"e1\",\"extensionType\":\"t\",\"autoUpgradeMinorVersion\":false,"
+                                   "\"releaseTrain\":\"Stable\",\"scope\":{\"scopeType\":\"Cluster\","
+                                   "\"targetNamespace\":\"x\"}}"));
+  ck_assert_int_eq(mc_amcp_validate(b, NULL, msg, sizeof msg), 5);
+  ck_assert_ptr_nonnull(strstr(msg, "spec.extensions[0].version"));
+  ck_assert_ptr_nonnull(strstr(msg, "listed twice"));
+  ck_assert_ptr_nonnull(strstr(msg, "releaseTrain"));
+  ck_assert_ptr_nonnull(strstr(msg, "targetNamespace"));
+  ck_assert_ptr_nonnull(strstr(msg, "fleetsMember.name"));
+  cJSON_Delete(b);
+  /* updates: the member name and an extension's type/plan are immutable */
+  cJSON *u = cJSON_Duplicate(o, 1);
+  capz_json_ptr_set_str(u, "/spec/fleetsMember/name", "other", NULL);
+  capz_json_ptr_set_str(u, "/spec/extensions/0/extensionType", "t2", NULL);
+  capz_json_ptr_set_str(u, "/spec/extensions/0/plan/product", "q", NULL);
+  ck_assert_int_eq(mc_amcp_validate(u, o, msg, sizeof msg), 3);
+  ck_assert_ptr_nonnull(strstr(msg, "spec.extensions[0].plan: field is immutable"));
+  cJSON_Delete(u);
+  cJSON *m = cJSON_Duplicate(o, 1);
+  cJSON_DeleteItemFromObjectCaseSensitive(capz_json_ptr_get(m, "/spec/fleetsMember"), "managerName");
+  ck_assert_int_eq(mc_amcp_validate(m, NULL, msg, sizeof msg), 1);
+  cJSON_Delete(m);
+  cJSON_Delete(o);
+}
+END_TEST
+
+START_TEST(addon_bodies) {
+  cJSON *o = cJSON_Parse("{\"metadata\":{\"name\":\"c1\"},\"spec\":{\"subscriptionID\":\"s\",\"fleetsMember\":{"
+                         "\"managerName\":\"f\",\"managerResourceGroup\":\"frg\",\"name\":\"m1\"}}}");
+  char id[512];
+  cJSON *b = mc_fleet_member_body(o, "/subscriptions/s/resourceGroups/rg/providers/x/managedClusters/c1", "cl", id,
+                                  sizeof id);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_str_eq(id, "/subscriptions/s/resourceGroups/frg/providers/Microsoft.ContainerService/fleets/f/members/m1");
+  ck_assert_str_eq(capz_json_ptr_str(b, "/properties/group", ""), "default");
+  ck_assert_str_eq(capz_json_ptr_str(b, "/properties/clusterResourceId", ""),
+                   "/subscriptions/s/resourceGroups/rg/providers/x/managedClusters/c1");
+  cJSON_Delete(b);
+  cJSON_DeleteItemFromObjectCaseSensitive(capz_json_ptr_get(o, "/spec"), "fleetsMember");
+  ck_assert_ptr_null(mc_fleet_member_body(o, "/x", "cl", id, sizeof id));
+  ck_assert_str_eq(id, "");
+  cJSON_Delete(o);
+  cJSON *e = cJSON_Parse("{\"name\":\"e\",\"extensionType\":\"microsoft.flux\",\"autoUpgradeMinorVersion\":false,"
+                         "\"version\":\"1.2\",\"configurationSettings\":{\"a\":\"b\"},\"identity\":\"SystemAssigned\","
+                         "\"aksAssignedIdentityType\":\"SystemAssigned\",\"plan\":{\"name\":\"n\",\"product\":\"p\","
+                         "\"publisher\":\"q\"},\"scope\":{\"scopeType\":\"Namespace\",\"targetNamespace\":\"ns1\"}}");
+  b = mc_extension_body(e);
+  ck_assert_str_eq(capz_json_ptr_str(b, "/identity/type", ""), "SystemAssigned");
+  ck_assert_str_eq(capz_json_ptr_str(b, "/plan/publisher", ""), "q");
+  ck_assert_str_eq(capz_json_ptr_str(b, "/properties/extensionType", ""), "microsoft.flux");
+  ck_assert(!capz_json_ptr_bool(b, "/properties/autoUpgradeMinorVersion", true));
+  ck_assert_str_eq(capz_json_ptr_str(b, "/properties/version", ""), "1.2");
+  ck_assert_str_eq(capz_json_ptr_str(b, "/properties/configurationSettings/a", ""), "b");
+  ck_assert_str_eq(capz_json_ptr_str(b, "/properties/scope/namespace/targetNamespace", ""), "ns1");
+  ck_assert_str_eq(capz_json_ptr_str(b, "/properties/aksAssignedIdentity/type", ""), "SystemAssigned");
+  cJSON_Delete(b);
+  cJSON_Delete(e);
+}
+END_TEST
+
+/* AzureManaged*Template admission: defaults, create rules reused from the objects, template immutability. */
+START_TEST(template_admission) {
+  cJSON *t = cJSON_Parse("{\"metadata\":{\"name\":\"t\"},\"spec\":{\"template\":{\"spec\":{\"subscriptionID\":\"s\","
+                         "\"resourceGroupName\":\"rg\",\"location\":\"eastus\",\"version\":\"1.33.1\","
+                         "\"networkPluginMode\":\"overlay\",\"virtualNetwork\":{\"name\":\"shared\","
+                         "\"subnet\":{\"name\":\"s\"}}}}}}");
+  ck_assert_int_eq(mc_amcpt_default(t, NULL), 0);
+  ck_assert_str_eq(capz_json_ptr_str(t, "/spec/template/spec/version", ""), "v1.33.1");
+  ck_assert_str_eq(capz_json_ptr_str(t, "/spec/template/spec/networkPlugin", ""), "azure");
+  ck_assert_str_eq(capz_json_ptr_str(t, "/spec/template/spec/virtualNetwork/cidrBlock", ""), "10.224.0.0/12");
+  ck_assert_str_eq(capz_json_ptr_str(t, "/spec/template/spec/virtualNetwork/subnet/cidrBlock", ""), "10.224.0.0/16");
+  ck_assert(!capz_json_ptr_bool(t, "/spec/template/spec/enablePreviewFeatures", true));
+  cJSON *once = cJSON_Duplicate(t, 1);
+  ck_assert_int_eq(mc_amcpt_default(t, NULL), 0);
+  ck_assert(capz_json_equal(t, once));
+  cJSON_Delete(once);
+  char msg[1024];
+  ck_assert_int_eq(mc_amcpt_validate(t, NULL, msg, sizeof msg), 0);
+  cJSON *bad = cJSON_Duplicate(t, 1);
+  capz_json_ptr_set_str(bad, "/spec/template/spec/networkPlugin", "kubenet", NULL); /* overlay needs azure */
+  ck_assert_int_ge(mc_amcpt_validate(bad, NULL, msg, sizeof msg), 1);
+  ck_assert_ptr_nonnull(strstr(msg, "overlay"));
+  /* update: networkPlugin and location are immutable on the template */
+  capz_json_ptr_set_str(bad, "/spec/template/spec/location", "westus", NULL);
+  ck_assert_int_ge(mc_amcpt_validate(bad, t, msg, sizeof msg), 2);
+  ck_assert_ptr_nonnull(strstr(msg, "spec.template.spec.location: field is immutable"));
+  ck_assert_ptr_nonnull(strstr(msg, "spec.template.spec.networkPlugin: field is immutable"));
+  cJSON_Delete(bad);
+  cJSON_Delete(t);
+  cJSON *nv = cJSON_Parse("{\"spec\":{\"template\":{\"spec\":{}}}}");
+  ck_assert_int_eq(mc_amcpt_default(nv, NULL), 0);
+  ck_assert_ptr_null(capz_json_ptr_get(nv, "/spec/template/spec/virtualNetwork")); /* each cluster gets its own */
+  cJSON_Delete(nv);
+  cJSON *p = cJSON_Parse("{\"spec\":{\"template\":{\"spec\":{\"mode\":\"System\",\"sku\":\"Standard_D2s_v3\","
+                         "\"name\":\"pool0\"}}}}");
+  ck_assert_int_eq(mc_ammpt_default(p, NULL), 0);
+  ck_assert_str_eq(capz_json_ptr_str(p, "/spec/template/spec/osType", ""), "Linux");
+  ck_assert_int_eq(mc_ammpt_validate(p, NULL, msg, sizeof msg), 0);
+  cJSON *p2 = cJSON_Duplicate(p, 1);
+  capz_json_ptr_set_str(p2, "/spec/template/spec/sku", "Standard_D4s_v3", NULL);
+  capz_json_ptr_set(p2, "/spec/template/spec/maxPods", cJSON_CreateNumber(5), NULL);
+  ck_assert_int_eq(mc_ammpt_validate(p2, p, msg, sizeof msg), 2); /* maxPods range + sku immutable */
+  cJSON_Delete(p2);
+  cJSON_Delete(p);
+  cJSON *c = cJSON_Parse("{\"spec\":{\"template\":{\"spec\":{}}}}");
+  ck_assert_int_eq(mc_amct_validate(c, NULL, msg, sizeof msg), 0);
+  capz_json_ptr_set_str(c, "/spec/template/spec/x", "y", NULL);
+  ck_assert_int_eq(mc_amct_validate(c, NULL, msg, sizeof msg), 1);
+  cJSON_Delete(c);
+}
+END_TEST
+
+START_TEST(kubeconfig_transform) {
+  const char *kc = "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority-data: Q0E=\n"
+                   "    server: https://x:443\n  name: c\n- cluster:\n    certificate-authority-data: T1RIRVI=\n"
+                   "    server: https://y:443\n  name: d\ncontexts:\n- context:\n    cluster: d\n    user: u\n  name: d\n"
+                   "current-context: d\nusers:\n- name: u\n  user:\n    exec:\n      command: kubelogin\n"
+                   "      args: [get-token]\n";
+  char *out = mc_kubeconfig_with_token(kc, strlen(kc), "tok123");
+  ck_assert_ptr_nonnull(out);
+  capz_err e;
+  cJSON *j = capz_yaml_to_json(out, strlen(out), &e);
+  ck_assert_ptr_nonnull(j);
+  ck_assert_str_eq(capz_json_ptr_str(j, "/0/users/0/user/token", ""), "tok123");
+  ck_assert_ptr_null(capz_json_ptr_get(j, "/0/users/0/user/exec"));
+  ck_assert_str_eq(capz_json_ptr_str(j, "/0/clusters/0/cluster/server", ""), "https://x:443");
+  cJSON_Delete(j);
+  free(out);
+  char *ca = mc_kubeconfig_ca_b64(kc, strlen(kc));
+  ck_assert_str_eq(ca, "T1RIRVI="); /* the current context's cluster */
+  free(ca);
+  ca = mc_kubeconfig_ca_b64("clusters: []\n", 13);
+  ck_assert_str_eq(ca, "");
+  free(ca);
+  ck_assert_ptr_null(mc_kubeconfig_with_token("users: []\n", 10, "t"));
+  ck_assert_ptr_null(mc_kubeconfig_with_token("- not a map\n", 12, "t"));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("managedcluster_api");
   TCase *tc = tcase_create("api");
@@ -168,6 +326,10 @@ int main(void) {
   tcase_add_test(tc, agentpool_body);
   tcase_add_test(tc, aso_translation);
   tcase_add_test(tc, aso_helpers);
+  tcase_add_test(tc, addons_defaults_validation);
+  tcase_add_test(tc, addon_bodies);
+  tcase_add_test(tc, template_admission);
+  tcase_add_test(tc, kubeconfig_transform);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -31,7 +31,8 @@ int mc_ammp_validate(const cJSON *obj, const cJSON *old, char *msg, size_t n);
 
 /* ---- ClusterClass templates (AzureManaged*Template; obj is the template object, spec.template.spec) ---- */
 /* AMCP template: networkPlugin azure, loadBalancerSKU Standard, sku tier, enablePreviewFeatures false, v-prefixed
- * version, VNet / subnet CIDRs (never names: every cluster of the class gets its own). */
+ * version, VNet / subnet CIDRs when the template names them (names are never defaulted: without one every cluster
+ * of the class gets its own VNet). */
 int mc_amcpt_default(cJSON *obj, capz_err *err);
 /* AMMP template: osType Linux. */
 int mc_ammpt_default(cJSON *obj, capz_err *err);

@@ -33,11 +33,13 @@ int mc_amcpt_default(cJSON *obj, capz_err *err) {
     snprintf(b, sizeof b, "v%s", v);
     rc = capz_json_ptr_set_str(obj, "/spec/template/spec/version", b, err);
   }
+  /* CIDRs only for a VNet/subnet the template names (the CRD needs the names); without one every cluster of the
+   * class gets its own VNet named after its control plane, which is what CAPZ recommends for classes */
   bool overlay = strcmp(capz_json_ptr_str(obj, "/spec/template/spec/networkPluginMode", ""), "overlay") == 0;
-  if (!rc)
+  if (!rc && *capz_json_ptr_str(obj, "/spec/template/spec/virtualNetwork/name", ""))
     rc = set_if_absent(obj, "/spec/template/spec/virtualNetwork/cidrBlock", overlay ? "10.224.0.0/12" : "10.0.0.0/8",
                        err);
-  if (!rc)
+  if (!rc && *capz_json_ptr_str(obj, "/spec/template/spec/virtualNetwork/subnet/name", ""))
     rc = set_if_absent(obj, "/spec/template/spec/virtualNetwork/subnet/cidrBlock",
                        overlay ? "10.224.0.0/16" : "10.240.0.0/16", err);
   return rc;

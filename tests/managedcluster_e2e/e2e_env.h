@@ -1,0 +1,60 @@
+/* e2e_env.h — the environment of the managedcluster feature tests: capz-kube-sim (management), capz-kube-sim
+ * ("workload", where the emulated kubeconfigs point), capz-arm-sim (with a config the test writes), optionally
+ * capz-capi-sim; the managedcluster plugin loaded through the real loader and run by the host controller runtime on
+ * a thread. One environment per test (Check forks each test). */
+#ifndef MC_E2E_ENV_H
+#define MC_E2E_ENV_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capz/kube.h"
+#include "simproc.h"
+
+#define E2E_SUB "22222222-2222-4222-8222-222222222222"
+#define E2E_TENANT "11111111-1111-4111-8111-111111111111"
+#define E2E_CLIENT "33333333-3333-4333-8333-333333333333"
+#define E2E_NS "default"
+
+extern simproc e2e_kube, e2e_wl, e2e_arm;
+extern capz_kube_client *e2e_c;
+
+extern const capz_gvk E2E_AMCP, E2E_AMC, E2E_AMMP, E2E_CLUSTER, E2E_MP, E2E_SECRET;
+
+/* Start the emulators. arm_extra: extra YAML appended to the arm-sim config (may be NULL); all_crds: every CRD in
+ * config/ (else the AKS, identity, Cluster and MachinePool ones); capi: also start capz-capi-sim. */
+void e2e_env_start(const char *arm_extra, bool all_crds, bool capi);
+void e2e_env_stop(void);
+/* Load managedcluster.so and run it (driftInterval as given, pollInterval 200ms). */
+void e2e_plugin_start(const char *drift);
+void e2e_plugin_stop(void);
+
+/* Objects (namespace E2E_NS). */
+cJSON *e2e_get(const capz_gvk *g, const char *name);
+void e2e_create(cJSON *obj);
+void e2e_merge(const capz_gvk *g, const char *name, const char *json);
+void e2e_touch(const capz_gvk *g, const char *name, const char *value);
+cJSON *e2e_owner_ref(const capz_gvk *g, const char *name);
+bool e2e_wait_true(const capz_gvk *g, const char *name, const char *ptr, int64_t timeout_ms);
+bool e2e_wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms);
+/* The identity Secret holding the emulator app's client secret, and CAPZ's docs of a template rendered with the
+ * test's variables (array; caller frees). */
+void e2e_identity_secret(void);
+cJSON *e2e_render(const char *template_file, const char *cluster, const char *cluster_class);
+
+/* ARM side. */
+cJSON *e2e_sim_resources(const char *type);
+const cJSON *e2e_find_named(const cJSON *arr, const char *name);
+void e2e_clear_requests(void);
+/* ARM requests logged since the last clear (token requests excluded); writes = non-GET. *log: the whole log. */
+int e2e_arm_requests(int *writes, cJSON **log);
+/* ARM PUT through a client of the emulator's app (blocking until the operation ends). */
+void e2e_arm_put(const char *id, const char *api_version, const char *body_json);
+
+/* A Secret's data[key] decoded (malloc'ed) or NULL. */
+char *e2e_secret_text(const char *name, const char *key);
+/* Sum of controller_runtime_reconcile_total. */
+double e2e_reconciles(void);
+
+#endif
