@@ -268,6 +268,57 @@ START_TEST(selfmanaged_clusterclass_topology) {
   cJSON *l = env_list(CAPI, "MachineDeployment", ns, "cluster.x-k8s.io/cluster-name=sm-two");
   ck_assert_int_eq(cJSON_GetArraySize(l), 1);
   cJSON_Delete(l);
+  /* The class moves md-0 to another machine template: the clone is rotated (new name, MachineDeployment ref
+   * moved, old clone deleted) and the MachineDeployment rolls to a new MachineSet. */
+  apply_json(ns, "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachineTemplate\","
+                 "\"metadata\":{\"name\":\"sm-md-0-big\"},\"spec\":{\"template\":{\"spec\":{\"vmSize\":\"Standard_D8s_v3\","
+                 "\"osDisk\":{\"diskSizeGB\":256,\"osType\":\"Linux\"}}}}}");
+  ck_assert_int_eq(env_patch(CAPI, "ClusterClass", ns, "azure-cc",
+                             "{\"spec\":{\"workers\":{\"machineDeployments\":[{\"class\":\"sm-worker\",\"template\":{"
+                             "\"bootstrap\":{\"ref\":{\"apiVersion\":\"bootstrap.cluster.x-k8s.io/v1beta1\","
+                             "\"kind\":\"KubeadmConfigTemplate\",\"name\":\"sm-md-0\"}},\"infrastructure\":{\"ref\":{"
+                             "\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachineTemplate\","
+                             "\"name\":\"sm-md-0-big\"}}}}]}}}",
+                             false),
+                   0);
+  const char *mdn = capz_json_ptr_str(md, "/metadata/name", "");
+  bool rotated = false;
+  for (int i = 0; i < WAIT_MS / 25 && !rotated; i++) {
+    cJSON *m2 = env_get(CAPI, "MachineDeployment", ns, mdn);
+    const char *n2 = capz_json_ptr_str(m2, "/spec/template/spec/infrastructureRef/name", "");
+    rotated = *n2 && strcmp(n2, capz_json_ptr_str(mdi, "/metadata/name", "")) != 0;
+    if (rotated) {
+      cJSON *t2 = get_ref(m2, "/spec/template/spec/infrastructureRef", ns);
+      assert_prefix(t2, "sm-md-0");
+      assert_str(t2, "/spec/template/spec/vmSize", "Standard_D8s_v3");
+      assert_str(t2, "/metadata/annotations/cluster.x-k8s.io~1cloned-from-name", "sm-md-0-big");
+      cJSON_Delete(t2);
+    }
+    cJSON_Delete(m2);
+    if (!rotated) usleep(25 * 1000);
+  }
+  ck_assert_msg(rotated, "the MachineDeployment's infrastructure template was not rotated");
+  fq gone = {INFRA, "AzureMachineTemplate", ns, capz_json_ptr_str(mdi, "/metadata/name", ""), "/metadata/uid", NULL};
+  for (int i = 0; i < WAIT_MS / 25 && p_field(&gone); i++) usleep(25 * 1000);
+  ck_assert_msg(!p_field(&gone), "the replaced template clone was not deleted");
+  /* Machines of the new MachineSet get the new size. */
+  lq big = {INFRA, "AzureMachine", ns, sel, 2};
+  bool all_big = false;
+  for (int i = 0; i < WAIT_MS / 25 && !all_big; i++) {
+    cJSON *ams = env_list(INFRA, "AzureMachine", ns, sel);
+    int n = 0, nb = 0;
+    const cJSON *am;
+    cJSON_ArrayForEach(am, ams) {
+      if (capz_json_ptr_get(am, "/metadata/deletionTimestamp")) continue;
+      n++;
+      nb += strcmp(capz_json_ptr_str(am, "/spec/vmSize", ""), "Standard_D8s_v3") == 0;
+    }
+    cJSON_Delete(ams);
+    all_big = n == big.n && nb == n;
+    if (!all_big) usleep(25 * 1000);
+  }
+  ck_assert_msg(all_big, "the MachineDeployment did not roll to machines of the new template");
+
   cJSON *objs[] = {cl, cc, ac, kcp, cpmt, md, mdi, mdb, cl2, kcp2};
   for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) cJSON_Delete(objs[i]);
 }
@@ -556,7 +607,30 @@ START_TEST(v1beta2_classref) {
   wait_field(CAPI, "Cluster", ns, "b2c", "/spec/controlPlaneRef/name", NULL);
   free(wait_cond(ns, "b2c", "True", NULL));
   wait_field(CAPI, "Cluster", ns, "b2c", "/spec/topology/class", "aks-cc"); /* v1beta1 spelling filled in */
-  cJSON_Delete(only(CAPI, "MachinePool", ns, "topology.cluster.x-k8s.io/pool-name=sys"));
+  cJSON_Delete(only(CAPI, "MachinePool", ns, "topology.cluster.x-k8s.io/pool-name=sys,cluster.x-k8s.io/cluster-name=b2c"));
+
+  /* A v1beta2 ClusterClass (templateRef, bootstrap/infrastructure at the worker class level). */
+  const char *ir = "\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\"";
+  char cls[2048];
+  snprintf(cls, sizeof cls,
+           "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"ClusterClass\",\"metadata\":{\"name\":\"v2-cc\"},"
+           "\"spec\":{\"infrastructure\":{\"templateRef\":{%s,\"kind\":\"AzureManagedClusterTemplate\",\"name\":\"aks\"}},"
+           "\"controlPlane\":{\"templateRef\":{%s,\"kind\":\"AzureManagedControlPlaneTemplate\",\"name\":\"aks-control-plane\"}},"
+           "\"workers\":{\"machinePools\":[{\"class\":\"w\",\"bootstrap\":{\"templateRef\":{"
+           "\"apiVersion\":\"bootstrap.cluster.x-k8s.io/v1beta1\",\"kind\":\"KubeadmConfigTemplate\",\"name\":\"aks-pool1\"}},"
+           "\"infrastructure\":{\"templateRef\":{%s,\"kind\":\"AzureManagedMachinePoolTemplate\",\"name\":\"aks-pool1\"}}}]}}}",
+           ir, ir, ir);
+  apply_json(ns, cls);
+  apply_json(ns,
+             "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"v2c\"},"
+             "\"spec\":{\"topology\":{\"class\":\"v2-cc\",\"version\":\"v1.33.1\",\"workers\":{"
+             "\"machinePools\":[{\"class\":\"w\",\"name\":\"p\",\"replicas\":1}]}}}}");
+  free(wait_cond(ns, "v2c", "True", NULL));
+  cJSON *mp = only(CAPI, "MachinePool", ns, "topology.cluster.x-k8s.io/pool-name=p,cluster.x-k8s.io/cluster-name=v2c");
+  cJSON *ammp = get_ref(mp, "/spec/template/spec/infrastructureRef", ns);
+  assert_str(ammp, "/spec/mode", "User");
+  cJSON_Delete(ammp);
+  cJSON_Delete(mp);
 }
 END_TEST
 
