@@ -15,12 +15,24 @@
 #include "machine_run.h"
 #include "selfmanaged_api.h"
 
+/* Walk rows [off, off + n) of the table: ensure, or delete in reverse (tokens and conditions follow the view). */
+static void walk_view(m_run *r, size_t off, size_t n, bool del) {
+  capz_arm_table v = {.rows = r->t.rows + off, .n = n, .cap = n, .cluster_name = r->t.cluster_name};
+  capz_arm_walk_free(&r->w);
+  memset(&r->w, 0, sizeof r->w);
+  r->view_off = off;
+  r->view_n = n;
+  if (del) capz_arm_table_delete(&v, r->s->ensurer, r->az.arm, m_token_of, r, &r->w);
+  else capz_arm_table_ensure(&v, r->s->ensurer, r->az.arm, m_token_of, r, &r->w);
+}
+
 static capz_outcome reconcile_delete(m_run *r, capz_result *res, cJSON *zones) {
   capz_err err;
   if (!capz_has_finalizer(r->am, SM_MACHINE_FINALIZER)) return CAPZ_DONE;
   r->lro_type = "DELETE";
-  if (m_build_table(r, NULL, true, zones, &err)) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "DeletionFailed", "%s", err.msg);
-  capz_arm_table_delete(&r->t, r->s->ensurer, r->az.arm, m_token_of, r, &r->w);
+  if (m_build_table(r, NULL, true, zones, &err) || m_rows_post(r, NULL, &err))
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "DeletionFailed", "%s", err.msg);
+  walk_view(r, 0, r->t.n, true);
   m_vm_cond(r, "Deleting", CAPZ_SEV_INFO, "deleting the VM and its resources");
   r->vm_state = "Deleting";
   if (r->w.rc) return m_walk_error(r, res);
@@ -46,9 +58,37 @@ static capz_outcome reconcile_delete(m_run *r, capz_result *res, cJSON *zones) {
     }
     capz_arm_response_free(&live);
   }
+  /* the SSH NAT rule, once the NIC referencing it is gone */
+  if (m_nat_wanted(r)) {
+    double after = 1;
+    int rc = m_nat_delete(r, &after, &err);
+    if (rc == CAPZ_EINPROGRESS) return m_requeue(res, after, r->s->poll_floor_s);
+    if (rc) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "DeletionFailed", "inbound NAT rule: %s", err.msg);
+  }
   bool changed;
   if (capz_finalizer_remove(capz_ctx_client(r->ctx), &SM_GVK_AZUREMACHINE, r->base, SM_MACHINE_FINALIZER, &changed, &err))
     return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
+  return CAPZ_DONE;
+}
+
+/* The rows after the VM (role assignment, extensions), with the VM's live body. DONE when all are in place. */
+static capz_outcome post_rows(m_run *r, capz_result *res, const cJSON *vm_live) {
+  capz_err err;
+  size_t off = r->t.n;
+  int rc = m_rows_post(r, vm_live, &err);
+  if (rc == CAPZ_EINPROGRESS) {
+    m_write_status(r);
+    return m_requeue(res, 2, r->s->poll_floor_s);
+  }
+  if (rc) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "ReconcileError", "%s", err.msg);
+  if (r->t.n == off) return CAPZ_DONE;
+  walk_view(r, off, r->t.n - off, false);
+  m_bootstrap_condition(r);
+  if (r->w.rc) return m_walk_error(r, res);
+  if (r->w.in_progress) {
+    m_write_status(r);
+    return m_requeue(res, r->w.requeue_after_s, r->s->poll_floor_s);
+  }
   return CAPZ_DONE;
 }
 
@@ -88,23 +128,33 @@ static capz_outcome vm_exists_path(m_run *r, capz_result *res) {
   const char *ps = m_str(live.body, "/properties/provisioningState");
   r->vm_state = !strcasecmp(ps, "Succeeded") ? "Succeeded" : !strcasecmp(ps, "Failed") ? "Failed"
               : !strcasecmp(ps, "Deleting") ? "Deleting" : !strcasecmp(ps, "Updating") ? "Updating" : "Creating";
-  capz_arm_response_free(&live);
+  capz_outcome oc = CAPZ_DONE;
   if (!strcmp(r->vm_state, "Failed")) {
     capz_ctx_event(r->ctx, "Warning", "UnexpectedVMFailure", "VM %s is in state Failed", vm->name);
     m_vm_cond(r, "Failed", CAPZ_SEV_ERROR, "the VM is in state Failed");
     m_write_status(r);
-    return CAPZ_DONE;
+    goto out;
   }
   if (strcmp(r->vm_state, "Succeeded")) {
     m_vm_cond(r, "Creating", CAPZ_SEV_INFO, "the VM is being provisioned");
     m_write_status(r);
-    return m_requeue(res, 5, r->s->poll_floor_s);
+    oc = m_requeue(res, 5, r->s->poll_floor_s);
+    goto out;
   }
+  /* CAPZ: a user-assigned identity missing from the VM is an unsupported change */
+  if (m_check_user_identities(r, live.body) == CAPZ_ENOTFOUND) {
+    capz_ctx_event(r->ctx, "Warning", "UserAssignedIdentityMissing", "%s", r->id_msg);
+    oc = m_terminal(r, res, "UnsupportedChange", "Failed", r->id_msg);
+    goto out;
+  }
+  oc = post_rows(r, res, live.body);
+  if (oc != CAPZ_DONE) goto out;
   r->ready = true;
-  r->w.done = r->t.n;
   if (cJSON_GetArraySize(capz_json_ptr_get(r->am, "/status/addresses")) < 2) r->addresses = m_addresses(r);
   m_write_status(r);
-  return CAPZ_DONE;
+out:
+  capz_arm_response_free(&live);
+  return oc;
 }
 
 static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
@@ -125,15 +175,26 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
   if (!capz_has_finalizer(r->am, SM_MACHINE_FINALIZER) &&
       capz_finalizer_add(capz_ctx_client(r->ctx), &SM_GVK_AZUREMACHINE, r->base, SM_MACHINE_FINALIZER, &changed, &err))
     return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
-  cJSON *sku = NULL;
-  int rc = sm_skus_vm(r->s, r->az.arm, r->az.subscription, r->location, m_str(r->d, "/spec/vmSize"), &sku, &err);
-  cJSON_Delete(sku);
+  int rc = sm_skus_vm(r->s, r->az.arm, r->az.subscription, r->location, m_str(r->d, "/spec/vmSize"), &r->sku, &err);
   if (rc == CAPZ_ENOTFOUND) {
     capz_ctx_event(r->ctx, "Warning", "SKUNotFound", "%s", err.msg);
     return m_terminal(r, res, "InvalidConfiguration", "Failed", err.msg);
   }
   if (rc) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "SKUListError", "%s", err.msg);
+  /* the cloud provider's <machine>-azure-json Secret (CAPZ's AzureJSONMachine controller) */
+  sm_azure_json_in aj = {.ctx = r->ctx, .arm = r->az.arm, .ns = r->key->ns, .owner_kind = "AzureMachine",
+                         .owner_name = r->key->name, .owner_uid = m_str(r->am, "/metadata/uid"),
+                         .cluster_name = r->cluster_name, .acd = r->acd, .machine_spec = cJSON_GetObjectItem(r->d, "spec")};
+  if ((rc = sm_azure_json_reconcile(&aj, &err)))
+    return capz_ctx_fail(r->ctx, res, capz_err_is_transient(rc) ? CAPZ_RETRY : CAPZ_TERMINAL, "AzureJSONError", "%s", err.msg);
   bool created = *m_str(r->am, "/spec/providerID") != '\0';
+  if (!created && (rc = m_check_user_identities(r, NULL))) {
+    if (rc != CAPZ_ENOTFOUND) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "ReconcileError", "%s", r->id_msg);
+    /* not terminal before the VM exists: the identity may still be on its way */
+    capz_ctx_event(r->ctx, "Warning", "UserAssignedIdentityMissing", "%s", r->id_msg);
+    m_write_status(r);
+    return m_requeue(res, 30, r->s->poll_floor_s);
+  }
   char *cd = NULL;
   if (!created && (rc = bootstrap_data(r, &cd, &err))) {
     if (rc == CAPZ_ENOTFOUND) {
@@ -149,11 +210,10 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
     free(cd);
   }
   if (rc) return m_terminal(r, res, "InvalidConfiguration", "Failed", err.msg);
+  r->vm_row = r->t.n - 1;
   if (created) {
-    /* everything but the VM (the last row): keep it converged (fast path: no requests while unchanged) */
-    r->t.n--;
-    capz_arm_table_ensure(&r->t, r->s->ensurer, r->az.arm, m_token_of, r, &r->w);
-    r->t.n++;
+    /* everything but the VM: keep it converged (fast path: no requests while unchanged) */
+    walk_view(r, 0, r->vm_row, false);
     if (r->w.rc) return m_walk_error(r, res);
     if (r->w.in_progress) {
       m_write_status(r);
@@ -161,10 +221,18 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
     }
     return vm_exists_path(r, res);
   }
-  capz_arm_table_ensure(&r->t, r->s->ensurer, r->az.arm, m_token_of, r, &r->w);
+  /* the SSH NAT rule must exist before the NIC refers to it */
+  if (m_nat_wanted(r)) {
+    double after = 1;
+    rc = m_nat_ensure(r, &after, &err);
+    if (rc == CAPZ_EINPROGRESS) return m_requeue(res, after, r->s->poll_floor_s);
+    if (rc) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "ReconcileError", "inbound NAT rule: %s", err.msg);
+    r->nat_done = true;
+  }
+  walk_view(r, 0, r->t.n, false);
   if (r->w.rc) return m_walk_error(r, res);
   if (r->w.in_progress) {
-    bool vm = r->w.done == r->t.n - 1;
+    bool vm = r->w.at == r->vm_row;
     m_vm_cond(r, "Creating", CAPZ_SEV_INFO, vm ? "creating the VM" : "creating the VM's network resources");
     r->vm_state = "Creating";
     m_write_status(r);
@@ -182,10 +250,12 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
   cJSON_Delete(p);
   if (rc) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "setting providerID: %s", err.msg);
   r->vm_state = "Succeeded";
-  r->ready = true;
   r->addresses = m_addresses(r);
-  m_write_status(r);
   capz_ctx_event(r->ctx, "Normal", "VMCreated", "VM %s created", r->key->name);
+  capz_outcome oc = post_rows(r, res, r->t.rows[r->vm_row].live);
+  if (oc != CAPZ_DONE) return oc;
+  r->ready = true;
+  m_write_status(r);
   return CAPZ_DONE;
 }
 
@@ -249,13 +319,17 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   r.acd = cJSON_Duplicate(r.ac, 1);
   r.d = cJSON_Duplicate(r.am, 1);
   r.control_plane = capz_json_ptr_get(r.machine, "/metadata/labels/cluster.x-k8s.io~1control-plane") != NULL;
-  if (!r.acd || !r.d || sm_azurecluster_default(r.acd, NULL, &err) ||
-      sm_azuremachine_default(r.d, m_str(r.acd, "/spec/subscriptionID"), &err)) {
+  if (!r.acd || !r.d || sm_azurecluster_default(r.acd, NULL, &err)) {
     oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "DefaultingError", "%s", err.msg);
     goto out;
   }
   r.rg = m_str(r.acd, "/spec/resourceGroup");
   r.location = m_str(r.acd, "/spec/location");
+  m_default_role_name(&r); /* before the webhook defaults, which would pick a random one on every pass */
+  if (sm_azuremachine_default(r.d, m_str(r.acd, "/spec/subscriptionID"), &err)) {
+    oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "DefaultingError", "%s", err.msg);
+    goto out;
+  }
   if (!r.deleting) {
     char msg[1024];
     if (sm_azuremachine_validate(r.d, NULL, msg, sizeof msg) > 0) {
@@ -288,6 +362,7 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   oc = r.deleting ? reconcile_delete(&r, res, zones) : reconcile_normal(&r, res, zones);
 out:
   cJSON_Delete(zones);
+  cJSON_Delete(r.sku);
   cJSON_Delete(r.addresses);
   capz_arm_table_free(&r.t);
   capz_arm_walk_free(&r.w);

@@ -1,5 +1,6 @@
 /* machine_rows_net.c — the AzureMachine's network rows: the optional public IP (allocatePublicIP) and the NIC
- * (subnet by role, API server / outbound LB backend pools), and status.addresses read back from them. */
+ * (subnet by role, API server / outbound LB backend pools, SSH NAT rule, IPv6 and extra IP configurations), and
+ * status.addresses read back from them. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 static const char *const OWN_PIP[] = {"/location", "/sku", "/properties/publicIPAllocationMethod", NULL};
 static const char *const OWN_NIC[] = {"/location", "/properties/ipConfigurations/0/properties/subnet",
                                       "/properties/ipConfigurations/0/properties/loadBalancerBackendAddressPools",
+                                      "/properties/ipConfigurations/0/properties/loadBalancerInboundNatRules",
                                       "/properties/ipConfigurations/0/properties/publicIPAddress", NULL};
 
 static const char *subnet_name(m_run *r) {
@@ -23,6 +25,98 @@ static const char *subnet_name(m_run *r) {
   cJSON_ArrayForEach(sn, capz_json_ptr_get(r->acd, "/spec/networkSpec/subnets"))
     if (!strcmp(m_str(sn, "/role"), SM_SUBNET_ROLE_CLUSTER)) return m_str(sn, "/name");
   return "";
+}
+
+/* The machine's subnet spec in the (defaulted) AzureCluster, or NULL. */
+static const cJSON *subnet_spec(m_run *r, const char *name) {
+  const cJSON *sn;
+  cJSON_ArrayForEach(sn, capz_json_ptr_get(r->acd, "/spec/networkSpec/subnets"))
+    if (!strcmp(m_str(sn, "/name"), name)) return sn;
+  return NULL;
+}
+
+static bool has_ipv6(const cJSON *subnet) {
+  const cJSON *c;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItem(subnet, "cidrBlocks")) {
+    sm_cidr x;
+    if (cJSON_IsString(c) && sm_cidr_parse(c->valuestring, &x) && x.family == 6) return true;
+  }
+  return false;
+}
+
+static void add_pool(cJSON *ip, const char *lb, const char *pool) {
+  char pid[CAPZ_ARM_ROW_ID_MAX + 200];
+  snprintf(pid, sizeof pid, "%s/backendAddressPools/%s", lb, pool);
+  cJSON *arr = cJSON_GetObjectItem(ip, "loadBalancerBackendAddressPools");
+  if (!arr) arr = cJSON_AddArrayToObject(ip, "loadBalancerBackendAddressPools");
+  cJSON_AddItemToArray(arr, capz_arm_id_ref(pid));
+}
+
+static cJSON *ipconfig(const char *name, bool primary, const char *sid, const char *version) {
+  cJSON *ipc = cJSON_CreateObject();
+  cJSON_AddStringToObject(ipc, "name", name);
+  cJSON *ip = cJSON_AddObjectToObject(ipc, "properties");
+  cJSON_AddBoolToObject(ip, "primary", primary);
+  cJSON_AddStringToObject(ip, "privateIPAllocationMethod", "Dynamic");
+  if (version) cJSON_AddStringToObject(ip, "privateIPAddressVersion", version);
+  cJSON_AddItemToObject(ip, "subnet", capz_arm_id_ref(sid));
+  return ipc;
+}
+
+/* The NIC (CAPZ networkinterfaces): primary "pipConfig" with the public IP, the LB backend pools (control planes:
+ * the API server LB's pool and, on a public LB, the SSH NAT rule; nodes: the node outbound LB's pool), further
+ * IPv4 configurations for networkInterfaces[0].privateIPConfigs > 1 (Azure CNI v1 pre-allocation), an IPv6
+ * configuration "ipConfigv6" when the subnet has an IPv6 prefix (dual stack), DNS servers, IP forwarding and
+ * accelerated networking (spec, else the VM size's capability). */
+static cJSON *nic_body(m_run *r, const char *pip_id) {
+  const char *sub = r->az.subscription;
+  const char *sname = subnet_name(r);
+  const char *vrg = *m_str(r->acd, "/spec/networkSpec/vnet/resourceGroup") ? m_str(r->acd, "/spec/networkSpec/vnet/resourceGroup") : r->rg;
+  char sid[CAPZ_ARM_ROW_ID_MAX];
+  snprintf(sid, sizeof sid, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/%s/subnets/%s",
+           sub, vrg, m_str(r->acd, "/spec/networkSpec/vnet/name"), sname);
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "location", r->location);
+  cJSON *p = cJSON_AddObjectToObject(d, "properties");
+  cJSON *ipcs = cJSON_AddArrayToObject(p, "ipConfigurations");
+  cJSON *ipc = ipconfig("pipConfig", true, sid, NULL);
+  cJSON_AddItemToArray(ipcs, ipc);
+  cJSON *ip = cJSON_GetObjectItem(ipc, "properties");
+  if (*pip_id) cJSON_AddItemToObject(ip, "publicIPAddress", capz_arm_id_ref(pip_id));
+  const char *lbname = NULL, *pool = NULL;
+  if (r->control_plane) {
+    lbname = m_str(r->acd, "/spec/networkSpec/apiServerLB/name");
+    pool = m_str(r->acd, "/spec/networkSpec/apiServerLB/backendPool/name");
+  } else if (capz_json_ptr_get(r->acd, "/spec/networkSpec/nodeOutboundLB")) {
+    lbname = m_str(r->acd, "/spec/networkSpec/nodeOutboundLB/name");
+    pool = m_str(r->acd, "/spec/networkSpec/nodeOutboundLB/backendPool/name");
+  }
+  if (lbname && *lbname && pool && *pool) {
+    char lb[CAPZ_ARM_ROW_ID_MAX];
+    capz_arm_res_id(lb, sizeof lb, sub, r->rg, "Microsoft.Network/loadBalancers", lbname);
+    add_pool(ip, lb, pool);
+  }
+  if (m_nat_on_nic(r)) {
+    char nat[CAPZ_ARM_ROW_ID_MAX + 200];
+    m_nat_rule_id(r, nat, sizeof nat);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(ip, "loadBalancerInboundNatRules"), capz_arm_id_ref(nat));
+  }
+  long extra = (long)capz_json_ptr_int(r->d, "/spec/networkInterfaces/0/privateIPConfigs", 1);
+  for (long i = 1; i < extra && i < 256; i++) {
+    char n[32];
+    snprintf(n, sizeof n, "ipConfig%ld", i);
+    cJSON_AddItemToArray(ipcs, ipconfig(n, false, sid, NULL));
+  }
+  if (has_ipv6(subnet_spec(r, sname))) cJSON_AddItemToArray(ipcs, ipconfig("ipConfigv6", false, sid, "IPv6"));
+  if (cJSON_GetArraySize(capz_json_ptr_get(r->d, "/spec/dnsServers")) > 0)
+    cJSON_AddItemToObject(cJSON_AddObjectToObject(p, "dnsSettings"), "dnsServers",
+                          cJSON_Duplicate(capz_json_ptr_get(r->d, "/spec/dnsServers"), 1));
+  cJSON_AddBoolToObject(p, "enableIPForwarding", capz_json_ptr_bool(r->d, "/spec/enableIPForwarding", false));
+  const cJSON *an = capz_json_ptr_get(r->d, "/spec/networkInterfaces/0/acceleratedNetworking");
+  const char *cap = r->sku ? sm_sku_capability(r->sku, "AcceleratedNetworkingEnabled") : NULL;
+  if (cJSON_IsBool(an)) cJSON_AddBoolToObject(p, "enableAcceleratedNetworking", cJSON_IsTrue(an));
+  else if (cap) cJSON_AddBoolToObject(p, "enableAcceleratedNetworking", !strcasecmp(cap, "True"));
+  return d;
 }
 
 int m_rows_net(m_run *r, char *nic_id, capz_err *err) {
@@ -42,40 +136,9 @@ int m_rows_net(m_run *r, char *nic_id, capz_err *err) {
   /* NIC */
   sm_name_nic(vm, false, 0, name, sizeof name);
   capz_arm_res_id(nic_id, CAPZ_ARM_ROW_ID_MAX, sub, r->rg, "Microsoft.Network/networkInterfaces", name);
-  {
-    const char *vrg = *m_str(r->acd, "/spec/networkSpec/vnet/resourceGroup") ? m_str(r->acd, "/spec/networkSpec/vnet/resourceGroup") : r->rg;
-    char sid[CAPZ_ARM_ROW_ID_MAX];
-    snprintf(sid, sizeof sid, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/%s/subnets/%s",
-             sub, vrg, m_str(r->acd, "/spec/networkSpec/vnet/name"), subnet_name(r));
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "location", r->location);
-    cJSON *p = cJSON_AddObjectToObject(d, "properties");
-    cJSON *ipc = cJSON_CreateObject();
-    cJSON_AddStringToObject(ipc, "name", "pipConfig");
-    cJSON *ip = cJSON_AddObjectToObject(ipc, "properties");
-    cJSON_AddBoolToObject(ip, "primary", true);
-    cJSON_AddStringToObject(ip, "privateIPAllocationMethod", "Dynamic");
-    cJSON_AddItemToObject(ip, "subnet", capz_arm_id_ref(sid));
-    if (*pip_id) cJSON_AddItemToObject(ip, "publicIPAddress", capz_arm_id_ref(pip_id));
-    const char *lbname = NULL, *pool = NULL;
-    if (r->control_plane) {
-      lbname = m_str(r->acd, "/spec/networkSpec/apiServerLB/name");
-      pool = m_str(r->acd, "/spec/networkSpec/apiServerLB/backendPool/name");
-    } else if (capz_json_ptr_get(r->acd, "/spec/networkSpec/nodeOutboundLB")) {
-      lbname = m_str(r->acd, "/spec/networkSpec/nodeOutboundLB/name");
-      pool = m_str(r->acd, "/spec/networkSpec/nodeOutboundLB/backendPool/name");
-    }
-    if (lbname && *lbname && pool && *pool) {
-      char lb[CAPZ_ARM_ROW_ID_MAX], pid[CAPZ_ARM_ROW_ID_MAX + 200];
-      capz_arm_res_id(lb, sizeof lb, sub, r->rg, "Microsoft.Network/loadBalancers", lbname);
-      snprintf(pid, sizeof pid, "%s/backendAddressPools/%s", lb, pool);
-      cJSON_AddItemToArray(cJSON_AddArrayToObject(ip, "loadBalancerBackendAddressPools"), capz_arm_id_ref(pid));
-    }
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "ipConfigurations"), ipc);
-    cJSON_AddBoolToObject(p, "enableIPForwarding", capz_json_ptr_bool(r->d, "/spec/enableIPForwarding", false));
-    if (!capz_arm_table_add(&r->t, "networkinterfaces", "NetworkInterfacesReady", nic_id, d, OWN_NIC, m_tags(r, name)))
-      goto oom;
-  }
+  cJSON *d = nic_body(r, pip_id);
+  if (!d || !capz_arm_table_add(&r->t, "networkinterfaces", "NetworkInterfacesReady", nic_id, d, OWN_NIC, m_tags(r, name)))
+    goto oom;
   return 0;
 oom:
   return capz_err_set(err, CAPZ_ENOMEM, "out of memory");

@@ -31,6 +31,15 @@ typedef struct m_run {
   bool ready;
   cJSON *addresses;           /* status.addresses to set (owned), or NULL to leave */
   const char *lro_type;
+  cJSON *sku;                 /* the VM size's resource SKU (owned), or NULL (delete path) */
+  size_t vm_row;              /* index of the VM row in t */
+  size_t view_off, view_n;    /* the part of t the last walk covered (for status tokens) */
+  /* extra conditions: NULL type = leave */
+  const char *id_reason;      /* VMIdentitiesReady False reason, "" = True, NULL = leave */
+  char id_msg[256];
+  const char *boot_reason;    /* BootstrapSucceeded False reason, "" = True, NULL = leave */
+  capz_severity boot_sev;
+  bool nat_done;              /* InboundNATRulesReady True */
 } m_run;
 
 static inline const char *m_str(const cJSON *o, const char *p) { return capz_json_ptr_str(o, p, ""); }
@@ -59,6 +68,25 @@ int m_build_table(m_run *r, const char *custom_data, bool for_delete, cJSON *zon
 int m_rows_net(m_run *r, char *nic_id, capz_err *err);
 /* machine_rows_vm.c: [availability set], (delete only: disks), VM rows. */
 int m_rows_vm(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, const char *nic_id, capz_err *err);
+/* machine_identity.c: VMIdentitiesReady — with vm_live NULL every user-assigned identity is read from Azure,
+ * else it must be on the VM. 0 (id_reason ""), CAPZ_ENOTFOUND (id_reason/id_msg set) or another error (id_msg). */
+int m_check_user_identities(m_run *r, const cJSON *vm_live);
+/* machine_nat.c: the control plane's SSH inbound NAT rule on the API server LB. wanted: a control plane of a
+ * cluster with an API server LB; on_nic: and the LB is public (the NIC references the rule). ensure/delete:
+ * 0 done, CAPZ_EINPROGRESS (requeue after *requeue_s), or an error. */
+bool m_nat_wanted(m_run *r);
+bool m_nat_on_nic(m_run *r);
+void m_nat_rule_id(m_run *r, char *out, size_t n);
+int m_nat_ensure(m_run *r, double *requeue_s, capz_err *err);
+int m_nat_delete(m_run *r, double *requeue_s, capz_err *err);
+/* machine_rows_ext.c: rows after the VM — the system-assigned identity's role assignment (principal from the VM's
+ * live body; NULL when deleting) and the VM extensions (spec.vmExtensions, then the bootstrap check). */
+int m_rows_post(m_run *r, const cJSON *vm_live, capz_err *err);
+/* The role assignment name of a SystemAssigned machine without one: a UUID derived from subscription, resource
+ * group and VM name, so every reconcile (and a restarted controller) names the same assignment. */
+void m_default_role_name(m_run *r);
+/* BootstrapSucceeded from the bootstrap extension row (when present) after a walk of the post rows. */
+void m_bootstrap_condition(m_run *r);
 /* status.addresses from the NIC (and public IP) as ARM returns them (new array). */
 cJSON *m_addresses(m_run *r);
 

@@ -11,10 +11,22 @@
 
 const char *m_token_of(void *ud, const capz_arm_row *r) { return capz_lro_state_get(((m_run *)ud)->am, r->service, r->name); }
 
+static bool row_done(const capz_arm_row *row) {
+  return row && (row->outcome == CAPZ_ENSURE_UNCHANGED || row->outcome == CAPZ_ENSURE_CREATED ||
+                 row->outcome == CAPZ_ENSURE_UPDATED);
+}
+
+/* "" = True, else False with that reason; NULL = leave the condition as it is. */
+static void cond(cJSON *obj, const char *type, const char *reason, capz_severity sev, const char *msg) {
+  if (!reason) return;
+  if (!*reason) capz_cond_mark_true(obj, type);
+  else capz_cond_mark_false(obj, type, reason, sev, "%s", msg);
+}
+
 static int mutate_status(void *ud, cJSON *obj) {
   m_run *r = ud;
+  size_t cur = r->view_off + r->w.at;
   for (size_t i = 0; i < r->t.n; i++) {
-    size_t cur = r->deleting ? r->t.n - 1 - r->w.done : r->w.done;
     bool mine = r->w.in_progress && i == cur;
     capz_lro_state_set(obj, r->t.rows[i].service, r->t.rows[i].name, r->lro_type ? r->lro_type : "PUT",
                      mine ? r->w.resume_token : NULL);
@@ -43,12 +55,15 @@ static int mutate_status(void *ud, cJSON *obj) {
   if (r->vm_reason) capz_cond_mark_false(obj, M_COND_VM, r->vm_reason, r->vm_sev, "%s", r->vm_msg);
   else capz_cond_mark_true(obj, M_COND_VM);
   if (r->t.n && !r->deleting) {
-    const capz_arm_row *nic = capz_arm_table_find(&r->t, "networkinterfaces", NULL);
-    size_t nic_i = nic ? (size_t)(nic - r->t.rows) : 0;
-    if (nic && r->w.done > nic_i) capz_cond_mark_true(obj, "NetworkInterfacesReady");
-    const capz_arm_row *as = capz_arm_table_find(&r->t, "availabilitysets", NULL);
-    if (as && r->w.done > (size_t)(as - r->t.rows)) capz_cond_mark_true(obj, "AvailabilitySetReady");
+    if (row_done(capz_arm_table_find(&r->t, "networkinterfaces", NULL))) capz_cond_mark_true(obj, "NetworkInterfacesReady");
+    if (row_done(capz_arm_table_find(&r->t, "availabilitysets", NULL))) capz_cond_mark_true(obj, "AvailabilitySetReady");
+    if (row_done(capz_arm_table_find(&r->t, "roleassignments", NULL))) capz_cond_mark_true(obj, "RoleAssignmentReady");
   }
+  if (r->nat_done) capz_cond_mark_true(obj, "InboundNATRulesReady");
+  cond(obj, "VMIdentitiesReady", r->id_reason, CAPZ_SEV_ERROR, r->id_msg);
+  cond(obj, "BootstrapSucceeded", r->boot_reason, r->boot_sev,
+       r->boot_reason && !strcmp(r->boot_reason, "BootstrapFailed") ? "the bootstrap extension failed"
+                                                                    : "waiting for the bootstrap extension");
   static const char *const summary[] = {M_COND_VM, "NetworkInterfacesReady", "AvailabilitySetReady", NULL};
   capz_cond_set_summary(obj, summary);
   return 0;
@@ -84,7 +99,8 @@ capz_outcome m_terminal(m_run *r, capz_result *res, const char *failure_reason, 
 }
 
 capz_outcome m_walk_error(m_run *r, capz_result *res) {
-  const capz_arm_row *row = &r->t.rows[r->deleting ? r->t.n - 1 - r->w.done : r->w.done];
+  size_t at = r->view_off + r->w.at;
+  const capz_arm_row *row = &r->t.rows[at < r->t.n ? at : r->t.n - 1];
   bool vm = !strcmp(row->service, "virtualmachine");
   if (!r->deleting && vm && r->w.rc == CAPZ_EFAILED) {
     char m[512];

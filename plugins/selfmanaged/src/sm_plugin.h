@@ -69,6 +69,21 @@ bool sm_cluster_infra_ready(const cJSON *cluster);
 int sm_block_move(capz_ctx *ctx, const capz_gvk *gvk, const capz_key *key, const cJSON *obj, bool want, capz_err *err);
 /* Add (or remove) the AzureCluster's finalizer on its AzureClusterIdentity. */
 int sm_identity_finalizer(capz_ctx *ctx, const cJSON *ac, bool add, capz_err *err);
+/* ---- the cloud provider's <name>-azure-json Secret (azure_json.c) ---- */
+typedef struct sm_azure_json_in {
+  capz_ctx *ctx;              /* the reconcile of the owner (AzureMachine or AzureMachineTemplate) */
+  capz_arm_client *arm;       /* for the user-assigned identity's client ID */
+  const char *ns;
+  const char *owner_kind;     /* "AzureMachine" / "AzureMachineTemplate" */
+  const char *owner_name, *owner_uid;
+  const char *cluster_name;   /* the CAPI Cluster's name: label key `<cluster>: owned` */
+  const cJSON *acd;           /* the defaulted AzureCluster */
+  const cJSON *machine_spec;  /* the (defaulted) AzureMachineSpec */
+} sm_azure_json_in;
+/* Create or update the owner's <name>-azure-json Secret; a user's Secret of that name (without the owned label)
+ * is left alone. Secret values never reach logs or err. 0 or an error (kube/ARM). */
+int sm_azure_json_reconcile(const sm_azure_json_in *in, capz_err *err);
+
 /* ---- controllers ---- */
 capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
