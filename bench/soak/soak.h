@@ -29,6 +29,7 @@ typedef struct soak_opts {
   double lro;           /* base LRO duration in seconds (VMs take 2x, NICs/disks 1x, network 1x) */
   int double_kill_pct;  /* % of runs killed twice while provisioning */
   int delete_kill_pct;  /* % of runs also killed while deleting */
+  int write_kill_pct;   /* % of kills fired right after the n-th ARM write instead of at a random time */
   double timeout_scale; /* multiplies every wait's timeout (sanitized builds are slower) */
   int verbosity;        /* host log verbosity */
   bool keep;            /* keep the work directory even when everything passed */

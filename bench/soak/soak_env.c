@@ -66,11 +66,20 @@ static int start_capi(soak_env *e) {
   size_t used = 0;
   int64_t until = soak_now_ms() + (int64_t)(30000 * e->o->timeout_scale);
   int rc = -1;
+  buf[0] = '\0';
   while (soak_now_ms() < until && used < sizeof buf - 1) {
     struct pollfd pf = {.fd = fds[0], .events = POLLIN};
     if (poll(&pf, 1, 200) <= 0) continue;
     ssize_t r = read(fds[0], buf + used, sizeof buf - 1 - used);
-    if (r <= 0) break;
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      int st = 0;
+      if (waitpid(pid, &st, WNOHANG) == pid) {
+        fprintf(stderr, "soak: capz-capi-sim exited (status 0x%x)\n", st);
+        e->capi_pid = 0;
+      }
+      break;
+    }
     used += (size_t)r;
     buf[used] = '\0';
     if (strstr(buf, "READY ")) {

@@ -29,8 +29,17 @@ static uint64_t rnext(rng *r) {
 }
 static double runif(rng *r) { return (double)(rnext(r) >> 11) * (1.0 / 9007199254740992.0); }
 
+/* When to kill: at_s seconds after the apply (after the previous restart / the delete request), or, when writes > 0,
+ * right after that many more ARM writes (PUTs while provisioning, DELETEs while deleting) have been answered — the
+ * moment an operation has just been started and its resume token may not be stored yet. at_s is then a deadline. */
+typedef struct kill_plan {
+  double at_s;
+  int writes;
+} kill_plan;
+
 typedef struct kill_rec {
   double at_s;      /* seconds after the apply (or after the previous restart / the delete request) */
+  char trigger[64]; /* "time" or "after PUT #n" */
   char phase[300];  /* what the CRs said just before the kill */
   bool after_done;  /* the cluster was already Ready (or, deleting, gone) when it was killed */
   char inflight[512];
@@ -113,14 +122,40 @@ static void save_json(soak_env *e, const char *cluster, const char *phase, const
 
 typedef struct calib {
   double prov_s, del_s;
+  int puts, deletes; /* ARM writes of a kill-free 1-worker run (write-triggered kills are drawn over them) */
   cJSON *baseline; /* normalized inventory of a 1-worker cluster */
   soak_reqstats prov;
 } calib;
 
-/* One run. kills_prov: kill times (seconds, 0 = none) for provisioning; kill_del: seconds after the delete
- * request (0 = none). */
-static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int workers, const double *kills_prov,
-                    int nk, double kill_del, const calib *cal, run_result *res) {
+/* ARM writes answered so far (the request log's per-method counter; the log is cleared per phase). */
+static int arm_writes(soak_env *e, const char *method) {
+  cJSON *j = sim_call(e->arm.url, "GET", "/_sim/requests?last=0", NULL, NULL);
+  char ptr[32];
+  snprintf(ptr, sizeof ptr, "/byMethod/%s", method);
+  int n = (int)capz_json_ptr_int(j, ptr, 0);
+  cJSON_Delete(j);
+  return n;
+}
+
+/* Sleep until the plan's moment: its time, or its number of further writes of `method` (deadline at_s). */
+static void wait_for_kill(soak_env *e, const kill_plan *kp, int64_t since, const char *method, kill_rec *kr) {
+  int64_t deadline = since + (int64_t)(kp->at_s * 1000);
+  if (kp->writes <= 0) {
+    while (soak_now_ms() < deadline && !g_stop) msleep(20);
+    snprintf(kr->trigger, sizeof kr->trigger, "at a random time");
+    return;
+  }
+  int base = arm_writes(e, method), now = base;
+  while (!g_stop && soak_now_ms() < deadline && (now = arm_writes(e, method)) - base < kp->writes) msleep(15);
+  if (now - base >= kp->writes)
+    snprintf(kr->trigger, sizeof kr->trigger, "right after %s #%d", method, kp->writes);
+  else
+    snprintf(kr->trigger, sizeof kr->trigger, "at the deadline (only %d of %d %ss)", now - base, kp->writes, method);
+}
+
+/* One run: nk provisioning kills, and one deletion kill when kdel is non-NULL. */
+static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int workers, const kill_plan *kills_prov,
+                    int nk, const kill_plan *kdel, const calib *cal, run_result *res) {
   memset(res, 0, sizeof *res);
   res->workers = workers;
   int want = 1 + workers;
@@ -144,8 +179,7 @@ static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int wo
   /* provisioning, with kills */
   int64_t since = t0, last_restart = t0, recover_from = -1;
   for (int k = 0; k < nk && !g_stop; k++) {
-    int64_t at = since + (int64_t)(kills_prov[k] * 1000);
-    while (soak_now_ms() < at && !g_stop) msleep(20);
+    wait_for_kill(e, &kills_prov[k], since, "PUT", &res->kills[k]);
     res->kills[k].at_s = (double)(soak_now_ms() - since) / 1000;
     kill_and_restart(e, cluster, want, false, &res->kills[k]);
     res->nkills++;
@@ -201,9 +235,9 @@ static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int wo
     return;
   }
   int64_t dl_restart = td;
-  if (kill_del > 0) {
-    while (soak_now_ms() < td + (int64_t)(kill_del * 1000) && !g_stop) msleep(20);
+  if (kdel) {
     kill_rec *kr = &res->kills[res->nkills];
+    wait_for_kill(e, kdel, td, "DELETE", kr);
     kr->at_s = (double)(soak_now_ms() - td) / 1000;
     kill_and_restart(e, cluster, want, true, kr);
     res->del_kill = true;
@@ -244,9 +278,9 @@ static void print_run(int i, int runs, const char *cluster, const run_result *r)
   for (int k = 0; k < r->nkills + (r->del_kill ? 1 : 0); k++) {
     const kill_rec *kr = &r->kills[k];
     bool del = k == r->nkills;
-    printf("  kill %d @%.2fs after %s  [%s]\n    in flight: %s\n    last ARM writes: %s\n", k + 1, kr->at_s,
-           del ? "the delete request" : k == 0 ? "apply" : "the previous restart", kr->phase, kr->inflight,
-           kr->writes);
+    printf("  kill %d @%.2fs after %s, %s  [%s]\n    in flight: %s\n    last ARM writes: %s\n", k + 1, kr->at_s,
+           del ? "the delete request" : k == 0 ? "apply" : "the previous restart", kr->trigger, kr->phase,
+           kr->inflight, kr->writes);
   }
   printf("  ARM provisioning: %d requests (PUT %d: %d creates, %d updates, %d created twice; GET %d; 409 %d; "
          "DELETE %d)\n",
@@ -284,12 +318,14 @@ static double series_max(series *s) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: capz_soak [--runs R] [--seed S] [--only N] [--workers 0|1|2] [--lro SECONDS]\n"
-          "                 [--double-kill PCT] [--delete-kill PCT] [--timeout-scale X] [-v N] [--keep]\n"
+          "                 [--double-kill PCT] [--delete-kill PCT] [--write-kill PCT] [--timeout-scale X]\n"
+          "                 [-v N] [--keep]\n"
           "                 [--template FILE] [--prov-seconds P --del-seconds D]\n"
           "SIGKILLs capz-host at random points while a self-managed cluster is provisioned (and deleted), restarts\n"
           "it, and checks convergence with no duplicate Azure resources and no orphans. Exit 1 on any failure.\n"
           "Defaults: --runs 20, random seed (printed), --workers 0 (1 or 2 per run), --lro 1, --double-kill 30,\n"
-          "--delete-kill 40. Needs CAPZ_BUILD_DIR (capz-host, emulators, plugins/selfmanaged.so) and the CRDs of\n"
+          "--delete-kill 40, --write-kill 50 (share of kills fired right after the n-th ARM write instead of at a\n"
+          "random time). Needs CAPZ_BUILD_DIR (capz-host, emulators, plugins/selfmanaged.so) and the CRDs of\n"
           "CAPZ_SOURCE_DIR; both default to the tree this program was built from.\n"
           "A kill-free calibration run first measures provisioning/deletion times (kill points are drawn over them)\n"
           "and the inventory every run must match; --prov-seconds skips it (structural checks only: one VM and NIC\n"
@@ -297,7 +333,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  soak_opts o = {.runs = 20, .workers = 0, .lro = 1.0, .double_kill_pct = 30, .delete_kill_pct = 40,
+  soak_opts o = {.runs = 20, .workers = 0, .lro = 1.0, .double_kill_pct = 30, .delete_kill_pct = 40, .write_kill_pct = 50,
                  .timeout_scale = 1.0, .verbosity = 2};
   bool have_seed = false;
   static const struct option lo[] = {{"runs", 1, 0, 'r'},         {"seed", 1, 0, 's'},
@@ -306,6 +342,7 @@ int main(int argc, char **argv) {
                                      {"delete-kill", 1, 0, 'K'},  {"timeout-scale", 1, 0, 'T'},
                                      {"keep", 0, 0, 'k'},         {"template", 1, 0, 't'},
                                      {"prov-seconds", 1, 0, 'P'}, {"del-seconds", 1, 0, 'E'},
+                                     {"write-kill", 1, 0, 'W'},
                                      {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "v:h", lo, NULL)) != -1) {
@@ -322,6 +359,7 @@ int main(int argc, char **argv) {
     case 'k': o.keep = true; break;
     case 't': o.template_path = optarg; break;
     case 'P': o.prov_s = atof(optarg); break;
+    case 'W': o.write_kill_pct = atoi(optarg); break;
     case 'E': o.del_s = atof(optarg); break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
@@ -346,11 +384,13 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (capz_sdk_global_init(NULL) != 0) return 1;
 
-  printf("capz_soak: seed=%llu runs=%d workers=%s lro=%.2fs double-kill=%d%% delete-kill=%d%%\n",
+  printf("capz_soak: seed=%llu runs=%d workers=%s lro=%.2fs double-kill=%d%% delete-kill=%d%% write-kill=%d%%\n",
          (unsigned long long)o.seed, o.runs, o.workers ? (o.workers == 1 ? "1" : "2") : "1-2", o.lro,
-         o.double_kill_pct, o.delete_kill_pct);
-  printf("  replay: capz_soak --seed %llu --runs %d --workers %d --lro %g --double-kill %d --delete-kill %d\n",
-         (unsigned long long)o.seed, o.runs, o.workers, o.lro, o.double_kill_pct, o.delete_kill_pct);
+         o.double_kill_pct, o.delete_kill_pct, o.write_kill_pct);
+  printf("  replay: capz_soak --seed %llu --runs %d --workers %d --lro %g --double-kill %d --delete-kill %d "
+         "--write-kill %d%s\n",
+         (unsigned long long)o.seed, o.runs, o.workers, o.lro, o.double_kill_pct, o.delete_kill_pct,
+         o.write_kill_pct, o.prov_s > 0 ? " --prov-seconds/--del-seconds as given" : "");
   fflush(stdout);
 
   soak_env e;
@@ -370,10 +410,11 @@ int main(int argc, char **argv) {
   if (o.prov_s > 0) {
     cal.prov_s = o.prov_s;
     cal.del_s = o.del_s > 0 ? o.del_s : o.prov_s / 2;
+    cal.puts = cal.deletes = 12; /* a 1-worker cluster makes ~15 of each; no calibration to count them */
     printf("  no calibration: kill points over %.1fs / %.1fs, structural checks only\n", cal.prov_s, cal.del_s);
   } else {
     run_result r0;
-    run_one(&e, &o, "soak0", 1, NULL, 0, 0, NULL, &r0);
+    run_one(&e, &o, "soak0", 1, NULL, 0, NULL, NULL, &r0);
     print_run(0, o.runs, "soak0 (calibration, no kill)", &r0);
     if (!r0.pass || !r0.baseline) {
       printf("capz_soak: the kill-free calibration run failed; nothing to compare with (logs in %s)\n", e.dir);
@@ -386,6 +427,8 @@ int main(int argc, char **argv) {
     cal.prov_s = r0.ready_s;
     cal.del_s = r0.delete_s;
     cal.prov = r0.prov;
+    cal.puts = r0.prov.puts > 0 ? r0.prov.puts : 1;
+    cal.deletes = r0.del.deletes > 0 ? r0.del.deletes : 1;
     cal.baseline = r0.baseline;
     printf("  calibration: provisioning %.1fs, deletion %.1fs, %d resources; kill points are drawn over these\n",
            cal.prov_s, cal.del_s, cJSON_GetArraySize(cal.baseline));
@@ -397,17 +440,29 @@ int main(int argc, char **argv) {
   for (int i = 1; i <= o.runs && !g_stop; i++) {
     rng rg = {o.seed ^ ((uint64_t)i * 0xD1B54A32D192ED03ULL)};
     int workers = o.workers ? o.workers : 1 + (int)(rnext(&rg) % 2);
-    double kp[2];
+    kill_plan kp[2] = {{0, 0}, {0, 0}}, kdp = {0, 0};
     int nk = 1 + (runif(&rg) * 100 < o.double_kill_pct ? 1 : 0);
     /* the first kill over the whole provisioning time, a second one over what is left of it after the first */
-    kp[0] = (0.05 + 0.95 * runif(&rg)) * cal.prov_s;
-    kp[1] = (0.05 + 0.95 * runif(&rg)) * (cal.prov_s - kp[0] > 2 ? cal.prov_s - kp[0] : 2);
-    double kd = runif(&rg) * 100 < o.delete_kill_pct ? (0.05 + 0.95 * runif(&rg)) * cal.del_s : 0;
+    kp[0].at_s = (0.05 + 0.95 * runif(&rg)) * cal.prov_s;
+    kp[1].at_s = (0.05 + 0.95 * runif(&rg)) * (cal.prov_s - kp[0].at_s > 2 ? cal.prov_s - kp[0].at_s : 2);
+    bool kdel = runif(&rg) * 100 < o.delete_kill_pct;
+    kdp.at_s = (0.05 + 0.95 * runif(&rg)) * cal.del_s;
+    /* some kills instead land right after the n-th write, n uniform over the writes a kill-free run makes */
+    if (runif(&rg) * 100 < o.write_kill_pct) kp[0].writes = 1 + (int)(rnext(&rg) % (uint64_t)cal.puts);
+    if (runif(&rg) * 100 < o.write_kill_pct) { /* over the writes left after the first kill */
+      int left = kp[0].writes ? cal.puts - kp[0].writes : (int)(cal.puts * (1 - kp[0].at_s / cal.prov_s));
+      kp[1].writes = 1 + (int)(rnext(&rg) % (uint64_t)(left > 1 ? left : 1));
+    }
+    if (runif(&rg) * 100 < o.write_kill_pct) kdp.writes = 1 + (int)(rnext(&rg) % (uint64_t)cal.deletes);
+    /* a write-triggered kill whose write never comes (the restarted host had less to do) fires at a deadline */
+    for (int k = 0; k < 2; k++)
+      if (kp[k].writes) kp[k].at_s = cal.prov_s;
+    if (kdp.writes) kdp.at_s = cal.del_s;
     if (o.only && i != o.only) continue;
     char cluster[32];
     snprintf(cluster, sizeof cluster, "soak%d", i);
     run_result r;
-    run_one(&e, &o, cluster, workers, kp, nk, kd, &cal, &r);
+    run_one(&e, &o, cluster, workers, kp, nk, kdel ? &kdp : NULL, &cal, &r);
     print_run(i, o.runs, cluster, &r);
     nkills += r.nkills;
     ndkills += r.del_kill;

@@ -130,13 +130,14 @@ END_TEST
 START_TEST(two_runs_with_kills) {
   const char *bd = getenv("CAPZ_BUILD_DIR");
   ck_assert_ptr_nonnull(bd);
-  /* Fixed seed: run 1 is killed twice while provisioning and once while deleting, run 2 once in each phase. Kill points are
-   * drawn over --prov-seconds/--del-seconds (what this config takes on this machine) instead of a calibration run,
-   * to stay within the CI budget; the checks are the structural ones (see bench/soak/README.md). */
+  /* Fixed seed 28: run 1 is killed right after its 3rd ARM PUT, again at a random time after the restart, and
+   * right after the first DELETE of the deletion; run 2 right after its 12th PUT, at a random time, and after the
+   * 2nd DELETE. Kill points are drawn over --prov-seconds/--del-seconds (what this config takes here) instead of a
+   * calibration run, to stay within the CI budget; the checks are the structural ones (bench/soak/README.md). */
   char cmd[1200];
   snprintf(cmd, sizeof cmd,
-           "'%s/bench/capz_soak' --runs 2 --seed 2 --workers 1 --lro 0.3 --prov-seconds 14 --del-seconds 8 "
-           "--double-kill 50 --delete-kill 50 --timeout-scale 3 2>&1",
+           "'%s/bench/capz_soak' --runs 2 --seed 28 --workers 1 --lro 0.3 --prov-seconds 14 --del-seconds 8 "
+           "--double-kill 50 --delete-kill 50 --write-kill 50 --timeout-scale 3 2>&1",
            bd);
   FILE *p = popen(cmd, "r");
   ck_assert_ptr_nonnull(p);
@@ -159,7 +160,9 @@ START_TEST(two_runs_with_kills) {
   int kp = 0, kd = 0;
   ck_assert_ptr_nonnull(s);
   ck_assert_int_eq(sscanf(s, "kills %d while provisioning + %d while deleting", &kp, &kd), 2);
-  ck_assert_msg(kp >= 3 && kd >= 1, "the seed should give 3 provisioning kills and 1 deletion kill (%d, %d)", kp, kd);
+  ck_assert_msg(kp == 4 && kd == 2, "the seed gives 4 provisioning kills and 2 deletion kills (got %d, %d)", kp, kd);
+  ck_assert_msg(strstr(out, "right after PUT #3") && strstr(out, "right after DELETE #1"),
+                "write-triggered kills did not fire on their write");
   free(out);
 }
 END_TEST
