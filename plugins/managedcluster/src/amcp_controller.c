@@ -257,7 +257,7 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
       goto out;
     }
   }
-  double kc_next = x.s->drift_interval_s;
+  double kc_next = x.s->drift_interval_s; /* seconds until the kubeconfig Secrets are due */
   if (x.w.at == x.t.n) {
     mc_kc_req kr = {.mc_id = mr->id, .api = mr->api_version, .cluster = x.cluster_name,
                     .owner_kind = "AzureManagedControlPlane", .owner_uid = capz_obj_uid(x.base), .amcp = x.amcp,

@@ -9,7 +9,8 @@
  *
  * Refresh policy (why: AKS rotates certificates/credentials and an injected token expires, but listing
  * credentials is an ARM POST, which must not happen on every reconcile): credentials are read again only when the
- * cluster's schedule says so — the drift interval for admin/user credentials, and the token's expiry minus a
+ * cluster's schedule says so — kubeconfigRefreshInterval (default: the drift interval) for admin/user
+ * credentials, and the token's expiry minus a
  * margin (a fifth of its lifetime, at most 5 min) when a token is injected. A Secret is written only when its
  * content differs from what the API server has. The schedule lives in memory and in the annotation
  * `capz-c.io/kubeconfig-refresh-after` (Unix time) on the Secrets written, so a restarted process does not re-read
@@ -232,7 +233,7 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
   if (!r->local_disabled) rc = list_credential(arm, r, true, &admin, err);
   if (!rc && (r->aad || r->local_disabled)) rc = list_credential(arm, r, false, &user, err);
   if (!rc && inject) rc = mc_aks_token(s, ctx, r->amcp, &token, &exp, &iat, err);
-  double in = s->drift_interval_s;
+  double in = s->kc_refresh_s;
   if (!rc && inject) {
     size_t ul = 0;
     char *ut = b64_text(user, &ul);

@@ -38,6 +38,7 @@ typedef struct mc_state {
   capz_arm_ensurer *ensurer;
   double drift_interval_s;
   double poll_floor_s;
+  double kc_refresh_s;         /* admin/user credentials re-read interval (kubeconfigRefreshInterval) */
   capz_az_sessions *sessions; /* credential + ARM client per identity, reused across reconciles */
   mc_kc_sched *kc_sched;       /* when each cluster's kubeconfig Secrets are due for a credentials read */
 } mc_state;

@@ -21,8 +21,12 @@ CFG(tokenAudience, CAPZ_CFG_STRING, "", "override of the ARM token audience (e.g
 CFG(driftInterval, CAPZ_CFG_DURATION, "10m",
     "how often an unchanged Azure resource is re-read to detect drift (no reads in between)")
 CFG(pollInterval, CAPZ_CFG_DURATION, "1s", "smallest requeue while an Azure operation runs")
+CFG(kubeconfigRefreshInterval, CAPZ_CFG_DURATION, "0s",
+    "how often a cluster's admin/user credentials are listed again to refresh its kubeconfig Secrets (one ARM POST "
+    "per cluster each time); 0 = the drift interval. Injected tokens are refreshed before they expire regardless")
 static const capz_cfg_field *const schema[] = {&cfg_azureEnvironment, &cfg_armEndpoint, &cfg_authorityHost,
-                                               &cfg_imdsEndpoint, &cfg_tokenAudience, &cfg_driftInterval, &cfg_pollInterval, NULL};
+                                               &cfg_imdsEndpoint, &cfg_tokenAudience, &cfg_driftInterval, &cfg_pollInterval,
+                                               &cfg_kubeconfigRefreshInterval, NULL};
 
 static const char *cfg_get(const void *ud, const char *key) { return capz_plugin_config_str(ud, key); }
 
@@ -38,6 +42,8 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   s->poll_floor_s = (double)capz_plugin_config_duration_ms(cfg, "pollInterval") / 1000.0;
   if (s->drift_interval_s <= 0) s->drift_interval_s = 600;
   if (s->poll_floor_s <= 0) s->poll_floor_s = 0.2;
+  s->kc_refresh_s = (double)capz_plugin_config_duration_ms(cfg, "kubeconfigRefreshInterval") / 1000.0;
+  if (s->kc_refresh_s <= 0) s->kc_refresh_s = s->drift_interval_s;
   capz_arm_ensure_config ec = {.drift_interval_s = s->drift_interval_s};
   s->ensurer = capz_arm_ensurer_new(&ec);
   capz_az_session_config sc = {.cloud = &s->cloud, .user_agent = "capz-c/managedcluster",
