@@ -147,6 +147,8 @@ int m_rows_vm(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, 
   cJSON *osp = cJSON_AddObjectToObject(p, "osProfile");
   cJSON_AddStringToObject(osp, "computerName", vm);
   cJSON_AddStringToObject(osp, "adminUsername", "capi");
+  if (capz_json_ptr_bool(r->d, "/spec/disableExtensionOperations", false))
+    cJSON_AddBoolToObject(osp, "allowExtensionOperations", false);
   if (custom_data) cJSON_AddStringToObject(osp, "customData", custom_data);
   if (strcasecmp(m_str(r->d, "/spec/osDisk/osType"), "Windows") != 0) {
     cJSON *lc = cJSON_AddObjectToObject(osp, "linuxConfiguration");

@@ -1,11 +1,13 @@
 /* template_controller.c — AzureMachineTemplate: status.capacity {cpu, memory} and status.nodeInfo
  * {architecture, operatingSystem} from the VM size's resource SKU (CAPI's opt-in autoscaling from zero).
- * Credentials come from the owning Cluster's AzureCluster; without an owner there is nothing to do yet. */
+ * Credentials come from the owning Cluster's AzureCluster; without an owner there is nothing to do yet. Also the
+ * cloud provider's <template>-azure-json Secret (azure_json.c), as CAPZ's AzureJSONTemplate controller. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "capz/json.h"
+#include "selfmanaged_api.h"
 #include "sm_plugin.h"
 
 typedef struct tp_run {
@@ -49,6 +51,25 @@ capz_outcome sm_template_reconcile(void *state, capz_ctx *ctx, const capz_key *k
   sm_azure az;
   if ((rc = sm_azure_for_cluster(s, ctx, ac, &az, &err))) {
     oc = capz_ctx_fail(ctx, res, capz_err_is_transient(rc) ? CAPZ_RETRY : CAPZ_TERMINAL, "InvalidIdentity", "%s", err.msg);
+    goto out;
+  }
+  /* the cloud provider's <template>-azure-json Secret (CAPZ's AzureJSONTemplate controller) */
+  cJSON *acd = cJSON_Duplicate(ac, 1), *amtd = cJSON_Duplicate(amt, 1);
+  if (!acd || !amtd || sm_azurecluster_default(acd, NULL, &err) || sm_azuremachinetemplate_default(amtd, &err)) {
+    cJSON_Delete(acd);
+    cJSON_Delete(amtd);
+    oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "DefaultingError", "%s", err.msg);
+    goto out;
+  }
+  sm_azure_json_in aj = {.ctx = ctx, .arm = az.arm, .ns = key->ns, .owner_kind = "AzureMachineTemplate",
+                         .owner_name = key->name, .owner_uid = capz_json_ptr_str(amt, "/metadata/uid", ""),
+                         .cluster_name = cname, .acd = acd,
+                         .machine_spec = capz_json_ptr_get(amtd, "/spec/template/spec")};
+  rc = sm_azure_json_reconcile(&aj, &err);
+  cJSON_Delete(acd);
+  cJSON_Delete(amtd);
+  if (rc) {
+    oc = capz_ctx_fail(ctx, res, capz_err_is_transient(rc) ? CAPZ_RETRY : CAPZ_TERMINAL, "AzureJSONError", "%s", err.msg);
     goto out;
   }
   const char *size = capz_json_ptr_str(amt, "/spec/template/spec/vmSize", "");

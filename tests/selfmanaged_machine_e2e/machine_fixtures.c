@@ -1,0 +1,160 @@
+/* machine_fixtures.c — see machine_fixtures.h. */
+#include "machine_fixtures.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "capz/conditions.h"
+#include "capz/controller_util.h"
+#include "capz/json.h"
+
+void mk_identity_sp(void) {
+  cJSON_Delete(k_create(&GVK_SECRET,
+                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"sp-secret\"},"
+                        "\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}"));
+  cJSON_Delete(k_create(&GVK_ACI,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureClusterIdentity\","
+                        "\"metadata\":{\"name\":\"id1\"},\"spec\":{\"type\":\"ServicePrincipal\",\"tenantID\":\"" E2E_TENANT
+                        "\",\"clientID\":\"" E2E_CLIENT "\",\"clientSecret\":{\"name\":\"sp-secret\",\"namespace\":"
+                        "\"default\"},\"allowedNamespaces\":{}}}"));
+}
+
+void mk_cluster_ready(const char *name) {
+  cJSON *c = k_create(&GVK_CLUSTER,
+                      "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"%s\"},"
+                      "\"spec\":{\"infrastructureRef\":{\"apiGroup\":\"infrastructure.cluster.x-k8s.io\","
+                      "\"kind\":\"AzureCluster\",\"name\":\"%s\"}}}",
+                      name, name);
+  cJSON_Delete(k_create(&GVK_AC,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureCluster\","
+                        "\"metadata\":{\"name\":\"%s\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"kind\":\"Cluster\",\"name\":\"%s\",\"uid\":\"%s\",\"controller\":true}]},"
+                        "\"spec\":{\"location\":\"eastus\",\"subscriptionID\":\"" E2E_SUB "\",\"resourceGroup\":\"%s-rg\","
+                        "\"identityRef\":{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":"
+                        "\"AzureClusterIdentity\",\"name\":\"id1\",\"namespace\":\"default\"},"
+                        "\"networkSpec\":{\"vnet\":{\"name\":\"%s-vnet\"}}}}",
+                        name, name, capz_json_ptr_str(c, "/metadata/uid", ""), name, name));
+  cJSON_Delete(c);
+  ck_assert_msg(wait_ready(&GVK_AC, name, 60000), "AzureCluster %s not ready", name);
+  k_patch(&GVK_CLUSTER, name, "status", "{\"status\":{\"initialization\":{\"infrastructureProvisioned\":true}}}");
+}
+
+void mk_bootstrap(const char *machine, const char *cluster, const char *text) {
+  size_t n = strlen(text);
+  char *b = malloc(4 * ((n + 2) / 3) + 1);
+  EVP_EncodeBlock((unsigned char *)b, (const unsigned char *)text, (int)n);
+  cJSON_Delete(k_create(&GVK_SECRET,
+                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"%s-bootstrap\",\"labels\":"
+                        "{\"cluster.x-k8s.io/cluster-name\":\"%s\"}},\"data\":{\"value\":\"%s\"}}",
+                        machine, cluster, b));
+  free(b);
+}
+
+void mk_machine(const char *name, const char *cluster, bool control_plane, const char *labels_json,
+                const char *spec_json) {
+  cJSON *m = k_create(&GVK_MACHINE,
+                      "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Machine\",\"metadata\":{\"name\":\"%s\","
+                      "\"labels\":{\"cluster.x-k8s.io/cluster-name\":\"%s\"%s%s%s}},"
+                      "\"spec\":{\"clusterName\":\"%s\",\"version\":\"v1.31.1\",\"bootstrap\":{\"dataSecretName\":"
+                      "\"%s-bootstrap\"},\"infrastructureRef\":{\"apiGroup\":\"infrastructure.cluster.x-k8s.io\","
+                      "\"kind\":\"AzureMachine\",\"name\":\"%s\"}}}",
+                      name, cluster, control_plane ? ",\"cluster.x-k8s.io/control-plane\":\"\"" : "",
+                      *labels_json ? "," : "", labels_json, cluster, name, name);
+  cJSON_Delete(k_create(&GVK_AM,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachine\","
+                        "\"metadata\":{\"name\":\"%s\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"kind\":\"Machine\",\"name\":\"%s\",\"uid\":\"%s\",\"controller\":true}]},\"spec\":%s}",
+                        name, name, capz_json_ptr_str(m, "/metadata/uid", ""), spec_json));
+  cJSON_Delete(m);
+}
+
+static bool is_ready(const cJSON *o, void *ud) {
+  (void)ud;
+  return o && capz_json_ptr_bool(o, "/status/ready", false);
+}
+
+bool wait_ready(const capz_gvk *gvk, const char *name, int64_t ms) { return k_wait(gvk, name, is_ready, NULL, ms, NULL); }
+
+typedef struct cond_want {
+  const char *type, *status, *reason;
+} cond_want;
+
+static bool has_cond(const cJSON *o, void *ud) {
+  const cond_want *w = ud;
+  const cJSON *c = o ? capz_cond_get(o, w->type) : NULL;
+  return c && !strcmp(capz_json_ptr_str(c, "/status", ""), w->status) &&
+         (!w->reason || !strcmp(capz_json_ptr_str(c, "/reason", ""), w->reason));
+}
+
+bool wait_cond(const capz_gvk *gvk, const char *name, const char *type, const char *status, const char *reason,
+               int64_t ms) {
+  cond_want w = {type, status, reason};
+  return k_wait(gvk, name, has_cond, &w, ms, NULL);
+}
+
+void expect_event(const char *name, const char *reason) {
+  int64_t until = now_ms() + 10000;
+  char *ev = NULL;
+  for (;;) {
+    free(ev);
+    ev = k_event_reasons(name);
+    if (strstr(ev, reason) || now_ms() > until) break;
+    usleep(50000);
+  }
+  ck_assert_msg(strstr(ev, reason) != NULL, "events of %s: %s (want %s)", name, ev, reason);
+  free(ev);
+}
+
+char *status_text(const char *name) {
+  cJSON *am = k_get(&GVK_AM, name);
+  char *t = am ? cJSON_PrintUnformatted(capz_json_ptr_get(am, "/status")) : NULL;
+  cJSON_Delete(am);
+  return t ? t : strdup("(absent)");
+}
+
+char *secret_data(const cJSON *secret, const char *key) {
+  char p[256];
+  snprintf(p, sizeof p, "/data/%s", key);
+  const char *v = capz_json_ptr_str(secret, p, NULL);
+  if (!v) return NULL;
+  size_t n = 0;
+  return (char *)capz_b64_decode(v, &n);
+}
+
+void sha256_hex(const void *p, size_t n, char out[65]) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int ml = 0;
+  EVP_Digest(p, n, md, &ml, EVP_sha256(), NULL);
+  for (unsigned i = 0; i < ml && i < 32; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+const cJSON *req_find(const cJSON *log, const char *method, const char *suffix) {
+  const cJSON *r;
+  size_t sl = strlen(suffix);
+  cJSON_ArrayForEach(r, cJSON_GetObjectItem(log, "requests")) {
+    const char *path = capz_json_ptr_str(r, "/path", "");
+    size_t pl = strcspn(path, "?");
+    if (strcmp(capz_json_ptr_str(r, "/method", ""), method) || pl < sl) continue;
+    if (!strncasecmp(path + pl - sl, suffix, sl)) return r;
+  }
+  return NULL;
+}
+
+int req_count(const cJSON *log, const char *method, const char *fragment) {
+  int n = 0;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, cJSON_GetObjectItem(log, "requests")) {
+    const char *path = capz_json_ptr_str(r, "/path", "");
+    if (strncmp(path, "/subscriptions", 14)) continue;
+    if (method && strcmp(capz_json_ptr_str(r, "/method", ""), method)) continue;
+    if (fragment && !strcasestr(path, fragment)) continue;
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,454 @@
+/* test_machine_e2e.c — AzureMachine / AzureMachineTemplate on the real path (CR → controller runtime →
+ * selfmanaged.so → SDK → HTTP → capz-kube-sim + capz-arm-sim): control planes' SSH inbound NAT rules, the
+ * system-assigned identity's role assignment, VM extensions and the bootstrap check, user-assigned identities,
+ * spot VMs, the exact bootstrap data a VM got, the <name>-azure-json Secrets, template capacity, steady state and
+ * deletion. Each case asserts the ARM inventory and request bodies, CR status, conditions and events. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "capz/conditions.h"
+#include "capz/controller_util.h"
+#include "capz/json.h"
+#include "machine_fixtures.h"
+
+static void setup(void) { env_start(); }
+static void teardown(void) { env_stop(); }
+
+#define CONTRIBUTOR "b24988ac-6180-42a0-ab88-20f7382dd24c"
+
+static const cJSON *nat_rule(const cJSON *lb, const char *name) {
+  const cJSON *r;
+  cJSON_ArrayForEach(r, capz_json_ptr_get(lb, "/properties/inboundNatRules"))
+    if (!strcasecmp(capz_json_ptr_str(r, "/name", ""), name)) return r;
+  return NULL;
+}
+
+static bool is_guid(const char *s) {
+  if (strlen(s) != 36) return false;
+  for (int i = 0; i < 36; i++) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !strchr("0123456789abcdef", s[i])) return false;
+  }
+  return true;
+}
+
+/* The role assignments whose principal is principal (a new array of borrowed items is not needed: count + last). */
+static int role_assignments_of(const char *principal, cJSON **last_copy) {
+  cJSON *all = arm_resources("Microsoft.Authorization/roleAssignments");
+  int n = 0;
+  const cJSON *ra;
+  cJSON_ArrayForEach(ra, all)
+    if (!strcmp(capz_json_ptr_str(ra, "/properties/principalId", ""), principal)) {
+      n++;
+      if (last_copy) {
+        cJSON_Delete(*last_copy);
+        *last_copy = cJSON_Duplicate(ra, 1);
+      }
+    }
+  cJSON_Delete(all);
+  return n;
+}
+
+/* ---------------------------------------------------------------- control planes */
+START_TEST(control_planes_nat_role_extensions) {
+  mk_identity_sp();
+  mk_cluster_ready("c1");
+  /* cp-a: SystemAssigned identity, a user extension with protected settings, the bootstrap check enabled */
+  mk_bootstrap("cp-a", "c1", "#cloud-config\nruncmd: [echo, cp-a]\n");
+  arm_clear_requests();
+  int64_t t0 = now_ms();
+  mk_machine("cp-a", "c1", true, "",
+             "{\"vmSize\":\"Standard_B2s\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64},"
+             "\"identity\":\"SystemAssigned\",\"disableVMBootstrapExtension\":false,"
+             "\"vmExtensions\":[{\"name\":\"CustomScript\",\"publisher\":\"Microsoft.Azure.Extensions\","
+             "\"version\":\"2.1\",\"settings\":{\"fileUris\":\"https://example.invalid/x.sh\"},"
+             "\"protectedSettings\":{\"commandToExecute\":\"echo pr0tected-v4lue\"}}]}");
+  if (!wait_ready(&GVK_AM, "cp-a", 60000)) {
+    char *t = status_text("cp-a");
+    ck_abort_msg("cp-a not ready: %s", t);
+  }
+  cJSON *log = arm_requests();
+  int create_total = arm_count(log, NULL), create_puts = arm_count(log, "PUT");
+  fprintf(stderr, "control plane cp-a ready after %.1fs: %d ARM requests (%d PUT, %d GET, %d DELETE)\n",
+          (double)(now_ms() - t0) / 1000.0, create_total, create_puts, arm_count(log, "GET"), arm_count(log, "DELETE"));
+  /* PUTs: LB (NAT rule), NIC, VM, role assignment, 2 extensions */
+  ck_assert_int_eq(create_puts, 6);
+  const cJSON *ext_put = req_find(log, "PUT", "/virtualMachines/cp-a/extensions/CustomScript");
+  ck_assert_ptr_nonnull(ext_put);
+  char *ext_body = cJSON_PrintUnformatted(cJSON_GetObjectItem(ext_put, "body"));
+  ck_assert_msg(strstr(ext_body, "pr0tected-v4lue") == NULL, "protected settings in the request log: %s", ext_body);
+  free(ext_body);
+  cJSON_Delete(log);
+
+  /* a second control plane on Arm64: the next free SSH port, bootstrap extension 1.1 */
+  mk_bootstrap("cp-b", "c1", "#cloud-config\nruncmd: [echo, cp-b]\n");
+  mk_machine("cp-b", "c1", true, "",
+             "{\"vmSize\":\"Standard_D2ps_v5\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64},"
+             "\"disableVMBootstrapExtension\":false}");
+  if (!wait_ready(&GVK_AM, "cp-b", 60000)) {
+    char *t = status_text("cp-b");
+    ck_abort_msg("cp-b not ready: %s", t);
+  }
+
+  /* --- the API server LB: one SSH rule per control plane, 22 then 2201, on the first frontend */
+  cJSON *all = arm_resources(NULL);
+  cJSON *lb = arm_find(all, "/loadBalancers/c1-public-lb");
+  ck_assert_ptr_nonnull(lb);
+  const cJSON *ra_ = nat_rule(lb, "cp-a"), *rb = nat_rule(lb, "cp-b");
+  ck_assert_msg(ra_ && rb, "NAT rules missing: %s", cJSON_PrintUnformatted(capz_json_ptr_get(lb, "/properties/inboundNatRules")));
+  ck_assert_int_eq(capz_json_ptr_int(ra_, "/properties/frontendPort", 0), 22);
+  ck_assert_int_eq(capz_json_ptr_int(rb, "/properties/frontendPort", 0), 2201);
+  ck_assert_int_eq(capz_json_ptr_int(ra_, "/properties/backendPort", 0), 22);
+  ck_assert_str_eq(capz_json_ptr_str(ra_, "/properties/protocol", ""), "Tcp");
+  ck_assert_int_eq(capz_json_ptr_int(ra_, "/properties/idleTimeoutInMinutes", 0), 4);
+  ck_assert_str_eq(capz_json_ptr_str(ra_, "/properties/frontendIPConfiguration/id", "a"),
+                   capz_json_ptr_str(lb, "/properties/frontendIPConfigurations/0/id", "b"));
+  /* the cluster's own LB rules are still there */
+  ck_assert_str_eq(capz_json_ptr_str(lb, "/properties/loadBalancingRules/0/name", ""), "LBRuleHTTPS");
+  cJSON *nic = arm_find(all, "/networkInterfaces/cp-a-nic");
+  ck_assert_ptr_nonnull(nic);
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(nic, "/properties/ipConfigurations/0/properties/loadBalancerInboundNatRules/0/id", ""),
+                                   "/loadBalancers/c1-public-lb/inboundNatRules/cp-a"));
+
+  /* --- role assignment: the VM's principal, Contributor, on the subscription */
+  cJSON *vm = arm_find(all, "/virtualMachines/cp-a");
+  ck_assert_ptr_nonnull(vm);
+  ck_assert_str_eq(capz_json_ptr_str(vm, "/identity/type", ""), "SystemAssigned");
+  char principal[64];
+  snprintf(principal, sizeof principal, "%s", capz_json_ptr_str(vm, "/identity/principalId", ""));
+  ck_assert(*principal);
+  cJSON *ra = NULL;
+  ck_assert_int_eq(role_assignments_of(principal, &ra), 1);
+  ck_assert_ptr_nonnull(strstr(capz_json_ptr_str(ra, "/properties/roleDefinitionId", ""), "/roleDefinitions/" CONTRIBUTOR));
+  ck_assert_str_eq(capz_json_ptr_str(ra, "/properties/scope", ""), "/subscriptions/" E2E_SUB);
+  ck_assert(is_guid(capz_json_ptr_str(ra, "/name", "")));
+  char ra_name[64];
+  snprintf(ra_name, sizeof ra_name, "%s", capz_json_ptr_str(ra, "/name", ""));
+  cJSON_Delete(ra);
+
+  /* --- extensions: the user's one (settings as given) and the bootstrap check */
+  cJSON *cs = arm_find(all, "/virtualMachines/cp-a/extensions/CustomScript");
+  ck_assert_ptr_nonnull(cs);
+  ck_assert_str_eq(capz_json_ptr_str(cs, "/properties/publisher", ""), "Microsoft.Azure.Extensions");
+  ck_assert_str_eq(capz_json_ptr_str(cs, "/properties/typeHandlerVersion", ""), "2.1");
+  ck_assert_str_eq(capz_json_ptr_str(cs, "/properties/settings/fileUris", ""), "https://example.invalid/x.sh");
+  ck_assert_ptr_null(capz_json_ptr_get(cs, "/properties/protectedSettings")); /* write-only */
+  cJSON *boot = arm_find(all, "/virtualMachines/cp-a/extensions/CAPZ.Linux.Bootstrapping");
+  ck_assert_ptr_nonnull(boot);
+  ck_assert_str_eq(capz_json_ptr_str(boot, "/properties/publisher", ""), "Microsoft.Azure.ContainerUpstream");
+  ck_assert_str_eq(capz_json_ptr_str(boot, "/properties/typeHandlerVersion", ""), "1.0");
+  cJSON *bootb = arm_find(all, "/virtualMachines/cp-b/extensions/CAPZ.Linux.Bootstrapping");
+  ck_assert_ptr_nonnull(bootb);
+  ck_assert_str_eq(capz_json_ptr_str(bootb, "/properties/typeHandlerVersion", ""), "1.1");
+  ck_assert_ptr_null(arm_find(all, "/virtualMachines/cp-b/extensions/CustomScript"));
+  cJSON_Delete(all);
+
+  /* --- conditions and the azure-json Secret */
+  cJSON *am = k_get(&GVK_AM, "cp-a");
+  ck_assert(capz_cond_is_true(am, "BootstrapSucceeded"));
+  ck_assert(capz_cond_is_true(am, "InboundNATRulesReady"));
+  ck_assert(capz_cond_is_true(am, "RoleAssignmentReady"));
+  ck_assert(capz_cond_is_true(am, "NetworkInterfacesReady"));
+  ck_assert(capz_cond_is_true(am, "Ready"));
+  ck_assert_str_eq(capz_json_ptr_str(am, "/status/vmState", ""), "Succeeded");
+  const char *am_uid = capz_json_ptr_str(am, "/metadata/uid", "");
+  cJSON *sec = k_get(&GVK_SECRET, "cp-a-azure-json");
+  ck_assert_ptr_nonnull(sec);
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/metadata/labels/c1", ""), "owned");
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/metadata/ownerReferences/0/kind", ""), "AzureMachine");
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/metadata/ownerReferences/0/uid", ""), am_uid);
+  ck_assert(capz_json_ptr_bool(sec, "/metadata/ownerReferences/0/controller", false));
+  char *cp = secret_data(sec, "control-plane-azure.json"), *wk = secret_data(sec, "worker-node-azure.json"),
+       *aj = secret_data(sec, "azure.json");
+  ck_assert(cp && wk && aj);
+  ck_assert_str_eq(cp, aj);
+  cJSON *cfg = cJSON_Parse(cp);
+  ck_assert_ptr_nonnull(cfg);
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/cloud", ""), "AzurePublicCloud");
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/tenantId", ""), E2E_TENANT);
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/subscriptionId", ""), E2E_SUB);
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/resourceGroup", ""), "c1-rg");
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/vnetName", ""), "c1-vnet");
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/subnetName", ""), "c1-node-subnet");
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/securityGroupName", ""), "c1-node-nsg");
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/routeTableName", ""), "c1-node-routetable");
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/vmType", ""), "vmss");
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/loadBalancerSku", ""), "Standard");
+  ck_assert_int_eq(capz_json_ptr_int(cfg, "/maximumLoadBalancerRuleCount", 0), 250);
+  ck_assert(capz_json_ptr_bool(cfg, "/useManagedIdentityExtension", false)); /* SystemAssigned VM identity */
+  ck_assert(capz_json_ptr_bool(cfg, "/useInstanceMetadata", false));
+  ck_assert_ptr_null(capz_json_ptr_get(cfg, "/aadClientSecret"));
+  ck_assert_ptr_null(capz_json_ptr_get(cfg, "/aadClientId"));
+  cJSON_Delete(cfg);
+  free(cp);
+  free(wk);
+  free(aj);
+  char rv[64];
+  snprintf(rv, sizeof rv, "%s", capz_json_ptr_str(sec, "/metadata/resourceVersion", ""));
+  cJSON_Delete(sec);
+  cJSON_Delete(am);
+
+  /* --- steady state: a poke costs no write at all (one read of the VM), the Secret is not rewritten */
+  arm_clear_requests();
+  k_patch(&GVK_AM, "cp-a", NULL, "{\"metadata\":{\"annotations\":{\"e2e/poke\":\"1\"}}}");
+  sleep(2);
+  log = arm_requests();
+  int steady = arm_count(log, NULL), steady_writes = steady - arm_count(log, "GET");
+  fprintf(stderr, "cp-a steady state: %d ARM requests, %d writes\n", steady, steady_writes);
+  ck_assert_int_eq(steady_writes, 0);
+  ck_assert_int_le(steady, 1);
+  cJSON_Delete(log);
+  sec = k_get(&GVK_SECRET, "cp-a-azure-json");
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/metadata/resourceVersion", ""), rv);
+  cJSON_Delete(sec);
+
+  /* --- a restarted controller names the same role assignment (no second one, no write) */
+  arm_clear_requests();
+  env_restart_controllers();
+  k_patch(&GVK_AM, "cp-a", NULL, "{\"metadata\":{\"annotations\":{\"e2e/poke\":\"2\"}}}");
+  sleep(3);
+  log = arm_requests();
+  fprintf(stderr, "cp-a after a restart: %d ARM requests, %d writes\n", arm_count(log, NULL),
+          arm_count(log, NULL) - arm_count(log, "GET"));
+  ck_assert_int_eq(arm_count(log, NULL) - arm_count(log, "GET"), 0);
+  cJSON_Delete(log);
+  ra = NULL;
+  ck_assert_int_eq(role_assignments_of(principal, &ra), 1);
+  ck_assert_str_eq(capz_json_ptr_str(ra, "/name", ""), ra_name);
+  cJSON_Delete(ra);
+
+  /* --- deleting cp-a: its NAT rule, role assignment and extensions go; cp-b's rule stays */
+  k_delete(&GVK_AM, "cp-a");
+  int64_t until = now_ms() + 30000;
+  cJSON *gone = NULL;
+  while ((gone = k_get(&GVK_AM, "cp-a")) && now_ms() < until) {
+    cJSON_Delete(gone);
+    usleep(100000);
+  }
+  ck_assert_msg(gone == NULL, "cp-a not deleted");
+  all = arm_resources(NULL);
+  lb = arm_find(all, "/loadBalancers/c1-public-lb");
+  ck_assert_ptr_null(nat_rule(lb, "cp-a"));
+  ck_assert_ptr_nonnull(nat_rule(lb, "cp-b"));
+  ck_assert_ptr_null(arm_find(all, "/virtualMachines/cp-a"));
+  ck_assert_ptr_null(arm_find(all, "/virtualMachines/cp-a/extensions/CustomScript"));
+  ck_assert_ptr_null(arm_find(all, "/networkInterfaces/cp-a-nic"));
+  cJSON_Delete(all);
+  ck_assert_int_eq(role_assignments_of(principal, NULL), 0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- workers, identities, templates */
+START_TEST(workers_spot_identities_azure_json_template) {
+  mk_identity_sp();
+  mk_cluster_ready("c2");
+  /* a user-assigned identity in Azure (made by the user, outside capz) */
+  const char *uai_id = RGP "c2-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai1";
+  arm_direct("PUT", uai_id, "{\"location\":\"eastus\"}");
+  cJSON *all = arm_resources("Microsoft.ManagedIdentity/userAssignedIdentities");
+  char uai_client[64];
+  snprintf(uai_client, sizeof uai_client, "%s", capz_json_ptr_str(arm_find(all, "/userAssignedIdentities/uai1"), "/properties/clientId", ""));
+  ck_assert(*uai_client);
+  cJSON_Delete(all);
+
+  /* w-spot: spot (Delete, max price), the user-assigned identity */
+  const char *boot = "#cloud-config\nruncmd: [echo, w-spot, \"exact bytes\"]\n";
+  mk_bootstrap("w-spot", "c2", boot);
+  arm_clear_requests();
+  int64_t t0 = now_ms();
+  mk_machine("w-spot", "c2", false, "\"cluster.x-k8s.io/deployment-name\":\"md-0\"",
+             "{\"vmSize\":\"Standard_D2s_v3\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64},"
+             "\"identity\":\"UserAssigned\",\"userAssignedIdentities\":[{\"providerID\":\"azure://" RGP
+             "c2-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai1\"}],"
+             "\"spotVMOptions\":{\"maxPrice\":\"0.05\",\"evictionPolicy\":\"Delete\"}}");
+  /* w-none: no VM identity — the cloud provider gets the service principal's secret */
+  mk_bootstrap("w-none", "c2", "#cloud-config\nruncmd: [echo, w-none]\n");
+  mk_machine("w-none", "c2", false, "\"cluster.x-k8s.io/deployment-name\":\"md-0\"",
+             "{\"vmSize\":\"Standard_D2s_v3\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64}}");
+  /* w-missing: an identity that does not exist; its azure-json Secret name is taken by the user's own Secret */
+  cJSON_Delete(k_create(&GVK_SECRET, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":"
+                                     "\"w-missing-azure-json\"},\"data\":{\"azure.json\":\"e30=\"}}"));
+  mk_bootstrap("w-missing", "c2", "#cloud-config\n");
+  mk_machine("w-missing", "c2", false, "\"cluster.x-k8s.io/deployment-name\":\"md-0\"",
+             "{\"vmSize\":\"Standard_D2s_v3\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64},"
+             "\"identity\":\"UserAssigned\",\"userAssignedIdentities\":[{\"providerID\":\"azure://" RGP
+             "c2-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/nope\"}]}");
+  /* the MachineDeployment's template, owned by the Cluster (as clusterctl sets it) */
+  cJSON *cl = k_get(&GVK_CLUSTER, "c2");
+  cJSON_Delete(k_create(&GVK_AMT,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachineTemplate\","
+                        "\"metadata\":{\"name\":\"md-0\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"kind\":\"Cluster\",\"name\":\"c2\",\"uid\":\"%s\"}]},\"spec\":{\"template\":{\"spec\":{"
+                        "\"vmSize\":\"Standard_D4s_v3\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64},"
+                        "\"identity\":\"SystemAssigned\"}}}}",
+                        capz_json_ptr_str(cl, "/metadata/uid", "")));
+  cJSON_Delete(cl);
+
+  if (!wait_ready(&GVK_AM, "w-spot", 60000)) {
+    char *t = status_text("w-spot");
+    ck_abort_msg("w-spot not ready: %s", t);
+  }
+  fprintf(stderr, "worker w-spot ready after %.1fs\n", (double)(now_ms() - t0) / 1000.0);
+  ck_assert_msg(wait_ready(&GVK_AM, "w-none", 30000), "w-none not ready");
+
+  /* --- the spot VM as Azure has it */
+  all = arm_resources(NULL);
+  cJSON *vm = arm_find(all, "/virtualMachines/w-spot");
+  ck_assert_ptr_nonnull(vm);
+  ck_assert_str_eq(capz_json_ptr_str(vm, "/properties/priority", ""), "Spot");
+  ck_assert_str_eq(capz_json_ptr_str(vm, "/properties/evictionPolicy", ""), "Delete");
+  const cJSON *mp = capz_json_ptr_get(vm, "/properties/billingProfile/maxPrice");
+  ck_assert_msg(cJSON_IsNumber(mp) && mp->valuedouble > 0.0499 && mp->valuedouble < 0.0501, "maxPrice");
+  ck_assert_str_eq(capz_json_ptr_str(vm, "/identity/type", ""), "UserAssigned");
+  bool has_uai = false;
+  const cJSON *k;
+  cJSON_ArrayForEach(k, capz_json_ptr_get(vm, "/identity/userAssignedIdentities"))
+    if (!strcasecmp(k->string, uai_id)) has_uai = true;
+  ck_assert(has_uai);
+  ck_assert_ptr_null(capz_json_ptr_get(vm, "/properties/availabilitySet"));
+  /* no bootstrap extension unless asked for (CAPZ treats an unset disableVMBootstrapExtension as true) */
+  ck_assert_ptr_null(arm_find(all, "/virtualMachines/w-spot/extensions/CAPZ.Linux.Bootstrapping"));
+  /* w-missing never got a NIC or a VM */
+  ck_assert_ptr_null(arm_find(all, "/virtualMachines/w-missing"));
+  cJSON_Delete(all);
+
+  /* --- the VM got exactly the bootstrap Secret's bytes (the emulator logs their SHA-256, never the data) */
+  cJSON *log = arm_requests();
+  const cJSON *put = req_find(log, "PUT", "/virtualMachines/w-spot");
+  ck_assert_ptr_nonnull(put);
+  char want[65];
+  sha256_hex(boot, strlen(boot), want);
+  ck_assert_str_eq(capz_json_ptr_str(put, "/body/properties/osProfile/customDataSha256", ""), want);
+  ck_assert_str_eq(capz_json_ptr_str(put, "/body/properties/osProfile/customData", ""), "[REDACTED]");
+  ck_assert_int_eq(req_count(log, "PUT", "/virtualMachines/w-missing"), 0);
+  int total = arm_count(log, NULL);
+  fprintf(stderr, "workers w-spot + w-none (+ w-missing waiting): %d ARM requests (%d PUT)\n", total, arm_count(log, "PUT"));
+  cJSON_Delete(log);
+
+  /* --- identities: ready for w-spot, missing for w-missing (condition, event, no failure) */
+  cJSON *am = k_get(&GVK_AM, "w-spot");
+  ck_assert(capz_cond_is_true(am, "VMIdentitiesReady"));
+  cJSON_Delete(am);
+  ck_assert_msg(wait_cond(&GVK_AM, "w-missing", "VMIdentitiesReady", "False", "UserAssignedIdentityMissing", 15000),
+                "w-missing: %s", status_text("w-missing"));
+  expect_event("w-missing", "UserAssignedIdentityMissing");
+  am = k_get(&GVK_AM, "w-missing");
+  ck_assert_ptr_null(capz_json_ptr_get(am, "/status/failureReason"));
+  ck_assert(!capz_json_ptr_bool(am, "/status/ready", false));
+  cJSON_Delete(am);
+
+  /* --- azure-json Secrets: user-assigned client ID; service principal secret only without a VM identity */
+  cJSON *sec = k_get(&GVK_SECRET, "w-spot-azure-json");
+  ck_assert_ptr_nonnull(sec);
+  char *txt = secret_data(sec, "worker-node-azure.json");
+  cJSON *cfg = cJSON_Parse(txt);
+  ck_assert_ptr_nonnull(cfg);
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/userAssignedIdentityID", ""), uai_client);
+  ck_assert(capz_json_ptr_bool(cfg, "/useManagedIdentityExtension", false));
+  ck_assert_ptr_null(capz_json_ptr_get(cfg, "/aadClientSecret"));
+  cJSON_Delete(cfg);
+  free(txt);
+  cJSON_Delete(sec);
+  sec = k_get(&GVK_SECRET, "w-none-azure-json");
+  ck_assert_ptr_nonnull(sec);
+  txt = secret_data(sec, "worker-node-azure.json");
+  cfg = cJSON_Parse(txt);
+  ck_assert_ptr_nonnull(cfg);
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/aadClientId", ""), E2E_CLIENT);
+  ck_assert_str_eq(capz_json_ptr_str(cfg, "/aadClientSecret", ""), E2E_SECRET);
+  ck_assert(!capz_json_ptr_bool(cfg, "/useManagedIdentityExtension", true));
+  cJSON_Delete(cfg);
+  free(txt);
+  cJSON_Delete(sec);
+  expect_event("w-none", "VMIdentityNone");
+  sec = k_get(&GVK_SECRET, "w-missing-azure-json"); /* the user's: untouched */
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/data/azure.json", ""), "e30=");
+  ck_assert_ptr_null(capz_json_ptr_get(sec, "/data/worker-node-azure.json"));
+  ck_assert_ptr_null(capz_json_ptr_get(sec, "/metadata/ownerReferences"));
+  cJSON_Delete(sec);
+
+  /* --- the template: capacity / nodeInfo from the VM size's SKU, and its own azure-json Secret */
+  cJSON *amt = NULL;
+  int64_t until = now_ms() + 15000;
+  while (now_ms() < until) {
+    cJSON_Delete(amt);
+    amt = k_get(&GVK_AMT, "md-0");
+    if (capz_json_ptr_get(amt, "/status/capacity/cpu")) break;
+    usleep(100000);
+  }
+  ck_assert_str_eq(capz_json_ptr_str(amt, "/status/capacity/cpu", ""), "4");
+  ck_assert_str_eq(capz_json_ptr_str(amt, "/status/capacity/memory", ""), "16G");
+  ck_assert_str_eq(capz_json_ptr_str(amt, "/status/nodeInfo/architecture", ""), "amd64");
+  ck_assert_str_eq(capz_json_ptr_str(amt, "/status/nodeInfo/operatingSystem", ""), "linux");
+  sec = k_get(&GVK_SECRET, "md-0-azure-json");
+  ck_assert_ptr_nonnull(sec);
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/metadata/ownerReferences/0/kind", ""), "AzureMachineTemplate");
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/metadata/ownerReferences/0/uid", ""), capz_json_ptr_str(amt, "/metadata/uid", "?"));
+  txt = secret_data(sec, "control-plane-azure.json");
+  cfg = cJSON_Parse(txt);
+  ck_assert(capz_json_ptr_bool(cfg, "/useManagedIdentityExtension", false));
+  cJSON_Delete(cfg);
+  free(txt);
+  cJSON_Delete(sec);
+  cJSON_Delete(amt);
+
+  /* --- a changed input (rate-limit override on the AzureCluster) rewrites the Secret on the next reconcile */
+  k_patch(&GVK_AC, "c2", NULL,
+          "{\"spec\":{\"cloudProviderConfigOverrides\":{\"rateLimits\":[{\"name\":\"defaultRateLimit\",\"config\":"
+          "{\"cloudProviderRateLimit\":true,\"cloudProviderRateLimitQPS\":\"2.5\",\"cloudProviderRateLimitBucket\":7}}]}}}");
+  arm_clear_requests();
+  k_patch(&GVK_AM, "w-none", NULL, "{\"metadata\":{\"annotations\":{\"e2e/poke\":\"1\"}}}");
+  until = now_ms() + 10000;
+  bool updated = false;
+  while (!updated && now_ms() < until) {
+    sec = k_get(&GVK_SECRET, "w-none-azure-json");
+    txt = secret_data(sec, "azure.json");
+    cfg = txt ? cJSON_Parse(txt) : NULL;
+    updated = capz_json_ptr_int(cfg, "/cloudProviderRateLimitBucket", 0) == 7 &&
+              capz_json_ptr_bool(cfg, "/cloudProviderRateLimit", false);
+    cJSON_Delete(cfg);
+    free(txt);
+    cJSON_Delete(sec);
+    if (!updated) usleep(100000);
+  }
+  ck_assert_msg(updated, "azure-json not updated after the AzureCluster's overrides changed");
+  /* steady state of a worker: no ARM write, one read (its VM) */
+  sleep(1);
+  arm_clear_requests();
+  k_patch(&GVK_AM, "w-none", NULL, "{\"metadata\":{\"annotations\":{\"e2e/poke\":\"2\"}}}");
+  sleep(2);
+  log = arm_requests();
+  fprintf(stderr, "w-none steady state: %d ARM requests, %d writes\n", arm_count(log, NULL),
+          arm_count(log, NULL) - arm_count(log, "GET"));
+  ck_assert_int_eq(arm_count(log, NULL) - arm_count(log, "GET"), 0);
+  ck_assert_int_le(arm_count(log, NULL), 1);
+  cJSON_Delete(log);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("selfmanaged_machine_e2e");
+  struct {
+    const char *name;
+    const TTest *test;
+  } tests[] = {
+      {"control_planes", control_planes_nat_role_extensions},
+      {"workers", workers_spot_identities_azure_json_template},
+  };
+  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+    TCase *tc = tcase_create(tests[i].name);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 100);
+    tcase_add_test(tc, tests[i].test);
+    suite_add_tcase(s, tc);
+  }
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
