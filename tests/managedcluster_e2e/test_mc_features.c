@@ -284,6 +284,33 @@ START_TEST(aks_fleet_extensions_aad) {
   ck_assert(passes >= 3);
   ck_assert_int_eq(reqs, 0);
 
+  /* an extension dropped from the spec is deleted from Azure (with its api-version); the other one stays */
+  e2e_clear_requests();
+  cJSON *cur = e2e_get(&E2E_AMCP, CL);
+  cJSON *patch = cJSON_CreateObject();
+  cJSON *kept = cJSON_Duplicate(capz_json_ptr_get(cur, "/spec/extensions"), 1);
+  cJSON_DeleteItemFromArray(kept, 0); /* flux */
+  cJSON_AddItemToObject(cJSON_AddObjectToObject(patch, "spec"), "extensions", kept);
+  char *ps = cJSON_PrintUnformatted(patch);
+  e2e_merge(&E2E_AMCP, CL, ps);
+  free(ps);
+  cJSON_Delete(patch);
+  cJSON_Delete(cur);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; i++) {
+    usleep(200000);
+    exts = e2e_sim_resources("Microsoft.KubernetesConfiguration/extensions");
+    gone = !e2e_find_named(exts, "flux") && e2e_find_named(exts, "dapr");
+    cJSON_Delete(exts);
+  }
+  ck_assert_msg(gone, "flux not deleted after its removal from the spec");
+  e2e_arm_requests(NULL, &log);
+  char api[64] = "";
+  ck_assert_int_eq(requests_to(log, "DELETE", "/extensions/flux", api, sizeof api), 1);
+  ck_assert_str_eq(api, MC_API_EXTENSIONS);
+  ck_assert_int_eq(requests_to(log, "PUT", "/extensions/dapr", NULL, 0), 0);
+  cJSON_Delete(log);
+
   /* deletion: extensions and the fleet member first, each DELETE with its row's api-version */
   e2e_clear_requests();
   capz_err e;
@@ -293,14 +320,13 @@ START_TEST(aks_fleet_extensions_aad) {
   e2e_touch(&E2E_AMMP, CL "-pool1", "2");
   ck_assert_msg(e2e_wait_gone(&E2E_AMCP, CL, 40000), "control plane not deleted");
   e2e_arm_requests(NULL, &log);
-  char api[64] = "";
-  ck_assert_int_ge(requests_to(log, "DELETE", "/extensions/flux", api, sizeof api), 1);
+  ck_assert_int_ge(requests_to(log, "DELETE", "/extensions/dapr", api, sizeof api), 1);
   ck_assert_str_eq(api, MC_API_EXTENSIONS);
   ck_assert_int_ge(requests_to(log, "DELETE", "/fleets/fleet1/members/" CL, api, sizeof api), 1);
   ck_assert_str_eq(api, MC_API_FLEET);
   ck_assert_int_ge(requests_to(log, "DELETE", "/managedClusters/" CL "?", api, sizeof api), 1);
   ck_assert_str_eq(api, MC_API_PREVIEW);
-  int i_flux = first_index(log, "DELETE", "/extensions/flux"), i_mem = first_index(log, "DELETE", "/members/" CL),
+  int i_flux = first_index(log, "DELETE", "/extensions/dapr"), i_mem = first_index(log, "DELETE", "/members/" CL),
       i_mc = first_index(log, "DELETE", "/managedClusters/" CL);
   ck_assert_msg(i_flux >= 0 && i_mem >= 0 && i_flux < i_mc && i_mem < i_mc,
                 "extensions/fleet member not deleted before the cluster (%d %d %d)", i_flux, i_mem, i_mc);
@@ -448,6 +474,18 @@ START_TEST(aks_clusterclass_topology) {
   }
   cJSON_Delete(log);
   ck_assert_int_eq(reqs, 0);
+  /* a restarted plugin re-reads each resource once, but not the credentials: the Secrets say when they are due */
+  e2e_plugin_stop();
+  e2e_clear_requests();
+  e2e_plugin_start("10m");
+  ck_assert_msg(e2e_wait_true(&E2E_AMCP, amcp, "/status/ready", 10000), "not ready after the restart");
+  sleep(3);
+  int w = -1;
+  reqs = e2e_arm_requests(&w, &log);
+  fprintf(stderr, "e2e(topology): after a restart: %d ARM requests, %d writes\n", reqs, w);
+  ck_assert_int_eq(requests_to(log, "POST", "/listClusterAdminCredential", NULL, 0), 0);
+  cJSON_Delete(log);
+  ck_assert_int_eq(w, 0);
 }
 END_TEST
 

@@ -273,6 +273,18 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   if (write_status(&x, &e) != 0 && e.code != CAPZ_ENOTFOUND)
     capz_log(capz_ctx_logger(ctx), CAPZ_LOG_WARN, "status patch failed", "error", e.msg, NULL);
   oc = walk_outcome(&x, res, "reconciling");
+  if (oc == CAPZ_DONE && x.ready) { /* fleet member / extensions dropped from the spec */
+    bool gc_running = false;
+    if (mc_amcp_addons_gc(x.s, ctx, arm, x.amcp, &x.t, &gc_running, &e) != 0) {
+      oc = capz_ctx_fail(ctx, res, mc_outcome_for(e.code, false), "ReconcileError", "removing add-ons: %s", e.msg);
+      goto out;
+    }
+    if (gc_running) {
+      res->requeue_after_ms = (uint64_t)(x.s->poll_floor_s * 1000.0);
+      oc = CAPZ_REQUEUE_AFTER;
+      goto out;
+    }
+  }
   if (oc == CAPZ_DONE) { /* come back for the drift read, or earlier when the kubeconfig is due */
     res->requeue_after_ms = (uint64_t)((kc_next < x.s->drift_interval_s ? kc_next : x.s->drift_interval_s) * 1000.0);
     oc = CAPZ_REQUEUE_AFTER;

@@ -85,6 +85,11 @@ int mc_aks_token(mc_state *s, capz_ctx *ctx, const cJSON *amcp, char **token, in
 int mc_pool_provider_ids(capz_arm_client *arm, const char *sub, const char *node_rg, const char *pool, cJSON **out,
                          capz_err *err);
 
+/* Delete the fleet member / extensions an AMCP had (annotation capz-c.io/azure-addons) that its table t no longer
+ * has, then record t's; *in_progress while a delete runs (amcp_addons_gc.c). No request when nothing changed. */
+int mc_amcp_addons_gc(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const cJSON *amcp, const capz_arm_table *t,
+                      bool *in_progress, capz_err *err);
+
 /* ---- controllers ---- */
 capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome mc_amc_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
