@@ -20,7 +20,7 @@ static const char *const OWN_PIP[] = {"/location", "/sku", "/properties/publicIP
 static const char *const OWN_NATGW[] = {"/location", "/sku", "/properties/publicIpAddresses", NULL};
 static const char *const OWN_SUBNET[] = {"/properties/addressPrefix", "/properties/addressPrefixes",
                                          "/properties/networkSecurityGroup", "/properties/routeTable",
-                                         "/properties/natGateway", NULL};
+                                         "/properties/natGateway", "/properties/delegations", NULL};
 static const char *const OWN_LB[] = {"/location", "/sku", "/properties/frontendIPConfigurations",
                                      "/properties/backendAddressPools", "/properties/loadBalancingRules",
                                      "/properties/probes", "/properties/outboundRules", NULL};

@@ -1,0 +1,523 @@
+/* test_flavors.c — whole clusters as a CAPZ user makes them: a cluster template rendered clusterctl-style and
+ * applied to the management cluster (capz-kube-sim), Cluster API core played by capz-capi-sim (control plane and
+ * MachineDeployment machines, bootstrap data, readiness), the selfmanaged plugin in capz-host, capz-arm-sim.
+ * Cases: CAPZ's reference cluster-template.yaml (inventory resource by resource, CAPZ's reconcile order in the
+ * ARM request log, zero-request steady state, delete by resource group alone); the IPv6 and dual-stack flavors'
+ * networks and capz-c's Azure CNI v2 pod-subnet flavor, side by side, then deleted to zero owned resources. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "capz/conditions.h"
+#include "capz/json.h"
+#include "e2e_capi.h"
+#include "e2e_env.h"
+
+#define OWNED_TAG "sigs.k8s.io_cluster-api-provider-azure_cluster_"
+#define RGP "/subscriptions/" E2E_SUB "/resourceGroups/"
+#define NETP "/providers/Microsoft.Network/"
+
+static const capz_gvk GVK_CLUSTER_B1 = {"cluster.x-k8s.io", "v1beta1", "Cluster", "clusters", true};
+
+static void setup(void) {
+  env_start();
+  capi_start();
+}
+static void teardown(void) {
+  capi_stop();
+  env_stop();
+}
+
+/* ---------------------------------------------------------------- helpers */
+static bool owned_by(const cJSON *res, const char *cluster) {
+  char key[160];
+  snprintf(key, sizeof key, OWNED_TAG "%s", cluster);
+  const cJSON *t;
+  cJSON_ArrayForEach(t, cJSON_GetObjectItem(res, "tags"))
+    if (!strcasecmp(t->string, key) && cJSON_IsString(t) && !strcasecmp(t->valuestring, "owned")) return true;
+  return false;
+}
+
+static int count_owned(const char *cluster) {
+  cJSON *all = arm_resources(NULL);
+  int n = 0;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, all) n += owned_by(r, cluster);
+  cJSON_Delete(all);
+  return n;
+}
+
+static cJSON *expect_owned(cJSON *all, const char *suffix, const char *cluster) {
+  cJSON *r = arm_find(all, suffix);
+  ck_assert_msg(r != NULL, "missing Azure resource %s", suffix);
+  ck_assert_msg(owned_by(r, cluster), "resource %s lacks the ownership tag", suffix);
+  return r;
+}
+
+static cJSON *expect_res(cJSON *all, const char *suffix) {
+  cJSON *r = arm_find(all, suffix);
+  ck_assert_msg(r != NULL, "missing Azure resource %s", suffix);
+  return r;
+}
+
+/* The service principal the emulator knows, as the AzureClusterIdentity every cluster here uses; and the
+ * user-assigned identity CAPZ's template gives control-plane VMs (made beforehand by a CAPZ user, as in CAPZ's CI). */
+static void make_identity(void) {
+  arm_direct("PUT", RGP "capz-ci", "{\"location\":\"eastus\"}");
+  arm_direct("PUT", RGP "capz-ci/providers/Microsoft.ManagedIdentity/userAssignedIdentities/cloud-provider-user-identity",
+             "{\"location\":\"eastus\"}");
+  cJSON_Delete(k_create(&GVK_SECRET,
+                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"sp-secret\"},"
+                        "\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}"));
+  cJSON_Delete(k_create(&GVK_ACI,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureClusterIdentity\","
+                        "\"metadata\":{\"name\":\"id1\"},\"spec\":{\"type\":\"ServicePrincipal\",\"tenantID\":\"" E2E_TENANT
+                        "\",\"clientID\":\"" E2E_CLIENT "\",\"clientSecret\":{\"name\":\"sp-secret\",\"namespace\":"
+                        "\"default\"},\"allowedNamespaces\":{}}}"));
+}
+
+/* A template rendered for cluster `name` (one control-plane machine, `workers` workers) as parsed documents. */
+static cJSON *render(const char *path, const char *name, const char *workers) {
+  const char *vars[] = {"CLUSTER_NAME", name, "AZURE_LOCATION", "eastus", "AZURE_SUBSCRIPTION_ID", E2E_SUB,
+                        "AZURE_TENANT_ID", E2E_TENANT, "AZURE_CLIENT_ID_USER_ASSIGNED_IDENTITY", E2E_CLIENT,
+                        "CLUSTER_IDENTITY_NAME", "id1", "CLUSTER_IDENTITY_TYPE", "ServicePrincipal",
+                        "KUBERNETES_VERSION", "v1.33.1", "AZURE_CONTROL_PLANE_MACHINE_TYPE", "Standard_D2s_v3",
+                        "AZURE_NODE_MACHINE_TYPE", "Standard_D2s_v3", "CONTROL_PLANE_MACHINE_COUNT", "1",
+                        "WORKER_MACHINE_COUNT", workers, NULL};
+  char *text = tpl_render(path, vars);
+  capz_err err;
+  cJSON *docs = capz_yaml_to_json(text, strlen(text), &err);
+  free(text);
+  ck_assert_msg(docs != NULL, "%s: %s", path, err.msg);
+  /* the identity is made once by the test (a ServicePrincipal with the emulator's secret) */
+  for (int i = cJSON_GetArraySize(docs) - 1; i >= 0; i--)
+    if (!strcmp(capz_json_ptr_str(cJSON_GetArrayItem(docs, i), "/kind", ""), "AzureClusterIdentity"))
+      cJSON_DeleteItemFromArray(docs, i);
+  return docs;
+}
+
+static cJSON *doc_of(cJSON *docs, const char *kind) {
+  cJSON *d;
+  cJSON_ArrayForEach(d, docs) if (!strcmp(capz_json_ptr_str(d, "/kind", ""), kind)) return d;
+  ck_abort_msg("no %s in the template", kind);
+  return NULL;
+}
+
+static void apply(cJSON *docs) {
+  const cJSON *d;
+  cJSON_ArrayForEach(d, docs) {
+    char *t = cJSON_PrintUnformatted(d); /* a JSON document is a YAML document */
+    tpl_apply(t);
+    free(t);
+  }
+  cJSON_Delete(docs);
+}
+
+static char *shared_template(const char *file) {
+  static char p[1024];
+  snprintf(p, sizeof p, "%s/reference/templates/%s", getenv("CAPZ_SHARED_DIR") ? getenv("CAPZ_SHARED_DIR") : "", file);
+  return p;
+}
+static char *source_template(const char *file) {
+  static char p[1024];
+  snprintf(p, sizeof p, "%s/templates/%s", getenv("CAPZ_SOURCE_DIR") ? getenv("CAPZ_SOURCE_DIR") : "", file);
+  return p;
+}
+
+static cJSON *machines_of(const char *cluster) {
+  char sel[200];
+  snprintf(sel, sizeof sel, "cluster.x-k8s.io/cluster-name=%s", cluster);
+  capz_list_opts o = {.label_selector = sel};
+  cJSON *l = NULL;
+  capz_err e;
+  ck_assert_msg(capz_kube_list(g_kc, &GVK_AM, "default", &o, &l, &e) == 0, "list: %s", e.msg);
+  cJSON *items = cJSON_DetachItemFromObject(l, "items");
+  cJSON_Delete(l);
+  return items;
+}
+
+/* Every one of the cluster's `want` AzureMachines is ready (or the timeout passed: the test fails with their
+ * status). */
+static void wait_machines_ready(const char *cluster, int want, int64_t ms) {
+  int64_t until = now_ms() + ms;
+  for (;;) {
+    cJSON *ms_ = machines_of(cluster);
+    int ready = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, ms_) ready += capz_json_ptr_bool(m, "/status/ready", false);
+    if (ready >= want && cJSON_GetArraySize(ms_) == want) {
+      cJSON_Delete(ms_);
+      return;
+    }
+    if (now_ms() > until) {
+      char *t = cJSON_PrintUnformatted(ms_);
+      ck_abort_msg("%s: %d of %d AzureMachines ready: %.3000s", cluster, ready, want, t);
+    }
+    cJSON_Delete(ms_);
+    usleep(100000);
+  }
+}
+
+static bool is_ready(const cJSON *o, void *ud) {
+  (void)ud;
+  return o && capz_json_ptr_bool(o, "/status/ready", false);
+}
+static bool is_gone(const cJSON *o, void *ud) {
+  (void)ud;
+  return o == NULL;
+}
+static void wait_ready(const capz_gvk *gvk, const char *name, int64_t ms) {
+  cJSON *last = NULL;
+  bool ok = k_wait(gvk, name, is_ready, NULL, ms, &last);
+  char *t = last ? cJSON_PrintUnformatted(last) : NULL;
+  ck_assert_msg(ok, "%s %s not ready: %.3000s", gvk->kind, name, t ? t : "(absent)");
+  free(t);
+  cJSON_Delete(last);
+}
+static void wait_gone(const capz_gvk *gvk, const char *name, int64_t ms) {
+  cJSON *last = NULL;
+  bool ok = k_wait(gvk, name, is_gone, NULL, ms, &last);
+  char *t = last ? cJSON_PrintUnformatted(last) : NULL;
+  ck_assert_msg(ok, "%s %s not deleted: %.2000s", gvk->kind, name, t ? t : "(absent)");
+  free(t);
+  cJSON_Delete(last);
+}
+
+/* ---------------------------------------------------------------- the ARM request log */
+/* The resource type of an ARM path ("resourceGroups", "Microsoft.Network/virtualNetworks/subnets", ...) and the
+ * resource group it lives in. */
+static void path_type(const char *path, char *type, size_t tn, char *rg, size_t rn) {
+  char p[1024];
+  snprintf(p, sizeof p, "%.*s", (int)strcspn(path, "?"), path);
+  *type = *rg = '\0';
+  const char *g = strcasestr(p, "/resourceGroups/");
+  if (g) snprintf(rg, rn, "%.*s", (int)strcspn(g + 16, "/"), g + 16);
+  const char *prov = strcasestr(p, "/providers/");
+  if (!prov) {
+    if (g && !strchr(g + 16, '/')) snprintf(type, tn, "resourceGroups");
+    return;
+  }
+  /* Namespace/type/name[/type/name...] */
+  char segs[1024];
+  snprintf(segs, sizeof segs, "%s", prov + 11);
+  char *save = NULL, *tok = strtok_r(segs, "/", &save);
+  size_t k = 0;
+  int i = 0;
+  while (tok) {
+    if (i == 0 || i % 2 == 1) k += (size_t)snprintf(type + k, tn > k ? tn - k : 0, "%s%s", i ? "/" : "", tok);
+    tok = strtok_r(NULL, "/", &save);
+    i++;
+  }
+}
+
+/* Position (in the log) of the first request with `method` on a resource of `type` (in resource group rg, or any
+ * when rg is NULL) whose path contains `part` (NULL = any); -1 when there is none. */
+static int first_at(const cJSON *log, const char *method, const char *type, const char *rg, const char *part) {
+  int i = 0;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, cJSON_GetObjectItem(log, "requests")) {
+    const char *path = capz_json_ptr_str(r, "/path", "");
+    if (!strncmp(path, "/subscriptions", 14) && !strcmp(capz_json_ptr_str(r, "/method", ""), method) &&
+        (!part || strcasestr(path, part))) {
+      char t[256], g[128];
+      path_type(path, t, sizeof t, g, sizeof g);
+      if (!strcasecmp(t, type) && (!rg || !strcasecmp(g, rg))) return i;
+    }
+    i++;
+  }
+  return -1;
+}
+
+/* The first PUTs per resource type follow CAPZ's AzureCluster service order (capz-reference §2.3). */
+static const char *const CLUSTER_ORDER[] = {
+    "resourceGroups", "Microsoft.Network/virtualNetworks", "Microsoft.Network/networkSecurityGroups",
+    "Microsoft.Network/routeTables", "Microsoft.Network/publicIPAddresses", "Microsoft.Network/natGateways",
+    "Microsoft.Network/virtualNetworks/subnets", "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+    "Microsoft.Network/loadBalancers", "Microsoft.Network/privateDnsZones", "Microsoft.Network/privateEndpoints",
+    "Microsoft.Network/bastionHosts", NULL};
+/* ... and per machine CAPZ's AzureMachine service order (§2.4); the cluster's own public IPs are excluded by
+ * matching the machine's name in the path. */
+static const char *const MACHINE_ORDER[] = {
+    "Microsoft.Network/publicIPAddresses", "Microsoft.Network/loadBalancers/inboundNatRules",
+    "Microsoft.Network/networkInterfaces", "Microsoft.Compute/availabilitySets", "Microsoft.Compute/virtualMachines",
+    "Microsoft.Authorization/roleAssignments", "Microsoft.Compute/virtualMachines/extensions", NULL};
+
+/* Returns how many resource types were seen; fails when two are out of order. */
+static int assert_order(const cJSON *log, const char *const *order, const char *rg, const char *part,
+                        const char *what, int *last_pos) {
+  int prev = -1, seen = 0;
+  const char *prev_t = NULL;
+  for (int i = 0; order[i]; i++) {
+    int at = first_at(log, "PUT", order[i], rg, part);
+    if (at < 0) continue;
+    ck_assert_msg(at > prev, "%s: first PUT of %s (request %d) comes before %s (request %d)", what, order[i], at,
+                  prev_t ? prev_t : "-", prev);
+    prev = at;
+    prev_t = order[i];
+    seen++;
+  }
+  if (last_pos) *last_pos = prev;
+  return seen;
+}
+
+/* ---------------------------------------------------------------- CAPZ's reference template */
+START_TEST(reference_template) {
+  make_identity();
+  arm_clear_requests();
+  int64_t t0 = now_ms();
+  apply(render(shared_template("cluster-template.yaml"), "ref", "1"));
+  wait_ready(&GVK_AC, "ref", 60000);
+  double cluster_s = (double)(now_ms() - t0) / 1000.0;
+  wait_machines_ready("ref", 2, 90000);
+  double all_s = (double)(now_ms() - t0) / 1000.0;
+  cJSON *log = arm_requests();
+  fprintf(stderr,
+          "reference template: AzureCluster ready after %.1fs, 2 machines after %.1fs; %d ARM requests (%d PUT, %d "
+          "GET, %d other)\n",
+          cluster_s, all_s, arm_count(log, NULL), arm_count(log, "PUT"), arm_count(log, "GET"),
+          arm_count(log, NULL) - arm_count(log, "PUT") - arm_count(log, "GET"));
+
+  /* --- CAPZ's order: cluster services, then each machine's services after every cluster service */
+  int cluster_last = -1;
+  int types = assert_order(log, CLUSTER_ORDER, "ref", NULL, "AzureCluster", &cluster_last);
+  ck_assert_int_ge(types, 8); /* group, vnet, nsg, rt, pip, natgw, subnets, lb */
+  cJSON *ms = machines_of("ref");
+  const cJSON *m;
+  cJSON_ArrayForEach(m, ms) {
+    const char *name = capz_json_ptr_str(m, "/metadata/name", "");
+    char part[200];
+    snprintf(part, sizeof part, "/%s", name);
+    int first_machine = -1;
+    int n = assert_order(log, MACHINE_ORDER, "ref", part, name, NULL);
+    ck_assert_int_ge(n, 2); /* NIC, VM */
+    for (int i = 0; MACHINE_ORDER[i]; i++) {
+      int at = first_at(log, "PUT", MACHINE_ORDER[i], "ref", part);
+      if (at >= 0 && (first_machine < 0 || at < first_machine)) first_machine = at;
+    }
+    ck_assert_msg(first_machine > cluster_last, "machine %s started (request %d) before the cluster's last service (%d)",
+                  name, first_machine, cluster_last);
+  }
+  cJSON_Delete(log);
+
+  /* --- inventory, resource by resource */
+  cJSON *all = arm_resources(NULL);
+  expect_owned(all, RGP "ref", "ref");
+  cJSON *vnet = expect_owned(all, NETP "virtualNetworks/ref-vnet", "ref");
+  ck_assert_str_eq(capz_json_ptr_str(vnet, "/properties/addressSpace/addressPrefixes/0", ""), "10.0.0.0/8");
+  cJSON *cpnsg = expect_owned(all, NETP "networkSecurityGroups/ref-controlplane-nsg", "ref");
+  ck_assert_str_eq(capz_json_ptr_str(cpnsg, "/properties/securityRules/0/name", ""), "allow_ssh");
+  ck_assert_str_eq(capz_json_ptr_str(cpnsg, "/properties/securityRules/1/name", ""), "allow_apiserver");
+  expect_owned(all, NETP "networkSecurityGroups/ref-node-nsg", "ref");
+  expect_owned(all, NETP "routeTables/ref-node-routetable", "ref");
+  cJSON *apip = expect_owned(all, NETP "publicIPAddresses/pip-ref-apiserver", "ref");
+  ck_assert_str_eq(capz_json_ptr_str(apip, "/properties/publicIPAddressVersion", ""), "IPv4");
+  expect_owned(all, NETP "publicIPAddresses/pip-ref-node-natgw-1", "ref");
+  expect_owned(all, NETP "natGateways/ref-node-natgw-1", "ref");
+  cJSON *cps = expect_res(all, "/virtualNetworks/ref-vnet/subnets/control-plane-subnet");
+  ck_assert_str_eq(capz_json_ptr_str(cps, "/properties/addressPrefix", ""), "10.0.0.0/16");
+  cJSON *ns = expect_res(all, "/virtualNetworks/ref-vnet/subnets/node-subnet");
+  ck_assert_str_eq(capz_json_ptr_str(ns, "/properties/addressPrefix", ""), "10.1.0.0/16");
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(ns, "/properties/natGateway/id", ""), "ref-node-natgw"));
+  cJSON *lb = expect_owned(all, NETP "loadBalancers/ref-public-lb", "ref");
+  ck_assert_str_eq(capz_json_ptr_str(lb, "/properties/loadBalancingRules/0/name", ""), "LBRuleHTTPS");
+  int vms = 0;
+  cJSON_ArrayForEach(m, ms) {
+    const char *name = capz_json_ptr_str(m, "/metadata/name", "");
+    char suf[256];
+    snprintf(suf, sizeof suf, "/virtualMachines/%s", name);
+    expect_owned(all, suf, "ref");
+    snprintf(suf, sizeof suf, "/networkInterfaces/%s-nic", name);
+    expect_owned(all, suf, "ref");
+    vms++;
+  }
+  ck_assert_int_eq(vms, 2);
+  cJSON_Delete(all);
+  cJSON_Delete(ms);
+  cJSON *ac = k_get(&GVK_AC, "ref");
+  ck_assert(capz_cond_is_true(ac, "Ready"));
+  ck_assert_ptr_nonnull(strstr(capz_json_ptr_str(ac, "/spec/controlPlaneEndpoint/host", ""), ".eastus.cloudapp.azure.com"));
+  cJSON_Delete(ac);
+
+  /* --- steady state: nothing changes, no ARM request at all (every controller, every object) */
+  arm_clear_requests();
+  sleep(2);
+  log = arm_requests();
+  fprintf(stderr, "reference template steady state: %d ARM requests in 2 s\n", arm_count(log, NULL));
+  ck_assert_int_eq(arm_count(log, NULL), 0);
+  cJSON_Delete(log);
+
+  /* --- delete the Cluster (CAPI deletes the machines, then the AzureCluster): the owned resource group goes
+   * in one DELETE (no cluster resource is deleted one by one), nothing owned is left */
+  arm_clear_requests();
+  k_delete(&GVK_CLUSTER_B1, "ref");
+  wait_gone(&GVK_AC, "ref", 60000);
+  log = arm_requests();
+  ck_assert_int_ge(first_at(log, "DELETE", "resourceGroups", "ref", NULL), 0);
+  for (int i = 1; CLUSTER_ORDER[i]; i++)
+    ck_assert_msg(first_at(log, "DELETE", CLUSTER_ORDER[i], "ref", "ref-") < 0, "%s deleted one by one",
+                  CLUSTER_ORDER[i]);
+  cJSON_Delete(log);
+  ck_assert_int_eq(count_owned("ref"), 0);
+}
+END_TEST
+
+
+/* ---------------------------------------------------------------- IPv6, dual stack, Azure CNI v2 */
+/* The networks of CAPZ's ipv6 and dual-stack flavors (templates/flavors/{ipv6,dual-stack}/patches): the same
+ * AzureCluster (a dual-stack VNet and subnets, since Azure needs IPv4 next to IPv6), Cluster pod/service CIDRs of
+ * one or both families. */
+static const char FLAVOR_NET[] =
+    "{\"vnet\":{\"name\":\"%s-vnet\",\"cidrBlocks\":[\"10.0.0.0/8\",\"2001:1234:5678:9a00::/56\"]},\"subnets\":["
+    "{\"name\":\"control-plane-subnet\",\"role\":\"control-plane\",\"cidrBlocks\":[\"10.0.0.0/16\","
+    "\"2001:1234:5678:9abc::/64\"]},{\"name\":\"node-subnet\",\"role\":\"node\",\"cidrBlocks\":[\"10.1.0.0/16\","
+    "\"2001:1234:5678:9abd::/64\"]}]}";
+
+static cJSON *ipv6_flavor(const char *name, bool dual) {
+  cJSON *docs = render(shared_template("cluster-template.yaml"), name, "1");
+  char buf[1024];
+  snprintf(buf, sizeof buf, FLAVOR_NET, name);
+  cJSON *spec = cJSON_GetObjectItem(doc_of(docs, "AzureCluster"), "spec");
+  cJSON_ReplaceItemInObject(spec, "networkSpec", cJSON_Parse(buf));
+  cJSON *cn = cJSON_Parse(dual ? "{\"pods\":{\"cidrBlocks\":[\"10.244.0.0/16\",\"2001:1234:5678:9a40::/58\"]},"
+                                 "\"services\":{\"cidrBlocks\":[\"10.0.0.0/16\",\"fd00::/108\"]}}"
+                               : "{\"pods\":{\"cidrBlocks\":[\"2001:1234:5678:9a40::/58\"]},"
+                                 "\"services\":{\"cidrBlocks\":[\"fd00::/108\"]}}");
+  cJSON_ReplaceItemInObject(cJSON_GetObjectItem(doc_of(docs, "Cluster"), "spec"), "clusterNetwork", cn);
+  return docs;
+}
+
+static void expect_prefixes(const cJSON *res, const char *ptr, const char *v4, const char *v6) {
+  const cJSON *a = capz_json_ptr_get(res, ptr);
+  ck_assert_msg(cJSON_GetArraySize(a) == 2, "%s of %s: %d prefixes", ptr, capz_json_ptr_str(res, "/name", ""),
+                cJSON_GetArraySize(a));
+  ck_assert_str_eq(cJSON_GetArrayItem(a, 0)->valuestring, v4);
+  ck_assert_str_eq(cJSON_GetArrayItem(a, 1)->valuestring, v6);
+}
+
+/* IPv6 or dual-stack cluster c: the Azure side CAPZ builds for it. */
+static void check_dual_network(cJSON *all, const char *c) {
+  char p[300];
+  snprintf(p, sizeof p, NETP "virtualNetworks/%s-vnet", c);
+  expect_prefixes(expect_owned(all, p, c), "/properties/addressSpace/addressPrefixes", "10.0.0.0/8",
+                  "2001:1234:5678:9a00::/56");
+  snprintf(p, sizeof p, "/virtualNetworks/%s-vnet/subnets/control-plane-subnet", c);
+  expect_prefixes(expect_res(all, p), "/properties/addressPrefixes", "10.0.0.0/16", "2001:1234:5678:9abc::/64");
+  snprintf(p, sizeof p, "/virtualNetworks/%s-vnet/subnets/node-subnet", c);
+  cJSON *node = expect_res(all, p);
+  expect_prefixes(node, "/properties/addressPrefixes", "10.1.0.0/16", "2001:1234:5678:9abd::/64");
+  /* no NAT gateway on an IPv6 node subnet: egress through a node outbound load balancer instead */
+  ck_assert_ptr_null(capz_json_ptr_get(node, "/properties/natGateway"));
+  snprintf(p, sizeof p, NETP "natGateways/%s-node-natgw", c);
+  ck_assert_ptr_null(arm_find(all, p));
+  snprintf(p, sizeof p, NETP "loadBalancers/%s", c);
+  cJSON *olb = expect_owned(all, p, c);
+  ck_assert_str_eq(capz_json_ptr_str(olb, "/properties/outboundRules/0/name", ""), "OutboundNATAllProtocols");
+  char want[200];
+  snprintf(want, sizeof want, "%s-outboundBackendPool", c);
+  ck_assert_str_eq(capz_json_ptr_str(olb, "/properties/backendAddressPools/0/name", ""), want);
+  snprintf(want, sizeof want, "publicIPAddresses/pip-%s-node-outbound", c);
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(olb, "/properties/frontendIPConfigurations/0/properties/publicIPAddress/id", ""), want));
+  /* every public IP IPv4, as CAPZ makes them (Azure needs an IPv4 frontend rule to carry IPv6) */
+  snprintf(p, sizeof p, NETP "publicIPAddresses/pip-%s-node-outbound", c);
+  cJSON *opip = expect_owned(all, p, c);
+  ck_assert_str_eq(capz_json_ptr_str(opip, "/properties/publicIPAddressVersion", ""), "IPv4");
+  snprintf(p, sizeof p, NETP "publicIPAddresses/pip-%s-apiserver", c);
+  cJSON *apip = expect_owned(all, p, c);
+  ck_assert_str_eq(capz_json_ptr_str(apip, "/properties/publicIPAddressVersion", ""), "IPv4");
+  snprintf(p, sizeof p, NETP "loadBalancers/%s-public-lb", c);
+  cJSON *alb = expect_owned(all, p, c);
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(alb, "/properties/frontendIPConfigurations/0/properties/publicIPAddress/id", ""), "pip-"));
+}
+
+START_TEST(ipv6_dualstack_podsubnet) {
+  make_identity();
+  apply(ipv6_flavor("v6", false));
+  apply(ipv6_flavor("ds", true));
+  apply(render(source_template("cluster-template-azure-cni-v2.yaml"), "cni2", "1"));
+  int64_t t0 = now_ms();
+  wait_ready(&GVK_AC, "v6", 60000);
+  wait_ready(&GVK_AC, "ds", 60000);
+  wait_ready(&GVK_AC, "cni2", 60000);
+  wait_machines_ready("v6", 2, 90000);
+  wait_machines_ready("ds", 2, 90000);
+  wait_machines_ready("cni2", 2, 90000);
+  fprintf(stderr, "ipv6, dual-stack and pod-subnet clusters with their machines ready after %.1fs\n",
+          (double)(now_ms() - t0) / 1000.0);
+
+  cJSON *all = arm_resources(NULL);
+  check_dual_network(all, "v6");
+  check_dual_network(all, "ds");
+  /* Azure CNI v2: the pod subnet, delegated, behind the node subnet's NSG and NAT gateway */
+  cJSON *pod = expect_res(all, "/virtualNetworks/cni2-vnet/subnets/pod-subnet");
+  ck_assert_str_eq(capz_json_ptr_str(pod, "/properties/addressPrefix", ""), "10.128.0.0/12");
+  ck_assert_str_eq(capz_json_ptr_str(pod, "/properties/delegations/0/properties/serviceName", ""),
+                   "Microsoft.DelegatedNetwork/controller");
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(pod, "/properties/networkSecurityGroup/id", ""), "/cni2-node-nsg"));
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(pod, "/properties/natGateway/id", ""), "/cni2-node-natgw"));
+  ck_assert_ptr_null(capz_json_ptr_get(pod, "/properties/routeTable"));
+  cJSON *node = expect_res(all, "/virtualNetworks/cni2-vnet/subnets/node-subnet");
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(node, "/properties/natGateway/id", ""), "/cni2-node-natgw"));
+  ck_assert_ptr_null(capz_json_ptr_get(node, "/properties/delegations/0"));
+  /* one NSG and one NAT gateway serve both subnets */
+  int natgws = 0;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, all) natgws += owned_by(r, "cni2") && strcasestr(capz_json_ptr_str(r, "/type", ""), "natGateways");
+  ck_assert_int_eq(natgws, 1);
+  cJSON_Delete(all);
+  cJSON *ac = k_get(&GVK_AC, "cni2");
+  ck_assert(capz_cond_is_true(ac, "SubnetsReady"));
+  cJSON_Delete(ac);
+
+  /* a second pass over unchanged clusters writes nothing */
+  arm_clear_requests();
+  env_restart_controllers();
+  sleep(3);
+  cJSON *log = arm_requests();
+  fprintf(stderr, "restart pass over 3 clusters and 6 machines: %d ARM requests (%d GET)\n", arm_count(log, NULL),
+          arm_count(log, "GET"));
+  ck_assert_int_eq(arm_count(log, NULL) - arm_count(log, "GET"), 0);
+  cJSON_Delete(log);
+
+  /* delete all three: nothing owned left */
+  k_delete(&GVK_CLUSTER_B1, "v6");
+  k_delete(&GVK_CLUSTER_B1, "ds");
+  k_delete(&GVK_CLUSTER_B1, "cni2");
+  wait_gone(&GVK_AC, "v6", 60000);
+  wait_gone(&GVK_AC, "ds", 60000);
+  wait_gone(&GVK_AC, "cni2", 60000);
+  ck_assert_int_eq(count_owned("v6"), 0);
+  ck_assert_int_eq(count_owned("ds"), 0);
+  ck_assert_int_eq(count_owned("cni2"), 0);
+}
+END_TEST
+
+Suite *flavors_suite(void);
+Suite *flavors_suite(void) {
+  const struct {
+    const char *name;
+    const TTest *test;
+  } tests[] = {
+      {"reference_template", reference_template},
+      {"ipv6_dualstack_podsubnet", ipv6_dualstack_podsubnet},
+  };
+  Suite *s = suite_create("selfmanaged_flavors");
+  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+    TCase *tc = tcase_create(tests[i].name);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, tests[i].test);
+    suite_add_tcase(s, tc);
+  }
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(flavors_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
