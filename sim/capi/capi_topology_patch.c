@@ -23,10 +23,14 @@ static bool selected(const cJSON *sel, const topo_req *r) {
   if (strcmp(capz_json_ptr_str(sel, "/kind", ""), sim_str(r->tmpl, "/kind")) != 0) return false;
   const cJSON *mr = capz_json_ptr_get(sel, "/matchResources");
   switch (r->scope) {
-  case TOPO_INFRA_CLUSTER: return capz_json_ptr_bool(mr, "/infrastructureCluster", false);
-  case TOPO_CONTROL_PLANE: return capz_json_ptr_bool(mr, "/controlPlane", false);
-  case TOPO_MD: return names_match(capz_json_ptr_get(mr, "/machineDeploymentClass/names"), r->class_name);
-  case TOPO_MP: return names_match(capz_json_ptr_get(mr, "/machinePoolClass/names"), r->class_name);
+    case TOPO_INFRA_CLUSTER:
+      return capz_json_ptr_bool(mr, "/infrastructureCluster", false);
+    case TOPO_CONTROL_PLANE:
+      return capz_json_ptr_bool(mr, "/controlPlane", false);
+    case TOPO_MD:
+      return names_match(capz_json_ptr_get(mr, "/machineDeploymentClass/names"), r->class_name);
+    case TOPO_MP:
+      return names_match(capz_json_ptr_get(mr, "/machinePoolClass/names"), r->class_name);
   }
   return false;
 }
@@ -94,8 +98,10 @@ static int enabled(const cJSON *patch, const cJSON *vars, bool *on, char *msg, s
   while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\t')) e--;
   *e = 0;
   int rc = 0;
-  if (strcmp(s, "true") == 0) *on = true;
-  else if (strcmp(s, "false") == 0 || *s == 0) *on = false;
+  if (strcmp(s, "true") == 0)
+    *on = true;
+  else if (strcmp(s, "false") == 0 || *s == 0)
+    *on = false;
   else {
     snprintf(msg, n, "enabledIf rendered to %.60s (only true/false are modelled)", s);
     rc = -1;

@@ -91,7 +91,8 @@ cJSON *topo_vars_cluster(const cJSON *cl, const cJSON *cc, char *msg, size_t n) 
   cJSON_AddStringToObject(cluster, "namespace", sim_str(cl, "/metadata/namespace"));
   cJSON_AddStringToObject(cluster, "uid", sim_str(cl, "/metadata/uid"));
   cJSON *md = cJSON_AddObjectToObject(cluster, "metadata");
-  const cJSON *labels = capz_json_ptr_get(cl, "/metadata/labels"), *ann = capz_json_ptr_get(cl, "/metadata/annotations");
+  const cJSON *labels = capz_json_ptr_get(cl, "/metadata/labels"),
+              *ann = capz_json_ptr_get(cl, "/metadata/annotations");
   cJSON_AddItemToObject(md, "labels", cJSON_IsObject(labels) ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject());
   cJSON_AddItemToObject(md, "annotations", cJSON_IsObject(ann) ? cJSON_Duplicate(ann, 1) : cJSON_CreateObject());
   cJSON *topo = cJSON_AddObjectToObject(cluster, "topology");
@@ -103,7 +104,8 @@ cJSON *topo_vars_cluster(const cJSON *cl, const cJSON *cc, char *msg, size_t n) 
     cJSON *bn = cJSON_AddObjectToObject(cluster, "network");
     const char *dom = capz_json_ptr_str(net, "/serviceDomain", NULL);
     if (dom) cJSON_AddStringToObject(bn, "serviceDomain", dom);
-    const cJSON *svc = capz_json_ptr_get(net, "/services/cidrBlocks"), *pods = capz_json_ptr_get(net, "/pods/cidrBlocks");
+    const cJSON *svc = capz_json_ptr_get(net, "/services/cidrBlocks"),
+                *pods = capz_json_ptr_get(net, "/pods/cidrBlocks");
     if (cJSON_IsArray(svc)) cJSON_AddItemToObject(bn, "services", cJSON_Duplicate(svc, 1));
     if (cJSON_IsArray(pods)) cJSON_AddItemToObject(bn, "pods", cJSON_Duplicate(pods, 1));
   }

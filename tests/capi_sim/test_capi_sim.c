@@ -446,6 +446,9 @@ START_TEST(deletion_waits_for_children_in_order) {
   q one = {CAPI, "Machine", ns, NULL, cpsel, 1};
   ck_assert(env_wait(p_total_count, &one, WAIT_MS));
   char *cpm = first_name(CAPI, "Machine", ns, cpsel);
+  /* The worker Machine comes from another controller's queue: wait for it too. */
+  q onew = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/deployment-name=x1-md-0", 1};
+  ck_assert(env_wait(p_total_count, &onew, WAIT_MS));
   char *wm = first_name(CAPI, "Machine", ns, "cluster.x-k8s.io/deployment-name=x1-md-0");
   ck_assert_ptr_nonnull(wm);
   /* The provider's finalizers hold the infra objects, as CAPZ's do. */

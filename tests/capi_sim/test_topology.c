@@ -32,11 +32,30 @@ static char *replace(const char *text, const char *from, const char *to) {
 }
 
 static void apply_template(const char *file, const char *ns, const char *name, const char *cls, const char *version) {
-  const char *vars[] = {"CLUSTER_NAME", name, "CLUSTER_CLASS_NAME", cls, "CLUSTER_IDENTITY_NAME", "identity",
-                        "AZURE_LOCATION", "eastus", "AZURE_SUBSCRIPTION_ID", "00000000-0000-0000-0000-000000000001",
-                        "KUBERNETES_VERSION", version, "AZURE_CONTROL_PLANE_MACHINE_TYPE", "Standard_D2s_v3",
-                        "AZURE_NODE_MACHINE_TYPE", "Standard_D4s_v3", "AZURE_CLIENT_ID_USER_ASSIGNED_IDENTITY", "client",
-                        "AZURE_TENANT_ID", "tenant", "CONTROL_PLANE_MACHINE_COUNT", "3", "WORKER_MACHINE_COUNT", "2",
+  const char *vars[] = {"CLUSTER_NAME",
+                        name,
+                        "CLUSTER_CLASS_NAME",
+                        cls,
+                        "CLUSTER_IDENTITY_NAME",
+                        "identity",
+                        "AZURE_LOCATION",
+                        "eastus",
+                        "AZURE_SUBSCRIPTION_ID",
+                        "00000000-0000-0000-0000-000000000001",
+                        "KUBERNETES_VERSION",
+                        version,
+                        "AZURE_CONTROL_PLANE_MACHINE_TYPE",
+                        "Standard_D2s_v3",
+                        "AZURE_NODE_MACHINE_TYPE",
+                        "Standard_D4s_v3",
+                        "AZURE_CLIENT_ID_USER_ASSIGNED_IDENTITY",
+                        "client",
+                        "AZURE_TENANT_ID",
+                        "tenant",
+                        "CONTROL_PLANE_MACHINE_COUNT",
+                        "3",
+                        "WORKER_MACHINE_COUNT",
+                        "2",
                         NULL};
   char *y = env_render(file, ns, vars);
   ck_assert_msg(y != NULL, "render %s", file);
@@ -65,10 +84,14 @@ static bool p_field(void *ud) {
   cJSON *o = env_get(f->av, f->kind, f->ns, f->name);
   const cJSON *v = o ? capz_json_ptr_get(o, f->ptr) : NULL;
   bool ok = false;
-  if (v && !f->want) ok = true;
-  else if (cJSON_IsString(v)) ok = strcmp(v->valuestring, f->want) == 0;
-  else if (cJSON_IsBool(v)) ok = strcmp(cJSON_IsTrue(v) ? "true" : "false", f->want) == 0;
-  else if (cJSON_IsNumber(v)) ok = atof(f->want) == v->valuedouble;
+  if (v && !f->want)
+    ok = true;
+  else if (cJSON_IsString(v))
+    ok = strcmp(v->valuestring, f->want) == 0;
+  else if (cJSON_IsBool(v))
+    ok = strcmp(cJSON_IsTrue(v) ? "true" : "false", f->want) == 0;
+  else if (cJSON_IsNumber(v))
+    ok = atof(f->want) == v->valuedouble;
   cJSON_Delete(o);
   return ok;
 }
@@ -158,8 +181,10 @@ static void assert_prefix(const cJSON *o, const char *prefix) {
                 "%s name %s is not %s-xxxxx", capz_json_ptr_str(o, "/kind", ""), n, prefix);
 }
 static void assert_generated(const cJSON *o, const char *cluster, const cJSON *owner) {
-  ck_assert_msg(label(o, "cluster.x-k8s.io/cluster-name") && strcmp(label(o, "cluster.x-k8s.io/cluster-name"), cluster) == 0,
-                "%s %s lacks the cluster-name label", capz_json_ptr_str(o, "/kind", ""), capz_json_ptr_str(o, "/metadata/name", ""));
+  ck_assert_msg(
+      label(o, "cluster.x-k8s.io/cluster-name") && strcmp(label(o, "cluster.x-k8s.io/cluster-name"), cluster) == 0,
+      "%s %s lacks the cluster-name label", capz_json_ptr_str(o, "/kind", ""),
+      capz_json_ptr_str(o, "/metadata/name", ""));
   ck_assert_msg(label(o, OWNED) != NULL, "%s %s lacks %s", capz_json_ptr_str(o, "/kind", ""),
                 capz_json_ptr_str(o, "/metadata/name", ""), OWNED);
   if (owner)
@@ -178,8 +203,17 @@ static cJSON *get_ref(const cJSON *from, const char *ptr, const char *ns) {
 }
 /* A second Cluster of the same class: the topology document with another name. */
 static void apply_cluster_named(const char *ns, const char *cls, const char *tname, const char *name) {
-  const char *vars[] = {"CLUSTER_NAME", tname, "CLUSTER_CLASS_NAME", cls, "KUBERNETES_VERSION", "v1.31.1",
-                        "CONTROL_PLANE_MACHINE_COUNT", "1", "WORKER_MACHINE_COUNT", "1", NULL};
+  const char *vars[] = {"CLUSTER_NAME",
+                        tname,
+                        "CLUSTER_CLASS_NAME",
+                        cls,
+                        "KUBERNETES_VERSION",
+                        "v1.31.1",
+                        "CONTROL_PLANE_MACHINE_COUNT",
+                        "1",
+                        "WORKER_MACHINE_COUNT",
+                        "1",
+                        NULL};
   char *y = env_render("cluster-template-topology.yaml", ns, vars);
   ck_assert_ptr_nonnull(y);
   capz_err err;
@@ -270,17 +304,19 @@ START_TEST(selfmanaged_clusterclass_topology) {
   cJSON_Delete(l);
   /* The class moves md-0 to another machine template: the clone is rotated (new name, MachineDeployment ref
    * moved, old clone deleted) and the MachineDeployment rolls to a new MachineSet. */
-  apply_json(ns, "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachineTemplate\","
-                 "\"metadata\":{\"name\":\"sm-md-0-big\"},\"spec\":{\"template\":{\"spec\":{\"vmSize\":\"Standard_D8s_v3\","
-                 "\"osDisk\":{\"diskSizeGB\":256,\"osType\":\"Linux\"}}}}}");
-  ck_assert_int_eq(env_patch(CAPI, "ClusterClass", ns, "azure-cc",
-                             "{\"spec\":{\"workers\":{\"machineDeployments\":[{\"class\":\"sm-worker\",\"template\":{"
-                             "\"bootstrap\":{\"ref\":{\"apiVersion\":\"bootstrap.cluster.x-k8s.io/v1beta1\","
-                             "\"kind\":\"KubeadmConfigTemplate\",\"name\":\"sm-md-0\"}},\"infrastructure\":{\"ref\":{"
-                             "\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachineTemplate\","
-                             "\"name\":\"sm-md-0-big\"}}}}]}}}",
-                             false),
-                   0);
+  apply_json(ns,
+             "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachineTemplate\","
+             "\"metadata\":{\"name\":\"sm-md-0-big\"},\"spec\":{\"template\":{\"spec\":{\"vmSize\":\"Standard_D8s_v3\","
+             "\"osDisk\":{\"diskSizeGB\":256,\"osType\":\"Linux\"}}}}}");
+  ck_assert_int_eq(
+      env_patch(CAPI, "ClusterClass", ns, "azure-cc",
+                "{\"spec\":{\"workers\":{\"machineDeployments\":[{\"class\":\"sm-worker\",\"template\":{"
+                "\"bootstrap\":{\"ref\":{\"apiVersion\":\"bootstrap.cluster.x-k8s.io/v1beta1\","
+                "\"kind\":\"KubeadmConfigTemplate\",\"name\":\"sm-md-0\"}},\"infrastructure\":{\"ref\":{"
+                "\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachineTemplate\","
+                "\"name\":\"sm-md-0-big\"}}}}]}}}",
+                false),
+      0);
   const char *mdn = capz_json_ptr_str(md, "/metadata/name", "");
   bool rotated = false;
   for (int i = 0; i < WAIT_MS / 25 && !rotated; i++) {
@@ -401,11 +437,13 @@ static const char *VAR_CLASS =
     "\"infrastructure\":{\"ref\":{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\","
     "\"kind\":\"AzureManagedMachinePoolTemplate\",\"name\":\"aks-pool1\"}}}}]},"
     "\"variables\":["
-    "{\"name\":\"region\",\"required\":false,\"schema\":{\"openAPIV3Schema\":{\"type\":\"string\",\"default\":\"westeurope\"}}},"
+    "{\"name\":\"region\",\"required\":false,\"schema\":{\"openAPIV3Schema\":{\"type\":\"string\",\"default\":"
+    "\"westeurope\"}}},"
     "{\"name\":\"tags\",\"required\":false,\"schema\":{\"openAPIV3Schema\":{\"type\":\"object\",\"default\":{},"
     "\"properties\":{\"env\":{\"type\":\"string\",\"default\":\"dev\"},\"team\":{\"type\":\"string\"}}}}},"
     "{\"name\":\"poolSku\",\"required\":true,\"schema\":{\"openAPIV3Schema\":{\"type\":\"string\"}}},"
-    "{\"name\":\"extra\",\"required\":false,\"schema\":{\"openAPIV3Schema\":{\"type\":\"boolean\",\"default\":false}}}],"
+    "{\"name\":\"extra\",\"required\":false,\"schema\":{\"openAPIV3Schema\":{\"type\":\"boolean\",\"default\":false}}}]"
+    ","
     "\"patches\":["
     "{\"name\":\"cp\",\"definitions\":[{\"selector\":{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\","
     "\"kind\":\"AzureManagedControlPlaneTemplate\",\"matchResources\":{\"controlPlane\":true}},\"jsonPatches\":["
@@ -414,13 +452,16 @@ static const char *VAR_CLASS =
     "{\"op\":\"add\",\"path\":\"/spec/template/spec/dnsPrefix\",\"valueFrom\":{\"template\":"
     "\"{{ .builtin.cluster.name }}-{{ .builtin.cluster.namespace }}\"}}]}]},"
     "{\"name\":\"pools\",\"definitions\":[{\"selector\":{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\","
-    "\"kind\":\"AzureManagedMachinePoolTemplate\",\"matchResources\":{\"machinePoolClass\":{\"names\":[\"default-*\"]}}},"
-    "\"jsonPatches\":[{\"op\":\"replace\",\"path\":\"/spec/template/spec/sku\",\"valueFrom\":{\"variable\":\"poolSku\"}},"
+    "\"kind\":\"AzureManagedMachinePoolTemplate\",\"matchResources\":{\"machinePoolClass\":{\"names\":[\"default-*\"]}}"
+    "},"
+    "\"jsonPatches\":[{\"op\":\"replace\",\"path\":\"/spec/template/spec/"
+    "sku\",\"valueFrom\":{\"variable\":\"poolSku\"}},"
     "{\"op\":\"add\",\"path\":\"/spec/template/spec/nodeLabels\",\"valueFrom\":{\"template\":"
     "\"pool: {{ .builtin.machinePool.topologyName }}\\nreplicas: \\\"{{ .builtin.machinePool.replicas }}\\\"\"}}]}]},"
     "{\"name\":\"never\",\"enabledIf\":\"{{ .extra }}\",\"definitions\":[{\"selector\":{"
     "\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureManagedControlPlaneTemplate\","
-    "\"matchResources\":{\"controlPlane\":true}},\"jsonPatches\":[{\"op\":\"replace\",\"path\":\"/spec/template/spec/location\","
+    "\"matchResources\":{\"controlPlane\":true}},\"jsonPatches\":[{\"op\":\"replace\",\"path\":\"/spec/template/spec/"
+    "location\","
     "\"value\":\"nowhere\"}]}]}]}}";
 
 START_TEST(variables_and_patches) {
@@ -441,7 +482,8 @@ START_TEST(variables_and_patches) {
   apply_json(ns,
              "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"v1\"},"
              "\"spec\":{\"topology\":{\"class\":\"vars-cc\",\"version\":\"v1.33.1\","
-             "\"variables\":[{\"name\":\"poolSku\",\"value\":\"Standard_D8s_v3\"},{\"name\":\"tags\",\"value\":{\"team\":\"x\"}}],"
+             "\"variables\":[{\"name\":\"poolSku\",\"value\":\"Standard_D8s_v3\"},{\"name\":\"tags\",\"value\":{"
+             "\"team\":\"x\"}}],"
              "\"workers\":{\"machinePools\":["
              "{\"class\":\"default-worker\",\"name\":\"a\",\"replicas\":2},"
              "{\"class\":\"default-worker\",\"name\":\"b\",\"replicas\":1,"
@@ -450,9 +492,9 @@ START_TEST(variables_and_patches) {
   free(wait_cond(ns, "v1", "True", NULL));
   cJSON *cl = env_get(CAPI, "Cluster", ns, "v1");
   cJSON *amcp = get_ref(cl, "/spec/controlPlaneRef", ns);
-  assert_str(amcp, "/spec/location", "westeurope");      /* variable default; enabledIf false skipped "nowhere" */
-  assert_str(amcp, "/spec/additionalTags/env", "dev");   /* nested default inside a given object */
-  assert_str(amcp, "/spec/dnsPrefix", "v1-tp-vars");     /* valueFrom.template with builtins */
+  assert_str(amcp, "/spec/location", "westeurope");    /* variable default; enabledIf false skipped "nowhere" */
+  assert_str(amcp, "/spec/additionalTags/env", "dev"); /* nested default inside a given object */
+  assert_str(amcp, "/spec/dnsPrefix", "v1-tp-vars");   /* valueFrom.template with builtins */
   const char *pools[] = {"a", "b"}, *skus[] = {"Standard_D8s_v3", "Standard_B2s"}, *reps[] = {"2", "1"};
   for (int i = 0; i < 2; i++) {
     char sel[128];
@@ -469,11 +511,12 @@ START_TEST(variables_and_patches) {
   cJSON_Delete(cl);
 
   /* Enabling the optional patch through a variable re-renders the control plane in place. */
-  ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, "v1",
-                             "{\"spec\":{\"topology\":{\"variables\":[{\"name\":\"poolSku\",\"value\":\"Standard_D8s_v3\"},"
-                             "{\"name\":\"extra\",\"value\":true}]}}}",
-                             false),
-                   0);
+  ck_assert_int_eq(
+      env_patch(CAPI, "Cluster", ns, "v1",
+                "{\"spec\":{\"topology\":{\"variables\":[{\"name\":\"poolSku\",\"value\":\"Standard_D8s_v3\"},"
+                "{\"name\":\"extra\",\"value\":true}]}}}",
+                false),
+      0);
   cl = env_get(CAPI, "Cluster", ns, "v1");
   wait_field(INFRA, "AzureManagedControlPlane", ns, capz_json_ptr_str(cl, "/spec/controlPlaneRef/name", ""),
              "/spec/location", "nowhere");
@@ -485,8 +528,8 @@ START_TEST(unsupported_and_missing_are_conditions) {
   const char *ns = "tp-bad";
   apply_template("cluster-template-aks-clusterclass.yaml", ns, "aks", "aks-cc", "v1.32.0");
   /* A template action beyond substitution. */
-  char *c1 = replace(VAR_CLASS, "{{ .builtin.cluster.name }}-{{ .builtin.cluster.namespace }}",
-                     "{{ if .extra }}yes{{ end }}");
+  char *c1 =
+      replace(VAR_CLASS, "{{ .builtin.cluster.name }}-{{ .builtin.cluster.namespace }}", "{{ if .extra }}yes{{ end }}");
   char *cls = replace(c1, "\"name\":\"vars-cc\"", "\"name\":\"bad-cc\"");
   free(c1);
   apply_json(ns, cls);
@@ -560,7 +603,8 @@ START_TEST(upgrade_and_scale) {
   const char *old[] = {ns, mdsel, "v1.31.1"};
   ck_assert_msg(p_md_version(old), "MachineDeployment upgraded before the control plane");
   /* Playing the control plane provider: it now reports the new version. */
-  ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, kcpname, "{\"status\":{\"version\":\"v1.32.0\"}}", true), 0);
+  ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, kcpname, "{\"status\":{\"version\":\"v1.32.0\"}}", true),
+                   0);
   const char *neu[] = {ns, mdsel, "v1.32.0"};
   ck_assert_msg(env_wait(p_md_version, neu, WAIT_MS), "MachineDeployment not upgraded after the control plane");
   free(wait_cond(ns, cn, "True", NULL));
@@ -569,11 +613,12 @@ START_TEST(upgrade_and_scale) {
   cJSON_Delete(md);
 
   /* Replicas: control plane 3 -> 1, workers 2 -> 3 (the MachineSet follows with a third Machine). */
-  ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, cn,
-                             "{\"spec\":{\"topology\":{\"controlPlane\":{\"replicas\":1},\"workers\":{\"machineDeployments\":"
-                             "[{\"class\":\"up-worker\",\"name\":\"md-0\",\"replicas\":3}]}}}}",
-                             false),
-                   0);
+  ck_assert_int_eq(
+      env_patch(CAPI, "Cluster", ns, cn,
+                "{\"spec\":{\"topology\":{\"controlPlane\":{\"replicas\":1},\"workers\":{\"machineDeployments\":"
+                "[{\"class\":\"up-worker\",\"name\":\"md-0\",\"replicas\":3}]}}}}",
+                false),
+      0);
   wait_field(KCPV, "KubeadmControlPlane", ns, kcpname, "/spec/replicas", "1");
   wait_field(CAPI, "MachineDeployment", ns, mdname, "/spec/replicas", "3");
   char sel[300];
@@ -581,9 +626,9 @@ START_TEST(upgrade_and_scale) {
   wait_count(CAPI, "Machine", ns, sel, 3);
 
   /* A worker removed from the topology is deleted with its templates. */
-  ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, cn, "{\"spec\":{\"topology\":{\"workers\":{\"machineDeployments\":[]}}}}",
-                             false),
-                   0);
+  ck_assert_int_eq(
+      env_patch(CAPI, "Cluster", ns, cn, "{\"spec\":{\"topology\":{\"workers\":{\"machineDeployments\":[]}}}}", false),
+      0);
   wait_count(CAPI, "MachineDeployment", ns, mdsel, 0);
   wait_count(INFRA, "AzureMachineTemplate", ns, "topology.cluster.x-k8s.io/deployment-name=md-0", 0);
 
@@ -607,19 +652,24 @@ START_TEST(v1beta2_classref) {
   wait_field(CAPI, "Cluster", ns, "b2c", "/spec/controlPlaneRef/name", NULL);
   free(wait_cond(ns, "b2c", "True", NULL));
   wait_field(CAPI, "Cluster", ns, "b2c", "/spec/topology/class", "aks-cc"); /* v1beta1 spelling filled in */
-  cJSON_Delete(only(CAPI, "MachinePool", ns, "topology.cluster.x-k8s.io/pool-name=sys,cluster.x-k8s.io/cluster-name=b2c"));
+  cJSON_Delete(
+      only(CAPI, "MachinePool", ns, "topology.cluster.x-k8s.io/pool-name=sys,cluster.x-k8s.io/cluster-name=b2c"));
 
   /* A v1beta2 ClusterClass (templateRef, bootstrap/infrastructure at the worker class level). */
   const char *ir = "\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\"";
   char cls[2048];
-  snprintf(cls, sizeof cls,
-           "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"ClusterClass\",\"metadata\":{\"name\":\"v2-cc\"},"
-           "\"spec\":{\"infrastructure\":{\"templateRef\":{%s,\"kind\":\"AzureManagedClusterTemplate\",\"name\":\"aks\"}},"
-           "\"controlPlane\":{\"templateRef\":{%s,\"kind\":\"AzureManagedControlPlaneTemplate\",\"name\":\"aks-control-plane\"}},"
-           "\"workers\":{\"machinePools\":[{\"class\":\"w\",\"bootstrap\":{\"templateRef\":{"
-           "\"apiVersion\":\"bootstrap.cluster.x-k8s.io/v1beta1\",\"kind\":\"KubeadmConfigTemplate\",\"name\":\"aks-pool1\"}},"
-           "\"infrastructure\":{\"templateRef\":{%s,\"kind\":\"AzureManagedMachinePoolTemplate\",\"name\":\"aks-pool1\"}}}]}}}",
-           ir, ir, ir);
+  snprintf(
+      cls, sizeof cls,
+      "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"ClusterClass\",\"metadata\":{\"name\":\"v2-cc\"},"
+      "\"spec\":{\"infrastructure\":{\"templateRef\":{%s,\"kind\":\"AzureManagedClusterTemplate\",\"name\":\"aks\"}},"
+      "\"controlPlane\":{\"templateRef\":{%s,\"kind\":\"AzureManagedControlPlaneTemplate\",\"name\":\"aks-control-"
+      "plane\"}},"
+      "\"workers\":{\"machinePools\":[{\"class\":\"w\",\"bootstrap\":{\"templateRef\":{"
+      "\"apiVersion\":\"bootstrap.cluster.x-k8s.io/"
+      "v1beta1\",\"kind\":\"KubeadmConfigTemplate\",\"name\":\"aks-pool1\"}},"
+      "\"infrastructure\":{\"templateRef\":{%s,\"kind\":\"AzureManagedMachinePoolTemplate\",\"name\":\"aks-pool1\"}}}]}"
+      "}}",
+      ir, ir, ir);
   apply_json(ns, cls);
   apply_json(ns,
              "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"v2c\"},"
