@@ -30,6 +30,7 @@ typedef struct soak_opts {
   int double_kill_pct;  /* % of runs killed twice while provisioning */
   int delete_kill_pct;  /* % of runs also killed while deleting */
   int write_kill_pct;   /* % of kills fired right after the n-th ARM write instead of at a random time */
+  int early_delete_pct; /* % of runs whose Cluster is deleted while still provisioning */
   double timeout_scale; /* multiplies every wait's timeout (sanitized builds are slower) */
   int verbosity;        /* host log verbosity */
   bool keep;            /* keep the work directory even when everything passed */
@@ -41,6 +42,7 @@ typedef struct soak_env {
   simproc kube, arm;
   pid_t capi_pid;
   pid_t host_pid;
+  int64_t host_started_ms;
   capz_kube_config *kcfg;
   capz_kube_client *kc;
   char dir[256];      /* work directory: logs, host config */

@@ -281,6 +281,7 @@ int soak_host_start(soak_env *e, const char *log) {
     _exit(127);
   }
   e->host_pid = pid;
+  e->host_started_ms = soak_now_ms();
   return 0;
 }
 
@@ -294,6 +295,8 @@ void soak_host_kill(soak_env *e) {
 
 int soak_host_stop(soak_env *e) {
   if (e->host_pid <= 0) return -1;
+  /* a host restarted a moment ago may not have installed its SIGTERM handler yet: give it time to start */
+  while (soak_now_ms() - e->host_started_ms < 2000) usleep(20000);
   kill(e->host_pid, SIGTERM);
   int st = 0;
   int64_t until = soak_now_ms() + (int64_t)(30000 * e->o->timeout_scale);

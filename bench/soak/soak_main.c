@@ -55,6 +55,8 @@ typedef struct run_result {
   double ready_s, recovery_s, delete_s;
   soak_reqstats prov, del;
   cJSON *baseline; /* calibration only: the normalized inventory at Ready (caller frees) */
+  bool early;      /* deleted before it was Ready */
+  char early_phase[300];
   char report[4096];
 } run_result;
 
@@ -153,9 +155,10 @@ static void wait_for_kill(soak_env *e, const kill_plan *kp, int64_t since, const
     snprintf(kr->trigger, sizeof kr->trigger, "at the deadline (only %d of %d %ss)", now - base, kp->writes, method);
 }
 
-/* One run: nk provisioning kills, and one deletion kill when kdel is non-NULL. */
+/* One run: nk provisioning kills, and one deletion kill when kdel is non-NULL. early_s >= 0: the Cluster is
+ * deleted that many seconds after the last restart, whether or not it is Ready (a delete racing provisioning). */
 static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int workers, const kill_plan *kills_prov,
-                    int nk, const kill_plan *kdel, const calib *cal, run_result *res) {
+                    int nk, const kill_plan *kdel, double early_s, const calib *cal, run_result *res) {
   memset(res, 0, sizeof *res);
   res->workers = workers;
   int want = 1 + workers;
@@ -190,6 +193,7 @@ static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int wo
   for (;;) {
     soak_observe(e, cluster, want, &st);
     if (st.cluster_ready || st.terminal || g_stop) break;
+    if (early_s >= 0 && soak_now_ms() - last_restart >= (int64_t)(early_s * 1000)) break;
     if (soak_now_ms() - last_restart > prov_timeout) break;
     if (!soak_host_alive(e)) {
       soak_appendf(res->report, sizeof res->report, " [capz-host exited on its own]");
@@ -205,7 +209,17 @@ static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int wo
   if (plog) soak_reqstats_of(plog, &res->prov);
   save_json(e, cluster, "provision", plog);
   cJSON_Delete(plog);
-  if (!st.cluster_ready) {
+  bool early = early_s >= 0 && !st.cluster_ready && !st.terminal && !g_stop;
+  if (early) {
+    res->early = true;
+    res->recovery_s = -1;
+    snprintf(res->early_phase, sizeof res->early_phase, "%s", st.detail);
+    /* what provisioning did so far must still hold: nothing created twice, nothing deleted */
+    if (res->prov.dup_creates)
+      soak_appendf(res->report, sizeof res->report, " [created twice:%s]", res->prov.dup_detail);
+    if (res->prov.deletes_ok)
+      soak_appendf(res->report, sizeof res->report, " [%d DELETEs while provisioning]", res->prov.deletes_ok);
+  } else if (!st.cluster_ready) {
     soak_appendf(res->report, sizeof res->report, " [not Ready %.0f s after the last restart: %s]",
                  (double)(t_ready - last_restart) / 1000, st.detail);
     cJSON *inv = arm_inventory(e);
@@ -223,9 +237,14 @@ static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int wo
     cJSON_Delete(inv);
     cJSON_Delete(ams);
   }
-  cJSON *expected = cal && cal->baseline ? soak_expected(cal->baseline, workers) : NULL;
-  int bad = soak_check_ready(e, cluster, expected, &res->prov, res->report, sizeof res->report);
-  cJSON_Delete(expected);
+  int bad = 0;
+  if (early) {
+    bad = res->report[0] ? 1 : 0;
+  } else {
+    cJSON *expected = cal && cal->baseline ? soak_expected(cal->baseline, workers) : NULL;
+    bad = soak_check_ready(e, cluster, expected, &res->prov, res->report, sizeof res->report);
+    cJSON_Delete(expected);
+  }
 
   /* deletion, maybe with a kill */
   arm_log_clear(e);
@@ -273,8 +292,12 @@ static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int wo
 static void print_run(int i, int runs, const char *cluster, const run_result *r) {
   char rec[64] = "no kill before Ready";
   if (r->recovery_s >= 0) snprintf(rec, sizeof rec, "recovery %.1fs after the restart", r->recovery_s);
-  printf("run %d/%d %s workers=%d %s  ready %.1fs (%s), deleted in %.1fs\n", i, runs, cluster, r->workers,
-         r->pass ? "PASS" : "FAIL", r->ready_s, rec, r->delete_s);
+  if (r->early)
+    printf("run %d/%d %s workers=%d %s  Cluster deleted %.1fs after apply, before Ready [%s]; deleted in %.1fs\n", i,
+           runs, cluster, r->workers, r->pass ? "PASS" : "FAIL", r->ready_s, r->early_phase, r->delete_s);
+  else
+    printf("run %d/%d %s workers=%d %s  ready %.1fs (%s), deleted in %.1fs\n", i, runs, cluster, r->workers,
+           r->pass ? "PASS" : "FAIL", r->ready_s, rec, r->delete_s);
   for (int k = 0; k < r->nkills + (r->del_kill ? 1 : 0); k++) {
     const kill_rec *kr = &r->kills[k];
     bool del = k == r->nkills;
@@ -318,14 +341,16 @@ static double series_max(series *s) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: capz_soak [--runs R] [--seed S] [--only N] [--workers 0|1|2] [--lro SECONDS]\n"
-          "                 [--double-kill PCT] [--delete-kill PCT] [--write-kill PCT] [--timeout-scale X]\n"
+          "                 [--double-kill PCT] [--delete-kill PCT] [--write-kill PCT] [--early-delete PCT]\n"
+          "                 [--timeout-scale X]\n"
           "                 [-v N] [--keep]\n"
           "                 [--template FILE] [--prov-seconds P --del-seconds D]\n"
           "SIGKILLs capz-host at random points while a self-managed cluster is provisioned (and deleted), restarts\n"
           "it, and checks convergence with no duplicate Azure resources and no orphans. Exit 1 on any failure.\n"
           "Defaults: --runs 20, random seed (printed), --workers 0 (1 or 2 per run), --lro 1, --double-kill 30,\n"
           "--delete-kill 40, --write-kill 50 (share of kills fired right after the n-th ARM write instead of at a\n"
-          "random time). Needs CAPZ_BUILD_DIR (capz-host, emulators, plugins/selfmanaged.so) and the CRDs of\n"
+          "random time), --early-delete 20 (share of runs whose Cluster is deleted while still provisioning, after\n"
+          "one kill). Needs CAPZ_BUILD_DIR (capz-host, emulators, plugins/selfmanaged.so) and the CRDs of\n"
           "CAPZ_SOURCE_DIR; both default to the tree this program was built from.\n"
           "A kill-free calibration run first measures provisioning/deletion times (kill points are drawn over them)\n"
           "and the inventory every run must match; --prov-seconds skips it (structural checks only: one VM and NIC\n"
@@ -334,6 +359,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
   soak_opts o = {.runs = 20, .workers = 0, .lro = 1.0, .double_kill_pct = 30, .delete_kill_pct = 40, .write_kill_pct = 50,
+                 .early_delete_pct = 20,
                  .timeout_scale = 1.0, .verbosity = 2};
   bool have_seed = false;
   static const struct option lo[] = {{"runs", 1, 0, 'r'},         {"seed", 1, 0, 's'},
@@ -342,7 +368,7 @@ int main(int argc, char **argv) {
                                      {"delete-kill", 1, 0, 'K'},  {"timeout-scale", 1, 0, 'T'},
                                      {"keep", 0, 0, 'k'},         {"template", 1, 0, 't'},
                                      {"prov-seconds", 1, 0, 'P'}, {"del-seconds", 1, 0, 'E'},
-                                     {"write-kill", 1, 0, 'W'},
+                                     {"write-kill", 1, 0, 'W'},   {"early-delete", 1, 0, 'Y'},
                                      {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "v:h", lo, NULL)) != -1) {
@@ -360,6 +386,7 @@ int main(int argc, char **argv) {
     case 't': o.template_path = optarg; break;
     case 'P': o.prov_s = atof(optarg); break;
     case 'W': o.write_kill_pct = atoi(optarg); break;
+    case 'Y': o.early_delete_pct = atoi(optarg); break;
     case 'E': o.del_s = atof(optarg); break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
@@ -384,13 +411,14 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (capz_sdk_global_init(NULL) != 0) return 1;
 
-  printf("capz_soak: seed=%llu runs=%d workers=%s lro=%.2fs double-kill=%d%% delete-kill=%d%% write-kill=%d%%\n",
+  printf("capz_soak: seed=%llu runs=%d workers=%s lro=%.2fs double-kill=%d%% delete-kill=%d%% write-kill=%d%% "
+         "early-delete=%d%%\n",
          (unsigned long long)o.seed, o.runs, o.workers ? (o.workers == 1 ? "1" : "2") : "1-2", o.lro,
-         o.double_kill_pct, o.delete_kill_pct, o.write_kill_pct);
+         o.double_kill_pct, o.delete_kill_pct, o.write_kill_pct, o.early_delete_pct);
   printf("  replay: capz_soak --seed %llu --runs %d --workers %d --lro %g --double-kill %d --delete-kill %d "
-         "--write-kill %d%s\n",
+         "--write-kill %d --early-delete %d%s\n",
          (unsigned long long)o.seed, o.runs, o.workers, o.lro, o.double_kill_pct, o.delete_kill_pct,
-         o.write_kill_pct, o.prov_s > 0 ? " --prov-seconds/--del-seconds as given" : "");
+         o.write_kill_pct, o.early_delete_pct, o.prov_s > 0 ? " --prov-seconds/--del-seconds as given" : "");
   fflush(stdout);
 
   soak_env e;
@@ -414,7 +442,7 @@ int main(int argc, char **argv) {
     printf("  no calibration: kill points over %.1fs / %.1fs, structural checks only\n", cal.prov_s, cal.del_s);
   } else {
     run_result r0;
-    run_one(&e, &o, "soak0", 1, NULL, 0, NULL, NULL, &r0);
+    run_one(&e, &o, "soak0", 1, NULL, 0, NULL, -1, NULL, &r0);
     print_run(0, o.runs, "soak0 (calibration, no kill)", &r0);
     if (!r0.pass || !r0.baseline) {
       printf("capz_soak: the kill-free calibration run failed; nothing to compare with (logs in %s)\n", e.dir);
@@ -436,6 +464,7 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   int passed = 0, failed = 0, nkills = 0, ndkills = 0, inflight = 0, late = 0, dup_total = 0;
+  int ph_net = 0, ph_mach = 0, ph_del = 0, on_write = 0, n_early = 0;
   series rec = {0}, ready = {0}, del = {0}, preq = {0}, dreq = {0};
   for (int i = 1; i <= o.runs && !g_stop; i++) {
     rng rg = {o.seed ^ ((uint64_t)i * 0xD1B54A32D192ED03ULL)};
@@ -454,27 +483,42 @@ int main(int argc, char **argv) {
       kp[1].writes = 1 + (int)(rnext(&rg) % (uint64_t)(left > 1 ? left : 1));
     }
     if (runif(&rg) * 100 < o.write_kill_pct) kdp.writes = 1 + (int)(rnext(&rg) % (uint64_t)cal.deletes);
+    double first_at = kp[0].at_s;
     /* a write-triggered kill whose write never comes (the restarted host had less to do) fires at a deadline */
     for (int k = 0; k < 2; k++)
       if (kp[k].writes) kp[k].at_s = cal.prov_s;
     if (kdp.writes) kdp.at_s = cal.del_s;
+    /* some runs delete the Cluster while it is still being provisioned: over what is left after the kills */
+    double early = -1;
+    if (runif(&rg) * 100 < o.early_delete_pct) {
+      nk = 1;
+      kp[0].writes = 0; /* a time kill, then the delete somewhere in the rest of provisioning */
+      kp[0].at_s = first_at;
+      early = (0.1 + 0.8 * runif(&rg)) * (cal.prov_s - kp[0].at_s > 2 ? cal.prov_s - kp[0].at_s : 2);
+    }
     if (o.only && i != o.only) continue;
     char cluster[32];
     snprintf(cluster, sizeof cluster, "soak%d", i);
     run_result r;
-    run_one(&e, &o, cluster, workers, kp, nk, kdel ? &kdp : NULL, &cal, &r);
+    run_one(&e, &o, cluster, workers, kp, nk, kdel ? &kdp : NULL, early, &cal, &r);
     print_run(i, o.runs, cluster, &r);
     nkills += r.nkills;
     ndkills += r.del_kill;
     for (int k = 0; k < r.nkills + (r.del_kill ? 1 : 0); k++) {
-      if (strcmp(r.kills[k].inflight, "none")) inflight++;
-      if (r.kills[k].after_done) late++;
+      const kill_rec *kr = &r.kills[k];
+      if (strcmp(kr->inflight, "none")) inflight++;
+      if (kr->after_done) late++;
+      else if (!strncmp(kr->phase, "deleting", 8)) ph_del++;
+      else if (!strncmp(kr->phase, "network ready", 13)) ph_mach++;
+      else ph_net++;
+      if (!strncmp(kr->trigger, "right after", 11)) on_write++;
     }
     dup_total += r.prov.dup_creates;
     if (r.pass) {
       passed++;
       if (r.recovery_s >= 0) series_add(&rec, r.recovery_s);
-      series_add(&ready, r.ready_s);
+      if (!r.early) series_add(&ready, r.ready_s);
+      n_early += r.early;
       series_add(&del, r.delete_s);
       series_add(&preq, r.prov.total);
       series_add(&dreq, r.del.total);
@@ -491,10 +535,14 @@ int main(int argc, char **argv) {
       }
     }
   }
-  printf("summary: seed=%llu runs %d passed %d failed\n", (unsigned long long)o.seed, passed, failed);
-  printf("  kills %d while provisioning + %d while deleting; %d with an ARM operation in flight, %d after the "
-         "cluster was already Ready/gone\n",
-         nkills, ndkills, inflight, late);
+  printf("summary: seed=%llu runs %d passed %d failed (%d of the passed deleted while still provisioning)\n",
+         (unsigned long long)o.seed, passed, failed, n_early);
+  printf("  kills %d while provisioning + %d while deleting (%d right after an ARM write, the rest at random "
+         "times); %d with an ARM operation in flight\n",
+         nkills, ndkills, on_write, inflight);
+  printf("  killed while: building the network %d, creating machines %d, deleting %d; after the cluster was "
+         "already Ready/gone %d\n",
+         ph_net, ph_mach, ph_del, late);
   printf("  recovery (restart -> Ready) p50 %.1fs max %.1fs over %d runs; apply -> Ready p50 %.1fs max %.1fs "
          "(kill-free %.1fs); delete p50 %.1fs max %.1fs\n",
          series_p50(&rec), series_max(&rec), rec.n, series_p50(&ready), series_max(&ready), cal.prov_s,
