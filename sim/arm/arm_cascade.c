@@ -119,9 +119,28 @@ static void roll_back(arm_ctx *c, const char *key) {
   }
 }
 
+/* Can anything outside the group hold one of its members? Node resource groups managed from inside the group
+ * (an AKS cluster's MC_ group) go with it and count as inside. When nothing outside holds the group, no member
+ * can refuse and the per-resource checks (quadratic in the group's size) are skipped. */
+static bool held_from_outside(arm_ctx *c, arm_res *rg) {
+  const char *roots[16];
+  int n = 0;
+  roots[n++] = rg->key;
+  for (arm_res *x = arm_store_first_of(c->store, &arm_rt_resource_group); x && n < 16; x = x->tnext) {
+    const char *mb = arm_jstr(x->doc, "managedBy");
+    char mk[ARM_ID_MAX];
+    if (!mb) continue;
+    arm_lower(mk, mb, sizeof mk);
+    if (x != rg && under(mk, rg->key)) roots[n++] = x->key;
+  }
+  if (n == 16) return true; /* too many to track: take the careful path */
+  return arm_referenced_from_outside(c, rg->id, roots, n) || arm_ipam_held_from_outside(c->ipam, roots, n);
+}
+
 cJSON *arm_engine_delete_group(arm_ctx *c, arm_res *rg) {
   char rg_key[ARM_ID_MAX];
   snprintf(rg_key, sizeof rg_key, "%s", rg->key);
+  bool careful = held_from_outside(c, rg);
   size_t n = 0, cap = 32;
   item *v = malloc(cap * sizeof *v);
   if (!v) return NULL;
@@ -153,7 +172,7 @@ cJSON *arm_engine_delete_group(arm_ctx *c, arm_res *rg) {
     for (size_t b = 0; b < nblocked && !holds_blocked; b++) holds_blocked = under(blocked[b], x->key);
     arm_err e;
     memset(&e, 0, sizeof e);
-    if (!holds_blocked && arm_engine_can_delete(c, x, rg_key, &e) == 0) {
+    if (!holds_blocked && (!careful || arm_engine_can_delete(c, x, rg_key, &e) == 0)) {
       arm_engine_delete_tree(c, x);
       continue;
     }

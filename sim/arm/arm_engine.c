@@ -148,6 +148,24 @@ bool arm_referenced(arm_ctx *c, const char *id, const char *const *from_types, c
   return false;
 }
 
+static bool under_any(const char *key, const char *const *roots, int n) {
+  for (int i = 0; i < n; i++)
+    if (under_key(key, roots[i])) return true;
+  return false;
+}
+
+bool arm_referenced_from_outside(arm_ctx *c, const char *id, const char *const *roots, int n) {
+  for (arm_res *x = arm_store_first(c->store); x; x = x->next) {
+    if (under_any(x->key, roots, n)) continue;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, x->doc) {
+      if (it->string && strcmp(it->string, "id") == 0) continue;
+      if (doc_refers(it, id)) return true;
+    }
+  }
+  return false;
+}
+
 int arm_check_ref_id(arm_ctx *c, const char *id, const char *type, const char *what, arm_err *e) {
   arm_res *x = arm_store_get(c->store, id);
   if (!x || (type && strcasecmp(x->rt->type, type) != 0))
@@ -315,6 +333,12 @@ static int cmp_depth_desc(const void *a, const void *b) {
   return lx < ly ? 1 : lx > ly ? -1 : 0;
 }
 
+static bool may_lie_under(const arm_rtype *t, const arm_rtype *parent) {
+  if (t == parent || parent == &arm_rt_resource_group || (t->flags & ARM_RT_EXTENSION)) return true;
+  size_t L = strlen(parent->type);
+  return strncasecmp(t->type, parent->type, L) == 0 && t->type[L] == '/';
+}
+
 void arm_engine_delete_tree(arm_ctx *c, arm_res *r) {
   char root[ARM_ID_MAX];
   snprintf(root, sizeof root, "%s", r->key);
@@ -322,15 +346,20 @@ void arm_engine_delete_tree(arm_ctx *c, arm_res *r) {
   size_t cap = 16, n = 0;
   char **keys = malloc(cap * sizeof *keys);
   if (!keys) return;
-  for (arm_res *x = arm_store_first(c->store); x; x = x->next) {
-    if (strncmp(x->key, root, kl) != 0 || (x->key[kl] != '\0' && x->key[kl] != '/')) continue;
-    if (n == cap) {
-      char **nk = realloc(keys, cap * 2 * sizeof *nk);
-      if (!nk) break;
-      keys = nk;
-      cap *= 2;
+  /* only the types that can lie under r: its own, its child types, extension resources */
+  for (int t = 0; t < arm_rtype_count(); t++) {
+    const arm_rtype *tt = arm_rtype_at(t);
+    if (!may_lie_under(tt, r->rt)) continue;
+    for (arm_res *x = arm_store_first_of(c->store, tt); x; x = x->tnext) {
+      if (strncmp(x->key, root, kl) != 0 || (x->key[kl] != '\0' && x->key[kl] != '/')) continue;
+      if (n == cap) {
+        char **nk = realloc(keys, cap * 2 * sizeof *nk);
+        if (!nk) break;
+        keys = nk;
+        cap *= 2;
+      }
+      keys[n++] = strdup(x->key);
     }
-    keys[n++] = strdup(x->key);
   }
   qsort(keys, n, sizeof *keys, cmp_depth_desc); /* children first */
   for (size_t i = 0; i < n; i++) {
@@ -357,8 +386,8 @@ int arm_engine_can_delete(arm_ctx *c, arm_res *r, const char *root, arm_err *e) 
   c->deleting_root = root ? root : r->key;
   int rc = r->rt->can_delete && r->rt->can_delete(c, r, e) ? -1 : 0;
   size_t kl = strlen(r->key);
-  for (arm_res *x = arm_store_first(c->store); x && !rc; x = x->next)
-    if (x != r && strncmp(x->key, r->key, kl) == 0 && x->key[kl] == '/' && x->rt->can_delete && x->rt->embed_member &&
+  for (arm_res *x = r->next; x && !rc; x = x->next)
+    if (strncmp(x->key, r->key, kl) == 0 && x->key[kl] == '/' && x->rt->can_delete && x->rt->embed_member &&
         x->rt->can_delete(c, x, e))
       rc = -1;
   c->deleting_root = saved;

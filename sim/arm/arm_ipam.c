@@ -166,11 +166,7 @@ bool arm_cidr_overlap(const char *a, const char *b) {
   return ip_cmp(&ab, &bl) <= 0 && ip_cmp(&bb, &al) <= 0;
 }
 
-static bool taken(arm_ipam *m, const char *subnet, const ipa *addr) {
-  for (alloc *a = m->head; a; a = a->next)
-    if (ip_cmp(&a->addr, addr) == 0 && strcmp(a->subnet, subnet) == 0) return true;
-  return false;
-}
+static int ip_qcmp(const void *a, const void *b) { return ip_cmp(a, b); }
 
 int arm_ipam_alloc(arm_ipam *m, const char *subnet_id, const char *prefix, const char *owner_id, const char *want,
                    char *out, size_t n, arm_err *e) {
@@ -210,13 +206,29 @@ int arm_ipam_alloc(arm_ipam *m, const char *subnet_id, const char *prefix, const
         return arm_err_set(e, 400, "PrivateIPAddressInUse", "IP configuration is using the private IP address %s which is already allocated to resource %s.", want, a->owner);
     pick = v;
   } else {
-    bool found = false;
-    /* the table is small; an IPv6 /64 never fills up in practice */
-    for (unsigned long long k = 0; !found; k++) {
-      ipa v = ip_add(&first, k);
-      if (ip_cmp(&v, &last) > 0 || k > 16777216ull) break;
-      if (!taken(m, subnet, &v)) { pick = v; found = true; }
+    /* first free address: walk the subnet's taken addresses in order */
+    size_t nt = 0, cap = 0;
+    ipa *t = NULL;
+    for (alloc *a = m->head; a; a = a->next) {
+      if (a->addr.fam != base.fam || strcmp(a->subnet, subnet) != 0) continue;
+      if (nt == cap) {
+        ipa *nt2 = realloc(t, (cap = cap ? cap * 2 : 64) * sizeof *t);
+        if (!nt2) { free(t); return arm_err_set(e, 500, "InternalServerError", "out of memory"); }
+        t = nt2;
+      }
+      t[nt++] = a->addr;
     }
+    if (nt) qsort(t, nt, sizeof *t, ip_qcmp);
+    ipa v = first;
+    for (size_t i = 0; i < nt; i++) {
+      int d = ip_cmp(&t[i], &v);
+      if (d < 0) continue;
+      if (d > 0) break;
+      v = ip_add(&v, 1);
+    }
+    free(t);
+    bool found = ip_cmp(&v, &last) <= 0 && ip_cmp(&v, &first) >= 0; /* >= first: no wrap-around */
+    pick = v;
     if (!found)
       return arm_err_set(e, 400, "SubnetIsFull", "Subnet %s with address prefix %s does not have enough capacity for 1 IP addresses.",
                          arm_id_name(subnet_id), prefix);
@@ -264,6 +276,21 @@ size_t arm_ipam_used(arm_ipam *m, const char *subnet_id) {
   for (alloc *a = m->head; a; a = a->next)
     if (strcmp(a->subnet, subnet) == 0) n++;
   return n;
+}
+
+static bool under_root(const char *key, const char *root) {
+  size_t rl = strlen(root);
+  return strncmp(key, root, rl) == 0 && (key[rl] == '\0' || key[rl] == '/');
+}
+
+bool arm_ipam_held_from_outside(arm_ipam *m, const char *const *roots, int n) {
+  for (alloc *a = m->head; a; a = a->next) {
+    if (n < 1 || !under_root(a->subnet, roots[0])) continue;
+    bool inside = false;
+    for (int i = 0; i < n && !inside; i++) inside = under_root(a->owner, roots[i]);
+    if (!inside) return true;
+  }
+  return false;
 }
 
 bool arm_ipam_owner_ip(arm_ipam *m, const char *owner_id, char *out, size_t n) {

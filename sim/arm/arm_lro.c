@@ -156,11 +156,12 @@ arm_op *arm_lro_start(arm_ctx *c, int kind, arm_res *r, const char *rp, const ch
 }
 
 static void set_tree_state(arm_ctx *c, arm_res *r, const char *state) {
+  (void)c;
   arm_set_state(r, state);
   /* embedded children created with the parent share its outcome */
   size_t kl = strlen(r->key);
-  for (arm_res *x = arm_store_first(c->store); x; x = x->next) {
-    if (x == r || strncmp(x->key, r->key, kl) != 0 || x->key[kl] != '/' || !x->rt->embed_member) continue;
+  for (arm_res *x = r->next; x; x = x->next) { /* children were created after their parent */
+    if (strncmp(x->key, r->key, kl) != 0 || x->key[kl] != '/' || !x->rt->embed_member) continue;
     const char *s = arm_get_state(x);
     if (s && (strcmp(s, "Updating") == 0 || strcmp(s, "Creating") == 0)) arm_set_state(x, state);
   }

@@ -202,7 +202,10 @@ void arm_store_free(arm_store *s);
 arm_res *arm_store_get(arm_store *s, const char *id);           /* any casing */
 arm_res *arm_store_put(arm_store *s, const char *id, const arm_rtype *rt, cJSON *doc); /* new or replace doc; takes doc */
 void arm_store_remove(arm_store *s, arm_res *r);
-arm_res *arm_store_first(arm_store *s);                         /* iteration in creation order */
+/* Iteration in creation order. A resource always comes after its parent and after the scope it extends (it
+ * needs them to exist when created; updates keep a resource's place), so "everything under r" is found by
+ * scanning from r onwards. */
+arm_res *arm_store_first(arm_store *s);
 arm_res *arm_store_first_of(arm_store *s, const arm_rtype *rt);  /* per-type iteration via tnext */
 size_t arm_store_count(arm_store *s);
 void arm_store_clear(arm_store *s);
@@ -269,6 +272,8 @@ int arm_ipam_alloc(arm_ipam *m, const char *subnet_key, const char *prefix, cons
                    char *out, size_t n, arm_err *e);
 void arm_ipam_release_owner(arm_ipam *m, const char *owner_key_prefix);
 size_t arm_ipam_used(arm_ipam *m, const char *subnet_key);
+/* True when an owner under none of roots holds an address in a subnet under roots[0] (lower-cased keys). */
+bool arm_ipam_held_from_outside(arm_ipam *m, const char *const *roots, int n);
 /* The address held by owner (exact id, any casing) into out; false when it holds none. */
 bool arm_ipam_owner_ip(arm_ipam *m, const char *owner_key, char *out, size_t n);
 /* Public addresses: unique per process (IPv4 in 20.x, IPv6 in 2603:1030::/32). */
@@ -424,6 +429,8 @@ int arm_engine_can_delete(arm_ctx *c, arm_res *r, const char *root, arm_err *e);
 cJSON *arm_engine_delete_group(arm_ctx *c, arm_res *rg);
 /* True when any other resource (of any type) refers to id in an "id" member. Writes the referrer's id. */
 bool arm_referenced(arm_ctx *c, const char *id, const char *const *from_types, char *who, size_t n);
+/* True when a resource under none of roots (lower-cased keys) refers to id or to anything under it. */
+bool arm_referenced_from_outside(arm_ctx *c, const char *id, const char *const *roots, int n);
 cJSON *arm_ref(const char *id);                                /* {"id": id} */
 void arm_uuid(char out[37]);
 void arm_now_iso(char *out, size_t n, double t);
