@@ -38,8 +38,9 @@ void e2e_touch(const capz_gvk *g, const char *name, const char *value);
 cJSON *e2e_owner_ref(const capz_gvk *g, const char *name);
 bool e2e_wait_true(const capz_gvk *g, const char *name, const char *ptr, int64_t timeout_ms);
 bool e2e_wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms);
-/* The identity Secret holding the emulator app's client secret, and CAPZ's docs of a template rendered with the
- * test's variables (array; caller frees). */
+/* The identity Secret holding the emulator app's client secret, and the docs of a template (a file name under
+ * $CAPZ_SHARED_DIR/reference/templates, or an absolute path) rendered with the test's variables (array; caller
+ * frees). */
 void e2e_identity_secret(void);
 cJSON *e2e_render(const char *template_file, const char *cluster, const char *cluster_class);
 

@@ -8,8 +8,10 @@
  *    sends each DELETE with its row's api-version (preview cluster) and in reverse order.
  *  - aks_admin_kubeconfig_refresh: admin credentials are re-read on the drift interval only, the Secret is
  *    rewritten only when its content changed (a tampered Secret is put back).
- *  - aks_clusterclass_topology: cluster-template-aks-clusterclass.yaml (templates defaulted and validated by the
- *    plugin's template admission functions) + a topology Cluster rendered by capz-capi-sim reach Ready. */
+ *  - aks_clusterclass_topology: CAPZ's cluster-template-aks-clusterclass.yaml (templates defaulted and validated by
+ *    the plugin's template admission functions) + a topology Cluster, and capz-c's own templates/
+ *    cluster-template-aks-{clusterclass,topology}.yaml (resource group from a class patch), rendered by
+ *    capz-capi-sim, reach Ready; steady state and a restart without credential re-reads. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,7 +387,8 @@ static void admit_template(cJSON *d) {
   int bad = 0;
   if (!strcmp(kind, "AzureManagedControlPlaneTemplate")) {
     /* the reference template has no resourceGroupName, which the CRD requires: the user supplies it */
-    capz_json_ptr_set_str(d, "/spec/template/spec/resourceGroupName", "rg-" CL "cc", NULL);
+    if (!capz_json_ptr_get(d, "/spec/template/spec/resourceGroupName"))
+      capz_json_ptr_set_str(d, "/spec/template/spec/resourceGroupName", "rg-" CL "cc", NULL);
     ck_assert_int_eq(mc_amcpt_default(d, NULL), 0);
     bad = mc_amcpt_validate(d, NULL, msg, sizeof msg);
   } else if (!strcmp(kind, "AzureManagedMachinePoolTemplate")) {
@@ -395,6 +398,26 @@ static void admit_template(cJSON *d) {
     bad = mc_amct_validate(d, NULL, msg, sizeof msg);
   }
   ck_assert_msg(bad == 0, "%s refused: %s", kind, msg);
+}
+
+/* n AzureManagedMachinePools labelled with the cluster, all with status.ready. */
+static bool pools_ready(const char *cluster, int n, int64_t timeout_ms) {
+  char sel[200];
+  snprintf(sel, sizeof sel, "cluster.x-k8s.io/cluster-name=%s", cluster);
+  capz_list_opts lo = {.label_selector = sel};
+  int64_t until = capz_monotonic_ms() + timeout_ms;
+  while (capz_monotonic_ms() < until) {
+    cJSON *l = NULL;
+    int ready = 0;
+    if (capz_kube_list(e2e_c, &E2E_AMMP, E2E_NS, &lo, &l, NULL) == 0) {
+      const cJSON *it;
+      cJSON_ArrayForEach(it, capz_json_ptr_get(l, "/items")) ready += capz_json_ptr_bool(it, "/status/ready", false);
+    }
+    cJSON_Delete(l);
+    if (ready == n) return true;
+    usleep(100000);
+  }
+  return false;
 }
 
 START_TEST(aks_clusterclass_topology) {
@@ -407,8 +430,22 @@ START_TEST(aks_clusterclass_topology) {
     e2e_create(d);
   }
   cJSON_Delete(docs);
+  /* capz-c's own class and topology templates (templates/): the resource group comes from a class patch */
+  char path[1024];
+  snprintf(path, sizeof path, "%s/templates/cluster-template-aks-clusterclass.yaml", getenv("CAPZ_SOURCE_DIR"));
+  docs = e2e_render(path, CL "cc2", "aks-c");
+  cJSON_ArrayForEach(d, docs) {
+    if (!strcmp(capz_json_ptr_str(d, "/kind", ""), "AzureClusterIdentity")) continue; /* the same one */
+    admit_template(d);
+    e2e_create(d);
+  }
+  cJSON_Delete(docs);
   e2e_clear_requests();
   e2e_plugin_start("10m");
+  snprintf(path, sizeof path, "%s/templates/cluster-template-aks-topology.yaml", getenv("CAPZ_SOURCE_DIR"));
+  docs = e2e_render(path, CL "cc2", "aks-c");
+  cJSON_ArrayForEach(d, docs) e2e_create(d);
+  cJSON_Delete(docs);
   cJSON *cl = cJSON_Parse("{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\""
                           CL "cc\",\"namespace\":\"default\"},\"spec\":{\"clusterNetwork\":{\"pods\":{\"cidrBlocks\":"
                           "[\"192.168.0.0/16\"]}},\"topology\":{\"class\":\"aks-cc\",\"version\":\"v1.33.1\","
@@ -425,23 +462,34 @@ START_TEST(aks_clusterclass_topology) {
   char amcp[256];
   snprintf(amcp, sizeof amcp, "%s", capz_json_ptr_str(c, "/spec/controlPlaneRef/name", ""));
   cJSON_Delete(c);
-  /* the generated pools (found through the Cluster's label) converge too */
-  int ready_pools = 0;
-  while (ready_pools < 2 && capz_monotonic_ms() - t0 < 60000) {
-    cJSON *l = NULL;
-    capz_list_opts lo = {.label_selector = "cluster.x-k8s.io/cluster-name=" CL "cc"};
-    ready_pools = 0;
-    if (capz_kube_list(e2e_c, &E2E_AMMP, E2E_NS, &lo, &l, NULL) == 0) {
-      const cJSON *it;
-      cJSON_ArrayForEach(it, capz_json_ptr_get(l, "/items")) ready_pools += capz_json_ptr_bool(it, "/status/ready", false);
-    }
-    cJSON_Delete(l);
-    if (ready_pools < 2) usleep(100000);
+  /* the generated pools (found through their Clusters' label) converge too */
+  ck_assert_msg(pools_ready(CL "cc", 2, 60000), "the pools of %s are not ready", CL "cc");
+  /* the second cluster, from templates/: its own resource group (the class patch), its pools */
+  ck_assert_msg(e2e_wait_true(&E2E_CLUSTER, CL "cc2", "/status/controlPlaneReady", 30000), "cluster 2 not ready");
+  cJSON *c2 = e2e_get(&E2E_CLUSTER, CL "cc2");
+  ck_assert_msg(cond_true(c2, "Ready"), "cluster 2 not Ready");
+  char amcp2[256];
+  snprintf(amcp2, sizeof amcp2, "%s", capz_json_ptr_str(c2, "/spec/controlPlaneRef/name", ""));
+  cJSON_Delete(c2);
+  cJSON *cp2 = e2e_get(&E2E_AMCP, amcp2);
+  ck_assert_str_eq(capz_json_ptr_str(cp2, "/spec/resourceGroupName", ""), CL "cc2");
+  cJSON_Delete(cp2);
+  cJSON *aps2 = NULL;
+  for (int i = 0; i < 100; i++) {
+    aps2 = e2e_sim_resources("Microsoft.ContainerService/managedClusters/agentPools");
+    if (e2e_find_named(aps2, "user") && e2e_find_named(aps2, "system")) break;
+    cJSON_Delete(aps2);
+    aps2 = NULL;
+    usleep(100000);
   }
-  ck_assert_int_eq(ready_pools, 2);
+  ck_assert_msg(aps2 != NULL, "pools of cluster 2 missing");
+  ck_assert_msg(pools_ready(CL "cc2", 2, 30000), "the pools of %s are not ready", CL "cc2");
   int writes = 0, reqs = e2e_arm_requests(&writes, NULL);
-  fprintf(stderr, "e2e(topology): topology cluster and pools Ready in %lld ms, %d ARM requests (%d writes)\n",
+  fprintf(stderr, "e2e(topology): two topology clusters (2 pools each) Ready in %lld ms: %d ARM requests (%d writes)\n",
           (long long)(capz_monotonic_ms() - t0), reqs, writes);
+  ck_assert(strstr(capz_json_ptr_str(e2e_find_named(aps2, "user"), "/id", ""), "/resourceGroups/" CL "cc2/") != NULL);
+  ck_assert_int_eq(capz_json_ptr_int(e2e_find_named(aps2, "user"), "/properties/count", -1), 2);
+  cJSON_Delete(aps2);
   cJSON *cp = e2e_get(&E2E_AMCP, amcp);
   ck_assert_str_eq(capz_json_ptr_str(cp, "/status/version", ""), "v1.33.1");
   ck_assert_str_eq(capz_json_ptr_str(cp, "/spec/resourceGroupName", ""), "rg-" CL "cc");
