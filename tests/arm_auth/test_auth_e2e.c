@@ -8,32 +8,16 @@
 #include <unistd.h>
 
 #include "authtest.h"
+#include "curlbuf.h"
 #include "simproc.h"
 
 static simproc SIM;
 static bool STARTED;
 
-typedef struct buf {
-  char *p;
-  size_t n;
-} buf;
-
-static size_t on_data(char *d, size_t sz, size_t nm, void *ud) {
-  buf *b = ud;
-  size_t len = sz * nm;
-  char *np = realloc(b->p, b->n + len + 1);
-  if (!np) return 0;
-  b->p = np;
-  memcpy(b->p + b->n, d, len);
-  b->n += len;
-  b->p[b->n] = '\0';
-  return len;
-}
-
+/* Keeps only the WWW-Authenticate header line. */
 static size_t on_header(char *d, size_t sz, size_t nm, void *ud) {
-  buf *b = ud;
   size_t len = sz * nm;
-  if (len > 17 && strncasecmp(d, "WWW-Authenticate:", 17) == 0) on_data(d, sz, nm, b);
+  if (len > 17 && strncasecmp(d, "WWW-Authenticate:", 17) == 0) return curlbuf_write(d, sz, nm, ud);
   return len;
 }
 
@@ -44,14 +28,14 @@ static long http(const char *method, const char *path, const char *post, const c
   ck_assert_ptr_nonnull(c);
   char url[1024];
   snprintf(url, sizeof url, "%s%s", SIM.url, path);
-  buf b = {0}, h = {0};
+  curlbuf b = {0}, h = {0};
   struct curl_slist *hl = NULL;
   for (size_t i = 0; headers && headers[i]; i++) hl = curl_slist_append(hl, headers[i]);
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
   if (post) curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curlbuf_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
@@ -63,10 +47,10 @@ static long http(const char *method, const char *path, const char *post, const c
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(hl);
   curl_easy_cleanup(c);
-  if (body) *body = b.p;
-  else free(b.p);
-  if (www) *www = h.p;
-  else free(h.p);
+  if (body) *body = b.data;
+  else curlbuf_free(&b);
+  if (www) *www = h.data;
+  else curlbuf_free(&h);
   return status;
 }
 

@@ -15,6 +15,7 @@
 #include "capz/azure.h"
 #include "capz/metrics.h"
 #include "capz/sdk.h"
+#include "armcloud.h"
 #include "simproc.h"
 #include "test_util.h"
 
@@ -98,18 +99,8 @@ static void global_teardown(void) {
 }
 
 static void sim_setup(void) {
-  const char *args[] = {"--config", g_cfg, NULL};
-  ck_assert_int_eq(simproc_start(&g_sim, simproc_bin("capz-arm-sim"), args), 0);
   ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
-  char js[1200];
-  snprintf(js, sizeof js,
-           "{\"name\":\"sim\",\"armEndpoint\":\"%s\",\"authorityHost\":\"%s\",\"imdsEndpoint\":\"%s\","
-           "\"tokenAudience\":\"https://management.azure.com/\"}",
-           g_sim.url, g_sim.url, g_sim.url);
-  cJSON *j = cJSON_Parse(js);
-  capz_err err;
-  ck_assert_int_eq(capz_az_cloud_from_json(j, &g_cloud, &err), 0);
-  cJSON_Delete(j);
+  armcloud_start(&g_sim, g_cfg, &g_cloud);
 }
 
 static void sim_teardown(void) {

@@ -13,40 +13,27 @@
 #include "capz/json.h"
 #include "capz/kube.h"
 #include "capz/sdk.h"
-#include "simproc.h"
+#include "kubetest.h"
 
-static simproc g_sim;
-static capz_kube_config *g_cfg;
-static capz_kube_client *g_c;
+static kubetest g_k;
+static capz_kube_client *g_c; /* g_k.client */
 static const capz_gvk CM = {"", "v1", "ConfigMap", "configmaps", true};
 static const capz_gvk SECRET = {"", "v1", "Secret", "secrets", true};
 static const capz_gvk GADGET = {"test.capz.io", "v1", "Gadget", "gadgets", true};
 
-static const char *CRD =
-    "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"CustomResourceDefinition\",\"metadata\":{\"name\":"
-    "\"gadgets.test.capz.io\"},\"spec\":{\"group\":\"test.capz.io\",\"names\":{\"kind\":\"Gadget\",\"plural\":"
-    "\"gadgets\",\"singular\":\"gadget\",\"listKind\":\"GadgetList\"},\"scope\":\"Namespaced\",\"versions\":[{"
-    "\"name\":\"v1\",\"served\":true,\"storage\":true,\"subresources\":{\"status\":{}},\"schema\":{"
-    "\"openAPIV3Schema\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true}}}]}}";
-
 static void setup(void) {
   ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
   const char *args[] = {"--no-gc", NULL};
-  ck_assert_int_eq(simproc_start(&g_sim, simproc_bin("capz-kube-sim"), args), 0);
-  ck_assert_int_eq(capz_kube_config_from_url(g_sim.url, &g_cfg, NULL), 0);
-  capz_kube_client_opts o = {.struct_size = sizeof o, .qps = 1000, .burst = 1000};
-  ck_assert_int_eq(capz_kube_client_new(g_cfg, &o, &g_c, NULL), 0);
-  cJSON *crd = cJSON_Parse(CRD);
-  capz_gvk crd_gvk = {"apiextensions.k8s.io", "v1", "CustomResourceDefinition", NULL, false};
-  capz_err e;
-  ck_assert_msg(capz_kube_create(g_c, &crd_gvk, NULL, crd, NULL, &e) == 0, "%s", e.msg);
-  cJSON_Delete(crd);
+  kubetest_start(&g_k, args);
+  g_c = g_k.client;
+  char *crd = kubetest_open_crd("test.capz.io", "Gadget", "gadgets");
+  capz_gvk crd_gvk = {"apiextensions.k8s.io", "v1", "CustomResourceDefinition", NULL, false}; /* by discovery */
+  kubetest_create(&g_k, &crd_gvk, NULL, crd);
+  free(crd);
 }
 
 static void teardown(void) {
-  capz_kube_client_free(g_c);
-  capz_kube_config_free(g_cfg);
-  simproc_stop(&g_sim);
+  kubetest_stop(&g_k);
   capz_sdk_global_cleanup();
 }
 
@@ -56,12 +43,7 @@ static cJSON *J(const char *s) {
   return j;
 }
 
-static void mk(const capz_gvk *g, const char *json) {
-  cJSON *o = J(json);
-  capz_err e;
-  ck_assert_msg(capz_kube_create(g_c, g, "default", o, NULL, &e) == 0, "%s", e.msg);
-  cJSON_Delete(o);
-}
+static void mk(const capz_gvk *g, const char *json) { kubetest_create(&g_k, g, "default", json); }
 
 START_TEST(verbs_and_errors) {
   capz_err e;

@@ -27,23 +27,6 @@ void ksim_stop(void) {
   ck_assert_msg(st == 0, "emulator exit status %d", st);
 }
 
-typedef struct sbuf {
-  char *s;
-  size_t n;
-} sbuf;
-
-static size_t on_data(char *p, size_t sz, size_t nm, void *u) {
-  sbuf *b = u;
-  size_t n = sz * nm;
-  char *q = realloc(b->s, b->n + n + 1);
-  if (!q) return 0;
-  memcpy(q + b->n, p, n);
-  b->s = q;
-  b->n += n;
-  b->s[b->n] = '\0';
-  return n;
-}
-
 kresp kreq(const char *method, const char *path, const char *ctype, const char *body) {
   return kreq_n(method, path, ctype, body, body ? strlen(body) : 0);
 }
@@ -53,7 +36,7 @@ kresp kreq_n(const char *method, const char *path, const char *ctype, const char
   CURL *c = curl_easy_init();
   char url[4096];
   snprintf(url, sizeof url, "%s%s", KSIM.url, path);
-  sbuf b = {0}, h = {0};
+  curlbuf b = {0}, h = {0};
   struct curl_slist *hd = NULL;
   char ct[256];
   snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
@@ -62,9 +45,9 @@ kresp kreq_n(const char *method, const char *path, const char *ctype, const char
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curlbuf_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curlbuf_write);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
   if (body) {
@@ -75,8 +58,8 @@ kresp kreq_n(const char *method, const char *path, const char *ctype, const char
   if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.code);
   curl_slist_free_all(hd);
   curl_easy_cleanup(c);
-  r.body = b.s ? b.s : strdup("");
-  r.headers = h.s ? h.s : strdup("");
+  r.body = b.data ? b.data : strdup("");
+  r.headers = h.data ? h.data : strdup("");
   r.json = cJSON_Parse(r.body);
   return r;
 }
@@ -124,17 +107,10 @@ void install_widget_crd(void) {
 /* ---- watch ---- */
 static size_t kw_data(char *p, size_t sz, size_t nm, void *u) {
   kwatch_t *w = u;
-  size_t n = sz * nm;
   pthread_mutex_lock(&w->mu);
-  char *q = realloc(w->buf, w->len + n + 1);
-  if (q) {
-    memcpy(q + w->len, p, n);
-    w->buf = q;
-    w->len += n;
-    w->buf[w->len] = '\0';
-  }
+  size_t n = curlbuf_write(p, sz, nm, &w->got);
   pthread_mutex_unlock(&w->mu);
-  return q ? n : 0;
+  return n;
 }
 
 static int kw_progress(void *u, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d) {
@@ -175,8 +151,8 @@ kwatch_t *kw_open(const char *path, double timeout_s) {
 int kw_count(kwatch_t *w) {
   pthread_mutex_lock(&w->mu);
   int n = 0;
-  for (size_t i = 0; i < w->len; i++)
-    if (w->buf[i] == '\n') n++;
+  for (size_t i = 0; i < w->got.len; i++)
+    if (w->got.data[i] == '\n') n++;
   pthread_mutex_unlock(&w->mu);
   return n;
 }
@@ -198,7 +174,7 @@ bool kw_wait_finished(kwatch_t *w, double timeout_s) {
 cJSON *kw_line(kwatch_t *w, int idx) {
   pthread_mutex_lock(&w->mu);
   cJSON *res = NULL;
-  const char *p = w->buf;
+  const char *p = w->got.data;
   for (int i = 0; p && *p; i++) {
     const char *nl = strchr(p, '\n');
     if (!nl) break;
@@ -216,6 +192,6 @@ void kw_close(kwatch_t *w) {
   w->stop = 1;
   pthread_join(w->th, NULL);
   pthread_mutex_destroy(&w->mu);
-  free(w->buf);
+  curlbuf_free(&w->got);
   free(w);
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "curlbuf.h"
 #include "simproc.h"
 
 typedef struct kresp {
@@ -42,8 +43,7 @@ typedef struct kwatch_t {
   pthread_t th;
   char url[1024];
   pthread_mutex_t mu;
-  char *buf;
-  size_t len;
+  curlbuf got; /* the stream so far, under mu */
   long code;
   volatile int stop;
   volatile int finished;

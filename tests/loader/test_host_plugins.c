@@ -3,7 +3,6 @@
  * initialising the good plugins, skipping the bad ones and calling shutdown on SIGTERM. */
 #include <check.h>
 #include "simproc.h"
-#include <curl/curl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "curlbuf.h"
 #include "hostproc.h"
 #include "tmpfiles.h"
 
@@ -169,34 +169,6 @@ START_TEST(check_config_validates_plugin_config) {
 }
 END_TEST
 
-/* GET url with libcurl; the body as a malloc'ed string, or NULL. */
-static size_t collect(char *p, size_t sz, size_t n, void *ud) {
-  char **buf = ud;
-  size_t have = *buf ? strlen(*buf) : 0;
-  char *nb = realloc(*buf, have + sz * n + 1);
-  if (!nb) return 0;
-  memcpy(nb + have, p, sz * n);
-  nb[have + sz * n] = '\0';
-  *buf = nb;
-  return sz * n;
-}
-
-static char *http_get_text(const char *url) {
-  CURL *c = curl_easy_init();
-  char *body = NULL;
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-  CURLcode rc = curl_easy_perform(c);
-  curl_easy_cleanup(c);
-  if (rc != CURLE_OK) {
-    free(body);
-    return NULL;
-  }
-  return body;
-}
-
 START_TEST(daemon_runs_good_plugins_until_sigterm) {
   /* The daemon's runtime needs an API server: a real capz-kube-sim. */
   simproc kube;
@@ -238,11 +210,11 @@ START_TEST(daemon_runs_good_plugins_until_sigterm) {
   const char *mp = strstr(buf, "metrics=http://");
   ck_assert_int_eq(sscanf(mp, "metrics=%200s", murl), 1);
   strcat(murl, "/metrics");
-  char *metrics = http_get_text(murl);
-  ck_assert_ptr_nonnull(metrics);
-  ck_assert_msg(strstr(metrics, "controller_runtime_max_concurrent_reconciles{controller=\"widget\"} 4"), "%s",
-                metrics);
-  free(metrics);
+  curlbuf metrics;
+  ck_assert_int_ne(curlbuf_get(murl, 10000, &metrics), 0);
+  ck_assert_msg(strstr(metrics.data, "controller_runtime_max_concurrent_reconciles{controller=\"widget\"} 4"), "%s",
+                metrics.data);
+  curlbuf_free(&metrics);
   ck_assert_int_eq(kill(pid, SIGTERM), 0);
   ck_assert_int_eq(hp_wait_exit(pid, 20), 0);
   hp_wait_for(efd, &buf, "stopped", 2);

@@ -18,40 +18,34 @@
 #include "capz/loader.h"
 #include "capz/sdk.h"
 #include "runtime/runtime.h"
-#include "simproc.h"
+#include "curlbuf.h"
+#include "kubetest.h"
 #include "widget_plugin.h"
 
-static simproc g_sim;
-static capz_kube_config *g_cfg;
-static capz_kube_client *g_c;
+static kubetest g_k;
+static capz_kube_client *g_c; /* g_k.client */
 static const capz_gvk CM_GVK = {"", "v1", "ConfigMap", "configmaps", true};
-
-static const char *CRD =
-    "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"CustomResourceDefinition\",\"metadata\":{\"name\":"
-    "\"widgets.test.capz.io\"},\"spec\":{\"group\":\"test.capz.io\",\"names\":{\"kind\":\"Widget\",\"plural\":"
-    "\"widgets\",\"singular\":\"widget\",\"listKind\":\"WidgetList\"},\"scope\":\"Namespaced\",\"versions\":[{"
-    "\"name\":\"v1\",\"served\":true,\"storage\":true,\"subresources\":{\"status\":{}},\"schema\":{"
-    "\"openAPIV3Schema\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true}}}]}}";
 
 static void setup(void) {
   ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
-  ck_assert_int_eq(simproc_start(&g_sim, simproc_bin("capz-kube-sim"), NULL), 0);
-  ck_assert_int_eq(capz_kube_config_from_url(g_sim.url, &g_cfg, NULL), 0);
-  capz_kube_client_opts o = {.struct_size = sizeof o, .qps = 1000, .burst = 1000};
-  ck_assert_int_eq(capz_kube_client_new(g_cfg, &o, &g_c, NULL), 0);
-  cJSON *crd = cJSON_Parse(CRD);
-  capz_gvk crd_gvk = {"apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false};
-  capz_err e;
-  ck_assert_msg(capz_kube_create(g_c, &crd_gvk, NULL, crd, NULL, &e) == 0, "%s", e.msg);
-  cJSON_Delete(crd);
+  kubetest_start(&g_k, NULL);
+  g_c = g_k.client;
+  char *crd = kubetest_open_crd("test.capz.io", "Widget", "widgets");
+  kubetest_create(&g_k, &KUBETEST_CRD_GVK, NULL, crd);
+  free(crd);
 }
 
 static void teardown(void) {
-  capz_kube_client_free(g_c);
-  capz_kube_config_free(g_cfg);
-  simproc_stop(&g_sim);
+  kubetest_stop(&g_k);
   capz_sdk_global_cleanup();
 }
+
+/* Poll every step_us microseconds while cond holds, for at most timeout_ms; the caller asserts the outcome. */
+#define WAIT_WHILE(cond, timeout_ms, step_us)                                             \
+  do {                                                                                    \
+    int64_t until_ = capz_monotonic_ms() + (timeout_ms);                                  \
+    while ((cond) && capz_monotonic_ms() < until_) usleep(step_us);                       \
+  } while (0)
 
 static void sim_post(const char *what) {
   char p[64];
@@ -67,10 +61,7 @@ static void create_widget(const char *name, const char *mode, int value, const c
            "\"default\"%s%s%s},\"spec\":{\"mode\":\"%s\",\"value\":%d}}",
            name, filter ? ",\"labels\":{\"cluster.x-k8s.io/watch-filter\":\"" : "", filter ? filter : "",
            filter ? "\"}" : "", mode, value);
-  cJSON *o = cJSON_Parse(buf);
-  capz_err e;
-  ck_assert_msg(capz_kube_create(g_c, &WIDGET_GVK, "default", o, NULL, &e) == 0, "%s", e.msg);
-  cJSON_Delete(o);
+  kubetest_create(&g_k, &WIDGET_GVK, "default", buf);
 }
 
 static void patch_spec(const char *name, const char *mode, int value) {
@@ -147,7 +138,7 @@ static void rt_start(rt_thread *t, const char *identity, const char *filter) {
   wp_state_init(&t->st, identity);
   t->plugins[0] = &widget_plugin;
   t->states[0] = &t->st;
-  t->o.server_url = g_sim.url;
+  t->o.server_url = g_k.sim.url;
   t->o.kube_qps = 500;
   t->o.kube_burst = 500;
   t->o.watch_filter = filter;
@@ -183,32 +174,11 @@ static void settle(rt_thread *t, int64_t quiet_ms, int64_t timeout_ms) {
   }
 }
 
-/* ---- HTTP GET for the ops endpoints ---- */
-typedef struct body {
-  char buf[65536];
-  size_t n;
-} body;
-static size_t body_cb(char *p, size_t s, size_t nm, void *ud) {
-  body *b = ud;
-  size_t n = s * nm;
-  if (b->n + n < sizeof b->buf) {
-    memcpy(b->buf + b->n, p, n);
-    b->n += n;
-    b->buf[b->n] = '\0';
-  }
-  return n;
-}
-static long http_get(const char *url, body *b) {
-  memset(b, 0, sizeof *b);
-  CURL *c = curl_easy_init();
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-  long code = 0;
-  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  curl_easy_cleanup(c);
-  return code;
+/* GET base+path from an ops endpoint: 200 expected; the body (caller frees with curlbuf_free). */
+static void ops_get(const char *base, const char *path, curlbuf *b) {
+  char url[256];
+  snprintf(url, sizeof url, "%s%s", base, path);
+  ck_assert_int_eq(curlbuf_get(url, 5000, b), 200);
 }
 
 /* ---- tests ---- */
@@ -238,8 +208,7 @@ START_TEST(reconcile_per_change_none_for_noop) {
   ck_assert_int_le(after_change, after_create + 2);
   /* deletion: reconciled once more, the object reads as not found */
   ck_assert_int_eq(capz_kube_delete(g_c, &WIDGET_GVK, "default", "w1", NULL, NULL), 0);
-  int64_t until = capz_monotonic_ms() + 5000;
-  while (wp_stats(&t.st, "w1").deleted_seen == 0 && capz_monotonic_ms() < until) usleep(20000);
+  WAIT_WHILE(wp_stats(&t.st, "w1").deleted_seen == 0, 5000, 20000);
   ck_assert_int_eq(wp_stats(&t.st, "w1").deleted_seen, 1);
   ck_assert_int_eq(rt_stop(&t), 0);
   ck_assert_int_eq(atomic_load(&t.st.concurrent_violations), 0);
@@ -262,18 +231,13 @@ START_TEST(secondary_owner_maps_to_primary) {
            "\"data\":{\"a\":\"1\"}}",
            capz_json_ptr_str(w, "/metadata/uid", ""));
   cJSON_Delete(w);
-  cJSON *cm = cJSON_Parse(buf);
-  ck_assert_int_eq(capz_kube_create(g_c, &CM_GVK, "default", cm, NULL, NULL), 0);
-  cJSON_Delete(cm);
-  int64_t until = capz_monotonic_ms() + 5000;
-  while (wp_stats(&t.st, "w2").count == before && capz_monotonic_ms() < until) usleep(20000);
+  kubetest_create(&g_k, &CM_GVK, "default", buf);
+  WAIT_WHILE(wp_stats(&t.st, "w2").count == before, 5000, 20000);
   ck_assert_int_eq(wp_stats(&t.st, "w2").count, before + 1);
   /* an unrelated ConfigMap wakes nobody */
   settle(&t, 300, 3000);
   int n = total(&t);
-  cJSON *other = cJSON_Parse("{\"metadata\":{\"name\":\"unrelated\",\"namespace\":\"default\"}}");
-  ck_assert_int_eq(capz_kube_create(g_c, &CM_GVK, "default", other, NULL, NULL), 0);
-  cJSON_Delete(other);
+  kubetest_create(&g_k, &CM_GVK, "default", "{\"metadata\":{\"name\":\"unrelated\",\"namespace\":\"default\"}}");
   usleep(400000);
   ck_assert_int_eq(total(&t), n);
   ck_assert_int_eq(rt_stop(&t), 0);
@@ -298,8 +262,7 @@ START_TEST(recovers_after_410_and_dropped_watches) {
   patch_spec("w3", "status", 3);
   ck_assert_int_eq(capz_kube_delete(g_c, &WIDGET_GVK, "default", "w3b", NULL, NULL), 0);
   ck_assert(wait_observed("w3", 3, 15000));
-  int64_t until = capz_monotonic_ms() + 10000;
-  while (wp_stats(&t.st, "w3b").deleted_seen == 0 && capz_monotonic_ms() < until) usleep(20000);
+  WAIT_WHILE(wp_stats(&t.st, "w3b").deleted_seen == 0, 10000, 20000);
   ck_assert_int_ge(wp_stats(&t.st, "w3b").deleted_seen, 1); /* the relist noticed the deletion */
   ck_assert_int_eq(rt_stop(&t), 0);
 }
@@ -309,8 +272,7 @@ START_TEST(backoff_grows_and_resets) {
   rt_thread t;
   rt_start(&t, "solo", NULL);
   create_widget("w4", "retry", 1, NULL);
-  int64_t until = capz_monotonic_ms() + 10000;
-  while (wp_stats(&t.st, "w4").count < 9 && capz_monotonic_ms() < until) usleep(20000);
+  WAIT_WHILE(wp_stats(&t.st, "w4").count < 9, 10000, 20000);
   wp_key_stats k = wp_stats(&t.st, "w4");
   ck_assert_int_ge(k.count, 9);
   /* intervals double: 5, 10, 20, 40, 80, 160, 320 ms ... */
@@ -324,8 +286,7 @@ START_TEST(backoff_grows_and_resets) {
   settle(&t, 300, 5000);
   int base = wp_stats(&t.st, "w4").count;
   patch_spec("w4", "retry", 10);
-  until = capz_monotonic_ms() + 5000;
-  while (wp_stats(&t.st, "w4").count < base + 3 && capz_monotonic_ms() < until) usleep(5000);
+  WAIT_WHILE(wp_stats(&t.st, "w4").count < base + 3, 5000, 5000);
   k = wp_stats(&t.st, "w4");
   ck_assert_int_ge(k.count, base + 3);
   if (base + 2 < WP_MAX_TIMES) ck_assert_int_le(k.times[base + 1] - k.times[base], 200); /* ~5 ms, not seconds */
@@ -359,27 +320,26 @@ START_TEST(ops_endpoints_and_metrics) {
   create_widget("w8", "terminal", 1, NULL);
   ck_assert(wait_observed("w7", 1, 10000));
   settle(&t, 300, 5000);
-  char url[256];
-  body b;
+  curlbuf b;
   pthread_mutex_lock(&t.mu);
   char health[128], metrics[128];
   snprintf(health, sizeof health, "%s", t.health);
   snprintf(metrics, sizeof metrics, "%s", t.metrics);
   pthread_mutex_unlock(&t.mu);
   ck_assert(*health && *metrics);
-  snprintf(url, sizeof url, "%s/healthz", health);
-  ck_assert_int_eq(http_get(url, &b), 200);
-  snprintf(url, sizeof url, "%s/readyz", health);
-  ck_assert_int_eq(http_get(url, &b), 200);
-  snprintf(url, sizeof url, "%s/metrics", metrics);
-  ck_assert_int_eq(http_get(url, &b), 200);
-  ck_assert_ptr_nonnull(strstr(b.buf, "controller_runtime_reconcile_total{controller=\"widget\",result=\"success\"}"));
-  ck_assert_ptr_nonnull(strstr(b.buf, "controller_runtime_reconcile_total{controller=\"widget\",result=\"terminal\"} 1"));
-  ck_assert_ptr_nonnull(strstr(b.buf, "controller_runtime_reconcile_time_seconds_bucket{controller=\"widget\""));
-  ck_assert_ptr_nonnull(strstr(b.buf, "workqueue_depth{name=\"widget\"} 0"));
-  ck_assert_ptr_nonnull(strstr(b.buf, "workqueue_adds_total{name=\"widget\"}"));
-  ck_assert_ptr_nonnull(strstr(b.buf, "rest_client_requests_total{code=\"200\",method=\"GET\""));
-  ck_assert_ptr_nonnull(strstr(b.buf, "rest_client_requests_total{code=\"200\",method=\"PATCH\""));
+  ops_get(health, "/healthz", &b);
+  curlbuf_free(&b);
+  ops_get(health, "/readyz", &b);
+  curlbuf_free(&b);
+  ops_get(metrics, "/metrics", &b);
+  ck_assert_ptr_nonnull(strstr(b.data, "controller_runtime_reconcile_total{controller=\"widget\",result=\"success\"}"));
+  ck_assert_ptr_nonnull(strstr(b.data, "controller_runtime_reconcile_total{controller=\"widget\",result=\"terminal\"} 1"));
+  ck_assert_ptr_nonnull(strstr(b.data, "controller_runtime_reconcile_time_seconds_bucket{controller=\"widget\""));
+  ck_assert_ptr_nonnull(strstr(b.data, "workqueue_depth{name=\"widget\"} 0"));
+  ck_assert_ptr_nonnull(strstr(b.data, "workqueue_adds_total{name=\"widget\"}"));
+  ck_assert_ptr_nonnull(strstr(b.data, "rest_client_requests_total{code=\"200\",method=\"GET\""));
+  ck_assert_ptr_nonnull(strstr(b.data, "rest_client_requests_total{code=\"200\",method=\"PATCH\""));
+  curlbuf_free(&b);
   /* the terminal outcome became a Warning event on the object */
   cJSON *evs = NULL;
   capz_gvk ev = {"", "v1", "Event", "events", true};
@@ -471,14 +431,13 @@ static int map_count(map_state *m, const char *name) {
 }
 
 static bool wait_count(map_state *m, const char *name, int want) {
-  int64_t until = capz_monotonic_ms() + 5000;
-  while (map_count(m, name) < want && capz_monotonic_ms() < until) usleep(10000);
+  WAIT_WHILE(map_count(m, name) < want, 5000, 10000);
   return map_count(m, name) >= want;
 }
 
 static void *map_rt_main(void *arg) {
   void **a = arg;
-  host_runtime_opts o = {.server_url = g_sim.url, .kube_qps = 500, .kube_burst = 500, .shutdown_grace_ms = 3000};
+  host_runtime_opts o = {.server_url = g_k.sim.url, .kube_qps = 500, .kube_burst = 500, .shutdown_grace_ms = 3000};
   const capz_plugin *plugins[] = {&map_plugin};
   void *states[] = {a[0]};
   capz_err e;
@@ -506,29 +465,21 @@ START_TEST(secondary_mapping_kinds) {
   usleep(300000);
   int p1 = map_count(&m, "p1"), p2 = map_count(&m, "p2");
   /* REFERENCED_BY: the referenced ConfigMap wakes p1 only */
-  cJSON *cm = cJSON_Parse("{\"metadata\":{\"name\":\"shared-config\",\"labels\":{\"kind\":\"config\"}}}");
-  ck_assert_int_eq(capz_kube_create(g_c, &CM_GVK, "default", cm, NULL, NULL), 0);
-  cJSON_Delete(cm);
+  kubetest_create(&g_k, &CM_GVK, "default", "{\"metadata\":{\"name\":\"shared-config\",\"labels\":{\"kind\":\"config\"}}}");
   ck_assert(wait_count(&m, "p1", p1 + 1));
   usleep(200000);
   ck_assert_int_eq(map_count(&m, "p2"), p2);
   /* LABEL: a Secret labelled with p2's name wakes p2 */
   capz_gvk sec = {"", "v1", "Secret", "secrets", true};
-  cJSON *s = cJSON_Parse("{\"metadata\":{\"name\":\"s\",\"labels\":{\"test.capz.io/widget\":\"p2\"}}}");
-  ck_assert_int_eq(capz_kube_create(g_c, &sec, "default", s, NULL, NULL), 0);
-  cJSON_Delete(s);
+  kubetest_create(&g_k, &sec, "default", "{\"metadata\":{\"name\":\"s\",\"labels\":{\"test.capz.io/widget\":\"p2\"}}}");
   ck_assert(wait_count(&m, "p2", p2 + 1));
   /* REF_FIELD: a string field naming the primary */
   p1 = map_count(&m, "p1");
-  cJSON *r = cJSON_Parse("{\"metadata\":{\"name\":\"ptr\",\"labels\":{\"kind\":\"pointer\"}},\"data\":{\"owner\":\"p1\"}}");
-  ck_assert_int_eq(capz_kube_create(g_c, &CM_GVK, "default", r, NULL, NULL), 0);
-  cJSON_Delete(r);
+  kubetest_create(&g_k, &CM_GVK, "default", "{\"metadata\":{\"name\":\"ptr\",\"labels\":{\"kind\":\"pointer\"}},\"data\":{\"owner\":\"p1\"}}");
   ck_assert(wait_count(&m, "p1", p1 + 1));
   /* FUNC: the plugin's callback decides */
   p2 = map_count(&m, "p2");
-  cJSON *f = cJSON_Parse("{\"metadata\":{\"name\":\"fn\",\"labels\":{\"kind\":\"func\"}},\"data\":{\"wake\":\"p2\"}}");
-  ck_assert_int_eq(capz_kube_create(g_c, &CM_GVK, "default", f, NULL, NULL), 0);
-  cJSON_Delete(f);
+  kubetest_create(&g_k, &CM_GVK, "default", "{\"metadata\":{\"name\":\"fn\",\"labels\":{\"kind\":\"func\"}},\"data\":{\"wake\":\"p2\"}}");
   ck_assert(wait_count(&m, "p2", p2 + 1));
   stop = 1;
   pthread_join(th, NULL);
@@ -547,7 +498,7 @@ typedef struct mod_run {
 
 static void *mod_main(void *arg) {
   mod_run *m = arg;
-  host_runtime_opts o = {.server_url = g_sim.url, .shutdown_grace_ms = 3000};
+  host_runtime_opts o = {.server_url = g_k.sim.url, .shutdown_grace_ms = 3000};
   capz_err e;
   m->rc = host_runtime_run(&o, m->plugins, m->states, 1, &m->stop, &e);
   return NULL;
@@ -614,12 +565,12 @@ static child spawn_runtime(const char *identity, int64_t lease_ms) {
     close(p[0]);
     /* Never share the parent's pooled connections (same sockets) with the child. */
     capz_kube_client_free(g_c);
-    capz_kube_config_free(g_cfg);
+    capz_kube_config_free(g_k.cfg);
     capz_sdk_global_cleanup();
     g_report_fd = p[1];
     signal(SIGTERM, child_term);
     wp_state_init(&g_child_state, identity);
-    host_runtime_opts o = {.server_url = g_sim.url, .kube_qps = 500, .kube_burst = 500, .leader_elect = true,
+    host_runtime_opts o = {.server_url = g_k.sim.url, .kube_qps = 500, .kube_burst = 500, .leader_elect = true,
                            .identity = identity, .leader_election_namespace = "default",
                            .lease_duration_ms = lease_ms, .renew_deadline_ms = lease_ms * 2 / 3,
                            .retry_period_ms = 200, .shutdown_grace_ms = 3000, .on_leader = child_on_leader};
@@ -705,8 +656,7 @@ START_TEST(loser_never_writes_after_loss) {
   child a = spawn_runtime("ra", 3000);
   ck_assert(wait_report(&a, 'L', 10000));
   create_widget("wbusy", "stamp", 0, NULL);
-  int64_t until = capz_monotonic_ms() + 5000;
-  while (status_int("wbusy", "seq") < 5 && capz_monotonic_ms() < until) usleep(20000);
+  WAIT_WHILE(status_int("wbusy", "seq") < 5, 5000, 20000);
   ck_assert_int_ge(status_int("wbusy", "seq"), 5);
   /* another candidate takes the Lease */
   cJSON *l = NULL;

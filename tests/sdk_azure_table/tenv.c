@@ -9,11 +9,14 @@
 
 #include "capz/json.h"
 #include "capz/sdk.h"
+#include "armcloud.h"
+#include "kubetest.h"
+#include "tmpfiles.h"
 
-simproc g_arm, g_kube;
+simproc g_arm;
+static kubetest g_kube_env;
 capz_az_cloud g_cloud;
 capz_kube_client *g_kc;
-static capz_kube_config *g_kcfg;
 static char g_dir[64];
 
 void arm_env_start(void) {
@@ -21,25 +24,12 @@ void arm_env_start(void) {
   ck_assert_ptr_nonnull(mkdtemp(g_dir));
   char cfg[128];
   snprintf(cfg, sizeof cfg, "%s/arm.json", g_dir);
-  FILE *f = fopen(cfg, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs("{\"auth\":{\"tenants\":[{\"id\":\"" T_TENANT "\"}],\"subscriptions\":[{\"id\":\"" T_SUB "\",\"tenant\":\"" T_TENANT
-        "\"}],\"apps\":[{\"name\":\"sp\",\"client_id\":\"" T_CLIENT "\",\"secrets\":[\"" T_SECRET1 "\",\"" T_SECRET2
-        "\"]}]},\"lro\":{\"defaultSeconds\":0.3,\"retryAfterSeconds\":0},\"requestLog\":{\"keepBodies\":2000}}",
-        f);
-  fclose(f);
-  const char *args[] = {"--config", cfg, NULL};
-  ck_assert_int_eq(simproc_start(&g_arm, simproc_bin("capz-arm-sim"), args), 0);
+  tmpfiles_write_text(cfg, "{\"auth\":{\"tenants\":[{\"id\":\"" T_TENANT "\"}],\"subscriptions\":[{\"id\":\"" T_SUB
+                           "\",\"tenant\":\"" T_TENANT "\"}],\"apps\":[{\"name\":\"sp\",\"client_id\":\"" T_CLIENT
+                           "\",\"secrets\":[\"" T_SECRET1 "\",\"" T_SECRET2 "\"]}]},"
+                           "\"lro\":{\"defaultSeconds\":0.3,\"retryAfterSeconds\":0},\"requestLog\":{\"keepBodies\":2000}}");
   ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
-  char js[1200];
-  snprintf(js, sizeof js,
-           "{\"name\":\"sim\",\"armEndpoint\":\"%s\",\"authorityHost\":\"%s\",\"imdsEndpoint\":\"%s\","
-           "\"tokenAudience\":\"https://management.azure.com/\"}",
-           g_arm.url, g_arm.url, g_arm.url);
-  cJSON *j = cJSON_Parse(js);
-  capz_err err;
-  ck_assert_int_eq(capz_az_cloud_from_json(j, &g_cloud, &err), 0);
-  cJSON_Delete(j);
+  armcloud_start(&g_arm, cfg, &g_cloud);
 }
 
 void arm_env_stop(void) {
@@ -50,44 +40,20 @@ void arm_env_stop(void) {
   if (system(cmd) != 0) fprintf(stderr, "cleanup of %s failed\n", g_dir);
 }
 
-static void install_identity_crd(void) {
+void kube_env_start(void) {
+  arm_env_start();
+  kubetest_start(&g_kube_env, NULL);
+  g_kc = g_kube_env.client;
   const char *src = getenv("CAPZ_SOURCE_DIR");
   ck_assert_ptr_nonnull(src);
   char p[512];
   snprintf(p, sizeof p, "%s/config/crd/bases/infrastructure.cluster.x-k8s.io_azureclusteridentities.yaml", src);
-  FILE *f = fopen(p, "rb");
-  ck_assert_msg(f != NULL, "cannot open %s", p);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-  fclose(f);
-  capz_err e;
-  cJSON *docs = capz_yaml_to_json(buf, (size_t)n, &e);
-  free(buf);
-  ck_assert_msg(docs != NULL, "%s", e.msg);
-  static const capz_gvk CRD = {"apiextensions.k8s.io", "v1", "CustomResourceDefinition",
-                               "customresourcedefinitions", false};
-  const cJSON *d;
-  cJSON_ArrayForEach(d, docs) ck_assert_msg(capz_kube_create(g_kc, &CRD, NULL, d, NULL, &e) == 0, "%s", e.msg);
-  cJSON_Delete(docs);
-}
-
-void kube_env_start(void) {
-  arm_env_start();
-  ck_assert_int_eq(simproc_start(&g_kube, simproc_bin("capz-kube-sim"), NULL), 0);
-  ck_assert_int_eq(capz_kube_config_from_url(g_kube.url, &g_kcfg, NULL), 0);
-  capz_kube_client_opts o = {.struct_size = sizeof o, .qps = 1000, .burst = 1000};
-  ck_assert_int_eq(capz_kube_client_new(g_kcfg, &o, &g_kc, NULL), 0);
-  install_identity_crd();
+  kubetest_create_from_yaml_file(&g_kube_env, &KUBETEST_CRD_GVK, p);
 }
 
 void kube_env_stop(void) {
-  capz_kube_client_free(g_kc);
-  capz_kube_config_free(g_kcfg);
   g_kc = NULL;
-  simproc_stop(&g_kube);
+  kubetest_stop(&g_kube_env);
   arm_env_stop();
 }
 

@@ -15,7 +15,7 @@
 #define T_SECRET1 "table-secret-1"
 #define T_SECRET2 "table-secret-2"
 
-extern simproc g_arm, g_kube;
+extern simproc g_arm;
 extern capz_az_cloud g_cloud;
 extern capz_kube_client *g_kc;
 
