@@ -60,7 +60,8 @@ enum {
   K_MACHINE,
   K_MP,
   K_KCFG,
-  K_NQUEUES, /* kinds below are watched only */
+  K_CLUSTERCLASS, /* its changes also wake the Clusters of that class */
+  K_NQUEUES,      /* kinds below are watched only */
   K_AZCLUSTER = K_NQUEUES,
   K_AZMCLUSTER,
   K_AZASOCLUSTER,
@@ -70,7 +71,6 @@ enum {
   K_AZMP,
   K_AZMMP,
   K_AZASOMP,
-  K_CLUSTERCLASS, /* its changes wake the Clusters of that class */
   K_NKINDS
 };
 
@@ -104,6 +104,7 @@ int capi_ms_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue
 int capi_machine_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
 int capi_mp_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
 int capi_bootstrap_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
+int capi_clusterclass_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms);
 
 /* ---- capi_util.c ---- */
 void sim_kinds_init(sim *s);

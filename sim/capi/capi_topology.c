@@ -50,6 +50,14 @@ static int run(topo *t, int64_t *requeue_ms) {
     *requeue_ms = 2000;
     return topo_fail(t, "ClusterClassNotFound", "ClusterClass %s/%s not found", t->ccns, ccname);
   }
+  /* A class whose status was never written (just created, or v1beta2-shaped: see capi_clusterclass.c) is used
+   * as it is; one whose status lags behind its spec is waited for, as CAPI does. */
+  int64_t observed = capz_json_ptr_int(t->cc, "/status/observedGeneration", -1);
+  if (observed >= 0 && observed != capz_json_ptr_int(t->cc, "/metadata/generation", 0)) {
+    *requeue_ms = 1000; /* a wait, not a failure: the class's own update wakes us too */
+    topo_fail(t, "ClusterClassNotReconciled", "ClusterClass %s/%s is not reconciled yet", t->ccns, ccname);
+    return 0;
+  }
   sim_add_owner(t->want, t->cc, false);
   t->vars = topo_vars_cluster(t->cl, t->cc, t->msg, sizeof t->msg);
   if (!t->vars) {
@@ -248,6 +256,10 @@ int capi_topology_reconcile(sim *s, const cJSON *cl, cJSON *want, int64_t *reque
   t->ns = sim_str(cl, "/metadata/namespace");
   t->cname = sim_str(cl, "/metadata/name");
   int rc = run(t, requeue_ms);
+  if (rc == CAPZ_ECONFLICT && !t->reason) {
+    /* Someone wrote first: a retry with the new state, not a condition or an Event. */
+    goto done;
+  }
   if (rc == 0 && !t->reason) {
     capz_cond_mark_true(want, C_TOPOLOGY_RECONCILED);
   } else {
@@ -265,6 +277,7 @@ int capi_topology_reconcile(sim *s, const cJSON *cl, cJSON *want, int64_t *reque
       if (*requeue_ms <= 0) *requeue_ms = 5000; /* a fixed class/template wakes us earlier through events */
     }
   }
+done:
   for (size_t i = 0; i < t->nreq; i++) cJSON_Delete(t->reqs[i].tmpl);
   for (size_t i = 0; i < t->nw; i++) {
     cJSON_Delete(t->w[i].cur);

@@ -124,6 +124,11 @@ int topo_write(topo *t, const cJSON *cur, const cJSON *want) {
   char buf[256];
   int rc = sim_gvk(t->s, sim_str(cur, "/apiVersion"), sim_str(cur, "/kind"), &g, buf, sizeof buf);
   if (rc == 0) rc = sim_write(t->s, &g, cur, want);
+  if (rc != 0 && rc != CAPZ_ECONFLICT && !t->reason) {
+    t->reason = "TopologyReconcileFailed";
+    snprintf(t->msg, sizeof t->msg, "updating %s %s: %s", sim_str(cur, "/kind"), sim_str(cur, "/metadata/name"),
+             capz_errcode_name(rc));
+  }
   /* Ownership/label touch-ups are not worth an Event; spec changes are. */
   if (rc == 0 && !capz_json_equal(capz_json_ptr_get(cur, "/spec"), capz_json_ptr_get(want, "/spec")))
     topo_event(t, "Normal", "TopologyUpdate", "Updated", cur);

@@ -12,14 +12,15 @@
 static const sim_reconcile_fn RECONCILERS[K_NQUEUES] = {
     [K_CLUSTER] = capi_cluster_reconcile, [K_KCP] = capi_kcp_reconcile,         [K_MD] = capi_md_reconcile,
     [K_MS] = capi_ms_reconcile,           [K_MACHINE] = capi_machine_reconcile, [K_MP] = capi_mp_reconcile,
-    [K_KCFG] = capi_bootstrap_reconcile,
+    [K_KCFG] = capi_bootstrap_reconcile,   [K_CLUSTERCLASS] = capi_clusterclass_reconcile,
 };
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: capz-capi-sim (--kubeconfig FILE | --server URL) [--namespace NS] [-v N]\n"
-          "Plays Cluster API core's controllers (Cluster, KubeadmControlPlane, MachineDeployment, MachineSet,\n"
-          "Machine, MachinePool, kubeadm bootstrap) against a management cluster for tests and demos.\n"
+          "Plays Cluster API core's controllers (Cluster with managed topologies, ClusterClass, KubeadmControlPlane,\n"
+          "MachineDeployment, MachineSet, Machine, MachinePool, kubeadm bootstrap) against a management cluster\n"
+          "for tests and demos.\n"
           "Prints READY <server> on stdout once its caches are synced; logs to stderr; stops on SIGTERM.\n");
 }
 

@@ -237,6 +237,20 @@ START_TEST(selfmanaged_clusterclass_topology) {
   free(wait_cond(ns, cn, "True", NULL));
   cJSON *cl = env_get(CAPI, "Cluster", ns, cn), *cc = env_get(CAPI, "ClusterClass", ns, "azure-cc");
   ck_assert_msg(owned_by(cl, cc), "Cluster is not owned by its ClusterClass");
+  /* The ClusterClass controller's part: status and ownership of the class's templates. */
+  wait_field(CAPI, "ClusterClass", ns, "azure-cc", "/status/observedGeneration", "1");
+  cJSON_Delete(cc);
+  cc = env_get(CAPI, "ClusterClass", ns, "azure-cc");
+  ck_assert(capz_cond_is_true(cc, "VariablesReconciled"));
+  ck_assert(capz_cond_is_true(cc, "RefVersionsUpToDate"));
+  const char *tmpls[][2] = {{INFRA, "AzureClusterTemplate"}, {KCPV, "KubeadmControlPlaneTemplate"},
+                            {INFRA, "AzureMachineTemplate"}, {BOOT, "KubeadmConfigTemplate"}};
+  const char *tnames[] = {"sm-azure-cluster", "sm-control-plane", "sm-md-0", "sm-md-0"};
+  for (int i = 0; i < 4; i++) {
+    cJSON *tp = env_get(tmpls[i][0], tmpls[i][1], ns, tnames[i]);
+    ck_assert_msg(tp && owned_by(tp, cc), "%s %s is not owned by the ClusterClass", tmpls[i][1], tnames[i]);
+    cJSON_Delete(tp);
+  }
 
   /* AzureCluster from the AzureClusterTemplate. */
   cJSON *ac = get_ref(cl, "/spec/infrastructureRef", ns);
@@ -509,6 +523,12 @@ START_TEST(variables_and_patches) {
   }
   cJSON_Delete(amcp);
   cJSON_Delete(cl);
+  cJSON *cc = env_get(CAPI, "ClusterClass", ns, "vars-cc");
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(cc, "/status/variables")), 4);
+  ck_assert_str_eq(capz_json_ptr_str(cc, "/status/variables/2/name", ""), "poolSku");
+  ck_assert_str_eq(capz_json_ptr_str(cc, "/status/variables/2/definitions/0/from", ""), "inline");
+  ck_assert(capz_json_ptr_bool(cc, "/status/variables/2/definitions/0/required", false));
+  cJSON_Delete(cc);
 
   /* Enabling the optional patch through a variable re-renders the control plane in place. */
   ck_assert_int_eq(
@@ -555,6 +575,25 @@ START_TEST(unsupported_and_missing_are_conditions) {
     if (!found) usleep(25 * 1000);
   }
   ck_assert_msg(found, "no Warning Event on the Cluster naming the unsupported action");
+  /* A class referencing a template that does not exist: the class says so, the Cluster names it. */
+  char *c3 = replace(VAR_CLASS, "\"name\":\"aks-pool1\"}}}}]", "\"name\":\"nope\"}}}}]");
+  char *c4 = replace(c3, "\"name\":\"vars-cc\"", "\"name\":\"holey-cc\"");
+  free(c3);
+  apply_json(ns, c4);
+  free(c4);
+  wait_field(CAPI, "ClusterClass", ns, "holey-cc", "/status/observedGeneration", "1");
+  cJSON *hc = env_get(CAPI, "ClusterClass", ns, "holey-cc");
+  ck_assert(capz_cond_is_false(hc, "RefVersionsUpToDate"));
+  ck_assert_ptr_nonnull(strstr(capz_json_ptr_str(capz_cond_get(hc, "RefVersionsUpToDate"), "/message", ""), "nope"));
+  cJSON_Delete(hc);
+  apply_json(ns,
+             "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"b3\"},"
+             "\"spec\":{\"topology\":{\"class\":\"holey-cc\",\"version\":\"v1.33.1\",\"variables\":[{\"name\":"
+             "\"poolSku\",\"value\":\"x\"}],\"workers\":{\"machinePools\":[{\"class\":\"default-worker\",\"name\":\"p\"}]}}}}");
+  m = wait_cond(ns, "b3", "False", "TopologyReconcileFailed");
+  ck_assert_msg(strstr(m, "nope") != NULL, "message does not name the missing template: %s", m);
+  free(m);
+
   /* A class that does not exist (yet): reported, then picked up when it appears. */
   apply_json(ns,
              "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"b2\"},"
