@@ -119,6 +119,12 @@ static void roll_back(arm_ctx *c, const char *key) {
   }
 }
 
+void arm_engine_group_rollback(arm_ctx *c, arm_res *rg) {
+  char key[ARM_ID_MAX];
+  snprintf(key, sizeof key, "%s", rg->key);
+  roll_back(c, key);
+}
+
 /* Can anything outside the group hold one of its members? Node resource groups managed from inside the group
  * (an AKS cluster's MC_ group) go with it and count as inside. When nothing outside holds the group, no member
  * can refuse and the per-resource checks (quadratic in the group's size) are skipped. */

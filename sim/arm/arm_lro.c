@@ -201,6 +201,7 @@ void arm_lro_finish(arm_ctx *c, arm_op *op, int final) {
           op->error = err;
         }
       } else if (final == ARM_OP_SUCCEEDED) arm_engine_delete_tree(c, r);
+      else if (r->rt == &arm_rt_resource_group) arm_engine_group_rollback(c, r); /* the group stays as it was */
       else arm_set_state(r, final == ARM_OP_CANCELED ? "Canceled" : "Failed");
       break;
     default:

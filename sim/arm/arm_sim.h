@@ -427,6 +427,8 @@ int arm_engine_can_delete(arm_ctx *c, arm_res *r, const char *root, arm_err *e);
  * completion of its DELETE operation. Returns NULL when everything went, else the ARM error (new tree,
  * ResourceGroupDeletionBlocked) after rolling back the provisioning state of the group and what is left. */
 cJSON *arm_engine_delete_group(arm_ctx *c, arm_res *rg);
+/* A group delete that failed or was canceled: the group and its contents are no longer Deleting. */
+void arm_engine_group_rollback(arm_ctx *c, arm_res *rg);
 /* True when any other resource (of any type) refers to id in an "id" member. Writes the referrer's id. */
 bool arm_referenced(arm_ctx *c, const char *id, const char *const *from_types, char *who, size_t n);
 /* True when a resource under none of roots (lower-cased keys) refers to id or to anything under it. */

@@ -83,6 +83,8 @@ static int subnet_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc,
                        arm_id_name(id));
   const char *pre[8];
   int np = subnet_prefixes(doc, pre, 8);
+  if (cJSON_GetArraySize(arr) > 7)
+    return arm_err_set(e, 400, "InvalidRequestFormat", "Subnet %s lists more than 7 address prefixes.", arm_id_name(id));
   if (np == 0)
     return arm_err_set(e, 400, "InvalidRequestFormat", "Subnet %s must have addressPrefix or addressPrefixes.",
                        arm_id_name(id));

@@ -198,6 +198,29 @@ START_TEST(group_with_aks_cluster_on_own_subnet) {
 }
 END_TEST
 
+START_TEST(failed_group_delete_rolls_back) {
+  network_with_internal_lb_and_vm();
+  at_resp r = at_req(&sim, "POST", "/_sim/faults",
+                     "{\"method\":\"DELETE\",\"path\":\"*/resourceGroups/cas-rg\",\"kind\":\"lroFail\",\"code\":\"InternalServerError\","
+                     "\"message\":\"injected\",\"count\":1}", NULL, false);
+  ck_assert_int_eq(r.status, 201);
+  at_free(&r);
+  char code[128];
+  ck_assert_int_eq(delete_group(RG RGV, code, sizeof code), 500);
+  ck_assert_str_eq(code, "InternalServerError");
+  r = at_get(&sim, RG RGV);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Succeeded");
+  at_free(&r);
+  r = at_get(&sim, NET "/virtualNetworks/v" NV);
+  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Succeeded");
+  at_free(&r);
+  ck_assert_int_gt(count_resources(), 8);
+  /* and the next attempt goes through */
+  ck_assert_int_eq(delete_group(RG RGV, code, sizeof code), 200);
+  ck_assert_int_eq(count_resources(), 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("arm_sim_cascade");
   TCase *tc = tcase_create("cascade");
@@ -206,6 +229,7 @@ int main(void) {
   tcase_add_test(tc, group_delete_goes_in_dependency_order);
   tcase_add_test(tc, outside_reference_blocks_and_rolls_back);
   tcase_add_test(tc, group_with_aks_cluster_on_own_subnet);
+  tcase_add_test(tc, failed_group_delete_rolls_back);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
