@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
 
 #include "capz/conditions.h"
 #include "capz/controller_util.h"
@@ -26,6 +29,12 @@ void mk_identity_sp(void) {
 }
 
 void mk_cluster_ready(const char *name) {
+  char net[256];
+  snprintf(net, sizeof net, "{\"vnet\":{\"name\":\"%s-vnet\"}}", name);
+  mk_cluster_ready_net(name, net);
+}
+
+void mk_cluster_ready_net(const char *name, const char *network_json) {
   cJSON *c = k_create(&GVK_CLUSTER,
                       "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"%s\"},"
                       "\"spec\":{\"infrastructureRef\":{\"apiGroup\":\"infrastructure.cluster.x-k8s.io\","
@@ -38,8 +47,8 @@ void mk_cluster_ready(const char *name) {
                         "\"spec\":{\"location\":\"eastus\",\"subscriptionID\":\"" E2E_SUB "\",\"resourceGroup\":\"%s-rg\","
                         "\"identityRef\":{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":"
                         "\"AzureClusterIdentity\",\"name\":\"id1\",\"namespace\":\"default\"},"
-                        "\"networkSpec\":{\"vnet\":{\"name\":\"%s-vnet\"}}}}",
-                        name, name, capz_json_ptr_str(c, "/metadata/uid", ""), name, name));
+                        "\"networkSpec\":%s}}",
+                        name, name, capz_json_ptr_str(c, "/metadata/uid", ""), name, network_json));
   cJSON_Delete(c);
   ck_assert_msg(wait_ready(&GVK_AC, name, 60000), "AzureCluster %s not ready", name);
   k_patch(&GVK_CLUSTER, name, "status", "{\"status\":{\"initialization\":{\"infrastructureProvisioned\":true}}}");
@@ -68,9 +77,10 @@ void mk_machine(const char *name, const char *cluster, bool control_plane, const
                       *labels_json ? "," : "", labels_json, cluster, name, name);
   cJSON_Delete(k_create(&GVK_AM,
                         "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachine\","
-                        "\"metadata\":{\"name\":\"%s\",\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
+                        "\"metadata\":{\"name\":\"%s\",\"labels\":{\"cluster.x-k8s.io/cluster-name\":\"%s\"},"
+                        "\"ownerReferences\":[{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\","
                         "\"kind\":\"Machine\",\"name\":\"%s\",\"uid\":\"%s\",\"controller\":true}]},\"spec\":%s}",
-                        name, name, capz_json_ptr_str(m, "/metadata/uid", ""), spec_json));
+                        name, cluster, name, capz_json_ptr_str(m, "/metadata/uid", ""), spec_json));
   cJSON_Delete(m);
 }
 
@@ -157,4 +167,89 @@ int req_count(const cJSON *log, const char *method, const char *fragment) {
     n++;
   }
   return n;
+}
+
+/* ---------------------------------------------------------------- certificate identity environment */
+static char *bio_text(BIO *b) {
+  char *p = NULL;
+  long n = BIO_get_mem_data(b, &p);
+  char *out = malloc((size_t)n + 1);
+  memcpy(out, p, (size_t)n);
+  out[n] = '\0';
+  return out;
+}
+
+static char g_cert_dir[64];
+
+void cert_env_cleanup(void) {
+  if (!g_cert_dir[0]) return;
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_cert_dir);
+  if (system(cmd) != 0) fprintf(stderr, "cleanup of %s failed\n", g_cert_dir);
+  g_cert_dir[0] = '\0';
+}
+
+void cert_env_prepare(char **pem_out) {
+  EVP_PKEY *key = EVP_RSA_gen(2048);
+  ck_assert_ptr_nonnull(key);
+  X509 *x = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+  X509_set_pubkey(x, key);
+  X509_NAME *nm = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)"capz-c e2e", -1, -1, 0);
+  X509_set_issuer_name(x, nm);
+  ck_assert(X509_sign(x, key, EVP_sha256()) > 0);
+  BIO *bc = BIO_new(BIO_s_mem()), *bk = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bc, x);
+  PEM_write_bio_PrivateKey(bk, key, NULL, NULL, 0, NULL, NULL);
+  char *cert = bio_text(bc), *kpem = bio_text(bk);
+  BIO_free(bc);
+  BIO_free(bk);
+  X509_free(x);
+  EVP_PKEY_free(key);
+  *pem_out = malloc(strlen(cert) + strlen(kpem) + 1);
+  strcpy(*pem_out, cert);
+  strcat(*pem_out, kpem);
+  free(kpem);
+
+  const char *real = getenv("CAPZ_BUILD_DIR");
+  ck_assert_ptr_nonnull(real);
+  char *dir = g_cert_dir, p[1024], q[1024];
+  snprintf(g_cert_dir, sizeof g_cert_dir, "/tmp/capz-smm-cert-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(p, sizeof p, "%s/bin", dir);
+  ck_assert_int_eq(mkdir(p, 0700), 0);
+  static const char *const links[] = {"bin/capz-host", "bin/capz-kube-sim", "plugins"};
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(p, sizeof p, "%s/%s", real, links[i]);
+    snprintf(q, sizeof q, "%s/%s", dir, links[i]);
+    ck_assert_int_eq(symlink(p, q), 0);
+  }
+  /* the emulator config: e2e_env's settings plus an auth section (defaults + the certificate app) */
+  cJSON *cfg = cJSON_Parse("{\"lro\":{\"defaultSeconds\":0.2,\"retryAfterSeconds\":0},\"requestLog\":{\"keepBodies\":4000},"
+                           "\"auth\":{\"tenants\":[{\"id\":\"" E2E_TENANT "\"}],\"subscriptions\":[{\"id\":\"" E2E_SUB
+                           "\",\"tenant\":\"" E2E_TENANT "\"}],\"apps\":[{\"name\":\"capz-sim-app\",\"client_id\":\"" E2E_CLIENT
+                           "\",\"secrets\":[\"" E2E_SECRET "\"]},{\"name\":\"cert-app\",\"client_id\":\"" CERT_CLIENT
+                           "\",\"certificates\":[]}]}}");
+  ck_assert_ptr_nonnull(cfg);
+  cJSON_AddItemToArray(capz_json_ptr_get(cfg, "/auth/apps/1/certificates"), cJSON_CreateString(cert));
+  free(cert);
+  char *txt = cJSON_Print(cfg);
+  cJSON_Delete(cfg);
+  snprintf(q, sizeof q, "%s/arm-cert.json", dir);
+  FILE *f = fopen(q, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(txt, f);
+  fclose(f);
+  free(txt);
+  /* the later --config wins over the one e2e_env passes */
+  snprintf(p, sizeof p, "%s/bin/capz-arm-sim", dir);
+  f = fopen(p, "w");
+  ck_assert_ptr_nonnull(f);
+  fprintf(f, "#!/bin/sh\nexec '%s/bin/capz-arm-sim' \"$@\" --config '%s'\n", real, q);
+  fclose(f);
+  ck_assert_int_eq(chmod(p, 0700), 0);
+  setenv("CAPZ_BUILD_DIR", dir, 1);
 }

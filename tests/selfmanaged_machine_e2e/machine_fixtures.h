@@ -18,6 +18,8 @@ void mk_identity_sp(void);
 /* Cluster + AzureCluster <name> (resource group <name>-rg, eastus, public API server LB), then waits for the
  * AzureCluster to be ready and marks the Cluster's infrastructure provisioned. */
 void mk_cluster_ready(const char *name);
+/* The same with spec.networkSpec given (JSON). */
+void mk_cluster_ready_net(const char *name, const char *network_json);
 /* Bootstrap Secret <machine>-bootstrap whose value is base64(text); returns nothing. */
 void mk_bootstrap(const char *machine, const char *cluster, const char *text);
 /* Machine + AzureMachine <name> in <cluster>: labels_json extra Machine labels (a JSON object body without braces,
@@ -41,5 +43,14 @@ void sha256_hex(const void *p, size_t n, char out[65]);
 const cJSON *req_find(const cJSON *log, const char *method, const char *path_suffix);
 /* Count logged ARM requests whose path contains fragment (NULL = all) and method (NULL = all). */
 int req_count(const cJSON *log, const char *method, const char *fragment);
+
+/* For a case that needs a service principal with a certificate: a self-signed RSA certificate is made, and
+ * CAPZ_BUILD_DIR is pointed (in this test process only) at a directory whose bin/capz-arm-sim starts the real
+ * emulator with an auth config that also knows app CERT_CLIENT with that certificate (the default app and its
+ * secret stay). Call before env_start(). *pem_out: certificate + private key PEM (caller frees). */
+#define CERT_CLIENT "99999999-9999-4999-8999-999999999999"
+void cert_env_prepare(char **pem_out);
+/* Removes the directory cert_env_prepare made (after env_stop). */
+void cert_env_cleanup(void);
 
 #endif

@@ -212,12 +212,20 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
   if (rc) return m_terminal(r, res, "InvalidConfiguration", "Failed", err.msg);
   r->vm_row = r->t.n - 1;
   if (created) {
-    /* everything but the VM: keep it converged (fast path: no requests while unchanged) */
-    walk_view(r, 0, r->vm_row, false);
-    if (r->w.rc) return m_walk_error(r, res);
-    if (r->w.in_progress) {
-      m_write_status(r);
-      return m_requeue(res, r->w.requeue_after_s, r->s->poll_floor_s);
+    /* everything but the VM: keep it converged (fast path: no requests while unchanged). With a pod subnet the
+     * existing NIC is left out: Azure CNI's dynamic allocation adds the pods' IP configurations to it, and a PUT
+     * of our body would drop them. */
+    const capz_arm_row *nic = m_has_pod_subnet(r) ? capz_arm_table_find(&r->t, "networkinterfaces", NULL) : NULL;
+    size_t skip = nic ? (size_t)(nic - r->t.rows) : r->vm_row;
+    size_t seg[2][2] = {{0, skip}, {skip + 1, r->vm_row}};
+    for (int i = 0; i < 2; i++) {
+      if (seg[i][1] <= seg[i][0]) continue;
+      walk_view(r, seg[i][0], seg[i][1] - seg[i][0], false);
+      if (r->w.rc) return m_walk_error(r, res);
+      if (r->w.in_progress) {
+        m_write_status(r);
+        return m_requeue(res, r->w.requeue_after_s, r->s->poll_floor_s);
+      }
     }
     return vm_exists_path(r, res);
   }

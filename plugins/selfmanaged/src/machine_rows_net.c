@@ -27,6 +27,13 @@ static const char *subnet_name(m_run *r) {
   return "";
 }
 
+bool m_has_pod_subnet(m_run *r) {
+  const cJSON *sn;
+  cJSON_ArrayForEach(sn, capz_json_ptr_get(r->acd, "/spec/networkSpec/subnets"))
+    if (!strcmp(m_str(sn, "/role"), SM_SUBNET_ROLE_POD)) return true;
+  return false;
+}
+
 /* The machine's subnet spec in the (defaulted) AzureCluster, or NULL. */
 static const cJSON *subnet_spec(m_run *r, const char *name) {
   const cJSON *sn;

@@ -66,6 +66,8 @@ const char *m_zone(m_run *r);
 int m_build_table(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, capz_err *err);
 /* machine_rows_net.c: [public IP], NIC rows; nic_id receives the NIC's ID (CAPZ_ARM_ROW_ID_MAX). */
 int m_rows_net(m_run *r, char *nic_id, capz_err *err);
+/* The cluster has a capz-c pod subnet (Azure CNI dynamic pod IP allocation). */
+bool m_has_pod_subnet(m_run *r);
 /* machine_rows_vm.c: [availability set], (delete only: disks), VM rows. */
 int m_rows_vm(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, const char *nic_id, capz_err *err);
 /* machine_identity.c: VMIdentitiesReady — with vm_live NULL every user-assigned identity is read from Azure,
