@@ -149,7 +149,10 @@ cJSON *arm_engine_delete_group(arm_ctx *c, arm_res *rg) {
   bool careful = held_from_outside(c, rg);
   size_t n = 0, cap = 32;
   item *v = malloc(cap * sizeof *v);
-  if (!v) return NULL;
+  if (!v) { /* out of memory: still delete, without the ordering */
+    arm_engine_delete_tree(c, rg);
+    return NULL;
+  }
   for (arm_res *x = arm_store_first(c->store); x; x = x->next) {
     if (x == rg || !under(x->key, rg_key)) continue;
     bool listed;
@@ -175,7 +178,7 @@ cJSON *arm_engine_delete_group(arm_ctx *c, arm_res *rg) {
     if (!x) continue;
     /* a resource that still contains a blocked one stays too */
     bool holds_blocked = false;
-    for (size_t b = 0; b < nblocked && !holds_blocked; b++) holds_blocked = under(blocked[b], x->key);
+    for (size_t b = 0; b < nblocked && !holds_blocked; b++) holds_blocked = blocked[b] && under(blocked[b], x->key);
     arm_err e;
     memset(&e, 0, sizeof e);
     if (!holds_blocked && (!careful || arm_engine_can_delete(c, x, rg_key, &e) == 0)) {

@@ -147,7 +147,11 @@ static char *kept_body(const arm_req *q) {
   if (!q->body || !q->body_len || q->body_len >= (1u << 20)) return NULL;
   /* bodies refused before parsing (401, 429...) are parsed here; cJSON caps nesting itself */
   cJSON *j = q->json ? cJSON_Duplicate(q->json, 1) : cJSON_ParseWithLength(q->body, q->body_len);
-  if (!j) return strdup(q->body);
+  if (!j) { /* not JSON: its secrets could not be masked, so only its size is kept */
+    char note[64];
+    snprintf(note, sizeof note, "[%zu bytes, not JSON]", q->body_len);
+    return strdup(note);
+  }
   redact(j);
   char *t = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);

@@ -216,7 +216,13 @@ START_TEST(request_log_hashes_bootstrap_data) {
                   "\"networkProfile\":{\"networkInterfaceConfigurations\":[{\"name\":\"nic\",\"properties\":{\"primary\":true,"
                   "\"ipConfigurations\":[{\"name\":\"ipc\",\"properties\":{\"subnet\":{\"id\":\"" NET "/virtualNetworks/v/subnets/s\"}}}]}}]}}}}"),
       200);
-  at_resp r = at_req(&sim, "GET", "/_sim/requests", NULL, NULL, false);
+  /* a body that is not JSON cannot be masked: only its size is kept */
+  at_resp r = at_put(&sim, CMP "/virtualMachines/c" CV, "{\"osProfile\":{\"customData\":\"U0VDUkVUWA==\"} not json");
+  ck_assert_int_eq(r.status, 400);
+  at_free(&r);
+  r = at_req(&sim, "GET", "/_sim/requests", NULL, NULL, false);
+  ck_assert_ptr_null(strstr(r.body, "U0VDUkVUWA=="));
+  ck_assert_ptr_nonnull(strstr(r.body, "bytes, not JSON"));
   ck_assert_ptr_null(strstr(r.body, "I2Nsb3VkLWNvbmZpZw"));
   const cJSON *a = logged(r.json, "PUT", "/virtualMachines/a"), *b = logged(r.json, "PUT", "/virtualMachines/b"),
               *ss = logged(r.json, "PUT", "/virtualMachineScaleSets/ss");
