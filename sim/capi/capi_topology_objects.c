@@ -268,8 +268,11 @@ int topo_add_req(topo *t, int scope, const char *cls, const cJSON *ref, const cJ
   return (int)t->nreq - 1;
 }
 
-/* ---- workers ---- */
+/* ---- generated objects and template clones ---- */
 
+/* A template clone: reused while it still contains what the class renders, else a new one (templates are
+ * immutable by contract; CAPI rotates them the same way). *out is the template to reference; *old (when
+ * rotated) the one to delete once nothing points to it. */
 int topo_ensure_template(topo *t, const cJSON *patched, const cJSON *cur, const char *name, const cJSON *labels,
                          cJSON **out, cJSON **old) {
   *out = NULL;
@@ -300,7 +303,7 @@ int topo_ensure_template(topo *t, const cJSON *patched, const cJSON *cur, const 
   return rc;
 }
 
-/* Bootstrap config / infrastructure pool of a MachinePool: objects, updated in place. */
+/* An object instantiated from a template (infrastructure cluster, MachinePool config or pool), updated in place. */
 int topo_ensure_object(topo *t, const cJSON *patched, const cJSON *cur, const char *name, const cJSON *labels,
                        cJSON **out) {
   *out = NULL;

@@ -21,6 +21,9 @@ int topo_plan_worker(topo *t, worker *w, bool cp_upgraded) {
   const char *cls = capz_json_ptr_str(w->topo, "/class", "");
   w->tname = capz_json_ptr_str(w->topo, "/name", "");
   if (!*w->tname) return topo_fail(t, "TopologyReconcileFailed", "a %s topology has no name%s", kindname, "");
+  for (worker *o = t->w; o < w; o++)
+    if (o->pool == w->pool && strcmp(o->tname, w->tname) == 0)
+      return topo_fail(t, "TopologyReconcileFailed", "%s name %s is used twice in the topology", kindname, w->tname);
   w->cls = find_class(t->cc, w->pool, cls);
   if (!w->cls)
     return topo_fail(t, "TopologyReconcileFailed", "%s class %s is not defined in the ClusterClass", kindname, cls);
@@ -78,9 +81,8 @@ int topo_plan_worker(topo *t, worker *w, bool cp_upgraded) {
   return w->req_infra < 0 ? -1 : 0;
 }
 
-/* A MachineDeployment's template clone: reused while it still contains what the class renders, else a new one
- * (templates are immutable by contract; CAPI rotates them the same way). *out is the template to reference;
- * *old (when rotated) the one to delete once nothing points to it. */
+/* Templates (MachineDeployment) or configs and pools (MachinePool) first, then the worker object itself with its
+ * labels, metadata, replicas, version and references; a rotated template is deleted once the reference moved. */
 int topo_apply_worker(topo *t, worker *w) {
   const char *kindname = w->pool ? "MachinePool" : "MachineDeployment";
   cJSON *labels = topo_base_labels(t);
@@ -206,4 +208,3 @@ void topo_delete_removed(topo *t, bool pool) {
   capz_obj_list_free(&l);
 }
 
-/* ---- the pass ---- */
