@@ -83,11 +83,23 @@ static capz_outcome post_rows(m_run *r, capz_result *res, const cJSON *vm_live) 
   if (rc) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "ReconcileError", "%s", err.msg);
   if (r->t.n == off) return CAPZ_DONE;
   walk_view(r, off, r->t.n - off, false);
-  m_bootstrap_condition(r);
+  const capz_arm_row *boot = m_bootstrap_condition(r);
+  if (r->boot_reason && !strcmp(r->boot_reason, "BootstrapFailed")) {
+    /* as CAPZ: the machine is not ready and the failure is retried; re-read the extension next time */
+    capz_arm_ensurer_forget(r->s->ensurer, boot->id);
+    m_write_status(r);
+    return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "BootstrapFailed", "VM extension %s failed: the bootstrap did not "
+                         "complete (see the VM's cloud-init output)", boot->name);
+  }
   if (r->w.rc) return m_walk_error(r, res);
   if (r->w.in_progress) {
     m_write_status(r);
     return m_requeue(res, r->w.requeue_after_s, r->s->poll_floor_s);
+  }
+  if (r->boot_reason && *r->boot_reason) { /* the extension exists but is still running */
+    capz_arm_ensurer_forget(r->s->ensurer, boot->id);
+    m_write_status(r);
+    return m_requeue(res, 5, r->s->poll_floor_s);
   }
   return CAPZ_DONE;
 }

@@ -131,20 +131,22 @@ int m_rows_post(m_run *r, const cJSON *vm_live, capz_err *err) {
                  windows ? BOOT_CMD_WINDOWS : BOOT_CMD_LINUX, err);
 }
 
-void m_bootstrap_condition(m_run *r) {
+const capz_arm_row *m_bootstrap_condition(m_run *r) {
   const capz_arm_row *b = capz_arm_table_find(&r->t, "vmextensions", BOOT_LINUX);
   if (!b) b = capz_arm_table_find(&r->t, "vmextensions", BOOT_WINDOWS);
-  if (!b) return;
+  if (!b) return NULL;
   const char *ps = m_str(b->live, "/properties/provisioningState");
-  if (b->outcome == CAPZ_ENSURE_CREATED || b->outcome == CAPZ_ENSURE_UPDATED ||
-      (b->outcome == CAPZ_ENSURE_UNCHANGED && (!*ps || !strcasecmp(ps, "Succeeded")))) {
-    r->boot_reason = "";
-  } else if (!strcasecmp(ps, "Failed") || (r->w.rc == CAPZ_EFAILED && r->view_off + r->w.at < r->t.n &&
-                                           &r->t.rows[r->view_off + r->w.at] == b)) {
+  bool failed_here = r->w.rc == CAPZ_EFAILED && r->view_off + r->w.at < r->t.n && &r->t.rows[r->view_off + r->w.at] == b;
+  if (failed_here || !strcasecmp(ps, "Failed")) {
     r->boot_reason = "BootstrapFailed";
     r->boot_sev = CAPZ_SEV_ERROR;
+  } else if (b->outcome == CAPZ_ENSURE_CREATED || b->outcome == CAPZ_ENSURE_UPDATED ||
+             (b->outcome == CAPZ_ENSURE_UNCHANGED && (!*ps || !strcasecmp(ps, "Succeeded")))) {
+    /* UNCHANGED without a read: verified Succeeded earlier (failed or running ones are forgotten, so re-read) */
+    r->boot_reason = "";
   } else {
     r->boot_reason = "BootstrapInProgress";
     r->boot_sev = CAPZ_SEV_INFO;
   }
+  return b;
 }

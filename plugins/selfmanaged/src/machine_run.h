@@ -87,8 +87,9 @@ int m_rows_post(m_run *r, const cJSON *vm_live, capz_err *err);
 /* The role assignment name of a SystemAssigned machine without one: a UUID derived from subscription, resource
  * group and VM name, so every reconcile (and a restarted controller) names the same assignment. */
 void m_default_role_name(m_run *r);
-/* BootstrapSucceeded from the bootstrap extension row (when present) after a walk of the post rows. */
-void m_bootstrap_condition(m_run *r);
+/* BootstrapSucceeded from the bootstrap extension row after a walk of the post rows: boot_reason "" (True),
+ * BootstrapInProgress or BootstrapFailed. Returns the row, or NULL when there is no bootstrap extension. */
+const capz_arm_row *m_bootstrap_condition(m_run *r);
 /* status.addresses from the NIC (and public IP) as ARM returns them (new array). */
 cJSON *m_addresses(m_run *r);
 
