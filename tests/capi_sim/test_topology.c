@@ -594,15 +594,6 @@ START_TEST(unsupported_and_missing_are_conditions) {
   ck_assert_msg(strstr(m, "nope") != NULL, "message does not name the missing template: %s", m);
   free(m);
 
-  /* Two workers with one name. */
-  apply_json(ns,
-             "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"b4\"},"
-             "\"spec\":{\"topology\":{\"class\":\"aks-cc\",\"version\":\"v1.33.1\",\"workers\":{\"machinePools\":["
-             "{\"class\":\"default-worker\",\"name\":\"p\"},{\"class\":\"default-system\",\"name\":\"p\"}]}}}}");
-  m = wait_cond(ns, "b4", "False", "TopologyReconcileFailed");
-  ck_assert_msg(strstr(m, "used twice") != NULL, "message does not name the duplicate: %s", m);
-  free(m);
-
   /* A class that does not exist (yet): reported, then picked up when it appears. */
   apply_json(ns,
              "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"b2\"},"
