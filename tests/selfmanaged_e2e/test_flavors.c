@@ -258,6 +258,7 @@ static int assert_order(const cJSON *log, const char *const *order, const char *
     prev = at;
     prev_t = order[i];
     seen++;
+    if (getenv("SM_E2E_SHOW_ORDER")) fprintf(stderr, "  %s: first PUT of %s at request %d\n", what, order[i], at);
   }
   if (last_pos) *last_pos = prev;
   return seen;
@@ -430,6 +431,30 @@ static void check_dual_network(cJSON *all, const char *c) {
   snprintf(p, sizeof p, NETP "loadBalancers/%s-public-lb", c);
   cJSON *alb = expect_owned(all, p, c);
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(alb, "/properties/frontendIPConfigurations/0/properties/publicIPAddress/id", ""), "pip-"));
+  /* the machines (AzureMachine side): each NIC has its IPv4 primary and an IPv6 configuration from the subnet's
+   * /64, and the workers sit in the node outbound LB's pool */
+  cJSON *ms = machines_of(c);
+  const cJSON *m;
+  int nics = 0, in_pool = 0;
+  cJSON_ArrayForEach(m, ms) {
+    snprintf(p, sizeof p, "/networkInterfaces/%s-nic", capz_json_ptr_str(m, "/metadata/name", ""));
+    cJSON *nic = expect_owned(all, p, c);
+    const cJSON *ipc, *v4 = NULL, *v6 = NULL;
+    cJSON_ArrayForEach(ipc, capz_json_ptr_get(nic, "/properties/ipConfigurations")) {
+      const char *ver = capz_json_ptr_str(ipc, "/properties/privateIPAddressVersion", "IPv4");
+      if (!strcmp(ver, "IPv6")) v6 = ipc;
+      else if (capz_json_ptr_bool(ipc, "/properties/primary", false)) v4 = ipc;
+      if (strstr(capz_json_ptr_str(ipc, "/properties/loadBalancerBackendAddressPools/0/id", ""), "outboundBackendPool"))
+        in_pool++;
+    }
+    ck_assert_msg(v4 && v6, "NIC %s lacks its IPv4 primary or IPv6 configuration", p);
+    ck_assert_msg(!strncmp(capz_json_ptr_str(v6, "/properties/privateIPAddress", ""), "2001:1234:5678:9ab", 18),
+                  "IPv6 address %s", capz_json_ptr_str(v6, "/properties/privateIPAddress", ""));
+    nics++;
+  }
+  ck_assert_int_eq(nics, 2);
+  ck_assert_int_ge(in_pool, 1);
+  cJSON_Delete(ms);
 }
 
 START_TEST(ipv6_dualstack_podsubnet) {
