@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "authtest.h"
+#include "ckrun.h"
 
 #define APPC "c0000000-0000-4000-8000-00000000000c"
 #define APPC_OID "c0000000-0000-4000-8000-0000000000cc"
@@ -384,10 +385,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return ckrun(suite()); }

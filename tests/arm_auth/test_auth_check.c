@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "authtest.h"
+#include "ckrun.h"
 
 #define T2 "aaaaaaaa-0000-4000-8000-00000000000b"
 #define SUB2 "bbbbbbbb-0000-4000-8000-00000000000b"
@@ -247,10 +248,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return ckrun(suite()); }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "authtest.h"
+#include "ckrun.h"
 
 #define THREADS 4
 #define ROUNDS 40
@@ -108,10 +109,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return ckrun(suite()); }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "authtest.h"
+#include "ckrun.h"
 
 #define TEN "{\"id\":\"" AT_TENANT "\"}"
 
@@ -166,10 +167,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return ckrun(suite()); }

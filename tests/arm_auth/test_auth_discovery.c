@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "authtest.h"
+#include "ckrun.h"
 
 START_TEST(openid_configuration_and_jwks) {
   char err[128];
@@ -61,9 +62,5 @@ int main(void) {
   TCase *tc = tcase_create("discovery");
   tcase_add_test(tc, openid_configuration_and_jwks);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return ckrun(s);
 }

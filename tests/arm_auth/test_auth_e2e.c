@@ -10,6 +10,7 @@
 #include "authtest.h"
 #include "curlbuf.h"
 #include "simproc.h"
+#include "ckrun.h"
 
 static simproc SIM;
 static bool STARTED;
@@ -245,10 +246,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return ckrun(suite()); }

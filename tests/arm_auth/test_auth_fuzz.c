@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "authtest.h"
+#include "ckrun.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 static unsigned next(void) {
@@ -95,9 +96,5 @@ int main(void) {
   tcase_add_test(tc, random_inputs);
   tcase_add_test(tc, mutated_tokens_and_assertions);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return ckrun(s);
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "authtest.h"
+#include "ckrun.h"
 
 #define RES "https%3A%2F%2Fmanagement.azure.com%2F"
 #define Q(extra) "api-version=2018-02-01&resource=" RES extra
@@ -185,10 +186,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return ckrun(suite()); }

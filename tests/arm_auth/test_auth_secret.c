@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "authtest.h"
+#include "ckrun.h"
 
 static arm_auth *A;
 
@@ -326,10 +327,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return ckrun(suite()); }

@@ -12,6 +12,7 @@
 
 #include "capz/azure.h"
 #include "capz/sdk.h"
+#include "ckrun.h"
 
 static struct MHD_Daemon *g_d;
 static char g_base[64];
@@ -206,9 +207,5 @@ int main(void) {
   tcase_add_test(tc, body_polled_lro_and_token_retry);
   tcase_add_test(tc, long_polling_url);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

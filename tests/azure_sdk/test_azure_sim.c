@@ -18,6 +18,7 @@
 #include "armcloud.h"
 #include "simproc.h"
 #include "test_util.h"
+#include "ckrun.h"
 
 #define TENANT "aaaaaaaa-0000-4000-8000-000000000001"
 #define SUB "bbbbbbbb-0000-4000-8000-000000000002"
@@ -913,10 +914,4 @@ static Suite *sim_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(sim_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
-}
+int main(void) { return ckrun(sim_suite()); }

@@ -11,6 +11,7 @@
 #include "azure/az_bucket.h"
 #include "azure/az_token_cache.h"
 #include "test_util.h"
+#include "ckrun.h"
 
 /* ---------------------------------------------------------------- clouds */
 
@@ -504,8 +505,5 @@ int main(void) {
   SRunner *sr = srunner_create(unit_suite());
   srunner_add_suite(sr, cert_suite());
   srunner_add_suite(sr, lro_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun_runner(sr);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "capz/azure_cloud.h"
+#include "ckrun.h"
 
 /* key/value pairs, NULL-terminated, as a plugin config */
 static const char *kv_get(const void *ud, const char *key) {
@@ -58,9 +59,5 @@ int main(void) {
   TCase *tc = tcase_create("cloud_default");
   tcase_add_test(tc, default_cloud_lifecycle);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cli.h"
 #include "config.h"
+#include "ckrun.h"
 
 /* Load text; returns the problem count and the diagnostics (static buffer). */
 static int load(host_config *cfg, const char *text, const char **diag_out) {
@@ -349,9 +350,5 @@ int main(void) {
   tcase_add_test(tc, bad_flags);
   tcase_add_test(tc, fuzzed_input_never_crashes);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

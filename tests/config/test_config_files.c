@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "hostproc.h"
 #include "tmpfiles.h"
+#include "ckrun.h"
 
 static char tmpdir[PATH_MAX];
 static char path[PATH_MAX + 32];
@@ -194,9 +195,5 @@ int main(void) {
   tcase_add_test(tc, deep_nesting_is_refused_cleanly);
   tcase_add_test(tc, missing_file_and_version);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

@@ -2,6 +2,7 @@
 #include <check.h>
 #include <string.h>
 #include "capz/loader.h"
+#include "ckrun.h"
 
 START_TEST(durations) {
   static const struct { const char *in; int64_t ms; } ok[] = {
@@ -110,9 +111,5 @@ int main(void) {
   tcase_add_test(tc, config_values_and_defaults);
   tcase_add_test(tc, config_errors);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

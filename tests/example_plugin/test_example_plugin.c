@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "hostproc.h"
 #include "tmpfiles.h"
+#include "ckrun.h"
 
 static char tmp[PATH_MAX];
 static char prefix[PATH_MAX + 16];
@@ -134,9 +135,5 @@ int main(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, example_builds_out_of_tree_and_loads);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

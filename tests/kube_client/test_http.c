@@ -13,6 +13,7 @@
 #include "capz/sdk.h"
 #include "http/http.h"
 #include "tls_fixture.h"
+#include "ckrun.h"
 
 static struct MHD_Daemon *g_d;
 static char g_base[128];
@@ -432,10 +433,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *r = srunner_create(suite());
-  srunner_run_all(r, CK_NORMAL);
-  int failed = srunner_ntests_failed(r);
-  srunner_free(r);
-  return failed ? 1 : 0;
-}
+int main(void) { return ckrun(suite()); }

@@ -14,6 +14,7 @@
 #include "capz/kube.h"
 #include "capz/sdk.h"
 #include "kubetest.h"
+#include "ckrun.h"
 
 static kubetest g_k;
 static capz_kube_client *g_c; /* g_k.client */
@@ -376,9 +377,5 @@ int main(void) {
   tcase_add_test(tc, watch_stream_and_gone);
   tcase_add_test(tc, periodic_resync);
   suite_add_tcase(s, tc);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int f = srunner_ntests_failed(r);
-  srunner_free(r);
-  return f ? 1 : 0;
+  return ckrun(s);
 }

@@ -13,6 +13,7 @@
 
 #include "capz/kube.h"
 #include "capz/sdk.h"
+#include "ckrun.h"
 
 static struct MHD_Daemon *g_d;
 static char g_url[128];
@@ -365,9 +366,5 @@ int main(void) {
   tcase_add_test(tc, client_rate_limit);
   tcase_add_test(tc, paths);
   suite_add_tcase(s, tc);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int f = srunner_ntests_failed(r);
-  srunner_free(r);
-  return f ? 1 : 0;
+  return ckrun(s);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "capz/informer.h"
+#include "ckrun.h"
 
 static const char *OBJ =
     "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureMachine\",\"metadata\":{"
@@ -106,9 +107,5 @@ int main(void) {
   tcase_add_test(tc, no_name_is_rejected);
   tcase_add_test(tc, selectors);
   suite_add_tcase(s, tc);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int f = srunner_ntests_failed(r);
-  srunner_free(r);
-  return f ? 1 : 0;
+  return ckrun(s);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "capz/workqueue.h"
+#include "ckrun.h"
 
 static capz_key K(const char *ns, const char *name) {
   capz_key k;
@@ -229,9 +230,5 @@ int main(void) {
   tcase_add_test(tc, bucket_limits_retry_storms);
   tcase_add_test(tc, shutdown_stops_intake_and_drains_in_flight);
   suite_add_tcase(s, tc);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int f = srunner_ntests_failed(r);
-  srunner_free(r);
-  return f ? 1 : 0;
+  return ckrun(s);
 }

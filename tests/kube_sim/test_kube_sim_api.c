@@ -9,6 +9,7 @@
 
 #include "capz/json.h"
 #include "ksim_client.h"
+#include "ckrun.h"
 
 static void setup(void) {
   ksim_start();
@@ -621,10 +622,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
-}
+int main(void) { return ckrun(suite()); }

@@ -13,6 +13,7 @@
 #include "curlbuf.h"
 #include "hostproc.h"
 #include "tmpfiles.h"
+#include "ckrun.h"
 
 static char pdir[PATH_MAX];
 static char tmpdir[PATH_MAX];
@@ -257,9 +258,5 @@ int main(void) {
   tcase_add_test(tc, check_config_validates_plugin_config);
   tcase_add_test(tc, daemon_runs_good_plugins_until_sigterm);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "capz/loader.h"
 #include "tmpfiles.h"
+#include "ckrun.h"
 
 static char pdir[PATH_MAX];  /* the built test plugins */
 static char tmpdir[PATH_MAX];
@@ -304,9 +305,5 @@ int main(void) {
   tcase_add_test(tc, keeps_good_plugins_after_refusals);
   tcase_add_test(tc, names_and_stems);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "capz/json.h"
 #include "capz/testkit.h"
+#include "ckrun.h"
 
 static char pdir[PATH_MAX], fixtures[PATH_MAX];
 
@@ -103,9 +104,5 @@ int main(void) {
   tcase_add_test(tc, open_reports_loader_config_and_init_errors);
   tcase_add_test(tc, close_calls_shutdown);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

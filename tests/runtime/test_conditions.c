@@ -6,6 +6,7 @@
 
 #include "capz/conditions.h"
 #include "capz/controller.h"
+#include "ckrun.h"
 
 static const char *s(const cJSON *c, const char *k) { return cJSON_GetStringValue(cJSON_GetObjectItem(c, k)); }
 
@@ -94,9 +95,5 @@ int main(void) {
   tcase_add_test(tc, summary_and_order);
   tcase_add_test(tc, pause_and_finalizers);
   suite_add_tcase(su, tc);
-  SRunner *r = srunner_create(su);
-  srunner_run_all(r, CK_NORMAL);
-  int f = srunner_ntests_failed(r);
-  srunner_free(r);
-  return f ? 1 : 0;
+  return ckrun(su);
 }

@@ -21,6 +21,7 @@
 #include "curlbuf.h"
 #include "kubetest.h"
 #include "widget_plugin.h"
+#include "ckrun.h"
 
 static kubetest g_k;
 static capz_kube_client *g_c; /* g_k.client */
@@ -710,9 +711,5 @@ int main(void) {
   tcase_add_test(tc, leader_failover_after_sigkill);
   tcase_add_test(tc, loser_never_writes_after_loss);
   suite_add_tcase(s, tc);
-  SRunner *r = srunner_create(s);
-  srunner_run_all(r, CK_NORMAL);
-  int f = srunner_ntests_failed(r);
-  srunner_free(r);
-  return f ? 1 : 0;
+  return ckrun(s);
 }

@@ -2,6 +2,8 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "ckrun.h"
+
 Suite *pointer_suite(void);
 Suite *merge_suite(void);
 Suite *parse_suite(void);
@@ -12,8 +14,5 @@ int main(void) {
   srunner_add_suite(sr, merge_suite());
   srunner_add_suite(sr, parse_suite());
   srunner_add_suite(sr, patch_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return ckrun_runner(sr);
 }

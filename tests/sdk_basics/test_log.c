@@ -6,6 +6,7 @@
 #include <string.h>
 #include "capz/json.h"
 #include "capz/log.h"
+#include "ckrun.h"
 
 static FILE *g_out;
 
@@ -278,9 +279,5 @@ int main(void) {
   tcase_add_test(tc, redact_garbage);
   tcase_add_test(tc, records_are_atomic_across_threads);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return ckrun(s);
 }

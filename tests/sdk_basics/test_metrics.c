@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "capz/metrics.h"
+#include "ckrun.h"
 
 static char *render(capz_metrics_registry *r) {
   size_t len = 0;
@@ -220,9 +221,5 @@ int main(void) {
   tcase_add_test(tc, default_registry);
   tcase_add_test(tc, concurrent_updates_are_exact);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return ckrun(s);
 }

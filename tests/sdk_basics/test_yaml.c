@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include "tjson.h"
+#include "ckrun.h"
 
 static cJSON *y(const char *text) {
   capz_err e;
@@ -276,9 +277,5 @@ int main(void) {
   tcase_add_test(tc, garbage_never_crashes);
   tcase_add_test(tc, large_documents);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return ckrun(s);
 }
