@@ -313,7 +313,7 @@ cJSON *e2e_render(const char *template_file, const char *cluster, const char *cl
                         "cluster-identity", "AZURE_LOCATION", "eastus", "AZURE_SUBSCRIPTION_ID", E2E_SUB,
                         "KUBERNETES_VERSION", "v1.32.4", "AZURE_NODE_MACHINE_TYPE", "Standard_D2s_v3",
                         "AZURE_CLIENT_ID_USER_ASSIGNED_IDENTITY", E2E_CLIENT, "AZURE_TENANT_ID", E2E_TENANT,
-                        "CLUSTER_IDENTITY_TYPE", "ServicePrincipal", NULL};
+                        "CLUSTER_IDENTITY_TYPE", "ServicePrincipal", "ASO_CREDENTIAL_SECRET_NAME", "aso-cred", NULL};
   char *y = e2e_subst(text, vars);
   free(text);
   capz_err e;

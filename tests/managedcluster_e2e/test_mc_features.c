@@ -380,6 +380,79 @@ START_TEST(aks_admin_kubeconfig_refresh) {
 }
 END_TEST
 
+/* ---- the ASO API: AAD with local accounts disabled, token from the ASO credential ---- */
+static const capz_gvk ASOCP = {"infrastructure.cluster.x-k8s.io", "v1beta1", "AzureASOManagedControlPlane",
+                               "azureasomanagedcontrolplanes", true};
+
+static const char *AUTH_AKS_APP =
+    "auth:\n  resources: [\"" AKS_APP "\"]\n  tenants: [{id: " E2E_TENANT "}]\n  subscriptions: [" E2E_SUB "]\n"
+    "  apps:\n    - {client_id: " E2E_CLIENT ", object_id: 44444444-4444-4444-8444-444444444444, secret: capz-sim-secret}\n";
+
+START_TEST(aks_aso_aad_token) {
+  e2e_env_start(AUTH_AKS_APP, false, false);
+  /* the ASO credential Secret: the emulator's subscription, tenant, app and secret */
+  cJSON *sec = cJSON_Parse(
+      "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"aso-cred\",\"namespace\":\"default\"},"
+      "\"data\":{\"AZURE_SUBSCRIPTION_ID\":\"MjIyMjIyMjItMjIyMi00MjIyLTgyMjItMjIyMjIyMjIyMjIy\","
+      "\"AZURE_TENANT_ID\":\"MTExMTExMTEtMTExMS00MTExLTgxMTEtMTExMTExMTExMTEx\","
+      "\"AZURE_CLIENT_ID\":\"MzMzMzMzMzMtMzMzMy00MzMzLTgzMzMtMzMzMzMzMzMzMzMz\","
+      "\"AZURE_CLIENT_SECRET\":\"Y2Fwei1zaW0tc2VjcmV0\"}}");
+  e2e_create(sec);
+  cJSON_Delete(sec);
+  cJSON *docs = e2e_render("cluster-template-aks-aso.yaml", CL, "");
+  static const char *const order[] = {"Cluster", "MachinePool", "AzureASOManagedControlPlane",
+                                      "AzureASOManagedCluster", "AzureASOManagedMachinePool", NULL};
+  for (int k = 0; order[k]; k++) {
+    cJSON *d;
+    cJSON_ArrayForEach(d, docs) {
+      const char *kind = capz_json_ptr_str(d, "/kind", "");
+      if (strcmp(kind, order[k]) != 0) continue;
+      const char *name = capz_json_ptr_str(d, "/metadata/name", "");
+      if (!strcmp(kind, "AzureASOManagedControlPlane")) {
+        cJSON *r;
+        cJSON_ArrayForEach(r, capz_json_ptr_get(d, "/spec/resources")) {
+          if (strcmp(capz_json_ptr_str(r, "/kind", ""), "ManagedCluster")) continue;
+          capz_json_ptr_set(r, "/spec/aadProfile", cJSON_Parse("{\"managed\":true}"), NULL);
+          capz_json_ptr_set(r, "/spec/disableLocalAccounts", cJSON_CreateTrue(), NULL);
+        }
+      }
+      if (!strcmp(kind, "AzureASOManagedControlPlane") || !strcmp(kind, "AzureASOManagedCluster")) {
+        cJSON *refs = cJSON_CreateArray();
+        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_CLUSTER, CL));
+        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+      }
+      if (!strcmp(kind, "AzureASOManagedMachinePool")) {
+        cJSON *refs = cJSON_CreateArray();
+        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_MP, name));
+        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+      }
+      capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", CL, NULL);
+      e2e_create(d);
+    }
+  }
+  cJSON_Delete(docs);
+  e2e_plugin_start("10m");
+  ck_assert_msg(e2e_wait_true(&ASOCP, CL, "/status/ready", 60000), "AzureASOManagedControlPlane not ready");
+  cJSON *mcs = e2e_sim_resources("Microsoft.ContainerService/managedClusters");
+  ck_assert(capz_json_ptr_bool(e2e_find_named(mcs, CL), "/properties/disableLocalAccounts", false));
+  cJSON_Delete(mcs);
+  char *kc = e2e_secret_text(CL "-kubeconfig", "value");
+  ck_assert_ptr_nonnull(kc);
+  bool has_exec = true;
+  char *tok = kc_token(kc, &has_exec);
+  ck_assert_msg(!has_exec, "exec plugin left in <cluster>-kubeconfig");
+  char *aud = jwt_aud(tok);
+  ck_assert_str_eq(aud, AKS_APP);
+  free(aud);
+  free(tok);
+  reaches_workload(kc);
+  free(kc);
+  cJSON *s = e2e_get(&E2E_SECRET, CL "-kubeconfig");
+  ck_assert_str_eq(capz_json_ptr_str(s, "/metadata/ownerReferences/0/kind", ""), "AzureASOManagedControlPlane");
+  cJSON_Delete(s);
+}
+END_TEST
+
 /* ---- ClusterClass: templates through the plugin's admission functions, a topology Cluster via capz-capi-sim ---- */
 static void admit_template(cJSON *d) {
   const char *kind = capz_json_ptr_str(d, "/kind", "");
@@ -545,6 +618,7 @@ int main(void) {
     const TTest *test;
   } cases[] = {{"fleet_extensions_aad", aks_fleet_extensions_aad},
                {"admin_refresh", aks_admin_kubeconfig_refresh},
+               {"aso_aad_token", aks_aso_aad_token},
                {"topology", aks_clusterclass_topology}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     TCase *tc = tcase_create(cases[i].name);

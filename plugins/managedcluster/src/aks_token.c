@@ -6,7 +6,8 @@
  * has the AKS server application as its token audience (capz_az_cloud_scope makes "<audience>/.default"), with a
  * private token cache so every call gets a new token whose expiry we can read. It runs only when the kubeconfig
  * is due for a refresh (about once per token lifetime per cluster). The caller has already passed the identity's
- * allowedNamespaces check (mc_arm_for). Secret bytes and tokens are wiped and never logged. */
+ * allowedNamespaces check (mc_arm_for). The ASO control plane uses its ASO credential Secret instead. Secret bytes
+ * and tokens are wiped and never logged. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,25 @@ static void jwt_times(const char *jwt, int64_t *exp, int64_t *iat) {
   free(p);
 }
 
+/* A token for the AKS server application with this identity: a credential whose cloud copy has that audience and
+ * a private cache (so the token is new and its claims are the ones we read). */
+static int token_for(mc_state *s, const capz_az_identity *id, char **token, int64_t *exp, int64_t *iat,
+                     capz_err *err) {
+  capz_az_cloud cloud = s->cloud;
+  snprintf(cloud.token_audience, sizeof cloud.token_audience, "%s", AKS_AAD_SERVER_APP);
+  capz_az_token_cache *cache = capz_az_token_cache_new(1, NULL, NULL);
+  if (!cache) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  int rc = 0;
+  capz_az_credential *cred = capz_az_credential_new(&cloud, id, cache, err);
+  if (!cred) rc = err && err->code ? err->code : CAPZ_EINVAL;
+  if (!rc) rc = capz_az_credential_token(cred, NULL, token, err);
+  if (!rc) jwt_times(*token, exp, iat);
+  capz_az_credential_free(cred);
+  capz_az_token_cache_free(cache);
+  if (rc) capz_err_prefix(err, "token for the AKS server application: ");
+  return rc;
+}
+
 int mc_aks_token(mc_state *s, capz_ctx *ctx, const cJSON *amcp, char **token, int64_t *exp, int64_t *iat,
                  capz_err *err) {
   *token = NULL;
@@ -93,24 +113,24 @@ int mc_aks_token(mc_state *s, capz_ctx *ctx, const cJSON *amcp, char **token, in
   size_t len = 0;
   if (id.type == CAPZ_AZ_ID_INVALID) rc = capz_err_set(err, CAPZ_EINVAL, "AzureClusterIdentity: unsupported type");
   else if (needs_secret(id.type)) rc = identity_secret(ctx, spec, id.type, ins, &sec, &len, err);
-  capz_az_cloud cloud = s->cloud;
-  snprintf(cloud.token_audience, sizeof cloud.token_audience, "%s", AKS_AAD_SERVER_APP);
-  capz_az_token_cache *cache = rc ? NULL : capz_az_token_cache_new(1, NULL, NULL);
-  if (!rc && !cache) rc = capz_err_set(err, CAPZ_ENOMEM, "out of memory");
-  capz_az_credential *cred = NULL;
   if (!rc) {
     id.secret = sec;
     id.secret_len = len;
-    cred = capz_az_credential_new(&cloud, &id, cache, err);
-    if (!cred) rc = err && err->code ? err->code : CAPZ_EINVAL;
+    rc = token_for(s, &id, token, exp, iat, err);
   }
-  if (!rc) rc = capz_az_credential_token(cred, NULL, token, err);
-  if (!rc) jwt_times(*token, exp, iat);
-  capz_az_credential_free(cred);
-  capz_az_token_cache_free(cache);
   if (sec) OPENSSL_cleanse(sec, len);
   free(sec);
   cJSON_Delete(idobj);
-  if (rc) capz_err_prefix(err, "token for the AKS server application: ");
+  return rc;
+}
+
+int mc_aks_token_aso(mc_state *s, capz_ctx *ctx, const char *ns, const cJSON *res, char **token, int64_t *exp,
+                     int64_t *iat, capz_err *err) {
+  *token = NULL;
+  mc_aso_cred c;
+  int rc = mc_aso_cred_read(ctx, ns, res, &c, err);
+  if (rc) return rc;
+  rc = token_for(s, &c.id, token, exp, iat, err);
+  mc_aso_cred_wipe(&c);
   return rc;
 }

@@ -188,6 +188,8 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   mc_kc_req kr = {.mc_id = r->id, .api = r->api_version, .cluster = cname, .owner_kind = "AzureASOManagedControlPlane",
                   .owner_uid = capz_obj_uid(base),
                   .local_disabled = capz_json_ptr_bool(r->desired, "/properties/disableLocalAccounts", false)};
+  /* AAD with local accounts disabled: the user kubeconfig with a token from the ASO credential (as CAPZ) */
+  if (kr.local_disabled && capz_json_ptr_bool(r->desired, "/properties/aadProfile/managed", false)) kr.aso_res = mcr;
   double kc_next = s->drift_interval_s;
   if (mc_kubeconfig_sync(s, ctx, arm, &kr, &kc_next, &e) != 0) {
     oc = capz_ctx_fail(ctx, res, mc_outcome_for(e.code, false), "KubeconfigError", "%s", e.msg);

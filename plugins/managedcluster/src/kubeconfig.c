@@ -226,13 +226,15 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
     *next_s = in_s;
     return 0;
   }
-  bool inject = r->local_disabled && r->amcp;
+  bool inject = r->local_disabled && (r->amcp || r->aso_res);
   char *admin = NULL, *user = NULL, *main_b64 = NULL, *token = NULL;
   int64_t exp = 0, iat = 0;
   int rc = 0;
   if (!r->local_disabled) rc = list_credential(arm, r, true, &admin, err);
   if (!rc && (r->aad || r->local_disabled)) rc = list_credential(arm, r, false, &user, err);
-  if (!rc && inject) rc = mc_aks_token(s, ctx, r->amcp, &token, &exp, &iat, err);
+  if (!rc && inject)
+    rc = r->amcp ? mc_aks_token(s, ctx, r->amcp, &token, &exp, &iat, err)
+                 : mc_aks_token_aso(s, ctx, k->ns, r->aso_res, &token, &exp, &iat, err);
   double in = s->kc_refresh_s;
   if (!rc && inject) {
     size_t ul = 0;

@@ -50,6 +50,16 @@ int mc_arm_for(mc_state *s, capz_ctx *ctx, const cJSON *amcp, capz_arm_client **
 int mc_arm_for_aso(mc_state *s, capz_ctx *ctx, const char *ns, const cJSON *res, capz_arm_client **arm, char *sub,
                    size_t sub_n, capz_err *err);
 
+/* An ASO credential Secret's values (subscription, tenant, client, secret, AUTH_MODE) and the identity built from
+ * them (pointing into vals); wipe with mc_aso_cred_wipe. */
+typedef struct mc_aso_cred {
+  unsigned char *vals[5];
+  size_t lens[5];
+  capz_az_identity id;
+} mc_aso_cred;
+int mc_aso_cred_read(capz_ctx *ctx, const char *ns, const cJSON *res, mc_aso_cred *c, capz_err *err);
+void mc_aso_cred_wipe(mc_aso_cred *c);
+
 /* ---- helpers (util.c) ---- */
 /* Outcome for an SDK error code: EINVAL → TERMINAL, else RETRY. */
 capz_outcome mc_outcome_for(int code, bool deleting);
@@ -62,7 +72,8 @@ typedef struct mc_kc_req {
   const char *mc_id, *api;      /* the managedCluster and the api-version its actions use */
   const char *cluster;          /* Cluster name: Secret names and the cluster-name label */
   const char *owner_kind, *owner_uid; /* controller ownerRef (name = the reconciled key's) */
-  const cJSON *amcp;            /* AMCP whose identityRef gets the injected token; NULL = never inject */
+  const cJSON *amcp;            /* AMCP whose identityRef gets the injected token, or */
+  const cJSON *aso_res;         /* the ASO ManagedCluster whose ASO credential gets it; both NULL = never inject */
   bool aad;                     /* aadProfile.managed: also <cluster>-kubeconfig-user */
   bool local_disabled;          /* disableLocalAccounts: <cluster>-kubeconfig from the user credentials */
   bool ca;                      /* also <cluster>-ca */
@@ -80,6 +91,9 @@ void mc_kubeconfig_delete(capz_ctx *ctx, const char *ns, const char *cluster);
  * (capz_az_token_free), exp/iat from its claims (0 when unreadable). */
 int mc_aks_token(mc_state *s, capz_ctx *ctx, const cJSON *amcp, char **token, int64_t *exp, int64_t *iat,
                  capz_err *err);
+/* The same with the ASO credential of an embedded ASO resource (AzureASOManagedControlPlane). */
+int mc_aks_token_aso(mc_state *s, capz_ctx *ctx, const char *ns, const cJSON *res, char **token, int64_t *exp,
+                     int64_t *iat, capz_err *err);
 /* Sorted providerIDs (azure:// + instance id, RG lower-cased) of the VMSS tagged aks-managed-poolName=pool in
  * node_rg, as a new array. ENOTFOUND while the scale set does not exist. */
 int mc_pool_provider_ids(capz_arm_client *arm, const char *sub, const char *node_rg, const char *pool, cJSON **out,

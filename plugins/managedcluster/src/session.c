@@ -20,33 +20,46 @@ int mc_arm_for(mc_state *s, capz_ctx *ctx, const cJSON *amcp, capz_arm_client **
 /* ASO-style credentials: the Secret named by the resource's serviceoperator.azure.com/credential-from annotation
  * (else "aso-credential") with AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or
  * AUTH_MODE workloadidentity / podidentity. */
-int mc_arm_for_aso(mc_state *s, capz_ctx *ctx, const char *ns, const cJSON *res, capz_arm_client **arm, char *sub,
-                   size_t sub_n, capz_err *err) {
+int mc_aso_cred_read(capz_ctx *ctx, const char *ns, const cJSON *res, mc_aso_cred *c, capz_err *err) {
+  memset(c, 0, sizeof *c);
   const char *name = capz_json_ptr_str(res, "/metadata/annotations/serviceoperator.azure.com~1credential-from",
                                        "aso-credential");
-  unsigned char *vals[5] = {0};
-  size_t lens[5] = {0};
   static const char *const keys[] = {"AZURE_SUBSCRIPTION_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_ID",
                                      "AZURE_CLIENT_SECRET", "AUTH_MODE"};
   int rc = 0;
   for (int i = 0; i < 5 && !rc; i++) {
     capz_err ke;
-    int r = capz_secret_value(capz_ctx_client(ctx), ns, name, keys[i], &vals[i], &lens[i], &ke);
+    int r = capz_secret_value(capz_ctx_client(ctx), ns, name, keys[i], &c->vals[i], &c->lens[i], &ke);
     if (r && i < 3) rc = capz_err_set(err, r, "identity %s", ke.msg);
   }
   if (!rc) {
-    snprintf(sub, sub_n, "%s", (const char *)vals[0]);
-    const char *mode = vals[4] ? (const char *)vals[4] : "";
-    capz_az_identity id = {.tenant_id = (const char *)vals[1], .client_id = (const char *)vals[2]};
-    if (strcmp(mode, "workloadidentity") == 0) id.type = CAPZ_AZ_ID_WORKLOAD_IDENTITY;
-    else if (strcmp(mode, "podidentity") == 0) id.type = CAPZ_AZ_ID_USER_ASSIGNED_MSI;
-    else if (vals[3]) id.type = CAPZ_AZ_ID_SERVICE_PRINCIPAL, id.secret = vals[3], id.secret_len = lens[3];
+    const char *mode = c->vals[4] ? (const char *)c->vals[4] : "";
+    c->id = (capz_az_identity){.tenant_id = (const char *)c->vals[1], .client_id = (const char *)c->vals[2]};
+    if (strcmp(mode, "workloadidentity") == 0) c->id.type = CAPZ_AZ_ID_WORKLOAD_IDENTITY;
+    else if (strcmp(mode, "podidentity") == 0) c->id.type = CAPZ_AZ_ID_USER_ASSIGNED_MSI;
+    else if (c->vals[3]) c->id.type = CAPZ_AZ_ID_SERVICE_PRINCIPAL, c->id.secret = c->vals[3], c->id.secret_len = c->lens[3];
     else rc = capz_err_set(err, CAPZ_EINVAL, "secret %s/%s: no AZURE_CLIENT_SECRET and no AUTH_MODE", ns, name);
-    if (!rc) rc = capz_az_session_for(s->sessions, &id, arm, err);
   }
+  if (rc) mc_aso_cred_wipe(c);
+  return rc;
+}
+
+void mc_aso_cred_wipe(mc_aso_cred *c) {
   for (int i = 0; i < 5; i++) {
-    if (vals[i]) OPENSSL_cleanse(vals[i], lens[i]);
-    free(vals[i]);
+    if (c->vals[i]) OPENSSL_cleanse(c->vals[i], c->lens[i]);
+    free(c->vals[i]);
+    c->vals[i] = NULL;
   }
+  memset(&c->id, 0, sizeof c->id);
+}
+
+int mc_arm_for_aso(mc_state *s, capz_ctx *ctx, const char *ns, const cJSON *res, capz_arm_client **arm, char *sub,
+                   size_t sub_n, capz_err *err) {
+  mc_aso_cred c;
+  int rc = mc_aso_cred_read(ctx, ns, res, &c, err);
+  if (rc) return rc;
+  snprintf(sub, sub_n, "%s", (const char *)c.vals[0]);
+  rc = capz_az_session_for(s->sessions, &c.id, arm, err);
+  mc_aso_cred_wipe(&c);
   return rc;
 }
