@@ -86,7 +86,7 @@ static cJSON *render(const char *path, const char *name, const char *workers) {
                         "CLUSTER_IDENTITY_NAME", "id1", "CLUSTER_IDENTITY_TYPE", "ServicePrincipal",
                         "KUBERNETES_VERSION", "v1.33.1", "AZURE_CONTROL_PLANE_MACHINE_TYPE", "Standard_D2s_v3",
                         "AZURE_NODE_MACHINE_TYPE", "Standard_D2s_v3", "CONTROL_PLANE_MACHINE_COUNT", "1",
-                        "WORKER_MACHINE_COUNT", workers, NULL};
+                        "WORKER_MACHINE_COUNT", workers, "CLUSTER_CLASS_NAME", "azure-cc", NULL};
   char *text = tpl_render(path, vars);
   capz_err err;
   cJSON *docs = capz_yaml_to_json(text, strlen(text), &err);
@@ -519,6 +519,53 @@ START_TEST(ipv6_dualstack_podsubnet) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------- ClusterClass */
+static bool has_infra_ref(const cJSON *o, void *ud) {
+  (void)ud;
+  return o && *capz_json_ptr_str(o, "/spec/infrastructureRef/name", "");
+}
+
+/* CAPZ's reference ClusterClass and a Cluster of it (cluster-template-topology.yaml): capz-capi-sim renders the
+ * AzureCluster (a generated name, not the Cluster's), the control plane and the MachineDeployment from the class;
+ * the cluster reaches Ready with resources tagged with the Cluster's name, as CAPZ tags them; then it is deleted. */
+START_TEST(clusterclass_topology) {
+  make_identity();
+  apply(render(shared_template("cluster-template-clusterclass.yaml"), "cc", "1"));
+  apply(render(shared_template("cluster-template-topology.yaml"), "cc", "1"));
+  cJSON *cl = NULL;
+  ck_assert_msg(k_wait(&GVK_CLUSTER_B1, "cc", has_infra_ref, NULL, 20000, &cl), "the topology made no AzureCluster");
+  char acname[256];
+  snprintf(acname, sizeof acname, "%s", capz_json_ptr_str(cl, "/spec/infrastructureRef/name", ""));
+  cJSON_Delete(cl);
+  wait_ready(&GVK_AC, acname, 60000);
+  wait_machines_ready("cc", 2, 90000);
+  cJSON *ac = k_get(&GVK_AC, acname);
+  char rg[256];
+  snprintf(rg, sizeof rg, "%s", capz_json_ptr_str(ac, "/spec/resourceGroup", acname));
+  /* the API server DNS label is the Cluster's name (CAPZ's ClusterName()), whatever the AzureCluster is called */
+  ck_assert_msg(!strncmp(capz_json_ptr_str(ac, "/spec/controlPlaneEndpoint/host", ""), "cc-", 3), "endpoint %s",
+                capz_json_ptr_str(ac, "/spec/controlPlaneEndpoint/host", ""));
+  ck_assert(capz_cond_is_true(ac, "Ready"));
+  cJSON_Delete(ac);
+  cJSON *all = arm_resources(NULL);
+  char p[512];
+  snprintf(p, sizeof p, "/resourceGroups/%s", rg);
+  expect_owned(all, p, "cc");
+  snprintf(p, sizeof p, NETP "loadBalancers/%s-public-lb", acname);
+  expect_owned(all, p, "cc");
+  snprintf(p, sizeof p, NETP "natGateways/node-natgateway");
+  expect_owned(all, p, "cc");
+  cJSON_Delete(all);
+  int owned = count_owned("cc");
+  fprintf(stderr, "ClusterClass cluster cc (AzureCluster %s): %d owned resources\n", acname, owned);
+  ck_assert_int_ge(owned, 13); /* 9 cluster resources + 2 VMs + 2 NICs */
+  ck_assert_int_eq(count_owned(acname), 0);
+  k_delete(&GVK_CLUSTER_B1, "cc");
+  wait_gone(&GVK_AC, acname, 60000);
+  ck_assert_int_eq(count_owned("cc"), 0);
+}
+END_TEST
+
 Suite *flavors_suite(void);
 Suite *flavors_suite(void) {
   const struct {
@@ -527,6 +574,7 @@ Suite *flavors_suite(void) {
   } tests[] = {
       {"reference_template", reference_template},
       {"ipv6_dualstack_podsubnet", ipv6_dualstack_podsubnet},
+      {"clusterclass", clusterclass_topology},
   };
   Suite *s = suite_create("selfmanaged_flavors");
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {

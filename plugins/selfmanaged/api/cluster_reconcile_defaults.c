@@ -48,6 +48,10 @@ int sm_azurecluster_default_controlplane_rules(cJSON *obj, int api_server_port, 
 }
 
 int sm_azurecluster_default_apiserver_dns(cJSON *obj, capz_err *err) {
+  return sm_azurecluster_default_apiserver_dns_for(obj, sm_str0(sm_child(obj, "metadata"), "name"), err);
+}
+
+int sm_azurecluster_default_apiserver_dns_for(cJSON *obj, const char *cluster, capz_err *err) {
   cJSON *spec = sm_child(obj, "spec");
   if (!cJSON_IsObject(spec)) return capz_err_set(err, CAPZ_EINVAL, "AzureCluster has no spec");
   if (cJSON_IsFalse(sm_child(spec, "controlPlaneEnabled"))) return 0;
@@ -59,7 +63,6 @@ int sm_azurecluster_default_apiserver_dns(cJSON *obj, capz_err *err) {
     if (!cJSON_IsObject(pip)) continue;
     if (!sm_str_empty(pip, "dnsName")) return 0;
     char fqdn[512];
-    const char *cluster = sm_str0(sm_child(obj, "metadata"), "name");
     int rc = sm_apiserver_fqdn(cluster, sm_str0(spec, "subscriptionID"), sm_str0(spec, "resourceGroup"),
                                sm_str0(pip, "name"), sm_str0(spec, "location"), sm_str0(spec, "azureEnvironment"),
                                fqdn, sizeof fqdn);

@@ -89,8 +89,11 @@ int sm_azureclustertemplate_default(cJSON *obj, capz_err *err);
  * unless a rule with that destination port already exists (CAPZ SetControlPlaneSecurityRules). */
 int sm_azurecluster_default_controlplane_rules(cJSON *obj, int api_server_port, capz_err *err);
 /* The API server public IP's DNS name when empty: "<cluster>-<fnv32a hex>.<location>.<suffix>"
- * (CAPZ SetDNSName/GenerateFQDN). No-op for internal LBs or controlPlaneEnabled=false. */
+ * (CAPZ SetDNSName/GenerateFQDN). No-op for internal LBs or controlPlaneEnabled=false. <cluster> is the
+ * AzureCluster's own name here; the reconciler passes the owner Cluster's name (CAPZ's ClusterName(), which differs
+ * for ClusterClass topologies) to the _for variant. */
 int sm_azurecluster_default_apiserver_dns(cJSON *obj, capz_err *err);
+int sm_azurecluster_default_apiserver_dns_for(cJSON *obj, const char *cluster_name, capz_err *err);
 
 /* AzureMachine: CAPZ SetDefaultsAzureMachine. subscription_id (from the owning AzureCluster) may
  * be NULL/"" — then the SystemAssigned role scope/definition stay empty, as in CAPZ when the

@@ -320,7 +320,7 @@ capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   r.ci.api_port = (int)capz_json_ptr_int(r.cluster, "/spec/clusterNetwork/apiServerPort", 6443);
   if (!r.d || sm_azurecluster_default(r.d, NULL, &err) ||
       sm_azurecluster_default_controlplane_rules(r.d, r.ci.api_port, &err) ||
-      sm_azurecluster_default_apiserver_dns(r.d, &err)) {
+      sm_azurecluster_default_apiserver_dns_for(r.d, owner, &err)) {
     oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "DefaultingError", "%s", err.msg);
     goto out;
   }
@@ -341,7 +341,9 @@ capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
                   err.msg);
     goto out;
   }
-  r.ci.name = key->name;
+  /* CAPZ's ClusterName() is the owner Cluster's: ownership tags, the API server DNS label and the private DNS
+   * zone use it (it differs from the AzureCluster's name in ClusterClass topologies) */
+  r.ci.name = owner;
   r.ci.sub = r.az.subscription;
   r.ci.rg = capz_json_ptr_str(r.d, "/spec/resourceGroup", "");
   r.ci.location = capz_json_ptr_str(r.d, "/spec/location", "");
@@ -354,7 +356,7 @@ capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   }
   cJSON *empty = cJSON_CreateArray();
   r.ci.zones = r.zones ? r.zones : empty;
-  capz_arm_table_init(&r.t, key->name);
+  capz_arm_table_init(&r.t, owner);
   rc = sm_cluster_table(r.d, &r.ci, &r.t, &err);
   if (rc) {
     cJSON_Delete(empty);
