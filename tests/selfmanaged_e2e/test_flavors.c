@@ -264,6 +264,26 @@ static int assert_order(const cJSON *log, const char *const *order, const char *
   return seen;
 }
 
+/* Deleting row by row (a resource group we do not own): the first DELETEs per type come in the reverse of
+ * `order`; the resource group itself is never deleted. Returns how many types were deleted. */
+static int assert_reverse_order(const cJSON *log, const char *const *order, const char *rg, const char *part,
+                                const char *what) {
+  int n = 0;
+  while (order[n]) n++;
+  int prev = -1, seen = 0;
+  const char *prev_t = NULL;
+  for (int i = n - 1; i >= 0; i--) {
+    int at = first_at(log, "DELETE", order[i], rg, part);
+    if (at < 0) continue;
+    ck_assert_msg(at > prev, "%s: first DELETE of %s (request %d) comes before %s (request %d)", what, order[i], at,
+                  prev_t ? prev_t : "-", prev);
+    prev = at;
+    prev_t = order[i];
+    seen++;
+  }
+  return seen;
+}
+
 /* ---------------------------------------------------------------- CAPZ's reference template */
 START_TEST(reference_template) {
   make_identity();
@@ -376,8 +396,10 @@ static const char FLAVOR_NET[] =
     "\"2001:1234:5678:9abc::/64\"]},{\"name\":\"node-subnet\",\"role\":\"node\",\"cidrBlocks\":[\"10.1.0.0/16\","
     "\"2001:1234:5678:9abd::/64\"]}]}";
 
-static cJSON *ipv6_flavor(const char *name, bool dual) {
+static cJSON *ipv6_flavor(const char *name, bool dual, const char *rg) {
   cJSON *docs = render(shared_template("cluster-template.yaml"), name, "1");
+  if (rg) cJSON_ReplaceItemInObject(cJSON_GetObjectItem(doc_of(docs, "AzureCluster"), "spec"), "resourceGroup",
+                                    cJSON_CreateString(rg));
   char buf[1024];
   snprintf(buf, sizeof buf, FLAVOR_NET, name);
   cJSON *spec = cJSON_GetObjectItem(doc_of(docs, "AzureCluster"), "spec");
@@ -459,8 +481,10 @@ static void check_dual_network(cJSON *all, const char *c) {
 
 START_TEST(ipv6_dualstack_podsubnet) {
   make_identity();
-  apply(ipv6_flavor("v6", false));
-  apply(ipv6_flavor("ds", true));
+  /* the IPv6 cluster goes into a resource group made beforehand (not ours): deleted row by row, in reverse */
+  arm_direct("PUT", RGP "v6-shared-rg", "{\"location\":\"eastus\"}");
+  apply(ipv6_flavor("v6", false, "v6-shared-rg"));
+  apply(ipv6_flavor("ds", true, NULL));
   apply(render(source_template("cluster-template-azure-cni-v2.yaml"), "cni2", "1"));
   int64_t t0 = now_ms();
   wait_ready(&GVK_AC, "v6", 60000);
@@ -507,6 +531,8 @@ START_TEST(ipv6_dualstack_podsubnet) {
   cJSON_Delete(log);
 
   /* delete all three: nothing owned left */
+  cJSON *v6ms = machines_of("v6");
+  arm_clear_requests();
   k_delete(&GVK_CLUSTER_B1, "v6");
   k_delete(&GVK_CLUSTER_B1, "ds");
   k_delete(&GVK_CLUSTER_B1, "cni2");
@@ -516,6 +542,22 @@ START_TEST(ipv6_dualstack_podsubnet) {
   ck_assert_int_eq(count_owned("v6"), 0);
   ck_assert_int_eq(count_owned("ds"), 0);
   ck_assert_int_eq(count_owned("cni2"), 0);
+  /* v6 (resource group not ours): CAPZ's reverse order, resource by resource, machine by machine; the group stays */
+  log = arm_requests();
+  ck_assert_int_lt(first_at(log, "DELETE", "resourceGroups", "v6-shared-rg", NULL), 0);
+  ck_assert_int_ge(assert_reverse_order(log, CLUSTER_ORDER, "v6-shared-rg", NULL, "v6 delete"), 6);
+  const cJSON *m;
+  cJSON_ArrayForEach(m, v6ms) {
+    const char *name = capz_json_ptr_str(m, "/metadata/name", "");
+    char part[200];
+    snprintf(part, sizeof part, "/%s", name);
+    ck_assert_int_ge(assert_reverse_order(log, MACHINE_ORDER, "v6-shared-rg", part, name), 2);
+  }
+  cJSON_Delete(log);
+  cJSON_Delete(v6ms);
+  all = arm_resources(NULL);
+  ck_assert_ptr_nonnull(arm_find(all, RGP "v6-shared-rg"));
+  cJSON_Delete(all);
 }
 END_TEST
 
