@@ -89,11 +89,11 @@ static int scan_file(const char *path, const char *needle, char *out, size_t n) 
   return found;
 }
 
-int bproc_wait_line(const bproc *p, int want_stdout, const char *needle, double timeout_s, char *out, size_t n) {
+int bproc_wait_line(bproc *p, int want_stdout, const char *needle, double timeout_s, char *out, size_t n) {
   double t0 = now_s();
   while (now_s() - t0 < timeout_s) {
     if (scan_file(want_stdout ? p->out_path : p->err_path, needle, out, n) == 0) return 0;
-    if (!bproc_alive((bproc *)p)) break;
+    if (!bproc_alive(p)) break;
     sleep_ms(50);
   }
   fprintf(stderr, "aks_scale: %s: no line with \"%s\" (see %s)\n", p->name, needle, p->err_path);

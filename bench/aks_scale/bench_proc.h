@@ -21,7 +21,7 @@ int bproc_start(bproc *p, const char *dir, const char *name, const char *const *
 /* Wait up to timeout_s for a line in the child's stdout (want_stdout) or stderr that contains needle; copy the
  * text after the needle up to the first space, quote or end of line into out. Returns 0, or -1 when the child
  * exited or the time ran out. */
-int bproc_wait_line(const bproc *p, int want_stdout, const char *needle, double timeout_s, char *out, size_t n);
+int bproc_wait_line(bproc *p, int want_stdout, const char *needle, double timeout_s, char *out, size_t n);
 
 /* SIGTERM, up to 10 s, then SIGKILL. Returns the waitpid status or -1. Safe on a never-started bproc. */
 int bproc_stop(bproc *p);
