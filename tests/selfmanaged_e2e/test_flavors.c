@@ -301,6 +301,12 @@ START_TEST(reference_template) {
           cluster_s, all_s, arm_count(log, NULL), arm_count(log, "PUT"), arm_count(log, "GET"),
           arm_count(log, NULL) - arm_count(log, "PUT") - arm_count(log, "GET"));
 
+  if (getenv("SM_E2E_SHOW_REQUESTS")) {
+    const cJSON *q;
+    cJSON_ArrayForEach(q, cJSON_GetObjectItem(log, "requests"))
+      if (strcmp(capz_json_ptr_str(q, "/method", ""), "GET"))
+        fprintf(stderr, "  %s %s\n", capz_json_ptr_str(q, "/method", ""), capz_json_ptr_str(q, "/path", ""));
+  }
   /* --- CAPZ's order: cluster services, then each machine's services after every cluster service */
   int cluster_last = -1;
   int types = assert_order(log, CLUSTER_ORDER, "ref", NULL, "AzureCluster", &cluster_last);
@@ -481,11 +487,22 @@ static void check_dual_network(cJSON *all, const char *c) {
 
 START_TEST(ipv6_dualstack_podsubnet) {
   make_identity();
+  arm_clear_requests();
   /* the IPv6 cluster goes into a resource group made beforehand (not ours): deleted row by row, in reverse */
   arm_direct("PUT", RGP "v6-shared-rg", "{\"location\":\"eastus\"}");
   apply(ipv6_flavor("v6", false, "v6-shared-rg"));
   apply(ipv6_flavor("ds", true, NULL));
-  apply(render(source_template("cluster-template-azure-cni-v2.yaml"), "cni2", "1"));
+  /* the pod-subnet cluster also gets a private endpoint on its node subnet (CAPZ's subnets[].privateEndpoints) */
+  cJSON *cni2 = render(source_template("cluster-template-azure-cni-v2.yaml"), "cni2", "1");
+  cJSON *sn;
+  cJSON_ArrayForEach(sn, capz_json_ptr_get(doc_of(cni2, "AzureCluster"), "/spec/networkSpec/subnets"))
+    if (!strcmp(capz_json_ptr_str(sn, "/role", ""), "node"))
+      cJSON_AddItemToObject(sn, "privateEndpoints",
+                            cJSON_Parse("[{\"name\":\"cni2-blob-pe\",\"privateLinkServiceConnections\":[{\"name\":"
+                                        "\"blob\",\"privateLinkServiceID\":\"/subscriptions/" E2E_SUB "/resourceGroups/"
+                                        "data-rg/providers/Microsoft.Storage/storageAccounts/cni2data\",\"groupIDs\":"
+                                        "[\"blob\"]}]}]"));
+  apply(cni2);
   int64_t t0 = now_ms();
   wait_ready(&GVK_AC, "v6", 60000);
   wait_ready(&GVK_AC, "ds", 60000);
@@ -515,10 +532,20 @@ START_TEST(ipv6_dualstack_podsubnet) {
   const cJSON *r;
   cJSON_ArrayForEach(r, all) natgws += owned_by(r, "cni2") && strcasestr(capz_json_ptr_str(r, "/type", ""), "natGateways");
   ck_assert_int_eq(natgws, 1);
+  cJSON *pe = expect_owned(all, NETP "privateEndpoints/cni2-blob-pe", "cni2");
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(pe, "/properties/subnet/id", ""), "/subnets/node-subnet"));
+  ck_assert_str_eq(capz_json_ptr_str(pe, "/properties/privateLinkServiceConnections/0/properties/groupIds/0", ""), "blob");
   cJSON_Delete(all);
   cJSON *ac = k_get(&GVK_AC, "cni2");
   ck_assert(capz_cond_is_true(ac, "SubnetsReady"));
+  ck_assert(capz_cond_is_true(ac, "PrivateEndpointsReady"));
   cJSON_Delete(ac);
+  /* CAPZ's order per cluster, private endpoints after the load balancers */
+  cJSON *clog = arm_requests();
+  ck_assert_int_ge(assert_order(clog, CLUSTER_ORDER, "cni2", NULL, "cni2", NULL), 9);
+  ck_assert_int_ge(assert_order(clog, CLUSTER_ORDER, "ds", NULL, "ds", NULL), 7);
+  ck_assert_int_ge(assert_order(clog, CLUSTER_ORDER, "v6-shared-rg", NULL, "v6", NULL), 7);
+  cJSON_Delete(clog);
 
   /* a second pass over unchanged clusters writes nothing */
   arm_clear_requests();

@@ -30,6 +30,10 @@ static const char *const OWN_PEERING[] = {"/properties/remoteVirtualNetwork", "/
                                           "/properties/allowGatewayTransit", "/properties/allowVirtualNetworkAccess",
                                           "/properties/useRemoteGateways", NULL};
 static const char *const OWN_BASTION[] = {"/location", "/properties/ipConfigurations", NULL};
+static const char *const OWN_PE[] = {"/location", "/properties/subnet/id", "/properties/privateLinkServiceConnections",
+                                     "/properties/manualPrivateLinkServiceConnections",
+                                     "/properties/applicationSecurityGroups", "/properties/customNetworkInterfaceName",
+                                     "/properties/ipConfigurations", NULL};
 
 typedef struct bld {
   const cJSON *ac;
@@ -476,6 +480,65 @@ static int peering_rows(bld *b) {
   return 0;
 }
 
+static cJSON *pls_connections(const cJSON *pe) {
+  cJSON *a = cJSON_CreateArray();
+  const cJSON *c;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItem(pe, "privateLinkServiceConnections")) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", S(c, "/name"));
+    cJSON *p = cJSON_AddObjectToObject(o, "properties");
+    cJSON_AddStringToObject(p, "privateLinkServiceId", S(c, "/privateLinkServiceID"));
+    const cJSON *g = cJSON_GetObjectItem(c, "groupIDs");
+    if (cJSON_GetArraySize(g) > 0) cJSON_AddItemToObject(p, "groupIds", cJSON_Duplicate(g, 1));
+    if (*S(c, "/requestMessage")) cJSON_AddStringToObject(p, "requestMessage", S(c, "/requestMessage"));
+    cJSON_AddItemToArray(a, o);
+  }
+  return a;
+}
+
+/* Private endpoints of the subnets (CAPZ privateendpoints, after private DNS): in the cluster's resource group,
+ * attached to their subnet; connections go to manualPrivateLinkServiceConnections when manualApproval is set. */
+static int pe_rows(bld *b) {
+  const cJSON *sn, *pe;
+  cJSON_ArrayForEach(sn, capz_json_ptr_get(b->ac, "/spec/networkSpec/subnets")) {
+    cJSON_ArrayForEach(pe, cJSON_GetObjectItem(sn, "privateEndpoints")) {
+      const char *name = S(pe, "/name");
+      if (!*name || seen(b->t, "privateendpoints", name)) continue;
+      char id[CAPZ_ARM_ROW_ID_MAX], ref[CAPZ_ARM_ROW_ID_MAX];
+      capz_arm_res_id(id, sizeof id, b->ci->sub, b->ci->rg, NET "/privateEndpoints", name);
+      cJSON *d = cJSON_CreateObject();
+      /* CAPZ passes the endpoint's own location; an endpoint without one goes where the cluster is */
+      cJSON_AddStringToObject(d, "location", *S(pe, "/location") ? S(pe, "/location") : b->ci->location);
+      cJSON *p = cJSON_AddObjectToObject(d, "properties");
+      capz_fmt(ref, sizeof ref, "%s/subnets/%s", b->vnet_id, S(sn, "/name"));
+      cJSON_AddItemToObject(p, "subnet", capz_arm_id_ref(ref));
+      if (*S(pe, "/customNetworkInterfaceName"))
+        cJSON_AddStringToObject(p, "customNetworkInterfaceName", S(pe, "/customNetworkInterfaceName"));
+      const cJSON *ip;
+      cJSON *ipcs = NULL;
+      cJSON_ArrayForEach(ip, cJSON_GetObjectItem(pe, "privateIPAddresses")) {
+        if (!cJSON_IsString(ip)) continue;
+        if (!ipcs) ipcs = cJSON_AddArrayToObject(p, "ipConfigurations");
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "properties"), "privateIPAddress", ip->valuestring);
+        cJSON_AddItemToArray(ipcs, o);
+      }
+      bool manual = capz_json_ptr_bool(pe, "/manualApproval", false);
+      cJSON_AddItemToObject(p, manual ? "manualPrivateLinkServiceConnections" : "privateLinkServiceConnections",
+                            pls_connections(pe));
+      cJSON_AddItemToObject(p, manual ? "privateLinkServiceConnections" : "manualPrivateLinkServiceConnections",
+                            cJSON_CreateArray());
+      cJSON *asgs = cJSON_AddArrayToObject(p, "applicationSecurityGroups");
+      const cJSON *asg;
+      cJSON_ArrayForEach(asg, cJSON_GetObjectItem(pe, "applicationSecurityGroups"))
+        if (cJSON_IsString(asg)) cJSON_AddItemToArray(asgs, capz_arm_id_ref(asg->valuestring));
+      if (add(b, "privateendpoints", "PrivateEndpointsReady", id, d, OWN_PE, tags_for(b, name, NULL), NULL))
+        return b->err->code;
+    }
+  }
+  return 0;
+}
+
 static int bastion_rows(bld *b) {
   const cJSON *bas = capz_json_ptr_get(b->ac, "/spec/bastionSpec/azureBastion");
   if (!bas || !*S(bas, "/name")) return 0;
@@ -502,7 +565,7 @@ int sm_cluster_table(const cJSON *ac, const sm_cluster_info *ci, capz_arm_table 
   int rc;
   if ((rc = rg_row(&b)) || (rc = vnet_row(&b)) || (rc = nsg_rows(&b)) || (rc = rt_rows(&b)) || (rc = pip_rows(&b)) ||
       (rc = natgw_rows(&b)) || (rc = subnet_rows(&b)) || (rc = peering_rows(&b)) || (rc = lb_rows(&b)) || (rc = privdns_rows(&b)) ||
-      (rc = bastion_rows(&b)))
+      (rc = pe_rows(&b)) || (rc = bastion_rows(&b)))
     return rc;
   return 0;
 }

@@ -1,6 +1,6 @@
 /* cluster_resources.h — the AzureCluster's Azure resources as an ordered table (CAPZ's cluster services:
- * resource group, VNet, NSGs, route tables, public IPs, NAT gateways, subnets, load balancers, private DNS,
- * bastion). Built from a defaulted AzureCluster; no I/O. */
+ * resource group, VNet, NSGs, route tables, public IPs, NAT gateways, subnets, peerings, load balancers, private
+ * DNS, private endpoints, bastion). Built from a defaulted AzureCluster; no I/O. */
 #ifndef SM_CLUSTER_RESOURCES_H
 #define SM_CLUSTER_RESOURCES_H
 
