@@ -174,7 +174,7 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
   if (!sm_cluster_infra_ready(r->cluster)) {
     m_vm_cond(r, "WaitingForClusterInfrastructure", CAPZ_SEV_INFO, "cluster infrastructure is not ready yet");
     m_write_status(r);
-    return m_requeue(res, 5, 5);
+    return CAPZ_DONE; /* as CAPZ: no polling, the Cluster watch (cluster-name label) wakes us */
   }
   if (!*m_str(r->machine, "/spec/bootstrap/dataSecretName")) {
     m_vm_cond(r, "WaitingForBootstrapData", CAPZ_SEV_INFO, "bootstrap data secret is not available yet");
