@@ -75,7 +75,7 @@ static cJSON *patch_value(const cJSON *jp, const cJSON *vars, char *msg, size_t 
     cJSON *docs = capz_yaml_to_json(text, strlen(text), &err);
     free(text);
     if (!docs) {
-      snprintf(msg, n, "template output is not YAML: %s", err.msg);
+      snprintf(msg, n, "template output is not YAML: %.200s", err.msg);
       return NULL;
     }
     cJSON *first = cJSON_GetArraySize(docs) > 0 ? cJSON_DetachItemFromArray(docs, 0) : cJSON_CreateNull();
@@ -139,7 +139,7 @@ static int apply_one(topo_req *r, const cJSON *jp, char *msg, size_t n) {
   cJSON *out = capz_json_patch_apply(r->tmpl, arr, &err);
   cJSON_Delete(arr);
   if (!out) {
-    snprintf(msg, n, "%s %s: %s", op, path, err.msg);
+    snprintf(msg, n, "%s %.100s: %.200s", op, path, err.msg);
     return -1;
   }
   cJSON_Delete(r->tmpl);
