@@ -20,6 +20,8 @@
 #define SOAK_SECRET "capz-sim-secret" /* the emulator's built-in test app (docs/arm-sim-auth.md) */
 #define SOAK_NS "default"
 #define SOAK_OWNED_TAG "sigs.k8s.io_cluster-api-provider-azure_cluster_"
+#define SOAK_PRE_RG "capz-ci"                       /* pre-existing, as the reference template assumes */
+#define SOAK_PRE_UAI "cloud-provider-user-identity" /* its user-assigned identity for control planes */
 
 typedef struct soak_opts {
   int runs;             /* runs after the calibration run */
@@ -62,6 +64,7 @@ bool soak_host_alive(soak_env *e);
 /* ---- soak_http.c: capz-arm-sim's unauthenticated /_sim/ endpoints ---- */
 cJSON *sim_call(const char *base, const char *method, const char *path, const char *json, long *status);
 int arm_reset(soak_env *e);            /* every resource, operation and logged request dropped */
+int arm_preexisting(soak_env *e);      /* the resource group + identity the template references; 0 or -1 */
 cJSON *arm_inventory(soak_env *e);     /* array of resources as ARM renders them (LROs advanced first) */
 cJSON *arm_log(soak_env *e);           /* the request log object {total, byMethod, requests:[...]} */
 void arm_log_clear(soak_env *e);

@@ -324,12 +324,19 @@ int soak_check_gone(soak_env *e, const char *cluster, char *rep, size_t n) {
     soak_appendf(rep, n, " [no inventory]");
     return 1;
   }
-  int tagged = 0, bad = 0;
-  char rg[256], names[512] = "";
+  int tagged = 0, bad = 0, pre = 0;
+  char rg[256], pre_rg[256], names[512] = "";
   snprintf(rg, sizeof rg, "/subscriptions/%s/resourceGroups/%s", SOAK_SUB, cluster);
+  snprintf(pre_rg, sizeof pre_rg, "/subscriptions/%s/resourceGroups/%s", SOAK_SUB, SOAK_PRE_RG);
+  size_t pl = strlen(pre_rg);
   const cJSON *r;
   cJSON_ArrayForEach(r, inv) {
-    bool is_rg = !strcasecmp(capz_json_ptr_str(r, "/id", ""), rg);
+    const char *id = capz_json_ptr_str(r, "/id", "");
+    if (!strncasecmp(id, pre_rg, pl) && (id[pl] == '\0' || id[pl] == '/')) { /* not the cluster's: must stay */
+      pre++;
+      continue;
+    }
+    bool is_rg = !strcasecmp(id, rg);
     if (tag_of(r, cluster) || is_rg) {
       tagged++;
       const char *t = strrchr(capz_json_ptr_str(r, "/type", "?"), '/');
@@ -340,9 +347,13 @@ int soak_check_gone(soak_env *e, const char *cluster, char *rep, size_t n) {
     soak_appendf(rep, n, " [orphans: %d of the cluster left:%s]", tagged, names);
     bad++;
   }
-  int left = cJSON_GetArraySize(inv);
+  int left = cJSON_GetArraySize(inv) - pre;
   if (left > tagged) {
     soak_appendf(rep, n, " [%d untagged resources left]", left - tagged);
+    bad++;
+  }
+  if (pre != 2) { /* the pre-existing group and identity are not the cluster's to delete */
+    soak_appendf(rep, n, " [pre-existing %s resources: %d of 2 left]", SOAK_PRE_RG, pre);
     bad++;
   }
   cJSON_Delete(inv);

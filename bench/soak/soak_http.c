@@ -23,13 +23,20 @@ static size_t body_cb(char *p, size_t s, size_t nm, void *ud) {
   return n;
 }
 
-cJSON *sim_call(const char *base, const char *method, const char *path, const char *json, long *status) {
+static cJSON *http_do(const char *base, const char *method, const char *path, const char *ctype, const char *data,
+                      const char *bearer, long *status) {
   CURL *c = curl_easy_init();
   if (!c) return NULL;
-  char url[1024];
+  char url[1024], hdr[4096];
   snprintf(url, sizeof url, "%s%s", base, path);
   body b = {0};
-  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  snprintf(hdr, sizeof hdr, "Content-Type: %s", ctype);
+  struct curl_slist *h = curl_slist_append(NULL, hdr);
+  if (bearer) {
+    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", bearer);
+    h = curl_slist_append(h, hdr);
+  }
+  const char *json = data;
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -46,6 +53,42 @@ cJSON *sim_call(const char *base, const char *method, const char *path, const ch
   cJSON *j = b.p ? cJSON_Parse(b.p) : NULL;
   free(b.p);
   return j;
+}
+
+cJSON *sim_call(const char *base, const char *method, const char *path, const char *json, long *status) {
+  return http_do(base, method, path, "application/json", json, NULL, status);
+}
+
+/* What CAPZ's reference template expects to exist already (CAPZ's CI creates it once per subscription): the
+ * resource group capz-ci holding the user-assigned identity cloud-provider-user-identity that control-plane VMs
+ * get. Created through ARM with the emulator's test app, as an operator would. */
+int arm_preexisting(soak_env *e) {
+  long st = 0;
+  char form[512];
+  snprintf(form, sizeof form,
+           "grant_type=client_credentials&client_id=%s&client_secret=%s"
+           "&scope=https%%3A%%2F%%2Fmanagement.azure.com%%2F.default",
+           SOAK_CLIENT, SOAK_SECRET);
+  char path[512];
+  snprintf(path, sizeof path, "/%s/oauth2/v2.0/token", SOAK_TENANT);
+  cJSON *tok = http_do(e->arm.url, "POST", path, "application/x-www-form-urlencoded", form, NULL, &st);
+  const cJSON *at = cJSON_GetObjectItem(tok, "access_token");
+  if (st != 200 || !cJSON_IsString(at)) {
+    cJSON_Delete(tok);
+    return -1;
+  }
+  static const char *const puts[][2] = {
+      {"/subscriptions/" SOAK_SUB "/resourcegroups/" SOAK_PRE_RG "?api-version=2021-04-01", "{\"location\":\"eastus\"}"},
+      {"/subscriptions/" SOAK_SUB "/resourceGroups/" SOAK_PRE_RG
+       "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" SOAK_PRE_UAI "?api-version=2023-01-31",
+       "{\"location\":\"eastus\"}"}};
+  int rc = 0;
+  for (size_t i = 0; i < 2 && rc == 0; i++) {
+    cJSON_Delete(http_do(e->arm.url, "PUT", puts[i][0], "application/json", puts[i][1], at->valuestring, &st));
+    if (st < 200 || st >= 300) rc = -1;
+  }
+  cJSON_Delete(tok);
+  return rc;
 }
 
 int arm_reset(soak_env *e) {

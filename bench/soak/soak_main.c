@@ -164,7 +164,11 @@ static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int wo
   int want = 1 + workers;
   char log[400];
   snprintf(log, sizeof log, "%s/host-%s.log", e->dir, cluster);
-  arm_reset(e);
+  if (arm_reset(e) != 0 || arm_preexisting(e) != 0) {
+    soak_appendf(res->report, sizeof res->report, " [capz-arm-sim: reset or pre-existing resources failed]");
+    return;
+  }
+  arm_log_clear(e);
   double est_prov = cal ? cal->prov_s : 60, est_del = cal ? cal->del_s : 60;
   int64_t prov_timeout = (int64_t)((est_prov * 6 + 60) * 1000 * o->timeout_scale);
   int64_t del_timeout = (int64_t)((est_del * 6 + 60) * 1000 * o->timeout_scale);
