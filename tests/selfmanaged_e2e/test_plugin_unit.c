@@ -125,6 +125,59 @@ START_TEST(cluster_table_order) {
 }
 END_TEST
 
+/* Every kind of row CAPZ's AzureCluster reconcile has, in its service order (capz-reference §2.3): a private
+ * dual-stack cluster with a pod subnet, a private endpoint (manual approval), a peering and a bastion. */
+START_TEST(cluster_table_full_order) {
+  cJSON *ac = cJSON_Parse(
+      "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureCluster\",\"metadata\":{\"name\":\"f1\","
+      "\"namespace\":\"default\"},\"spec\":{\"location\":\"westus\",\"subscriptionID\":\"sub-1\",\"resourceGroup\":\"f1-rg\","
+      "\"identityRef\":{\"kind\":\"AzureClusterIdentity\",\"name\":\"id\"},\"bastionSpec\":{\"azureBastion\":{}},"
+      "\"networkSpec\":{\"apiServerLB\":{\"type\":\"Internal\"},\"vnet\":{\"cidrBlocks\":[\"10.0.0.0/8\","
+      "\"2001:1234:5678:9a00::/56\"],\"peerings\":[{\"remoteVnetName\":\"hub\",\"resourceGroup\":\"hub-rg\"}]},"
+      "\"subnets\":[{\"name\":\"cp\",\"role\":\"control-plane\",\"cidrBlocks\":[\"10.0.0.0/16\",\"2001:1234:5678:9abc::/64\"]},"
+      "{\"name\":\"node\",\"role\":\"node\",\"cidrBlocks\":[\"10.1.0.0/16\"],\"privateEndpoints\":[{\"name\":\"pe1\","
+      "\"manualApproval\":true,\"privateIPAddresses\":[\"10.1.0.10\"],\"privateLinkServiceConnections\":[{\"name\":\"c\","
+      "\"privateLinkServiceID\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/a\","
+      "\"groupIDs\":[\"blob\"]}]}]},{\"name\":\"pods\",\"role\":\"pod\"}]}}}");
+  capz_err e;
+  ck_assert_int_eq(sm_azurecluster_default(ac, NULL, &e), 0);
+  ck_assert_int_eq(sm_azurecluster_default_controlplane_rules(ac, 6443, &e), 0);
+  char msg[2048];
+  ck_assert_msg(sm_azurecluster_validate(ac, NULL, msg, sizeof msg) == 0, "%s", msg);
+  cJSON *zones = cJSON_Parse("[\"1\",\"2\"]");
+  sm_cluster_info ci = {.name = "f1", .sub = "sub-1", .rg = "f1-rg", .location = "westus", .zones = zones, .api_port = 6443};
+  capz_arm_table t;
+  capz_arm_table_init(&t, "f1");
+  ck_assert_int_eq(sm_cluster_table(ac, &ci, &t, &e), 0);
+  char buf[512];
+  ck_assert_str_eq(services(&t, buf, sizeof buf),
+                   "group,virtualnetworks,securitygroups,routetables,publicips,natgateways,subnets,vnetpeerings,"
+                   "loadbalancers,privatedns,privateendpoints,bastionhosts,");
+  const capz_arm_row *vnet = capz_arm_table_find(&t, "virtualnetworks", NULL);
+  ck_assert_str_eq(capz_json_ptr_str(vnet->desired, "/properties/addressSpace/addressPrefixes/1", ""),
+                   "2001:1234:5678:9a00::/56");
+  const capz_arm_row *cp = capz_arm_table_find(&t, "subnets", "cp");
+  ck_assert_str_eq(capz_json_ptr_str(cp->desired, "/properties/addressPrefixes/1", ""), "2001:1234:5678:9abc::/64");
+  const capz_arm_row *pods = capz_arm_table_find(&t, "subnets", "pods");
+  ck_assert_ptr_nonnull(pods);
+  ck_assert_str_eq(capz_json_ptr_str(pods->desired, "/properties/delegations/0/properties/serviceName", ""),
+                   "Microsoft.DelegatedNetwork/controller");
+  ck_assert_str_eq(capz_json_ptr_str(pods->desired, "/properties/addressPrefix", ""), "10.128.0.0/12");
+  const capz_arm_row *pe = capz_arm_table_find(&t, "privateendpoints", "pe1");
+  ck_assert_ptr_nonnull(pe);
+  ck_assert_str_eq(capz_json_ptr_str(pe->desired, "/location", ""), "westus");
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(pe->desired, "/properties/privateLinkServiceConnections")), 0);
+  ck_assert_str_eq(capz_json_ptr_str(pe->desired, "/properties/manualPrivateLinkServiceConnections/0/properties/groupIds/0", ""),
+                   "blob");
+  ck_assert_str_eq(capz_json_ptr_str(pe->desired, "/properties/ipConfigurations/0/properties/privateIPAddress", ""),
+                   "10.1.0.10");
+  ck_assert_ptr_nonnull(strstr(capz_json_ptr_str(pe->desired, "/properties/subnet/id", ""), "/subnets/node"));
+  capz_arm_table_free(&t);
+  cJSON_Delete(zones);
+  cJSON_Delete(ac);
+}
+END_TEST
+
 /* Malformed objects (wrong types everywhere) build a table or fail with EINVAL — never crash. */
 START_TEST(cluster_table_malformed) {
   static const char *const bad[] = {
@@ -133,6 +186,8 @@ START_TEST(cluster_table_malformed) {
       "{\"spec\":{\"networkSpec\":{\"subnets\":[{\"name\":\"a\",\"securityGroup\":{\"name\":\"n\",\"securityRules\":[1,null,{}]}}],"
       "\"apiServerLB\":{\"frontendIPs\":[null,{\"publicIP\":3}],\"backendPool\":1},\"vnet\":{\"peerings\":[{}]}}}}",
       "{\"spec\":{\"bastionSpec\":{\"azureBastion\":{\"subnet\":{\"name\":\"b\",\"cidrBlocks\":[1,2]}}},\"additionalTags\":[1]}}",
+      "{\"spec\":{\"networkSpec\":{\"subnets\":[{\"name\":\"n\",\"privateEndpoints\":[null,{\"name\":\"p\","
+      "\"privateIPAddresses\":[1],\"applicationSecurityGroups\":{},\"privateLinkServiceConnections\":[2,{\"groupIDs\":7}]}]}]}}}",
       "[]", "null"};
   cJSON *zones = cJSON_Parse("[\"1\"]");
   sm_cluster_info ci = {.name = "m", .sub = "s", .rg = "r", .location = "l", .zones = zones, .api_port = 6443};
@@ -156,6 +211,7 @@ int main(void) {
   tcase_add_test(tc, descriptor_and_config);
   tcase_add_test(tc, admission_hooks);
   tcase_add_test(tc, cluster_table_order);
+  tcase_add_test(tc, cluster_table_full_order);
   tcase_add_test(tc, cluster_table_malformed);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
