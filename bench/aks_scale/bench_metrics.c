@@ -80,12 +80,13 @@ static void label_value(const char *labels, size_t ll, const char *key, char *ou
 }
 
 typedef struct tally_ud {
-  const char *a, *b;
+  const char *filter, *a, *b;
   cJSON *out;
 } tally_ud;
 
 static void add_tally(void *ud, const char *labels, size_t ll, double v) {
   tally_ud *t = ud;
+  if (!has_all(labels, ll, t->filter)) return;
   char va[256], vb[256], key[600];
   label_value(labels, ll, t->a, va, sizeof va);
   if (t->b) {
@@ -99,8 +100,8 @@ static void add_tally(void *ud, const char *labels, size_t ll, double v) {
   else cJSON_AddNumberToObject(t->out, key, v);
 }
 
-cJSON *bmet_by_labels(const char *text, const char *name, const char *label_a, const char *label_b) {
-  tally_ud t = {label_a, label_b, cJSON_CreateObject()};
+cJSON *bmet_by_labels(const char *text, const char *name, const char *filter, const char *label_a, const char *label_b) {
+  tally_ud t = {filter, label_a, label_b, cJSON_CreateObject()};
   if (text) each_sample(text, name, add_tally, &t);
   return t.out;
 }

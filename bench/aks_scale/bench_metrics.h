@@ -11,8 +11,8 @@
 double bmet_sum(const char *text, const char *name, const char *filter);
 
 /* A tally of metric `name` by the values of two labels: a JSON object {"<a>|<b>": sum, ...} (caller deletes);
- * label_b NULL: keyed by label_a alone. */
-cJSON *bmet_by_labels(const char *text, const char *name, const char *label_a, const char *label_b);
+ * label_b NULL: keyed by label_a alone. filter as for bmet_sum. */
+cJSON *bmet_by_labels(const char *text, const char *name, const char *filter, const char *label_a, const char *label_b);
 
 /* Emulator request counters: GET <arm>/_sim/requests?last=0 → {total, byMethod, byType, byStatus} (caller
  * deletes) or NULL. */
