@@ -185,8 +185,19 @@ static void data_free(cJSON *d) {
   cJSON_Delete(d);
 }
 
-/* After a restart: the Secrets are there and their annotation says when they are due. */
-static bool fresh_after_restart(capz_ctx *ctx, const mc_kc_req *r, double *in_s) {
+/* A stable spread in [0, 1) per cluster key (FNV-1a), so expired schedules found after a restart are not all due
+ * at once. */
+static double spread(const char *key) {
+  uint32_t h = 2166136261u;
+  for (const unsigned char *p = (const unsigned char *)key; *p; p++) h = (h ^ *p) * 16777619u;
+  return (double)(h % 1000u) / 1000.0;
+}
+
+/* After a restart: the Secrets are there and their annotation says when they are due. The annotation is written
+ * with the content only, so an unchanged refresh leaves it in the past; then a plain credentials refresh (no
+ * token to renew) is spread over the next interval instead of happening for every cluster right away. */
+static bool fresh_after_restart(mc_state *s, capz_ctx *ctx, const mc_kc_req *r, const char *key, bool token,
+                                double *in_s) {
   const capz_key *k = capz_ctx_key(ctx);
   char name[300];
   snprintf(name, sizeof name, "%s-kubeconfig", r->cluster);
@@ -196,7 +207,7 @@ static bool fresh_after_restart(capz_ctx *ctx, const mc_kc_req *r, double *in_s)
   mc_json_wipe(capz_json_ptr_get(cur, "/data"));
   cJSON_Delete(cur);
   long long now = (long long)time(NULL);
-  if (ra <= now) return false;
+  if (ra <= now && (token || ra == 0)) return false;
   const char *more[2] = {r->aad ? "-kubeconfig-user" : NULL, r->ca ? "-ca" : NULL};
   for (int i = 0; i < 2; i++) {
     if (!more[i]) continue;
@@ -206,7 +217,7 @@ static bool fresh_after_restart(capz_ctx *ctx, const mc_kc_req *r, double *in_s)
     mc_json_wipe(capz_json_ptr_get(o, "/data"));
     cJSON_Delete(o);
   }
-  *in_s = (double)(ra - now);
+  *in_s = ra > now ? (double)(ra - now) : spread(key) * s->kc_refresh_s;
   return true;
 }
 
@@ -221,12 +232,12 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
     *next_s = next - now;
     return 0;
   }
-  if (!known && fresh_after_restart(ctx, r, &in_s)) {
+  bool inject = r->local_disabled && (r->amcp || r->aso_res);
+  if (!known && fresh_after_restart(s, ctx, r, key, inject, &in_s)) {
     sched_set(s->kc_sched, key, now + in_s, false);
-    *next_s = in_s;
+    *next_s = in_s < 1 ? 1 : in_s;
     return 0;
   }
-  bool inject = r->local_disabled && (r->amcp || r->aso_res);
   char *admin = NULL, *user = NULL, *main_b64 = NULL, *token = NULL;
   int64_t exp = 0, iat = 0;
   int rc = 0;
