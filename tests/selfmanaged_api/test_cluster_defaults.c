@@ -265,6 +265,14 @@ START_TEST(reconcile_cp_rules_and_dns) {
   snprintf(key, sizeof key, "%s/%s/pip-%s-apiserver", SM_T_SUB, C, C);
   snprintf(want, sizeof want, C "-%x." SM_T_LOCATION ".cloudapp.azure.com", sm_fnv32a(key));
   ck_assert_str_eq(smt_str(c, "spec.networkSpec.apiServerLB.frontendIPs[0].publicIP.dnsName"), want);
+  /* an AzureCluster named otherwise than its Cluster (ClusterClass topologies): the label is the Cluster's name */
+  cJSON_DeleteItemFromObject(smt_at(c, "spec.networkSpec.apiServerLB.frontendIPs[0].publicIP"), "dnsName");
+  ck_assert_int_eq(sm_azurecluster_default_apiserver_dns_for(c, "owner-cluster", &err), 0);
+  snprintf(want, sizeof want, "owner-cluster-%x." SM_T_LOCATION ".cloudapp.azure.com", sm_fnv32a(key));
+  ck_assert_str_eq(smt_str(c, "spec.networkSpec.apiServerLB.frontendIPs[0].publicIP.dnsName"), want);
+  /* set already: left alone */
+  ck_assert_int_eq(sm_azurecluster_default_apiserver_dns_for(c, "another", &err), 0);
+  ck_assert_str_eq(smt_str(c, "spec.networkSpec.apiServerLB.frontendIPs[0].publicIP.dnsName"), want);
   cJSON_Delete(c);
 }
 END_TEST
