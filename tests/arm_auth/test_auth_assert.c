@@ -9,6 +9,7 @@
 
 #include "authtest.h"
 #include "ckrun.h"
+#include "tmpfiles.h"
 
 #define APPC "c0000000-0000-4000-8000-00000000000c"
 #define APPC_OID "c0000000-0000-4000-8000-0000000000cc"
@@ -33,10 +34,7 @@ static void setup(void) {
   CERT_OTHER = at_cert_pem(KOTHER, "capz-other");
   /* The certificate (public data only) is loaded from a file to cover path values; the others are inline. */
   snprintf(CERT_PATH, sizeof CERT_PATH, "/tmp/capz-arm-auth-cert-%d.pem", (int)getpid());
-  FILE *f = fopen(CERT_PATH, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(CERT, f);
-  fclose(f);
+  tmpfiles_write_text(CERT_PATH, CERT);
   char *fpem = at_pubkey_pem(KF);
   cJSON *cfg = cJSON_Parse("{\"tenants\":[{\"id\":\"" AT_TENANT "\"}],\"subscriptions\":[\"" AT_SUB "\"]}");
   cJSON *apps = cJSON_AddArrayToObject(cfg, "apps");
@@ -122,6 +120,15 @@ static void expect(const char *client, const char *assertion, int status, long c
   cJSON_Delete(o);
 }
 
+/* Signs claims (consumed) with key, alg and extra header fields (consumed, may be NULL) and expects that assertion
+ * from client to be answered with status and AADSTS code. */
+static void expect_signed(const char *client, EVP_PKEY *key, const char *alg, cJSON *header, cJSON *claims, int status,
+                          long code) {
+  char *j = at_jwt(key, alg, header, claims);
+  expect(client, j, status, code);
+  free(j);
+}
+
 /* Asserts success and returns the issued token's claims. */
 static cJSON *expect_ok(const char *client, const char *assertion) {
   int st = 0;
@@ -170,80 +177,59 @@ END_TEST
 
 START_TEST(cert_wrong_key_and_unknown_thumbprint) {
   /* right thumbprint, signed by another key */
-  char *j = at_jwt(KOTHER, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, 0, 600));
-  expect(APPC, j, 401, 700027);
-  free(j);
-  j = at_jwt(KOTHER, "PS256", thumb_header(CERT, false, true), at_assertion_claims(APPC, TOKEN_URL, 0, 600));
-  expect(APPC, j, 401, 700027);
-  free(j);
+  expect_signed(APPC, KOTHER, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, 0, 600),
+                401, 700027);
+  expect_signed(APPC, KOTHER, "PS256", thumb_header(CERT, false, true), at_assertion_claims(APPC, TOKEN_URL, 0, 600),
+                401, 700027);
   /* a certificate the app does not have */
-  j = at_jwt(KOTHER, "RS256", thumb_header(CERT_OTHER, true, true), at_assertion_claims(APPC, TOKEN_URL, 0, 600));
-  expect(APPC, j, 401, 700027);
-  free(j);
+  expect_signed(APPC, KOTHER, "RS256", thumb_header(CERT_OTHER, true, true),
+                at_assertion_claims(APPC, TOKEN_URL, 0, 600), 401, 700027);
   /* no thumbprint */
-  j = at_jwt(KC, "RS256", NULL, at_assertion_claims(APPC, TOKEN_URL, 0, 600));
-  expect(APPC, j, 401, 700027);
-  free(j);
+  expect_signed(APPC, KC, "RS256", NULL, at_assertion_claims(APPC, TOKEN_URL, 0, 600), 401, 700027);
   /* x5t and x5t#S256 of different certificates */
   cJSON *h = thumb_header(CERT, true, false);
   char *t = at_thumbprint(CERT_OTHER, true);
   cJSON_AddStringToObject(h, "x5t#S256", t);
   free(t);
-  j = at_jwt(KC, "RS256", h, at_assertion_claims(APPC, TOKEN_URL, 0, 600));
-  expect(APPC, j, 401, 700027);
-  free(j);
+  expect_signed(APPC, KC, "RS256", h, at_assertion_claims(APPC, TOKEN_URL, 0, 600), 401, 700027);
   /* an algorithm other than RS256/PS256 in the header (the signature itself is RSA) */
-  j = at_jwt(KC, "HS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, 0, 600));
-  expect(APPC, j, 401, 700027);
-  free(j);
+  expect_signed(APPC, KC, "HS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, 0, 600), 401,
+                700027);
 }
 END_TEST
 
 START_TEST(cert_time_checks) {
-  char *j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, -1200, -600));
-  expect(APPC, j, 400, 700024);
-  free(j);
-  j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, 600, 1200));
-  expect(APPC, j, 400, 700024);
-  free(j);
+  expect_signed(APPC, KC, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, -1200, -600),
+                400, 700024);
+  expect_signed(APPC, KC, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, 600, 1200),
+                400, 700024);
   /* hostile exp values: not-a-number (as a string), infinity, absent, absurdly far */
   cJSON *cl = at_assertion_claims(APPC, TOKEN_URL, 0, 600);
   cJSON_ReplaceItemInObject(cl, "exp", cJSON_CreateString("nan"));
-  j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), cl);
-  expect(APPC, j, 400, 50027);
-  free(j);
+  expect_signed(APPC, KC, "RS256", thumb_header(CERT, true, false), cl, 400, 50027);
   cl = at_assertion_claims(APPC, TOKEN_URL, 0, 600);
   cJSON_ReplaceItemInObject(cl, "exp", cJSON_CreateRaw("1e999"));
-  j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), cl);
-  expect(APPC, j, 400, 50027);
-  free(j);
+  expect_signed(APPC, KC, "RS256", thumb_header(CERT, true, false), cl, 400, 50027);
   cl = at_assertion_claims(APPC, TOKEN_URL, 0, 600);
   cJSON_DeleteItemFromObject(cl, "exp");
-  j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), cl);
-  expect(APPC, j, 400, 50027);
-  free(j);
+  expect_signed(APPC, KC, "RS256", thumb_header(CERT, true, false), cl, 400, 50027);
   cl = at_assertion_claims(APPC, TOKEN_URL, 0, 600);
   cJSON_ReplaceItemInObject(cl, "exp", cJSON_CreateNumber(1e300));
-  j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), cl);
-  expect(APPC, j, 400, 700024); /* lifetime above assertion_max_lifetime_seconds */
-  free(j);
+  /* lifetime above assertion_max_lifetime_seconds */
+  expect_signed(APPC, KC, "RS256", thumb_header(CERT, true, false), cl, 400, 700024);
   /* expired AND signed by the wrong key: the signature is reported first */
-  j = at_jwt(KOTHER, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, -1200, -600));
-  expect(APPC, j, 401, 700027);
-  free(j);
+  expect_signed(APPC, KOTHER, "RS256", thumb_header(CERT, true, false),
+                at_assertion_claims(APPC, TOKEN_URL, -1200, -600), 401, 700027);
 }
 END_TEST
 
 START_TEST(cert_claims_checks) {
-  char *j = at_jwt(KC, "RS256", thumb_header(CERT, true, false),
-                   at_assertion_claims(APPC, "https://login.microsoftonline.com/other-tenant/oauth2/v2.0/token", 0,
-                                       600));
-  expect(APPC, j, 400, 700212);
-  free(j);
+  expect_signed(APPC, KC, "RS256", thumb_header(CERT, true, false),
+                at_assertion_claims(APPC, "https://login.microsoftonline.com/other-tenant/oauth2/v2.0/token", 0, 600),
+                400, 700212);
   /* assertion of APPC presented for the federated app APPF: treated as federation, no record matches */
-  j = at_jwt(KC, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, 0, 600));
-  expect(APPF, j, 400, 70021);
-  free(j);
+  expect_signed(APPF, KC, "RS256", thumb_header(CERT, true, false), at_assertion_claims(APPC, TOKEN_URL, 0, 600), 400,
+                70021);
   /* malformed assertion and wrong assertion type */
   expect(APPC, "not-a-jwt", 400, 50027);
   expect(APPC, "e30.e30.", 400, 50027);
@@ -316,45 +302,35 @@ START_TEST(federated_no_matching_record) {
                                "Assertion Issuer: 'https://evil.example'"));
   cJSON_Delete(o);
   free(j);
-  j = at_jwt(KF, "RS256", NULL,
-             fed_claims(K8S_ISS, "system:serviceaccount:default:other", "api://AzureADTokenExchange", 0, 600));
-  expect(APPF, j, 400, 70021);
-  free(j);
+  expect_signed(APPF, KF, "RS256", NULL,
+                fed_claims(K8S_ISS, "system:serviceaccount:default:other", "api://AzureADTokenExchange", 0, 600), 400,
+                70021);
   /* subject matching is case-sensitive */
-  j = at_jwt(KF, "RS256", NULL,
-             fed_claims(K8S_ISS, "system:serviceaccount:capz-system:CAPZ-manager", "api://AzureADTokenExchange", 0,
-                        600));
-  expect(APPF, j, 400, 70021);
-  free(j);
-  j = at_jwt(KF, "RS256", NULL, fed_claims(K8S_ISS, K8S_SUB, "api://wrong", 0, 600));
-  expect(APPF, j, 400, 70021);
-  free(j);
+  expect_signed(APPF, KF, "RS256", NULL,
+                fed_claims(K8S_ISS, "system:serviceaccount:capz-system:CAPZ-manager", "api://AzureADTokenExchange", 0,
+                           600),
+                400, 70021);
+  expect_signed(APPF, KF, "RS256", NULL, fed_claims(K8S_ISS, K8S_SUB, "api://wrong", 0, 600), 400, 70021);
   /* the default audience is not accepted where a custom one is configured */
   cJSON *h = cJSON_CreateObject();
   cJSON_AddStringToObject(h, "kid", "kid-j");
-  j = at_jwt(KJ, "RS256", h, fed_claims(GH_ISS, GH_SUB, "api://AzureADTokenExchange", 0, 600));
-  expect(APPF, j, 400, 70021);
-  free(j);
+  expect_signed(APPF, KJ, "RS256", h, fed_claims(GH_ISS, GH_SUB, "api://AzureADTokenExchange", 0, 600), 400, 70021);
   /* federated assertion for an app without federated credentials */
-  j = at_jwt(KF, "RS256", NULL, fed_claims(K8S_ISS, K8S_SUB, "api://AzureADTokenExchange", 0, 600));
-  expect(APPC, j, 400, 70021);
-  free(j);
+  expect_signed(APPC, KF, "RS256", NULL, fed_claims(K8S_ISS, K8S_SUB, "api://AzureADTokenExchange", 0, 600), 400,
+                70021);
 }
 END_TEST
 
 START_TEST(federated_bad_signature_and_expiry) {
-  char *j = at_jwt(KOTHER, "RS256", NULL, fed_claims(K8S_ISS, K8S_SUB, "api://AzureADTokenExchange", 0, 600));
-  expect(APPF, j, 401, 700027);
-  free(j);
+  expect_signed(APPF, KOTHER, "RS256", NULL, fed_claims(K8S_ISS, K8S_SUB, "api://AzureADTokenExchange", 0, 600), 401,
+                700027);
   /* JWKS: right kid, wrong key; unknown kid */
   cJSON *h = cJSON_CreateObject();
   cJSON_AddStringToObject(h, "kid", "kid-j");
-  j = at_jwt(KOTHER, "RS256", h, fed_claims(GH_ISS, GH_SUB, "api://custom-audience", 0, 600));
-  expect(APPF, j, 401, 700027);
-  free(j);
+  expect_signed(APPF, KOTHER, "RS256", h, fed_claims(GH_ISS, GH_SUB, "api://custom-audience", 0, 600), 401, 700027);
   h = cJSON_CreateObject();
   cJSON_AddStringToObject(h, "kid", "kid-unknown");
-  j = at_jwt(KJ, "RS256", h, fed_claims(GH_ISS, GH_SUB, "api://custom-audience", 0, 600));
+  char *j = at_jwt(KJ, "RS256", h, fed_claims(GH_ISS, GH_SUB, "api://custom-audience", 0, 600));
   int st = 0;
   cJSON *o = assert_req(APPF, j, &st);
   ck_assert_int_eq(st, 401);
@@ -362,9 +338,8 @@ START_TEST(federated_bad_signature_and_expiry) {
   ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(o, "error_description")->valuestring, "key was not found"));
   cJSON_Delete(o);
   free(j);
-  j = at_jwt(KF, "RS256", NULL, fed_claims(K8S_ISS, K8S_SUB, "api://AzureADTokenExchange", -7200, -3600));
-  expect(APPF, j, 400, 700024);
-  free(j);
+  expect_signed(APPF, KF, "RS256", NULL, fed_claims(K8S_ISS, K8S_SUB, "api://AzureADTokenExchange", -7200, -3600), 400,
+                700024);
 }
 END_TEST
 

@@ -8,9 +8,10 @@
 #include <unistd.h>
 
 #include "authtest.h"
+#include "ckrun.h"
 #include "curlbuf.h"
 #include "simproc.h"
-#include "ckrun.h"
+#include "tmpfiles.h"
 
 static simproc SIM;
 static bool STARTED;
@@ -179,18 +180,11 @@ static const char YAML_CFG[] =
     "  managed_identities:\n"
     "    system_assigned: false\n";
 
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
-}
-
 /* A second emulator with an auth section from a YAML config file: lifetime, app and identity settings apply. */
 START_TEST(yaml_config_and_expiry) {
   char path[64];
   snprintf(path, sizeof path, "/tmp/capz-arm-auth-e2e-%d.yaml", (int)getpid());
-  write_file(path, YAML_CFG);
+  tmpfiles_write_text(path, YAML_CFG);
   simproc saved = SIM;
   const char *args[] = {"--config", path, NULL};
   ck_assert_int_eq(simproc_start(&SIM, simproc_bin("capz-arm-sim"), args), 0);
@@ -225,7 +219,7 @@ START_TEST(yaml_config_and_expiry) {
   SIM = saved;
 
   /* an invalid auth section keeps the emulator from starting */
-  write_file(path, "auth:\n  tenants: []\n");
+  tmpfiles_write_text(path, "auth:\n  tenants: []\n");
   simproc bad;
   ck_assert_int_ne(simproc_start(&bad, simproc_bin("capz-arm-sim"), args), 0);
   if (bad.pid > 0) simproc_stop(&bad);

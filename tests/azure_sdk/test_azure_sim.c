@@ -205,6 +205,27 @@ static void ensure_rg(capz_arm_client *c, const char *id) {
   cJSON_Delete(b);
 }
 
+/* What the ARM tests start from: the emulator's inspector, a service-principal credential and a client on it, and
+ * (with_rg) resource group rg1. */
+typedef struct arm_env {
+  insp in;
+  capz_az_credential *cred;
+  capz_arm_client *c;
+} arm_env;
+
+static arm_env env_open(bool with_rg) {
+  arm_env env = {.in = insp_new(), .cred = sp_cred("sp-secret-1", NULL, NULL)};
+  env.c = client_for(env.cred, NULL, 0);
+  if (with_rg) ensure_rg(env.c, RG_ID);
+  return env;
+}
+
+static void env_close(arm_env *env) {
+  capz_arm_client_free(env->c);
+  capz_az_credential_free(env->cred);
+  insp_free(&env->in);
+}
+
 /* ---------------------------------------------------------------- identities */
 
 START_TEST(identity_service_principal) {
@@ -388,9 +409,8 @@ END_TEST
 /* ---------------------------------------------------------------- LROs */
 
 START_TEST(lro_patterns) {
-  insp in = insp_new();
-  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
-  capz_arm_client *c = client_for(cred, NULL, 0);
+  arm_env env = env_open(false);
+  capz_arm_client *c = env.c;
   capz_err err;
   cJSON *res = NULL;
   /* synchronous RG PUT */
@@ -422,8 +442,8 @@ START_TEST(lro_patterns) {
   cJSON_Delete(b);
 
   /* an operation that ends Failed */
-  add_fault(&in, "{\"method\":\"PUT\",\"path\":\"*/virtualNetworks/vbad\",\"kind\":\"lroFail\",\"code\":\"QuotaExceeded\","
-                 "\"message\":\"no more\",\"count\":1}");
+  add_fault(&env.in, "{\"method\":\"PUT\",\"path\":\"*/virtualNetworks/vbad\",\"kind\":\"lroFail\",\"code\":\"QuotaExceeded\","
+                     "\"message\":\"no more\",\"count\":1}");
   b = cJSON_Parse("{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.1.0.0/16\"]}}}");
   rc = capz_arm_put(c, RG_ID "/providers/Microsoft.Network/virtualNetworks/vbad", b, NULL, 30, NULL, &err);
   ck_assert_int_eq(rc, CAPZ_EFAILED);
@@ -471,16 +491,13 @@ START_TEST(lro_patterns) {
   capz_arm_stats st;
   capz_arm_client_get_stats(c, &st);
   ck_assert_uint_ge(st.lro_polls, 2);
-  capz_arm_client_free(c);
-  capz_az_credential_free(cred);
-  insp_free(&in);
+  env_close(&env);
 }
 END_TEST
 
 START_TEST(lro_put_202_location) {
-  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
-  capz_arm_client *c = client_for(cred, NULL, 0);
-  ensure_rg(c, RG_ID);
+  arm_env env = env_open(true);
+  capz_arm_client *c = env.c;
   capz_err err;
   cJSON *res = NULL;
   /* disk PUT answers 202 + Location (+ Azure-AsyncOperation); the result is a final GET of the disk */
@@ -493,15 +510,13 @@ START_TEST(lro_put_202_location) {
   cJSON_Delete(res);
   cJSON_Delete(b);
   ck_assert_int_eq(capz_arm_delete(c, RG_ID "/providers/Microsoft.Compute/disks/d1", NULL, 30, &err), 0);
-  capz_arm_client_free(c);
-  capz_az_credential_free(cred);
+  env_close(&env);
 }
 END_TEST
 
 START_TEST(lro_post_actions) {
-  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
-  capz_arm_client *c = client_for(cred, NULL, 0);
-  ensure_rg(c, RG_ID);
+  arm_env env = env_open(true);
+  capz_arm_client *c = env.c;
   capz_err err;
   const char *aks = RG_ID "/providers/Microsoft.ContainerService/managedClusters/aks1";
   cJSON *b = cJSON_Parse("{\"location\":\"eastus\",\"identity\":{\"type\":\"SystemAssigned\"},\"properties\":{"
@@ -527,16 +542,13 @@ START_TEST(lro_post_actions) {
   const cJSON *ps = cJSON_GetObjectItem(cJSON_GetObjectItem(r.body, "properties"), "powerState");
   ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(ps, "code")), "Stopped");
   capz_arm_response_free(&r);
-  capz_arm_client_free(c);
-  capz_az_credential_free(cred);
+  env_close(&env);
 }
 END_TEST
 
 START_TEST(lro_resume_after_restart) {
-  insp in = insp_new();
-  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
-  capz_arm_client *c = client_for(cred, NULL, 0);
-  ensure_rg(c, RG_ID);
+  arm_env env = env_open(true);
+  capz_arm_client *c = env.c;
   capz_err err;
   cJSON *b = cJSON_Parse("{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.2.0.0/16\"]}}}");
   capz_arm_op *op = NULL;
@@ -547,35 +559,31 @@ START_TEST(lro_resume_after_restart) {
   ck_assert_ptr_nonnull(token);
   /* "restart": everything in memory is gone except the token stored in status */
   capz_arm_op_free(op);
-  capz_arm_client_free(c);
-  capz_az_credential_free(cred);
-  cred = sp_cred("sp-secret-1", NULL, NULL);
-  c = client_for(cred, NULL, 0);
+  capz_arm_client_free(env.c);
+  capz_az_credential_free(env.cred);
+  env.cred = sp_cred("sp-secret-1", NULL, NULL);
+  c = env.c = client_for(env.cred, NULL, 0);
   ck_assert_int_eq(capz_arm_op_resume(c, token, &op, &err), 0);
   int rc = capz_arm_op_wait(c, op, 30, &err);
   ck_assert_msg(rc == 0, "%s", err.msg);
   ck_assert_ptr_nonnull(capz_arm_op_result(op));
-  ck_assert_int_eq(count_requests(&in, "PUT", "/virtualNetworks/vnet1"), 1);
+  ck_assert_int_eq(count_requests(&env.in, "PUT", "/virtualNetworks/vnet1"), 1);
   capz_arm_op_free(op);
   free(token);
   /* a token pointing elsewhere is refused */
   ck_assert_int_eq(capz_arm_op_resume(c, "eyJ2IjoxfQ", &op, &err), CAPZ_EINVAL);
   cJSON_Delete(b);
-  capz_arm_client_free(c);
-  capz_az_credential_free(cred);
-  insp_free(&in);
+  env_close(&env);
 }
 END_TEST
 
 /* ---------------------------------------------------------------- retries */
 
 START_TEST(throttled_429_honours_retry_after) {
-  insp in = insp_new();
-  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
-  capz_arm_client *c = client_for(cred, NULL, 0);
-  ensure_rg(c, RG_ID);
-  add_fault(&in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"error\",\"status\":429,"
-                 "\"retryAfter\":1,\"count\":1}");
+  arm_env env = env_open(true);
+  capz_arm_client *c = env.c;
+  add_fault(&env.in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"error\",\"status\":429,"
+                     "\"retryAfter\":1,\"count\":1}");
   capz_arm_stats before, after;
   capz_arm_client_get_stats(c, &before);
   capz_arm_response r;
@@ -589,9 +597,9 @@ START_TEST(throttled_429_honours_retry_after) {
   ck_assert_uint_eq(after.throttled - before.throttled, 1);
   ck_assert_uint_eq(after.retries - before.retries, 1);
   /* a Retry-After longer than the client will sleep: returned to the caller for REQUEUE_AFTER */
-  capz_arm_client *impatient = client_for(cred, NULL, 0.5);
-  add_fault(&in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"error\",\"status\":429,"
-                 "\"retryAfter\":7,\"count\":1}");
+  capz_arm_client *impatient = client_for(env.cred, NULL, 0.5);
+  add_fault(&env.in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"error\",\"status\":429,"
+                     "\"retryAfter\":7,\"count\":1}");
   t0 = now_s();
   ck_assert_int_eq(capz_arm_get(impatient, RG_ID, NULL, &r, &err), CAPZ_ETHROTTLED);
   ck_assert(now_s() - t0 < 1.0);
@@ -599,29 +607,28 @@ START_TEST(throttled_429_honours_retry_after) {
   ck_assert_str_eq(err.reason, "TooManyRequests");
   capz_arm_response_free(&r);
   capz_arm_client_free(impatient);
-  capz_arm_client_free(c);
-  capz_az_credential_free(cred);
-  insp_free(&in);
+  env_close(&env);
 }
 END_TEST
 
 START_TEST(server_errors_resets_and_401) {
-  insp in = insp_new();
-  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
-  capz_arm_client *c = client_for(cred, NULL, 0);
-  ensure_rg(c, RG_ID);
+  arm_env env = env_open(true);
+  capz_arm_client *c = env.c;
   capz_arm_response r;
   capz_err err;
-  add_fault(&in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"error\",\"status\":500,\"count\":2}");
-  ck_assert_int_eq(capz_arm_get(c, RG_ID, NULL, &r, &err), 0);
-  capz_arm_response_free(&r);
-  add_fault(&in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"reset\",\"count\":2}");
-  ck_assert_int_eq(capz_arm_get(c, RG_ID, NULL, &r, &err), 0);
-  capz_arm_response_free(&r);
-  add_fault(&in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"error\",\"status\":401,"
-                 "\"code\":\"ExpiredAuthenticationToken\",\"count\":1}");
-  ck_assert_int_eq(capz_arm_get(c, RG_ID, NULL, &r, &err), 0);
-  capz_arm_response_free(&r);
+  /* each fault on GET rg1 is retried past: the GET still succeeds */
+  static const char *const recoverable[] = {
+      "\"kind\":\"error\",\"status\":500,\"count\":2",
+      "\"kind\":\"reset\",\"count\":2",
+      "\"kind\":\"error\",\"status\":401,\"code\":\"ExpiredAuthenticationToken\",\"count\":1",
+  };
+  for (size_t i = 0; i < sizeof recoverable / sizeof *recoverable; i++) {
+    char rule[256];
+    snprintf(rule, sizeof rule, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",%s}", recoverable[i]);
+    add_fault(&env.in, rule);
+    ck_assert_msg(capz_arm_get(c, RG_ID, NULL, &r, &err) == 0, "after fault %s: %s", recoverable[i], err.msg);
+    capz_arm_response_free(&r);
+  }
   capz_arm_stats st;
   capz_arm_client_get_stats(c, &st);
   ck_assert_uint_eq(st.server_errors, 2);
@@ -630,13 +637,11 @@ START_TEST(server_errors_resets_and_401) {
   ck_assert_uint_eq(st.auth_refreshes, 1);
   ck_assert_uint_ge(st.retries, 3);
   /* a persistent 5xx ends with the ARM error after the retries */
-  add_fault(&in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"error\",\"status\":502,\"count\":10}");
+  add_fault(&env.in, "{\"method\":\"GET\",\"path\":\"*/resourceGroups/rg1\",\"kind\":\"error\",\"status\":502,\"count\":10}");
   ck_assert_int_eq(capz_arm_get(c, RG_ID, NULL, &r, &err), CAPZ_EUNAVAILABLE);
   ck_assert_int_eq(err.http_status, 502);
   capz_arm_response_free(&r);
-  capz_arm_client_free(c);
-  capz_az_credential_free(cred);
-  insp_free(&in);
+  env_close(&env);
 }
 END_TEST
 
@@ -710,10 +715,8 @@ static int ensure_until_settled(capz_arm_ensurer *e, capz_arm_client *c, const c
 }
 
 START_TEST(ensure_zero_writes_in_steady_state) {
-  insp in = insp_new();
-  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
-  capz_arm_client *c = client_for(cred, NULL, 0);
-  ensure_rg(c, RG_ID);
+  arm_env env = env_open(true);
+  capz_arm_client *c = env.c;
   double fake = 1000;
   capz_arm_ensure_config ec = {.drift_interval_s = 600, .drift_jitter = -1, .clock = fake_clock, .clock_ud = &fake};
   capz_arm_ensurer *e = capz_arm_ensurer_new(&ec);
@@ -728,8 +731,8 @@ START_TEST(ensure_zero_writes_in_steady_state) {
   ck_assert_msg(rc == 0, "%s", err.msg);
   ck_assert_int_eq(res.outcome, CAPZ_ENSURE_CREATED);
   ck_assert(capz_arm_is_owned(res.live, "c1"));
-  int puts = count_requests(&in, "PUT", "/virtualNetworks/vnet1");
-  int gets = count_requests(&in, "GET", "/virtualNetworks/vnet1");
+  int puts = count_requests(&env.in, "PUT", "/virtualNetworks/vnet1");
+  int gets = count_requests(&env.in, "GET", "/virtualNetworks/vnet1");
   ck_assert_int_eq(puts, 1);
 
   /* steady state: no request at all */
@@ -740,8 +743,8 @@ START_TEST(ensure_zero_writes_in_steady_state) {
     ck_assert_int_eq(res.arm_requests, 0);
     fake += 60;
   }
-  ck_assert_int_eq(count_requests(&in, "PUT", "/virtualNetworks/vnet1"), puts);
-  ck_assert_int_eq(count_requests(&in, "GET", "/virtualNetworks/vnet1"), gets);
+  ck_assert_int_eq(count_requests(&env.in, "PUT", "/virtualNetworks/vnet1"), puts);
+  ck_assert_int_eq(count_requests(&env.in, "GET", "/virtualNetworks/vnet1"), gets);
 
   /* drift interval elapsed: exactly one GET, still no PUT (the service's casing of "eastus" is not a diff) */
   fake += 600;
@@ -749,8 +752,8 @@ START_TEST(ensure_zero_writes_in_steady_state) {
   ck_assert_int_eq(capz_arm_ensure(e, c, &s, &res, &err), 0);
   ck_assert_int_eq(res.outcome, CAPZ_ENSURE_UNCHANGED);
   ck_assert_int_eq(res.arm_requests, 1);
-  ck_assert_int_eq(count_requests(&in, "GET", "/virtualNetworks/vnet1"), gets + 1);
-  ck_assert_int_eq(count_requests(&in, "PUT", "/virtualNetworks/vnet1"), puts);
+  ck_assert_int_eq(count_requests(&env.in, "GET", "/virtualNetworks/vnet1"), gets + 1);
+  ck_assert_int_eq(count_requests(&env.in, "PUT", "/virtualNetworks/vnet1"), puts);
 
   /* a changed owned field: one PUT */
   cJSON_Delete(desired);
@@ -760,7 +763,7 @@ START_TEST(ensure_zero_writes_in_steady_state) {
   rc = ensure_until_settled(e, c, &s, &res, &err);
   ck_assert_msg(rc == 0, "%s", err.msg);
   ck_assert_int_eq(res.outcome, CAPZ_ENSURE_UPDATED);
-  ck_assert_int_eq(count_requests(&in, "PUT", "/virtualNetworks/vnet1"), puts + 1);
+  ck_assert_int_eq(count_requests(&env.in, "PUT", "/virtualNetworks/vnet1"), puts + 1);
 
   /* a resource without our ownership tag is never written */
   capz_arm_response r;
@@ -773,11 +776,11 @@ START_TEST(ensure_zero_writes_in_steady_state) {
   capz_arm_ensure_result_free(&res);
   ck_assert_int_eq(capz_arm_ensure(e, c, &s2, &res, &err), 0);
   ck_assert_int_eq(res.outcome, CAPZ_ENSURE_NOT_OWNED);
-  ck_assert_int_eq(count_requests(&in, "PUT", "/virtualNetworks/byo"), 1);
+  ck_assert_int_eq(count_requests(&env.in, "PUT", "/virtualNetworks/byo"), 1);
   capz_arm_ensure_result_free(&res);
   ck_assert_int_eq(capz_arm_ensure_delete(e, c, s2.id, "c1", NULL, &res, &err), 0);
   ck_assert_int_eq(res.outcome, CAPZ_ENSURE_NOT_OWNED);
-  ck_assert_int_eq(count_requests(&in, "DELETE", "/virtualNetworks/byo"), 0);
+  ck_assert_int_eq(count_requests(&env.in, "DELETE", "/virtualNetworks/byo"), 0);
 
   /* delete ours: LRO until DELETED, then the resource is gone */
   for (int i = 0; i < 60; i++) {
@@ -790,24 +793,20 @@ START_TEST(ensure_zero_writes_in_steady_state) {
   ck_assert_int_eq(res.outcome, CAPZ_ENSURE_DELETED);
   ck_assert_int_eq(capz_arm_get(c, VNET_ID, NULL, &r, &err), CAPZ_ENOTFOUND);
   capz_arm_response_free(&r);
-  ck_assert_int_eq(count_requests(&in, "DELETE", "/virtualNetworks/vnet1"), 1);
+  ck_assert_int_eq(count_requests(&env.in, "DELETE", "/virtualNetworks/vnet1"), 1);
 
   capz_arm_ensure_result_free(&res);
   cJSON_Delete(foreign);
   cJSON_Delete(desired);
   cJSON_Delete(tags);
   capz_arm_ensurer_free(e);
-  capz_arm_client_free(c);
-  capz_az_credential_free(cred);
-  insp_free(&in);
+  env_close(&env);
 }
 END_TEST
 
 START_TEST(ensure_resumes_put_after_restart) {
-  insp in = insp_new();
-  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
-  capz_arm_client *c = client_for(cred, NULL, 0);
-  ensure_rg(c, RG_ID);
+  arm_env env = env_open(true);
+  capz_arm_client *c = env.c;
   capz_arm_ensurer *e = capz_arm_ensurer_new(NULL);
   cJSON *desired = cJSON_Parse("{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":"
                                "[\"10.5.0.0/16\"]}}}");
@@ -825,7 +824,7 @@ START_TEST(ensure_resumes_put_after_restart) {
   int rc = ensure_until_settled(e, c, &s, &res, &err);
   ck_assert_msg(rc == 0, "%s", err.msg);
   ck_assert_int_eq(res.outcome, CAPZ_ENSURE_CREATED);
-  ck_assert_int_eq(count_requests(&in, "PUT", "/virtualNetworks/vnet1"), 1);
+  ck_assert_int_eq(count_requests(&env.in, "PUT", "/virtualNetworks/vnet1"), 1);
   /* the caller forgot to clear the token from status: the steady state still costs nothing */
   capz_arm_ensure_result_free(&res);
   ck_assert_int_eq(capz_arm_ensure(e, c, &s, &res, &err), 0);
@@ -835,9 +834,7 @@ START_TEST(ensure_resumes_put_after_restart) {
   free(token);
   cJSON_Delete(desired);
   capz_arm_ensurer_free(e);
-  capz_arm_client_free(c);
-  capz_az_credential_free(cred);
-  insp_free(&in);
+  env_close(&env);
 }
 END_TEST
 
@@ -866,10 +863,8 @@ static void *par_worker(void *p) {
 
 /* Many workers share one client, one limiter and one ensurer (blocking mode). */
 START_TEST(ensure_concurrent_workers) {
-  insp in = insp_new();
-  capz_az_credential *cred = sp_cred("sp-secret-1", NULL, NULL);
-  capz_arm_client *c = client_for(cred, NULL, 0);
-  ensure_rg(c, RG_ID);
+  arm_env env = env_open(true);
+  capz_arm_client *c = env.c;
   capz_arm_ensure_config ec = {.blocking = true, .lro_timeout_s = 30, .capacity = 16};
   capz_arm_ensurer *e = capz_arm_ensurer_new(&ec);
   pthread_t th[6];
@@ -880,12 +875,10 @@ START_TEST(ensure_concurrent_workers) {
   }
   for (int i = 0; i < 6; i++) pthread_join(th[i], NULL);
   for (int i = 0; i < 6; i++) ck_assert_int_eq(args[i].failures, 0);
-  ck_assert_int_eq(count_requests(&in, "PUT", "/routeTables/rt-"), 18);
+  ck_assert_int_eq(count_requests(&env.in, "PUT", "/routeTables/rt-"), 18);
   ck_assert_uint_eq(capz_arm_ensurer_size(e), 16); /* bounded: 18 resources, capacity 16 */
   capz_arm_ensurer_free(e);
-  capz_arm_client_free(c);
-  capz_az_credential_free(cred);
-  insp_free(&in);
+  env_close(&env);
 }
 END_TEST
 

@@ -148,6 +148,25 @@ kwatch_t *kw_open(const char *path, double timeout_s) {
   return w;
 }
 
+kwatch_t *kw_open_from(const char *rv, const char *params, double timeout_s) {
+  char path[512];
+  snprintf(path, sizeof path, PFX "?watch=1%s%s&resourceVersion=%s", params && *params ? "&" : "",
+           params ? params : "", rv);
+  return kw_open(path, timeout_s);
+}
+
+int ksim_wait_watches(int want, int tries) {
+  int n = -1;
+  for (int i = 0; i < tries; i++) {
+    kresp r = kget("/_sim/stats");
+    n = (int)kjn(r.json, "/watches");
+    kresp_free(&r);
+    if (n == want) break;
+    sleep_ms(50);
+  }
+  return n;
+}
+
 int kw_count(kwatch_t *w) {
   pthread_mutex_lock(&w->mu);
   int n = 0;

@@ -55,7 +55,13 @@ int kw_wait_lines(kwatch_t *w, int n, double timeout_s);
 /* Parsed line i (new tree; NULL if absent). */
 cJSON *kw_line(kwatch_t *w, int i);
 int kw_count(kwatch_t *w);
+/* Watch of PFX starting after resourceVersion rv, with more query parameters (NULL or "" for none, else e.g.
+ * "timeoutSeconds=1"): PFX?watch=1[&params]&resourceVersion=rv. */
+kwatch_t *kw_open_from(const char *rv, const char *params, double timeout_s);
 bool kw_wait_finished(kwatch_t *w, double timeout_s);
 void kw_close(kwatch_t *w);
 void sleep_ms(int ms);
+/* Poll /_sim/stats (up to tries times, 50 ms apart) until the emulator counts want open watches; returns the
+ * last count seen. */
+int ksim_wait_watches(int want, int tries);
 #endif

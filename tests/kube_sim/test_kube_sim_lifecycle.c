@@ -89,9 +89,7 @@ END_TEST
 START_TEST(bookmarks) {
   mkw("w1", NULL, NULL);
   char *rv = get_rv(PFX);
-  char path[256];
-  snprintf(path, sizeof path, PFX "?watch=1&allowWatchBookmarks=true&timeoutSeconds=2&resourceVersion=%s", rv);
-  kwatch_t *w = kw_open(path, 10);
+  kwatch_t *w = kw_open_from(rv, "allowWatchBookmarks=true&timeoutSeconds=2", 10);
   ck_assert(kw_wait_finished(w, 6));
   ck_assert_int_eq(kw_count(w), 1);
   cJSON *e = kw_line(w, 0);
@@ -104,8 +102,7 @@ START_TEST(bookmarks) {
   ck_assert(strtoull(kjs(obj, "/metadata/resourceVersion"), NULL, 10) >= strtoull(rv, NULL, 10));
   cJSON_Delete(e);
   kw_close(w);
-  snprintf(path, sizeof path, PFX "?watch=1&timeoutSeconds=1&resourceVersion=%s", rv);
-  w = kw_open(path, 10);
+  w = kw_open_from(rv, "timeoutSeconds=1", 10);
   ck_assert(kw_wait_finished(w, 5));
   ck_assert_int_eq(kw_count(w), 0);
   kw_close(w);
@@ -146,15 +143,7 @@ START_TEST(watch_lifetime) {
   for (int i = 0; i < 50; i++) close(fds[i]);
   mkw("w1", NULL, NULL); /* writes wake the watchers, which must notice the dead sockets */
   ck_assert_int_eq(code_of("GET", "/version", NULL), 200);
-  int watches = -1;
-  for (int i = 0; i < 100; i++) {
-    kresp r = kget("/_sim/stats");
-    watches = (int)kjn(r.json, "/watches");
-    kresp_free(&r);
-    if (watches == 0) break;
-    sleep_ms(50);
-  }
-  ck_assert_int_eq(watches, 0);
+  ck_assert_int_eq(ksim_wait_watches(0, 100), 0);
 }
 END_TEST
 
@@ -196,9 +185,7 @@ END_TEST
 START_TEST(finalizer_delete) {
   mkw("w1", "\"finalizers\":[\"f/x\"]", NULL);
   char *rv = get_rv(PFX "/w1");
-  char path[256];
-  snprintf(path, sizeof path, PFX "?watch=1&resourceVersion=%s", rv);
-  kwatch_t *w = kw_open(path, 10);
+  kwatch_t *w = kw_open_from(rv, NULL, 10);
   kresp r = kdel(PFX "/w1", NULL);
   ck_assert_int_eq(r.code, 200);
   ck_assert_str_eq(kjs(r.json, "/kind"), "Widget");
@@ -524,9 +511,7 @@ START_TEST(deletecollection) {
   mkw("w2", NULL, "\"app\":\"a\"");
   mkw("w3", NULL, "\"app\":\"b\"");
   char *rv = get_rv(PFX);
-  char path[256];
-  snprintf(path, sizeof path, PFX "?watch=1&resourceVersion=%s", rv);
-  kwatch_t *w = kw_open(path, 10);
+  kwatch_t *w = kw_open_from(rv, NULL, 10);
   kresp r = kdel(PFX "?labelSelector=app%3Da", NULL);
   ck_assert_int_eq(r.code, 200);
   ck_assert_str_eq(kjs(r.json, "/kind"), "WidgetList");
@@ -550,9 +535,7 @@ END_TEST
 START_TEST(dry_run) {
   mkw("w1", NULL, NULL);
   char *rv = get_rv(PFX);
-  char path[256];
-  snprintf(path, sizeof path, PFX "?watch=1&resourceVersion=%s", rv);
-  kwatch_t *w = kw_open(path, 10);
+  kwatch_t *w = kw_open_from(rv, NULL, 10);
   kresp r = kpost(PFX "?dryRun=All", "{\"metadata\":{\"name\":\"dry\"},\"spec\":{\"size\":1}}");
   ck_assert_int_eq(r.code, 201);
   ck_assert_str_eq(kjs(r.json, "/metadata/name"), "dry");

@@ -176,15 +176,7 @@ START_TEST(thousands_of_dropped_watches) {
   ck_assert_int_ge(total, 1900);
   still_serving();
   /* every dropped watch is reaped */
-  int w = -1;
-  for (int i = 0; i < 200; i++) {
-    kresp r = kget("/_sim/stats");
-    w = (int)kjn(r.json, "/watches");
-    kresp_free(&r);
-    if (w == 0) break;
-    sleep_ms(50);
-  }
-  ck_assert_int_eq(w, 0);
+  ck_assert_int_eq(ksim_wait_watches(0, 200), 0);
   /* and /_sim/drop-watches cuts live ones */
   kwatch_t *kw = kw_open(PFX "?watch=1", 20);
   kresp r = kreq("POST", "/_sim/drop-watches", NULL, "");
