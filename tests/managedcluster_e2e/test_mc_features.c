@@ -557,9 +557,16 @@ START_TEST(aks_clusterclass_topology) {
   }
   ck_assert_msg(aps2 != NULL, "pools of cluster 2 missing");
   ck_assert_msg(pools_ready(CL "cc2", 2, 30000), "the pools of %s are not ready", CL "cc2");
-  int writes = 0, reqs = e2e_arm_requests(&writes, NULL);
-  fprintf(stderr, "e2e(topology): two topology clusters (2 pools each) Ready in %lld ms: %d ARM requests (%d writes)\n",
-          (long long)(capz_monotonic_ms() - t0), reqs, writes);
+  int writes = 0;
+  cJSON *clog = NULL;
+  int reqs = e2e_arm_requests(&writes, &clog);
+  char *bm = cJSON_PrintUnformatted(capz_json_ptr_get(clog, "/byMethod"));
+  char *bt = cJSON_PrintUnformatted(capz_json_ptr_get(clog, "/byType"));
+  fprintf(stderr, "e2e(topology): two topology clusters (2 pools each) Ready in %lld ms: %d ARM requests (%d writes); "
+                  "by method %s; by type %s\n", (long long)(capz_monotonic_ms() - t0), reqs, writes, bm, bt);
+  free(bm);
+  free(bt);
+  cJSON_Delete(clog);
   ck_assert(strstr(capz_json_ptr_str(e2e_find_named(aps2, "user"), "/id", ""), "/resourceGroups/" CL "cc2/") != NULL);
   ck_assert_int_eq(capz_json_ptr_int(e2e_find_named(aps2, "user"), "/properties/count", -1), 2);
   cJSON_Delete(aps2);
