@@ -50,6 +50,7 @@
 #define L_TOPOLOGY_DEPLOYMENT "topology.cluster.x-k8s.io/deployment-name"
 #define L_TOPOLOGY_POOL "topology.cluster.x-k8s.io/pool-name"
 #define C_TOPOLOGY_RECONCILED "TopologyReconciled"
+#define A_UPGRADE_CONCURRENCY "topology.cluster.x-k8s.io/upgrade-concurrency"
 
 /* Watched kinds. The first ones are reconciled (each has a queue). */
 enum {

@@ -133,6 +133,12 @@ static int run(topo *t, int64_t *requeue_ms) {
   /* The control plane runs the new version once it reports it (status.version); workers follow then. */
   bool cp_upgraded = !cur_cp || (strcmp(sim_str(cur_cp, "/spec/version"), t->version) == 0 &&
                                  strcmp(sim_str(cur_cp, "/status/version"), t->version) == 0);
+  /* CAPI's upgrade-concurrency annotation (default 1): how many MachineDeployments roll a new version at once. */
+  if (cp_upgraded) {
+    const char *conc = sim_annotation(t->cl, A_UPGRADE_CONCURRENCY);
+    int c = conc ? atoi(conc) : 1;
+    t->md_upgrade_slots = (c > 0 ? c : 1) - topo_mds_upgrading(t);
+  }
   const char *lists[2] = {"/spec/topology/workers/machineDeployments", "/spec/topology/workers/machinePools"};
   for (int p = 0; p < 2 && rc == 0; p++) {
     const cJSON *wt;
@@ -228,8 +234,13 @@ static int run(topo *t, int64_t *requeue_ms) {
   for (size_t i = 0; i < t->nw; i++) {
     if (!t->w[i].upgrade_pending) continue;
     t->reason = t->w[i].pool ? "MachinePoolsUpgradePending" : "MachineDeploymentsUpgradePending";
-    snprintf(t->msg, sizeof t->msg, "%s %s waits for the control plane to run %s",
-             t->w[i].pool ? "MachinePool" : "MachineDeployment", t->w[i].name, t->version);
+    if (t->w[i].pending_for_workers)
+      snprintf(t->msg, sizeof t->msg,
+               "MachineDeployment %s waits for other MachineDeployments to finish upgrading to %s", t->w[i].name,
+               t->version);
+    else
+      snprintf(t->msg, sizeof t->msg, "%s %s waits for the control plane to run %s",
+               t->w[i].pool ? "MachinePool" : "MachineDeployment", t->w[i].name, t->version);
     *requeue_ms = 1000;
     break;
   }

@@ -18,6 +18,7 @@ typedef struct worker {
   char name[256], boot_name[256], infra_name[256];
   const char *version; /* desired version */
   bool upgrade_pending;
+  bool pending_for_workers; /* waits for other MachineDeployments' upgrades, not for the control plane */
   cJSON *vars;
   int req_boot, req_infra; /* indexes into the request array */
 } worker;
@@ -34,6 +35,7 @@ typedef struct topo {
   size_t nreq;
   worker w[64];
   size_t nw;
+  int md_upgrade_slots; /* MachineDeployments that may start upgrading in this pass */
 } topo;
 
 /* ---- capi_topology_objects.c ---- */
@@ -82,6 +84,9 @@ int topo_ensure_object(topo *t, const cJSON *patched, const cJSON *cur, const ch
 int topo_plan_worker(topo *t, worker *w, bool cp_upgraded);
 /* Create/update the worker's templates or configs and its MachineDeployment/MachinePool. */
 int topo_apply_worker(topo *t, worker *w);
+/* How many of the topology's MachineDeployments run the topology version in spec but still have Machines of
+ * another version (an upgrade rolling out). */
+int topo_mds_upgrading(topo *t);
 /* Delete MachineDeployments/MachinePools this topology generated that it no longer lists. */
 void topo_delete_removed(topo *t, bool pool);
 

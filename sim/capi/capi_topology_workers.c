@@ -49,12 +49,20 @@ int topo_plan_worker(topo *t, worker *w, bool cp_upgraded) {
     snprintf(w->infra_name, sizeof w->infra_name, "%s", sim_str(w->cur_infra, "/metadata/name"));
   else
     sim_random_name(prefix, w->infra_name, sizeof w->infra_name);
-  /* Upgrade sequencing: an existing worker keeps its version until the control plane runs the new one. */
+  /* Upgrade sequencing: an existing worker keeps its version until the control plane runs the new one; then
+   * MachineDeployments take their turn, at most upgrade-concurrency of them rolling at a time. */
   const char *cur_ver = capz_json_ptr_str(spec_t, "/version", NULL);
   w->version = t->version;
-  if (w->cur && cur_ver && strcmp(cur_ver, t->version) != 0 && !cp_upgraded) {
-    w->version = cur_ver;
-    w->upgrade_pending = true;
+  if (w->cur && cur_ver && strcmp(cur_ver, t->version) != 0) {
+    if (!cp_upgraded) {
+      w->upgrade_pending = true;
+    } else if (!w->pool) {
+      if (t->md_upgrade_slots > 0)
+        t->md_upgrade_slots--;
+      else
+        w->upgrade_pending = w->pending_for_workers = true;
+    }
+    if (w->upgrade_pending) w->version = cur_ver;
   }
   w->vars = topo_vars_worker(t->vars, w->topo, t->cc, t->msg, sizeof t->msg);
   if (!w->vars) {
@@ -177,6 +185,35 @@ out:
   return rc;
 }
 
+/* True while a Machine of the MachineDeployment runs another version than its template (deleting ones too). */
+static bool md_rolling(sim *s, const cJSON *md) {
+  const char *ver = capz_json_ptr_str(md, "/spec/template/spec/version", NULL);
+  char sel[320];
+  snprintf(sel, sizeof sel, "%s=%s", L_DEPLOYMENT_NAME, sim_str(md, "/metadata/name"));
+  capz_obj_list l;
+  if (!ver || sim_list(s, K_MACHINE, sim_str(md, "/metadata/namespace"), sel, &l) != 0) return false;
+  bool rolling = false;
+  for (size_t i = 0; i < l.n && !rolling; i++)
+    rolling = strcmp(capz_json_ptr_str(capz_obj_json(l.items[i]), "/spec/version", ver), ver) != 0;
+  capz_obj_list_free(&l);
+  return rolling;
+}
+
+int topo_mds_upgrading(topo *t) {
+  int n = 0;
+  const cJSON *wt;
+  cJSON_ArrayForEach(wt, capz_json_ptr_get(t->cl, "/spec/topology/workers/machineDeployments")) {
+    char sel[640];
+    snprintf(sel, sizeof sel, "%s=%s,%s,%s=%s", L_CLUSTER_NAME, t->cname, L_TOPOLOGY_OWNED, L_TOPOLOGY_DEPLOYMENT,
+             capz_json_ptr_str(wt, "/name", ""));
+    cJSON *md = topo_find_generated(t->s, CAPI_V1B1, "MachineDeployment", t->ns, sel);
+    if (md && strcmp(capz_json_ptr_str(md, "/spec/template/spec/version", ""), t->version) == 0 && md_rolling(t->s, md))
+      n++;
+    cJSON_Delete(md);
+  }
+  return n;
+}
+
 /* MachineDeployments/MachinePools this topology generated that are no longer in it. */
 void topo_delete_removed(topo *t, bool pool) {
   int kind = pool ? K_MP : K_MD;
@@ -207,4 +244,3 @@ void topo_delete_removed(topo *t, bool pool) {
   }
   capz_obj_list_free(&l);
 }
-

@@ -243,8 +243,10 @@ START_TEST(selfmanaged_clusterclass_topology) {
   cc = env_get(CAPI, "ClusterClass", ns, "azure-cc");
   ck_assert(capz_cond_is_true(cc, "VariablesReconciled"));
   ck_assert(capz_cond_is_true(cc, "RefVersionsUpToDate"));
-  const char *tmpls[][2] = {{INFRA, "AzureClusterTemplate"}, {KCPV, "KubeadmControlPlaneTemplate"},
-                            {INFRA, "AzureMachineTemplate"}, {BOOT, "KubeadmConfigTemplate"}};
+  const char *tmpls[][2] = {{INFRA, "AzureClusterTemplate"},
+                            {KCPV, "KubeadmControlPlaneTemplate"},
+                            {INFRA, "AzureMachineTemplate"},
+                            {BOOT, "KubeadmConfigTemplate"}};
   const char *tnames[] = {"sm-azure-cluster", "sm-control-plane", "sm-md-0", "sm-md-0"};
   for (int i = 0; i < 4; i++) {
     cJSON *tp = env_get(tmpls[i][0], tmpls[i][1], ns, tnames[i]);
@@ -589,7 +591,8 @@ START_TEST(unsupported_and_missing_are_conditions) {
   apply_json(ns,
              "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"b3\"},"
              "\"spec\":{\"topology\":{\"class\":\"holey-cc\",\"version\":\"v1.33.1\",\"variables\":[{\"name\":"
-             "\"poolSku\",\"value\":\"x\"}],\"workers\":{\"machinePools\":[{\"class\":\"default-worker\",\"name\":\"p\"}]}}}}");
+             "\"poolSku\",\"value\":\"x\"}],\"workers\":{\"machinePools\":[{\"class\":\"default-worker\",\"name\":"
+             "\"p\"}]}}}}");
   m = wait_cond(ns, "b3", "False", "TopologyReconcileFailed");
   ck_assert_msg(strstr(m, "nope") != NULL, "message does not name the missing template: %s", m);
   free(m);
@@ -681,6 +684,61 @@ START_TEST(upgrade_and_scale) {
 }
 END_TEST
 
+static const char *md_version(const char *ns, const char *tname) {
+  static char v[64];
+  char sel[200];
+  snprintf(sel, sizeof sel, "topology.cluster.x-k8s.io/deployment-name=%s,cluster.x-k8s.io/cluster-name=sq", tname);
+  cJSON *l = env_list(CAPI, "MachineDeployment", ns, sel);
+  snprintf(v, sizeof v, "%s", capz_json_ptr_str(l, "/0/spec/template/spec/version", ""));
+  cJSON_Delete(l);
+  return v;
+}
+static bool p_md1_new(void *ud) { return strcmp(md_version(ud, "md-1"), "v1.32.0") == 0; }
+static bool p_md0_new(void *ud) { return strcmp(md_version(ud, "md-0"), "v1.32.0") == 0; }
+
+START_TEST(machinedeployments_upgrade_one_at_a_time) {
+  const char *ns = "tp-seq", *cn = "sq";
+  apply_template("cluster-template-clusterclass.yaml", ns, cn, "azure-cc", "v1.31.1");
+  apply_json(ns,
+             "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"sq\"},"
+             "\"spec\":{\"topology\":{\"class\":\"azure-cc\",\"version\":\"v1.31.1\",\"controlPlane\":{\"replicas\":1},"
+             "\"workers\":{\"machineDeployments\":[{\"class\":\"sq-worker\",\"name\":\"md-0\",\"replicas\":1},"
+             "{\"class\":\"sq-worker\",\"name\":\"md-1\",\"replicas\":1}]}}}}");
+  free(wait_cond(ns, cn, "True", NULL));
+  cJSON *md0 = only(CAPI, "MachineDeployment", ns, "topology.cluster.x-k8s.io/deployment-name=md-0");
+  char sel[300];
+  snprintf(sel, sizeof sel, "cluster.x-k8s.io/deployment-name=%s", capz_json_ptr_str(md0, "/metadata/name", ""));
+  cJSON *m0 = only(CAPI, "Machine", ns, sel);
+  const char *old_machine = capz_json_ptr_str(m0, "/metadata/name", "");
+  /* The provider holds md-0's old VM: its rollout cannot finish. */
+  wait_field(INFRA, "AzureMachine", ns, old_machine, "/metadata/uid", NULL);
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, old_machine,
+                             "{\"metadata\":{\"finalizers\":[\"test.capz.io/hold\"]}}", false),
+                   0);
+  cJSON *cl = env_get(CAPI, "Cluster", ns, cn);
+  char kcp[256];
+  snprintf(kcp, sizeof kcp, "%s", capz_json_ptr_str(cl, "/spec/controlPlaneRef/name", ""));
+  cJSON_Delete(cl);
+  ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, cn, "{\"spec\":{\"topology\":{\"version\":\"v1.32.0\"}}}", false), 0);
+  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/spec/version", "v1.32.0");
+  ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, kcp, "{\"status\":{\"version\":\"v1.32.0\"}}", true), 0);
+  /* md-0 goes first; md-1 waits while md-0 still has a machine of the old version. */
+  ck_assert_msg(env_wait(p_md0_new, (void *)ns, WAIT_MS), "md-0 was not upgraded");
+  char *m = wait_cond(ns, cn, "False", "MachineDeploymentsUpgradePending");
+  ck_assert_msg(strstr(m, "other MachineDeployments") != NULL, "%s", m);
+  free(m);
+  wait_field(CAPI, "Machine", ns, old_machine, "/metadata/deletionTimestamp", NULL);
+  usleep(300 * 1000);
+  ck_assert_str_eq(md_version(ns, "md-1"), "v1.31.1");
+  /* The old VM goes: md-0's rollout is over and md-1 follows. */
+  ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, old_machine, "{\"metadata\":{\"finalizers\":null}}", false), 0);
+  ck_assert_msg(env_wait(p_md1_new, (void *)ns, WAIT_MS), "md-1 was not upgraded after md-0");
+  free(wait_cond(ns, cn, "True", NULL));
+  cJSON_Delete(m0);
+  cJSON_Delete(md0);
+}
+END_TEST
+
 START_TEST(v1beta2_classref) {
   const char *ns = "tp-v1b2";
   apply_template("cluster-template-aks-clusterclass.yaml", ns, "aks", "aks-cc", "v1.32.0");
@@ -736,6 +794,7 @@ int main(void) {
   tcase_add_test(tc, variables_and_patches);
   tcase_add_test(tc, unsupported_and_missing_are_conditions);
   tcase_add_test(tc, upgrade_and_scale);
+  tcase_add_test(tc, machinedeployments_upgrade_one_at_a_time);
   tcase_add_test(tc, v1beta2_classref);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
