@@ -18,6 +18,7 @@
 #include "armcloud.h"
 #include "simproc.h"
 #include "test_util.h"
+#include "tmpfiles.h"
 #include "ckrun.h"
 
 #define TENANT "aaaaaaaa-0000-4000-8000-000000000001"
@@ -58,8 +59,8 @@ static char *cert_only(const char *pem) {
 }
 
 static void global_setup(void) {
-  snprintf(g_dir, sizeof g_dir, "/tmp/capz-azsim-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(g_dir));
+  tmpfiles_base_make("azsim");
+  tmpfiles_dir_make(g_dir, sizeof g_dir);
   g_cert_pem = make_cert_pem(NULL, NULL, NULL, NULL, NULL);
   g_cert2_pem = make_cert_pem(NULL, NULL, NULL, NULL, NULL);
   g_wi_key = make_keypair(&g_wi_pub);
@@ -82,7 +83,7 @@ static void global_setup(void) {
                "\"Microsoft.ContainerService/managedClusters\":0.4}},\"requestLog\":{\"keepBodies\":5000}}",
           sizeof cfg - strlen(cfg) - 1);
   snprintf(g_cfg, sizeof g_cfg, "%s/sim.json", g_dir);
-  ck_assert_int_eq(write_file(g_cfg, cfg), 0);
+  tmpfiles_write_text(g_cfg, cfg);
   snprintf(g_tokfile, sizeof g_tokfile, "%s/wi-token", g_dir);
   snprintf(g_uaic, sizeof g_uaic, "%s/uaic.json", g_dir);
   free(c1);
@@ -90,9 +91,7 @@ static void global_setup(void) {
 }
 
 static void global_teardown(void) {
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-  if (system(cmd) != 0) fprintf(stderr, "cleanup of %s failed\n", g_dir);
+  tmpfiles_base_remove();
   free(g_cert_pem);
   free(g_cert2_pem);
   free(g_wi_pub);
@@ -320,7 +319,7 @@ static void write_wi_token(const char *subject, long exp_in) {
   char *jwt = sign_jwt_rs256(g_wi_key, claims);
   char line[4096];
   snprintf(line, sizeof line, "%s\n", jwt);
-  ck_assert_int_eq(write_file(g_tokfile, line), 0);
+  tmpfiles_write_text(g_tokfile, line);
   free(jwt);
 }
 
@@ -381,7 +380,7 @@ static void write_uaic(const char *not_after) {
           "\"renew_after\":\"2098-01-01T00:00:00Z\",\"cannot_renew_after\":\"2099-06-01T00:00:00Z\","
           "\"object_id\":\"eeeeeeee-0000-4000-8000-000000000001\"}",
           b64, g_sim.url, not_after);
-  ck_assert_int_eq(write_file(g_uaic, txt), 0);
+  tmpfiles_write_text(g_uaic, txt);
   free(txt);
   free(b64);
 }

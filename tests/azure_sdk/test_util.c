@@ -111,10 +111,3 @@ char *sign_jwt_rs256(EVP_PKEY *key, const char *claims_json) {
   EVP_MD_CTX_free(md);
   return jwt;
 }
-
-int write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  if (!f) return -1;
-  fputs(text, f);
-  return fclose(f);
-}

@@ -23,6 +23,4 @@ Suite *lro_suite(void);
 EVP_PKEY *make_keypair(char **pub_pem);
 /* Sign header {"alg":"RS256","typ":"JWT"} + claims (JSON text) with key. malloc'ed compact JWT. */
 char *sign_jwt_rs256(EVP_PKEY *key, const char *claims_json);
-/* Write text to path; 0 on success. */
-int write_file(const char *path, const char *text);
 #endif

@@ -14,6 +14,7 @@
 #include "capz/kube.h"
 #include "capz/sdk.h"
 #include "ckrun.h"
+#include "tmpfiles.h"
 
 static struct MHD_Daemon *g_d;
 static char g_url[128];
@@ -67,27 +68,23 @@ static void setup(void) {
   ck_assert_ptr_nonnull(g_d);
   snprintf(g_url, sizeof g_url, "http://127.0.0.1:%u",
            (unsigned)MHD_get_daemon_info(g_d, MHD_DAEMON_INFO_BIND_PORT)->port);
-  snprintf(g_dir, sizeof g_dir, "/tmp/capz-kc-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(g_dir));
+  tmpfiles_dir_make(g_dir, sizeof g_dir);
   atomic_store(&g_hits, 0);
 }
 
 static void teardown(void) {
   MHD_stop_daemon(g_d);
-  char cmd[300];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-  ck_assert_int_eq(system(cmd), 0);
+  tmpfiles_dir_remove(g_dir);
   capz_sdk_global_cleanup();
 }
+
+static void base_setup(void) { tmpfiles_base_make("kc"); }
 
 static void write_file(const char *name, const char *text, int mode) {
   char p[400];
   snprintf(p, sizeof p, "%s/%s", g_dir, name);
-  FILE *f = fopen(p, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
-  chmod(p, (mode_t)mode);
+  tmpfiles_write_text(p, text);
+  ck_assert_int_eq(chmod(p, (mode_t)mode), 0);
 }
 
 static char *auth_seen(capz_kube_config *cfg) {
@@ -355,6 +352,7 @@ int main(void) {
   Suite *s = suite_create("kubeconfig");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 30);
+  tcase_add_unchecked_fixture(tc, base_setup, tmpfiles_base_remove);
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, current_context_token);
   tcase_add_test(tc, named_context_and_errors);
