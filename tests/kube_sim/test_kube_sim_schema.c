@@ -12,6 +12,7 @@
 
 #include "capz/json.h"
 #include "ksim_client.h"
+#include "tmpfiles.h"
 #include "ckrun.h"
 
 static void setup(void) { ksim_start(); }
@@ -282,19 +283,6 @@ END_TEST
 
 /* ---- reference CRDs and templates ---- */
 
-static char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long sz = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)sz + 1);
-  *n = fread(s, 1, (size_t)sz, f);
-  s[*n] = '\0';
-  fclose(f);
-  return s;
-}
-
 static const char *shared_dir(void) {
   const char *d = getenv("CAPZ_SHARED_DIR");
   return d && *d ? d : "/work/shared";
@@ -310,7 +298,7 @@ static int install_crds_from(const char *dir) {
     char p[2048];
     snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
     size_t len;
-    char *y = slurp(p, &len);
+    char *y = tmpfiles_read(p, &len);
     capz_err err = {0};
     cJSON *docs = capz_yaml_to_json(y, len, &err);
     ck_assert_msg(docs != NULL, "%s: %s", p, err.msg);
@@ -500,7 +488,7 @@ START_TEST(reference_templates) {
     ck_assert_int_eq(r.code, 201);
     kresp_free(&r);
     size_t len;
-    char *y = slurp(p, &len);
+    char *y = tmpfiles_read(p, &len);
     sb out = {0};
     subst(y, len, &out);
     capz_err err = {0};

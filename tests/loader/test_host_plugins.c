@@ -222,12 +222,10 @@ START_TEST(daemon_runs_good_plugins_until_sigterm) {
   ck_assert_ptr_nonnull(strstr(buf, "stopping signal=SIGTERM"));
   close(efd);
   free(buf);
-  FILE *f = fopen(marker, "r");
-  ck_assert_ptr_nonnull(f);
-  char got[256] = "";
-  ck_assert_ptr_nonnull(fgets(got, sizeof got, f));
-  fclose(f);
+  char *got = tmpfiles_read(marker, NULL); /* written by the plugin's shutdown */
+  ck_assert_ptr_nonnull(got);
   ck_assert_str_eq(got, "greeting=hi count=7 period_ms=90000 loud=1 ratio=0.25\n");
+  free(got);
 
   /* --log-format json switches the records; SIGINT stops it as well. */
   const char *argv2[] = {hp_host(), "--config", cfg, "--plugin-dir", tmpdir, "--log-format", "json", NULL};

@@ -224,11 +224,10 @@ START_TEST(refuse_unsafe_files) {
   ck_assert_str_eq(err.msg, want);
 
   /* Not a shared object at all: refused by dlopen, and the loader carries on. */
-  FILE *g = fopen(pp(tmpdir, "garbage"), "wb");
-  ck_assert_ptr_nonnull(g);
+  unsigned char garbage[4096];
   unsigned seed = 3;
-  for (int i = 0; i < 4096; i++) fputc(rand_r(&seed) & 0xff, g);
-  fclose(g);
+  for (size_t i = 0; i < sizeof garbage; i++) garbage[i] = (unsigned char)(rand_r(&seed) & 0xff);
+  tmpfiles_write(pp(tmpdir, "garbage"), garbage, sizeof garbage);
   ck_assert_int_eq(chmod(pp(tmpdir, "garbage"), 0644), 0);
   ck_assert_int_ne(capz_loader_load(l, pp(tmpdir, "garbage"), NULL, &err), 0);
   snprintf(want, sizeof want, "refusing plugin %s/garbage.so: dlopen failed: ", tmpdir);
