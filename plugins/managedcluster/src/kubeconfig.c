@@ -11,7 +11,8 @@
  * credentials is an ARM POST, which must not happen on every reconcile): credentials are read again only when the
  * cluster's schedule says so — kubeconfigRefreshInterval (default: the drift interval) for admin/user
  * credentials, and the token's expiry minus a
- * margin (a fifth of its lifetime, at most 5 min) when a token is injected. A Secret is written only when its
+ * margin (a fifth of its lifetime, at most 5 min) when a token is injected — a token alone is renewed in the user
+ * kubeconfig kept in <cluster>-kubeconfig-user, without an ARM request. A Secret is written only when its
  * content differs from what the API server has. The schedule lives in memory and in the annotation
  * `capz-c.io/kubeconfig-refresh-after` (Unix time) on the Secrets written, so a restarted process does not re-read
  * the credentials of every cluster at once. Kubeconfigs and tokens are wiped after use and never logged. */
@@ -32,7 +33,8 @@
 
 typedef struct kc_entry {
   char key[330]; /* ns/cluster */
-  double next;   /* monotonic seconds */
+  double next;   /* monotonic seconds: when the Secrets are due (credentials or token) */
+  double creds;  /* monotonic seconds: when the credentials must be listed again */
 } kc_entry;
 
 struct mc_kc_sched {
@@ -56,16 +58,16 @@ void mc_kc_sched_free(mc_kc_sched *k) {
 
 static double mono_s(void) { return (double)capz_monotonic_ms() / 1000.0; }
 
-static bool sched_get(mc_kc_sched *k, const char *key, double *next) {
+static bool sched_get(mc_kc_sched *k, const char *key, double *next, double *creds) {
   bool found = false;
   pthread_mutex_lock(&k->mu);
   for (size_t i = 0; i < k->n && !found; i++)
-    if (strcmp(k->v[i].key, key) == 0) *next = k->v[i].next, found = true;
+    if (strcmp(k->v[i].key, key) == 0) *next = k->v[i].next, *creds = k->v[i].creds, found = true;
   pthread_mutex_unlock(&k->mu);
   return found;
 }
 
-static void sched_set(mc_kc_sched *k, const char *key, double next, bool remove) {
+static void sched_set(mc_kc_sched *k, const char *key, double next, double creds, bool remove) {
   pthread_mutex_lock(&k->mu);
   size_t i = 0;
   while (i < k->n && strcmp(k->v[i].key, key) != 0) i++;
@@ -73,6 +75,7 @@ static void sched_set(mc_kc_sched *k, const char *key, double next, bool remove)
     if (i < k->n) k->v[i] = k->v[--k->n];
   } else if (i < k->n) {
     k->v[i].next = next;
+    k->v[i].creds = creds;
   } else {
     if (k->n == k->cap) {
       size_t nc = k->cap ? k->cap * 2 : 64;
@@ -81,6 +84,7 @@ static void sched_set(mc_kc_sched *k, const char *key, double next, bool remove)
     }
     if (k->n < k->cap) {
       snprintf(k->v[k->n].key, sizeof k->v[k->n].key, "%s", key);
+      k->v[k->n].creds = creds;
       k->v[k->n++].next = next;
     }
   }
@@ -90,7 +94,7 @@ static void sched_set(mc_kc_sched *k, const char *key, double next, bool remove)
 void mc_kubeconfig_forget(mc_state *s, const char *ns, const char *cluster) {
   char key[330];
   snprintf(key, sizeof key, "%s/%s", ns, cluster);
-  sched_set(s->kc_sched, key, 0, true);
+  sched_set(s->kc_sched, key, 0, 0, true);
 }
 
 static char *b64_encode(const unsigned char *p, size_t n) {
@@ -185,6 +189,19 @@ static void data_free(cJSON *d) {
   cJSON_Delete(d);
 }
 
+/* The user kubeconfig (base64) from our <cluster>-kubeconfig-user Secret, or NULL. */
+static char *stored_user_b64(capz_ctx *ctx, const mc_kc_req *r) {
+  char name[300];
+  snprintf(name, sizeof name, "%s-kubeconfig-user", r->cluster);
+  unsigned char *v = NULL;
+  size_t l = 0;
+  if (capz_secret_value(capz_ctx_client(ctx), capz_ctx_key(ctx)->ns, name, "value", &v, &l, NULL) != 0) return NULL;
+  char *b = b64_encode(v, l);
+  OPENSSL_cleanse(v, l);
+  free(v);
+  return b;
+}
+
 /* A stable spread in [0, 1) per cluster key (FNV-1a), so expired schedules found after a restart are not all due
  * at once. */
 static double spread(const char *key) {
@@ -226,27 +243,32 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
   const capz_key *k = capz_ctx_key(ctx);
   char key[330];
   snprintf(key, sizeof key, "%s/%s", k->ns, r->cluster);
-  double now = mono_s(), next = 0, in_s = 0;
-  bool known = sched_get(s->kc_sched, key, &next);
+  double now = mono_s(), next = 0, creds = 0, in_s = 0;
+  bool known = sched_get(s->kc_sched, key, &next, &creds);
   if (known && next > now) {
     *next_s = next - now;
     return 0;
   }
   bool inject = r->local_disabled && (r->amcp || r->aso_res);
   if (!known && fresh_after_restart(s, ctx, r, key, inject, &in_s)) {
-    sched_set(s->kc_sched, key, now + in_s, false);
+    sched_set(s->kc_sched, key, now + in_s, now + in_s, false);
     *next_s = in_s < 1 ? 1 : in_s;
     return 0;
   }
+  /* only the token is due: inject a new one into the user kubeconfig we stored, without an ARM request */
+  bool creds_due = !known || creds <= now;
   char *admin = NULL, *user = NULL, *main_b64 = NULL, *token = NULL;
   int64_t exp = 0, iat = 0;
   int rc = 0;
-  if (!r->local_disabled) rc = list_credential(arm, r, true, &admin, err);
-  if (!rc && (r->aad || r->local_disabled)) rc = list_credential(arm, r, false, &user, err);
+  if (!creds_due && inject && r->aad) user = stored_user_b64(ctx, r);
+  if (!user) creds_due = true;
+  if (creds_due && !r->local_disabled) rc = list_credential(arm, r, true, &admin, err);
+  if (creds_due && !rc && (r->aad || r->local_disabled)) rc = list_credential(arm, r, false, &user, err);
   if (!rc && inject)
     rc = r->amcp ? mc_aks_token(s, ctx, r->amcp, &token, &exp, &iat, err)
                  : mc_aks_token_aso(s, ctx, k->ns, r->aso_res, &token, &exp, &iat, err);
-  double in = s->kc_refresh_s;
+  double creds_next = creds_due ? now + s->kc_refresh_s : creds;
+  double in = creds_next - now;
   if (!rc && inject) {
     size_t ul = 0;
     char *ut = b64_text(user, &ul);
@@ -299,7 +321,7 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
   if (rc) return rc;
   capz_log(capz_ctx_logger(ctx), CAPZ_LOG_DEBUG, "kubeconfig credentials read", "written", written ? "true" : "false",
            NULL);
-  sched_set(s->kc_sched, key, now + in, false);
+  sched_set(s->kc_sched, key, now + in, creds_next, false);
   *next_s = in;
   return 0;
 }
