@@ -724,9 +724,18 @@ START_TEST(machinedeployments_upgrade_one_at_a_time) {
   ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, kcp, "{\"status\":{\"version\":\"v1.32.0\"}}", true), 0);
   /* md-0 goes first; md-1 waits while md-0 still has a machine of the old version. */
   ck_assert_msg(env_wait(p_md0_new, (void *)ns, WAIT_MS), "md-0 was not upgraded");
-  char *m = wait_cond(ns, cn, "False", "MachineDeploymentsUpgradePending");
-  ck_assert_msg(strstr(m, "other MachineDeployments") != NULL, "%s", m);
-  free(m);
+  /* (the condition may still carry the control-plane wait for a moment: wait for the reason that follows) */
+  wait_field(CAPI, "Cluster", ns, cn, "/status/conditions/0/type", NULL);
+  bool turn = false;
+  for (int i = 0; i < WAIT_MS / 25 && !turn; i++) {
+    cJSON *c = env_get(CAPI, "Cluster", ns, cn);
+    const cJSON *cd = capz_cond_get(c, "TopologyReconciled");
+    turn = strcmp(capz_json_ptr_str(cd, "/reason", ""), "MachineDeploymentsUpgradePending") == 0 &&
+           strstr(capz_json_ptr_str(cd, "/message", ""), "other MachineDeployments") != NULL;
+    cJSON_Delete(c);
+    if (!turn) usleep(25 * 1000);
+  }
+  ck_assert_msg(turn, "TopologyReconciled never said md-1 waits for the other MachineDeployments");
   wait_field(CAPI, "Machine", ns, old_machine, "/metadata/deletionTimestamp", NULL);
   usleep(300 * 1000);
   ck_assert_str_eq(md_version(ns, "md-1"), "v1.31.1");
