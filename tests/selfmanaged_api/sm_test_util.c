@@ -80,6 +80,11 @@ cJSON *smt_load_template(const char *file) {
   const char *shared = getenv("CAPZ_SHARED_DIR");
   char path[1024];
   snprintf(path, sizeof path, "%s/reference/templates/%s", shared ? shared : "../shared", file);
+  return smt_load_path(path);
+}
+
+cJSON *smt_load_path(const char *path) {
+  const char *file = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
   FILE *f = fopen(path, "rb");
   ck_assert_msg(f != NULL, "cannot open %s", path);
   fseek(f, 0, SEEK_END);

@@ -17,6 +17,8 @@ char *smt_subst(const char *text);
 /* The reference template (CAPZ_SHARED_DIR/reference/templates/<file>) substituted and parsed:
  * a JSON array of documents. Fails the test on error. */
 cJSON *smt_load_template(const char *file);
+/* The same for a template file given by path (e.g. $CAPZ_SOURCE_DIR/templates/...). */
+cJSON *smt_load_path(const char *path);
 /* A detached copy of the first document of kind (and name when non-NULL) in docs; fails if absent. */
 cJSON *smt_doc(const cJSON *docs, const char *kind, const char *name);
 /* Shortcut: template file → copy of one kind. */

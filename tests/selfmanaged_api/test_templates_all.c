@@ -52,6 +52,35 @@ START_TEST(all_reference_templates_valid) {
 }
 END_TEST
 
+/* capz-c's own templates (templates/: the default flavor, AKS, Azure CNI v2) default to valid objects too. */
+START_TEST(project_templates_valid) {
+  const char *src = getenv("CAPZ_SOURCE_DIR");
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/templates", src ? src : ".");
+  DIR *dp = opendir(dir);
+  ck_assert_msg(dp != NULL, "cannot open %s", dir);
+  int checked = 0, pod_subnets = 0;
+  struct dirent *e;
+  while ((e = readdir(dp))) {
+    if (!strstr(e->d_name, ".yaml")) continue;
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    cJSON *docs = smt_load_path(path);
+    cJSON *d;
+    cJSON_ArrayForEach(d, docs) {
+      checked += check_doc(d, e->d_name);
+      const cJSON *sn;
+      cJSON_ArrayForEach(sn, smt_at(d, "spec.networkSpec.subnets"))
+        pod_subnets += smt_str(sn, "role") && !strcmp(smt_str(sn, "role"), SM_SUBNET_ROLE_POD);
+    }
+    cJSON_Delete(docs);
+  }
+  closedir(dp);
+  ck_assert_int_ge(checked, 6); /* cluster-template and -azure-cni-v2: AzureCluster + 2 AzureMachineTemplates each */
+  ck_assert_int_eq(pod_subnets, 1);
+}
+END_TEST
+
 START_TEST(single_error_message) {
   cJSON *c = smt_template_obj("cluster-template.yaml", "AzureCluster", NULL);
   smt_set_json(c, "spec.networkSpec.subnets[1].cidrBlocks", "[\"11.0.0.0/16\"]");
@@ -71,6 +100,7 @@ Suite *smt_templates_all_suite(void) {
   TCase *tc = tcase_create("templates");
   tcase_set_timeout(tc, 30);
   tcase_add_test(tc, all_reference_templates_valid);
+  tcase_add_test(tc, project_templates_valid);
   tcase_add_test(tc, single_error_message);
   suite_add_tcase(s, tc);
   return s;
