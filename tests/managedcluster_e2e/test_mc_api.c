@@ -235,6 +235,13 @@ START_TEST(addon_bodies) {
   ck_assert_str_eq(capz_json_ptr_str(b, "/properties/aksAssignedIdentity/type", ""), "SystemAssigned");
   cJSON_Delete(b);
   cJSON_Delete(e);
+  /* a scope without its namespace leaves the choice to AKS (no empty string sent) */
+  e = cJSON_Parse("{\"name\":\"e\",\"extensionType\":\"x\",\"scope\":{\"scopeType\":\"Cluster\"}}");
+  b = mc_extension_body(e);
+  ck_assert(cJSON_IsObject(capz_json_ptr_get(b, "/properties/scope/cluster")));
+  ck_assert_ptr_null(capz_json_ptr_get(b, "/properties/scope/cluster/releaseNamespace"));
+  cJSON_Delete(b);
+  cJSON_Delete(e);
 }
 END_TEST
 

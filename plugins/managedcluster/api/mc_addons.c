@@ -61,12 +61,10 @@ cJSON *mc_extension_body(const cJSON *ext) {
   const cJSON *sc = capz_json_ptr_get(ext, "/scope");
   if (cJSON_IsObject(sc)) {
     cJSON *s = cJSON_AddObjectToObject(p, "scope");
-    if (strcmp(capz_json_ptr_str(sc, "/scopeType", ""), "Namespace") == 0)
-      cJSON_AddStringToObject(cJSON_AddObjectToObject(s, "namespace"), "targetNamespace",
-                              capz_json_ptr_str(sc, "/targetNamespace", ""));
-    else
-      cJSON_AddStringToObject(cJSON_AddObjectToObject(s, "cluster"), "releaseNamespace",
-                              capz_json_ptr_str(sc, "/releaseNamespace", ""));
+    bool ns = strcmp(capz_json_ptr_str(sc, "/scopeType", ""), "Namespace") == 0;
+    cJSON *o = cJSON_AddObjectToObject(s, ns ? "namespace" : "cluster");
+    const char *v = capz_json_ptr_str(sc, ns ? "/targetNamespace" : "/releaseNamespace", "");
+    if (*v) cJSON_AddStringToObject(o, ns ? "targetNamespace" : "releaseNamespace", v); /* else AKS's default */
   }
   const char *aks = capz_json_ptr_str(ext, "/aksAssignedIdentityType", "");
   if (*aks) cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "aksAssignedIdentity"), "type", aks);
