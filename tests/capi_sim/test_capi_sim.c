@@ -609,7 +609,13 @@ START_TEST(kcp_version_change_rolls_machines) {
   provide_machine(ns, m2);
   wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/version", "v1.32.0");
   ck_assert(env_wait(p_live_count, &one, WAIT_MS));
-  char *left = first_name(CAPI, "Machine", ns, sel);
+  /* the survivor is the new machine (the old one may still be listed while its deletion completes) */
+  cJSON *ml = env_list(CAPI, "Machine", ns, sel);
+  char *left = NULL;
+  cJSON_ArrayForEach(i, ml) if (!capz_json_ptr_get(i, "/metadata/deletionTimestamp")) left =
+      strdup(capz_json_ptr_str(i, "/metadata/name", ""));
+  cJSON_Delete(ml);
+  ck_assert_ptr_nonnull(left);
   ck_assert_str_eq(left, m2);
   k = env_get(KCPV, "KubeadmControlPlane", ns, kcp);
   ck_assert(capz_cond_is_true(k, "MachinesSpecUpToDate"));
