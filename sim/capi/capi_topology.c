@@ -23,6 +23,69 @@ void capi_topology_class(const cJSON *cl, const char **name, const char **ns) {
   if (!*ns) *ns = capz_json_ptr_str(t, "/classRef/namespace", "");
 }
 
+/* The generated object a Cluster ref points to, else the one carrying this Cluster's topology labels (a pass
+ * that created it but could not record the ref). */
+static cJSON *current_of(topo *t, const char *cluster_ref_ptr, const cJSON *class_ref) {
+  const cJSON *r = capz_json_ptr_get(t->cl, cluster_ref_ptr);
+  if (r) return topo_get_ref(t->s, r, t->ns);
+  if (!class_ref) return NULL;
+  const char *tk = sim_str(class_ref, "/kind");
+  size_t l = strlen(tk);
+  char kind[128], sel[400];
+  snprintf(kind, sizeof kind, "%.*s", (int)(l > 8 ? l - 8 : 0), tk); /* without "Template" */
+  snprintf(sel, sizeof sel, "%s=%s,%s", L_CLUSTER_NAME, t->cname, L_TOPOLOGY_OWNED);
+  return topo_find_generated(t->s, sim_str(class_ref, "/apiVersion"), kind, t->ns, sel);
+}
+
+/* The control plane: created from its patched template, or updated in place; version, replicas, machine template
+ * reference and metadata from the topology. *cp: the object (uid) to reference. */
+static int apply_control_plane(topo *t, const cJSON *cur_cp, const cJSON *cpt, const char *cp_name, const cJSON *mt,
+                               const cJSON *labels, cJSON **cp) {
+  const cJSON *cp_rep = capz_json_ptr_get(t->cl, "/spec/topology/controlPlane/replicas");
+  int rc = 0;
+  const cJSON *cmeta = capz_json_ptr_get(t->cc, "/spec/controlPlane/metadata");
+  const cJSON *tmeta = capz_json_ptr_get(t->cl, "/spec/topology/controlPlane/metadata");
+  cJSON *want = NULL;
+  if (cur_cp) {
+    want = cJSON_Duplicate(cur_cp, 1);
+    topo_ensure_labels(want, labels);
+    topo_overlay_spec(want, cur_cp, capz_json_ptr_get(cpt, "/spec/template/spec"));
+  } else {
+    want = topo_from_template(t, cpt, cp_name, true, labels, true);
+    if (!want)
+      return topo_fail(t, "TopologyReconcileFailed", "control plane %s is not a template kind%s", sim_str(cpt, "/kind"),
+                       "");
+  }
+  cJSON *ml = topo_merged_meta(cmeta, tmeta, "labels"), *ma = topo_merged_meta(cmeta, tmeta, "annotations");
+  topo_ensure_labels(want, ml);
+  capz_json_ptr_set_str(want, "/spec/version", t->version, NULL);
+  if (cJSON_IsNumber(cp_rep)) capz_json_ptr_set(want, "/spec/replicas", cJSON_CreateNumber(cp_rep->valuedouble), NULL);
+  if (mt) {
+    if (!topo_same_ref(capz_json_ptr_get(want, "/spec/machineTemplate/infrastructureRef"), mt))
+      topo_set_ref(want, "/spec/machineTemplate/infrastructureRef", mt);
+    if (cJSON_GetArraySize(ml) > 0 || cJSON_GetArraySize(ma) > 0) {
+      cJSON *mtl = topo_merged_meta(capz_json_ptr_get(want, "/spec/machineTemplate/metadata"), NULL, "labels");
+      const cJSON *l;
+      cJSON_ArrayForEach(l, ml) if (!cJSON_GetObjectItemCaseSensitive(mtl, l->string))
+          cJSON_AddStringToObject(mtl, l->string, l->valuestring);
+      capz_json_ptr_set(want, "/spec/machineTemplate/metadata/labels", mtl, NULL);
+      if (cJSON_GetArraySize(ma) > 0 && !capz_json_ptr_get(want, "/spec/machineTemplate/metadata/annotations"))
+        capz_json_ptr_set(want, "/spec/machineTemplate/metadata/annotations", cJSON_Duplicate(ma, 1), NULL);
+    }
+  }
+  cJSON_Delete(ml);
+  cJSON_Delete(ma);
+  if (cur_cp) {
+    rc = capz_json_equal(want, cur_cp) ? 0 : topo_write(t, cur_cp, want);
+    cJSON_Delete(want);
+    if (rc == 0) *cp = cJSON_Duplicate(cur_cp, 1);
+  } else {
+    rc = topo_create(t, want, cp);
+    cJSON_Delete(want);
+  }
+  return rc;
+}
+
 static int run(topo *t, int64_t *requeue_ms) {
   sim *s = t->s;
   const char *ccname = NULL, *ccns = NULL;
@@ -70,45 +133,15 @@ static int run(topo *t, int64_t *requeue_ms) {
   const cJSON *cref = topo_first_of(t->cc, "/spec/controlPlane/ref", "/spec/controlPlane/templateRef");
   const cJSON *mref = topo_first_of(t->cc, "/spec/controlPlane/machineInfrastructure/ref",
                                     "/spec/controlPlane/machineInfrastructure/templateRef");
-  char sel[400];
-  snprintf(sel, sizeof sel, "%s=%s,%s", L_CLUSTER_NAME, t->cname, L_TOPOLOGY_OWNED);
-  cJSON *cur_infra = NULL, *cur_cp = NULL, *cur_mt = NULL;
-  const cJSON *r;
-  if ((r = capz_json_ptr_get(t->cl, "/spec/infrastructureRef")))
-    cur_infra = topo_get_ref(s, r, t->ns);
-  else if (iref) {
-    char kind[128];
-    snprintf(kind, sizeof kind, "%.*s",
-             (int)(strlen(sim_str(iref, "/kind")) > 8 ? strlen(sim_str(iref, "/kind")) - 8 : 0),
-             sim_str(iref, "/kind"));
-    cur_infra = topo_find_generated(s, sim_str(iref, "/apiVersion"), kind, t->ns, sel);
-  }
-  if ((r = capz_json_ptr_get(t->cl, "/spec/controlPlaneRef")))
-    cur_cp = topo_get_ref(s, r, t->ns);
-  else if (cref) {
-    char kind[128];
-    snprintf(kind, sizeof kind, "%.*s",
-             (int)(strlen(sim_str(cref, "/kind")) > 8 ? strlen(sim_str(cref, "/kind")) - 8 : 0),
-             sim_str(cref, "/kind"));
-    cur_cp = topo_find_generated(s, sim_str(cref, "/apiVersion"), kind, t->ns, sel);
-  }
+  cJSON *cur_infra = current_of(t, "/spec/infrastructureRef", iref);
+  cJSON *cur_cp = current_of(t, "/spec/controlPlaneRef", cref), *cur_mt = NULL;
   if (cur_cp && mref)
     cur_mt = topo_get_ref(s, capz_json_ptr_get(cur_cp, "/spec/machineTemplate/infrastructureRef"), t->ns);
-
   char infra_name[256], cp_name[256], mt_name[256], prefix[300];
-  if (cur_infra)
-    snprintf(infra_name, sizeof infra_name, "%s", sim_str(cur_infra, "/metadata/name"));
-  else
-    sim_random_name(t->cname, infra_name, sizeof infra_name);
-  if (cur_cp)
-    snprintf(cp_name, sizeof cp_name, "%s", sim_str(cur_cp, "/metadata/name"));
-  else
-    sim_random_name(t->cname, cp_name, sizeof cp_name);
+  topo_name_of(cur_infra, t->cname, infra_name, sizeof infra_name);
+  topo_name_of(cur_cp, t->cname, cp_name, sizeof cp_name);
   snprintf(prefix, sizeof prefix, "%s-control-plane", t->cname);
-  if (cur_mt)
-    snprintf(mt_name, sizeof mt_name, "%s", sim_str(cur_mt, "/metadata/name"));
-  else
-    sim_random_name(prefix, mt_name, sizeof mt_name);
+  topo_name_of(cur_mt, prefix, mt_name, sizeof mt_name);
 
   /* builtin.controlPlane (visible to every patch here; CAPI scopes it to control plane templates). */
   const cJSON *cp_rep = capz_json_ptr_get(t->cl, "/spec/topology/controlPlane/replicas");
@@ -169,50 +202,7 @@ static int run(topo *t, int64_t *requeue_ms) {
   /* Control plane machine template, then the control plane. */
   if (rmt >= 0 && (rc = topo_ensure_template(t, t->reqs[rmt].tmpl, cur_mt, mt_name, labels, &mt, &old_mt)) != 0)
     goto out_l;
-  const cJSON *cpt = t->reqs[rcp].tmpl;
-  const cJSON *cmeta = capz_json_ptr_get(t->cc, "/spec/controlPlane/metadata");
-  const cJSON *tmeta = capz_json_ptr_get(t->cl, "/spec/topology/controlPlane/metadata");
-  cJSON *want = NULL;
-  if (cur_cp) {
-    want = cJSON_Duplicate(cur_cp, 1);
-    topo_ensure_labels(want, labels);
-    topo_overlay_spec(want, cur_cp, capz_json_ptr_get(cpt, "/spec/template/spec"));
-  } else {
-    want = topo_from_template(t, cpt, cp_name, true, labels, true);
-    if (!want) {
-      rc = topo_fail(t, "TopologyReconcileFailed", "control plane %s is not a template kind%s", sim_str(cpt, "/kind"),
-                     "");
-      goto out_l;
-    }
-  }
-  cJSON *ml = topo_merged_meta(cmeta, tmeta, "labels"), *ma = topo_merged_meta(cmeta, tmeta, "annotations");
-  topo_ensure_labels(want, ml);
-  capz_json_ptr_set_str(want, "/spec/version", t->version, NULL);
-  if (cJSON_IsNumber(cp_rep)) capz_json_ptr_set(want, "/spec/replicas", cJSON_CreateNumber(cp_rep->valuedouble), NULL);
-  if (mt) {
-    if (!topo_same_ref(capz_json_ptr_get(want, "/spec/machineTemplate/infrastructureRef"), mt))
-      topo_set_ref(want, "/spec/machineTemplate/infrastructureRef", mt);
-    if (cJSON_GetArraySize(ml) > 0 || cJSON_GetArraySize(ma) > 0) {
-      cJSON *mtl = topo_merged_meta(capz_json_ptr_get(want, "/spec/machineTemplate/metadata"), NULL, "labels");
-      const cJSON *l;
-      cJSON_ArrayForEach(l, ml) if (!cJSON_GetObjectItemCaseSensitive(mtl, l->string))
-          cJSON_AddStringToObject(mtl, l->string, l->valuestring);
-      capz_json_ptr_set(want, "/spec/machineTemplate/metadata/labels", mtl, NULL);
-      if (cJSON_GetArraySize(ma) > 0 && !capz_json_ptr_get(want, "/spec/machineTemplate/metadata/annotations"))
-        capz_json_ptr_set(want, "/spec/machineTemplate/metadata/annotations", cJSON_Duplicate(ma, 1), NULL);
-    }
-  }
-  cJSON_Delete(ml);
-  cJSON_Delete(ma);
-  if (cur_cp) {
-    rc = capz_json_equal(want, cur_cp) ? 0 : topo_write(t, cur_cp, want);
-    cJSON_Delete(want);
-    want = NULL;
-    if (rc == 0) cp = cJSON_Duplicate(cur_cp, 1);
-  } else {
-    rc = topo_create(t, want, &cp);
-    cJSON_Delete(want);
-  }
+  rc = apply_control_plane(t, cur_cp, t->reqs[rcp].tmpl, cp_name, mt, labels, &cp);
   if (rc != 0) goto out_l;
   if (!topo_same_ref(capz_json_ptr_get(t->want, "/spec/controlPlaneRef"), cp))
     topo_set_ref(t->want, "/spec/controlPlaneRef", cp);

@@ -53,6 +53,8 @@ cJSON *topo_find_generated(sim *s, const char *av, const char *kind, const char 
 cJSON *topo_ref_of(const cJSON *obj);
 bool topo_same_ref(const cJSON *ref, const cJSON *obj);
 void topo_set_ref(cJSON *obj, const char *ptr, const cJSON *target);
+/* The current object's name, else a new "<prefix>-xxxxx" (CAPI's default naming). */
+void topo_name_of(const cJSON *cur, const char *prefix, char *out, size_t n);
 /* Create obj in the Cluster's namespace (Event, wait for our cache); *created (optional) is the server's copy. */
 int topo_create(topo *t, const cJSON *obj, cJSON **created);
 /* Change-only write of want over cur (Event when the spec changed). */

@@ -143,6 +143,13 @@ void topo_del(topo *t, const cJSON *obj) {
     topo_event(t, "Normal", "TopologyDelete", "Deleted", obj);
 }
 
+void topo_name_of(const cJSON *cur, const char *prefix, char *out, size_t n) {
+  if (cur)
+    snprintf(out, n, "%s", sim_str(cur, "/metadata/name"));
+  else
+    sim_random_name(prefix, out, n);
+}
+
 /* ---- merging desired fields into a current object ---- */
 
 static bool all_named(const cJSON *arr) {

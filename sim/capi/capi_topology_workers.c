@@ -37,18 +37,9 @@ int topo_plan_worker(topo *t, worker *w, bool cp_upgraded) {
     w->cur_infra = topo_get_ref(t->s, capz_json_ptr_get(spec_t, "/infrastructureRef"), t->ns);
   }
   snprintf(prefix, sizeof prefix, "%s-%s", t->cname, w->tname);
-  if (w->cur)
-    snprintf(w->name, sizeof w->name, "%s", sim_str(w->cur, "/metadata/name"));
-  else
-    sim_random_name(prefix, w->name, sizeof w->name);
-  if (w->cur_boot)
-    snprintf(w->boot_name, sizeof w->boot_name, "%s", sim_str(w->cur_boot, "/metadata/name"));
-  else
-    sim_random_name(prefix, w->boot_name, sizeof w->boot_name);
-  if (w->cur_infra)
-    snprintf(w->infra_name, sizeof w->infra_name, "%s", sim_str(w->cur_infra, "/metadata/name"));
-  else
-    sim_random_name(prefix, w->infra_name, sizeof w->infra_name);
+  topo_name_of(w->cur, prefix, w->name, sizeof w->name);
+  topo_name_of(w->cur_boot, prefix, w->boot_name, sizeof w->boot_name);
+  topo_name_of(w->cur_infra, prefix, w->infra_name, sizeof w->infra_name);
   /* Upgrade sequencing: an existing worker keeps its version until the control plane runs the new one; then
    * MachineDeployments take their turn, at most upgrade-concurrency of them rolling at a time. */
   const char *cur_ver = capz_json_ptr_str(spec_t, "/version", NULL);
