@@ -63,6 +63,17 @@ static int apply_control_plane(topo *t, const cJSON *cur_cp, const cJSON *cpt, c
   if (mt) {
     if (!topo_same_ref(capz_json_ptr_get(want, "/spec/machineTemplate/infrastructureRef"), mt))
       topo_set_ref(want, "/spec/machineTemplate/infrastructureRef", mt);
+    /* Node timeouts of the control plane machines: the topology's, else the class's. */
+    static const char *const timeouts[] = {"nodeDrainTimeout", "nodeVolumeDetachTimeout", "nodeDeletionTimeout"};
+    const cJSON *tcp = capz_json_ptr_get(t->cl, "/spec/topology/controlPlane");
+    const cJSON *ccp = capz_json_ptr_get(t->cc, "/spec/controlPlane");
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive(tcp, timeouts[i]);
+      if (!v) v = cJSON_GetObjectItemCaseSensitive(ccp, timeouts[i]);
+      char ptr[96];
+      snprintf(ptr, sizeof ptr, "/spec/machineTemplate/%s", timeouts[i]);
+      if (cJSON_IsString(v)) capz_json_ptr_set_str(want, ptr, v->valuestring, NULL);
+    }
     if (cJSON_GetArraySize(ml) > 0 || cJSON_GetArraySize(ma) > 0) {
       cJSON *mtl = topo_merged_meta(capz_json_ptr_get(want, "/spec/machineTemplate/metadata"), NULL, "labels");
       const cJSON *l;

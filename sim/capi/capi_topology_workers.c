@@ -149,6 +149,15 @@ int topo_apply_worker(topo *t, worker *w) {
     capz_json_ptr_set(want, "/spec/template/metadata/annotations", cJSON_Duplicate(ma, 1), NULL);
   cJSON_Delete(ml);
   cJSON_Delete(ma);
+  /* Node timeouts: the topology's, else the class's, kept in sync like replicas. */
+  static const char *const timeouts[] = {"nodeDrainTimeout", "nodeVolumeDetachTimeout", "nodeDeletionTimeout"};
+  for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(w->topo, timeouts[i]);
+    if (!v) v = cJSON_GetObjectItemCaseSensitive(w->cls, timeouts[i]);
+    char ptr[96];
+    snprintf(ptr, sizeof ptr, "/spec/template/spec/%s", timeouts[i]);
+    if (cJSON_IsString(v)) capz_json_ptr_set_str(want, ptr, v->valuestring, NULL);
+  }
   const cJSON *rep = capz_json_ptr_get(w->topo, "/replicas");
   if (cJSON_IsNumber(rep)) capz_json_ptr_set(want, "/spec/replicas", cJSON_CreateNumber(rep->valuedouble), NULL);
   capz_json_ptr_set_str(want, "/spec/template/spec/version", w->version, NULL);

@@ -701,11 +701,14 @@ START_TEST(machinedeployments_upgrade_one_at_a_time) {
   apply_template("cluster-template-clusterclass.yaml", ns, cn, "azure-cc", "v1.31.1");
   apply_json(ns,
              "{\"apiVersion\":\"cluster.x-k8s.io/v1beta1\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"sq\"},"
-             "\"spec\":{\"topology\":{\"class\":\"azure-cc\",\"version\":\"v1.31.1\",\"controlPlane\":{\"replicas\":1},"
-             "\"workers\":{\"machineDeployments\":[{\"class\":\"sq-worker\",\"name\":\"md-0\",\"replicas\":1},"
+             "\"spec\":{\"topology\":{\"class\":\"azure-cc\",\"version\":\"v1.31.1\",\"controlPlane\":{\"replicas\":1,"
+             "\"nodeDeletionTimeout\":\"7m\"},"
+             "\"workers\":{\"machineDeployments\":[{\"class\":\"sq-worker\",\"name\":\"md-0\",\"replicas\":1,"
+             "\"nodeDrainTimeout\":\"5m\"},"
              "{\"class\":\"sq-worker\",\"name\":\"md-1\",\"replicas\":1}]}}}}");
   free(wait_cond(ns, cn, "True", NULL));
   cJSON *md0 = only(CAPI, "MachineDeployment", ns, "topology.cluster.x-k8s.io/deployment-name=md-0");
+  ck_assert_str_eq(capz_json_ptr_str(md0, "/spec/template/spec/nodeDrainTimeout", ""), "5m");
   char sel[300];
   snprintf(sel, sizeof sel, "cluster.x-k8s.io/deployment-name=%s", capz_json_ptr_str(md0, "/metadata/name", ""));
   cJSON *m0 = only(CAPI, "Machine", ns, sel);
@@ -719,6 +722,7 @@ START_TEST(machinedeployments_upgrade_one_at_a_time) {
   char kcp[256];
   snprintf(kcp, sizeof kcp, "%s", capz_json_ptr_str(cl, "/spec/controlPlaneRef/name", ""));
   cJSON_Delete(cl);
+  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/spec/machineTemplate/nodeDeletionTimeout", "7m");
   ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, cn, "{\"spec\":{\"topology\":{\"version\":\"v1.32.0\"}}}", false), 0);
   wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/spec/version", "v1.32.0");
   ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, kcp, "{\"status\":{\"version\":\"v1.32.0\"}}", true), 0);
