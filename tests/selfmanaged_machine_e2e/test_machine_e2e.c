@@ -268,10 +268,12 @@ START_TEST(workers_spot_identities_azure_json_template) {
              "\"identity\":\"UserAssigned\",\"userAssignedIdentities\":[{\"providerID\":\"azure://" RGP
              "c2-rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uai1\"}],"
              "\"spotVMOptions\":{\"maxPrice\":\"0.05\",\"evictionPolicy\":\"Delete\"}}");
-  /* w-none: no VM identity — the cloud provider gets the service principal's secret */
+  /* w-none: no VM identity — the cloud provider gets the service principal's secret; extension operations off,
+   * so not even the requested bootstrap check is installed */
   mk_bootstrap("w-none", "c2", "#cloud-config\nruncmd: [echo, w-none]\n");
   mk_machine("w-none", "c2", false, "\"cluster.x-k8s.io/deployment-name\":\"md-0\"",
-             "{\"vmSize\":\"Standard_D2s_v3\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64}}");
+             "{\"vmSize\":\"Standard_D2s_v3\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64},"
+             "\"disableExtensionOperations\":true,\"disableVMBootstrapExtension\":false}");
   /* w-missing: an identity that does not exist; its azure-json Secret name is taken by the user's own Secret */
   cJSON_Delete(k_create(&GVK_SECRET, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":"
                                      "\"w-missing-azure-json\"},\"data\":{\"azure.json\":\"e30=\"}}"));
@@ -336,6 +338,10 @@ START_TEST(workers_spot_identities_azure_json_template) {
   ck_assert_str_eq(capz_json_ptr_str(put, "/body/properties/osProfile/customDataSha256", ""), want);
   ck_assert_str_eq(capz_json_ptr_str(put, "/body/properties/osProfile/customData", ""), "[REDACTED]");
   ck_assert_int_eq(req_count(log, "PUT", "/virtualMachines/w-missing"), 0);
+  const cJSON *put_none = req_find(log, "PUT", "/virtualMachines/w-none");
+  ck_assert_ptr_nonnull(put_none);
+  ck_assert(cJSON_IsFalse(capz_json_ptr_get(put_none, "/body/properties/osProfile/allowExtensionOperations")));
+  ck_assert_int_eq(req_count(log, "PUT", "/virtualMachines/w-none/extensions/"), 0);
   int total = arm_count(log, NULL);
   fprintf(stderr, "workers w-spot + w-none (+ w-missing waiting): %d ARM requests (%d PUT)\n", total, arm_count(log, "PUT"));
   cJSON_Delete(log);
