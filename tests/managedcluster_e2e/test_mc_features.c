@@ -6,8 +6,8 @@
  *    <cluster>-kubeconfig-user keeps the exec plugin, <cluster>-ca; the token is refreshed before it expires
  *    (short-lived tokens here) without an ARM request; zero ARM requests on a pass with nothing due; deletion
  *    sends each DELETE with its row's api-version (preview cluster) and in reverse order.
- *  - aks_admin_kubeconfig_refresh: admin credentials are re-read on the drift interval only, the Secret is
- *    rewritten only when its content changed (a tampered Secret is put back).
+ *  - aks_admin_kubeconfig_refresh: kube-public/cluster-info in the workload cluster; admin credentials are re-read
+ *    on the drift interval only, the Secret is rewritten only when its content changed (a tampered one is put back).
  *  - aks_clusterclass_topology: CAPZ's cluster-template-aks-clusterclass.yaml (templates defaulted and validated by
  *    the plugin's template admission functions) + a topology Cluster, and capz-c's own templates/
  *    cluster-template-aks-{clusterclass,topology}.yaml (resource group from a class patch), rendered by
@@ -354,6 +354,28 @@ START_TEST(aks_admin_kubeconfig_refresh) {
   snprintf(rv, sizeof rv, "%s", capz_json_ptr_str(s, "/metadata/resourceVersion", ""));
   cJSON_Delete(s);
   ck_assert(e2e_get(&E2E_SECRET, CL "-kubeconfig-user") == NULL); /* not an AAD cluster */
+  /* kube-public/cluster-info in the workload cluster: the cluster's server (its endpoint) and nothing else */
+  cJSON *cp = e2e_get(&E2E_AMCP, CL);
+  char server[400];
+  snprintf(server, sizeof server, "https://%s:443", capz_json_ptr_str(cp, "/spec/controlPlaneEndpoint/host", ""));
+  cJSON_Delete(cp);
+  capz_kube_config *wcfg = NULL;
+  capz_kube_client *wc = NULL;
+  ck_assert_int_eq(capz_kube_config_from_url(e2e_wl.url, &wcfg, NULL), 0);
+  ck_assert_int_eq(capz_kube_client_new(wcfg, NULL, &wc, NULL), 0);
+  static const capz_gvk CM = {"", "v1", "ConfigMap", "configmaps", true};
+  cJSON *ci = NULL;
+  capz_err ce;
+  ck_assert_msg(capz_kube_get(wc, &CM, "kube-public", "cluster-info", &ci, &ce) == 0, "cluster-info: %s", ce.msg);
+  const char *disc = capz_json_ptr_str(ci, "/data/kubeconfig", "");
+  cJSON *dj = capz_yaml_to_json(disc, strlen(disc), &ce);
+  ck_assert_msg(dj != NULL, "cluster-info kubeconfig: %s", ce.msg);
+  ck_assert_str_eq(capz_json_ptr_str(dj, "/0/clusters/0/cluster/server", ""), server);
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(dj, "/0/users")), 0);
+  cJSON_Delete(dj);
+  cJSON_Delete(ci);
+  capz_kube_client_free(wc);
+  capz_kube_config_free(wcfg);
   /* over a few drift intervals: admin credentials are read again, the unchanged Secret is not rewritten */
   e2e_clear_requests();
   sleep(7);

@@ -118,12 +118,18 @@ static cJSON *initial_pools(amcp_run *x, int *n_system) {
   return out;
 }
 
-/* controlPlaneEndpoint from the live managedCluster: the private FQDN for private clusters without a public one. */
-static int publish_endpoint(amcp_run *x, const cJSON *live, capz_err *err) {
+/* The API server host: from the live managedCluster when read this pass (the private FQDN for private clusters
+ * without a public one), else the published controlPlaneEndpoint. */
+static const char *endpoint_host(amcp_run *x, const cJSON *live) {
+  if (!live) return capz_json_ptr_str(capz_obj_json(x->base), "/spec/controlPlaneEndpoint/host", "");
   bool priv = capz_json_ptr_bool(live, "/properties/apiServerAccessProfile/enablePrivateCluster", false) &&
               !capz_json_ptr_bool(live, "/properties/apiServerAccessProfile/enablePrivateClusterPublicFQDN", false);
-  const char *host = priv ? capz_json_ptr_str(live, "/properties/privateFQDN", "")
-                          : capz_json_ptr_str(live, "/properties/fqdn", "");
+  return priv ? capz_json_ptr_str(live, "/properties/privateFQDN", "") : capz_json_ptr_str(live, "/properties/fqdn", "");
+}
+
+/* controlPlaneEndpoint from the live managedCluster. */
+static int publish_endpoint(amcp_run *x, const cJSON *live, capz_err *err) {
+  const char *host = endpoint_host(x, live);
   if (!*host) return 0;
   const cJSON *cur = capz_obj_json(x->base);
   if (strcmp(capz_json_ptr_str(cur, "/spec/controlPlaneEndpoint/host", ""), host) == 0 &&
@@ -262,7 +268,8 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
     mc_kc_req kr = {.mc_id = mr->id, .api = mr->api_version, .cluster = x.cluster_name,
                     .owner_kind = "AzureManagedControlPlane", .owner_uid = capz_obj_uid(x.base), .amcp = x.amcp,
                     .aad = capz_json_ptr_bool(x.amcp, "/spec/aadProfile/managed", false),
-                    .local_disabled = capz_json_ptr_bool(x.amcp, "/spec/disableLocalAccounts", false), .ca = true};
+                    .local_disabled = capz_json_ptr_bool(x.amcp, "/spec/disableLocalAccounts", false), .ca = true,
+                    .cluster_info_host = endpoint_host(&x, mr->live)};
     if (mc_kubeconfig_sync(x.s, ctx, arm, &kr, &kc_next, &e) != 0) {
       oc = capz_ctx_fail(ctx, res, mc_outcome_for(e.code, false), "KubeconfigError", "%s", e.msg);
       goto out;

@@ -5,6 +5,7 @@
  *                             kubeconfig with its exec plugin replaced by an Entra token for the AKS server app
  *  <cluster>-kubeconfig-user  the user kubeconfig as AKS returns it (AAD clusters)
  *  <cluster>-ca               tls.crt = the cluster CA from the kubeconfig, tls.key = "foo" (CAPZ's placeholder)
+ *  and, in the workload cluster, kube-public/cluster-info (cluster_info.c) whenever credentials are listed
  * All: type cluster.x-k8s.io/secret, label cluster.x-k8s.io/cluster-name, controller ownerRef to the control plane.
  *
  * Refresh policy (why: AKS rotates certificates/credentials and an injected token expires, but listing
@@ -313,6 +314,16 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
     snprintf(name, sizeof name, "%s-ca", r->cluster);
     rc = put_secret(ctx, r, name, d, refresh_after, &written, err);
     data_free(d);
+  }
+  if (!rc && creds_due && r->cluster_info_host) {
+    /* not fatal: the management cluster may not reach a private API server */
+    size_t l = 0;
+    char *t = b64_text(main_b64, &l);
+    capz_err ce;
+    capz_err_clear(&ce);
+    if (t && mc_cluster_info_ensure(t, l, r->cluster_info_host, 443, &ce) != 0)
+      capz_log(capz_ctx_logger(ctx), CAPZ_LOG_WARN, "cluster-info not written", "error", ce.msg, NULL);
+    wipe_free(t);
   }
   wipe_free(admin);
   wipe_free(user);

@@ -77,6 +77,8 @@ typedef struct mc_kc_req {
   bool aad;                     /* aadProfile.managed: also <cluster>-kubeconfig-user */
   bool local_disabled;          /* disableLocalAccounts: <cluster>-kubeconfig from the user credentials */
   bool ca;                      /* also <cluster>-ca */
+  const char *cluster_info_host; /* also kube-public/cluster-info in the workload cluster (server https://host:443);
+                                  * NULL = not */
 } mc_kc_req;
 mc_kc_sched *mc_kc_sched_new(void);
 void mc_kc_sched_free(mc_kc_sched *k);
@@ -87,6 +89,9 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
 /* Drop the cluster's schedule entry / delete its three Secrets (deletion). */
 void mc_kubeconfig_forget(mc_state *s, const char *ns, const char *cluster);
 void mc_kubeconfig_delete(capz_ctx *ctx, const char *ns, const char *cluster);
+/* ConfigMap kube-public/cluster-info in the workload cluster reached through kubeconfig (text): a kubeconfig with
+ * the cluster's CA and server https://host:port only; written when missing or different (cluster_info.c). */
+int mc_cluster_info_ensure(const char *kubeconfig, size_t len, const char *host, int port, capz_err *err);
 /* An Entra token for the AKS AAD server application with the AMCP's identity (aks_token.c): *token malloc'ed
  * (capz_az_token_free), exp/iat from its claims (0 when unreadable). */
 int mc_aks_token(mc_state *s, capz_ctx *ctx, const cJSON *amcp, char **token, int64_t *exp, int64_t *iat,
