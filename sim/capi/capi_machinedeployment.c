@@ -67,6 +67,29 @@ static cJSON *machineset_new(const cJSON *md, const char *name, const char *hash
   return ms;
 }
 
+/* Templates a managed topology rotated stay while a MachineSet still uses them; when the last such set goes,
+ * they go too (CAPI's MachineSet controller does this for topology-owned templates). */
+static void release_templates(sim *s, const cJSON *md, const cJSON *gone, const capz_obj_list *sets) {
+  static const char *const refs[] = {"/spec/template/spec/infrastructureRef", "/spec/template/spec/bootstrap/configRef"};
+  const char *ns = sim_str(md, "/metadata/namespace");
+  for (size_t r = 0; r < 2; r++) {
+    const char *tname = capz_json_ptr_str(capz_json_ptr_get(gone, refs[r]), "/name", "");
+    if (!*tname || strcmp(capz_json_ptr_str(capz_json_ptr_get(md, refs[r]), "/name", ""), tname) == 0) continue;
+    bool used = false;
+    for (size_t i = 0; i < sets->n && !used; i++) {
+      const cJSON *o = capz_obj_json(sets->items[i]);
+      used = strcmp(capz_obj_name(sets->items[i]), sim_str(gone, "/metadata/name")) != 0 &&
+             strcmp(capz_json_ptr_str(capz_json_ptr_get(o, refs[r]), "/name", ""), tname) == 0;
+    }
+    if (used) continue;
+    capz_gvk g = {0};
+    char buf[256];
+    cJSON *t = sim_ref_get(s, capz_json_ptr_get(gone, refs[r]), ns, &g, buf, sizeof buf);
+    if (t && sim_label(t, L_TOPOLOGY_OWNED) && !sim_is_deleting(t)) sim_delete(s, &g, ns, tname);
+    cJSON_Delete(t);
+  }
+}
+
 int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
   cJSON *md = sim_cached(s, K_MD, ns, name);
   if (!md) return 0;
@@ -129,7 +152,7 @@ int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue
       cJSON_Delete(w);
       if (rc != 0) goto out;
     } else if (!current && capz_json_ptr_int(ms, "/status/replicas", 0) == 0) {
-      sim_delete(s, msg, ns, capz_obj_name(sets.items[i]));
+      if (sim_delete(s, msg, ns, capz_obj_name(sets.items[i])) == 0) release_templates(s, md, ms, &sets);
     }
   }
   if (!found) {

@@ -170,11 +170,8 @@ int topo_apply_worker(topo *t, worker *w) {
   else
     rc = topo_create(t, want, &obj);
   cJSON_Delete(want);
-  if (rc == 0) {
-    /* The replaced templates are no longer referenced (the sets of the old template have their machines). */
-    if (old_boot) topo_del(t, old_boot);
-    if (old_infra) topo_del(t, old_infra);
-  }
+  /* A MachineDeployment's replaced templates stay until its last MachineSet using them is gone (the MachineDeployment
+   * controller deletes them then); a MachinePool's config and pool are updated in place, never replaced. */
 out:
   cJSON_Delete(labels);
   cJSON_Delete(boot);
