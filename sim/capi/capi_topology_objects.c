@@ -64,8 +64,9 @@ cJSON *topo_find_generated(sim *s, const char *av, const char *kind, const char 
   cJSON_ArrayForEach(it, capz_json_ptr_get(list, "/items")) {
     if (!out && !sim_is_deleting(it)) {
       out = cJSON_Duplicate(it, 1);
-      cJSON_AddStringToObject(out, "apiVersion", av); /* list items may omit it */
-      cJSON_AddStringToObject(out, "kind", kind);
+      /* list items may omit them */
+      if (!cJSON_GetObjectItemCaseSensitive(out, "apiVersion")) cJSON_AddStringToObject(out, "apiVersion", av);
+      if (!cJSON_GetObjectItemCaseSensitive(out, "kind")) cJSON_AddStringToObject(out, "kind", kind);
     }
   }
   cJSON_Delete(list);
