@@ -210,6 +210,7 @@ START_TEST(control_planes_nat_role_extensions) {
   cJSON_Delete(sec);
 
   /* --- a restarted controller names the same role assignment (no second one, no write) */
+  int64_t until;
   arm_clear_requests();
   env_restart_controllers();
   k_patch(&GVK_AM, "cp-a", NULL, "{\"metadata\":{\"annotations\":{\"e2e/poke\":\"2\"}}}");
@@ -224,9 +225,39 @@ START_TEST(control_planes_nat_role_extensions) {
   ck_assert_str_eq(capz_json_ptr_str(ra, "/name", ""), ra_name);
   cJSON_Delete(ra);
 
+  /* --- a NAT rule removed behind our back comes back when the machine's NIC is re-read (here: a restart) */
+  all = arm_resources(NULL);
+  cJSON *lbc = cJSON_Duplicate(arm_find(all, "/loadBalancers/c1-public-lb"), 1);
+  cJSON_Delete(all);
+  cJSON *rules = capz_json_ptr_get(lbc, "/properties/inboundNatRules");
+  cJSON *rcb = (cJSON *)nat_rule(lbc, "cp-b");
+  ck_assert_ptr_nonnull(rcb);
+  cJSON_Delete(cJSON_DetachItemViaPointer(rules, rcb));
+  char lb_id[512];
+  snprintf(lb_id, sizeof lb_id, "%s", capz_json_ptr_str(lbc, "/id", ""));
+  char *lbjs = cJSON_PrintUnformatted(lbc);
+  cJSON_Delete(lbc);
+  arm_direct("PUT", lb_id, lbjs);
+  free(lbjs);
+  env_restart_controllers();
+  until = now_ms() + 15000;
+  const cJSON *back = NULL;
+  while (now_ms() < until) {
+    all = arm_resources(NULL);
+    back = nat_rule(arm_find(all, "/loadBalancers/c1-public-lb"), "cp-b");
+    long port = back ? (long)capz_json_ptr_int(back, "/properties/frontendPort", 0) : 0;
+    cJSON_Delete(all);
+    if (back) {
+      ck_assert_int_eq(port, 2201);
+      break;
+    }
+    usleep(200000);
+  }
+  ck_assert_msg(back != NULL, "cp-b's NAT rule was not restored");
+
   /* --- deleting cp-a: its NAT rule, role assignment and extensions go; cp-b's rule stays */
   k_delete(&GVK_AM, "cp-a");
-  int64_t until = now_ms() + 30000;
+  until = now_ms() + 30000;
   cJSON *gone = NULL;
   while ((gone = k_get(&GVK_AM, "cp-a")) && now_ms() < until) {
     cJSON_Delete(gone);

@@ -169,6 +169,11 @@ out:
   return oc;
 }
 
+static bool nic_reread(m_run *r) {
+  const capz_arm_row *nic = capz_arm_table_find(&r->t, "networkinterfaces", NULL);
+  return nic && nic->outcome && nic->arm_requests > 0;
+}
+
 static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
   capz_err err;
   if (!sm_cluster_infra_ready(r->cluster)) {
@@ -238,6 +243,13 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
         m_write_status(r);
         return m_requeue(res, r->w.requeue_after_s, r->s->poll_floor_s);
       }
+    }
+    /* the SSH NAT rule is re-checked whenever the NIC was re-read (drift interval, restart): no request otherwise */
+    if (m_nat_wanted(r) && nic_reread(r)) {
+      double after = 1;
+      int rc2 = m_nat_ensure(r, &after, &err);
+      if (rc2 == CAPZ_EINPROGRESS) return m_requeue(res, after, r->s->poll_floor_s);
+      if (rc2) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "ReconcileError", "inbound NAT rule: %s", err.msg);
     }
     return vm_exists_path(r, res);
   }
