@@ -193,6 +193,8 @@ START_TEST(aks_fleet_extensions_aad) {
   ck_assert_msg(cond_true(cp, "FleetReady"), "FleetReady not True");
   ck_assert_msg(cond_true(cp, "AKSExtensionsReady"), "AKSExtensionsReady not True");
   ck_assert_msg(cond_true(cp, "Ready"), "Ready not True");
+  ck_assert_msg(strncmp(capz_json_ptr_str(cp, "/status/oidcIssuerProfile/issuerURL", ""), "https://", 8) == 0,
+                "status.oidcIssuerProfile.issuerURL not published");
   cJSON_Delete(cp);
   cJSON *members = e2e_sim_resources("Microsoft.ContainerService/fleets/members");
   const cJSON *m = e2e_find_named(members, CL); /* name defaulted from the cluster-name label */

@@ -24,6 +24,7 @@ typedef struct amcp_run {
   bool deleting;
   bool ready;
   const char *version;
+  const char *issuer; /* OIDC issuer URL from the live managedCluster when read this pass */
 } amcp_run;
 
 static const char *token_of(void *ud, const capz_arm_row *r) {
@@ -56,6 +57,7 @@ static int mutate_status(void *ud, cJSON *obj) {
       capz_cond_mark_false(obj, r->condition, "Failed", CAPZ_SEV_ERROR, "%s", x->w.err.msg);
     }
   }
+  if (x->issuer && *x->issuer) capz_json_ptr_set_str(obj, "/status/oidcIssuerProfile/issuerURL", x->issuer, NULL);
   if (x->ready) {
     capz_json_ptr_set(obj, "/status/ready", cJSON_CreateTrue(), NULL);
     capz_json_ptr_set(obj, "/status/initialized", cJSON_CreateTrue(), NULL);
@@ -252,6 +254,7 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   capz_arm_row *mr = &x.t.rows[mci];
   /* the endpoint as soon as the managedCluster row is done (fleet member / extensions may still be running) */
   if (x.w.at > mci) {
+    x.issuer = capz_json_ptr_str(mr->live, "/properties/oidcIssuerProfile/issuerURL", NULL);
     if (mr->live && publish_endpoint(&x, mr->live, &e) != 0) {
       oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "PatchError", "controlPlaneEndpoint: %s", e.msg);
       goto out;
