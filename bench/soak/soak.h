@@ -23,6 +23,8 @@
 #define SOAK_PRE_RG "capz-ci"                       /* pre-existing, as the reference template assumes */
 #define SOAK_PRE_UAI "cloud-provider-user-identity" /* its user-assigned identity for control planes */
 
+#define SOAK_MAX_KILLS 8 /* provisioning kills per run (--kills) */
+
 typedef struct soak_opts {
   int runs;             /* runs after the calibration run */
   uint64_t seed;        /* printed; every random choice of run i comes from (seed, i) */
@@ -33,6 +35,7 @@ typedef struct soak_opts {
   int delete_kill_pct;  /* % of runs also killed while deleting */
   int write_kill_pct;   /* % of kills fired right after the n-th ARM write instead of at a random time */
   int early_delete_pct; /* % of runs whose Cluster is deleted while still provisioning */
+  int kills;            /* > 2: this many kills while provisioning in every run (a kill storm); 0 = 1 or 2 */
   double timeout_scale; /* multiplies every wait's timeout (sanitized builds are slower) */
   int verbosity;        /* host log verbosity */
   bool keep;            /* keep the work directory even when everything passed */

@@ -132,14 +132,13 @@ void soak_diff(const cJSON *want, const cJSON *got, char *out, size_t n) {
   while (i < nw || j < ng) {
     const char *a = i < nw ? cJSON_GetArrayItem(want, i)->valuestring : NULL;
     const char *b = j < ng ? cJSON_GetArrayItem(got, j)->valuestring : NULL;
-    int c = !a ? 1 : !b ? -1 : strcmp(a, b);
-    if (c == 0) {
+    if (a && b && !strcmp(a, b)) {
       i++;
       j++;
-    } else if (c < 0) {
+    } else if (a && (!b || strcmp(a, b) < 0)) {
       soak_appendf(miss, sizeof miss, " %s", a);
       i++;
-    } else {
+    } else if (b) {
       soak_appendf(extra, sizeof extra, " %s", b);
       j++;
     }

@@ -50,7 +50,7 @@ typedef struct run_result {
   bool pass;
   int workers;
   int nkills;
-  kill_rec kills[3];
+  kill_rec kills[SOAK_MAX_KILLS + 1];
   bool del_kill;
   double ready_s, recovery_s, delete_s;
   soak_reqstats prov, del;
@@ -346,7 +346,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: capz_soak [--runs R] [--seed S] [--only N] [--workers 0|1|2] [--lro SECONDS]\n"
           "                 [--double-kill PCT] [--delete-kill PCT] [--write-kill PCT] [--early-delete PCT]\n"
-          "                 [--timeout-scale X]\n"
+          "                 [--kills N] [--timeout-scale X]\n"
           "                 [-v N] [--keep]\n"
           "                 [--template FILE] [--prov-seconds P --del-seconds D]\n"
           "SIGKILLs capz-host at random points while a self-managed cluster is provisioned (and deleted), restarts\n"
@@ -354,7 +354,7 @@ static void usage(FILE *f) {
           "Defaults: --runs 20, random seed (printed), --workers 0 (1 or 2 per run), --lro 1, --double-kill 30,\n"
           "--delete-kill 40, --write-kill 50 (share of kills fired right after the n-th ARM write instead of at a\n"
           "random time), --early-delete 20 (share of runs whose Cluster is deleted while still provisioning, after\n"
-          "one kill). Needs CAPZ_BUILD_DIR (capz-host, emulators, plugins/selfmanaged.so) and the CRDs of\n"
+          "one kill), --kills 0 (1 or 2 kills while provisioning per --double-kill; N > 2: N kills per run, up to 8). Needs CAPZ_BUILD_DIR (capz-host, emulators, plugins/selfmanaged.so) and the CRDs of\n"
           "CAPZ_SOURCE_DIR; both default to the tree this program was built from.\n"
           "A kill-free calibration run first measures provisioning/deletion times (kill points are drawn over them)\n"
           "and the inventory every run must match; --prov-seconds skips it (structural checks only: one VM and NIC\n"
@@ -373,6 +373,7 @@ int main(int argc, char **argv) {
                                      {"keep", 0, 0, 'k'},         {"template", 1, 0, 't'},
                                      {"prov-seconds", 1, 0, 'P'}, {"del-seconds", 1, 0, 'E'},
                                      {"write-kill", 1, 0, 'W'},   {"early-delete", 1, 0, 'Y'},
+                                     {"kills", 1, 0, 'N'},
                                      {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "v:h", lo, NULL)) != -1) {
@@ -391,12 +392,13 @@ int main(int argc, char **argv) {
     case 'P': o.prov_s = atof(optarg); break;
     case 'W': o.write_kill_pct = atoi(optarg); break;
     case 'Y': o.early_delete_pct = atoi(optarg); break;
+    case 'N': o.kills = atoi(optarg); break;
     case 'E': o.del_s = atof(optarg); break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
   }
-  if (o.runs < 1 || o.workers < 0 || o.workers > 2 || o.lro < 0 || o.timeout_scale <= 0 || optind != argc) {
+  if (o.runs < 1 || o.kills < 0 || o.kills > SOAK_MAX_KILLS || o.workers < 0 || o.workers > 2 || o.lro < 0 || o.timeout_scale <= 0 || optind != argc) {
     usage(stderr);
     return 2;
   }
@@ -420,9 +422,9 @@ int main(int argc, char **argv) {
          (unsigned long long)o.seed, o.runs, o.workers ? (o.workers == 1 ? "1" : "2") : "1-2", o.lro,
          o.double_kill_pct, o.delete_kill_pct, o.write_kill_pct, o.early_delete_pct);
   printf("  replay: capz_soak --seed %llu --runs %d --workers %d --lro %g --double-kill %d --delete-kill %d "
-         "--write-kill %d --early-delete %d%s\n",
+         "--write-kill %d --early-delete %d --kills %d%s\n",
          (unsigned long long)o.seed, o.runs, o.workers, o.lro, o.double_kill_pct, o.delete_kill_pct,
-         o.write_kill_pct, o.early_delete_pct, o.prov_s > 0 ? " --prov-seconds/--del-seconds as given" : "");
+         o.write_kill_pct, o.early_delete_pct, o.kills, o.prov_s > 0 ? " --prov-seconds/--del-seconds as given" : "");
   fflush(stdout);
 
   soak_env e;
@@ -473,7 +475,8 @@ int main(int argc, char **argv) {
   for (int i = 1; i <= o.runs && !g_stop; i++) {
     rng rg = {o.seed ^ ((uint64_t)i * 0xD1B54A32D192ED03ULL)};
     int workers = o.workers ? o.workers : 1 + (int)(rnext(&rg) % 2);
-    kill_plan kp[2] = {{0, 0}, {0, 0}}, kdp = {0, 0};
+    kill_plan kp[SOAK_MAX_KILLS], kdp = {0, 0};
+    memset(kp, 0, sizeof kp);
     int nk = 1 + (runif(&rg) * 100 < o.double_kill_pct ? 1 : 0);
     /* the first kill over the whole provisioning time, a second one over what is left of it after the first */
     kp[0].at_s = (0.05 + 0.95 * runif(&rg)) * cal.prov_s;
@@ -499,6 +502,16 @@ int main(int argc, char **argv) {
       kp[0].writes = 0; /* a time kill, then the delete somewhere in the rest of provisioning */
       kp[0].at_s = first_at;
       early = (0.1 + 0.8 * runif(&rg)) * (cal.prov_s - kp[0].at_s > 2 ? cal.prov_s - kp[0].at_s : 2);
+    }
+    if (o.kills > 2 && early < 0) { /* --kills N: the rest spread over provisioning, each over ~1/N of it */
+      nk = o.kills;
+      for (int k = 2; k < nk; k++) {
+        kp[k].at_s = (0.05 + 0.95 * runif(&rg)) * (cal.prov_s / nk > 1.5 ? cal.prov_s / nk : 1.5);
+        if (runif(&rg) * 100 < o.write_kill_pct) {
+          kp[k].writes = 1 + (int)(rnext(&rg) % (uint64_t)(cal.puts / nk > 1 ? cal.puts / nk : 1));
+          kp[k].at_s = cal.prov_s;
+        }
+      }
     }
     if (o.only && i != o.only) continue;
     char cluster[32];

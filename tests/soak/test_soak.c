@@ -158,10 +158,10 @@ START_TEST(two_runs_with_kills) {
   fputs(out, stderr); /* the per-run report is the evidence when this fails */
   ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "capz_soak failed (status 0x%x)", st);
   ck_assert_msg(strstr(out, "runs 2 passed 0 failed") != NULL, "no passing summary");
-  const char *s = strstr(out, "kills ");
+  const char *s = strstr(out, "\n  kills "); /* the summary's line */
   int kp = 0, kd = 0;
   ck_assert_ptr_nonnull(s);
-  ck_assert_int_eq(sscanf(s, "kills %d while provisioning + %d while deleting", &kp, &kd), 2);
+  ck_assert_int_eq(sscanf(s, "\n  kills %d while provisioning + %d while deleting", &kp, &kd), 2);
   ck_assert_msg(kp == 3 && kd == 2, "the seed gives 3 provisioning kills and 2 deletion kills (got %d, %d)", kp, kd);
   ck_assert_msg(strstr(out, "right after PUT #2") != NULL, "the write-triggered kill did not fire on its write");
   ck_assert_msg(strstr(out, "(1 of the passed deleted while still provisioning)") != NULL,
