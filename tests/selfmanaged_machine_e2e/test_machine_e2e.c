@@ -486,6 +486,26 @@ START_TEST(workers_spot_identities_azure_json_template) {
   ck_assert_int_le(mine, 1);
   ck_assert_int_eq(req_count(log, "PUT", "/c2-rg/providers/Microsoft.Network/"), 0);
   cJSON_Delete(log);
+
+  /* --- the user-assigned identity taken off the VM behind our back: an unsupported change (terminal, as CAPZ) */
+  all = arm_resources(NULL);
+  cJSON *vmc = cJSON_Duplicate(arm_find(all, "/virtualMachines/w-spot"), 1);
+  cJSON_Delete(all);
+  ck_assert_ptr_nonnull(vmc);
+  cJSON_DeleteItemFromObject(vmc, "identity");
+  cJSON_AddStringToObject(cJSON_AddObjectToObject(vmc, "identity"), "type", "None");
+  char vm_id[512];
+  snprintf(vm_id, sizeof vm_id, "%s", capz_json_ptr_str(vmc, "/id", ""));
+  char *vmjs = cJSON_PrintUnformatted(vmc);
+  cJSON_Delete(vmc);
+  arm_direct("PUT", vm_id, vmjs);
+  free(vmjs);
+  k_patch(&GVK_AM, "w-spot", NULL, "{\"metadata\":{\"annotations\":{\"e2e/poke\":\"1\"}}}");
+  ck_assert_msg(wait_cond(&GVK_AM, "w-spot", "VMIdentitiesReady", "False", "UserAssignedIdentityMissing", 15000),
+                "w-spot: %s", status_text("w-spot"));
+  am = k_get(&GVK_AM, "w-spot");
+  ck_assert_str_eq(capz_json_ptr_str(am, "/status/failureReason", ""), "UnsupportedChange");
+  cJSON_Delete(am);
 }
 END_TEST
 
