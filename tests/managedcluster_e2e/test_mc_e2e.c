@@ -5,7 +5,6 @@
  * providerIDList/replicas, scaling, zero ARM requests on a pass with nothing changed, autoscaling annotation,
  * version upgrade, a preview patch in the PUT body, the last System pool kept, clean deletion. */
 #include <check.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,21 +17,12 @@
 #include "capz/controller.h"
 #include "capz/json.h"
 #include "capz/kube.h"
-#include "capz/sdk.h"
-#include "capz/testkit.h"
+#include "e2e_env.h"
 #include "e2e_util.h"
-#include "runtime/runtime.h"
-#include "simproc.h"
 
 #define SUB "22222222-2222-4222-8222-222222222222"
 #define NS "default"
 #define CL "aks1"
-
-static simproc g_kube, g_wl, g_arm;
-static capz_kube_config *g_cfg;
-static capz_kube_client *g_c;
-static capz_testkit *g_tk;
-static char g_armcfg[256];
 
 static const capz_gvk AMCP = {"infrastructure.cluster.x-k8s.io", "v1beta1", "AzureManagedControlPlane",
                               "azuremanagedcontrolplanes", true};
@@ -50,159 +40,30 @@ static const capz_gvk CLUSTER = {"cluster.x-k8s.io", "v1beta1", "Cluster", "clus
 static const capz_gvk MP = {"cluster.x-k8s.io", "v1beta1", "MachinePool", "machinepools", true};
 static const capz_gvk SECRET = {"", "v1", "Secret", "secrets", true};
 
-/* ---- runtime on a thread ---- */
-typedef struct rt {
-  pthread_t th;
-  host_runtime_opts o;
-  const capz_plugin *plugins[1];
-  void *states[1];
-  volatile sig_atomic_t stop;
-  int rc;
-  capz_err err;
-  pthread_mutex_t mu;
-  char metrics[128];
-} rt;
-static rt g_rt;
-
-static void *rt_main(void *arg) {
-  rt *t = arg;
-  t->rc = host_runtime_run(&t->o, t->plugins, t->states, 1, &t->stop, &t->err);
-  return NULL;
+/* ---- the environment (e2e_env.c): emulators, the plugin under the host runtime, object and ARM helpers ---- */
+static void setup(void) { e2e_env_start(NULL, false, false); }
+static void teardown(void) { e2e_env_stop(); }
+static void start_plugin_drift(const char *drift) { e2e_plugin_start(drift); }
+static void start_plugin(void) { e2e_plugin_start("10m"); }
+static void stop_plugin(void) { e2e_plugin_stop(); }
+static double reconciles(void) { return e2e_reconciles(); }
+static cJSON *owner_ref(const capz_gvk *g, const char *name) { return e2e_owner_ref(g, name); }
+static void create(cJSON *obj) { e2e_create(obj); }
+static cJSON *get(const capz_gvk *g, const char *name) { return e2e_get(g, name); }
+static bool wait_true(const capz_gvk *g, const char *name, const char *ptr, int64_t timeout_ms) {
+  return e2e_wait_true(g, name, ptr, timeout_ms);
 }
-
-static void on_listening(void *ud, const char *health, const char *metrics) {
-  (void)health;
-  rt *t = ud;
-  pthread_mutex_lock(&t->mu);
-  snprintf(t->metrics, sizeof t->metrics, "%s", metrics ? metrics : "");
-  pthread_mutex_unlock(&t->mu);
+static bool wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms) {
+  return e2e_wait_gone(g, name, timeout_ms);
 }
-
-/* Sum of controller_runtime_reconcile_total over every controller and result. */
-static double reconciles(void) {
-  char url[256];
-  pthread_mutex_lock(&g_rt.mu);
-  snprintf(url, sizeof url, "%s/metrics", g_rt.metrics);
-  pthread_mutex_unlock(&g_rt.mu);
-  char *text = NULL;
-  ck_assert_int_eq(e2e_http_text(url, &text), 200);
-  double sum = 0;
-  for (char *l = text; l && *l;) {
-    char *nl = strchr(l, '\n');
-    if (nl) *nl = '\0';
-    if (strncmp(l, "controller_runtime_reconcile_total{", 35) == 0) {
-      char *sp = strrchr(l, ' ');
-      if (sp) sum += strtod(sp + 1, NULL);
-    }
-    l = nl ? nl + 1 : NULL;
-  }
-  free(text);
-  return sum;
-}
-
-static void arm_url(char *out, size_t n, const char *path) { snprintf(out, n, "%s%s", g_arm.url, path); }
-
-static void setup(void) {
-  ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
-  ck_assert_int_eq(simproc_start(&g_kube, simproc_bin("capz-kube-sim"), NULL), 0);
-  ck_assert_int_eq(simproc_start(&g_wl, simproc_bin("capz-kube-sim"), NULL), 0);
-  snprintf(g_armcfg, sizeof g_armcfg, "/tmp/mc-e2e-arm-%d.yaml", (int)getpid());
-  FILE *f = fopen(g_armcfg, "w");
-  ck_assert_ptr_nonnull(f);
-  fprintf(f, "lro: {defaultSeconds: 1, retryAfterSeconds: 1}\nrequestLog: {keepBodies: 2000}\naks:\n  apiServerUrl: %s\n"
-             "  kubernetesVersions: [1.32.4, 1.33.1, 1.34.0]\n  defaultVersion: 1.33.1\n",
-          g_wl.url);
-  fclose(f);
-  const char *extra[] = {"--config", g_armcfg, NULL};
-  ck_assert_int_eq(simproc_start(&g_arm, simproc_bin("capz-arm-sim"), extra), 0);
-  ck_assert_int_eq(capz_kube_config_from_url(g_kube.url, &g_cfg, NULL), 0);
-  capz_kube_client_opts o = {.struct_size = sizeof o, .qps = 1000, .burst = 1000};
-  ck_assert_int_eq(capz_kube_client_new(g_cfg, &o, &g_c, NULL), 0);
-  const char *src = getenv("CAPZ_SOURCE_DIR");
-  ck_assert_ptr_nonnull(src);
-  static const char *const crds[] = {
-      "config/crd/bases/infrastructure.cluster.x-k8s.io_azuremanagedcontrolplanes.yaml",
-      "config/crd/bases/infrastructure.cluster.x-k8s.io_azuremanagedclusters.yaml",
-      "config/crd/bases/infrastructure.cluster.x-k8s.io_azuremanagedmachinepools.yaml",
-      "config/crd/bases/infrastructure.cluster.x-k8s.io_azureclusteridentities.yaml",
-      "config/crd/bases/infrastructure.cluster.x-k8s.io_azureasomanagedcontrolplanes.yaml",
-      "config/crd/bases/infrastructure.cluster.x-k8s.io_azureasomanagedclusters.yaml",
-      "config/crd/bases/infrastructure.cluster.x-k8s.io_azureasomanagedmachinepools.yaml",
-      "config/capi-crd/bases/cluster.x-k8s.io_clusters.yaml",
-      "config/capi-crd/bases/cluster.x-k8s.io_machinepools.yaml",
-      NULL};
-  for (int i = 0; crds[i]; i++) {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", src, crds[i]);
-    ck_assert_msg(e2e_apply_crds(g_c, p) == 0, "CRDs from %s", p);
-  }
-}
-
-static void teardown(void) {
-  if (g_rt.th) {
-    g_rt.stop = 1;
-    pthread_join(g_rt.th, NULL);
-    g_rt.th = 0;
-  }
-  capz_testkit_close(g_tk);
-  g_tk = NULL;
-  capz_kube_client_free(g_c);
-  capz_kube_config_free(g_cfg);
-  simproc_stop(&g_arm);
-  simproc_stop(&g_wl);
-  simproc_stop(&g_kube);
-  unlink(g_armcfg);
-  capz_sdk_global_cleanup();
-}
-
-static void start_plugin_drift(const char *drift) {
-  char so[1024];
-  snprintf(so, sizeof so, "%s/plugins/managedcluster.so", getenv("CAPZ_BUILD_DIR"));
-  const char *kv[] = {"armEndpoint", g_arm.url, "authorityHost", g_arm.url, "tokenAudience", "https://management.azure.com/", "pollInterval", "200ms",
-                      "driftInterval", drift, NULL};
-  capz_err e;
-  g_tk = capz_testkit_open(so, kv, &e);
-  ck_assert_msg(g_tk != NULL, "%s", e.msg);
-  memset(&g_rt, 0, sizeof g_rt);
-  g_rt.plugins[0] = &capz_testkit_plugin(g_tk)->desc;
-  g_rt.states[0] = capz_testkit_state(g_tk);
-  g_rt.o.server_url = g_kube.url;
-  g_rt.o.kube_qps = 500;
-  g_rt.o.kube_burst = 500;
-  g_rt.o.shutdown_grace_ms = 5000;
-  g_rt.o.metrics_addr = "127.0.0.1:0";
-  g_rt.o.on_listening = on_listening;
-  g_rt.o.ud = &g_rt;
-  pthread_mutex_init(&g_rt.mu, NULL);
-  ck_assert_int_eq(pthread_create(&g_rt.th, NULL, rt_main, &g_rt), 0);
-}
-
-static void start_plugin(void) { start_plugin_drift("10m"); }
+static cJSON *sim_resources(const char *type) { return e2e_sim_resources(type); }
+static const cJSON *find_named(const cJSON *arr, const char *name) { return e2e_find_named(arr, name); }
+static void clear_requests(void) { e2e_clear_requests(); }
+static int arm_requests(int *writes, cJSON **log) { return e2e_arm_requests(writes, log); }
+static void touch(const capz_gvk *g, const char *name, const char *value) { e2e_touch(g, name, value); }
+static void merge(const capz_gvk *g, const char *name, const char *json) { e2e_merge(g, name, json); }
 
 /* ---- objects ---- */
-static cJSON *owner_ref(const capz_gvk *g, const char *name) {
-  cJSON *o = NULL;
-  capz_err e;
-  ck_assert_msg(capz_kube_get(g_c, g, NS, name, &o, &e) == 0, "%s", e.msg);
-  cJSON *r = cJSON_CreateObject();
-  char av[128];
-  snprintf(av, sizeof av, "%s/%s", g->group, g->version);
-  cJSON_AddStringToObject(r, "apiVersion", av);
-  cJSON_AddStringToObject(r, "kind", g->kind);
-  cJSON_AddStringToObject(r, "name", name);
-  cJSON_AddStringToObject(r, "uid", capz_json_ptr_str(o, "/metadata/uid", ""));
-  cJSON_AddBoolToObject(r, "controller", true);
-  cJSON_Delete(o);
-  return r;
-}
-
-static void create(cJSON *obj) {
-  capz_gvk g = e2e_gvk_of(obj);
-  capz_err e;
-  ck_assert_msg(capz_kube_create(g_c, &g, NS, obj, NULL, &e) == 0, "create %s %s: %s", g.kind,
-                capz_json_ptr_str(obj, "/metadata/name", ""), e.msg);
-}
-
 /* Apply cluster-template-aks.yaml, setting the ownerRefs and labels CAPI would. */
 static void apply_template(void) {
   char path[1024];
@@ -223,7 +84,7 @@ static void apply_template(void) {
   /* the identity's secret (the emulator's app credentials) */
   cJSON *sec = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"cluster-identity-"
                            "secret\",\"namespace\":\"default\"},\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}");
-  ck_assert_int_eq(capz_kube_create(g_c, &SECRET, NS, sec, NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_create(e2e_c, &SECRET, NS, sec, NULL, &e), 0);
   cJSON_Delete(sec);
   /* order: identity, Cluster, MachinePools, then the objects they own */
   static const char *const order[] = {"AzureClusterIdentity", "Cluster", "MachinePool", "AzureManagedControlPlane",
@@ -256,24 +117,6 @@ static void apply_template(void) {
 }
 
 /* ---- observations ---- */
-static cJSON *get(const capz_gvk *g, const char *name) {
-  cJSON *o = NULL;
-  capz_kube_get(g_c, g, NS, name, &o, NULL);
-  return o;
-}
-
-static bool wait_true(const capz_gvk *g, const char *name, const char *ptr, int64_t timeout_ms) {
-  int64_t until = capz_monotonic_ms() + timeout_ms;
-  while (capz_monotonic_ms() < until) {
-    cJSON *o = get(g, name);
-    bool ok = capz_json_ptr_bool(o, ptr, false);
-    cJSON_Delete(o);
-    if (ok) return true;
-    usleep(100000);
-  }
-  return false;
-}
-
 static bool wait_int(const capz_gvk *g, const char *name, const char *ptr, int64_t want, int64_t timeout_ms) {
   int64_t until = capz_monotonic_ms() + timeout_ms;
   while (capz_monotonic_ms() < until) {
@@ -284,21 +127,6 @@ static bool wait_int(const capz_gvk *g, const char *name, const char *ptr, int64
     usleep(100000);
   }
   return false;
-}
-
-static cJSON *sim_resources(const char *type) {
-  char url[512], path[256];
-  snprintf(path, sizeof path, "/_sim/resources?type=%s", type);
-  arm_url(url, sizeof url, path);
-  cJSON *out = NULL;
-  ck_assert_int_eq(e2e_http("GET", url, &out), 200);
-  return out;
-}
-
-static const cJSON *find_named(const cJSON *arr, const char *name) {
-  const cJSON *it;
-  cJSON_ArrayForEach(it, arr) if (strcmp(capz_json_ptr_str(it, "/name", ""), name) == 0) return it;
-  return NULL;
 }
 
 static int64_t pool_count(const char *pool) {
@@ -317,49 +145,7 @@ static bool wait_pool_count(const char *pool, int64_t want, int64_t timeout_ms) 
   return false;
 }
 
-static void clear_requests(void) {
-  char url[512];
-  arm_url(url, sizeof url, "/_sim/requests");
-  ck_assert_int_eq(e2e_http("DELETE", url, NULL) / 100, 2);
-}
-
 /* ARM requests (not token requests) logged since the last clear; writes counts PUT/PATCH/POST/DELETE. */
-static int arm_requests(int *writes, cJSON **log) {
-  char url[512];
-  arm_url(url, sizeof url, "/_sim/requests?last=2000");
-  cJSON *o = NULL;
-  ck_assert_int_eq(e2e_http("GET", url, &o), 200);
-  int n = 0, w = 0;
-  const cJSON *r;
-  cJSON_ArrayForEach(r, capz_json_ptr_get(o, "/requests")) {
-    const char *p = capz_json_ptr_str(r, "/path", "");
-    if (strncmp(p, "/subscriptions/", 15) != 0) continue;
-    n++;
-    if (strcmp(capz_json_ptr_str(r, "/method", ""), "GET") != 0) w++;
-  }
-  if (writes) *writes = w;
-  if (log) *log = o;
-  else cJSON_Delete(o);
-  return n;
-}
-
-static void touch(const capz_gvk *g, const char *name, const char *value) {
-  char buf[256];
-  snprintf(buf, sizeof buf, "{\"metadata\":{\"labels\":{\"e2e-touch\":\"%s\"}}}", value);
-  cJSON *p = cJSON_Parse(buf);
-  capz_err e;
-  ck_assert_msg(capz_kube_patch(g_c, g, NS, name, CAPZ_PATCH_MERGE, p, NULL, NULL, &e) == 0, "%s", e.msg);
-  cJSON_Delete(p);
-}
-
-static void merge(const capz_gvk *g, const char *name, const char *json) {
-  cJSON *p = cJSON_Parse(json);
-  ck_assert_ptr_nonnull(p);
-  capz_err e;
-  ck_assert_msg(capz_kube_patch(g_c, g, NS, name, CAPZ_PATCH_MERGE, p, NULL, NULL, &e) == 0, "%s", e.msg);
-  cJSON_Delete(p);
-}
-
 static bool wait_str(const capz_gvk *g, const char *name, const char *ptr, const char *want, int64_t timeout_ms) {
   int64_t until = capz_monotonic_ms() + timeout_ms;
   while (capz_monotonic_ms() < until) {
@@ -398,17 +184,6 @@ static bool wait_pool_version(const char *pool, const char *want, int64_t timeou
   return false;
 }
 
-static bool wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms) {
-  int64_t until = capz_monotonic_ms() + timeout_ms;
-  while (capz_monotonic_ms() < until) {
-    cJSON *o = NULL;
-    if (capz_kube_get(g_c, g, NS, name, &o, NULL) == CAPZ_ENOTFOUND) return true;
-    cJSON_Delete(o);
-    usleep(100000);
-  }
-  return false;
-}
-
 /* The kubeconfig Secret reaches the workload cluster: GET /version through it. */
 static void check_kubeconfig(const char *owner_kind) {
   cJSON *s = get(&SECRET, CL "-kubeconfig");
@@ -440,7 +215,7 @@ static void check_kubeconfig(const char *owner_kind) {
   capz_err e;
   ck_assert_msg(capz_kube_config_parse(txt, k, NULL, &cfg, &e) == 0, "%s", e.msg);
   free(txt);
-  ck_assert_str_eq(capz_kube_config_server(cfg), g_wl.url);
+  ck_assert_str_eq(capz_kube_config_server(cfg), e2e_wl.url);
   capz_kube_client *wc = NULL;
   ck_assert_int_eq(capz_kube_client_new(cfg, NULL, &wc, NULL), 0);
   cJSON *ver = NULL;
@@ -449,14 +224,6 @@ static void check_kubeconfig(const char *owner_kind) {
   cJSON_Delete(ver);
   capz_kube_client_free(wc);
   capz_kube_config_free(cfg);
-}
-
-static void stop_plugin(void) {
-  g_rt.stop = 1;
-  pthread_join(g_rt.th, NULL);
-  g_rt.th = 0;
-  capz_testkit_close(g_tk);
-  g_tk = NULL;
 }
 
 /* PUTs the emulator received for exactly this resource path suffix. */
@@ -626,10 +393,10 @@ START_TEST(aks_lifecycle) {
 
   /* a User pool is deleted on its own; the last System pool is kept while the cluster lives */
   capz_err de;
-  ck_assert_int_eq(capz_kube_delete(g_c, &AMMP, NS, CL "-pool1", NULL, &de), 0);
+  ck_assert_int_eq(capz_kube_delete(e2e_c, &AMMP, NS, CL "-pool1", NULL, &de), 0);
   ck_assert_msg(wait_gone(&AMMP, CL "-pool1", 20000), "pool1 not deleted");
   ck_assert_int_eq(pool_count("pool1"), -1);
-  ck_assert_int_eq(capz_kube_delete(g_c, &AMMP, NS, CL "-pool0", NULL, &de), 0);
+  ck_assert_int_eq(capz_kube_delete(e2e_c, &AMMP, NS, CL "-pool0", NULL, &de), 0);
   sleep(2);
   cJSON *p0left = get(&AMMP, CL "-pool0");
   ck_assert_msg(p0left != NULL, "the last System pool's object went away");
@@ -638,9 +405,9 @@ START_TEST(aks_lifecycle) {
 
   /* delete: the Cluster goes first (pools are then just released), then the control plane deletes Azure */
   capz_err e;
-  ck_assert_int_eq(capz_kube_delete(g_c, &CLUSTER, NS, CL, NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(e2e_c, &CLUSTER, NS, CL, NULL, &e), 0);
   touch(&AMMP, CL "-pool0", "2"); /* the Cluster is gone: the pool is just released */
-  ck_assert_int_eq(capz_kube_delete(g_c, &AMCP, NS, CL, NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(e2e_c, &AMCP, NS, CL, NULL, &e), 0);
   ck_assert_msg(wait_gone(&AMMP, CL "-pool0", 20000), "pool0 not released");
   ck_assert_msg(wait_gone(&AMCP, CL, 40000), "control plane not deleted");
   mcs = sim_resources("Microsoft.ContainerService/managedClusters");
@@ -674,7 +441,7 @@ static void apply_aso_template(void) {
       "\"AZURE_TENANT_ID\":\"MTExMTExMTEtMTExMS00MTExLTgxMTEtMTExMTExMTExMTEx\","
       "\"AZURE_CLIENT_ID\":\"MzMzMzMzMzMtMzMzMy00MzMzLTgzMzMtMzMzMzMzMzMzMzMz\","
       "\"AZURE_CLIENT_SECRET\":\"Y2Fwei1zaW0tc2VjcmV0\"}}");
-  ck_assert_int_eq(capz_kube_create(g_c, &SECRET, NS, sec, NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_create(e2e_c, &SECRET, NS, sec, NULL, &e), 0);
   cJSON_Delete(sec);
   static const char *const order[] = {"Cluster", "MachinePool", "AzureASOManagedControlPlane",
                                       "AzureASOManagedCluster", "AzureASOManagedMachinePool", NULL};
@@ -751,14 +518,14 @@ START_TEST(aks_aso_api) {
 
   /* deletion: Cluster gone → pools released; control plane deletes the managedCluster, the infra cluster the RG */
   capz_err e;
-  ck_assert_int_eq(capz_kube_delete(g_c, &CLUSTER, NS, CL, NULL, &e), 0);
-  ck_assert_int_eq(capz_kube_delete(g_c, &ASOMP, NS, CL "-pool0", NULL, &e), 0);
-  ck_assert_int_eq(capz_kube_delete(g_c, &ASOMP, NS, CL "-pool1", NULL, &e), 0);
-  ck_assert_int_eq(capz_kube_delete(g_c, &ASOCP, NS, CL, NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(e2e_c, &CLUSTER, NS, CL, NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(e2e_c, &ASOMP, NS, CL "-pool0", NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(e2e_c, &ASOMP, NS, CL "-pool1", NULL, &e), 0);
+  ck_assert_int_eq(capz_kube_delete(e2e_c, &ASOCP, NS, CL, NULL, &e), 0);
   ck_assert_msg(wait_gone(&ASOMP, CL "-pool0", 20000), "pool0 not released");
   ck_assert_msg(wait_gone(&ASOMP, CL "-pool1", 20000), "pool1 not released");
   ck_assert_msg(wait_gone(&ASOCP, CL, 40000), "control plane not deleted");
-  int drc = capz_kube_delete(g_c, &ASOMC, NS, CL, NULL, &e); /* may already be collected with its Cluster */
+  int drc = capz_kube_delete(e2e_c, &ASOMC, NS, CL, NULL, &e); /* may already be collected with its Cluster */
   ck_assert(drc == 0 || drc == CAPZ_ENOTFOUND);
   ck_assert_msg(wait_gone(&ASOMC, CL, 30000), "infra cluster not deleted");
   mcs = sim_resources("Microsoft.ContainerService/managedClusters");
@@ -778,8 +545,8 @@ START_TEST(aks_drift_restored) {
   capz_az_cloud cloud;
   cJSON *cj = cJSON_CreateObject();
   cJSON_AddStringToObject(cj, "name", "AzurePublicCloud");
-  cJSON_AddStringToObject(cj, "armEndpoint", g_arm.url);
-  cJSON_AddStringToObject(cj, "authorityHost", g_arm.url);
+  cJSON_AddStringToObject(cj, "armEndpoint", e2e_arm.url);
+  cJSON_AddStringToObject(cj, "authorityHost", e2e_arm.url);
   cJSON_AddStringToObject(cj, "tokenAudience", "https://management.azure.com/");
   capz_err e;
   ck_assert_msg(capz_az_cloud_from_json(cj, &cloud, &e) == 0, "%s", e.msg);
@@ -843,7 +610,7 @@ START_TEST(aks_via_capz_host) {
           "  tokenAudience: \"https://management.azure.com/\"\n"
           "kubernetes: {server: \"%s\", qps: 500, burst: 500}\n"
           "metricsBindAddress: \"0\"\nhealthProbeBindAddress: \"0\"\ngracefulShutdownTimeout: 5s\n",
-          getenv("CAPZ_BUILD_DIR"), g_arm.url, g_arm.url, g_kube.url);
+          getenv("CAPZ_BUILD_DIR"), e2e_arm.url, e2e_arm.url, e2e_kube.url);
   fclose(f);
   apply_template();
   pid_t host = spawn_host(cfg);
