@@ -139,16 +139,40 @@ static int arm_writes(soak_env *e, const char *method) {
   return n;
 }
 
+/* While waiting for a kill: when provisioning (ready != NULL), notice the first moment the cluster is Ready, so
+ * that time-to-Ready and recovery are not stretched by a kill still waiting to fire. */
+typedef struct ready_watch {
+  const char *cluster;
+  int want;
+  int64_t first_ready; /* 0 until seen */
+  int64_t next_look;
+} ready_watch;
+
+static void watch_ready(soak_env *e, ready_watch *w) {
+  if (!w || w->first_ready || soak_now_ms() < w->next_look) return;
+  w->next_look = soak_now_ms() + 200;
+  soak_state st;
+  soak_observe(e, w->cluster, w->want, &st);
+  if (st.cluster_ready) w->first_ready = soak_now_ms();
+}
+
 /* Sleep until the plan's moment: its time, or its number of further writes of `method` (deadline at_s). */
-static void wait_for_kill(soak_env *e, const kill_plan *kp, int64_t since, const char *method, kill_rec *kr) {
+static void wait_for_kill(soak_env *e, const kill_plan *kp, int64_t since, const char *method, kill_rec *kr,
+                          ready_watch *w) {
   int64_t deadline = since + (int64_t)(kp->at_s * 1000);
   if (kp->writes <= 0) {
-    while (soak_now_ms() < deadline && !g_stop) msleep(20);
+    while (soak_now_ms() < deadline && !g_stop) {
+      watch_ready(e, w);
+      msleep(20);
+    }
     snprintf(kr->trigger, sizeof kr->trigger, "at a random time");
     return;
   }
   int base = arm_writes(e, method), now = base;
-  while (!g_stop && soak_now_ms() < deadline && (now = arm_writes(e, method)) - base < kp->writes) msleep(15);
+  while (!g_stop && soak_now_ms() < deadline && (now = arm_writes(e, method)) - base < kp->writes) {
+    watch_ready(e, w);
+    msleep(15);
+  }
   if (now - base >= kp->writes)
     snprintf(kr->trigger, sizeof kr->trigger, "right after %s #%d", method, kp->writes);
   else
@@ -185,8 +209,9 @@ static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int wo
   }
   /* provisioning, with kills */
   int64_t since = t0, last_restart = t0, recover_from = -1;
+  ready_watch rw = {.cluster = cluster, .want = want};
   for (int k = 0; k < nk && !g_stop; k++) {
-    wait_for_kill(e, &kills_prov[k], since, "PUT", &res->kills[k]);
+    wait_for_kill(e, &kills_prov[k], since, "PUT", &res->kills[k], early_s < 0 ? &rw : NULL);
     res->kills[k].at_s = (double)(soak_now_ms() - since) / 1000;
     kill_and_restart(e, cluster, want, false, &res->kills[k]);
     res->nkills++;
@@ -205,7 +230,7 @@ static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int wo
     }
     msleep(100);
   }
-  int64_t t_ready = soak_now_ms();
+  int64_t t_ready = rw.first_ready && st.cluster_ready && rw.first_ready >= recover_from ? rw.first_ready : soak_now_ms();
   res->ready_s = (double)(t_ready - t0) / 1000;
   /* recovery: from the restart after the last kill that interrupted provisioning (-1: every kill came after Ready) */
   res->recovery_s = recover_from < 0 ? -1 : (double)(t_ready - recover_from) / 1000;
@@ -260,7 +285,7 @@ static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int wo
   int64_t dl_restart = td;
   if (kdel) {
     kill_rec *kr = &res->kills[res->nkills];
-    wait_for_kill(e, kdel, td, "DELETE", kr);
+    wait_for_kill(e, kdel, td, "DELETE", kr, NULL);
     kr->at_s = (double)(soak_now_ms() - td) / 1000;
     kill_and_restart(e, cluster, want, true, kr);
     res->del_kill = true;
@@ -507,10 +532,8 @@ int main(int argc, char **argv) {
       nk = o.kills;
       for (int k = 2; k < nk; k++) {
         kp[k].at_s = (0.05 + 0.95 * runif(&rg)) * (cal.prov_s / nk > 1.5 ? cal.prov_s / nk : 1.5);
-        if (runif(&rg) * 100 < o.write_kill_pct) {
+        if (runif(&rg) * 100 < o.write_kill_pct) /* the n-th write or the drawn time, whichever comes first */
           kp[k].writes = 1 + (int)(rnext(&rg) % (uint64_t)(cal.puts / nk > 1 ? cal.puts / nk : 1));
-          kp[k].at_s = cal.prov_s;
-        }
       }
     }
     if (o.only && i != o.only) continue;
