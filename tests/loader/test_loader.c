@@ -57,7 +57,8 @@ static const char *refusal(const char *first, const char *name) {
 
 static void expect(const char *first, const char *name, const char *reason) {
   char want[2 * PATH_MAX + 1024];
-  snprintf(want, sizeof want, "refusing plugin %s/%s.so: %s", pdir, name, reason);
+  int n = snprintf(want, sizeof want, "refusing plugin %s/%s.so: %s", pdir, name, reason);
+  ck_assert(n > 0 && (size_t)n < sizeof want);
   ck_assert_str_eq(refusal(first, name), want);
 }
 

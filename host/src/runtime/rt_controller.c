@@ -55,9 +55,12 @@ static void add_informer(rt_shared *sh, capz_informer *inf) {
 static void enqueue(rt_controller *c, const char *ns, const char *name) {
   capz_key k;
   memset(&k, 0, sizeof k);
-  snprintf(k.ns, sizeof k.ns, "%s", c->gvk.namespaced ? ns : "");
-  snprintf(k.name, sizeof k.name, "%s", name);
-  if (!*k.name) return;
+  if (!c->gvk.namespaced || !ns) ns = "";
+  size_t lns = strlen(ns), ln = name ? strlen(name) : 0;
+  /* longer than a key holds: not a name the API server accepts, so there is nothing to reconcile */
+  if (!ln || ln >= sizeof k.name || lns >= sizeof k.ns) return;
+  memcpy(k.ns, ns, lns);
+  memcpy(k.name, name, ln);
   capz_workqueue_add(c->q, &k);
 }
 
