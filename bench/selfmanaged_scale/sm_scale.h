@@ -1,0 +1,144 @@
+/* sm_scale.h — the self-managed scale bench: N CAPZ clusters (reference cluster-template.yaml, 1 control plane +
+ * M workers each, every cluster in its own resource group) through the real capz-host + selfmanaged plugin against
+ * capz-kube-sim, capz-capi-sim and a throttled capz-arm-sim. See README.md.
+ *
+ * Ownership: every cJSON * and char * a function returns belongs to the caller (cJSON_Delete / free).
+ * Thread-safety: the readiness tracker (smw_*) and the HTTP/metrics helpers may be used from any thread; the
+ * process table (smp_*) and the stack belong to the main thread. */
+#ifndef SM_SCALE_H
+#define SM_SCALE_H
+
+#include <cJSON.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "capz/kube.h"
+
+#define SM_NS "default"
+#define SM_TENANT "11111111-1111-4111-8111-111111111111"
+#define SM_SUB "22222222-2222-4222-8222-222222222222"
+#define SM_CLIENT "33333333-3333-4333-8333-333333333333"
+/* The emulator's built-in test app secret (docs/arm-sim-auth.md); not a real credential. */
+#define SM_SECRET "capz-sim-secret"
+#define SM_PRE_RG "capz-ci" /* pre-existing, as the reference template assumes (its user-assigned identity) */
+#define SM_PRE_UAI "cloud-provider-user-identity"
+
+/* ---- sm_util.c ---- */
+double sm_now(void); /* monotonic seconds */
+void sm_sleep(double s);
+char *sm_slurp(const char *path);
+int sm_write_text(const char *path, const char *text);
+int sm_copy_file(const char *from, const char *to);
+int sm_cmp_dbl(const void *a, const void *b);
+/* q-quantile (0..1, nearest rank) of v[0..n) sorted ascending; 0 when n == 0 */
+double sm_quantile(const double *v, int n, double q);
+
+/* ---- sm_proc.c: child processes (stdout/stderr into <dir>/<name>.out/.log; die with the bench) ---- */
+typedef struct smp {
+  pid_t pid;
+  char name[32], out_path[512], err_path[512];
+} smp;
+int smp_start(smp *p, const char *dir, const char *name, const char *const *argv);
+/* Wait for a line holding needle in stdout (want_stdout) or stderr; copy what follows up to a space/quote/EOL. */
+int smp_wait_line(smp *p, int want_stdout, const char *needle, double timeout_s, char *out, size_t n);
+int smp_stop(smp *p); /* SIGTERM, 10 s, SIGKILL; safe on a never-started smp */
+int smp_alive(smp *p);
+void smp_mem_kb(pid_t pid, long *rss_kb, long *hwm_kb); /* VmRSS, VmHWM; -1 when unreadable */
+long smp_threads(pid_t pid);
+double smp_cpu_s(pid_t pid);
+
+/* ---- sm_http.c: plain HTTP to the emulators' /_sim endpoints and the host's /metrics ---- */
+/* body NULL or JSON (ctype NULL = application/json); bearer may be NULL. Returns the status or -1. */
+long smh(const char *method, const char *url, const char *ctype, const char *body, const char *bearer, char **out);
+long smh_json(const char *method, const char *url, const char *body, cJSON **out);
+
+/* ---- sm_metrics.c ---- */
+/* Sum of the samples of family `name` whose labels contain every key="value" of filter (NULL = all). */
+double smm_sum(const char *text, const char *name, const char *filter);
+/* {"<a>|<b>": sum} by the values of two labels (label_b NULL: by label_a alone). */
+cJSON *smm_tally(const char *text, const char *name, const char *filter, const char *label_a, const char *label_b);
+/* Histogram `name` (…_bucket/_sum/_count) restricted to filter: count, mean and interpolated quantiles; the
+ * difference of two scrapes when `before` is not NULL. Returns 0, -1 when there is no sample. */
+typedef struct smm_hist {
+  double count, sum, p50, p95, p99;
+} smm_hist;
+int smm_histogram(const char *before, const char *after, const char *name, const char *filter, smm_hist *h);
+/* GET <arm>/_sim/requests?last=0 → {total, byMethod, byType, byStatus} */
+cJSON *smm_arm_counters(const char *arm_url);
+cJSON *smm_delta(const cJSON *a, const cJSON *b); /* b - a, recursively over numbers */
+double smm_num(const cJSON *o, const char *key);
+/* ARM classes from emulator counters: reads (GET/HEAD), writes (PUT/POST/PATCH without the Entra token POSTs),
+ * deletes */
+double smm_reads(const cJSON *c);
+double smm_writes(const cJSON *c);
+double smm_deletes(const cJSON *c);
+
+/* ---- sm_stack.c ---- */
+typedef struct sm_stack_opts {
+  const char *build, *source, *dir;
+  double lro_default, lro_vm, lro_lb, retry_after;
+  double kube_qps;
+  int kube_burst, host_workers, verbosity;
+  double drift_interval_s, poll_interval_s;
+} sm_stack_opts;
+typedef struct sm_stack {
+  smp kube, arm, capi, host;
+  char kube_url[256], arm_url[256], metrics_url[256];
+  capz_kube_config *cfg;
+  capz_kube_client *c;
+  int preexisting; /* ARM resources the bench created before any cluster */
+} sm_stack;
+int sm_stack_start(const sm_stack_opts *o, sm_stack *s);
+void sm_stack_stop(sm_stack *s);
+char *sm_host_metrics(const sm_stack *s);
+int sm_arm_resources(const sm_stack *s); /* /_sim/health resources, -1 on error */
+cJSON *sm_arm_inventory_by_type(const sm_stack *s); /* {"<type>": count} */
+
+/* ---- sm_render.c ---- */
+/* clusterctl-style ${VAR} / ${VAR:=d} / ${VAR:-d}, innermost first; vars = NULL-terminated name,value pairs. */
+char *sm_subst(const char *text, const char *const *vars);
+/* The template's documents for cluster `name` with `workers` workers, without its AzureClusterIdentity
+ * (the bench creates the ServicePrincipal identity once). JSON array or NULL (message in msg). */
+cJSON *sm_render_cluster(const char *tmpl, const char *name, int workers, char *msg, size_t n);
+int sm_create_docs(capz_kube_client *c, const cJSON *docs, char *msg, size_t n);
+
+/* ---- sm_watch.c: when each AzureCluster / AzureMachine appeared, became Ready and went away ---- */
+typedef struct smw_obj {
+  char name[96];
+  int cluster;               /* index of its cluster, -1 unknown */
+  double created, ready, deleted; /* bench-relative seconds (sm_now() - t0); < 0 not yet */
+} smw_obj;
+typedef struct smw {
+  pthread_mutex_t mu;
+  double t0;
+  int n_clusters;
+  smw_obj *clusters; /* by index */
+  smw_obj *machines; /* open addressing by name */
+  size_t mcap, mcount;
+  int cluster_ready, machines_ready, cluster_gone, machines_gone;
+  volatile int stop;
+  pthread_t th[2];
+  int running;
+  capz_kube_client *c;
+} smw;
+/* Starts one watch thread per kind (relisting on 410 and after stream ends). 0 or -1. */
+int smw_start(smw *w, capz_kube_client *c, int n_clusters, size_t max_machines, double t0);
+void smw_stop(smw *w);
+int sm_cluster_index(const char *name); /* "sm00042..." → 42, else -1 */
+void sm_cluster_name(int i, char *out, size_t n);
+
+/* ---- sm_report.c: printing ---- */
+void smr_counters(const char *title, const cJSON *c, double per_cluster, int clusters);
+/* The host's capz_azure_arm_requests_total by method|resource type, split into cluster-side and machine-side
+ * types, per cluster and per machine. */
+void smr_arm_table(const char *metrics, int clusters, int machines);
+/* Reconciles by controller|result, reconcile-time histograms per controller (between two scrapes; before may
+ * be NULL), and ARM requests per reconcile. Returns the reconciles of AzureCluster + AzureMachine. */
+double smr_reconciles(const char *before, const char *after, double arm_requests);
+void smr_mem(const char *what, pid_t pid, long idle_kb, int objects);
+/* created→ready (or →deleted when deleted) p50/p95/max of the objects that have both stamps */
+void smr_latency(const char *title, const smw_obj *objs, size_t n, bool deleted);
+
+#endif
