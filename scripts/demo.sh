@@ -76,6 +76,6 @@ $view delete "$kube" default Cluster demo
 $view delete "$kube" default Cluster demo-aks
 wait_for gone demo 300
 wait_for gone demo-aks 300
-echo "== Azure resources left"
-$view resources "$arm"
+echo "== Azure resources left (besides capz-ci/cloud-provider-user-identity, which the sandbox made first)"
+$view leftovers "$arm" capz-ci
 echo "demo.sh: done"

@@ -9,6 +9,7 @@ Uses only the standard library and PyYAML (python3-yaml), so the demo needs no k
   demo_view.py ready KUBE_URL NS CLUSTER    exit 0 when the cluster and all its machines/pools are ready
   demo_view.py gone KUBE_URL NS CLUSTER     exit 0 when no object of the cluster is left
   demo_view.py resources ARM_URL [TAG]      Azure resources (type, name), only those tagged TAG=owned if given
+  demo_view.py leftovers ARM_URL RG         Azure resources outside resource group RG
   demo_view.py requests ARM_URL             ARM requests by method and status
 """
 import json
@@ -148,6 +149,18 @@ def resources(arm, tag=None):
     return len(rows)
 
 
+def leftovers(arm, keep_rg):
+    """Resources outside resource group keep_rg (the sandbox's pre-created capz-ci identity lives there)."""
+    code, doc = call("GET", f"{arm}/_sim/resources")
+    rg = f"/resourcegroups/{keep_rg.lower()}"
+    rows = sorted((r.get("type", ""), r.get("name", "")) for r in doc or []
+                  if not (r.get("id", "").lower().endswith(rg) or rg + "/" in r.get("id", "").lower()))
+    for t, n in rows:
+        print(f"  {t:<58} {n}")
+    print(f"  ({len(rows)} resources)")
+    return len(rows)
+
+
 def requests(arm):
     code, doc = call("GET", f"{arm}/_sim/requests?last=0")
     by_m = doc.get("byMethod", {})
@@ -175,6 +188,8 @@ def main(argv):
         sys.exit(0 if not cluster_objects(url, argv[3], argv[4]) else 1)
     elif cmd == "resources":
         resources(url, argv[3] if len(argv) > 3 else None)
+    elif cmd == "leftovers":
+        leftovers(url, argv[3])
     elif cmd == "requests":
         requests(url)
     else:

@@ -88,6 +88,27 @@ EOF
   fi
 }
 
+# CAPZ's templates give VMs the user-assigned identity capz-ci/cloud-provider-user-identity, which CAPZ's CI
+# creates beforehand; do the same in the emulated subscription (SANDBOX_NO_CI_IDENTITY=1 skips it).
+seed_ci_identity() {
+  [ -z "${SANDBOX_NO_CI_IDENTITY:-}" ] || return 0
+  python3 - "$1" "$TENANT" "$SUBSCRIPTION" "$CLIENT_ID" "$CLIENT_SECRET" <<'PYEOF'
+import json, sys, urllib.parse, urllib.request
+arm, tenant, sub, client, secret = sys.argv[1:]
+form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client, "client_secret": secret,
+                               "scope": "https://management.azure.com/.default"}).encode()
+tok = json.load(urllib.request.urlopen(arm + "/" + tenant + "/oauth2/v2.0/token", form))["access_token"]
+def put(path, api, body):
+    req = urllib.request.Request(arm + path + "?api-version=" + api, data=json.dumps(body).encode(), method="PUT",
+                                 headers={"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+    urllib.request.urlopen(req).read()
+rg = "/subscriptions/%s/resourceGroups/capz-ci" % sub
+put(rg, "2020-06-01", {"location": "eastus"})
+put(rg + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/cloud-provider-user-identity", "2023-01-31",
+    {"location": "eastus"})
+PYEOF
+}
+
 write_host_config() {
   local arm=$1
   cat >"$state/capz-host.yaml" <<EOF
@@ -174,6 +195,7 @@ cmd_up() {
   apply_dir "$root/config/capi-crd/bases"
   arm=$(start_ready arm-sim "$build/bin/capz-arm-sim" --listen 127.0.0.1:0)
   echo "$arm" >"$state/arm-sim.url"
+  seed_ci_identity "$arm" || die "could not create capz-ci/cloud-provider-user-identity in the emulator"
   start_ready capi-sim "$build/bin/capz-capi-sim" --kubeconfig "$state/kubeconfig" >/dev/null
   write_host_config "$arm"
   write_identity
@@ -190,6 +212,7 @@ sandbox is up (state: $state)
   subscription     $SUBSCRIPTION
   client id        $CLIENT_ID
   client secret    $CLIENT_SECRET
+  VM identity      capz-ci/cloud-provider-user-identity (created, as CAPZ's CI does; the templates use it)
   host config      $state/capz-host.yaml   logs: $state/*.log
 Next:
   source $state/env.sh

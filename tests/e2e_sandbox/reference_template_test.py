@@ -59,6 +59,10 @@ try:
                               capture_output=True, text=True, check=True).stdout
     manifest = os.path.join(state, "ref.yaml")
     open(manifest, "w").write(rendered)
+    _, before = dv.call("GET", f"{arm}/_sim/resources")
+    before = {r["id"].lower() for r in before}  # the sandbox's capz-ci identity, as CAPZ's CI makes it
+    check(any(i.endswith("/userassignedidentities/cloud-provider-user-identity") for i in before),
+          "sandbox made capz-ci/cloud-provider-user-identity")
     dv.apply(kube, manifest)
     dv.apply(kube, os.path.join(state, "identity.yaml"))
 
@@ -91,7 +95,8 @@ try:
     took = wait(lambda: not dv.cluster_objects(kube, "default", "ref"), 120)
     check(took is not None, "cluster objects gone after delete")
     _, res = dv.call("GET", f"{arm}/_sim/resources")
-    check(len(res) == 0, f"no Azure resources left (got {len(res)})")
+    left = sorted(r["id"] for r in res if r["id"].lower() not in before)
+    check(not left, f"no Azure resources left but the sandbox's own (got {left})")
 finally:
     subprocess.run(["bash", sandbox, "down"], env=env, capture_output=True)
 print(f"{passed} passed, {failed} failed")
