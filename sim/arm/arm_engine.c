@@ -603,6 +603,8 @@ static arm_res *write_one(arm_ctx *c, const arm_req *q, const arm_rtype *rt, con
   }
   cJSON_Delete(olddoc);
   /* write children, then drop the absent ones */
+  const char *saved_embedding = c->embedding;
+  c->embedding = r->key;
   for (int m = 0; m < nmem; m++) {
     const arm_rtype *ch = ctypes[m];
     if (!members[m] && (keep_absent_children || (ch->flags & ARM_RT_EMBED_KEEP))) continue;
@@ -615,6 +617,7 @@ static arm_res *write_one(arm_ctx *c, const arm_req *q, const arm_rtype *rt, con
       if (!write_one(c, q, ch, old ? old->id : cid, old, embedded_to_doc(ch, it), false, &ce)) {
         *e = ce;
         for (int k = m; k < nmem; k++) cJSON_Delete(members[k]);
+        c->embedding = saved_embedding;
         return r; /* parent written; report the child's error */
       }
       arm_res *cr = arm_store_get(c->store, cid);
@@ -632,6 +635,7 @@ static arm_res *write_one(arm_ctx *c, const arm_req *q, const arm_rtype *rt, con
     }
     cJSON_Delete(members[m]);
   }
+  c->embedding = saved_embedding;
   return r;
 }
 

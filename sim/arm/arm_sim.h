@@ -398,6 +398,8 @@ struct arm_ctx {
   char base_url[256];
   long long seq;
   const char *deleting_root; /* key of the resource whose delete is being checked (children see it) */
+  const char *embedding;     /* key of the parent whose PUT is writing its embedded children (their validators
+                              * see it: the parent's validator already checked the list as a whole) */
   char **kept;               /* group delete: keys of resources that stay (their references still count) */
   size_t nkept;
 };

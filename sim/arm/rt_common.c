@@ -244,6 +244,11 @@ int rt_check_lb_child(arm_ctx *c, const char *ref, const char *member, arm_err *
     const cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(arm_props(x->doc), member))
       if (arm_ieq(arm_jstr(it, "name"), arm_id_name(ref))) return 0;
+    char type[128];
+    snprintf(type, sizeof type, "Microsoft.Network/loadBalancers/%s", member);
+    arm_res *ch = arm_store_get(c->store, ref);
+    const char *st = ch ? arm_get_state(ch) : NULL;
+    if (ch && strcasecmp(ch->rt->type, type) == 0 && !(st && strcmp(st, "Deleting") == 0)) return 0;
   }
   return arm_err_set(e, 400, "InvalidResourceReference", "Resource %s referenced by resource %s was not found.", ref,
                      "a network interface configuration");

@@ -68,8 +68,14 @@ int rt_check_vm_size(arm_ctx *c, const char *size, arm_err *e);
 /* Fill identity.principalId/tenantId (SystemAssigned, kept across updates) and clientId/principalId of each
  * user-assigned identity (from its Microsoft.ManagedIdentity resource when it exists). */
 void rt_fill_identity(arm_ctx *c, arm_res *r, const cJSON *old);
-/* ref (.../loadBalancers/{lb}/{member}/{name}) must name an element of that LB's properties.<member>. */
+/* ref (.../loadBalancers/{lb}/{member}/{name}) must name an element of that LB's properties.<member>, or an
+ * existing child resource of that LB's type .../loadBalancers/<member> (inboundNatRules). */
 int rt_check_lb_child(arm_ctx *c, const char *ref, const char *member, arm_err *e);
+/* Inbound NAT rules (rt_natrule.c): the shape of one rule (protocol, ports, frontend given); whether two rules
+ * claim the same frontend, protocol and frontend port; the 400 for such a pair. */
+int rt_nat_rule_check(const char *name, const cJSON *doc, arm_err *e);
+bool rt_nat_rules_clash(const cJSON *a, const cJSON *b);
+int rt_nat_clash_error(const char *a_id, const cJSON *a, const char *b_id, arm_err *e);
 /* Append the ip configurations of Uniform scale set instances whose model joins LB pool pool_id. */
 void rt_vmss_pool_refs(arm_ctx *c, const char *pool_id, cJSON *arr);
 #endif

@@ -1,5 +1,6 @@
 /* rt_lb.c — loadBalancers: frontends (public or private with allocated addresses), backend pools, probes,
- * load-balancing / outbound / inbound NAT rules with ids and cross-reference checks, back-references. */
+ * load-balancing / outbound rules with ids and cross-reference checks, back-references. Inbound NAT rules are
+ * child resources embedded in the body (rt_natrule.c); an LB PUT's list is checked here as a whole. */
 #include "rt_common.h"
 
 #include <capz/json.h>
@@ -7,8 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* sub-objects kept in the LB document; inboundNatRules are child resources (rt_natrule.c) embedded on render */
 static const char *const members[] = {"frontendIPConfigurations", "backendAddressPools", "probes",
-                                      "loadBalancingRules", "outboundRules", "inboundNatRules", NULL};
+                                      "loadBalancingRules", "outboundRules", NULL};
 static const char *const lb_immutable[] = {"/sku/name", NULL};
 
 /* ref (an id) must name an element of this LB's properties.<member>. */
@@ -42,6 +44,9 @@ static int lb_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm
     cJSON *arr = cJSON_GetObjectItemCaseSensitive(props, members[m]);
     if (arr && !cJSON_IsArray(arr)) return arm_err_set(e, 400, "InvalidRequestFormat", "properties.%s must be an array.", members[m]);
   }
+  const cJSON *nats = cJSON_GetObjectItemCaseSensitive(props, "inboundNatRules");
+  if (nats && !cJSON_IsArray(nats) && !cJSON_IsNull(nats))
+    return arm_err_set(e, 400, "InvalidRequestFormat", "properties.inboundNatRules must be an array.");
   const cJSON *fe;
   cJSON_ArrayForEach(fe, cJSON_GetObjectItemCaseSensitive(props, "frontendIPConfigurations")) {
     const char *pip = capz_json_ptr_str(fe, "/properties/publicIPAddress/id", NULL);
@@ -75,9 +80,20 @@ static int lb_validate(arm_ctx *c, const char *id, arm_res *old, cJSON *doc, arm
       if (check_member_ref(id, doc, "frontendIPConfigurations", arm_jstr(f, "id"), rn, e)) return -1;
     if (check_member_ref(id, doc, "backendAddressPools", capz_json_ptr_str(rule, "/properties/backendAddressPool/id", NULL), rn, e)) return -1;
   }
-  cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(props, "inboundNatRules")) {
+  /* the embedded NAT rules as a whole (each is then written as a child resource) */
+  cJSON_ArrayForEach(rule, nats) {
     const char *rn = arm_jstr(rule, "name") ? arm_jstr(rule, "name") : "?";
-    if (check_member_ref(id, doc, "frontendIPConfigurations", capz_json_ptr_str(rule, "/properties/frontendIPConfiguration/id", NULL), rn, e)) return -1;
+    if (rt_nat_rule_check(rn, rule, e) ||
+        check_member_ref(id, doc, "frontendIPConfigurations", capz_json_ptr_str(rule, "/properties/frontendIPConfiguration/id", NULL), rn, e) ||
+        check_member_ref(id, doc, "backendAddressPools", capz_json_ptr_str(rule, "/properties/backendAddressPool/id", NULL), rn, e))
+      return -1;
+    for (const cJSON *prev = nats->child; prev && prev != rule; prev = prev->next)
+      if (rt_nat_rules_clash(rule, prev)) {
+        char a[ARM_ID_MAX], b[ARM_ID_MAX];
+        snprintf(a, sizeof a, "%s/inboundNatRules/%s", id, rn);
+        snprintf(b, sizeof b, "%s/inboundNatRules/%s", id, arm_jstr(prev, "name") ? arm_jstr(prev, "name") : "?");
+        return rt_nat_clash_error(a, rule, b, e);
+      }
   }
   const cJSON *pr;
   cJSON_ArrayForEach(pr, cJSON_GetObjectItemCaseSensitive(props, "probes")) {
@@ -92,8 +108,7 @@ static int lb_fill(arm_ctx *c, arm_res *r, const cJSON *old, arm_err *e) {
                                       "Microsoft.Network/loadBalancers/backendAddressPools",
                                       "Microsoft.Network/loadBalancers/probes",
                                       "Microsoft.Network/loadBalancers/loadBalancingRules",
-                                      "Microsoft.Network/loadBalancers/outboundRules",
-                                      "Microsoft.Network/loadBalancers/inboundNatRules"};
+                                      "Microsoft.Network/loadBalancers/outboundRules"};
   for (int m = 0; members[m]; m++)
     if (rt_fill_subobjects(r, members[m], types[m], e)) return -1;
   cJSON *props = arm_props(r->doc);
@@ -149,6 +164,12 @@ static void lb_render(arm_ctx *c, arm_res *r, cJSON *out, const arm_req *q) {
         cJSON_AddItemToArray(rules, arm_ref(arm_jstr(rule, "id")));
     if (cJSON_GetArraySize(rules)) arm_jset(arm_props(fe), "loadBalancingRules", rules);
     else cJSON_Delete(rules);
+    cJSON *nat = cJSON_CreateArray();
+    cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(props, "inboundNatRules"))
+      if (arm_ieq(capz_json_ptr_str(rule, "/properties/frontendIPConfiguration/id", NULL), arm_jstr(fe, "id")))
+        cJSON_AddItemToArray(nat, arm_ref(arm_jstr(rule, "id")));
+    if (cJSON_GetArraySize(nat)) arm_jset(arm_props(fe), "inboundNatRules", nat);
+    else cJSON_Delete(nat);
   }
   (void)r;
 }

@@ -9,6 +9,8 @@
  *    (capz_json_subset, case-folded strings as ARM normalises casing) → UNCHANGED; different → PUT;
  *  - with cluster_name set, the CAPZ ownership tag sigs.k8s.io_cluster-api-provider-azure_cluster_<name>=owned
  *    is added on create, and an existing resource without it is never modified (NOT_OWNED);
+ *  - keep_live (optional) lists fields other controllers own on the resource: an update carries their live
+ *    values into the PUT body instead of dropping them (see capz_arm_ensure_spec.keep_live);
  *  - PUTs are LROs: by default ensure returns IN_PROGRESS with requeue_after_s (the server's Retry-After) and a
  *    resume token; the next call polls once instead of re-sending the PUT.
  * Goal: zero ARM writes and at most one read per resource per drift interval when nothing changes.
@@ -71,6 +73,14 @@ typedef struct capz_arm_ensure_spec {
                                  * only when the ensurer remembers nothing about id (after a restart), so a
                                  * stale token costs nothing — still, clear it once the outcome is final */
   const capz_arm_req_opts *opts;/* optional request options (api-version override, ...) */
+  const char *const *keep_live; /* optional NULL-terminated JSON pointers of fields others own on this resource
+                                 * (e.g. "/properties/inboundNatRules" of a load balancer whose NAT rules other
+                                 * controllers add as child resources). When ensure writes an update of an
+                                 * existing resource, each such field the desired body lacks is copied from the
+                                 * live resource into the PUT body, so a drift-correcting PUT (authoritative for
+                                 * embedded children on ARM) does not drop them. Never compared and never a reason
+                                 * to write; not part of the fingerprint; ignored on create. A field desired
+                                 * does carry is sent as desired has it. */
 } capz_arm_ensure_spec;
 
 typedef struct capz_arm_ensure_result {

@@ -8,7 +8,10 @@
  * resource without CAPZ's ownership tag (bring-your-own) is never modified or deleted (outcome NOT_OWNED); rows
  * whose `parent` row came out NOT_OWNED are skipped too (e.g. subnets of a bring-your-own VNet).
  *
- * Ownership (memory): the table owns every row's desired body, tags, owned-field list and live copy and frees
+ * Fields other controllers own on a row's resource (capz_arm_row_set_keep_live) are carried from the live resource
+ * into the row's updates instead of being dropped by them.
+ *
+ * Ownership (memory): the table owns every row's desired body, tags, owned-field and keep_live lists and live copy and frees
  * them in capz_arm_table_free; service, condition and cluster_name are borrowed (static strings or strings that
  * outlive the table). A walk's resume_token is owned by the walk (capz_arm_walk_free).
  * Thread-safety: a table and a walk belong to one reconcile (no locking); the ensurer and client passed to the
@@ -43,6 +46,8 @@ typedef struct capz_arm_row {
   capz_arm_ensure_outcome outcome;
   int arm_requests;           /* ARM requests of this row's last ensure/delete */
   cJSON *live;                /* owned: the resource as ensure/delete last read or wrote it, else NULL */
+  char **keep_live;           /* owned NULL-terminated JSON pointers of fields others own (carried from the live
+                               * resource into an update's body, capz_arm_ensure_spec.keep_live), or NULL */
 } capz_arm_row;
 
 typedef struct capz_arm_table {
@@ -75,6 +80,10 @@ CAPZ_API capz_arm_row *capz_arm_table_add(capz_arm_table *t, const char *service
 CAPZ_API capz_arm_row *capz_arm_table_find(capz_arm_table *t, const char *service, const char *name);
 /* Replace the row's owned list with a copy of owned (NULL = every field of desired). 0 or CAPZ_ENOMEM. */
 CAPZ_API int capz_arm_row_set_owned(capz_arm_row *r, const char *const *owned);
+/* Replace the row's keep_live list with a copy of ptrs (NULL = none): fields of the resource other controllers own,
+ * which an update carries over from the live resource when desired lacks them (e.g. "/properties/inboundNatRules"
+ * on a load balancer whose NAT rules machines add as child resources). 0, CAPZ_EINVAL (r NULL) or CAPZ_ENOMEM. */
+CAPZ_API int capz_arm_row_set_keep_live(capz_arm_row *r, const char *const *ptrs);
 /* Owned fields = every top-level member of desired except "properties" (location, sku, identity, tags, ...),
  * plus /properties/<p> for each member of desired.properties not named in skip (NULL-terminated, may be NULL).
  * For resources whose read-only properties ARM adds to the live body. 0 or CAPZ_ENOMEM. */

@@ -260,6 +260,21 @@ static bool matches(const cJSON *body, const cJSON *live, const char *const *own
   return true;
 }
 
+/* Fields others own (spec.keep_live) that desired leaves out: their live values go into the update's body, so a
+ * PUT that ARM treats as authoritative for them (embedded children) keeps them. 0 or an error from the setter. */
+static int carry_live(cJSON *body, const cJSON *live, const char *const *keep, capz_err *err) {
+  for (; keep && *keep; keep++) {
+    if (capz_json_ptr_get(body, *keep)) continue;
+    const cJSON *v = capz_json_ptr_get(live, *keep);
+    if (!v) continue;
+    cJSON *dup = cJSON_Duplicate(v, true);
+    if (!dup) return az_err(err, CAPZ_ENOMEM, 0, NULL, "out of memory");
+    int rc = capz_json_ptr_set(body, *keep, dup, err);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 static void settle(capz_arm_ensurer *e, const char *key, const char *fp, const char *etag, bool not_owned) {
   pthread_mutex_lock(&e->mu);
   char *k = strdup(key);
@@ -464,6 +479,11 @@ int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensu
     }
     if (ps == CAPZ_ARM_OP_FAILED && !res->diff_path[0]) az_strlcpy(res->diff_path, "/properties/provisioningState",
                                                                    sizeof res->diff_path);
+    /* after the fingerprint: fields others own are carried, never remembered as ours */
+    if ((rc = carry_live(body, live.body, s->keep_live, err))) {
+      capz_arm_response_free(&live);
+      goto out;
+    }
   }
   capz_arm_response_free(&live);
 

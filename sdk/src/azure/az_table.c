@@ -24,26 +24,44 @@ void capz_arm_table_free(capz_arm_table *t) {
     cJSON_Delete(t->rows[i].tags);
     cJSON_Delete(t->rows[i].live);
     owned_free(t->rows[i].owned);
+    owned_free(t->rows[i].keep_live);
   }
   free(t->rows);
   memset(t, 0, sizeof *t);
 }
 
-int capz_arm_row_set_owned(capz_arm_row *r, const char *const *owned) {
+/* A copy of a NULL-terminated pointer list (NULL stays NULL): 0 or CAPZ_ENOMEM. */
+static int list_copy(const char *const *in, char ***out) {
   char **o = NULL;
-  if (owned) {
+  if (in) {
     size_t n = 0;
-    while (owned[n]) n++;
+    while (in[n]) n++;
     o = calloc(n + 1, sizeof *o);
     if (!o) return CAPZ_ENOMEM;
     for (size_t i = 0; i < n; i++)
-      if (!(o[i] = strdup(owned[i]))) {
+      if (!(o[i] = strdup(in[i]))) {
         owned_free(o);
         return CAPZ_ENOMEM;
       }
   }
+  *out = o;
+  return 0;
+}
+
+int capz_arm_row_set_owned(capz_arm_row *r, const char *const *owned) {
+  char **o;
+  if (list_copy(owned, &o)) return CAPZ_ENOMEM;
   owned_free(r->owned);
   r->owned = o;
+  return 0;
+}
+
+int capz_arm_row_set_keep_live(capz_arm_row *r, const char *const *ptrs) {
+  if (!r) return CAPZ_EINVAL;
+  char **o;
+  if (list_copy(ptrs, &o)) return CAPZ_ENOMEM;
+  owned_free(r->keep_live);
+  r->keep_live = o;
   return 0;
 }
 

@@ -50,7 +50,8 @@ void capz_arm_table_ensure(capz_arm_table *t, capz_arm_ensurer *e, capz_arm_clie
     capz_arm_req_opts opts = {.api_version = r->api_version[0] ? r->api_version : NULL};
     capz_arm_ensure_spec spec = {.id = r->id, .desired = r->desired, .owned = (const char *const *)r->owned,
                                  .tags = r->tags, .cluster_name = r->ownership ? t->cluster_name : NULL,
-                                 .resume_token = tok ? tok(ud, r) : NULL, .opts = &opts};
+                                 .resume_token = tok ? tok(ud, r) : NULL, .opts = &opts,
+                                 .keep_live = (const char *const *)r->keep_live};
     capz_arm_ensure_result res;
     int rc = capz_arm_ensure(e, arm, &spec, &res, &w->err);
     take(r, w, &res);
