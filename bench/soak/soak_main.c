@@ -5,17 +5,15 @@
  * some runs with another kill) and nothing of it may be left in Azure. See bench/soak/README.md. */
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "capz/json.h"
 #include "capz/sdk.h"
-#include "soak.h"
+#include "soak_run.h"
 
 /* splitmix64: small, seedable, the same sequence everywhere (a run is replayed from --seed and --only). */
 typedef struct rng {
@@ -29,319 +27,10 @@ static uint64_t rnext(rng *r) {
 }
 static double runif(rng *r) { return (double)(rnext(r) >> 11) * (1.0 / 9007199254740992.0); }
 
-/* When to kill: at_s seconds after the apply (after the previous restart / the delete request), or, when writes > 0,
- * right after that many more ARM writes (PUTs while provisioning, DELETEs while deleting) have been answered — the
- * moment an operation has just been started and its resume token may not be stored yet. at_s is then a deadline. */
-typedef struct kill_plan {
-  double at_s;
-  int writes;
-} kill_plan;
 
-typedef struct kill_rec {
-  double at_s;      /* seconds after the apply (or after the previous restart / the delete request) */
-  char trigger[64]; /* "time" or "after PUT #n" */
-  char phase[300];  /* what the CRs said just before the kill */
-  bool after_done;  /* the cluster was already Ready (or, deleting, gone) when it was killed */
-  char inflight[512];
-  char writes[512];
-} kill_rec;
-
-typedef struct run_result {
-  bool pass;
-  int workers;
-  int nkills;
-  kill_rec kills[SOAK_MAX_KILLS + 1];
-  bool del_kill;
-  double ready_s, recovery_s, delete_s;
-  soak_reqstats prov, del;
-  cJSON *baseline; /* calibration only: the normalized inventory at Ready (caller frees) */
-  bool early;      /* deleted before it was Ready */
-  char early_phase[300];
-  char report[4096];
-} run_result;
-
-static volatile sig_atomic_t g_stop;
 static void on_sigint(int s) {
   (void)s;
-  g_stop = 1;
-}
-
-static void msleep(int64_t ms) {
-  if (ms > 0) usleep((useconds_t)(ms * 1000));
-}
-
-/* Kill the host now: record what the CRs said and which ARM operations were in flight, then restart it. */
-static void kill_and_restart(soak_env *e, const char *cluster, int want, bool deleting, kill_rec *k) {
-  soak_state st;
-  if (deleting) {
-    cJSON *ams = k_list_labelled(e, "infrastructure.cluster.x-k8s.io", "AzureMachine", cluster);
-    cJSON *ac = k_get_azurecluster(e, cluster);
-    snprintf(k->phase, sizeof k->phase, "deleting: %d AzureMachines left, AzureCluster %s", cJSON_GetArraySize(ams),
-             ac ? "present" : "gone");
-    k->after_done = !ac && cJSON_GetArraySize(ams) == 0;
-    cJSON_Delete(ams);
-    cJSON_Delete(ac);
-  } else {
-    soak_observe(e, cluster, want, &st);
-    snprintf(k->phase, sizeof k->phase, "%s%s", st.detail, st.cluster_ready ? " (already Ready)" : "");
-    k->after_done = st.cluster_ready;
-  }
-  double t = soak_wall();
-  soak_host_kill(e);
-  cJSON *inv = arm_inventory(e);
-  char *fl = inv ? soak_inflight(inv) : NULL;
-  snprintf(k->inflight, sizeof k->inflight, "%s", fl && *fl ? fl : "none");
-  free(fl);
-  cJSON_Delete(inv);
-  cJSON *log = arm_log(e);
-  char *w = log ? soak_last_writes(log, t, 2) : NULL;
-  snprintf(k->writes, sizeof k->writes, "%s", w && *w ? w : "none");
-  free(w);
-  cJSON_Delete(log);
-  soak_host_start(e, e->host_log);
-}
-
-static void print_host_errors(const char *log) {
-  char cmd[700];
-  snprintf(cmd, sizeof cmd,
-           "grep -aiE 'level=(error|warn)|\\bERROR\\b|\\bWARN|fail|panic|AddressSanitizer' '%s' | tail -n 15 | "
-           "sed 's/^/    host: /'",
-           log);
-  if (system(cmd) == -1) fprintf(stderr, "(cannot read %s)\n", log);
-}
-
-/* The ARM request log of a phase, kept in the work directory as evidence (arm-<cluster>-<phase>.json). */
-static void save_json(soak_env *e, const char *cluster, const char *phase, const cJSON *j) {
-  if (!j) return;
-  char p[400];
-  snprintf(p, sizeof p, "%s/arm-%s-%s.json", e->dir, cluster, phase);
-  char *t = cJSON_Print(j);
-  FILE *f = fopen(p, "w");
-  if (f && t) fputs(t, f);
-  if (f) fclose(f);
-  free(t);
-}
-
-typedef struct calib {
-  double prov_s, del_s;
-  int puts, deletes; /* ARM writes of a kill-free 1-worker run (write-triggered kills are drawn over them) */
-  cJSON *baseline; /* normalized inventory of a 1-worker cluster */
-  soak_reqstats prov;
-} calib;
-
-/* ARM writes answered so far (the request log's per-method counter; the log is cleared per phase). */
-static int arm_writes(soak_env *e, const char *method) {
-  cJSON *j = sim_call(e->arm.url, "GET", "/_sim/requests?last=0", NULL, NULL);
-  char ptr[32];
-  snprintf(ptr, sizeof ptr, "/byMethod/%s", method);
-  int n = (int)capz_json_ptr_int(j, ptr, 0);
-  cJSON_Delete(j);
-  return n;
-}
-
-/* While waiting for a kill: when provisioning (ready != NULL), notice the first moment the cluster is Ready, so
- * that time-to-Ready and recovery are not stretched by a kill still waiting to fire. */
-typedef struct ready_watch {
-  const char *cluster;
-  int want;
-  int64_t first_ready; /* 0 until seen */
-  int64_t next_look;
-} ready_watch;
-
-static void watch_ready(soak_env *e, ready_watch *w) {
-  if (!w || w->first_ready || soak_now_ms() < w->next_look) return;
-  w->next_look = soak_now_ms() + 200;
-  soak_state st;
-  soak_observe(e, w->cluster, w->want, &st);
-  if (st.cluster_ready) w->first_ready = soak_now_ms();
-}
-
-/* Sleep until the plan's moment: its time, or its number of further writes of `method` (deadline at_s). */
-static void wait_for_kill(soak_env *e, const kill_plan *kp, int64_t since, const char *method, kill_rec *kr,
-                          ready_watch *w) {
-  int64_t deadline = since + (int64_t)(kp->at_s * 1000);
-  if (kp->writes <= 0) {
-    while (soak_now_ms() < deadline && !g_stop) {
-      watch_ready(e, w);
-      msleep(20);
-    }
-    snprintf(kr->trigger, sizeof kr->trigger, "at a random time");
-    return;
-  }
-  int base = arm_writes(e, method), now = base;
-  while (!g_stop && soak_now_ms() < deadline && (now = arm_writes(e, method)) - base < kp->writes) {
-    watch_ready(e, w);
-    msleep(15);
-  }
-  if (now - base >= kp->writes)
-    snprintf(kr->trigger, sizeof kr->trigger, "right after %s #%d", method, kp->writes);
-  else
-    snprintf(kr->trigger, sizeof kr->trigger, "at the deadline (only %d of %d %ss)", now - base, kp->writes, method);
-}
-
-/* One run: nk provisioning kills, and one deletion kill when kdel is non-NULL. early_s >= 0: the Cluster is
- * deleted that many seconds after the last restart, whether or not it is Ready (a delete racing provisioning). */
-static void run_one(soak_env *e, const soak_opts *o, const char *cluster, int workers, const kill_plan *kills_prov,
-                    int nk, const kill_plan *kdel, double early_s, const calib *cal, run_result *res) {
-  memset(res, 0, sizeof *res);
-  res->workers = workers;
-  int want = 1 + workers;
-  char log[400];
-  snprintf(log, sizeof log, "%s/host-%s.log", e->dir, cluster);
-  if (arm_reset(e) != 0 || arm_preexisting(e) != 0) {
-    soak_appendf(res->report, sizeof res->report, " [capz-arm-sim: reset or pre-existing resources failed]");
-    return;
-  }
-  arm_log_clear(e);
-  double est_prov = cal ? cal->prov_s : 60, est_del = cal ? cal->del_s : 60;
-  int64_t prov_timeout = (int64_t)((est_prov * 6 + 60) * 1000 * o->timeout_scale);
-  int64_t del_timeout = (int64_t)((est_del * 6 + 60) * 1000 * o->timeout_scale);
-
-  if (soak_host_start(e, log) != 0) {
-    soak_appendf(res->report, sizeof res->report, " [capz-host did not start]");
-    return;
-  }
-  int64_t t0 = soak_now_ms();
-  char msg[512];
-  if (soak_apply_cluster(e, cluster, workers, msg, sizeof msg) != 0) {
-    soak_appendf(res->report, sizeof res->report, " [apply: %s]", msg);
-    return;
-  }
-  /* provisioning, with kills */
-  int64_t since = t0, last_restart = t0, recover_from = -1;
-  ready_watch rw = {.cluster = cluster, .want = want};
-  for (int k = 0; k < nk && !g_stop; k++) {
-    wait_for_kill(e, &kills_prov[k], since, "PUT", &res->kills[k], early_s < 0 ? &rw : NULL);
-    res->kills[k].at_s = (double)(soak_now_ms() - since) / 1000;
-    kill_and_restart(e, cluster, want, false, &res->kills[k]);
-    res->nkills++;
-    since = last_restart = soak_now_ms();
-    if (!res->kills[k].after_done) recover_from = last_restart;
-  }
-  soak_state st;
-  for (;;) {
-    soak_observe(e, cluster, want, &st);
-    if (st.cluster_ready || st.terminal || g_stop) break;
-    if (early_s >= 0 && soak_now_ms() - last_restart >= (int64_t)(early_s * 1000)) break;
-    if (soak_now_ms() - last_restart > prov_timeout) break;
-    if (!soak_host_alive(e)) {
-      soak_appendf(res->report, sizeof res->report, " [capz-host exited on its own]");
-      break;
-    }
-    msleep(100);
-  }
-  int64_t t_ready = rw.first_ready && st.cluster_ready && rw.first_ready >= recover_from ? rw.first_ready : soak_now_ms();
-  res->ready_s = (double)(t_ready - t0) / 1000;
-  /* recovery: from the restart after the last kill that interrupted provisioning (-1: every kill came after Ready) */
-  res->recovery_s = recover_from < 0 ? -1 : (double)(t_ready - recover_from) / 1000;
-  cJSON *plog = arm_log(e);
-  if (plog) soak_reqstats_of(plog, &res->prov);
-  save_json(e, cluster, "provision", plog);
-  cJSON_Delete(plog);
-  bool early = early_s >= 0 && !st.cluster_ready && !st.terminal && !g_stop;
-  if (early) {
-    res->early = true;
-    res->recovery_s = -1;
-    snprintf(res->early_phase, sizeof res->early_phase, "%s", st.detail);
-    /* what provisioning did so far must still hold: nothing created twice, nothing deleted */
-    if (res->prov.dup_creates)
-      soak_appendf(res->report, sizeof res->report, " [created twice:%s]", res->prov.dup_detail);
-    if (res->prov.deletes_ok)
-      soak_appendf(res->report, sizeof res->report, " [%d DELETEs while provisioning]", res->prov.deletes_ok);
-  } else if (!st.cluster_ready) {
-    soak_appendf(res->report, sizeof res->report, " [not Ready %.0f s after the last restart: %s]",
-                 (double)(t_ready - last_restart) / 1000, st.detail);
-    cJSON *inv = arm_inventory(e);
-    char *fl = inv ? soak_inflight(inv) : NULL;
-    soak_appendf(res->report, sizeof res->report, " [%d resources; unfinished: %s]", cJSON_GetArraySize(inv),
-                 fl && *fl ? fl : "none");
-    free(fl);
-    cJSON_Delete(inv);
-    return;
-  }
-  if (!cal) { /* calibration: this inventory is what every run is compared with */
-    cJSON *inv = arm_inventory(e);
-    cJSON *ams = k_list_labelled(e, "infrastructure.cluster.x-k8s.io", "AzureMachine", cluster);
-    if (inv) res->baseline = soak_normalize(inv, cluster, ams);
-    cJSON_Delete(inv);
-    cJSON_Delete(ams);
-  }
-  int bad = 0;
-  if (early) {
-    bad = res->report[0] ? 1 : 0;
-  } else {
-    cJSON *expected = cal && cal->baseline ? soak_expected(cal->baseline, workers) : NULL;
-    bad = soak_check_ready(e, cluster, expected, &res->prov, res->report, sizeof res->report);
-    cJSON_Delete(expected);
-  }
-
-  /* deletion, maybe with a kill */
-  arm_log_clear(e);
-  int64_t td = soak_now_ms();
-  if (soak_delete_cluster(e, cluster, msg, sizeof msg) != 0) {
-    soak_appendf(res->report, sizeof res->report, " [%s]", msg);
-    return;
-  }
-  int64_t dl_restart = td;
-  if (kdel) {
-    kill_rec *kr = &res->kills[res->nkills];
-    wait_for_kill(e, kdel, td, "DELETE", kr, NULL);
-    kr->at_s = (double)(soak_now_ms() - td) / 1000;
-    kill_and_restart(e, cluster, want, true, kr);
-    res->del_kill = true;
-    dl_restart = soak_now_ms();
-  }
-  bool gone = false;
-  while (!g_stop && soak_now_ms() - dl_restart < del_timeout) {
-    cJSON *ams = k_list_labelled(e, "infrastructure.cluster.x-k8s.io", "AzureMachine", cluster);
-    cJSON *ac = k_get_azurecluster(e, cluster);
-    gone = !ac && cJSON_GetArraySize(ams) == 0 && !k_cluster_exists(e, cluster);
-    cJSON_Delete(ams);
-    cJSON_Delete(ac);
-    if (gone) break;
-    msleep(100);
-  }
-  res->delete_s = (double)(soak_now_ms() - td) / 1000;
-  cJSON *dlog = arm_log(e);
-  if (dlog) soak_reqstats_of(dlog, &res->del);
-  save_json(e, cluster, "delete", dlog);
-  cJSON_Delete(dlog);
-  if (!gone) {
-    soak_appendf(res->report, sizeof res->report, " [Cluster objects still there %.0f s after the delete]",
-                 res->delete_s);
-    bad++;
-  }
-  bad += soak_check_gone(e, cluster, res->report, sizeof res->report);
-  int hs = soak_host_stop(e);
-  if (!(hs >= 0 && WIFEXITED(hs) && WEXITSTATUS(hs) == 0))
-    fprintf(stderr, "soak: note: capz-host did not stop cleanly on SIGTERM (status 0x%x; log %s)\n", hs, log);
-  res->pass = bad == 0;
-}
-
-static void print_run(int i, int runs, const char *cluster, const run_result *r) {
-  char rec[64] = "no kill before Ready";
-  if (r->recovery_s >= 0) snprintf(rec, sizeof rec, "recovery %.1fs after the restart", r->recovery_s);
-  if (r->early)
-    printf("run %d/%d %s workers=%d %s  Cluster deleted %.1fs after apply, before Ready [%s]; deleted in %.1fs\n", i,
-           runs, cluster, r->workers, r->pass ? "PASS" : "FAIL", r->ready_s, r->early_phase, r->delete_s);
-  else
-    printf("run %d/%d %s workers=%d %s  ready %.1fs (%s), deleted in %.1fs\n", i, runs, cluster, r->workers,
-           r->pass ? "PASS" : "FAIL", r->ready_s, rec, r->delete_s);
-  for (int k = 0; k < r->nkills + (r->del_kill ? 1 : 0); k++) {
-    const kill_rec *kr = &r->kills[k];
-    bool del = k == r->nkills;
-    printf("  kill %d @%.2fs after %s, %s  [%s]\n    in flight: %s\n    last ARM writes: %s\n", k + 1, kr->at_s,
-           del ? "the delete request" : k == 0 ? "apply" : "the previous restart", kr->trigger, kr->phase,
-           kr->inflight, kr->writes);
-  }
-  printf("  ARM provisioning: %d requests (PUT %d: %d creates, %d updates, %d created twice; GET %d; 409 %d; "
-         "DELETE %d)\n",
-         r->prov.total, r->prov.puts, r->prov.creates, r->prov.put_updates, r->prov.dup_creates, r->prov.gets,
-         r->prov.conflicts, r->prov.deletes_ok);
-  printf("  ARM deletion: %d requests (DELETE %d, GET %d, PUT %d)\n", r->del.total, r->del.deletes, r->del.gets,
-         r->del.puts);
-  if (r->report[0]) printf("  problems:%s\n", r->report);
-  fflush(stdout);
+  soak_stop = 1;
 }
 
 static int cmp_d(const void *a, const void *b) {
@@ -473,11 +162,11 @@ int main(int argc, char **argv) {
     printf("  no calibration: kill points over %.1fs / %.1fs, structural checks only\n", cal.prov_s, cal.del_s);
   } else {
     run_result r0;
-    run_one(&e, &o, "soak0", 1, NULL, 0, NULL, -1, NULL, &r0);
-    print_run(0, o.runs, "soak0 (calibration, no kill)", &r0);
+    soak_run_one(&e, &o, "soak0", 1, NULL, 0, NULL, -1, NULL, &r0);
+    soak_print_run(0, o.runs, "soak0 (calibration, no kill)", &r0);
     if (!r0.pass || !r0.baseline) {
       printf("capz_soak: the kill-free calibration run failed; nothing to compare with (logs in %s)\n", e.dir);
-      print_host_errors(e.host_log);
+      soak_print_host_errors(e.host_log);
       cJSON_Delete(r0.baseline);
       soak_env_down(&e);
       capz_sdk_global_cleanup();
@@ -497,7 +186,7 @@ int main(int argc, char **argv) {
   int passed = 0, failed = 0, nkills = 0, ndkills = 0, inflight = 0, late = 0, dup_total = 0;
   int ph_net = 0, ph_mach = 0, ph_del = 0, on_write = 0, n_early = 0;
   series rec = {0}, ready = {0}, del = {0}, preq = {0}, dreq = {0};
-  for (int i = 1; i <= o.runs && !g_stop; i++) {
+  for (int i = 1; i <= o.runs && !soak_stop; i++) {
     rng rg = {o.seed ^ ((uint64_t)i * 0xD1B54A32D192ED03ULL)};
     int workers = o.workers ? o.workers : 1 + (int)(rnext(&rg) % 2);
     kill_plan kp[SOAK_MAX_KILLS], kdp = {0, 0};
@@ -540,8 +229,8 @@ int main(int argc, char **argv) {
     char cluster[32];
     snprintf(cluster, sizeof cluster, "soak%d", i);
     run_result r;
-    run_one(&e, &o, cluster, workers, kp, nk, kdel ? &kdp : NULL, early, &cal, &r);
-    print_run(i, o.runs, cluster, &r);
+    soak_run_one(&e, &o, cluster, workers, kp, nk, kdel ? &kdp : NULL, early, &cal, &r);
+    soak_print_run(i, o.runs, cluster, &r);
     nkills += r.nkills;
     ndkills += r.del_kill;
     for (int k = 0; k < r.nkills + (r.del_kill ? 1 : 0); k++) {
@@ -566,7 +255,7 @@ int main(int argc, char **argv) {
       failed++;
       printf("  evidence: seed=%llu run=%d (replay: --seed %llu --only %d), host log %s\n",
              (unsigned long long)o.seed, i, (unsigned long long)o.seed, i, e.host_log);
-      print_host_errors(e.host_log);
+      soak_print_host_errors(e.host_log);
       /* a fresh environment for the next run, so one failure does not cascade */
       soak_env_down(&e);
       if (soak_env_up(&e, &o) != 0) {
@@ -590,7 +279,7 @@ int main(int argc, char **argv) {
   printf("  ARM requests per provisioning p50 %.0f max %.0f (kill-free %d); per deletion p50 %.0f max %.0f; "
          "resources created twice %d\n",
          series_p50(&preq), series_max(&preq), cal.prov.total, series_p50(&dreq), series_max(&dreq), dup_total);
-  rc = failed || g_stop ? 1 : 0;
+  rc = failed || soak_stop ? 1 : 0;
   cJSON_Delete(cal.baseline);
   soak_env_down(&e);
   if (rc == 0 && !o.keep) {
