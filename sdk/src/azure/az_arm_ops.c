@@ -41,10 +41,20 @@ int capz_arm_begin(capz_arm_client *c, const char *method, const char *path, con
   *op = az_lro_start(method, path, final_via, r.status, r.azure_async_operation, r.location, r.retry_after_s, b,
                      az_now_mono(), c->poll_default_s);
   if (!*op) return az_err(err, CAPZ_ENOMEM, 0, NULL, "out of memory");
+  if (opts && opts->api_version) az_strlcpy((*op)->api_version, opts->api_version, sizeof (*op)->api_version);
   if ((*op)->state == CAPZ_ARM_OP_FAILED)
     return az_err(err, CAPZ_EFAILED, r.status, (*op)->error.code, "ARM %s %s: %s: %s", method, path, (*op)->error.code,
                   (*op)->error.message);
   return 0;
+}
+
+/* Options for a GET of the operation's own resource: its write's api-version, when it had one. Polling URLs
+ * the service handed out (Azure-AsyncOperation, Location) carry their own and are left alone. */
+static const capz_arm_req_opts *resource_opts(const capz_arm_op *op, capz_arm_req_opts *o) {
+  if (!op->api_version[0]) return NULL;
+  memset(o, 0, sizeof *o);
+  o->api_version = op->api_version;
+  return o;
 }
 
 static int finish(capz_arm_client *c, capz_arm_op *op, capz_err *err) {
@@ -58,7 +68,8 @@ static int finish(capz_arm_client *c, capz_arm_op *op, capz_err *err) {
       return 0;
     }
     capz_arm_response r;
-    int rc = arm_send(c, "GET", url, NULL, NULL, false, &r, err);
+    capz_arm_req_opts o;
+    int rc = arm_send(c, "GET", url, NULL, url == op->orig ? resource_opts(op, &o) : NULL, false, &r, err);
     if (rc) {
       capz_arm_response_free(&r);
       return capz_err_prefix(err, "LRO final GET");
@@ -75,7 +86,8 @@ int capz_arm_op_poll(capz_arm_client *c, capz_arm_op *op, capz_err *err) {
   if (op->state != CAPZ_ARM_OP_IN_PROGRESS) return finish(c, op, err);
   const char *url = az_lro_poll_url(op);
   capz_arm_response r;
-  int rc = arm_send(c, "GET", url, NULL, NULL, true, &r, err);
+  capz_arm_req_opts o;
+  int rc = arm_send(c, "GET", url, NULL, op->mode == AZ_LRO_BODY ? resource_opts(op, &o) : NULL, true, &r, err);
   bool interpretable = rc == 0 || (op->mode == AZ_LRO_LOCATION && r.status >= 400 && r.status < 500 && r.status != 429) ||
                        (op->mode == AZ_LRO_BODY && r.status == 404);
   if (!interpretable) {

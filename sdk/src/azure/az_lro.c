@@ -236,6 +236,7 @@ char *az_lro_token(const capz_arm_op *op) {
   if (op->location) cJSON_AddStringToObject(j, "l", op->location);
   cJSON_AddNumberToObject(j, "k", op->mode);
   cJSON_AddNumberToObject(j, "f", op->final_via);
+  if (op->api_version[0]) cJSON_AddStringToObject(j, "a", op->api_version);
   char *txt = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   if (!txt) return NULL;
@@ -256,10 +257,12 @@ capz_arm_op *az_lro_from_token(const char *token, double now, double default_del
   const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "k");
   const cJSON *f = cJSON_GetObjectItemCaseSensitive(j, "f");
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "v");
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "a"); /* optional: tokens from before it existed lack it */
   bool ok = cJSON_IsNumber(v) && v->valueint == 1 && m && u && p && cJSON_IsNumber(k) && cJSON_IsNumber(f) &&
             k->valueint >= AZ_LRO_STATUS && k->valueint <= AZ_LRO_BODY && f->valueint >= 0 &&
             f->valueint <= CAPZ_ARM_FINAL_ORIGINAL_URI &&
-            (strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "POST") == 0);
+            (strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0 || strcmp(m, "DELETE") == 0 || strcmp(m, "POST") == 0) &&
+            (!a || (cJSON_IsString(a) && strlen(a->valuestring) < sizeof ((capz_arm_op *)0)->api_version));
   if (!ok) {
     cJSON_Delete(j);
     az_err(err, CAPZ_EINVAL, 0, "InvalidResumeToken", "LRO resume token is malformed");
@@ -273,6 +276,7 @@ capz_arm_op *az_lro_from_token(const char *token, double now, double default_del
     op->location = l ? strdup(l) : NULL;
     op->mode = (az_lro_mode)k->valueint;
     op->final_via = (capz_arm_final_via)f->valueint;
+    if (a) az_strlcpy(op->api_version, a->valuestring, sizeof op->api_version);
     op->state = CAPZ_ARM_OP_IN_PROGRESS;
     op->default_delay = op->next_delay = default_delay > 0 ? default_delay : 5;
     op->next_poll_at = now; /* poll at once after a restart */

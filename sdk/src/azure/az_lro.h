@@ -27,6 +27,8 @@ struct capz_arm_op {
   double next_delay;   /* default delay (no Retry-After), doubles up to 60 */
   double default_delay;
   int polls;
+  char api_version[40]; /* the request's api-version override ("" = client's): the resource itself is read
+                         * with the version it was written with (body polls, final GET) */
 };
 
 /* Create an op from the initial response. status must be one of 200/201/202/204 (or 404 for DELETE);
