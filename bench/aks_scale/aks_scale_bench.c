@@ -496,6 +496,12 @@ int main(int argc, char **argv) {
     o.dir = dirbuf;
   }
   mkdir(o.dir, 0755);
+  char *absdir = realpath(o.dir, NULL); /* children run in it (core files land there) */
+  if (absdir) {
+    snprintf(dirbuf, sizeof dirbuf, "%s", absdir);
+    o.dir = dirbuf;
+    free(absdir);
+  }
   char tpath[1024];
   if (!o.template_path) {
     const char *shared = getenv("CAPZ_SHARED_DIR");
@@ -567,7 +573,8 @@ int main(int argc, char **argv) {
       last_progress = t;
     }
     if (!bproc_alive(&s.host)) {
-      fprintf(stderr, "aks_scale: capz-host exited (see %s)\n", s.host.err_path);
+      fprintf(stderr, "aks_scale: capz-host exited: %s (see %s; a core file, if any, is in %s)\n",
+              bproc_status_str(s.host.exit_status), s.host.err_path, o.dir);
       break;
     }
     if (t > o.timeout_s) {
@@ -655,6 +662,12 @@ int main(int argc, char **argv) {
   mem_line("capi-sim", &s.capi, 0);
   cJSON_Delete(create);
   fflush(stdout);
+
+  if (!bproc_alive(&s.host)) {
+    printf("\ncapz-host is gone (%s): no steady state, touch or delete phase\n", bproc_status_str(s.host.exit_status));
+    rc = 1;
+    goto out;
+  }
 
   /* ---- steady state ---- */
   sleep_s(o.settle_s);

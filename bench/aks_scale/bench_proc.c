@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@ static void sleep_ms(long ms) {
 
 int bproc_start(bproc *p, const char *dir, const char *name, const char *const *argv) {
   memset(p, 0, sizeof *p);
+  p->exit_status = -1;
   snprintf(p->name, sizeof p->name, "%s", name);
   snprintf(p->out_path, sizeof p->out_path, "%s/%s.out", dir, name);
   snprintf(p->err_path, sizeof p->err_path, "%s/%s.log", dir, name);
@@ -45,6 +47,9 @@ int bproc_start(bproc *p, const char *dir, const char *name, const char *const *
   }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    struct rlimit core = {RLIM_INFINITY, RLIM_INFINITY};
+    setrlimit(RLIMIT_CORE, &core); /* best effort: a crash at scale is only diagnosable from its core */
+    if (chdir(dir) != 0) _exit(126);
     dup2(fo, STDOUT_FILENO);
     dup2(fe, STDERR_FILENO);
     execv(argv[0], (char *const *)argv);
@@ -62,10 +67,21 @@ int bproc_alive(bproc *p) {
   int st;
   pid_t r = waitpid(p->pid, &st, WNOHANG);
   if (r == p->pid) {
+    p->exit_status = st;
     p->pid = 0;
     return 0;
   }
   return 1;
+}
+
+const char *bproc_status_str(int status) {
+  static char buf[64];
+  if (status < 0) snprintf(buf, sizeof buf, "unknown status");
+  else if (WIFEXITED(status)) snprintf(buf, sizeof buf, "exit code %d", WEXITSTATUS(status));
+  else if (WIFSIGNALED(status))
+    snprintf(buf, sizeof buf, "killed by signal %d%s", WTERMSIG(status), WCOREDUMP(status) ? " (core dumped)" : "");
+  else snprintf(buf, sizeof buf, "status 0x%x", status);
+  return buf;
 }
 
 static int scan_file(const char *path, const char *needle, char *out, size_t n) {
@@ -106,6 +122,7 @@ int bproc_stop(bproc *p) {
   kill(p->pid, SIGTERM);
   for (int i = 0; i < 1000; i++) {
     if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+      p->exit_status = status;
       p->pid = 0;
       return status;
     }

@@ -9,13 +9,15 @@
 
 typedef struct bproc {
   pid_t pid;
+  int exit_status; /* waitpid status once the child has been reaped, else -1 */
   char name[32];
   char out_path[512]; /* child's stdout */
   char err_path[512]; /* child's stderr */
 } bproc;
 
-/* fork/exec argv[0] with argv (NULL-terminated); stdout and stderr go to <dir>/<name>.out / .log. The child dies
- * with the bench (PR_SET_PDEATHSIG). Returns 0 or -1 (message on stderr). */
+/* fork/exec argv[0] with argv (NULL-terminated); stdout and stderr go to <dir>/<name>.out / .log. The child runs
+ * in dir (absolute) with no core-size limit, so a crash leaves a core file there; it dies with the bench
+ * (PR_SET_PDEATHSIG). Returns 0 or -1 (message on stderr). */
 int bproc_start(bproc *p, const char *dir, const char *name, const char *const *argv);
 
 /* Wait up to timeout_s for a line in the child's stdout (want_stdout) or stderr that contains needle; copy the
@@ -26,8 +28,11 @@ int bproc_wait_line(bproc *p, int want_stdout, const char *needle, double timeou
 /* SIGTERM, up to 10 s, then SIGKILL. Returns the waitpid status or -1. Safe on a never-started bproc. */
 int bproc_stop(bproc *p);
 
-/* 1 while the child runs. */
+/* 1 while the child runs; once it has exited, p->exit_status holds its waitpid status. */
 int bproc_alive(bproc *p);
+
+/* "exit code N" / "killed by signal N (core dumped)" for a waitpid status; static buffer. */
+const char *bproc_status_str(int status);
 
 /* VmRSS and VmHWM of pid in kB (from /proc/<pid>/status); -1 each when unreadable. */
 void bproc_mem_kb(pid_t pid, long *rss_kb, long *hwm_kb);
