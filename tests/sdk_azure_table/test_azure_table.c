@@ -1,9 +1,11 @@
 /* test_azure_table.c — capz/azure_table.h against capz-arm-sim: walk order, stopping at a row in progress,
- * the ownership rule (a bring-your-own VNet and its subnet are left alone), reverse delete, and deletes sent
- * with the row's api-version (asserted in the emulator's request log). */
+ * the ownership rule (a bring-your-own VNet and its subnet are left alone), reverse delete, deletes sent with the
+ * row's api-version (asserted in the emulator's request log), and keep_live (fields others own carried into an
+ * update's body). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "capz/azure_table.h"
@@ -212,6 +214,101 @@ START_TEST(delete_reverse_with_row_api_version) {
 }
 END_TEST
 
+/* The last request of the log with method whose path (query left out) ends with suffix, or NULL. */
+static const cJSON *last_req(const cJSON *log, const char *method, const char *suffix) {
+  const cJSON *e, *found = NULL;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItem(log, "requests")) {
+    const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(e, "method"));
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(e, "path"));
+    if (!m || !p || strcmp(m, method)) continue;
+    size_t l = strcspn(p, "?"), sl = strlen(suffix);
+    if (l >= sl && !strncasecmp(p + l - sl, suffix, sl)) found = e;
+  }
+  return found;
+}
+
+#define KL_TAG "\"tags\":{\"sigs.k8s.io_cluster-api-provider-azure_cluster_kl\":\"owned\"}"
+
+/* An LB whose backend pools drifted, PUT back by ensure: with keep_live the body carries the NAT rules another
+ * controller added as child resources (ARM would drop them otherwise); without it they are gone. */
+START_TEST(keep_live_carries_fields_others_own) {
+  fx f = fx_new();
+  capz_arm_table t;
+  capz_arm_table_init(&t, "kl");
+  char rgid[256], pip[300], lb[300], rule[360];
+  ck_assert_int_eq(capz_arm_rg_id(rgid, sizeof rgid, T_SUB, "rg-keep"), 0);
+  ck_assert_int_eq(capz_arm_res_id(pip, sizeof pip, T_SUB, "rg-keep", "Microsoft.Network/publicIPAddresses", "pip"), 0);
+  ck_assert_int_eq(capz_arm_res_id(lb, sizeof lb, T_SUB, "rg-keep", "Microsoft.Network/loadBalancers", "lb"), 0);
+  snprintf(rule, sizeof rule, "%s/inboundNatRules/r1", lb);
+  ck_assert_ptr_nonnull(capz_arm_table_add(&t, "groups", NULL, rgid, J("{\"location\":\"eastus\"}"), NULL, NULL));
+  ck_assert_ptr_nonnull(capz_arm_table_add(&t, "publicips", NULL, pip,
+                                           J("{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard\"},"
+                                             "\"properties\":{\"publicIPAllocationMethod\":\"Static\"}}"), NULL, NULL));
+  char body[1024];
+  snprintf(body, sizeof body,
+           "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard\"},\"properties\":{\"frontendIPConfigurations\":"
+           "[{\"name\":\"fe\",\"properties\":{\"publicIPAddress\":{\"id\":\"%s\"}}}],\"backendAddressPools\":"
+           "[{\"name\":\"be\"}]}}", pip);
+  static const char *const own_lb[] = {"/location", "/sku", "/properties/frontendIPConfigurations",
+                                       "/properties/backendAddressPools", NULL};
+  capz_arm_row *row = capz_arm_table_add(&t, "loadbalancers", NULL, lb, J(body), own_lb, NULL);
+  ck_assert_ptr_nonnull(row);
+  static const char *const keep[] = {"/properties/inboundNatRules", NULL};
+  ck_assert_int_eq(capz_arm_row_set_keep_live(row, keep), 0);
+  ck_assert_str_eq(row->keep_live[0], "/properties/inboundNatRules");
+  ck_assert_ptr_null(row->keep_live[1]);
+  ck_assert_int_eq(capz_arm_row_set_keep_live(NULL, keep), CAPZ_EINVAL);
+  ensure_all(&t, &f);
+  /* someone else's NAT rule, then drift in a field we own (the rule kept by that writer) */
+  char rb[1024];
+  snprintf(rb, sizeof rb, "{\"properties\":{\"frontendIPConfiguration\":{\"id\":\"%s/frontendIPConfigurations/fe\"},"
+           "\"protocol\":\"Tcp\",\"frontendPort\":2201,\"backendPort\":22}}", lb);
+  t_put(rule, rb);
+  char drift[2048];
+  snprintf(drift, sizeof drift,
+           "{\"location\":\"eastus\"," KL_TAG ",\"sku\":{\"name\":\"Standard\"},\"properties\":{\"frontendIPConfigurations\":"
+           "[{\"name\":\"fe\",\"properties\":{\"publicIPAddress\":{\"id\":\"%s\"}}}],\"backendAddressPools\":"
+           "[{\"name\":\"be\"},{\"name\":\"extra\"}],\"inboundNatRules\":[{\"name\":\"r1\",\"properties\":"
+           "{\"frontendIPConfiguration\":{\"id\":\"%s/frontendIPConfigurations/fe\"},\"protocol\":\"Tcp\","
+           "\"frontendPort\":2201,\"backendPort\":22}}]}}", pip, lb);
+  t_put(lb, drift);
+  capz_arm_ensurer_forget(f.ens, lb);
+  ensure_all(&t, &f);
+  ck_assert_int_eq(row->outcome, CAPZ_ENSURE_UPDATED);
+  cJSON *log = t_requests();
+  const cJSON *put = last_req(log, "PUT", "/loadBalancers/lb");
+  ck_assert_ptr_nonnull(put);
+  const cJSON *sent = cJSON_GetObjectItem(put, "body");
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(sent, "/properties/backendAddressPools")), 1);
+  ck_assert_str_eq(capz_json_ptr_str(sent, "/properties/inboundNatRules/0/name", ""), "r1");
+  ck_assert_int_eq(capz_json_ptr_int(sent, "/properties/inboundNatRules/0/properties/frontendPort", 0), 2201);
+  int lb_puts = t_count(log, "PUT", "/loadBalancers/lb?");
+  ck_assert_int_ge(lb_puts, 3); /* create, the drift, the correction */
+  cJSON_Delete(log);
+  ck_assert_int_eq(t_get_status(rule), 200);
+  /* never compared: a fresh read of the LB (its rules not in desired) writes nothing */
+  capz_arm_ensurer_forget(f.ens, lb);
+  ensure_all(&t, &f);
+  ck_assert_int_eq(row->outcome, CAPZ_ENSURE_UNCHANGED);
+  log = t_requests();
+  ck_assert_int_eq(t_count(log, "PUT", "/loadBalancers/lb?"), lb_puts);
+  cJSON_Delete(log);
+  /* without keep_live the same drift correction drops the rule, as ARM's full replacement does */
+  ck_assert_int_eq(capz_arm_row_set_keep_live(row, NULL), 0);
+  ck_assert_ptr_null(row->keep_live);
+  t_put(lb, drift);
+  capz_arm_ensurer_forget(f.ens, lb);
+  ensure_all(&t, &f);
+  log = t_requests();
+  put = last_req(log, "PUT", "/loadBalancers/lb");
+  ck_assert_ptr_null(capz_json_ptr_get(cJSON_GetObjectItem(put, "body"), "/properties/inboundNatRules"));
+  cJSON_Delete(log);
+  ck_assert_int_eq(t_get_status(rule), 404);
+  capz_arm_table_free(&t);
+  fx_free(&f);
+}
+END_TEST
+
 START_TEST(rows_and_owned_lists) {
   capz_arm_table t;
   capz_arm_table_init(&t, "u");
@@ -263,6 +360,7 @@ Suite *table_suite(void) {
   tcase_add_test(tc, ensure_in_order_and_stops_in_progress);
   tcase_add_test(tc, ownership_leaves_byo_vnet_and_subnet_alone);
   tcase_add_test(tc, delete_reverse_with_row_api_version);
+  tcase_add_test(tc, keep_live_carries_fields_others_own);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -27,6 +28,18 @@ static const cJSON *nat_rule(const cJSON *lb, const char *name) {
   cJSON_ArrayForEach(r, capz_json_ptr_get(lb, "/properties/inboundNatRules"))
     if (!strcasecmp(capz_json_ptr_str(r, "/name", ""), name)) return r;
   return NULL;
+}
+
+/* Index in the request log of the first request with method whose path contains fragment, or INT32_MAX. */
+static int req_index(const cJSON *log, const char *method, const char *fragment) {
+  int i = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItem(log, "requests")) {
+    if (!strcmp(capz_json_ptr_str(e, "/method", ""), method) && strcasestr(capz_json_ptr_str(e, "/path", ""), fragment))
+      return i;
+    i++;
+  }
+  return INT32_MAX;
 }
 
 static bool is_guid(const char *s) {
@@ -77,8 +90,13 @@ START_TEST(control_planes_nat_role_extensions) {
   int create_total = arm_count(log, NULL), create_puts = arm_count(log, "PUT");
   fprintf(stderr, "control plane cp-a ready after %.1fs: %d ARM requests (%d PUT, %d GET, %d DELETE)\n",
           (double)(now_ms() - t0) / 1000.0, create_total, create_puts, arm_count(log, "GET"), arm_count(log, "DELETE"));
-  /* PUTs: LB (NAT rule), NIC, VM, role assignment, 2 extensions */
+  /* PUTs: the SSH NAT rule (a child resource of the LB: the LB itself is not written), NIC, VM, role assignment,
+   * 2 extensions */
   ck_assert_int_eq(create_puts, 6);
+  ck_assert_ptr_nonnull(req_find(log, "PUT", "/loadBalancers/c1-public-lb/inboundNatRules/cp-a"));
+  ck_assert_int_eq(req_count(log, "PUT", "/loadBalancers/c1-public-lb?"), 0);
+  /* CAPZ's order: the rule exists before the NIC refers to it */
+  ck_assert_int_lt(req_index(log, "PUT", "/inboundNatRules/cp-a"), req_index(log, "PUT", "/networkInterfaces/cp-a-nic"));
   const cJSON *ext_put = req_find(log, "PUT", "/virtualMachines/cp-a/extensions/CustomScript");
   ck_assert_ptr_nonnull(ext_put);
   char *ext_body = cJSON_PrintUnformatted(cJSON_GetObjectItem(ext_put, "body"));
@@ -225,20 +243,27 @@ START_TEST(control_planes_nat_role_extensions) {
   ck_assert_str_eq(capz_json_ptr_str(ra, "/name", ""), ra_name);
   cJSON_Delete(ra);
 
-  /* --- a NAT rule removed behind our back comes back when the machine's NIC is re-read (here: a restart) */
+  /* --- a NAT rule removed behind our back (ARM wants it off the NIC first) comes back before the NIC refers to it
+   * again, on the next pass that reads them (here: a restart) */
   all = arm_resources(NULL);
-  cJSON *lbc = cJSON_Duplicate(arm_find(all, "/loadBalancers/c1-public-lb"), 1);
-  cJSON_Delete(all);
-  cJSON *rules = capz_json_ptr_get(lbc, "/properties/inboundNatRules");
-  cJSON *rcb = (cJSON *)nat_rule(lbc, "cp-b");
+  cJSON *nicb = cJSON_Duplicate(arm_find(all, "/networkInterfaces/cp-b-nic"), 1);
+  const cJSON *rcb = nat_rule(arm_find(all, "/loadBalancers/c1-public-lb"), "cp-b");
   ck_assert_ptr_nonnull(rcb);
-  cJSON_Delete(cJSON_DetachItemViaPointer(rules, rcb));
-  char lb_id[512];
-  snprintf(lb_id, sizeof lb_id, "%s", capz_json_ptr_str(lbc, "/id", ""));
-  char *lbjs = cJSON_PrintUnformatted(lbc);
-  cJSON_Delete(lbc);
-  arm_direct("PUT", lb_id, lbjs);
-  free(lbjs);
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(rcb, "/properties/backendIPConfiguration/id", ""),
+                                   "/networkInterfaces/cp-b-nic/ipConfigurations/"));
+  char rule_id[600];
+  snprintf(rule_id, sizeof rule_id, "%s", capz_json_ptr_str(rcb, "/id", ""));
+  cJSON_Delete(all);
+  ck_assert_ptr_nonnull(nicb);
+  capz_json_ptr_del(nicb, "/properties/ipConfigurations/0/properties/loadBalancerInboundNatRules");
+  char nic_id[512];
+  snprintf(nic_id, sizeof nic_id, "%s", capz_json_ptr_str(nicb, "/id", ""));
+  char *nicjs = cJSON_PrintUnformatted(nicb);
+  cJSON_Delete(nicb);
+  arm_direct("PUT", nic_id, nicjs);
+  free(nicjs);
+  arm_direct("DELETE", rule_id, NULL);
+  arm_clear_requests();
   env_restart_controllers();
   until = now_ms() + 15000;
   const cJSON *back = NULL;
@@ -246,14 +271,20 @@ START_TEST(control_planes_nat_role_extensions) {
     all = arm_resources(NULL);
     back = nat_rule(arm_find(all, "/loadBalancers/c1-public-lb"), "cp-b");
     long port = back ? (long)capz_json_ptr_int(back, "/properties/frontendPort", 0) : 0;
+    bool on_nic = back && strcasestr(capz_json_ptr_str(back, "/properties/backendIPConfiguration/id", ""), "/cp-b-nic/");
     cJSON_Delete(all);
-    if (back) {
+    if (on_nic) {
       ck_assert_int_eq(port, 2201);
       break;
     }
+    back = NULL;
     usleep(200000);
   }
-  ck_assert_msg(back != NULL, "cp-b's NAT rule was not restored");
+  ck_assert_msg(back != NULL, "cp-b's NAT rule was not restored (or not referenced by its NIC again)");
+  log = arm_requests();
+  ck_assert_int_lt(req_index(log, "PUT", "/inboundNatRules/cp-b"), req_index(log, "PUT", "/networkInterfaces/cp-b-nic"));
+  ck_assert_int_eq(req_count(log, "PUT", "/loadBalancers/c1-public-lb?"), 0);
+  cJSON_Delete(log);
 
   /* --- deleting cp-a: its NAT rule, role assignment and extensions go; cp-b's rule stays */
   k_delete(&GVK_AM, "cp-a");
@@ -263,10 +294,17 @@ START_TEST(control_planes_nat_role_extensions) {
     cJSON_Delete(gone);
     usleep(100000);
   }
-  ck_assert_msg(gone == NULL, "cp-a not deleted");
+  ck_assert_msg(gone == NULL, "cp-a not deleted: %s", gone ? cJSON_PrintUnformatted(cJSON_GetObjectItem(gone, "status")) : "");
+  /* the rule's DELETE was accepted once the NIC had gone (the machine does not wait for the operation) */
+  bool rule_gone = false;
+  for (until = now_ms() + 5000; !rule_gone && now_ms() < until; usleep(100000)) {
+    all = arm_resources(NULL);
+    rule_gone = nat_rule(arm_find(all, "/loadBalancers/c1-public-lb"), "cp-a") == NULL;
+    cJSON_Delete(all);
+  }
+  ck_assert_msg(rule_gone, "cp-a's NAT rule is still there");
   all = arm_resources(NULL);
   lb = arm_find(all, "/loadBalancers/c1-public-lb");
-  ck_assert_ptr_null(nat_rule(lb, "cp-a"));
   ck_assert_ptr_nonnull(nat_rule(lb, "cp-b"));
   ck_assert_ptr_null(arm_find(all, "/virtualMachines/cp-a"));
   ck_assert_ptr_null(arm_find(all, "/virtualMachines/cp-a/extensions/CustomScript"));

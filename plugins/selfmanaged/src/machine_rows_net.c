@@ -1,6 +1,6 @@
-/* machine_rows_net.c — the AzureMachine's network rows: the optional public IP (allocatePublicIP) and the NIC
- * (subnet by role, API server / outbound LB backend pools, SSH NAT rule, IPv6 and extra IP configurations), and
- * status.addresses read back from them. */
+/* machine_rows_net.c — the AzureMachine's network rows: the optional public IP (allocatePublicIP), a control
+ * plane's SSH NAT rule (machine_nat.c) and the NIC (subnet by role, API server / outbound LB backend pools, the SSH
+ * NAT rule, IPv6 and extra IP configurations), and status.addresses read back from them. */
 #include <stdio.h>
 #include <string.h>
 
@@ -140,6 +140,9 @@ int m_rows_net(m_run *r, char *nic_id, capz_err *err) {
     cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "dnsSettings"), "domainNameLabel", vm);
     if (!capz_arm_table_add(&r->t, "publicips", NULL, pip_id, d, OWN_PIP, m_tags(r, name))) goto oom;
   }
+  /* the SSH NAT rule the NIC refers to (control planes) */
+  int rc = m_nat_row(r, err);
+  if (rc) return rc;
   /* NIC */
   sm_name_nic(vm, false, 0, name, sizeof name);
   capz_arm_res_id(nic_id, CAPZ_ARM_ROW_ID_MAX, sub, r->rg, "Microsoft.Network/networkInterfaces", name);

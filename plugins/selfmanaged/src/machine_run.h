@@ -61,10 +61,10 @@ const char *m_token_of(void *ud, const capz_arm_row *row);
 cJSON *m_tags(m_run *r, const char *name);
 /* Machine.spec.failureDomain, else the deprecated AzureMachine.spec.failureDomain, else "". */
 const char *m_zone(m_run *r);
-/* The whole table in create order: [public IP], NIC, [availability set], (delete only: disks), VM. custom_data
+/* The whole table in create order: [public IP], [SSH NAT rule], NIC, [availability set], (delete only: disks), VM. custom_data
  * NULL when building the delete table. 0 or an error (bad image, OOM). */
 int m_build_table(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, capz_err *err);
-/* machine_rows_net.c: [public IP], NIC rows; nic_id receives the NIC's ID (CAPZ_ARM_ROW_ID_MAX). */
+/* machine_rows_net.c: [public IP], [SSH NAT rule], NIC rows; nic_id receives the NIC's ID (CAPZ_ARM_ROW_ID_MAX). */
 int m_rows_net(m_run *r, char *nic_id, capz_err *err);
 /* The cluster has a capz-c pod subnet (Azure CNI dynamic pod IP allocation). */
 bool m_has_pod_subnet(m_run *r);
@@ -73,12 +73,16 @@ int m_rows_vm(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, 
 /* machine_identity.c: VMIdentitiesReady — with vm_live NULL every user-assigned identity is read from Azure,
  * else it must be on the VM. 0 (id_reason ""), CAPZ_ENOTFOUND (id_reason/id_msg set) or another error (id_msg). */
 int m_check_user_identities(m_run *r, const cJSON *vm_live);
-/* machine_nat.c: the control plane's SSH inbound NAT rule on the API server LB. wanted: a control plane of a
- * cluster with an API server LB; on_nic: and the LB is public (the NIC references the rule). ensure/delete:
- * 0 done, CAPZ_EINPROGRESS (requeue after *requeue_s), or an error. */
+/* machine_nat.c: the control plane's SSH inbound NAT rule on the API server LB, a child resource and a row of the
+ * table (before the NIC). wanted: a control plane of a cluster with an API server LB; on_nic: and the LB is public
+ * (the NIC references the rule). m_nat_row adds the row (nothing when not wanted; may read the LB to choose the
+ * frontend port). ensure: before the create walk, makes sure the row has its port (error when the LB cannot be
+ * read or has no free port); after a walk, remembers the rule's live port. delete: after the delete walk (the NIC
+ * gone), sends the rule's DELETE (done once ARM accepted it) and forgets the port. 0 done, CAPZ_EINPROGRESS (requeue after *requeue_s), or an error. */
 bool m_nat_wanted(m_run *r);
 bool m_nat_on_nic(m_run *r);
 void m_nat_rule_id(m_run *r, char *out, size_t n);
+int m_nat_row(m_run *r, capz_err *err);
 int m_nat_ensure(m_run *r, double *requeue_s, capz_err *err);
 int m_nat_delete(m_run *r, double *requeue_s, capz_err *err);
 /* machine_rows_ext.c: rows after the VM — the system-assigned identity's role assignment (principal from the VM's

@@ -1,5 +1,5 @@
-/* machine_table.c — the AzureMachine's resource table, in CAPZ's create order (§2.4): [public IP], NIC,
- * [availability set], (delete only: disks), VM; and what every row shares (tags, zone). */
+/* machine_table.c — the AzureMachine's resource table, in CAPZ's create order (§2.4): [public IP], [SSH inbound NAT
+ * rule], NIC, [availability set], (delete only: disks), VM; and what every row shares (tags, zone). */
 #include <stdio.h>
 #include <string.h>
 
