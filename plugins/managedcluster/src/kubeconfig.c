@@ -259,15 +259,15 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
   /* only the token is due: inject a new one into the user kubeconfig we stored, without an ARM request */
   bool creds_due = !known || creds <= now;
   char *admin = NULL, *user = NULL, *main_b64 = NULL, *token = NULL;
-  int64_t exp = 0, iat = 0;
+  int64_t tok_refresh = 0;
   int rc = 0;
   if (!creds_due && inject && r->aad) user = stored_user_b64(ctx, r);
   if (!user) creds_due = true;
   if (creds_due && !r->local_disabled) rc = list_credential(arm, r, true, &admin, err);
   if (creds_due && !rc && (r->aad || r->local_disabled)) rc = list_credential(arm, r, false, &user, err);
   if (!rc && inject)
-    rc = r->amcp ? mc_aks_token(s, ctx, r->amcp, &token, &exp, &iat, err)
-                 : mc_aks_token_aso(s, ctx, k->ns, r->aso_res, &token, &exp, &iat, err);
+    rc = r->amcp ? mc_aks_token(s, ctx, r->amcp, &token, NULL, &tok_refresh, err)
+                 : mc_aks_token_aso(s, ctx, k->ns, r->aso_res, &token, NULL, &tok_refresh, err);
   double creds_next = creds_due ? now + s->kc_refresh_s : creds;
   double in = creds_next - now;
   if (!rc && inject) {
@@ -278,9 +278,8 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
     else main_b64 = b64_encode((const unsigned char *)with, strlen(with));
     wipe_free(ut);
     wipe_free(with);
-    int64_t life = exp > iat && iat > 0 ? exp - iat : 3600;
-    int64_t margin = life / 5 < 300 ? life / 5 : 300;
-    double t = exp > 0 ? (double)(exp - margin - (int64_t)time(NULL)) : (double)(life - margin);
+    /* come back when the SDK hands out the token's replacement (before it expires) */
+    double t = (double)(tok_refresh - (int64_t)time(NULL));
     if (t < 1) t = 1;
     if (t < in) in = t;
   } else if (!rc) {

@@ -92,13 +92,14 @@ void mc_kubeconfig_delete(capz_ctx *ctx, const char *ns, const char *cluster);
 /* ConfigMap kube-public/cluster-info in the workload cluster reached through kubeconfig (text): a kubeconfig with
  * the cluster's CA and server https://host:port only; written when missing or different (cluster_info.c). */
 int mc_cluster_info_ensure(const char *kubeconfig, size_t len, const char *host, int port, capz_err *err);
-/* An Entra token for the AKS AAD server application with the AMCP's identity (aks_token.c): *token malloc'ed
- * (capz_az_token_free), exp/iat from its claims (0 when unreadable). */
-int mc_aks_token(mc_state *s, capz_ctx *ctx, const cJSON *amcp, char **token, int64_t *exp, int64_t *iat,
+/* An Entra token for the AKS AAD server application with the AMCP's identity (aks_token.c, through the SDK's
+ * per-scope token cache): *token malloc'ed (capz_az_token_free); *exp when it expires and *refresh from when on a
+ * new one is handed out (Unix seconds). */
+int mc_aks_token(mc_state *s, capz_ctx *ctx, const cJSON *amcp, char **token, int64_t *exp, int64_t *refresh,
                  capz_err *err);
 /* The same with the ASO credential of an embedded ASO resource (AzureASOManagedControlPlane). */
 int mc_aks_token_aso(mc_state *s, capz_ctx *ctx, const char *ns, const cJSON *res, char **token, int64_t *exp,
-                     int64_t *iat, capz_err *err);
+                     int64_t *refresh, capz_err *err);
 /* Sorted providerIDs (azure:// + instance id, RG lower-cased) of the VMSS tagged aks-managed-poolName=pool in
  * node_rg, as a new array. ENOTFOUND while the scale set does not exist. */
 int mc_pool_provider_ids(capz_arm_client *arm, const char *sub, const char *node_rg, const char *pool, cJSON **out,

@@ -116,7 +116,23 @@ CAPZ_API capz_az_identity_type capz_az_credential_type(const capz_az_credential 
  * Errors: CAPZ_EAUTH (reason = the Entra error, e.g. "invalid_client"), CAPZ_EIO/ETIMEOUT/EUNAVAILABLE
  * (transport / 5xx), CAPZ_EINVAL (bad file contents), CAPZ_ENOTFOUND (token/credentials file missing). */
 CAPZ_API int capz_az_credential_token(capz_az_credential *c, const char *rejected, char **token, capz_err *err);
-/* Wipe and free a token from capz_az_credential_token. NULL is fine. */
+/* Get an access token for any scope with this credential's principal — e.g. the AKS AAD server application
+ * "6dae42f8-4368-4678-94ff-3960e28e3630/.default", Graph, Key Vault — instead of the cloud's ARM audience.
+ * scope: "<resource>/.default" (a bare resource such as "api://x" or an app id gets "/.default" appended); a
+ * UserAssignedMSI asks IMDS for resource=<scope without /.default>. The token is cached in the credential's token
+ * cache under (credential cache key, scope): the same policy as capz_az_credential_token (refresh at 80% of the
+ * lifetime or 5 min before expiry, whichever is earlier; single-flight per key; a failed refresh returns the old
+ * token while it is valid; `rejected` forces one new fetch). The ARM scope shares capz_az_credential_token's entry.
+ * On success *token is a malloc'ed copy the caller releases with capz_az_token_free (it wipes it);
+ * *expires_unix (optional, may be NULL): when the token expires, Unix seconds (response time + expires_in, or
+ * expires_on); *refresh_unix (optional): from when on this call fetches a new token — a caller that hands the token
+ * on (a kubeconfig) comes back at or after this time to pick up the replacement. Errors as
+ * capz_az_credential_token, plus CAPZ_EINVAL reason "InvalidScope" for an empty/over-long scope or one with
+ * whitespace. Thread-safe (as every credential call); tokens and secrets are never logged. */
+CAPZ_API int capz_az_credential_token_for_scope(capz_az_credential *c, const char *scope, const char *rejected,
+                                                char **token, int64_t *expires_unix, int64_t *refresh_unix,
+                                                capz_err *err);
+/* Wipe and free a token from capz_az_credential_token / _token_for_scope. NULL is fine. */
 CAPZ_API void capz_az_token_free(char *token);
 
 /* ---- certificate client assertion (exposed for tests and for callers with their own token flows) ---- */

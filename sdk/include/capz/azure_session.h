@@ -14,7 +14,7 @@
  *    new credential and client.
  * Secret bytes are wiped as soon as the credential holds its copy; they never reach logs or capz_err.
  *
- * Ownership: returned ARM clients are owned by the cache and stay valid until capz_az_sessions_free (clients of
+ * Ownership: returned ARM clients and credentials are owned by the cache and stay valid until capz_az_sessions_free (clients of
  * rotated credentials are kept too, since reconciles may still hold them). Inputs are borrowed for the call.
  * Thread-safety: every call may be made from any worker thread at once (a mutex guards the cache; Secret and
  * identity reads happen outside it). capz_az_sessions_free must not race with other calls.
@@ -64,6 +64,16 @@ CAPZ_API int capz_az_session_default(capz_az_sessions *s, capz_arm_client **arm,
  * borrowed (the caller wipes them). */
 CAPZ_API int capz_az_session_for(capz_az_sessions *s, const capz_az_identity *id, capz_arm_client **arm,
                                  capz_err *err);
+/* The credential behind those clients, for tokens of other scopes (capz_az_credential_token_for_scope): the
+ * same lookup, checks and errors as capz_az_session_for_identity / capz_az_session_for, and the same cache entry
+ * (asking for the credential creates the ARM client too, so both calls share one credential and one token cache
+ * entry per scope). The credential is borrowed: owned by the session cache, valid until capz_az_sessions_free, and
+ * may be used from any thread; never free it. */
+CAPZ_API int capz_az_session_credential_for_identity(capz_az_sessions *s, capz_ctx *ctx, const char *identity_ns,
+                                                     const char *identity_name, const char *object_ns,
+                                                     capz_az_credential **cred, capz_err *err);
+CAPZ_API int capz_az_session_credential_for(capz_az_sessions *s, const capz_az_identity *id, capz_az_credential **cred,
+                                            capz_err *err);
 /* Number of cached credentials (each with its client). */
 CAPZ_API size_t capz_az_sessions_count(capz_az_sessions *s);
 

@@ -307,13 +307,13 @@ static int token_url(const char *authority, const char *tenant, char *out, size_
 }
 
 /* client_credentials grant; `cred_param` is either client_secret=... or the assertion pair (already encoded). */
-static int entra_request(const capz_az_credential *c, const char *authority, const char *tenant, const char *client,
+static int entra_request(const char *scope, const char *authority, const char *tenant, const char *client,
                          const char *cred_form, const char *what, char **token, double *lifetime, capz_err *err) {
   char url[CAPZ_AZ_URL_MAX + 200];
   if (token_url(authority, tenant, url, sizeof url))
     return az_err(err, CAPZ_EINVAL, 0, NULL, "%s: token URL too long", what);
   char *enc_client = az_urlencode(client, strlen(client));
-  char *enc_scope = az_urlencode(c->scope, strlen(c->scope));
+  char *enc_scope = az_urlencode(scope, strlen(scope));
   az_buf body = {0};
   if (enc_client && enc_scope)
     az_buf_printf(&body, "grant_type=client_credentials&client_id=%s&scope=%s&", enc_client, enc_scope);
@@ -342,7 +342,7 @@ static int assertion_form(const char *assertion, az_buf *form) {
   return form->oom ? CAPZ_ENOMEM : 0;
 }
 
-static int fetch_secret(const capz_az_credential *c, char **token, double *lifetime, capz_err *err) {
+static int fetch_secret(const capz_az_credential *c, const char *scope, char **token, double *lifetime, capz_err *err) {
   char *enc = az_urlencode((const char *)c->secret, c->secret_len);
   if (!enc) return az_err(err, CAPZ_ENOMEM, 0, NULL, "out of memory");
   az_buf form = {0};
@@ -350,13 +350,14 @@ static int fetch_secret(const capz_az_credential *c, char **token, double *lifet
   az_buf_adds(&form, enc);
   az_free_secret(enc);
   int rc = form.oom ? az_err(err, CAPZ_ENOMEM, 0, NULL, "out of memory")
-                    : entra_request(c, c->cloud.authority_host, c->tenant, c->client, form.p,
+                    : entra_request(scope, c->cloud.authority_host, c->tenant, c->client, form.p,
                                     "ServicePrincipal token request", token, lifetime, err);
   az_buf_wipe(&form);
   return rc;
 }
 
-static int fetch_cert(const capz_az_credential *c, const az_cert *cert, const char *authority, const char *tenant,
+static int fetch_cert(const capz_az_credential *c, const char *scope, const az_cert *cert, const char *authority,
+                      const char *tenant,
                       const char *client, const char *what, char **token, double *lifetime, capz_err *err) {
   char aud[CAPZ_AZ_URL_MAX + 200];
   if (token_url(authority, tenant, aud, sizeof aud)) return az_err(err, CAPZ_EINVAL, 0, NULL, "token URL too long");
@@ -365,13 +366,13 @@ static int fetch_cert(const capz_az_credential *c, const az_cert *cert, const ch
   az_buf form = {0};
   int rc = assertion_form(jwt, &form);
   az_free_secret(jwt);
-  if (rc == 0) rc = entra_request(c, authority, tenant, client, form.p, what, token, lifetime, err);
+  if (rc == 0) rc = entra_request(scope, authority, tenant, client, form.p, what, token, lifetime, err);
   else az_err(err, rc, 0, NULL, "out of memory");
   az_buf_wipe(&form);
   return rc;
 }
 
-static int fetch_workload(const capz_az_credential *c, char **token, double *lifetime, capz_err *err) {
+static int fetch_workload(const capz_az_credential *c, const char *scope, char **token, double *lifetime, capz_err *err) {
   /* kubelet rotates the projected token: read it fresh for every request */
   size_t len = 0;
   char *assertion = az_read_file(c->token_file, MAX_FILE, &len);
@@ -388,15 +389,24 @@ static int fetch_workload(const capz_az_credential *c, char **token, double *lif
   int rc = assertion_form(assertion, &form);
   az_free_secret(assertion);
   if (rc == 0)
-    rc = entra_request(c, c->cloud.authority_host, c->tenant, c->client, form.p, "WorkloadIdentity token request",
+    rc = entra_request(scope, c->cloud.authority_host, c->tenant, c->client, form.p, "WorkloadIdentity token request",
                        token, lifetime, err);
   else az_err(err, rc, 0, NULL, "out of memory");
   az_buf_wipe(&form);
   return rc;
 }
 
-static int fetch_imds(const capz_az_credential *c, char **token, double *lifetime, capz_err *err) {
-  char *res = az_urlencode(c->cloud.token_audience, strlen(c->cloud.token_audience));
+/* IMDS takes a resource, not a scope: the scope without its "/.default" (the ARM scope gives the cloud's audience
+ * exactly as configured, trailing slash included). */
+static int fetch_imds(const capz_az_credential *c, const char *scope, char **token, double *lifetime, capz_err *err) {
+  const char *resource = c->cloud.token_audience;
+  size_t rlen = strlen(resource);
+  if (strcmp(scope, c->scope) != 0) {
+    resource = scope;
+    rlen = strlen(scope);
+    if (rlen >= 9 && strcmp(scope + rlen - 9, "/.default") == 0) rlen -= 9;
+  }
+  char *res = az_urlencode(resource, rlen);
   char *cid = az_urlencode(c->client, strlen(c->client));
   az_buf url = {0};
   if (res && cid)
@@ -417,7 +427,7 @@ static int fetch_imds(const capz_az_credential *c, char **token, double *lifetim
 
 /* msi-dataplane "UserAssignedIdentityCredentials" (NestedCredentialsObject) file: client_id, tenant_id,
  * client_secret (base64 of a certificate + key), authentication_endpoint (authority host), not_before/not_after. */
-static int fetch_uaic(const capz_az_credential *c, char **token, double *lifetime, capz_err *err) {
+static int fetch_uaic(const capz_az_credential *c, const char *scope, char **token, double *lifetime, capz_err *err) {
   size_t len = 0;
   char *txt = az_read_file(c->cred_file, MAX_FILE, &len);
   if (!txt)
@@ -461,7 +471,8 @@ static int fetch_uaic(const capz_az_credential *c, char **token, double *lifetim
     }
     if (!der) rc = az_err(err, CAPZ_EINVAL, 0, "InvalidCredentialsFile", "client_secret is not base64");
     else if (!cert) rc = err ? err->code : CAPZ_EAUTH;
-    else rc = fetch_cert(c, cert, auth, tid, cid, "UserAssignedIdentityCredential token request", token, lifetime, err);
+    else rc = fetch_cert(c, scope, cert, auth, tid, cid, "UserAssignedIdentityCredential token request", token,
+                         lifetime, err);
     az_cert_free(cert);
   }
   if (cJSON_IsString(sec)) OPENSSL_cleanse(sec->valuestring, strlen(sec->valuestring));
@@ -469,12 +480,19 @@ static int fetch_uaic(const capz_az_credential *c, char **token, double *lifetim
   return rc;
 }
 
-static int fetch_by_type(const capz_az_credential *c, char **token, double *lifetime, capz_err *err);
+static int fetch_by_type(const capz_az_credential *c, const char *scope, char **token, double *lifetime,
+                         capz_err *err);
+
+typedef struct fetch_req {
+  const capz_az_credential *c;
+  const char *scope;
+} fetch_req;
 
 /* One token request, counted in capz_azure_token_requests_total{type,result}. */
 static int fetch(void *ud, char **token, double *lifetime, capz_err *err) {
-  const capz_az_credential *c = ud;
-  int rc = fetch_by_type(c, token, lifetime, err);
+  const fetch_req *fr = ud;
+  const capz_az_credential *c = fr->c;
+  int rc = fetch_by_type(c, fr->scope, token, lifetime, err);
   static const char *const labels[] = {"type", "result", NULL};
   capz_metric_family *f = capz_metrics_counter(NULL, "capz_azure_token_requests_total",
                                                "Access-token requests sent to Entra ID / IMDS, by identity type and "
@@ -484,20 +502,21 @@ static int fetch(void *ud, char **token, double *lifetime, capz_err *err) {
   return rc;
 }
 
-static int fetch_by_type(const capz_az_credential *c, char **token, double *lifetime, capz_err *err) {
+static int fetch_by_type(const capz_az_credential *c, const char *scope, char **token, double *lifetime,
+                         capz_err *err) {
   switch (c->type) {
   case CAPZ_AZ_ID_SERVICE_PRINCIPAL:
   case CAPZ_AZ_ID_MANUAL_SERVICE_PRINCIPAL:
-    return fetch_secret(c, token, lifetime, err);
+    return fetch_secret(c, scope, token, lifetime, err);
   case CAPZ_AZ_ID_SERVICE_PRINCIPAL_CERTIFICATE:
-    return fetch_cert(c, c->cert, c->cloud.authority_host, c->tenant, c->client,
+    return fetch_cert(c, scope, c->cert, c->cloud.authority_host, c->tenant, c->client,
                       "ServicePrincipalCertificate token request", token, lifetime, err);
   case CAPZ_AZ_ID_WORKLOAD_IDENTITY:
-    return fetch_workload(c, token, lifetime, err);
+    return fetch_workload(c, scope, token, lifetime, err);
   case CAPZ_AZ_ID_USER_ASSIGNED_MSI:
-    return fetch_imds(c, token, lifetime, err);
+    return fetch_imds(c, scope, token, lifetime, err);
   case CAPZ_AZ_ID_USER_ASSIGNED_IDENTITY_CREDENTIAL:
-    return fetch_uaic(c, token, lifetime, err);
+    return fetch_uaic(c, scope, token, lifetime, err);
   default:
     return az_err(err, CAPZ_EINVAL, 0, NULL, "unknown identity type");
   }
@@ -505,7 +524,44 @@ static int fetch_by_type(const capz_az_credential *c, char **token, double *life
 
 int capz_az_credential_token(capz_az_credential *c, const char *rejected, char **token, capz_err *err) {
   if (!c || !token) return az_err(err, CAPZ_EINVAL, 0, NULL, "credential_token: NULL argument");
-  return az_token_cache_get(c->cache, c->key, rejected, fetch, c, token, err);
+  fetch_req fr = {c, c->scope};
+  return az_token_cache_get(c->cache, c->key, rejected, fetch, &fr, token, err);
+}
+
+/* A scope goes into a form body / query string (encoded); refuse what no Entra scope contains. */
+static bool scope_ok(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > CAPZ_AZ_URL_MAX) return false;
+  for (const char *p = s; *p; p++)
+    if ((unsigned char)*p <= ' ' || *p == 0x7f) return false;
+  return true;
+}
+
+int capz_az_credential_token_for_scope(capz_az_credential *c, const char *scope, const char *rejected, char **token,
+                                       int64_t *expires_unix, int64_t *refresh_unix, capz_err *err) {
+  if (token) *token = NULL;
+  if (!c || !scope || !token) return az_err(err, CAPZ_EINVAL, 0, NULL, "credential_token_for_scope: NULL argument");
+  if (!scope_ok(scope)) return az_err(err, CAPZ_EINVAL, 0, "InvalidScope", "token scope is empty, too long or has spaces");
+  /* a bare resource ("api://x", a GUID) is asked for as its .default scope, as Entra's client-credentials
+   * flow requires */
+  size_t n = strlen(scope);
+  char full[CAPZ_AZ_URL_MAX + 16];
+  if (n >= 9 && strcmp(scope + n - 9, "/.default") == 0) snprintf(full, sizeof full, "%s", scope);
+  else snprintf(full, sizeof full, "%.*s/.default", (int)(n && scope[n - 1] == '/' ? n - 1 : n), scope);
+  /* one cache entry per credential and scope; the ARM scope shares the ARM token's entry */
+  char key[65];
+  if (strcmp(full, c->scope) == 0) {
+    memcpy(key, c->key, sizeof key);
+  } else {
+    az_buf k = {0};
+    az_buf_printf(&k, "scope\n%s\n%s", c->key, full);
+    bool oom = k.oom;
+    if (!oom) az_sha256_hex(k.p, k.len, key);
+    az_buf_wipe(&k);
+    if (oom) return az_err(err, CAPZ_ENOMEM, 0, NULL, "out of memory");
+  }
+  fetch_req fr = {c, full};
+  return az_token_cache_get_ex(c->cache, key, rejected, fetch, &fr, token, expires_unix, refresh_unix, err);
 }
 
 char *capz_az_credential_client_assertion(const capz_az_credential *c, const char *audience, capz_err *err) {

@@ -86,12 +86,14 @@ size_t capz_az_sessions_count(capz_az_sessions *s) {
 }
 
 /* Takes cred: either kept in a new entry or freed because its key is already cached. */
-static int client_for(capz_az_sessions *s, capz_az_credential *cred, capz_arm_client **arm, capz_err *err) {
+static int client_for(capz_az_sessions *s, capz_az_credential *cred, capz_arm_client **arm,
+                      capz_az_credential **kept, capz_err *err) {
   const char *key = capz_az_credential_cache_key(cred);
   pthread_mutex_lock(&s->mu);
   for (sess_entry *x = s->head; x; x = x->next)
     if (strcmp(x->key, key) == 0) {
-      *arm = x->arm;
+      if (arm) *arm = x->arm;
+      if (kept) *kept = x->cred;
       pthread_mutex_unlock(&s->mu);
       capz_az_credential_free(cred);
       return 0;
@@ -112,17 +114,30 @@ static int client_for(capz_az_sessions *s, capz_az_credential *cred, capz_arm_cl
   x->next = s->head;
   s->head = x;
   s->n++;
-  *arm = c;
+  if (arm) *arm = c;
+  if (kept) *kept = cred;
   pthread_mutex_unlock(&s->mu);
   return 0;
+}
+
+int az_session_entry_for(capz_az_sessions *s, const capz_az_identity *id, capz_arm_client **arm,
+                         capz_az_credential **cred, capz_err *err) {
+  capz_az_credential *c = capz_az_credential_new(&s->cloud, id, NULL, err);
+  if (!c) return err && err->code ? err->code : CAPZ_EINVAL;
+  return client_for(s, c, arm, cred, err);
 }
 
 int capz_az_session_for(capz_az_sessions *s, const capz_az_identity *id, capz_arm_client **arm, capz_err *err) {
   if (!s || !id || !arm) return capz_err_set(err, CAPZ_EINVAL, "capz_az_session_for: NULL argument");
   *arm = NULL;
-  capz_az_credential *cred = capz_az_credential_new(&s->cloud, id, NULL, err);
-  if (!cred) return err && err->code ? err->code : CAPZ_EINVAL;
-  return client_for(s, cred, arm, err);
+  return az_session_entry_for(s, id, arm, NULL, err);
+}
+
+int capz_az_session_credential_for(capz_az_sessions *s, const capz_az_identity *id, capz_az_credential **cred,
+                                   capz_err *err) {
+  if (!s || !id || !cred) return capz_err_set(err, CAPZ_EINVAL, "capz_az_session_credential_for: NULL argument");
+  *cred = NULL;
+  return az_session_entry_for(s, id, NULL, cred, err);
 }
 
 int capz_az_session_default(capz_az_sessions *s, capz_arm_client **arm, capz_err *err) {

@@ -62,11 +62,9 @@ static int identity_secret(capz_ctx *ctx, const cJSON *spec, capz_az_identity_ty
   return rc;
 }
 
-int capz_az_session_for_identity(capz_az_sessions *s, capz_ctx *ctx, const char *identity_ns,
-                                 const char *identity_name, const char *object_ns, capz_arm_client **arm,
-                                 capz_err *err) {
-  if (!s || !ctx || !arm) return capz_err_set(err, CAPZ_EINVAL, "capz_az_session_for_identity: NULL argument");
-  *arm = NULL;
+static int entry_for_identity(capz_az_sessions *s, capz_ctx *ctx, const char *identity_ns, const char *identity_name,
+                              const char *object_ns, capz_arm_client **arm, capz_az_credential **cred,
+                              capz_err *err) {
   if (!identity_name || !*identity_name) return capz_err_set(err, CAPZ_EINVAL, "spec.identityRef is required");
   const char *ons = object_ns ? object_ns : "";
   const char *ins = identity_ns && *identity_ns ? identity_ns : ons;
@@ -97,10 +95,27 @@ int capz_az_session_for_identity(capz_az_sessions *s, capz_ctx *ctx, const char 
   if (!rc) {
     id.secret = sec;
     id.secret_len = len;
-    rc = capz_az_session_for(s, &id, arm, err);
+    rc = az_session_entry_for(s, &id, arm, cred, err);
   }
   if (sec) OPENSSL_cleanse(sec, len);
   free(sec);
   cJSON_Delete(idobj);
   return rc;
+}
+
+int capz_az_session_for_identity(capz_az_sessions *s, capz_ctx *ctx, const char *identity_ns,
+                                 const char *identity_name, const char *object_ns, capz_arm_client **arm,
+                                 capz_err *err) {
+  if (!s || !ctx || !arm) return capz_err_set(err, CAPZ_EINVAL, "capz_az_session_for_identity: NULL argument");
+  *arm = NULL;
+  return entry_for_identity(s, ctx, identity_ns, identity_name, object_ns, arm, NULL, err);
+}
+
+int capz_az_session_credential_for_identity(capz_az_sessions *s, capz_ctx *ctx, const char *identity_ns,
+                                            const char *identity_name, const char *object_ns,
+                                            capz_az_credential **cred, capz_err *err) {
+  if (!s || !ctx || !cred)
+    return capz_err_set(err, CAPZ_EINVAL, "capz_az_session_credential_for_identity: NULL argument");
+  *cred = NULL;
+  return entry_for_identity(s, ctx, identity_ns, identity_name, object_ns, NULL, cred, err);
 }

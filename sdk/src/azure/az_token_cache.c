@@ -13,6 +13,7 @@ typedef struct tc_entry {
   char key[65];
   char *token;
   double expires_at, refresh_at;
+  double wall_expires, wall_refresh; /* for callers that hand the token on (Unix seconds) */
   bool fetching;
   uint64_t gen;     /* completed fetches */
   int last_rc;      /* result of the last fetch */
@@ -149,6 +150,17 @@ static void wait_cv(capz_az_token_cache *c) {
 
 int az_token_cache_get(capz_az_token_cache *c, const char *key, const char *rejected, az_fetch_fn fetch, void *ud,
                        char **out, capz_err *err) {
+  return az_token_cache_get_ex(c, key, rejected, fetch, ud, out, NULL, NULL, err);
+}
+
+static int served(const tc_entry *e, char **out, int64_t *expires_unix, int64_t *refresh_unix) {
+  if (expires_unix) *expires_unix = (int64_t)e->wall_expires;
+  if (refresh_unix) *refresh_unix = (int64_t)(e->wall_refresh + 0.999); /* never before the cache would refresh */
+  return copy_out(e->token, out);
+}
+
+int az_token_cache_get_ex(capz_az_token_cache *c, const char *key, const char *rejected, az_fetch_fn fetch, void *ud,
+                          char **out, int64_t *expires_unix, int64_t *refresh_unix, capz_err *err) {
   *out = NULL;
   pthread_mutex_lock(&c->mu);
   uint64_t waited_gen = 0;
@@ -170,14 +182,14 @@ int az_token_cache_get(capz_az_token_cache *c, const char *key, const char *reje
     bool valid = e->token && now < e->expires_at && !(rejected && strcmp(e->token, rejected) == 0);
     if (valid && now < e->refresh_at) {
       c->st.hits++;
-      int rc = copy_out(e->token, out);
+      int rc = served(e, out, expires_unix, refresh_unix);
       pthread_mutex_unlock(&c->mu);
       return rc ? az_err(err, rc, 0, NULL, "out of memory") : 0;
     }
     if (e->fetching) {
       if (valid) { /* someone is refreshing; the current token is still good */
         c->st.hits++;
-        int rc = copy_out(e->token, out);
+        int rc = served(e, out, expires_unix, refresh_unix);
         pthread_mutex_unlock(&c->mu);
         return rc ? az_err(err, rc, 0, NULL, "out of memory") : 0;
       }
@@ -216,7 +228,10 @@ int az_token_cache_get(capz_az_token_cache *c, const char *key, const char *reje
       e->token = tok;
       e->expires_at = az_token_expires_at(t0, lifetime);
       e->refresh_at = az_token_refresh_at(t0, lifetime);
-      rc = copy_out(e->token, out);
+      double wall = az_now_wall();
+      e->wall_expires = wall + lifetime;
+      e->wall_refresh = wall + (e->refresh_at - t0);
+      rc = served(e, out, expires_unix, refresh_unix);
       if (rc) az_err(&ferr, rc, 0, NULL, "out of memory");
     } else {
       c->st.fetch_errors++;
@@ -225,7 +240,7 @@ int az_token_cache_get(capz_az_token_cache *c, const char *key, const char *reje
       e->last_rc = rc;
       e->last_err = ferr;
       bool still_valid = e->token && t0 < e->expires_at && !(rejected && strcmp(e->token, rejected) == 0);
-      if (still_valid && copy_out(e->token, out) == 0) rc = 0; /* refresh failed early: keep using the old one */
+      if (still_valid && served(e, out, expires_unix, refresh_unix) == 0) rc = 0; /* refresh failed early: keep using the old one */
     }
     evict(c);
     pthread_cond_broadcast(&c->cv);
