@@ -18,19 +18,11 @@
 #include "bench_metrics.h"
 #include "bench_objects.h"
 #include "bench_proc.h"
+#include "bench_stack.h"
 #include "capz/json.h"
 #include "capz/kube.h"
 #include "capz/sdk.h"
 
-typedef struct opts {
-  int clusters, pools, workers, threads, replicas;
-  double steady_s, poll_s, timeout_s, settle_s;
-  double lro_cluster, lro_pool, lro_default, retry_after;
-  double kube_qps;
-  int kube_burst, verbosity;
-  bool do_delete, do_touch;
-  const char *build, *source, *template_path, *dir;
-} opts;
 
 static double now_s(void) {
   struct timespec ts;
@@ -55,8 +47,8 @@ static void usage(FILE *f) {
           "else <source>/templates/cluster-template-aks.yaml.\n");
 }
 
-static int parse_opts(int argc, char **argv, opts *o) {
-  *o = (opts){.clusters = 2000, .pools = 3, .workers = 10, .threads = 8, .replicas = 2, .steady_s = 60,
+static int parse_opts(int argc, char **argv, bench_opts *o) {
+  *o = (bench_opts){.clusters = 2000, .pools = 3, .workers = 10, .threads = 8, .replicas = 2, .steady_s = 60,
               .poll_s = 5, .timeout_s = 14400, .settle_s = 10, .lro_cluster = 6, .lro_pool = 4, .lro_default = 2,
               .retry_after = 2, .kube_qps = 200, .kube_burst = 400};
   o->build = getenv("CAPZ_BUILD_DIR");
@@ -118,142 +110,10 @@ static char *slurp(const char *path) {
   return t;
 }
 
-static int copy_file(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb");
-  if (!in) return -1;
-  FILE *out = fopen(to, "wb");
-  if (!out) {
-    fclose(in);
-    return -1;
-  }
-  char buf[65536];
-  size_t n;
-  int rc = 0;
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    if (fwrite(buf, 1, n, out) != n) rc = -1;
-  fclose(in);
-  if (fclose(out) != 0) rc = -1;
-  return rc;
-}
-
-/* ---- the stack ---- */
-typedef struct stack {
-  bproc kube, arm, capi, host;
-  char kube_url[256], arm_url[256], metrics_url[256];
-  capz_kube_config *cfg;
-  capz_kube_client *c;
-} stack;
-
-static int write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  if (!f) return -1;
-  fputs(text, f);
-  return fclose(f);
-}
-
-static int start_stack(const opts *o, stack *s) {
-  char bin[1024], path[1024], text[4096];
-  /* ARM: throttling written out at the real limits (docs/arm-sim.md defaults = azure-arm-reference.md §3) so
-   * the figures do not silently follow a change of the emulator's defaults. */
-  snprintf(text, sizeof text,
-           "lro:\n  defaultSeconds: %g\n  retryAfterSeconds: %g\n  durations:\n"
-           "    Microsoft.ContainerService/managedClusters: %g\n"
-           "    Microsoft.ContainerService/managedClusters/agentPools: %g\n"
-           "throttling:\n  enabled: true\n  reads: {burst: 250, perSecond: 25}\n"
-           "  writes: {burst: 200, perSecond: 10}\n  deletes: {burst: 200, perSecond: 10}\n"
-           "  globalMultiplier: 15\n"
-           "  aks: {enabled: true, putBurst: 20, putPerMinute: 1, listBurst: 500, listPerSecond: 1}\n"
-           "  compute: {enabled: true}\nrequestLog: {keepBodies: 2000}\n",
-           o->lro_default, o->retry_after, o->lro_cluster, o->lro_pool);
-  snprintf(path, sizeof path, "%s/arm-sim.yaml", o->dir);
-  if (write_text(path, text)) return -1;
-
-  snprintf(bin, sizeof bin, "%s/bin/capz-kube-sim", o->build);
-  const char *kargv[] = {bin, "--listen", "127.0.0.1:0", NULL};
-  if (bproc_start(&s->kube, o->dir, "kube-sim", kargv) || bproc_wait_line(&s->kube, 1, "READY ", 20, s->kube_url, sizeof s->kube_url))
-    return -1;
-  capz_err err;
-  capz_kube_client_opts co = {.struct_size = sizeof co, .qps = 2000, .burst = 2000, .user_agent = "aks-scale-bench"};
-  if (capz_kube_config_from_url(s->kube_url, &s->cfg, &err) || capz_kube_client_new(s->cfg, &co, &s->c, &err)) {
-    fprintf(stderr, "aks_scale: kube client: %s\n", err.msg);
-    return -1;
-  }
-  snprintf(path, sizeof path, "%s/config/crd/bases", o->source);
-  int n1 = bobj_apply_crd_dir(s->c, path);
-  snprintf(path, sizeof path, "%s/config/capi-crd/bases", o->source);
-  int n2 = bobj_apply_crd_dir(s->c, path);
-  if (n1 <= 0 || n2 <= 0) return -1;
-
-  char armcfg[1024];
-  snprintf(armcfg, sizeof armcfg, "%s/arm-sim.yaml", o->dir);
-  snprintf(bin, sizeof bin, "%s/bin/capz-arm-sim", o->build);
-  const char *aargv[] = {bin, "--listen", "127.0.0.1:0", "--config", armcfg, NULL};
-  if (bproc_start(&s->arm, o->dir, "arm-sim", aargv) || bproc_wait_line(&s->arm, 1, "READY ", 20, s->arm_url, sizeof s->arm_url))
-    return -1;
-
-  snprintf(bin, sizeof bin, "%s/bin/capz-capi-sim", o->build);
-  const char *cargv[] = {bin, "--server", s->kube_url, NULL};
-  if (bproc_start(&s->capi, o->dir, "capi-sim", cargv) || bproc_wait_line(&s->capi, 1, "READY ", 30, NULL, 0))
-    return -1;
-
-  if (bobj_create_identity(s->c)) return -1;
-
-  /* A private plugin directory holding only a copy of managedcluster.so (the loader refuses symlinks): the bench
-   * measures the AKS path alone. */
-  char pdir[1024], so[1024], dst[1100];
-  snprintf(pdir, sizeof pdir, "%s/plugins", o->dir);
-  mkdir(pdir, 0755);
-  snprintf(so, sizeof so, "%s/plugins/managedcluster.so", o->build);
-  snprintf(dst, sizeof dst, "%s/managedcluster.so", pdir);
-  unlink(dst); /* never write through an old symlink */
-  if (copy_file(so, dst) != 0) {
-    fprintf(stderr, "aks_scale: cannot copy %s to %s\n", so, dst);
-    return -1;
-  }
-  snprintf(text, sizeof text,
-           "# written by aks_scale_bench\npluginDirs:\n  - %s\nkubernetes:\n  server: %s\n  qps: %g\n  burst: %d\n"
-           "azure:\n  cloud: Custom\n  resourceManagerEndpoint: %s/\n  authorityHost: %s/\n  imdsEndpoint: %s\n"
-           "  tokenAudience: https://management.azure.com/\nconcurrency:\n  defaultWorkers: %d\n"
-           "metricsBindAddress: 127.0.0.1:0\nhealthProbeBindAddress: \"0\"\nlog:\n  verbosity: %d\n",
-           pdir, s->kube_url, o->kube_qps, o->kube_burst, s->arm_url, s->arm_url, s->arm_url, o->workers, o->verbosity);
-  snprintf(path, sizeof path, "%s/capz-host.yaml", o->dir);
-  if (write_text(path, text)) return -1;
-  snprintf(bin, sizeof bin, "%s/bin/capz-host", o->build);
-  const char *hargv[] = {bin, "--config", path, NULL};
-  if (bproc_start(&s->host, o->dir, "host", hargv) ||
-      bproc_wait_line(&s->host, 0, "metrics=", 30, s->metrics_url, sizeof s->metrics_url))
-    return -1;
-  char nplugins[16] = "";
-  if (bproc_wait_line(&s->host, 0, " plugins=", 5, nplugins, sizeof nplugins) || strcmp(nplugins, "1") != 0) {
-    fprintf(stderr, "aks_scale: capz-host did not load managedcluster.so (see %s)\n", s->host.err_path);
-    return -1;
-  }
-  return 0;
-}
-
-static void stop_stack(stack *s) {
-  bproc_stop(&s->host);
-  bproc_stop(&s->capi);
-  bproc_stop(&s->arm);
-  capz_kube_client_free(s->c);
-  capz_kube_config_free(s->cfg);
-  bproc_stop(&s->kube);
-}
-
-static char *host_metrics(const stack *s) {
-  char url[512], *text = NULL;
-  snprintf(url, sizeof url, "%s/metrics", s->metrics_url);
-  if (bhttp("GET", url, NULL, &text) != 200) {
-    free(text);
-    return NULL;
-  }
-  return text;
-}
-
 /* ---- create ---- */
 typedef struct create_job {
-  const opts *o;
-  stack *s;
+  const bench_opts *o;
+  bench_stack *s;
   const char *tmpl;
   atomic_int next, failed;
 } create_job;
@@ -394,7 +254,7 @@ static void mem_line(const char *what, const bproc *p, int per) {
   printf("  cpu %.1f s  threads %ld\n", bproc_cpu_s(p->pid), bproc_threads(p->pid));
 }
 
-static void progress(const stack *s, const readiness *r, double t, long *peak_rss) {
+static void progress(const bench_stack *s, const readiness *r, double t, long *peak_rss) {
   cJSON *c = bmet_arm_counters(s->arm_url);
   long rss, hwm;
   bproc_mem_kb(s->host.pid, &rss, &hwm);
@@ -410,8 +270,8 @@ static void progress(const stack *s, const readiness *r, double t, long *peak_rs
 
 /* ---- touch: an annotation on every AMCP and AMMP, i.e. a reconcile of everything with nothing to change ---- */
 typedef struct touch_job {
-  const opts *o;
-  stack *s;
+  const bench_opts *o;
+  bench_stack *s;
   atomic_int next, failed;
 } touch_job;
 
@@ -438,8 +298,8 @@ static void *touch_worker(void *arg) {
 
 /* ---- delete ---- */
 typedef struct delete_job {
-  const opts *o;
-  stack *s;
+  const bench_opts *o;
+  bench_stack *s;
   atomic_int next, failed;
 } delete_job;
 
@@ -469,26 +329,8 @@ static int count_items(capz_kube_client *c, const capz_gvk *g) {
   return n;
 }
 
-/* The emulator's last requests (up to requestLog.keepBodies) with bodies, kept in the work dir as evidence. */
-static void dump_tail(const stack *s, const char *dir, const char *file) {
-  char url[512], path[1024], *text = NULL;
-  snprintf(url, sizeof url, "%s/_sim/requests?last=2000", s->arm_url);
-  snprintf(path, sizeof path, "%s/%s", dir, file);
-  if (bhttp("GET", url, NULL, &text) == 200) write_text(path, text);
-  free(text);
-}
-
-static int arm_resources(const stack *s) {
-  char url[512];
-  snprintf(url, sizeof url, "%s/_sim/health", s->arm_url);
-  cJSON *h = NULL;
-  int n = bhttp_json("GET", url, NULL, &h) == 200 ? (int)bmet_num(h, "resources") : -1;
-  cJSON_Delete(h);
-  return n;
-}
-
 int main(int argc, char **argv) {
-  opts o;
+  bench_opts o;
   if (parse_opts(argc, argv, &o)) return 2;
   char dirbuf[512];
   if (!o.dir) {
@@ -521,7 +363,7 @@ int main(int argc, char **argv) {
     free(tmpl);
     return 1;
   }
-  stack s;
+  bench_stack s;
   memset(&s, 0, sizeof s);
   int rc = 1;
   readiness r = {.n = o.clusters, .pools = o.pools};
@@ -541,7 +383,7 @@ int main(int argc, char **argv) {
          o.lro_cluster, o.lro_pool, o.lro_default, o.retry_after);
   printf("template %s; work dir %s\n", o.template_path, o.dir);
   fflush(stdout);
-  if (start_stack(&o, &s)) goto out;
+  if (bstack_start(&o, &s)) goto out;
   printf("stack: kube %s, arm %s, host pid %d, metrics %s\n", s.kube_url, s.arm_url, (int)s.host.pid, s.metrics_url);
   {
     long hwm0;
@@ -585,9 +427,9 @@ int main(int argc, char **argv) {
   }
   progress(&s, &r, now_s() - t0, &peak_rss);
   c1 = bmet_arm_counters(s.arm_url);
-  m1 = host_metrics(&s);
+  m1 = bstack_host_metrics(&s);
   cJSON *create = bmet_delta(c0, c1);
-  dump_tail(&s, o.dir, "requests-create-tail.json");
+  bstack_dump_tail(&s, o.dir, "requests-create-tail.json");
 
   printf("\n== create: %d/%d clusters all-Ready (AMCP + %d AMMPs each) ", r.all_ready, o.clusters, o.pools);
   if (t_ready >= 0) printf("in %.1f s (objects created in %.1f s; readiness polled every %g s)\n", t_ready, t_created, o.poll_s);
@@ -677,12 +519,12 @@ int main(int argc, char **argv) {
   if (bmet_num(settle, "total") > 0) print_counters("  settle requests", settle, 0);
   cJSON_Delete(settle);
   double rec_before = 0;
-  char *m2 = host_metrics(&s);
+  char *m2 = bstack_host_metrics(&s);
   rec_before = bmet_sum(m2, "controller_runtime_reconcile_total", NULL);
   free(m2);
   sleep_s(o.steady_s);
   c3 = bmet_arm_counters(s.arm_url);
-  m3 = host_metrics(&s);
+  m3 = bstack_host_metrics(&s);
   cJSON *steady = bmet_delta(c2, c3);
   double steady_total = bmet_num(steady, "total");
   printf("== steady state (%g s): %.0f ARM requests (writes %.0f, reads %.0f, deletes %.0f), %.0f reconciles — %s\n",
@@ -701,7 +543,7 @@ int main(int argc, char **argv) {
     printf("\n== touch: skipped (the steady-state window was not quiet)\n");
   } else if (o.do_touch) {
     cJSON *t0c = bmet_arm_counters(s.arm_url);
-    char *mt0 = host_metrics(&s);
+    char *mt0 = bstack_host_metrics(&s);
     double rec0 = bmet_sum(mt0, "controller_runtime_reconcile_total", NULL);
     free(mt0);
     double tt = now_s();
@@ -714,7 +556,7 @@ int main(int argc, char **argv) {
       sleep_s(o.poll_s < 5 ? o.poll_s : 5);
       cJSON_Delete(tc);
       tc = bmet_arm_counters(s.arm_url);
-      char *mt = host_metrics(&s);
+      char *mt = bstack_host_metrics(&s);
       double depth = bmet_sum(mt, "workqueue_depth", NULL) + bmet_sum(mt, "controller_runtime_active_workers", NULL);
       free(mt);
       double total = bmet_num(tc, "total");
@@ -723,7 +565,7 @@ int main(int argc, char **argv) {
       /* bounded: drift reads may start during the pass and never let ARM go quiet */
       if (now_s() - quiet_since >= 15 || now_s() - tt > 600) break;
     }
-    char *mt1 = host_metrics(&s);
+    char *mt1 = bstack_host_metrics(&s);
     cJSON *touch = bmet_delta(t0c, tc);
     printf("\n== touch (annotation on %d AMCPs + %d AMMPs, %d failed): %.0f reconciles, %.0f ARM requests "
            "(reads %.0f, writes %.0f) in %.1f s — %s\n",
@@ -752,7 +594,7 @@ int main(int argc, char **argv) {
       double t = now_s() - td;
       cps = count_items(s.c, &BOBJ_AMCP);
       pools = count_items(s.c, &BOBJ_AMMP);
-      res = arm_resources(&s);
+      res = bstack_arm_resources(&s);
       if (cps == 0 && pools == 0 && res == 0) {
         t_gone = t;
         break;
@@ -769,7 +611,7 @@ int main(int argc, char **argv) {
     }
     d1 = bmet_arm_counters(s.arm_url);
     cJSON *del = bmet_delta(d0, d1);
-    dump_tail(&s, o.dir, "requests-delete-tail.json");
+    bstack_dump_tail(&s, o.dir, "requests-delete-tail.json");
     double deletes = arm_class(del, "delete");
     printf("\n== delete: ");
     if (t_gone >= 0) printf("every AMCP/AMMP and ARM resource gone in %.1f s\n", t_gone);
@@ -783,7 +625,7 @@ int main(int argc, char **argv) {
   mem_line("capz-host", &s.host, o.clusters);
 
 out:
-  stop_stack(&s);
+  bstack_stop(&s);
   printf("logs: %s\n", o.dir);
   cJSON_Delete(c0);
   cJSON_Delete(c1);

@@ -1,0 +1,156 @@
+/* bench_stack.c — see bench_stack.h. */
+#include "bench_stack.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench_http.h"
+#include "bench_metrics.h"
+#include "bench_objects.h"
+
+static int copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb");
+  if (!in) return -1;
+  FILE *out = fopen(to, "wb");
+  if (!out) {
+    fclose(in);
+    return -1;
+  }
+  char buf[65536];
+  size_t n;
+  int rc = 0;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, out) != n) rc = -1;
+  fclose(in);
+  if (fclose(out) != 0) rc = -1;
+  return rc;
+}
+
+
+int bstack_write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (!f) return -1;
+  fputs(text, f);
+  return fclose(f);
+}
+
+int bstack_start(const bench_opts *o, bench_stack *s) {
+  char bin[1024], path[1024], text[4096];
+  /* ARM: throttling written out at the real limits (docs/arm-sim.md defaults = azure-arm-reference.md §3) so
+   * the figures do not silently follow a change of the emulator's defaults. */
+  snprintf(text, sizeof text,
+           "lro:\n  defaultSeconds: %g\n  retryAfterSeconds: %g\n  durations:\n"
+           "    Microsoft.ContainerService/managedClusters: %g\n"
+           "    Microsoft.ContainerService/managedClusters/agentPools: %g\n"
+           "throttling:\n  enabled: true\n  reads: {burst: 250, perSecond: 25}\n"
+           "  writes: {burst: 200, perSecond: 10}\n  deletes: {burst: 200, perSecond: 10}\n"
+           "  globalMultiplier: 15\n"
+           "  aks: {enabled: true, putBurst: 20, putPerMinute: 1, listBurst: 500, listPerSecond: 1}\n"
+           "  compute: {enabled: true}\nrequestLog: {keepBodies: 2000}\n",
+           o->lro_default, o->retry_after, o->lro_cluster, o->lro_pool);
+  snprintf(path, sizeof path, "%s/arm-sim.yaml", o->dir);
+  if (bstack_write_text(path, text)) return -1;
+
+  snprintf(bin, sizeof bin, "%s/bin/capz-kube-sim", o->build);
+  const char *kargv[] = {bin, "--listen", "127.0.0.1:0", NULL};
+  if (bproc_start(&s->kube, o->dir, "kube-sim", kargv) || bproc_wait_line(&s->kube, 1, "READY ", 20, s->kube_url, sizeof s->kube_url))
+    return -1;
+  capz_err err;
+  capz_kube_client_opts co = {.struct_size = sizeof co, .qps = 2000, .burst = 2000, .user_agent = "aks-scale-bench"};
+  if (capz_kube_config_from_url(s->kube_url, &s->cfg, &err) || capz_kube_client_new(s->cfg, &co, &s->c, &err)) {
+    fprintf(stderr, "aks_scale: kube client: %s\n", err.msg);
+    return -1;
+  }
+  snprintf(path, sizeof path, "%s/config/crd/bases", o->source);
+  int n1 = bobj_apply_crd_dir(s->c, path);
+  snprintf(path, sizeof path, "%s/config/capi-crd/bases", o->source);
+  int n2 = bobj_apply_crd_dir(s->c, path);
+  if (n1 <= 0 || n2 <= 0) return -1;
+
+  char armcfg[1024];
+  snprintf(armcfg, sizeof armcfg, "%s/arm-sim.yaml", o->dir);
+  snprintf(bin, sizeof bin, "%s/bin/capz-arm-sim", o->build);
+  const char *aargv[] = {bin, "--listen", "127.0.0.1:0", "--config", armcfg, NULL};
+  if (bproc_start(&s->arm, o->dir, "arm-sim", aargv) || bproc_wait_line(&s->arm, 1, "READY ", 20, s->arm_url, sizeof s->arm_url))
+    return -1;
+
+  snprintf(bin, sizeof bin, "%s/bin/capz-capi-sim", o->build);
+  const char *cargv[] = {bin, "--server", s->kube_url, NULL};
+  if (bproc_start(&s->capi, o->dir, "capi-sim", cargv) || bproc_wait_line(&s->capi, 1, "READY ", 30, NULL, 0))
+    return -1;
+
+  if (bobj_create_identity(s->c)) return -1;
+
+  /* A private plugin directory holding only a copy of managedcluster.so (the loader refuses symlinks): the bench
+   * measures the AKS path alone. */
+  char pdir[1024], so[1024], dst[1100];
+  snprintf(pdir, sizeof pdir, "%s/plugins", o->dir);
+  mkdir(pdir, 0755);
+  snprintf(so, sizeof so, "%s/plugins/managedcluster.so", o->build);
+  snprintf(dst, sizeof dst, "%s/managedcluster.so", pdir);
+  unlink(dst); /* never write through an old symlink */
+  if (copy_file(so, dst) != 0) {
+    fprintf(stderr, "aks_scale: cannot copy %s to %s\n", so, dst);
+    return -1;
+  }
+  snprintf(text, sizeof text,
+           "# written by aks_scale_bench\npluginDirs:\n  - %s\nkubernetes:\n  server: %s\n  qps: %g\n  burst: %d\n"
+           "azure:\n  cloud: Custom\n  resourceManagerEndpoint: %s/\n  authorityHost: %s/\n  imdsEndpoint: %s\n"
+           "  tokenAudience: https://management.azure.com/\nconcurrency:\n  defaultWorkers: %d\n"
+           "metricsBindAddress: 127.0.0.1:0\nhealthProbeBindAddress: \"0\"\nlog:\n  verbosity: %d\n",
+           pdir, s->kube_url, o->kube_qps, o->kube_burst, s->arm_url, s->arm_url, s->arm_url, o->workers, o->verbosity);
+  snprintf(path, sizeof path, "%s/capz-host.yaml", o->dir);
+  if (bstack_write_text(path, text)) return -1;
+  snprintf(bin, sizeof bin, "%s/bin/capz-host", o->build);
+  const char *hargv[] = {bin, "--config", path, NULL};
+  if (bproc_start(&s->host, o->dir, "host", hargv) ||
+      bproc_wait_line(&s->host, 0, "metrics=", 30, s->metrics_url, sizeof s->metrics_url))
+    return -1;
+  char nplugins[16] = "";
+  if (bproc_wait_line(&s->host, 0, " plugins=", 5, nplugins, sizeof nplugins) || strcmp(nplugins, "1") != 0) {
+    fprintf(stderr, "aks_scale: capz-host did not load managedcluster.so (see %s)\n", s->host.err_path);
+    return -1;
+  }
+  return 0;
+}
+
+void bstack_stop(bench_stack *s) {
+  bproc_stop(&s->host);
+  bproc_stop(&s->capi);
+  bproc_stop(&s->arm);
+  capz_kube_client_free(s->c);
+  capz_kube_config_free(s->cfg);
+  bproc_stop(&s->kube);
+}
+
+char *bstack_host_metrics(const bench_stack *s) {
+  char url[512], *text = NULL;
+  snprintf(url, sizeof url, "%s/metrics", s->metrics_url);
+  if (bhttp("GET", url, NULL, &text) != 200) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
+
+/* The emulator's last requests (up to requestLog.keepBodies) with bodies, kept in the work dir as evidence. */
+void bstack_dump_tail(const bench_stack *s, const char *dir, const char *file) {
+  char url[512], path[1024], *text = NULL;
+  snprintf(url, sizeof url, "%s/_sim/requests?last=2000", s->arm_url);
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  if (bhttp("GET", url, NULL, &text) == 200) bstack_write_text(path, text);
+  free(text);
+}
+
+int bstack_arm_resources(const bench_stack *s) {
+  char url[512];
+  snprintf(url, sizeof url, "%s/_sim/health", s->arm_url);
+  cJSON *h = NULL;
+  int n = bhttp_json("GET", url, NULL, &h) == 200 ? (int)bmet_num(h, "resources") : -1;
+  cJSON_Delete(h);
+  return n;
+}
