@@ -108,10 +108,16 @@ W(w_cluster_amc, GVK_CLUSTER, CAPZ_MAP_REF_FIELD, "/spec/infrastructureRef", NUL
 W(w_amcp_amc, GVK_AMCP, CAPZ_MAP_FUNC, NULL, amcp_to_amc)
 W(w_mp_ammp, GVK_MACHINEPOOL, CAPZ_MAP_REF_FIELD, "/spec/template/spec/infrastructureRef", NULL)
 
+/* AzureClusterIdentity → the AMCPs whose spec.identityRef names it: an AMCP that failed because its identity was
+ * missing or wrong (terminal for a denied namespace or a bad spec) runs again as soon as the identity is created or
+ * fixed. The ASO API has no identityRef (its credentials are ASO Secrets), so it has no such watch. */
+#define GVK_IDENTITY {MC_GROUP, "v1beta1", "AzureClusterIdentity", "azureclusteridentities", true}
+W(w_identity_amcp, GVK_IDENTITY, CAPZ_MAP_REFERENCED_BY, "/spec/identityRef", NULL)
+
 #define GVK_ASOCP {MC_GROUP, "v1beta1", "AzureASOManagedControlPlane", "azureasomanagedcontrolplanes", true}
 W(w_asocp_asomc, GVK_ASOCP, CAPZ_MAP_FUNC, NULL, amcp_to_amc)
 
-static const capz_watch *const amcp_watches[] = {&w_cluster_amcp, &w_mp_ammp, NULL};
+static const capz_watch *const amcp_watches[] = {&w_cluster_amcp, &w_mp_ammp, &w_identity_amcp, NULL};
 static const capz_watch *const amc_watches[] = {&w_cluster_amc, &w_amcp_amc, NULL};
 static const capz_watch *const ammp_watches[] = {&w_mp_ammp, NULL};
 static const capz_watch *const asocp_watches[] = {&w_cluster_amcp, NULL};
