@@ -21,26 +21,15 @@
 #include "capz/sdk.h"
 #include "armcloud.h"
 #include "ckrun.h"
+#include "sim_idents.h"
 #include "simproc.h"
 #include "test_util.h"
 #include "tmpfiles.h"
 
-#define TENANT "aaaaaaaa-0000-4000-8000-000000000001"
-#define SUB "bbbbbbbb-0000-4000-8000-000000000002"
-#define C_SP "cccccccc-0000-4000-8000-000000000001"
-#define C_CERT "cccccccc-0000-4000-8000-000000000002"
-#define C_WI "cccccccc-0000-4000-8000-000000000003"
-#define C_UAIC "cccccccc-0000-4000-8000-000000000004"
-#define C_MSI "cccccccc-0000-4000-8000-000000000005"
-#define WI_ISS "https://oidc.capz.test"
-#define WI_SUB "system:serviceaccount:capz-system:capz-manager"
 #define AKS_APP "6dae42f8-4368-4678-94ff-3960e28e3630"
 #define AKS_SCOPE AKS_APP "/.default"
 #define LIFETIME 3599 /* the emulator's token lifetime (its default) */
 
-static char g_dir[256], g_cfg[300], g_tokfile[300], g_uaic[300];
-static char *g_cert_pem, *g_cert2_pem, *g_wi_pub;
-static EVP_PKEY *g_wi_key;
 static simproc g_sim;
 static capz_az_cloud g_cloud;
 /* reads the emulator's log with its own credential and token cache (its one token request precedes every count) */
@@ -49,95 +38,18 @@ static capz_az_credential *g_insp_cred;
 static capz_arm_client *g_insp;
 static int token_requests(void);
 
-static void add_json_string(char *dst, size_t n, const char *s) {
-  cJSON *j = cJSON_CreateString(s);
-  char *t = cJSON_PrintUnformatted(j);
-  strncat(dst, t, n - strlen(dst) - 1);
-  free(t);
-  cJSON_Delete(j);
-}
-
-static char *cert_only(const char *pem) {
-  const char *end = strstr(pem, "-----END CERTIFICATE-----");
-  size_t l = (size_t)(end - pem) + strlen("-----END CERTIFICATE-----\n");
-  char *c = malloc(l + 1);
-  memcpy(c, pem, l);
-  c[l] = '\0';
-  return c;
-}
-
 static void global_setup(void) {
-  tmpfiles_base_make("azscope");
-  tmpfiles_dir_make(g_dir, sizeof g_dir);
-  g_cert_pem = make_cert_pem(NULL, NULL, NULL, NULL, NULL);
-  g_cert2_pem = make_cert_pem(NULL, NULL, NULL, NULL, NULL);
-  g_wi_key = make_keypair(&g_wi_pub);
-  char *c1 = cert_only(g_cert_pem), *c2 = cert_only(g_cert2_pem);
-  static char cfg[65536];
-  size_t n = sizeof cfg;
-  snprintf(cfg, n,
-           "{\"auth\":{\"resources\":[\"" AKS_APP "\",\"api://capz-scope-test\"],\"tenants\":[{\"id\":\"" TENANT
-           "\"}],\"subscriptions\":[{\"id\":\"" SUB "\",\"tenant\":\"" TENANT "\"}],\"apps\":["
-           "{\"name\":\"sp\",\"client_id\":\"" C_SP "\",\"secrets\":[\"sp-secret-1\"]},"
-           "{\"name\":\"cert\",\"client_id\":\"" C_CERT "\",\"certificates\":[");
-  add_json_string(cfg, n, c1);
-  strncat(cfg, "]},{\"name\":\"uaic\",\"client_id\":\"" C_UAIC "\",\"certificates\":[", n - strlen(cfg) - 1);
-  add_json_string(cfg, n, c2);
-  strncat(cfg, "]},{\"name\":\"wi\",\"client_id\":\"" C_WI "\",\"federated_credentials\":[{\"issuer\":\"" WI_ISS
-               "\",\"subject\":\"" WI_SUB "\",\"audiences\":[\"api://AzureADTokenExchange\"],\"public_keys\":[",
-          n - strlen(cfg) - 1);
-  add_json_string(cfg, n, g_wi_pub);
-  strncat(cfg, "]}]}],\"managed_identities\":{\"user_assigned\":[{\"name\":\"mi\",\"client_id\":\"" C_MSI
-               "\"}]}},\"requestLog\":{\"keepBodies\":1000}}",
-          n - strlen(cfg) - 1);
-  snprintf(g_cfg, sizeof g_cfg, "%s/sim.json", g_dir);
-  tmpfiles_write_text(g_cfg, cfg);
-  snprintf(g_tokfile, sizeof g_tokfile, "%s/wi-token", g_dir);
-  snprintf(g_uaic, sizeof g_uaic, "%s/uaic.json", g_dir);
-  free(c1);
-  free(c2);
+  sim_idents_setup("azscope", "\"resources\":[\"" AKS_APP "\",\"api://capz-scope-test\"],",
+                   ",\"requestLog\":{\"keepBodies\":1000}");
 }
 
-static void global_teardown(void) {
-  tmpfiles_base_remove();
-  free(g_cert_pem);
-  free(g_cert2_pem);
-  free(g_wi_pub);
-  EVP_PKEY_free(g_wi_key);
-}
-
-static void write_wi_token(void) {
-  char claims[512];
-  long now = (long)time(NULL);
-  snprintf(claims, sizeof claims,
-           "{\"iss\":\"" WI_ISS "\",\"sub\":\"" WI_SUB "\",\"aud\":[\"api://AzureADTokenExchange\"],\"iat\":%ld,"
-           "\"nbf\":%ld,\"exp\":%ld}",
-           now, now, now + 3600);
-  char *jwt = sign_jwt_rs256(g_wi_key, claims);
-  tmpfiles_write_text(g_tokfile, jwt);
-  free(jwt);
-}
-
-static void write_uaic(void) {
-  size_t l = strlen(g_cert2_pem);
-  char *b64 = malloc(4 * ((l + 2) / 3) + 1);
-  EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)g_cert2_pem, (int)l);
-  char *txt = malloc(strlen(b64) + 1024);
-  sprintf(txt,
-          "{\"client_id\":\"" C_UAIC "\",\"tenant_id\":\"" TENANT "\",\"client_secret\":\"%s\","
-          "\"authentication_endpoint\":\"%s/\",\"not_before\":\"2020-01-01T00:00:00Z\","
-          "\"not_after\":\"2099-01-01T00:00:00Z\"}",
-          b64, g_sim.url);
-  tmpfiles_write_text(g_uaic, txt);
-  free(txt);
-  free(b64);
-}
+static void global_teardown(void) { sim_idents_teardown(); }
 
 static void sim_setup(void) {
   ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
   armcloud_start(&g_sim, g_cfg, &g_cloud);
-  write_wi_token();
-  write_uaic();
+  write_wi_token(WI_SUB, 3600);
+  write_uaic("2099-01-01T00:00:00Z", g_sim.url);
   capz_az_identity id = {.type = CAPZ_AZ_ID_SERVICE_PRINCIPAL, .tenant_id = TENANT, .client_id = C_SP,
                          .secret = (const unsigned char *)"sp-secret-1", .secret_len = 11};
   capz_err err;

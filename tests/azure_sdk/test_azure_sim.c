@@ -16,87 +16,26 @@
 #include "capz/metrics.h"
 #include "capz/sdk.h"
 #include "armcloud.h"
+#include "sim_idents.h"
 #include "simproc.h"
 #include "test_util.h"
 #include "tmpfiles.h"
 #include "ckrun.h"
 
-#define TENANT "aaaaaaaa-0000-4000-8000-000000000001"
-#define SUB "bbbbbbbb-0000-4000-8000-000000000002"
-#define C_SP "cccccccc-0000-4000-8000-000000000001"
-#define C_CERT "cccccccc-0000-4000-8000-000000000002"
-#define C_WI "cccccccc-0000-4000-8000-000000000003"
-#define C_UAIC "cccccccc-0000-4000-8000-000000000004"
-#define C_MSI "cccccccc-0000-4000-8000-000000000005"
-#define WI_ISS "https://oidc.capz.test"
-#define WI_SUB "system:serviceaccount:capz-system:capz-manager"
 #define RG_ID "/subscriptions/" SUB "/resourceGroups/rg1"
 #define VNET_ID RG_ID "/providers/Microsoft.Network/virtualNetworks/vnet1"
 
-/* Created once in the parent (unchecked fixture), inherited by every forked test. */
-static char g_dir[256], g_cfg[300], g_tokfile[300], g_uaic[300];
-static char *g_cert_pem, *g_cert2_pem, *g_wi_pub;
-static EVP_PKEY *g_wi_key;
 
 static simproc g_sim;
 static capz_az_cloud g_cloud;
 
-static void append_json_string(char *dst, size_t n, const char *s) {
-  cJSON *j = cJSON_CreateString(s);
-  char *t = cJSON_PrintUnformatted(j);
-  strncat(dst, t, n - strlen(dst) - 1);
-  free(t);
-  cJSON_Delete(j);
-}
-
-static char *cert_only(const char *pem) {
-  const char *end = strstr(pem, "-----END CERTIFICATE-----");
-  size_t l = (size_t)(end - pem) + strlen("-----END CERTIFICATE-----\n");
-  char *c = malloc(l + 1);
-  memcpy(c, pem, l);
-  c[l] = '\0';
-  return c;
-}
-
 static void global_setup(void) {
-  tmpfiles_base_make("azsim");
-  tmpfiles_dir_make(g_dir, sizeof g_dir);
-  g_cert_pem = make_cert_pem(NULL, NULL, NULL, NULL, NULL);
-  g_cert2_pem = make_cert_pem(NULL, NULL, NULL, NULL, NULL);
-  g_wi_key = make_keypair(&g_wi_pub);
-  char *c1 = cert_only(g_cert_pem), *c2 = cert_only(g_cert2_pem);
-  static char cfg[65536];
-  snprintf(cfg, sizeof cfg,
-           "{\"auth\":{\"tenants\":[{\"id\":\"" TENANT "\"}],\"subscriptions\":[{\"id\":\"" SUB "\",\"tenant\":\"" TENANT
-           "\"}],\"apps\":["
-           "{\"name\":\"sp\",\"client_id\":\"" C_SP "\",\"secrets\":[\"sp-secret-1\",\"sp-secret-2\"]},"
-           "{\"name\":\"cert\",\"client_id\":\"" C_CERT "\",\"certificates\":[");
-  append_json_string(cfg, sizeof cfg, c1);
-  strncat(cfg, "]},{\"name\":\"uaic\",\"client_id\":\"" C_UAIC "\",\"certificates\":[", sizeof cfg - strlen(cfg) - 1);
-  append_json_string(cfg, sizeof cfg, c2);
-  strncat(cfg, "]},{\"name\":\"wi\",\"client_id\":\"" C_WI "\",\"federated_credentials\":[{\"issuer\":\"" WI_ISS
-               "\",\"subject\":\"" WI_SUB "\",\"audiences\":[\"api://AzureADTokenExchange\"],\"public_keys\":[",
-          sizeof cfg - strlen(cfg) - 1);
-  append_json_string(cfg, sizeof cfg, g_wi_pub);
-  strncat(cfg, "]}]}],\"managed_identities\":{\"user_assigned\":[{\"name\":\"mi\",\"client_id\":\"" C_MSI
-               "\"}]}},\"lro\":{\"defaultSeconds\":0.4,\"retryAfterSeconds\":1,\"durations\":{"
-               "\"Microsoft.ContainerService/managedClusters\":0.4}},\"requestLog\":{\"keepBodies\":5000}}",
-          sizeof cfg - strlen(cfg) - 1);
-  snprintf(g_cfg, sizeof g_cfg, "%s/sim.json", g_dir);
-  tmpfiles_write_text(g_cfg, cfg);
-  snprintf(g_tokfile, sizeof g_tokfile, "%s/wi-token", g_dir);
-  snprintf(g_uaic, sizeof g_uaic, "%s/uaic.json", g_dir);
-  free(c1);
-  free(c2);
+  sim_idents_setup("azsim", "",
+                   ",\"lro\":{\"defaultSeconds\":0.4,\"retryAfterSeconds\":1,\"durations\":{"
+                   "\"Microsoft.ContainerService/managedClusters\":0.4}},\"requestLog\":{\"keepBodies\":5000}");
 }
 
-static void global_teardown(void) {
-  tmpfiles_base_remove();
-  free(g_cert_pem);
-  free(g_cert2_pem);
-  free(g_wi_pub);
-  EVP_PKEY_free(g_wi_key);
-}
+static void global_teardown(void) { sim_idents_teardown(); }
 
 static void sim_setup(void) {
   ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
@@ -309,20 +248,6 @@ START_TEST(identity_certificate) {
 }
 END_TEST
 
-static void write_wi_token(const char *subject, long exp_in) {
-  char claims[512];
-  long now = (long)time(NULL);
-  snprintf(claims, sizeof claims,
-           "{\"iss\":\"" WI_ISS "\",\"sub\":\"%s\",\"aud\":[\"api://AzureADTokenExchange\"],\"iat\":%ld,\"nbf\":%ld,"
-           "\"exp\":%ld}",
-           subject, now, now, now + exp_in);
-  char *jwt = sign_jwt_rs256(g_wi_key, claims);
-  char line[4096];
-  snprintf(line, sizeof line, "%s\n", jwt);
-  tmpfiles_write_text(g_tokfile, line);
-  free(jwt);
-}
-
 START_TEST(identity_workload) {
   capz_err err;
   capz_az_token_cache *cache = capz_az_token_cache_new(16, NULL, NULL);
@@ -366,25 +291,6 @@ START_TEST(identity_user_assigned_msi) {
 }
 END_TEST
 
-static void write_uaic(const char *not_after) {
-  char *b64 = NULL;
-  {
-    size_t l = strlen(g_cert2_pem);
-    b64 = malloc(4 * ((l + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)g_cert2_pem, (int)l);
-  }
-  char *txt = malloc(strlen(b64) + 1024);
-  sprintf(txt,
-          "{\"client_id\":\"" C_UAIC "\",\"tenant_id\":\"" TENANT "\",\"client_secret\":\"%s\","
-          "\"authentication_endpoint\":\"%s/\",\"not_before\":\"2020-01-01T00:00:00Z\",\"not_after\":\"%s\","
-          "\"renew_after\":\"2098-01-01T00:00:00Z\",\"cannot_renew_after\":\"2099-06-01T00:00:00Z\","
-          "\"object_id\":\"eeeeeeee-0000-4000-8000-000000000001\"}",
-          b64, g_sim.url, not_after);
-  tmpfiles_write_text(g_uaic, txt);
-  free(txt);
-  free(b64);
-}
-
 START_TEST(identity_user_assigned_credential) {
   capz_err err;
   capz_az_identity id = {.type = CAPZ_AZ_ID_USER_ASSIGNED_IDENTITY_CREDENTIAL, .credentials_file = g_uaic};
@@ -393,10 +299,10 @@ START_TEST(identity_user_assigned_credential) {
   char *t = NULL;
   unlink(g_uaic);
   ck_assert_int_eq(capz_az_credential_token(c, NULL, &t, &err), CAPZ_ENOTFOUND);
-  write_uaic("2000-01-01T00:00:00Z");
+  write_uaic("2000-01-01T00:00:00Z", g_sim.url);
   ck_assert_int_eq(capz_az_credential_token(c, NULL, &t, &err), CAPZ_EAUTH);
   ck_assert_str_eq(err.reason, "CredentialExpired");
-  write_uaic("2099-01-01T00:00:00Z");
+  write_uaic("2099-01-01T00:00:00Z", g_sim.url);
   int rc = capz_az_credential_token(c, NULL, &t, &err);
   ck_assert_msg(rc == 0, "%s", err.msg);
   capz_az_token_free(t);

@@ -303,6 +303,39 @@ void e2e_identity_secret(void) {
   cJSON_Delete(sec);
 }
 
+cJSON *e2e_apply_aks(const char *cluster, void (*edit)(cJSON *amcp), const char *held_kind) {
+  e2e_identity_secret();
+  cJSON *docs = e2e_render("cluster-template-aks.yaml", cluster, "");
+  cJSON *held = NULL;
+  static const char *const order[] = {"AzureClusterIdentity", "Cluster", "MachinePool", "AzureManagedControlPlane",
+                                      "AzureManagedCluster", "AzureManagedMachinePool", NULL};
+  for (int k = 0; order[k]; k++) {
+    cJSON *d;
+    cJSON_ArrayForEach(d, docs) {
+      const char *kind = capz_json_ptr_str(d, "/kind", "");
+      if (strcmp(kind, order[k]) != 0) continue;
+      const char *name = capz_json_ptr_str(d, "/metadata/name", "");
+      if (!strcmp(kind, "AzureManagedControlPlane") && edit) edit(d);
+      if (!strcmp(kind, "AzureManagedControlPlane") || !strcmp(kind, "AzureManagedCluster")) {
+        cJSON *refs = cJSON_CreateArray();
+        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_CLUSTER, cluster));
+        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+      }
+      if (!strcmp(kind, "AzureManagedMachinePool")) {
+        cJSON *refs = cJSON_CreateArray();
+        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_MP, name));
+        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+      }
+      if (strcmp(kind, "AzureClusterIdentity") != 0)
+        capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", cluster, NULL);
+      if (held_kind && !strcmp(kind, held_kind) && !held) held = cJSON_Duplicate(d, 1);
+      else e2e_create(d);
+    }
+  }
+  cJSON_Delete(docs);
+  return held;
+}
+
 cJSON *e2e_render(const char *template_file, const char *cluster, const char *cluster_class) {
   char path[1024];
   if (template_file[0] == '/') snprintf(path, sizeof path, "%s", template_file);

@@ -43,6 +43,10 @@ bool e2e_wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms);
  * frees). */
 void e2e_identity_secret(void);
 cJSON *e2e_render(const char *template_file, const char *cluster, const char *cluster_class);
+/* cluster-template-aks.yaml for cluster, created in CAPI's order with the ownerRefs and cluster-name labels CAPI
+ * would set (and the identity Secret). edit (may be NULL) adjusts the AzureManagedControlPlane first; a document of
+ * kind held_kind (may be NULL) is not created but returned (caller deletes); NULL otherwise. */
+cJSON *e2e_apply_aks(const char *cluster, void (*edit)(cJSON *amcp), const char *held_kind);
 
 /* ARM side. */
 cJSON *e2e_sim_resources(const char *type);

@@ -39,35 +39,7 @@ static const char *AUTH_SHORT_TOKENS =
 static void teardown(void) { e2e_env_stop(); }
 
 /* cluster-template-aks.yaml with CAPI's ownerRefs/labels; edit(amcp) adjusts the control plane first. */
-static void apply_aks(const char *cluster, void (*edit)(cJSON *amcp)) {
-  e2e_identity_secret();
-  cJSON *docs = e2e_render("cluster-template-aks.yaml", cluster, "");
-  static const char *const order[] = {"AzureClusterIdentity", "Cluster", "MachinePool", "AzureManagedControlPlane",
-                                      "AzureManagedCluster", "AzureManagedMachinePool", NULL};
-  for (int k = 0; order[k]; k++) {
-    cJSON *d;
-    cJSON_ArrayForEach(d, docs) {
-      const char *kind = capz_json_ptr_str(d, "/kind", "");
-      if (strcmp(kind, order[k]) != 0) continue;
-      const char *name = capz_json_ptr_str(d, "/metadata/name", "");
-      if (!strcmp(kind, "AzureManagedControlPlane") && edit) edit(d);
-      if (!strcmp(kind, "AzureManagedControlPlane") || !strcmp(kind, "AzureManagedCluster")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_CLUSTER, cluster));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
-      }
-      if (!strcmp(kind, "AzureManagedMachinePool")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_MP, name));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
-      }
-      if (strcmp(kind, "AzureClusterIdentity") != 0)
-        capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", cluster, NULL);
-      e2e_create(d);
-    }
-  }
-  cJSON_Delete(docs);
-}
+static void apply_aks(const char *cluster, void (*edit)(cJSON *amcp)) { e2e_apply_aks(cluster, edit, NULL); }
 
 static bool cond_true(const cJSON *obj, const char *type) {
   const cJSON *c;

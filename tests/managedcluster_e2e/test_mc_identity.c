@@ -53,46 +53,10 @@ static bool wait_event(const char *reason, int64_t timeout_ms) {
   return false;
 }
 
-/* cluster-template-aks.yaml with CAPI's ownerRefs/labels, everything but the identity; the identity doc is
- * returned (caller creates it later). */
-static cJSON *apply_without_identity(void) {
-  e2e_identity_secret();
-  cJSON *docs = e2e_render("cluster-template-aks.yaml", CL, "");
-  cJSON *identity = NULL;
-  static const char *const order[] = {"AzureClusterIdentity", "Cluster", "MachinePool", "AzureManagedControlPlane",
-                                      "AzureManagedCluster", "AzureManagedMachinePool", NULL};
-  for (int k = 0; order[k]; k++) {
-    cJSON *d;
-    cJSON_ArrayForEach(d, docs) {
-      const char *kind = capz_json_ptr_str(d, "/kind", "");
-      if (strcmp(kind, order[k]) != 0) continue;
-      const char *name = capz_json_ptr_str(d, "/metadata/name", "");
-      if (!strcmp(kind, "AzureClusterIdentity")) {
-        identity = cJSON_Duplicate(d, 1);
-        continue;
-      }
-      if (!strcmp(kind, "AzureManagedControlPlane") || !strcmp(kind, "AzureManagedCluster")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_CLUSTER, CL));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
-      }
-      if (!strcmp(kind, "AzureManagedMachinePool")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_MP, name));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
-      }
-      capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", CL, NULL);
-      e2e_create(d);
-    }
-  }
-  cJSON_Delete(docs);
-  ck_assert_ptr_nonnull(identity);
-  return identity;
-}
-
 START_TEST(identity_fix_wakes_amcp) {
   e2e_env_start(NULL, false, false);
-  cJSON *identity = apply_without_identity();
+  cJSON *identity = e2e_apply_aks(CL, NULL, "AzureClusterIdentity"); /* everything but the identity */
+  ck_assert_ptr_nonnull(identity);
   e2e_plugin_start("10m");
   ck_assert_msg(wait_event("IdentityError", 10000), "no IdentityError while the identity is missing");
 
