@@ -10,51 +10,38 @@
 #include "mc_plugin.h"
 
 #define CFG(k, t, d, desc) static const capz_cfg_field cfg_##k = {sizeof(capz_cfg_field), #k, t, d, desc};
-CFG(azureEnvironment, CAPZ_CFG_STRING, "",
-    "cloud whose endpoints are used: AzurePublicCloud, AzureChinaCloud, AzureUSGovernmentCloud; "
-    "empty = the host's azure: config")
-CFG(armEndpoint, CAPZ_CFG_STRING, "", "override of the cloud's Resource Manager endpoint (e.g. an emulator)")
-CFG(authorityHost, CAPZ_CFG_STRING, "", "override of the cloud's Entra ID authority host")
-CFG(imdsEndpoint, CAPZ_CFG_STRING, "", "override of the instance metadata endpoint (managed identities)")
-CFG(tokenAudience, CAPZ_CFG_STRING, "", "override of the ARM token audience (e.g. https://management.azure.com/ "
-                                        "when armEndpoint points at an emulator)")
-CFG(driftInterval, CAPZ_CFG_DURATION, "10m",
-    "how often an unchanged Azure resource is re-read to detect drift (no reads in between)")
-CFG(pollInterval, CAPZ_CFG_DURATION, "1s", "smallest requeue while an Azure operation runs")
 CFG(kubeconfigRefreshInterval, CAPZ_CFG_DURATION, "0s",
     "how often a cluster's admin/user credentials are listed again to refresh its kubeconfig Secrets (one ARM POST "
     "per cluster each time); 0 = the drift interval. Injected tokens are refreshed before they expire regardless")
-static const capz_cfg_field *const schema[] = {&cfg_azureEnvironment, &cfg_armEndpoint, &cfg_authorityHost,
-                                               &cfg_imdsEndpoint, &cfg_tokenAudience, &cfg_driftInterval, &cfg_pollInterval,
-                                               &cfg_kubeconfigRefreshInterval, NULL};
-
-static const char *cfg_get(const void *ud, const char *key) { return capz_plugin_config_str(ud, key); }
+/* the cloud and interval keys every Azure plugin takes (capz/azure_session.h), then this plugin's own */
+static const capz_cfg_field *const schema[] = {&capz_az_cfg_azure_environment, &capz_az_cfg_arm_endpoint,
+                                               &capz_az_cfg_authority_host,    &capz_az_cfg_imds_endpoint,
+                                               &capz_az_cfg_token_audience,    &capz_az_cfg_drift_interval,
+                                               &capz_az_cfg_poll_interval,     &cfg_kubeconfigRefreshInterval,
+                                               NULL};
 
 static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   mc_state *s = calloc(1, sizeof *s);
   if (!s) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
-  int rc = capz_az_cloud_resolve(cfg_get, cfg, &s->cloud, err);
+  capz_az_plugin_env env;
+  capz_az_plugin_env_opts o = {.plugin_name = "managedcluster", .user_agent = "capz-c/managedcluster"};
+  int rc = capz_az_plugin_env_init(cfg, &o, &env, err);
   if (rc) {
     free(s);
-    return capz_err_prefix(err, "managedcluster config: "), rc;
+    return rc;
   }
-  s->drift_interval_s = (double)capz_plugin_config_duration_ms(cfg, "driftInterval") / 1000.0;
-  s->poll_floor_s = (double)capz_plugin_config_duration_ms(cfg, "pollInterval") / 1000.0;
-  if (s->drift_interval_s <= 0) s->drift_interval_s = 600;
-  if (s->poll_floor_s <= 0) s->poll_floor_s = 0.2;
+  s->cloud = env.cloud;
+  s->drift_interval_s = env.drift_interval_s;
+  s->poll_floor_s = env.poll_floor_s;
+  s->ensurer = env.ensurer;
+  s->sessions = env.sessions;
   s->kc_refresh_s = (double)capz_plugin_config_duration_ms(cfg, "kubeconfigRefreshInterval") / 1000.0;
   if (s->kc_refresh_s <= 0) s->kc_refresh_s = s->drift_interval_s;
-  capz_arm_ensure_config ec = {.drift_interval_s = s->drift_interval_s};
-  s->ensurer = capz_arm_ensurer_new(&ec);
-  capz_az_session_config sc = {.cloud = &s->cloud, .user_agent = "capz-c/managedcluster",
-                               .poll_default_s = s->poll_floor_s, .max_retry_wait_s = 10};
-  s->sessions = s->ensurer ? capz_az_sessions_new(&sc, err) : NULL;
-  s->kc_sched = s->sessions ? mc_kc_sched_new() : NULL;
+  s->kc_sched = mc_kc_sched_new();
   if (!s->kc_sched) {
-    capz_az_sessions_free(s->sessions);
-    capz_arm_ensurer_free(s->ensurer);
+    capz_az_plugin_env_free(&env);
     free(s);
-    return err && err->code ? err->code : capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+    return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
   }
   *state = s;
   return 0;

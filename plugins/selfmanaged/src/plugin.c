@@ -8,55 +8,39 @@
 #include "selfmanaged_api.h"
 #include "sm_plugin.h"
 
-/* ---- config ---- */
+/* ---- config: the cloud and interval keys every Azure plugin takes (capz/azure_session.h), then the default
+ * identity ---- */
 #define CFG(k, t, d, desc) \
   static const capz_cfg_field cfg_##k = {sizeof(capz_cfg_field), #k, t, d, desc};
-CFG(azureEnvironment, CAPZ_CFG_STRING, "",
-    "cloud whose endpoints are used: AzurePublicCloud, AzureChinaCloud, AzureUSGovernmentCloud; "
-    "empty = the host's azure: config")
-CFG(armEndpoint, CAPZ_CFG_STRING, "", "override of the cloud's Resource Manager endpoint (e.g. an emulator)")
-CFG(authorityHost, CAPZ_CFG_STRING, "", "override of the cloud's Entra ID authority host")
-CFG(tokenAudience, CAPZ_CFG_STRING, "", "override of the ARM token audience (default: the cloud's, or armEndpoint)")
-CFG(imdsEndpoint, CAPZ_CFG_STRING, "", "override of the instance metadata endpoint (managed identities)")
 CFG(tenantId, CAPZ_CFG_STRING, "", "default identity: tenant, used only for AzureClusters without identityRef")
 CFG(clientId, CAPZ_CFG_STRING, "", "default identity: client id (empty = no default identity)")
 CFG(clientSecretFile, CAPZ_CFG_STRING, "",
     "default identity: file holding the client secret (empty = workload identity token file)")
-CFG(driftInterval, CAPZ_CFG_DURATION, "10m",
-    "how often an unchanged Azure resource is re-read to detect drift (no reads in between)")
-CFG(pollInterval, CAPZ_CFG_DURATION, "1s", "smallest requeue while an Azure operation runs")
-static const capz_cfg_field *const schema[] = {&cfg_azureEnvironment, &cfg_armEndpoint, &cfg_authorityHost,
-                                               &cfg_imdsEndpoint, &cfg_tokenAudience, &cfg_tenantId, &cfg_clientId,
-                                               &cfg_clientSecretFile, &cfg_driftInterval, &cfg_pollInterval, NULL};
-
-static const char *cfg_get(const void *ud, const char *key) { return capz_plugin_config_str(ud, key); }
+static const capz_cfg_field *const schema[] = {
+    &capz_az_cfg_azure_environment, &capz_az_cfg_arm_endpoint, &capz_az_cfg_authority_host,
+    &capz_az_cfg_imds_endpoint,     &capz_az_cfg_token_audience, &cfg_tenantId,
+    &cfg_clientId,                  &cfg_clientSecretFile,       &capz_az_cfg_drift_interval,
+    &capz_az_cfg_poll_interval,     NULL};
 
 static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   sm_state *s = calloc(1, sizeof *s);
   if (!s) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
-  int rc = capz_az_cloud_resolve(cfg_get, cfg, &s->cloud, err);
-  if (rc) {
-    free(s);
-    return capz_err_prefix(err, "selfmanaged config: "), rc;
-  }
-  snprintf(s->cloud_env, sizeof s->cloud_env, "%s", s->cloud.name);
-  s->drift_interval_s = (double)capz_plugin_config_duration_ms(cfg, "driftInterval") / 1000.0;
-  s->poll_floor_s = (double)capz_plugin_config_duration_ms(cfg, "pollInterval") / 1000.0;
-  if (s->drift_interval_s <= 0) s->drift_interval_s = 600;
-  if (s->poll_floor_s <= 0) s->poll_floor_s = 0.2;
-  capz_arm_ensure_config ec = {.drift_interval_s = s->drift_interval_s};
-  s->ensurer = capz_arm_ensurer_new(&ec);
-  capz_az_session_config sc = {.cloud = &s->cloud, .user_agent = "capz-c/selfmanaged",
-                               .poll_default_s = s->poll_floor_s, .max_retry_wait_s = 10,
+  capz_az_plugin_env env;
+  capz_az_plugin_env_opts o = {.plugin_name = "selfmanaged", .user_agent = "capz-c/selfmanaged",
                                .default_tenant_id = capz_plugin_config_str(cfg, "tenantId"),
                                .default_client_id = capz_plugin_config_str(cfg, "clientId"),
                                .default_secret_file = capz_plugin_config_str(cfg, "clientSecretFile")};
-  s->sessions = s->ensurer ? capz_az_sessions_new(&sc, err) : NULL;
-  if (!s->sessions) {
-    capz_arm_ensurer_free(s->ensurer);
+  int rc = capz_az_plugin_env_init(cfg, &o, &env, err);
+  if (rc) {
     free(s);
-    return err && err->code ? err->code : capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+    return rc;
   }
+  s->cloud = env.cloud;
+  snprintf(s->cloud_env, sizeof s->cloud_env, "%s", s->cloud.name);
+  s->drift_interval_s = env.drift_interval_s;
+  s->poll_floor_s = env.poll_floor_s;
+  s->ensurer = env.ensurer;
+  s->sessions = env.sessions;
   pthread_mutex_init(&s->mu, NULL);
   *state = s;
   return 0;

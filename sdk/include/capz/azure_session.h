@@ -29,6 +29,7 @@
 #include "capz/azure_cloud.h"
 #include "capz/azure_identity.h"
 #include "capz/azure_arm.h"
+#include "capz/azure_ensure.h"
 
 CAPZ_BEGIN_DECLS
 
@@ -76,6 +77,37 @@ CAPZ_API int capz_az_session_credential_for(capz_az_sessions *s, const capz_az_i
                                             capz_err *err);
 /* Number of cached credentials (each with its client). */
 CAPZ_API size_t capz_az_sessions_count(capz_az_sessions *s);
+
+/* ---- plugin set-up shared by the Azure plugins ----
+ *
+ * The config keys every Azure plugin takes, as schema entries a plugin lists in its own config_schema (by
+ * address): azureEnvironment, armEndpoint, authorityHost, imdsEndpoint, tokenAudience (the cloud, see
+ * capz_az_cloud_resolve), driftInterval (default 10m) and pollInterval (default 1s). Immutable, any thread. */
+CAPZ_API extern const capz_cfg_field capz_az_cfg_azure_environment, capz_az_cfg_arm_endpoint,
+    capz_az_cfg_authority_host, capz_az_cfg_imds_endpoint, capz_az_cfg_token_audience, capz_az_cfg_drift_interval,
+    capz_az_cfg_poll_interval;
+
+/* What a plugin's init builds from those keys. */
+typedef struct capz_az_plugin_env {
+  capz_az_cloud cloud;
+  double drift_interval_s;    /* driftInterval; 600 when absent or 0 */
+  double poll_floor_s;        /* pollInterval: the smallest requeue while an Azure operation runs; 0.2 when 0 */
+  capz_arm_ensurer *ensurer;  /* drift interval as above; owned by the plugin */
+  capz_az_sessions *sessions; /* cloud, user agent, poll floor, 10 s longest retry wait; owned by the plugin */
+} capz_az_plugin_env;
+
+typedef struct capz_az_plugin_env_opts {
+  const char *plugin_name;  /* prefixes error messages ("<name> config: ...") */
+  const char *user_agent;   /* ARM User-Agent of the session cache's clients */
+  const char *default_tenant_id, *default_client_id, *default_secret_file; /* optional default identity */
+} capz_az_plugin_env_opts;
+
+/* Resolve the cloud, read the intervals, create the ensurer and the session cache. On error nothing is left
+ * allocated (CAPZ_EINVAL naming the bad key, CAPZ_ENOMEM). cfg and o are borrowed; call from the plugin's init. */
+CAPZ_API int capz_az_plugin_env_init(const capz_plugin_config *cfg, const capz_az_plugin_env_opts *o,
+                                     capz_az_plugin_env *out, capz_err *err);
+/* Free the ensurer and the session cache (for init error paths and shutdown). NULL members are fine. */
+CAPZ_API void capz_az_plugin_env_free(capz_az_plugin_env *e);
 
 CAPZ_END_DECLS
 #endif
