@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capz/azure.h"
@@ -374,6 +375,39 @@ START_TEST(token_cache_refresh) {
 }
 END_TEST
 
+/* az_token_cache_get_ex: the times a caller hands the token on with (wall clock, Unix seconds) — expiry and
+ * refresh point of a fresh token; a stale token served after a failed refresh says "retry later", not "now". */
+START_TEST(token_cache_times) {
+  double now = 1000;
+  capz_az_token_cache *c = capz_az_token_cache_new(8, fake_clock, &now);
+  fake_src s = {.mu = PTHREAD_MUTEX_INITIALIZER, .lifetime = 3600};
+  char *t = NULL;
+  capz_err err;
+  int64_t exp = 0, ref = 0, exp2 = 0, ref2 = 0;
+  int64_t wall = (int64_t)time(NULL);
+  ck_assert_int_eq(az_token_cache_get_ex(c, K1, NULL, fake_fetch, &s, &t, &exp, &ref, &err), 0);
+  capz_az_token_free(t);
+  ck_assert(exp >= wall + 3599 && exp <= wall + 3602);
+  ck_assert(ref >= wall + 2879 && ref <= wall + 2882);
+  /* a hit reports the same times */
+  ck_assert_int_eq(az_token_cache_get_ex(c, K1, NULL, fake_fetch, &s, &t, &exp2, &ref2, &err), 0);
+  capz_az_token_free(t);
+  ck_assert_int_eq(exp2, exp);
+  ck_assert_int_eq(ref2, ref);
+  /* past the refresh point, the endpoint failing: the old token, and a retry time in the future */
+  now += 2900;
+  s.fail = CAPZ_EUNAVAILABLE;
+  ck_assert_int_eq(az_token_cache_get_ex(c, K1, NULL, fake_fetch, &s, &t, &exp2, &ref2, &err), 0);
+  ck_assert_str_eq(t, "tok-1");
+  capz_az_token_free(t);
+  ck_assert_int_eq(exp2, exp);
+  ck_assert_int_gt(ref2, (int64_t)time(NULL));
+  ck_assert_int_le(ref2, exp);
+  ck_assert_int_eq(s.calls, 2);
+  capz_az_token_cache_free(c);
+}
+END_TEST
+
 START_TEST(token_cache_lru) {
   double now = 0;
   capz_az_token_cache *c = capz_az_token_cache_new(2, fake_clock, &now);
@@ -494,6 +528,7 @@ Suite *unit_suite(void) {
   tcase_add_test(tc, allowed_namespaces);
   tcase_add_test(tc, credential_keys);
   tcase_add_test(tc, token_cache_refresh);
+  tcase_add_test(tc, token_cache_times);
   tcase_add_test(tc, token_cache_lru);
   tcase_add_test(tc, token_cache_single_flight);
   tcase_add_test(tc, cloud_error_decode);

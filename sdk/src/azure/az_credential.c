@@ -541,7 +541,8 @@ int capz_az_credential_token_for_scope(capz_az_credential *c, const char *scope,
                                        int64_t *expires_unix, int64_t *refresh_unix, capz_err *err) {
   if (token) *token = NULL;
   if (!c || !scope || !token) return az_err(err, CAPZ_EINVAL, 0, NULL, "credential_token_for_scope: NULL argument");
-  if (!scope_ok(scope)) return az_err(err, CAPZ_EINVAL, 0, "InvalidScope", "token scope is empty, too long or has spaces");
+  if (!scope_ok(scope))
+    return az_err(err, CAPZ_EINVAL, 0, "InvalidScope", "token scope is empty, too long or has spaces");
   /* a bare resource ("api://x", a GUID) is asked for as its .default scope, as Entra's client-credentials
    * flow requires */
   size_t n = strlen(scope);

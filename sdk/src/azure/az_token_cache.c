@@ -240,7 +240,15 @@ int az_token_cache_get_ex(capz_az_token_cache *c, const char *key, const char *r
       e->last_rc = rc;
       e->last_err = ferr;
       bool still_valid = e->token && t0 < e->expires_at && !(rejected && strcmp(e->token, rejected) == 0);
-      if (still_valid && served(e, out, expires_unix, refresh_unix) == 0) rc = 0; /* refresh failed early: keep using the old one */
+      /* refresh failed early: keep using the old one; a caller that comes back at refresh_unix retries after a
+       * quarter of the remaining life rather than at once */
+      if (still_valid && served(e, out, expires_unix, refresh_unix) == 0) {
+        rc = 0;
+        if (refresh_unix) {
+          double wall = az_now_wall(), left = e->wall_expires - wall;
+          *refresh_unix = (int64_t)(wall + (left / 4 > 1 ? left / 4 : 1) + 0.999);
+        }
+      }
     }
     evict(c);
     pthread_cond_broadcast(&c->cv);
