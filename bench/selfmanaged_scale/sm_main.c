@@ -27,7 +27,7 @@ typedef struct opts {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: selfmanaged_scale_bench [--clusters N(100)] [--workers M(2)] [--steady S(60)] [--settle S(10)]\n"
-          "         [--drift-interval S(600)] [--drift-window] [--delete] [--host-workers W(10)] [--threads T(4)]\n"
+          "         [--drift-interval S(600)] [--sync-period S(host default 600)] [--drift-window] [--delete] [--host-workers W(10)] [--threads T(4)]\n"
           "         [--lro-default S(2)] [--lro-vm S(10)] [--lro-lb S(3)] [--retry-after S(2)] [--poll-interval S(1)]\n"
           "         [--kube-qps Q(200)] [--kube-burst B(400)] [--timeout S(7200)] [--dir DIR] [-v N]\n"
           "         [--build DIR] [--source DIR] [--template FILE]\n"
@@ -57,6 +57,7 @@ static int parse_opts(int argc, char **argv, opts *o) {
     OPT("--timeout", o->timeout_s = atof(v))
     OPT("--drift-interval", o->st.drift_interval_s = atof(v))
     OPT("--poll-interval", o->st.poll_interval_s = atof(v))
+    OPT("--sync-period", o->st.sync_period_s = atof(v))
     OPT("--lro-default", o->st.lro_default = atof(v))
     OPT("--lro-vm", o->st.lro_vm = atof(v))
     OPT("--lro-lb", o->st.lro_lb = atof(v))
@@ -304,6 +305,7 @@ int main(int argc, char **argv) {
   c1 = smm_arm_counters(s.arm_url);
   m1 = sm_host_metrics(&s);
   create = smm_delta(c0, c1);
+  sm_dump_requests(&s, o.st.dir, "requests-create-tail.json");
   printf("\n== create\n");
   printf("all %d AzureClusters Ready: %s%.1f s; all %d AzureMachines Ready: %s%.1f s (objects created in %.1f s)\n", N,
          t_ac < 0 ? "NOT reached, " : "", t_ac, MT, t_am < 0 ? "NOT reached, " : "", t_am, t_created);
@@ -384,11 +386,18 @@ int main(int argc, char **argv) {
     smr_mem("capz-host", s.host.pid, idle_kb, N + MT);
     fflush(stdout);
     if (o.drift_window) {
-      /* every resource was last verified by all-Ready (+ settle); the ensurer re-reads it after driftInterval
-       * ± 10 % jitter */
-      double until = t_ready + o.settle_s + 1.1 * o.st.drift_interval_s + 20, now = sm_now() - t0;
+      /* Every resource was last verified by all-Ready (+ settle); the ensurer re-reads it once driftInterval
+       * (± 10 % jitter) has passed, at the next reconcile: an idle object is only reconciled again by the host's
+       * resync (syncPeriod, counted from the host's start). The window ends 60 s after the first resync past
+       * that point (the queue drains at the read limiter's pace). */
+      double sp = o.st.sync_period_s > 0 ? o.st.sync_period_s : 600, hs = s.host_started - t0;
+      double due = t_ready + o.settle_s + 1.1 * o.st.drift_interval_s;
+      double until = hs + sp * ceil((due - hs) / sp) + 60, now = sm_now() - t0;
       int res = sm_arm_resources(&s) - s.preexisting;
+      printf("\n(drift window: driftInterval %gs, host syncPeriod %gs; the window runs until %.0f s after create "
+             "began)\n", o.st.drift_interval_s, sp, until);
       window("drift window", &s, until > now ? until - now : 1, &wr, &rd);
+      sm_dump_requests(&s, o.st.dir, "requests-drift-tail.json");
       printf("drift window: %.0f reads for %d ARM resources (%.2f per resource), %.0f writes — %s\n", rd, res,
              res > 0 ? rd / res : 0, wr, wr == 0 ? "PASS (reads only)" : "FAIL (writes)");
       if (wr > 0) ok = false;
@@ -428,6 +437,7 @@ int main(int argc, char **argv) {
     cJSON *d1 = smm_arm_counters(s.arm_url);
     char *md1 = sm_host_metrics(&s);
     cJSON *del = smm_delta(d0, d1);
+    sm_dump_requests(&s, o.st.dir, "requests-delete-tail.json");
     printf("\n== delete\n");
     if (t_gone >= 0) printf("every AzureCluster, AzureMachine and ARM resource gone in %.1f s\n", t_gone);
     pthread_mutex_lock(&w.mu);
@@ -436,7 +446,10 @@ int main(int argc, char **argv) {
     pthread_mutex_unlock(&w.mu);
     if (t_gone < 0) printf("NOT finished: %d ARM resources left (pre-existing %d)\n", res, s.preexisting);
     pthread_mutex_lock(&w.mu);
-    smr_latency("AzureMachine (first seen → deleted)", w.machines, w.mcap, true);
+    for (size_t k = 0; k < w.mcap; k++) /* a machine's deletion starts with its Cluster's */
+      if (w.machines[k].name[0] && w.machines[k].cluster >= 0 && w.machines[k].cluster < N)
+        w.machines[k].created = deleted_at[w.machines[k].cluster];
+    smr_latency("AzureMachine (Cluster deleted → gone)", w.machines, w.mcap, true);
     pthread_mutex_unlock(&w.mu);
     smw_obj *pd = per_cluster(&w, deleted_at, per, true);
     if (pd) smr_latency("cluster (Cluster deleted → all objects gone)", pd, (size_t)N, true);

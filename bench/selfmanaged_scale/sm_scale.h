@@ -82,6 +82,7 @@ typedef struct sm_stack_opts {
   double kube_qps;
   int kube_burst, host_workers, verbosity;
   double drift_interval_s, poll_interval_s;
+  double sync_period_s; /* the host's syncPeriod; 0 = its default (10m) */
 } sm_stack_opts;
 typedef struct sm_stack {
   smp kube, arm, capi, host;
@@ -89,12 +90,15 @@ typedef struct sm_stack {
   capz_kube_config *cfg;
   capz_kube_client *c;
   int preexisting; /* ARM resources the bench created before any cluster */
+  double host_started; /* sm_now() when capz-host was started */
 } sm_stack;
 int sm_stack_start(const sm_stack_opts *o, sm_stack *s);
 void sm_stack_stop(sm_stack *s);
 char *sm_host_metrics(const sm_stack *s);
 int sm_arm_resources(const sm_stack *s); /* /_sim/health resources, -1 on error */
 cJSON *sm_arm_inventory_by_type(const sm_stack *s); /* {"<type>": count} */
+/* The emulator's last requests (up to requestLog.keepBodies, with bodies) into <dir>/<file>, as evidence. */
+void sm_dump_requests(const sm_stack *s, const char *dir, const char *file);
 
 /* ---- sm_render.c ---- */
 /* clusterctl-style ${VAR} / ${VAR:=d} / ${VAR:-d}, innermost first; vars = NULL-terminated name,value pairs. */

@@ -133,6 +133,10 @@ static int write_host_config(const sm_stack_opts *o, const sm_stack *s, const ch
            "plugins:\n  selfmanaged:\n    config:\n      driftInterval: %gs\n      pollInterval: %gs\n",
            pdir, s->kube_url, o->kube_qps, o->kube_burst, s->arm_url, s->arm_url, s->arm_url, o->host_workers,
            o->verbosity, o->drift_interval_s, o->poll_interval_s);
+  if (o->sync_period_s > 0) {
+    size_t l = strlen(text);
+    snprintf(text + l, sizeof text - l, "syncPeriod: %gs\n", o->sync_period_s);
+  }
   snprintf(path, pn, "%s/capz-host.yaml", o->dir);
   return sm_write_text(path, text);
 }
@@ -185,6 +189,7 @@ int sm_stack_start(const sm_stack_opts *o, sm_stack *s) {
   if (write_host_config(o, s, pdir, path, sizeof path)) return -1;
   snprintf(bin, sizeof bin, "%s/bin/capz-host", o->build);
   const char *hargv[] = {bin, "--config", path, NULL};
+  s->host_started = sm_now();
   if (smp_start(&s->host, o->dir, "host", hargv) ||
       smp_wait_line(&s->host, 0, "metrics=", 30, s->metrics_url, sizeof s->metrics_url))
     return -1;
@@ -241,4 +246,12 @@ cJSON *sm_arm_inventory_by_type(const sm_stack *s) {
   }
   cJSON_Delete(all);
   return out;
+}
+
+void sm_dump_requests(const sm_stack *s, const char *dir, const char *file) {
+  char url[512], path[1024], *text = NULL;
+  snprintf(url, sizeof url, "%s/_sim/requests?last=2000", s->arm_url);
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  if (smh("GET", url, NULL, NULL, NULL, &text) == 200 && text) sm_write_text(path, text);
+  free(text);
 }
