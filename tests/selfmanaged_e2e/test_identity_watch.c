@@ -1,6 +1,8 @@
 /* test_identity_watch.c — an AzureCluster created before its AzureClusterIdentity fails (InvalidIdentity, a terminal
  * failure: the key is not requeued on a timer) without touching Azure; creating the identity wakes it through the
- * AzureClusterIdentity → AzureCluster watch (spec.identityRef): its first ARM write within 2 s, then Ready. */
+ * AzureClusterIdentity → AzureCluster watch (spec.identityRef): its first ARM write within 2 s, then Ready.
+ * An identity whose Secret is missing (not watched: identity Secrets carry no label) is retried with backoff, so a
+ * Secret created later is picked up without touching the cluster or the identity. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,12 +88,53 @@ START_TEST(identity_created_after_cluster) {
 }
 END_TEST
 
+static void make_cluster(const char *name, const char *identity) {
+  cJSON *c = k_create(&GVK_CLUSTER,
+                      "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Cluster\",\"metadata\":{\"name\":"
+                      "\"%s\"},\"spec\":{\"clusterNetwork\":{\"pods\":{\"cidrBlocks\":[\"192.168.0.0/16\"]}},"
+                      "\"infrastructureRef\":{\"apiGroup\":\"infrastructure.cluster.x-k8s.io\",\"kind\":"
+                      "\"AzureCluster\",\"name\":\"%s\"}}}",
+                      name, name);
+  const char *uid = capz_json_ptr_str(c, "/metadata/uid", "");
+  cJSON_Delete(k_create(&GVK_AC,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureCluster\","
+                        "\"metadata\":{\"name\":\"%s\",\"ownerReferences\":[{\"apiVersion\":"
+                        "\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Cluster\",\"name\":\"%s\",\"uid\":\"%s\","
+                        "\"controller\":true}]},\"spec\":{\"location\":\"eastus\",\"subscriptionID\":\"" E2E_SUB
+                        "\",\"resourceGroup\":\"%s-rg\",\"identityRef\":{\"apiVersion\":"
+                        "\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureClusterIdentity\",\"name\":"
+                        "\"%s\",\"namespace\":\"default\"},\"networkSpec\":{\"vnet\":{\"name\":\"%s-vnet\"}}}}",
+                        name, name, uid, name, identity, name));
+  cJSON_Delete(c);
+}
+
+START_TEST(identity_secret_created_later) {
+  cJSON_Delete(k_create(&GVK_ACI,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureClusterIdentity\","
+                        "\"metadata\":{\"name\":\"nosecret-id\"},\"spec\":{\"type\":\"ServicePrincipal\","
+                        "\"tenantID\":\"" E2E_TENANT "\",\"clientID\":\"" E2E_CLIENT "\",\"clientSecret\":{\"name\":"
+                        "\"later-secret\",\"namespace\":\"default\"},\"allowedNamespaces\":{}}}"));
+  make_cluster("nosec", "nosecret-id");
+  const char *want[] = {"NetworkInfrastructureReady", "InvalidIdentity"};
+  ck_assert_msg(k_wait(&GVK_AC, "nosec", cond_reason, (void *)want, 20000, NULL), "no InvalidIdentity condition");
+  ck_assert_int_eq(arm_writes(), 0);
+  int64_t t0 = now_ms();
+  cJSON_Delete(k_create(&GVK_SECRET,
+                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"later-secret\"},"
+                        "\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}"));
+  ck_assert_msg(k_wait(&GVK_AC, "nosec", is_ready, NULL, 60000, NULL), "AzureCluster not ready after its Secret came");
+  fprintf(stderr, "e2e(identity watch): AzureCluster ready %lld ms after its identity's Secret was created\n",
+          (long long)(now_ms() - t0));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("selfmanaged_identity_watch");
   TCase *tc = tcase_create("identity_watch");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 90);
   tcase_add_test(tc, identity_created_after_cluster);
+  tcase_add_test(tc, identity_secret_created_later);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -245,6 +245,18 @@ static int endpoint_host(cl_run *r, char *host, size_t n) {
   return *host ? 0 : -1;
 }
 
+/* The AzureClusterIdentity the AzureCluster names is in the cache (so a "not found" was about its Secret). */
+static bool identity_present(capz_ctx *ctx, const cJSON *ac) {
+  const char *name = capz_json_ptr_str(ac, "/spec/identityRef/name", "");
+  if (!*name) return false;
+  const char *ns = capz_json_ptr_str(ac, "/spec/identityRef/namespace", "");
+  cJSON *id = capz_ctx_cache_copy(ctx, &SM_GVK_IDENTITY, *ns ? ns : capz_json_ptr_str(ac, "/metadata/namespace", ""),
+                                  name);
+  bool present = id != NULL;
+  cJSON_Delete(id);
+  return present;
+}
+
 static capz_outcome reconcile_normal(cl_run *r, capz_result *res) {
   capz_err err;
   bool changed = false;
@@ -337,8 +349,11 @@ capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
     goto out;
   }
   if (rc) {
-    oc = fail_net(&r, res, capz_err_is_transient(rc) ? CAPZ_RETRY : CAPZ_TERMINAL, "InvalidIdentity", CAPZ_SEV_ERROR,
-                  err.msg);
+    /* A missing identity is terminal: the identity watch wakes the cluster when it appears or changes. A missing
+     * Secret of an existing identity has no watch (identity Secrets carry no label to limit an informer to), so
+     * that one is retried with the work queue's backoff instead of waiting for an unrelated change. */
+    bool retry = capz_err_is_transient(rc) || (rc == CAPZ_ENOTFOUND && identity_present(ctx, r.d));
+    oc = fail_net(&r, res, retry ? CAPZ_RETRY : CAPZ_TERMINAL, "InvalidIdentity", CAPZ_SEV_ERROR, err.msg);
     goto out;
   }
   /* CAPZ's ClusterName() is the owner Cluster's: ownership tags, the API server DNS label and the private DNS
