@@ -176,11 +176,12 @@ int m_nat_ensure(m_run *r, double *requeue_s, capz_err *err) {
     port_set(row->id, (int)live_port);
     return 0;
   }
-  /* before the create walk: the row must know its port (the build's read of the LB failed or found none free) */
-  if (capz_json_ptr_get(row->desired, "/properties/frontendPort")) return 0;
+  /* before the create walk: the row needs a frontend and its port (the build's read of the LB failed or found
+   * none free) */
   if (!*m_str(r->acd, "/spec/networkSpec/apiServerLB/frontendIPs/0/name"))
     return capz_err_set(err, CAPZ_EINVAL, "load balancer %s: no frontend IP configuration",
                         m_str(r->acd, "/spec/networkSpec/apiServerLB/name"));
+  if (capz_json_ptr_get(row->desired, "/properties/frontendPort")) return 0;
   int port = 0;
   int rc = read_port(r, row->id, &port, err);
   if (rc) return rc;
