@@ -311,6 +311,32 @@ START_TEST(control_planes_nat_role_extensions) {
   ck_assert_ptr_null(arm_find(all, "/networkInterfaces/cp-a-nic"));
   cJSON_Delete(all);
   ck_assert_int_eq(role_assignments_of(principal, NULL), 0);
+
+  /* --- two control planes at once (no in-process lock): both may pick the same free port; ARM refuses the loser's
+   * rule (same frontend and port, or the LB busy with the winner's) and its retry reads the LB again. Free now:
+   * 22 (cp-a's) and 2202 */
+  mk_bootstrap("cp-c", "c1", "#cloud-config\n");
+  mk_bootstrap("cp-d", "c1", "#cloud-config\n");
+  mk_machine("cp-c", "c1", true, "", "{\"vmSize\":\"Standard_B2s\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64}}");
+  mk_machine("cp-d", "c1", true, "", "{\"vmSize\":\"Standard_B2s\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64}}");
+  ck_assert_msg(wait_ready(&GVK_AM, "cp-c", 60000), "cp-c not ready: %s", status_text("cp-c"));
+  ck_assert_msg(wait_ready(&GVK_AM, "cp-d", 60000), "cp-d not ready: %s", status_text("cp-d"));
+  all = arm_resources(NULL);
+  lb = arm_find(all, "/loadBalancers/c1-public-lb");
+  const cJSON *rc_ = nat_rule(lb, "cp-c"), *rd = nat_rule(lb, "cp-d");
+  ck_assert_msg(rc_ && rd, "NAT rules missing: %s", cJSON_PrintUnformatted(capz_json_ptr_get(lb, "/properties/inboundNatRules")));
+  long pc = (long)capz_json_ptr_int(rc_, "/properties/frontendPort", 0), pd = (long)capz_json_ptr_int(rd, "/properties/frontendPort", 0);
+  ck_assert_msg((pc == 22 && pd == 2202) || (pc == 2202 && pd == 22), "ports %ld and %ld", pc, pd);
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(lb, "/properties/inboundNatRules")), 3);
+  cJSON_Delete(all);
+  log = arm_requests();
+  int refused = 0;
+  const cJSON *q;
+  cJSON_ArrayForEach(q, cJSON_GetObjectItem(log, "requests"))
+    refused += !strcmp(capz_json_ptr_str(q, "/method", ""), "PUT") && capz_json_ptr_int(q, "/status", 0) >= 400 &&
+               strcasestr(capz_json_ptr_str(q, "/path", ""), "/inboundNatRules/cp-");
+  fprintf(stderr, "two control planes at once: ports %ld and %ld, %d NAT rule PUTs refused on the way\n", pc, pd, refused);
+  cJSON_Delete(log);
 }
 END_TEST
 
