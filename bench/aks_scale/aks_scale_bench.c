@@ -621,8 +621,8 @@ int main(int argc, char **argv) {
     print_counters("ARM requests (delete phase)", del, o.clusters);
     cJSON_Delete(del);
     if (t_gone < 0) rc = 1;
+    mem_line("capz-host", &s.host, o.clusters);
   }
-  mem_line("capz-host", &s.host, o.clusters);
 
 out:
   bstack_stop(&s);
