@@ -282,6 +282,20 @@ START_TEST(finalizers_status_patch_events) {
   ck_assert_ptr_null(after);
   ck_assert_int_eq(capz_finalizer_add(g_c, &GADGET, snap, "test.capz.io/finalizer", &changed, &e), 0);
   ck_assert(!changed);
+  /* another writer adds the same finalizer first: our stale write conflicts, the re-read shows it there — that is
+   * success with nothing changed, not a conflict error */
+  cJSON *p2 = J("{\"metadata\":{\"finalizers\":[\"test.capz.io/finalizer\",\"test.capz.io/second\"]}}");
+  ck_assert_int_eq(capz_kube_patch(g_c, &GADGET, "default", "g", CAPZ_PATCH_MERGE, p2, NULL, NULL, &e), 0);
+  cJSON_Delete(p2);
+  changed = true;
+  ck_assert_msg(capz_finalizer_add(g_c, &GADGET, snap, "test.capz.io/second", &changed, &e) == 0, "%s", e.msg);
+  ck_assert(!changed);
+  ck_assert_int_eq(capz_kube_get(g_c, &GADGET, "default", "g", &cur, &e), 0);
+  capz_obj_unref(snap);
+  snap = capz_obj_from_json(cur);
+  cJSON_Delete(cur);
+  ck_assert_msg(capz_finalizer_remove(g_c, &GADGET, snap, "test.capz.io/second", &changed, &e) == 0, "%s", e.msg);
+  ck_assert(changed);
   /* delete: held by the finalizer until we remove it */
   ck_assert_int_eq(capz_kube_delete(g_c, &GADGET, "default", "g", NULL, &e), 0);
   ck_assert_int_eq(capz_kube_get(g_c, &GADGET, "default", "g", &cur, &e), 0);

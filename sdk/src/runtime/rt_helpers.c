@@ -33,7 +33,11 @@ static int finalizer_edit(capz_kube_client *c, const capz_gvk *gvk, const capz_o
   snprintf(nm, sizeof nm, "%s", capz_obj_name(base));
   int rc = 0;
   for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (capz_has_finalizer(cur, name) == add) break; /* already as wanted */
+    if (capz_has_finalizer(cur, name) == add) { /* already as wanted (maybe by the write that beat ours) */
+      rc = 0;
+      capz_err_clear(err);
+      break;
+    }
     cJSON *list = cJSON_CreateArray();
     const cJSON *f;
     cJSON_ArrayForEach(f, capz_json_ptr_get(cur, "/metadata/finalizers")) {
@@ -59,7 +63,13 @@ static int finalizer_edit(capz_kube_client *c, const capz_gvk *gvk, const capz_o
     if (rc != CAPZ_ECONFLICT) break;
     cJSON_Delete(cur);
     cur = NULL;
-    if ((rc = capz_kube_get(c, gvk, ns, nm, &cur, err)) != 0) break;
+    if ((rc = capz_kube_get(c, gvk, ns, nm, &cur, err)) != 0) {
+      if (rc == CAPZ_ENOTFOUND && !add) { /* gone meanwhile: nothing left to remove */
+        rc = 0;
+        capz_err_clear(err);
+      }
+      break;
+    }
     rc = CAPZ_ECONFLICT;
   }
   cJSON_Delete(cur);
