@@ -10,6 +10,7 @@
 #include "plugin_set.h"
 #include "azure_default.h"
 #include "run.h"
+#include "malloc_tune.h"
 
 #ifndef CAPZ_VERSION
 #define CAPZ_VERSION "0.0.0"
@@ -47,6 +48,7 @@ static int load_config(const host_cli *cli, host_config *cfg) {
 }
 
 int main(int argc, char **argv) {
+  host_malloc_tune();
   host_signals_block();
   host_cli cli;
   if (host_cli_parse(argc, argv, &cli, stderr)) {
