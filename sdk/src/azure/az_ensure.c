@@ -9,6 +9,7 @@
 
 #include "capz/azure_ensure.h"
 #include "capz/json.h"
+#include "capz/metrics.h"
 #include "azure/az_arm_internal.h"
 #include "azure/az_lro.h"
 #include "azure/az_util.h"
@@ -16,9 +17,10 @@
 typedef struct ens_entry {
   char *key;          /* lower-cased canonical resource ID */
   char fp[65];        /* fingerprint of what is applied/verified ("" while unknown) */
-  char etag[160];
+  char *etag;         /* malloc'ed or NULL: ETags are short, a fixed buffer would dominate the entry */
   double next_drift_at;
   bool not_owned;     /* remembered NOT_OWNED verdict (re-checked at the drift interval) */
+  bool drift_slot;    /* next_drift_at is a slot the drift-read budget already granted */
   capz_arm_op *op;    /* in-flight LRO, or NULL */
   char op_fp[65];     /* fingerprint the op applies */
   bool op_creates;    /* the op is a create (vs update) */
@@ -26,21 +28,55 @@ typedef struct ens_entry {
   struct ens_entry *prev, *next, *hnext;
 } ens_entry;
 
-#define ENS_BUCKETS 1024
+/* Drift-read budget of one ARM client, as a virtual clock (GCRA): tat is when the budget is next free. Reads are
+ * granted at slots 1/rate apart, so deferred resources come back evenly spread and in arrival order. */
+typedef struct ens_budget {
+  const capz_arm_client *client; /* identity only, never dereferenced (a freed client's slot just ages out) */
+  double tat;
+} ens_budget;
+
+#define ENS_BUDGETS 64
 
 struct capz_arm_ensurer {
   pthread_mutex_t mu;
   capz_arm_ensure_config cfg;
   ens_entry *head, *tail;
-  ens_entry *table[ENS_BUCKETS];
+  ens_entry **table;
+  size_t nbuckets; /* power of two, ≥ capacity, so chains stay short at any fleet size */
   size_t size;
+  ens_budget budgets[ENS_BUDGETS];
+  uint64_t drift_reads, drift_deferred;
+  capz_metric *m_deferred, *m_drift_reads;
 };
 
 capz_arm_ensurer *capz_arm_ensurer_new(const capz_arm_ensure_config *cfg) {
   capz_arm_ensurer *e = calloc(1, sizeof *e);
   if (!e) return NULL;
   if (cfg) e->cfg = *cfg;
-  if (!e->cfg.capacity) e->cfg.capacity = 4096;
+  if (!e->cfg.capacity) e->cfg.capacity = CAPZ_ARM_ENSURE_DEFAULT_CAPACITY;
+  e->nbuckets = 1024;
+  while (e->nbuckets < e->cfg.capacity && e->nbuckets < ((size_t)1 << 24)) e->nbuckets <<= 1;
+  e->table = calloc(e->nbuckets, sizeof *e->table);
+  if (!e->table) {
+    free(e);
+    return NULL;
+  }
+  if (e->cfg.drift_reads_per_s == 0) {
+    capz_arm_limits l;
+    capz_arm_limits_default(&l);
+    e->cfg.drift_reads_per_s = l.read.per_second * CAPZ_ARM_ENSURE_DRIFT_SHARE;
+  }
+  if (e->cfg.drift_reads_per_s > 0 && e->cfg.drift_read_burst < 1)
+    e->cfg.drift_read_burst = e->cfg.drift_reads_per_s < 1 ? 1 : e->cfg.drift_reads_per_s;
+  /* metrics are best effort: a registry conflict must not stop the ensurer */
+  capz_metric_family *f = capz_metrics_counter(e->cfg.metrics, "capz_azure_ensure_drift_deferred_total",
+                                               "Drift reads ensure postponed because the drift-read budget was "
+                                               "spent (the resource was reported unchanged and re-read later).",
+                                               NULL, NULL);
+  e->m_deferred = f ? capz_metric_with(f, NULL) : NULL;
+  f = capz_metrics_counter(e->cfg.metrics, "capz_azure_ensure_drift_reads_total",
+                           "GETs ensure sent only because a resource's drift interval had elapsed.", NULL, NULL);
+  e->m_drift_reads = f ? capz_metric_with(f, NULL) : NULL;
   if (e->cfg.drift_interval_s <= 0) e->cfg.drift_interval_s = 600;
   if (e->cfg.drift_jitter == 0) e->cfg.drift_jitter = 0.1;
   if (e->cfg.drift_jitter < 0) e->cfg.drift_jitter = 0;
@@ -51,6 +87,7 @@ capz_arm_ensurer *capz_arm_ensurer_new(const capz_arm_ensure_config *cfg) {
 
 static void entry_free(ens_entry *x) {
   free(x->key);
+  free(x->etag);
   capz_arm_op_free(x->op);
   free(x);
 }
@@ -64,13 +101,14 @@ void capz_arm_ensurer_free(capz_arm_ensurer *e) {
     x = n;
   }
   pthread_mutex_destroy(&e->mu);
+  free(e->table);
   free(e);
 }
 
-static unsigned hash(const char *s) {
-  unsigned h = 2166136261u;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-  return h % ENS_BUCKETS;
+static size_t hash_of(const capz_arm_ensurer *e, const char *s) {
+  uint64_t h = 1469598103934665603u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return (size_t)(h ^ (h >> 29)) & (e->nbuckets - 1);
 }
 
 static char *norm_key(const char *id) {
@@ -101,13 +139,13 @@ static void lru_front(capz_arm_ensurer *e, ens_entry *x) {
 }
 
 static void table_remove(capz_arm_ensurer *e, ens_entry *x) {
-  ens_entry **pp = &e->table[hash(x->key)];
+  ens_entry **pp = &e->table[hash_of(e, x->key)];
   while (*pp && *pp != x) pp = &(*pp)->hnext;
   if (*pp) *pp = x->hnext;
 }
 
 static ens_entry *find(capz_arm_ensurer *e, const char *key) {
-  for (ens_entry *x = e->table[hash(key)]; x; x = x->hnext)
+  for (ens_entry *x = e->table[hash_of(e, key)]; x; x = x->hnext)
     if (strcmp(x->key, key) == 0) {
       lru_unlink(e, x);
       lru_front(e, x);
@@ -129,7 +167,7 @@ static ens_entry *find_or_add(capz_arm_ensurer *e, char *key) {
     return NULL;
   }
   x->key = key;
-  unsigned h = hash(key);
+  size_t h = hash_of(e, key);
   x->hnext = e->table[h];
   e->table[h] = x;
   lru_front(e, x);
@@ -169,6 +207,13 @@ size_t capz_arm_ensurer_size(capz_arm_ensurer *e) {
   return n;
 }
 
+void capz_arm_ensurer_drift_stats(capz_arm_ensurer *e, uint64_t *reads, uint64_t *deferred) {
+  pthread_mutex_lock(&e->mu);
+  if (reads) *reads = e->drift_reads;
+  if (deferred) *deferred = e->drift_deferred;
+  pthread_mutex_unlock(&e->mu);
+}
+
 void capz_arm_ensure_result_free(capz_arm_ensure_result *r) {
   if (!r) return;
   free(r->resume_token);
@@ -195,6 +240,30 @@ static double now_of(const capz_arm_ensurer *e) { return az_clock(e->cfg.clock, 
 static double drift_delay(const capz_arm_ensurer *e) {
   double j = e->cfg.drift_jitter;
   return e->cfg.drift_interval_s * (1.0 - j + 2.0 * j * az_rand01());
+}
+
+/* Caller holds mu. The budget slot of client c (an idle or the least recently busy slot when c has none). */
+static ens_budget *budget_of(capz_arm_ensurer *e, const capz_arm_client *c) {
+  ens_budget *victim = &e->budgets[0];
+  for (size_t i = 0; i < ENS_BUDGETS; i++) {
+    ens_budget *b = &e->budgets[i];
+    if (b->client == c) return b;
+    if (!b->client || (victim->client && b->tat < victim->tat)) victim = b;
+    if (!b->client) break;
+  }
+  victim->client = c;
+  victim->tat = 0;
+  return victim;
+}
+
+/* Caller holds mu. Grant a drift read for client c at time now: returns the slot time, ≤ now = read now. Up to
+ * burst reads conform at once, then one per 1/rate; a later slot is a reservation the caller must honour. */
+static double budget_grant(capz_arm_ensurer *e, const capz_arm_client *c, double now) {
+  ens_budget *b = budget_of(e, c);
+  double T = 1.0 / e->cfg.drift_reads_per_s, tau = (e->cfg.drift_read_burst - 1.0) * T;
+  double earliest = b->tat > now ? b->tat : now;
+  b->tat = earliest + T;
+  return earliest - tau <= now ? now : earliest - tau;
 }
 
 /* The body we PUT: desired with desired.tags ∪ spec.tags ∪ ownership tag. */
@@ -281,8 +350,10 @@ static void settle(capz_arm_ensurer *e, const char *key, const char *fp, const c
   ens_entry *x = k ? find_or_add(e, k) : NULL;
   if (x) {
     az_strlcpy(x->fp, fp, sizeof x->fp);
-    az_strlcpy(x->etag, etag ? etag : "", sizeof x->etag);
+    free(x->etag);
+    x->etag = etag && *etag ? strdup(etag) : NULL;
     x->not_owned = not_owned;
+    x->drift_slot = false;
     x->next_drift_at = now_of(e) + drift_delay(e);
     capz_arm_op_free(x->op);
     x->op = NULL;
@@ -298,6 +369,7 @@ static void park_op(capz_arm_ensurer *e, const char *key, capz_arm_op *op, const
     capz_arm_op_free(x->op);
     x->op = op;
     x->fp[0] = '\0'; /* unknown until the op finishes */
+    x->drift_slot = false;
     az_strlcpy(x->op_fp, fp, sizeof x->op_fp);
     x->op_creates = creates;
     x->op_deletes = deletes;
@@ -432,16 +504,37 @@ int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensu
     goto out;
   }
 
-  /* 2. steady state: same fingerprint and drift read not due → no request at all */
+  /* 2. steady state: same fingerprint and drift read not due → no request at all. A due drift read needs a
+   *    slot of the client's drift-read budget; without one it waits for its slot (still reported steady), so
+   *    drift reads never crowd out real work. A changed fingerprint always reads at once. */
   pthread_mutex_lock(&e->mu);
   ens_entry *x = find(e, key);
-  if (x && x->fp[0] && strcmp(x->fp, fp) == 0 && now_of(e) < x->next_drift_at) {
-    res->outcome = x->not_owned ? CAPZ_ENSURE_NOT_OWNED : CAPZ_ENSURE_UNCHANGED;
-    res->requeue_after_s = x->next_drift_at - now_of(e);
+  if (x && x->fp[0] && strcmp(x->fp, fp) == 0) {
+    double now = now_of(e);
+    bool deferred = false;
+    if (now >= x->next_drift_at && !x->drift_slot && e->cfg.drift_reads_per_s > 0) {
+      double slot = budget_grant(e, c, now);
+      if (slot > now) {
+        x->next_drift_at = slot;
+        x->drift_slot = true;
+        e->drift_deferred++;
+        deferred = true;
+      }
+    }
+    if (now < x->next_drift_at) {
+      res->outcome = x->not_owned ? CAPZ_ENSURE_NOT_OWNED : CAPZ_ENSURE_UNCHANGED;
+      res->requeue_after_s = x->next_drift_at - now;
+      pthread_mutex_unlock(&e->mu);
+      if (deferred && e->m_deferred) capz_metric_inc(e->m_deferred);
+      goto out;
+    }
+    x->drift_slot = false; /* this read uses the slot granted now or earlier */
+    e->drift_reads++;
     pthread_mutex_unlock(&e->mu);
-    goto out;
+    if (e->m_drift_reads) capz_metric_inc(e->m_drift_reads);
+  } else {
+    pthread_mutex_unlock(&e->mu);
   }
-  pthread_mutex_unlock(&e->mu);
 
   /* 3. read the live resource */
   capz_arm_response live;

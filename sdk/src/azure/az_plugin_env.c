@@ -22,6 +22,15 @@ F(capz_az_cfg_drift_interval, "driftInterval", CAPZ_CFG_DURATION, "10m",
   "how often an unchanged Azure resource is re-read to detect drift (no reads in between)")
 F(capz_az_cfg_poll_interval, "pollInterval", CAPZ_CFG_DURATION, "1s", "smallest requeue while an Azure operation runs")
 
+/* Ensurer sizing for large fleets. Not yet declared in capz/azure_session.h: a plugin lists them in its schema
+ * with `extern const capz_cfg_field capz_az_cfg_ensure_capacity;` (exported); without that the defaults apply. */
+CAPZ_API F(capz_az_cfg_ensure_capacity, "ensureCapacity", CAPZ_CFG_INT, "0",
+  "Azure resources whose applied state is remembered (LRU); 0 = 65536 (~250 bytes + the ID length each). A resource evicted early "
+  "is re-read before its drift interval")
+CAPZ_API F(capz_az_cfg_drift_reads_per_second, "driftReadsPerSecond", CAPZ_CFG_FLOAT, "0",
+  "drift reads (GETs only because driftInterval elapsed) allowed per second per ARM client; beyond it they are "
+  "deferred and spread out; 0 = 25% of the read limiter's refill (5/s), negative = unlimited")
+
 static const char *cfg_get(const void *ud, const char *key) { return capz_plugin_config_str(ud, key); }
 
 int capz_az_plugin_env_init(const capz_plugin_config *cfg, const capz_az_plugin_env_opts *o,
@@ -35,7 +44,11 @@ int capz_az_plugin_env_init(const capz_plugin_config *cfg, const capz_az_plugin_
   out->poll_floor_s = (double)capz_plugin_config_duration_ms(cfg, "pollInterval") / 1000.0;
   if (out->drift_interval_s <= 0) out->drift_interval_s = 600;
   if (out->poll_floor_s <= 0) out->poll_floor_s = 0.2;
-  capz_arm_ensure_config ec = {.drift_interval_s = out->drift_interval_s};
+  int64_t cap = capz_plugin_config_int(cfg, "ensureCapacity");
+  if (cap < 0) return capz_err_set(err, CAPZ_EINVAL, "%s config: ensureCapacity must not be negative", name);
+  capz_arm_ensure_config ec = {.drift_interval_s = out->drift_interval_s,
+                               .capacity = (size_t)cap,
+                               .drift_reads_per_s = capz_plugin_config_float(cfg, "driftReadsPerSecond")};
   out->ensurer = capz_arm_ensurer_new(&ec);
   if (!out->ensurer) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
   capz_az_session_config sc = {.cloud = &out->cloud, .user_agent = o->user_agent, .poll_default_s = out->poll_floor_s,
