@@ -1,9 +1,11 @@
 /* http.c — the SDK's HTTP client over libcurl (see http.h).
  *
- * One curl share handle holds the connection cache, DNS cache and TLS sessions for the whole process,
- * so the Kubernetes and ARM clients (and every plugin, since they all use this one library) reuse
- * connections. Each call uses its own easy handle: easy handles are cheap next to a TLS handshake,
- * and per-call handles need no per-thread cleanup.
+ * One curl share handle holds the DNS cache and TLS sessions for the whole process. Connections are NOT in
+ * it: libcurl does not support sharing a connection cache between concurrent threads (CURLSHOPT_SHARE(3),
+ * known bug "a shared connection cache is not thread-safe"; with tens of worker threads it corrupted the heap
+ * of a 2,000-cluster run). Instead, finished easy handles go back to a small pool and keep their own idle
+ * connections; a call takes a handle from the pool, so a handle (and its connections) is only ever used by
+ * one thread at a time, and the Kubernetes and ARM clients (and every plugin) still reuse connections.
  */
 #include "http/http.h"
 
@@ -25,6 +27,12 @@ static pthread_mutex_t g_init_mu = PTHREAD_MUTEX_INITIALIZER;
 static int g_init_count;
 static CURLSH *g_share;
 static pthread_mutex_t g_share_mu[CURL_LOCK_DATA_LAST];
+/* Idle easy handles (with their idle connections), LIFO so the warmest handle is reused first. */
+#define POOL_MAX 64
+#define HANDLE_MAX_CONNECTS 4L
+static pthread_mutex_t g_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static CURL *g_pool[POOL_MAX];
+static size_t g_pool_n;
 static _Atomic(http_observer_fn) g_observer;
 static void *_Atomic g_observer_ud;
 static atomic_ulong g_connects;
@@ -60,7 +68,6 @@ CAPZ_API int capz_sdk_global_init(capz_err *err) {
   for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_init(&g_share_mu[i], NULL);
   curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock);
   curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
-  curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   g_share = sh;
@@ -72,6 +79,10 @@ CAPZ_API int capz_sdk_global_init(capz_err *err) {
 CAPZ_API void capz_sdk_global_cleanup(void) {
   pthread_mutex_lock(&g_init_mu);
   if (g_init_count > 0 && --g_init_count == 0) {
+    /* pooled handles use the share: they go first */
+    pthread_mutex_lock(&g_pool_mu);
+    while (g_pool_n > 0) curl_easy_cleanup(g_pool[--g_pool_n]);
+    pthread_mutex_unlock(&g_pool_mu);
     curl_share_cleanup(g_share);
     g_share = NULL;
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++) pthread_mutex_destroy(&g_share_mu[i]);
@@ -291,6 +302,28 @@ static CURLcode perform_cancellable(CURL *c, volatile const int *cancel) {
   return result;
 }
 
+/* A handle for one call: a pooled one (options reset, idle connections kept) or a new one. */
+static CURL *handle_take(void) {
+  CURL *c = NULL;
+  pthread_mutex_lock(&g_pool_mu);
+  if (g_pool_n > 0) c = g_pool[--g_pool_n];
+  pthread_mutex_unlock(&g_pool_mu);
+  if (c) curl_easy_reset(c);
+  else c = curl_easy_init();
+  return c;
+}
+
+/* Back to the pool (its connections stay open for the next call), or cleaned up when the pool is full. */
+static void handle_give(CURL *c) {
+  pthread_mutex_lock(&g_pool_mu);
+  if (g_pool_n < POOL_MAX) {
+    g_pool[g_pool_n++] = c;
+    c = NULL;
+  }
+  pthread_mutex_unlock(&g_pool_mu);
+  if (c) curl_easy_cleanup(c);
+}
+
 int http_do(const http_request *req, http_response *resp, capz_err *err) {
   memset(resp, 0, sizeof *resp);
   if (!req || !req->url) return capz_err_set(err, CAPZ_EINVAL, "http: request without URL");
@@ -299,13 +332,14 @@ int http_do(const http_request *req, http_response *resp, capz_err *err) {
   if (!g_share) return capz_err_set(err, CAPZ_EINTERNAL, "http: capz_sdk_global_init() was not called");
 
   double t0 = now_s();
-  CURL *c = curl_easy_init();
+  CURL *c = handle_take();
   if (!c) return capz_err_set(err, CAPZ_ENOMEM, "http: curl_easy_init failed");
   xfer x = {.req = req, .resp = resp};
   struct curl_slist *hl = NULL;
   const char *method = req->method ? req->method : "GET";
 
   curl_easy_setopt(c, CURLOPT_SHARE, g_share);
+  curl_easy_setopt(c, CURLOPT_MAXCONNECTS, HANDLE_MAX_CONNECTS);
   curl_easy_setopt(c, CURLOPT_URL, req->url);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
@@ -375,8 +409,10 @@ int http_do(const http_request *req, http_response *resp, capz_err *err) {
       rc = capz_err_set(err, CAPZ_EIO, "http %s %s: %s", method, umsg, curl_easy_strerror(cc));
     }
   }
+  /* the handle must not keep pointers into this call (headers list, callbacks' xfer) while pooled */
+  curl_easy_reset(c);
   curl_slist_free_all(hl);
-  curl_easy_cleanup(c);
+  handle_give(c);
 
   if (rc == CAPZ_OK) {
     resp->body = x.buf;
