@@ -337,6 +337,43 @@ START_TEST(control_planes_nat_role_extensions) {
                strcasestr(capz_json_ptr_str(q, "/path", ""), "/inboundNatRules/cp-");
   fprintf(stderr, "two control planes at once: ports %ld and %ld, %d NAT rule PUTs refused on the way\n", pc, pd, refused);
   cJSON_Delete(log);
+
+  /* --- the API server LB drifts (a probe changed behind our back): the cluster's correcting PUT carries the
+   * machines' NAT rules (keep_live), which ARM would otherwise refuse as in use by the NICs */
+  all = arm_resources(NULL);
+  cJSON *lbd = cJSON_Duplicate(arm_find(all, "/loadBalancers/c1-public-lb"), 1);
+  cJSON_Delete(all);
+  ck_assert_ptr_nonnull(lbd);
+  ck_assert_ptr_nonnull(capz_json_ptr_get(lbd, "/properties/probes/0/properties"));
+  cJSON *probe = (cJSON *)capz_json_ptr_get(lbd, "/properties/probes/0/properties");
+  cJSON_DeleteItemFromObject(probe, "intervalInSeconds");
+  cJSON_AddNumberToObject(probe, "intervalInSeconds", 99);
+  char lb_id[512];
+  snprintf(lb_id, sizeof lb_id, "%s", capz_json_ptr_str(lbd, "/id", ""));
+  char *lbjs = cJSON_PrintUnformatted(lbd);
+  cJSON_Delete(lbd);
+  arm_direct("PUT", lb_id, lbjs);
+  free(lbjs);
+  arm_clear_requests();
+  env_restart_controllers_with_drift("1s");
+  long interval = 99;
+  for (until = now_ms() + 15000; interval == 99 && now_ms() < until; usleep(200000)) {
+    all = arm_resources(NULL);
+    interval = (long)capz_json_ptr_int(arm_find(all, "/loadBalancers/c1-public-lb"), "/properties/probes/0/properties/intervalInSeconds", 99);
+    cJSON_Delete(all);
+  }
+  ck_assert_msg(interval != 99, "the API server LB's probe was not corrected");
+  log = arm_requests();
+  const cJSON *lbput = req_find(log, "PUT", "/loadBalancers/c1-public-lb");
+  ck_assert_ptr_nonnull(lbput);
+  ck_assert_int_lt(capz_json_ptr_int(lbput, "/status", 0), 300);
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(lbput, "/body/properties/inboundNatRules")), 3);
+  cJSON_Delete(log);
+  all = arm_resources(NULL);
+  lb = arm_find(all, "/loadBalancers/c1-public-lb");
+  ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(lb, "/properties/inboundNatRules")), 3);
+  ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(nat_rule(lb, "cp-b"), "/properties/backendIPConfiguration/id", ""), "/cp-b-nic/"));
+  cJSON_Delete(all);
 }
 END_TEST
 

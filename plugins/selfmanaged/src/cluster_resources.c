@@ -369,7 +369,12 @@ static int lb_row(bld *b, const cJSON *lb, const char *role, bool api) {
     cJSON_AddItemToObject(rp, "backendAddressPool", child_ref(id, "backendAddressPools", pool));
     cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "outboundRules"), rule);
   }
-  return add(b, "loadbalancers", "LoadBalancersReady", id, d, OWN_LB, tags_for(b, name, role), NULL);
+  capz_arm_row *row = NULL;
+  int rc = add(b, "loadbalancers", "LoadBalancersReady", id, d, OWN_LB, tags_for(b, name, role), &row);
+  /* control planes' SSH rules are inboundNatRules children: a drift PUT of the LB must carry them */
+  static const char *const KEEP_LB[] = {"/properties/inboundNatRules", NULL};
+  if (!rc && capz_arm_row_set_keep_live(row, KEEP_LB)) rc = capz_err_set(b->err, CAPZ_ENOMEM, "out of memory");
+  return rc;
 }
 
 static int lb_rows(bld *b) {
