@@ -382,7 +382,9 @@ capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *ke
   if (rc) {
     m_vm_cond(&r, "Failed", CAPZ_SEV_ERROR, err.msg);
     m_write_status(&r);
-    oc = capz_ctx_fail(ctx, res, capz_err_is_transient(rc) ? CAPZ_RETRY : CAPZ_TERMINAL, "InvalidIdentity", "%s", err.msg);
+    /* the cluster got this far with the identity, so it broke later (Secret rotated, deleted, namespace no longer
+     * allowed); nothing maps identity changes to machines, so back off and look again, as CAPZ does */
+    oc = capz_ctx_fail(ctx, res, CAPZ_RETRY, "InvalidIdentity", "%s", err.msg);
     goto out;
   }
   r.t.cluster_name = r.cluster_name;
