@@ -213,6 +213,8 @@ START_TEST(drift_reads_stay_within_budget) {
   ck_assert_msg(gets >= (int)(B * W) - 1, "budget not used: %d GETs", gets);
   uint64_t reads = 0, deferred = 0;
   capz_arm_ensurer_drift_stats(e, &reads, &deferred);
+  fprintf(stderr, "budget %.0f/s burst %.0f, %d resources due at once: %d drift GETs in %.0f s, %llu deferrals\n", B,
+          BURST, M, gets, W, (unsigned long long)deferred);
   ck_assert_uint_eq(reads, (uint64_t)gets);
   ck_assert_uint_ge(deferred, (uint64_t)(M - gets));
   /* the metric counts the same deferrals */
