@@ -391,6 +391,7 @@ cJSON *arm_find(cJSON *resources, const char *suffix) {
 }
 
 cJSON *arm_requests(void) { return sim_http("GET", "/_sim/requests", NULL); }
+cJSON *arm_faults(void) { return sim_http("GET", "/_sim/faults", NULL); }
 void arm_clear_requests(void) { cJSON_Delete(sim_http("DELETE", "/_sim/requests", NULL)); }
 void arm_post(const char *path, const char *json) { cJSON_Delete(sim_http("POST", path, json)); }
 

@@ -41,6 +41,7 @@ char *k_event_reasons(const char *name);
 cJSON *arm_resources(const char *type); /* array; type NULL = all */
 cJSON *arm_find(cJSON *resources, const char *id_suffix); /* borrowed, case-insensitive suffix match */
 cJSON *arm_requests(void);
+cJSON *arm_faults(void); /* the fault rules with their hits and remaining counts */
 void arm_clear_requests(void);
 void arm_post(const char *path, const char *json);
 /* Count logged ARM requests (paths under /subscriptions) by method ("PUT", "GET", ...; NULL = all). */

@@ -430,12 +430,26 @@ START_TEST(byo_vnet_untouched) {
 END_TEST
 
 /* ---------------------------------------------------------------- private cluster (peering, bastion) under throttling and 5xx */
+/* lroFail rules still armed in the emulator */
+static int lro_fail_rules(void) {
+  cJSON *faults = arm_faults();
+  const cJSON *f;
+  int n = 0;
+  cJSON_ArrayForEach(f, faults) n += !strcmp(capz_json_ptr_str(f, "/kind", ""), "lroFail");
+  cJSON_Delete(faults);
+  return n;
+}
+
 START_TEST(private_cluster_with_faults) {
   make_identity("{}");
   arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/virtualNetworks/priv-vnet\",\"kind\":\"error\","
                            "\"status\":429,\"retryAfter\":1,\"count\":2}");
   arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/loadBalancers/*\",\"kind\":\"error\",\"status\":500,"
                            "\"count\":3}");
+  /* an accepted write whose operation then fails in Azure: written again on the next pass, not terminal */
+  arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/networkSecurityGroups/priv-node-nsg\",\"kind\":"
+                           "\"lroFail\",\"count\":1}");
+  ck_assert_int_eq(lro_fail_rules(), 1);
   /* a hub VNet elsewhere to peer with */
   arm_direct("PUT", RGP "hub-rg", "{\"location\":\"eastus\"}");
   arm_direct("PUT", RGP "hub-rg/providers/Microsoft.Network/virtualNetworks/hub-vnet",
@@ -455,7 +469,11 @@ START_TEST(private_cluster_with_faults) {
   ck_assert_int_ge(capz_json_ptr_int(st, "/429", 0), 2);
   ck_assert_int_ge(capz_json_ptr_int(st, "/500", 0), 3);
   cJSON_Delete(log);
+  ck_assert_int_eq(lro_fail_rules(), 0); /* a one-shot rule is dropped once it has fired */
   cJSON *all = arm_resources(NULL);
+  expect_owned(all, "/networkSecurityGroups/priv-node-nsg", "priv");
+  ck_assert_str_eq(capz_json_ptr_str(arm_find(all, "/networkSecurityGroups/priv-node-nsg"),
+                                     "/properties/provisioningState", ""), "Succeeded");
   cJSON *lb = expect_owned(all, "/loadBalancers/priv-internal-lb", "priv");
   ck_assert_str_eq(capz_json_ptr_str(lb, "/properties/frontendIPConfigurations/0/properties/privateIPAddress", ""),
                    "10.0.0.100");
