@@ -36,8 +36,9 @@ static void *signal_waiter(void *arg) {
   int sig = 0;
   while (sigwait(&s, &sig) != 0) {
   }
-  stop_signal = sig;
-  stop_flag = 1;
+  /* read by the main thread's run loop: atomic stores, not plain ones (this is a thread, not a handler) */
+  __atomic_store_n(&stop_signal, sig, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&stop_flag, 1, __ATOMIC_SEQ_CST);
   return NULL;
 }
 
@@ -134,7 +135,8 @@ int host_run_controllers(const host_config *cfg, host_plugin_set *set) {
 
   int rc_run = run_runtime(cfg, set);
 
-  if (!stop_signal) pthread_kill(waiter, SIGTERM); /* the run ended on its own: release the waiter */
+  /* the run ended on its own: release the waiter */
+  if (!__atomic_load_n(&stop_signal, __ATOMIC_SEQ_CST)) pthread_kill(waiter, SIGTERM);
   pthread_join(waiter, NULL);
   if (!stop_signal && rc_run != 0) return -1; /* could not start, or lost leadership: exit non-zero */
   int sig = stop_signal ? (int)stop_signal : SIGTERM;

@@ -2,7 +2,12 @@
  * short requests at once against one server that closes some connections, so connections are opened, reused,
  * found dead and dropped while other threads do the same. This is the pattern of the 2,000-cluster AKS run
  * (tens of worker and informer threads on the kube and ARM endpoints) that aborted with "double free or
- * corruption"; run it under ASan (and TSan) too. Also checks that connections are still reused. */
+ * corruption". libcurl (7.88) does not support a connection cache shared between threads; under valgrind --tool=drd
+ * this test showed other threads touching connection structs allocated by a transfer in flight until http.c
+ * stopped sharing it. The race itself is rare, so what this test asserts is that many threads get every answer
+ * AND still reuse connections (the shared cache had also collapsed reuse: ~5,930 connects for 6,000 requests;
+ * the per-handle pool needs ~880, the server closing one connection in 7). Run it under ASan too.
+ * N_THREADS / PER_THREAD may be overridden at compile time for longer soaks. */
 #include <check.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -15,8 +20,12 @@
 #include "http/http.h"
 #include "ckrun.h"
 
+#ifndef N_THREADS
 #define N_THREADS 24
+#endif
+#ifndef PER_THREAD
 #define PER_THREAD 250
+#endif
 
 static struct MHD_Daemon *g_d;
 static char g_base[128];
@@ -104,6 +113,7 @@ START_TEST(many_threads_share_the_http_layer) {
   /* reuse still works: one connection per 7 requests would be closed by the server anyway, so well under
    * one connection per request means idle connections are picked up again */
   unsigned long conns = http_connects_total() - c0;
+  fprintf(stderr, "http_threads: %lu connections for %d requests\n", conns, total);
   ck_assert_msg(conns < (unsigned long)total / 2, "%lu connections for %d requests", conns, total);
 }
 END_TEST

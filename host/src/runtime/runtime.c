@@ -206,7 +206,7 @@ int host_runtime_run(const host_runtime_opts *opts, const capz_plugin *const *pl
   }
 
   bool lost = false, workers = false;
-  while (!rc && !*stop) {
+  while (!rc && !__atomic_load_n(stop, __ATOMIC_SEQ_CST)) { /* set by the signal-waiting thread */
     pthread_mutex_lock(&r.mu);
     bool leading = r.leading;
     pthread_mutex_unlock(&r.mu);

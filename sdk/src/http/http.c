@@ -198,7 +198,7 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
   (void)dt, (void)dn, (void)ut, (void)un;
   xfer *x = ud;
-  return (x->req->cancel && *x->req->cancel) ? 1 : 0;
+  return (x->req->cancel && __atomic_load_n(x->req->cancel, __ATOMIC_ACQUIRE)) ? 1 : 0;
 }
 
 /* The URL without its query string (which may carry secrets such as SAS tokens) for messages. */
@@ -278,7 +278,7 @@ static CURLcode perform_cancellable(CURL *c, volatile const int *cancel) {
   CURLcode result = CURLE_OK;
   int running = 1;
   while (running) {
-    if (*cancel) {
+    if (__atomic_load_n(cancel, __ATOMIC_ACQUIRE)) { /* set by another thread (informer stop) */
       result = CURLE_ABORTED_BY_CALLBACK;
       break;
     }

@@ -118,7 +118,7 @@ CAPZ_API int capz_informer_get(capz_kube_client *c, const capz_gvk *gvk, const c
 CAPZ_API void capz_informer_request_stop(capz_informer *inf) {
   pthread_mutex_lock(&inf->st_mu);
   inf->stop = true;
-  inf->cancel = 1;
+  __atomic_store_n(&inf->cancel, 1, __ATOMIC_RELEASE); /* read lock-free by the watch's transfer */
   pthread_cond_broadcast(&inf->st_cv);
   pthread_mutex_unlock(&inf->st_mu);
 }
@@ -127,7 +127,7 @@ static void informer_stop(capz_informer *inf) {
   pthread_mutex_lock(&inf->st_mu);
   bool was = inf->started;
   inf->stop = true;
-  inf->cancel = 1;
+  __atomic_store_n(&inf->cancel, 1, __ATOMIC_RELEASE); /* read lock-free by the watch's transfer */
   pthread_cond_broadcast(&inf->st_cv);
   pthread_mutex_unlock(&inf->st_mu);
   if (was) {
@@ -422,7 +422,7 @@ CAPZ_API int capz_informer_start(capz_informer *inf, capz_err *err) {
     return 0;
   }
   inf->stop = false;
-  inf->cancel = 0;
+  __atomic_store_n(&inf->cancel, 0, __ATOMIC_RELEASE);
   if (pthread_create(&inf->thread, NULL, informer_main, inf) != 0) {
     pthread_mutex_unlock(&inf->st_mu);
     return capz_err_set(err, CAPZ_EINTERNAL, "informer %s: cannot start thread", inf->gvk.plural);
