@@ -512,6 +512,20 @@ START_TEST(workers_spot_identities_azure_json_template) {
   cJSON_Delete(cfg);
   free(txt);
   cJSON_Delete(sec);
+  /* the client ID is remembered on the Secret: a poke reads neither the identity nor rewrites the Secret */
+  char sec_rv[32];
+  sec = k_get(&GVK_SECRET, "w-spot-azure-json");
+  snprintf(sec_rv, sizeof sec_rv, "%s", capz_json_ptr_str(sec, "/metadata/resourceVersion", ""));
+  cJSON_Delete(sec);
+  arm_clear_requests();
+  k_patch(&GVK_AM, "w-spot", NULL, "{\"metadata\":{\"annotations\":{\"e2e/poke\":\"uai\"}}}");
+  sleep(2);
+  cJSON *plog = arm_requests();
+  ck_assert_int_eq(req_count(plog, "GET", "/userAssignedIdentities/uai1"), 0);
+  cJSON_Delete(plog);
+  sec = k_get(&GVK_SECRET, "w-spot-azure-json");
+  ck_assert_str_eq(capz_json_ptr_str(sec, "/metadata/resourceVersion", ""), sec_rv);
+  cJSON_Delete(sec);
   sec = k_get(&GVK_SECRET, "w-none-azure-json");
   ck_assert_ptr_nonnull(sec);
   txt = secret_data(sec, "worker-node-azure.json");

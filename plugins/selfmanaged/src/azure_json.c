@@ -27,6 +27,9 @@
 
 #define ANN_UAI "azure-json.capz-c.x-k8s.io/user-assigned-identity"
 #define ANN_UAI_CLIENT "azure-json.capz-c.x-k8s.io/user-assigned-identity-client-id"
+/* the same keys inside JSON pointers ("/" escaped as "~1") */
+#define PTR_UAI "/metadata/annotations/azure-json.capz-c.x-k8s.io~1user-assigned-identity"
+#define PTR_UAI_CLIENT "/metadata/annotations/azure-json.capz-c.x-k8s.io~1user-assigned-identity-client-id"
 
 static const char *S(const cJSON *o, const char *p) { return capz_json_ptr_str(o, p, ""); }
 
@@ -128,9 +131,9 @@ static int read_identity(const sm_azure_json_in *in, aj_identity *id, capz_err *
 static int uai_client_id(const sm_azure_json_in *in, const cJSON *existing, const char *provider_id, char *out,
                          size_t n, capz_err *err) {
   const char *id = !strncmp(provider_id, "azure://", 8) ? provider_id + 8 : provider_id;
-  if (!strcmp(S(existing, "/metadata/annotations/" ANN_UAI), provider_id) &&
-      *S(existing, "/metadata/annotations/" ANN_UAI_CLIENT)) {
-    snprintf(out, n, "%s", S(existing, "/metadata/annotations/" ANN_UAI_CLIENT));
+  if (!strcmp(S(existing, PTR_UAI), provider_id) &&
+      *S(existing, PTR_UAI_CLIENT)) {
+    snprintf(out, n, "%s", S(existing, PTR_UAI_CLIENT));
     return 0;
   }
   capz_arm_response resp;
@@ -215,7 +218,7 @@ int sm_azure_json_reconcile(const sm_azure_json_in *in, capz_err *err) {
   bool same = existing && !strcmp(S(existing, "/data/control-plane-azure.json"), enc) &&
               !strcmp(S(existing, "/data/worker-node-azure.json"), enc) && !strcmp(S(existing, "/data/azure.json"), enc) &&
               has_owner(existing, in->owner_uid) &&
-              !strcmp(S(existing, "/metadata/annotations/" ANN_UAI), *uai ? uai_pid : "");
+              !strcmp(S(existing, PTR_UAI), *uai ? uai_pid : "");
   if (same) {
     OPENSSL_cleanse(enc, strlen(enc));
     free(enc);
