@@ -5,7 +5,8 @@
  *    (background), dangling references beside live owners are dropped, the orphan and
  *    foregroundDeletion finalizers are honoured. An owner reference to a namespaced owner only
  *    resolves in the dependent's namespace.
- * A pass runs when a write marked the state dirty (deletes, owner references, markings). */
+ * Namespace/CRD passes run when a delete or marking set gc_dirty; ownership checks come from the
+ * work queue kube_gc_index.c fills on each write (only the objects that write can affect). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,115 +185,100 @@ static bool crds_pass(void) {
   return changed;
 }
 
-static bool has_owner_refs(const ktype *t, const kobj *o, const void *arg) {
-  (void)t;
-  (void)arg;
-  return strstr(o->json->s, "\"ownerReferences\":[{") != NULL;
-}
-
-static bool gc_owner_pending(const ktype *t, const kobj *o, const void *arg) {
-  (void)t;
-  (void)arg;
-  return terminating(o) && (has_finalizer(o, "orphan") || has_finalizer(o, "foregroundDeletion"));
-}
-
-/* Resolve an owner reference of a dependent in namespace ns. */
-static kobj *owner_of(const cJSON *ref, const char *dep_ns) {
+/* Resolve an owner reference of a dependent in namespace dep_ns. An owner reference to a
+ * namespaced owner only resolves in the dependent's namespace; a name, when given, must match. */
+static kobj *owner_resolve(const char *uid, const char *name, const char *dep_ns) {
+  if (!uid || !*uid) return NULL;
   ktype *ot = NULL;
-  kobj *ow = store_get_uid(jstr(ref, "uid"), &ot);
+  kobj *ow = store_get_uid(uid, &ot);
   if (!ow) return NULL;
   if (ot->namespaced && (!dep_ns || !*dep_ns || strcmp(ow->ns, dep_ns) != 0)) return NULL;
-  const char *name = jstr(ref, "name");
   if (name && strcmp(name, ow->name) != 0) return NULL;
   return ow;
 }
 
-static bool ownership_pass(void) {
-  bool changed = false;
-  ref *deps;
-  size_t n = collect(&deps, has_owner_refs, NULL);
-  for (size_t i = 0; i < n; i++) {
-    kobj *d = resolve(&deps[i]);
-    if (!d) continue;
-    cJSON *cur = load(d);
-    cJSON *refs = jget(jget(cur, "metadata"), "ownerReferences");
-    int total = cJSON_GetArraySize(refs), solid = 0, dangling = 0;
-    bool foreground = false, drop_any = false;
-    for (int k = total - 1; k >= 0; k--) {
-      cJSON *rf = cJSON_GetArrayItem(refs, k);
-      kobj *ow = owner_of(rf, d->ns);
-      if (!ow) {
-        dangling++;
-        continue;
-      }
-      if (terminating(ow) && has_finalizer(ow, "orphan")) {
-        cJSON_DeleteItemFromArray(refs, k);
-        drop_any = true;
-        continue;
-      }
-      if (terminating(ow) && has_finalizer(ow, "foregroundDeletion")) foreground = true;
+static bool orphaning(const kobj *ow) { return (ow->gcbits & KGC_TERM) && (ow->gcbits & KGC_ORPHAN); }
+static bool foreground(const kobj *ow) { return (ow->gcbits & KGC_TERM) && (ow->gcbits & KGC_FG); }
+
+/* One dependent: deleted when all its owners are gone or one is being deleted in the foreground;
+ * references to vanished owners beside live ones, and to orphaning owners, are dropped.
+ * Decided from the cached references; the object is parsed only when it is edited. */
+static bool check_dependent(ktype *t, kobj *d) {
+  KS.gc_visited++;
+  int solid = 0, dangling = 0;
+  bool fg = false, drop_any = false;
+  for (int k = 0; k < d->norefs; k++) {
+    kobj *ow = owner_resolve(d->orefs[k].uid, d->orefs[k].name, d->ns);
+    if (!ow)
+      dangling++;
+    else if (orphaning(ow))
+      drop_any = true;
+    else {
+      if (foreground(ow)) fg = true;
       solid++;
     }
-    if ((solid == 0 && dangling > 0) || foreground) {
-      if (!terminating(d)) {
-        bool removed;
-        kb_unref(obj_delete(deps[i].t, d, NULL, false, &removed));
-        changed = true;
-      }
-      cJSON_Delete(cur);
-      continue;
-    }
-    if (dangling > 0) {
-      for (int k = cJSON_GetArraySize(refs) - 1; k >= 0; k--)
-        if (!owner_of(cJSON_GetArrayItem(refs, k), d->ns)) cJSON_DeleteItemFromArray(refs, k);
-      drop_any = true;
-    }
-    if (drop_any) {
-      bool removed;
-      kb_unref(obj_commit(deps[i].t, d, cur, &removed));
-      changed = true;
-    } else {
-      cJSON_Delete(cur);
+  }
+  if ((solid == 0 && dangling > 0) || fg) {
+    if (d->gcbits & KGC_TERM) return false;
+    bool removed;
+    kb_unref(obj_delete(t, d, NULL, false, &removed));
+    return true;
+  }
+  if (!dangling && !drop_any) return false;
+  cJSON *cur = load(d);
+  cJSON *refs = jget(jget(cur, "metadata"), "ownerReferences");
+  for (int k = cJSON_GetArraySize(refs) - 1; k >= 0; k--) {
+    cJSON *rf = cJSON_GetArrayItem(refs, k);
+    kobj *ow = owner_resolve(jstr(rf, "uid"), jstr(rf, "name"), d->ns);
+    if (!ow || orphaning(ow)) cJSON_DeleteItemFromArray(refs, k);
+  }
+  bool removed;
+  kb_unref(obj_commit(t, d, cur, &removed));
+  return true;
+}
+
+/* One owner waiting on orphaning (until nothing references it) or foreground deletion (until no
+ * reference blocks it): visits only its dependents, through the owner index. */
+static bool check_owner(ktype *t, kobj *ow) {
+  KS.gc_visited++;
+  if (!orphaning(ow) && !foreground(ow)) return false;
+  bool referenced = false, blocking = false;
+  size_t n;
+  kobj *const *deps = gcx_dependents(ow->uid, &n);
+  for (size_t i = 0; i < n; i++) {
+    KS.gc_visited++;
+    for (int k = 0; k < deps[i]->norefs; k++) {
+      if (strcmp(deps[i]->orefs[k].uid, ow->uid) != 0) continue;
+      referenced = true;
+      if (deps[i]->orefs[k].block) blocking = true;
     }
   }
-  free_refs(deps, n);
-  /* owners waiting on orphaning or foreground deletion */
-  ref *owners;
-  size_t no = collect(&owners, gc_owner_pending, NULL);
-  for (size_t i = 0; i < no; i++) {
-    kobj *ow = resolve(&owners[i]);
-    if (!ow) continue;
-    char uid[40];
-    snprintf(uid, sizeof uid, "%s", ow->uid);
-    bool referenced = false, blocking = false;
-    n = collect(&deps, has_owner_refs, NULL);
-    for (size_t k = 0; k < n; k++) {
-      kobj *d = resolve(&deps[k]);
-      if (!d || !strstr(d->json->s, uid)) continue;
-      cJSON *cur = load(d);
-      const cJSON *rf;
-      cJSON_ArrayForEach(rf, jget(jget(cur, "metadata"), "ownerReferences")) {
-        if (jstr(rf, "uid") && strcmp(jstr(rf, "uid"), uid) == 0) {
-          referenced = true;
-          if (cJSON_IsTrue(jget(rf, "blockOwnerDeletion"))) blocking = true;
-        }
-      }
-      cJSON_Delete(cur);
-    }
-    free_refs(deps, n);
-    cJSON *cur = load(ow);
-    bool edit = false;
-    if (!referenced && has_finalizer(ow, "orphan")) edit |= remove_finalizer(cur, "orphan");
-    if (!blocking && has_finalizer(ow, "foregroundDeletion")) edit |= remove_finalizer(cur, "foregroundDeletion");
-    if (edit) {
-      bool removed;
-      kb_unref(obj_commit(owners[i].t, ow, cur, &removed));
-      changed = true;
-    } else {
-      cJSON_Delete(cur);
-    }
+  bool drop_orphan = !referenced && has_finalizer(ow, "orphan");
+  bool drop_fg = !blocking && has_finalizer(ow, "foregroundDeletion");
+  if (!drop_orphan && !drop_fg) return false;
+  cJSON *cur = load(ow);
+  bool edit = false;
+  if (drop_orphan) edit |= remove_finalizer(cur, "orphan");
+  if (drop_fg) edit |= remove_finalizer(cur, "foregroundDeletion");
+  if (!edit) {
+    cJSON_Delete(cur);
+    return false;
   }
-  free_refs(owners, no);
+  bool removed;
+  kb_unref(obj_commit(t, ow, cur, &removed));
+  return true;
+}
+
+/* Drain the queue of checks the store's writes produced (kube_gc_index.c). */
+static bool ownership_pass(void) {
+  bool changed = false;
+  ktype *t;
+  bool owner_check;
+  kobj *o;
+  while ((o = gcx_pop(&t, &owner_check)) != NULL) {
+    if (t->removed) continue;
+    changed |= owner_check ? check_owner(t, o) : check_dependent(t, o);
+  }
   return changed;
 }
 
@@ -300,19 +286,24 @@ static void *gc_main(void *arg) {
   (void)arg;
   KS_LOCK();
   while (!gc_stop_flag) {
-    if (!KS.gc_dirty) {
+    if (!KS.gc_dirty && !(KS.gc_enabled && gcx_pending())) {
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
       ts.tv_sec += 1;
       pthread_cond_timedwait(&KS.cond, &KS.lock, &ts);
       continue;
     }
-    KS.gc_dirty = false;
+    /* namespace and CRD controllers scan their (few) objects only after deletes and markings;
+     * ownership work is the queue alone, so a plain write to an owned object costs O(its refs) */
     for (int round = 0; round < 50; round++) {
-      bool ch = namespaces_pass();
-      ch |= crds_pass();
+      bool ch = false;
+      if (KS.gc_dirty) {
+        KS.gc_dirty = false;
+        ch |= namespaces_pass();
+        ch |= crds_pass();
+      }
       if (KS.gc_enabled) ch |= ownership_pass();
-      if (!ch) break;
+      if (!ch && !KS.gc_dirty) break;
     }
   }
   KS_UNLOCK();

@@ -74,7 +74,20 @@ typedef struct kobj {
   kblob *json;
   cJSON *labels;   /* copy of metadata.labels, or NULL */
   cJSON *managers; /* server-side apply: {manager: last applied object}, or NULL */
+  /* garbage-collector view (kube_gc_index.c), kept from the stored tree so the GC never re-parses */
+  struct kownref *orefs; /* metadata.ownerReferences, in order */
+  int norefs;
+  unsigned gcbits;     /* KGC_* below */
+  bool gcq_dep, gcq_owner; /* already queued for a check */
 } kobj;
+#define KGC_TERM 1u   /* deletionTimestamp set */
+#define KGC_ORPHAN 2u /* "orphan" finalizer */
+#define KGC_FG 4u     /* "foregroundDeletion" finalizer */
+typedef struct kownref {
+  char uid[40];
+  char *name; /* NULL when absent */
+  bool block; /* blockOwnerDeletion */
+} kownref;
 
 typedef struct ktype {
   char *group; /* "" for core */
@@ -111,7 +124,8 @@ typedef struct ksim {
   size_t max_body;
   unsigned watch_default_timeout; /* seconds when the client sends none */
   unsigned bookmark_interval;     /* seconds between periodic bookmarks */
-  bool gc_dirty;
+  bool gc_dirty;          /* namespace/CRD controllers have work */
+  uint64_t gc_visited;    /* objects examined by the ownership GC (dependents + owners), for /_sim/stats */
 } ksim;
 extern ksim KS;
 #define KS_LOCK() pthread_mutex_lock(&KS.lock)
@@ -298,6 +312,22 @@ void builtin_create_defaults(ktype *t, cJSON *obj);
 void gc_start(void);
 void gc_stop(void);
 void gc_kick(void); /* needs lock */
+
+/* ---------- owner index and GC work queue (kube_gc_index.c); all need KS.lock ----------
+ * owner UID -> dependents, maintained by the store on every write, so garbage collection visits
+ * only the objects a write can affect. Hooks are called by kube_store.c: */
+void gcx_on_insert(kobj *o, const cJSON *obj);
+void gcx_on_replace(kobj *o, const cJSON *obj);
+void gcx_on_remove(kobj *o); /* before o is freed */
+void gcx_reset(void);        /* the store dropped every object */
+void gcx_requeue_all(void);  /* re-check every dependent and pending owner (GC switched on) */
+bool gcx_pending(void);
+/* Pop the next queued check: returns the object (and its store type) or NULL when the queue is
+ * empty; *owner_check tells which check it was queued for. */
+kobj *gcx_pop(ktype **t, bool *owner_check);
+/* Dependents of an owner UID (borrowed array, valid until the next store write). */
+kobj *const *gcx_dependents(const char *uid, size_t *n);
+void gcx_free(void);
 
 /* ---------- TokenReview / (Self)SubjectAccessReview (kube_reviews.c) ---------- */
 bool is_review_type(const ktype *t);

@@ -148,6 +148,7 @@ bool control_serve(kreq *r) {
     KS_LOCK();
     if (cJSON_IsBool(jget(b, "enabled"))) KS.gc_enabled = cJSON_IsTrue(jget(b, "enabled"));
     bool en = KS.gc_enabled;
+    if (en) gcx_requeue_all(); /* writes made while it was off queued nothing */
     gc_kick();
     KS_UNLOCK();
     cJSON_Delete(b);
@@ -161,8 +162,11 @@ bool control_serve(kreq *r) {
     for (ktype *t = KS.types; t; t = t->next)
       if (!t->removed && t->store == t) objs += t->n;
     char buf[256];
-    snprintf(buf, sizeof buf, "{\"resourceVersion\":\"%llu\",\"objects\":%zu,\"watches\":%d,\"events\":%zu}",
-             (unsigned long long)KS.rv, objs, KS.active_watches, evlog_count());
+    snprintf(buf, sizeof buf,
+             "{\"resourceVersion\":\"%llu\",\"objects\":%zu,\"watches\":%d,\"events\":%zu,"
+             "\"gcVisited\":%llu,\"gcPending\":%s}",
+             (unsigned long long)KS.rv, objs, KS.active_watches, evlog_count(),
+             (unsigned long long)KS.gc_visited, gcx_pending() ? "true" : "false");
     KS_UNLOCK();
     resp_text(r, 200, "application/json", buf, strlen(buf));
     return true;

@@ -126,6 +126,8 @@ static void free_obj(kobj *o) {
   kb_unref(o->json);
   cJSON_Delete(o->labels);
   cJSON_Delete(o->managers);
+  for (int i = 0; i < o->norefs; i++) free(o->orefs[i].name);
+  free(o->orefs);
   free(o);
 }
 
@@ -180,6 +182,7 @@ void store_init(void) {
 }
 
 void store_free_all(void) {
+  gcx_free();
   for (ktype *t = KS.types, *nx; t; t = nx) {
     nx = t->next;
     free_type(t);
@@ -192,6 +195,7 @@ void store_free_all(void) {
 
 /* Types are never freed before exit: watch streams and the event log may still point at them. */
 void store_reset(void) {
+  gcx_reset();
   for (ktype *t = KS.types; t; t = t->next) {
     if (t->removed) continue;
     for (size_t i = 0; i < t->n; i++) free_obj(t->objs[i]);
@@ -300,7 +304,6 @@ kobj *store_insert(ktype *t, cJSON *obj, uint64_t rv) {
   o->rv = rv;
   o->json = finalize(t, obj, rv);
   set_labels(o, obj);
-  cJSON_Delete(obj);
   size_t i = store_lower_bound(t, o->key);
   if (t->n == t->cap) {
     t->cap = t->cap ? t->cap * 2 : 64;
@@ -312,6 +315,8 @@ kobj *store_insert(ktype *t, cJSON *obj, uint64_t rv) {
   t->objs[i] = o;
   t->n++;
   uid_put(t, o);
+  gcx_on_insert(o, obj);
+  cJSON_Delete(obj);
   evlog_append(t, KEV_ADDED, o->json, NULL, rv);
   pthread_cond_broadcast(&KS.cond);
   return o;
@@ -323,6 +328,7 @@ void store_replace(ktype *t, kobj *o, cJSON *obj, uint64_t rv) {
   o->json = finalize(t, obj, rv);
   o->rv = rv;
   set_labels(o, obj);
+  gcx_on_replace(o, obj);
   cJSON_Delete(obj);
   evlog_append(t, KEV_MODIFIED, o->json, old, rv);
   kb_unref(old);
@@ -337,6 +343,7 @@ kblob *store_remove(ktype *t, kobj *o, cJSON *last, uint64_t rv) {
     t->n--;
   }
   uid_del(o);
+  gcx_on_remove(o);
   kblob *fin = finalize(t, last, rv);
   evlog_append(t, KEV_DELETED, fin, o->json, rv);
   free_obj(o);

@@ -297,7 +297,6 @@ void create_object(kreq *r, kroute *rt, cJSON *obj, const char *ssa_manager, con
     cJSON_Delete(obj);
     obj = core;
   }
-  bool owned = cJSON_GetArraySize(jget(jget(obj, "metadata"), "ownerReferences")) > 0;
   cJSON *crd_copy = t->builtin == KB_CRD ? cJSON_Duplicate(obj, 1) : NULL;
   cJSON *applied = ssa_manager && ssa_applied ? cJSON_Duplicate(ssa_applied, 1) : NULL;
   kobj *o = store_insert(t, obj, store_next_rv());
@@ -310,7 +309,7 @@ void create_object(kreq *r, kroute *rt, cJSON *obj, const char *ssa_manager, con
     jset_str(jobj(crd_copy, "metadata"), "resourceVersion", "0");
     crd_register(crd_copy);
   }
-  if (owned) gc_kick();
+  /* the store queued any garbage-collection check this write needs (kube_gc_index.c) */
   respond_blob(r, 201, rt, o->json);
 out:
   cJSON_Delete(obj);
@@ -513,12 +512,10 @@ void update_object(kreq *r, kroute *rt, kobj *o, cJSON *body, bool from_patch, c
     cJSON *crd_copy = cJSON_Duplicate(next, 1);
     crd_update_type(crd_copy);
   }
-  bool owned = cJSON_GetArraySize(jget(jget(next, "metadata"), "ownerReferences")) > 0;
   if (ssa_manager) ssa_record(o, ssa_manager, ssa_applied);
   bool removed;
   kblob *res = obj_commit(t, o, next, &removed);
   next = NULL;
-  if (owned) gc_kick();
   respond_blob(r, 200, rt, res);
   kb_unref(res);
 out:
