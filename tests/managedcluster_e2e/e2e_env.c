@@ -91,6 +91,29 @@ double e2e_reconciles(void) {
   return sum;
 }
 
+double e2e_metric(const char *name, const char *const *labels) {
+  char url[256];
+  pthread_mutex_lock(&g_rt.mu);
+  snprintf(url, sizeof url, "%s/metrics", g_rt.metrics);
+  pthread_mutex_unlock(&g_rt.mu);
+  char *text = NULL;
+  ck_assert_int_eq(e2e_http_text(url, &text), 200);
+  double sum = 0;
+  size_t nl_ = strlen(name);
+  for (char *l = text; l && *l;) {
+    char *nl = strchr(l, '\n');
+    if (nl) *nl = '\0';
+    bool match = strncmp(l, name, nl_) == 0 && (l[nl_] == '{' || l[nl_] == ' ');
+    for (int i = 0; match && labels && labels[i]; i++)
+      if (!strstr(l, labels[i])) match = false;
+    char *sp = strrchr(l, ' ');
+    if (match && sp) sum += strtod(sp + 1, NULL);
+    l = nl ? nl + 1 : NULL;
+  }
+  free(text);
+  return sum;
+}
+
 /* capz-capi-sim takes --server instead of --listen; it prints READY once its caches are synced. */
 static void start_capi(void) {
   int fds[2];
@@ -142,8 +165,10 @@ void e2e_env_start(const char *arm_extra, bool all_crds, bool capi) {
   FILE *f = fopen(g_armcfg, "w");
   ck_assert_ptr_nonnull(f);
   fprintf(f,
-          "lro: {defaultSeconds: 1, retryAfterSeconds: 1}\nrequestLog: {keepBodies: 4000}\naks:\n  apiServerUrl: %s\n"
+          "%srequestLog: {keepBodies: 4000}\naks:\n  apiServerUrl: %s\n"
           "  kubernetesVersions: [1.32.4, 1.33.1, 1.34.0]\n  defaultVersion: 1.33.1\n%s",
+          /* an lro section of the test's own replaces the short default */
+          arm_extra && strncmp(arm_extra, "lro:", 4) == 0 ? "" : "lro: {defaultSeconds: 1, retryAfterSeconds: 1}\n",
           e2e_wl.url, arm_extra ? arm_extra : "");
   fclose(f);
   const char *extra[] = {"--config", g_armcfg, NULL};

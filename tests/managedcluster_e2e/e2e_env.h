@@ -61,5 +61,8 @@ void e2e_arm_put(const char *id, const char *api_version, const char *body_json)
 char *e2e_secret_text(const char *name, const char *key);
 /* Sum of controller_runtime_reconcile_total. */
 double e2e_reconciles(void);
+/* Sum of a host metric over the series whose line contains every string of labels (NULL-terminated, may be NULL),
+ * e.g. {"controller=\"azuremanagedmachinepool\"", NULL}. */
+double e2e_metric(const char *name, const char *const *labels);
 
 #endif

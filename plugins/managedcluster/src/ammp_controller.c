@@ -179,9 +179,8 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
       goto out;
     }
     if (!x.amcp || !capz_json_ptr_bool(x.amcp, "/status/initialized", false)) {
+      /* no poll: the AMCP and Cluster watches (plugin.c) wake this pool when its control plane changes */
       capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for the control plane", NULL);
-      res->requeue_after_ms = 5000;
-      oc = CAPZ_REQUEUE_AFTER;
       goto out;
     }
   }
@@ -190,9 +189,7 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   /* pools follow the control plane: never ahead of it */
   if (!x.deleting && version && mc_version_cmp(version, capz_json_ptr_str(x.amcp, "/status/version", "")) > 0) {
     capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for the control plane upgrade", "version", version, NULL);
-    res->requeue_after_ms = 5000;
-    oc = CAPZ_REQUEUE_AFTER;
-    goto out;
+    goto out; /* the AMCP watch wakes it when status.version moves */
   }
   capz_arm_client *arm = NULL;
   if (mc_arm_for(x.s, ctx, x.amcp, &arm, &e)) {
@@ -243,7 +240,17 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
                                     : (long)capz_json_ptr_int(x.ammp, "/status/replicas", -1))
                          : want;
   const cJSON *ids = capz_json_ptr_get(x.ammp, "/spec/providerIDList");
-  bool stale = r->outcome != CAPZ_ENSURE_UNCHANGED || r->live || !capz_json_ptr_bool(x.ammp, "/status/ready", false) ||
+  /* A drift read (r->live) alone is no reason to list the node resource group's scale sets again (2 reads per pool
+   * per drift interval): only a pool whose count or provisioning state moved away from what status recorded is.
+   * A node image upgrade re-images instances in place; their providerIDs do not change. */
+  bool live_moved = false;
+  if (r->live) {
+    const char *ps = capz_json_ptr_str(r->live, "/properties/provisioningState", "Succeeded");
+    long live_count = (long)capz_json_ptr_int(r->live, "/properties/count", -1);
+    live_moved = strcmp(ps, "Succeeded") != 0 ||
+                 (live_count >= 0 && live_count != capz_json_ptr_int(x.ammp, "/status/replicas", -1));
+  }
+  bool stale = r->outcome != CAPZ_ENSURE_UNCHANGED || live_moved || !capz_json_ptr_bool(x.ammp, "/status/ready", false) ||
                cJSON_GetArraySize(ids) != count || capz_json_ptr_int(x.ammp, "/status/replicas", -1) != count;
   x.replicas = capz_json_ptr_int(x.ammp, "/status/replicas", -1);
   if (stale) {

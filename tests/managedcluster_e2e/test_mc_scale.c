@@ -1,0 +1,163 @@
+/* test_mc_scale.c — the managedcluster behaviours the AKS scale benchmark depends on (bench/aks_scale/README.md,
+ * "Problems"): a pool waiting for its control plane is woken by the AMCP watch, not polled; a drift read of an
+ * unchanged pool costs its own GET only; pools of one cluster take turns instead of colliding with 409s. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "capz/common.h"
+#include "capz/controller.h"
+#include "capz/json.h"
+#include "e2e_env.h"
+
+#define CL "scale"
+
+static void teardown(void) {
+  e2e_plugin_stop();
+  e2e_env_stop();
+}
+
+static const char *const AMMP_ALL[] = {"=\"azuremanagedmachinepool\"", NULL};
+static const char *const AMMP_REQUEUES[] = {"=\"azuremanagedmachinepool\"", "result=\"requeue_after\"", NULL};
+
+static bool has_condition(const char *ammp, const char *type) {
+  cJSON *o = e2e_get(&E2E_AMMP, ammp);
+  bool found = false;
+  const cJSON *c;
+  cJSON_ArrayForEach(c, capz_json_ptr_get(o, "/status/conditions"))
+    if (!strcmp(capz_json_ptr_str(c, "/type", ""), type)) found = true;
+  cJSON_Delete(o);
+  return found;
+}
+
+/* ARM requests of the log with this method whose path (query stripped) ends with suffix and, if status > 0, with
+ * that status. */
+static int count_requests(const cJSON *log, const char *method, const char *suffix, int status) {
+  int n = 0;
+  size_t sl = strlen(suffix);
+  const cJSON *r;
+  cJSON_ArrayForEach(r, capz_json_ptr_get(log, "/requests")) {
+    const char *p = capz_json_ptr_str(r, "/path", "");
+    const char *q = strchr(p, '?');
+    size_t pl = q ? (size_t)(q - p) : strlen(p);
+    if (strcmp(capz_json_ptr_str(r, "/method", ""), method) != 0) continue;
+    if (status > 0 && capz_json_ptr_int(r, "/status", 0) != status) continue;
+    if (pl >= sl && strncasecmp(p + pl - sl, suffix, sl) == 0) n++;
+  }
+  return n;
+}
+
+/* A pool whose control plane is still being created makes no periodic reconciles and starts within ~1 s of the
+ * AMCP turning initialized (AMCP → AMMP watch through the cluster-name label). */
+START_TEST(aks_pool_woken_by_control_plane) {
+  e2e_env_start("lro:\n  defaultSeconds: 1\n  retryAfterSeconds: 1\n  durations:\n"
+                "    Microsoft.ContainerService/managedClusters: 6\n"
+                "    Microsoft.ContainerService/managedClusters/agentPools: 1\n",
+                false, false);
+  cJSON *held = e2e_apply_aks(CL, NULL, NULL);
+  cJSON_Delete(held);
+  e2e_plugin_start("10m");
+  /* the pools have been looked at (finalizer) while the managedCluster is still being created */
+  int64_t t0 = capz_monotonic_ms();
+  for (;;) {
+    cJSON *p = e2e_get(&E2E_AMMP, CL "-pool1");
+    bool fin = cJSON_GetArraySize(capz_json_ptr_get(p, "/metadata/finalizers")) > 0;
+    cJSON_Delete(p);
+    if (fin) break;
+    ck_assert_msg(capz_monotonic_ms() - t0 < 10000, "pool1 never reconciled");
+    usleep(50000);
+  }
+  double n0 = e2e_metric("controller_runtime_reconcile_total", AMMP_ALL);
+  sleep(3);
+  cJSON *cp = e2e_get(&E2E_AMCP, CL);
+  ck_assert_msg(!capz_json_ptr_bool(cp, "/status/initialized", false), "control plane ready too early for the test");
+  cJSON_Delete(cp);
+  double n1 = e2e_metric("controller_runtime_reconcile_total", AMMP_ALL);
+  double rq = e2e_metric("controller_runtime_reconcile_total", AMMP_REQUEUES);
+  fprintf(stderr, "scale(wait): %.0f AMMP reconciles in 3 s of waiting (%.0f requeue_after in all)\n", n1 - n0, rq);
+  /* event-driven passes only (AMCP status patches while it creates): never the old 5 s poll per pool */
+  ck_assert_int_eq((int)rq, 0);
+  ck_assert_int_le((int)(n1 - n0), 8);
+  /* the AMCP turns initialized: the pool starts at once */
+  int64_t t_init = 0;
+  t0 = capz_monotonic_ms();
+  while (!t_init) {
+    cJSON *c = e2e_get(&E2E_AMCP, CL);
+    if (capz_json_ptr_bool(c, "/status/initialized", false)) t_init = capz_monotonic_ms();
+    cJSON_Delete(c);
+    ck_assert_msg(capz_monotonic_ms() - t0 < 30000, "control plane not initialized");
+    if (!t_init) usleep(20000);
+  }
+  int64_t t_pool = 0;
+  while (!t_pool) {
+    if (has_condition(CL "-pool1", "AgentPoolsReady")) t_pool = capz_monotonic_ms();
+    ck_assert_msg(capz_monotonic_ms() - t_init < 10000, "pool1 not started after the control plane was ready");
+    if (!t_pool) usleep(20000);
+  }
+  fprintf(stderr, "scale(wait): pool1 started %lld ms after the control plane was initialized\n",
+          (long long)(t_pool - t_init));
+  ck_assert_int_le((int)(t_pool - t_init), 1500);
+  ck_assert_msg(e2e_wait_true(&E2E_AMMP, CL "-pool1", "/status/ready", 30000), "pool1 not ready");
+}
+END_TEST
+
+/* Once a pool is ready, its drift read costs exactly its own agentPool GET: the node resource group's scale sets
+ * and instances are not listed again while nothing about the pool's scale changed. */
+START_TEST(aks_drift_read_unchanged_pool) {
+  e2e_env_start(NULL, false, false);
+  cJSON *held = e2e_apply_aks(CL, NULL, NULL);
+  cJSON_Delete(held);
+  e2e_plugin_start("3s");
+  ck_assert_msg(e2e_wait_true(&E2E_AMMP, CL "-pool1", "/status/ready", 40000), "pool1 not ready");
+  ck_assert_msg(e2e_wait_true(&E2E_AMMP, CL "-pool0", "/status/ready", 20000), "pool0 not ready");
+  sleep(1);
+  e2e_clear_requests();
+  sleep(7); /* two drift intervals */
+  cJSON *log = NULL;
+  e2e_arm_requests(NULL, &log);
+  int pool_gets = count_requests(log, "GET", "/agentPools/pool1", 0);
+  int vmss_lists = count_requests(log, "GET", "/virtualMachineScaleSets", 0);
+  int inst_lists = count_requests(log, "GET", "/virtualMachines", 0);
+  int writes = 0;
+  for (const cJSON *r = capz_json_ptr_get(log, "/requests") ? capz_json_ptr_get(log, "/requests")->child : NULL; r;
+       r = r->next)
+    if (strncmp(capz_json_ptr_str(r, "/path", ""), "/subscriptions/", 15) == 0 &&
+        strcmp(capz_json_ptr_str(r, "/method", ""), "GET") != 0 && !strstr(capz_json_ptr_str(r, "/path", ""), "Credential"))
+      writes++;
+  fprintf(stderr, "scale(drift): in 7 s: %d pool1 GETs, %d VMSS lists, %d instance lists, %d writes\n", pool_gets,
+          vmss_lists, inst_lists, writes);
+  if (getenv("MC_E2E_DEBUG")) {
+    const cJSON *r;
+    cJSON_ArrayForEach(r, capz_json_ptr_get(log, "/requests"))
+      fprintf(stderr, "  %s %s %s %d\n", capz_json_ptr_str(r, "/time", ""), capz_json_ptr_str(r, "/method", ""),
+              capz_json_ptr_str(r, "/path", ""), (int)capz_json_ptr_int(r, "/status", 0));
+  }
+  cJSON_Delete(log);
+  ck_assert_int_ge(pool_gets, 1); /* the drift read happened */
+  ck_assert_int_eq(vmss_lists, 0);
+  ck_assert_int_eq(inst_lists, 0);
+  ck_assert_int_eq(writes, 0);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("managedcluster_scale");
+  TCase *tc = tcase_create("scale");
+  tcase_set_timeout(tc, 60);
+  tcase_add_checked_fixture(tc, NULL, teardown);
+  tcase_add_test(tc, aks_pool_woken_by_control_plane);
+  tcase_add_test(tc, aks_drift_read_unchanged_pool);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
