@@ -16,24 +16,34 @@ static const struct { const char *name, *display; int zones; } default_regions[]
     {"canadacentral", "Canada Central", 3}, {"southeastasia", "Southeast Asia", 3},
 };
 
-/* name, family, vCPUs, memoryGB, GPUs, arch, premium IO, ephemeral OS, accelerated networking */
-static const struct { const char *name, *family; int vcpus; double mem; int gpus; const char *arch; } default_skus[] = {
-    {"Standard_B1s", "standardBSFamily", 1, 1, 0, "x64"},
-    {"Standard_B2s", "standardBSFamily", 2, 4, 0, "x64"},
-    {"Standard_B2ms", "standardBSFamily", 2, 8, 0, "x64"},
-    {"Standard_DS2_v2", "standardDSv2Family", 2, 7, 0, "x64"},
-    {"Standard_D2s_v3", "standardDSv3Family", 2, 8, 0, "x64"},
-    {"Standard_D4s_v3", "standardDSv3Family", 4, 16, 0, "x64"},
-    {"Standard_D8s_v3", "standardDSv3Family", 8, 32, 0, "x64"},
-    {"Standard_D2s_v5", "standardDSv5Family", 2, 8, 0, "x64"},
-    {"Standard_D4s_v5", "standardDSv5Family", 4, 16, 0, "x64"},
-    {"Standard_D8s_v5", "standardDSv5Family", 8, 32, 0, "x64"},
-    {"Standard_D2ps_v5", "standardDPSv5Family", 2, 8, 0, "Arm64"},
-    {"Standard_D4ps_v5", "standardDPSv5Family", 4, 16, 0, "Arm64"},
-    {"Standard_E4s_v5", "standardESv5Family", 4, 32, 0, "x64"},
-    {"Standard_F2s_v2", "standardFSv2Family", 2, 4, 0, "x64"},
-    {"Standard_NC6s_v3", "standardNCSv3Family", 6, 112, 1, "x64"},
-    {"Standard_NC24ads_A100_v4", "standardNCADSA100v4Family", 24, 220, 1, "x64"},
+/* name, family, vCPUs, memoryGB, GPUs, arch, extra capabilities (JSON object text or NULL) */
+static const struct {
+  const char *name, *family;
+  int vcpus;
+  double mem;
+  int gpus;
+  const char *arch, *caps;
+} default_skus[] = {
+    {"Standard_B1s", "standardBSFamily", 1, 1, 0, "x64", NULL},
+    {"Standard_B2s", "standardBSFamily", 2, 4, 0, "x64", NULL},
+    {"Standard_B2ms", "standardBSFamily", 2, 8, 0, "x64", NULL},
+    {"Standard_DS2_v2", "standardDSv2Family", 2, 7, 0, "x64", NULL},
+    {"Standard_D2s_v3", "standardDSv3Family", 2, 8, 0, "x64", NULL},
+    {"Standard_D4s_v3", "standardDSv3Family", 4, 16, 0, "x64", NULL},
+    {"Standard_D8s_v3", "standardDSv3Family", 8, 32, 0, "x64", NULL},
+    {"Standard_D2s_v5", "standardDSv5Family", 2, 8, 0, "x64", NULL},
+    {"Standard_D4s_v5", "standardDSv5Family", 4, 16, 0, "x64", NULL},
+    {"Standard_D8s_v5", "standardDSv5Family", 8, 32, 0, "x64", NULL},
+    {"Standard_D2ps_v5", "standardDPSv5Family", 2, 8, 0, "Arm64", NULL},
+    {"Standard_D4ps_v5", "standardDPSv5Family", 4, 16, 0, "Arm64", NULL},
+    {"Standard_E4s_v5", "standardESv5Family", 4, 32, 0, "x64", NULL},
+    {"Standard_F2s_v2", "standardFSv2Family", 2, 4, 0, "x64", NULL},
+    {"Standard_NC6s_v3", "standardNCSv3Family", 6, 112, 1, "x64", NULL},
+    {"Standard_NC24ads_A100_v4", "standardNCADSA100v4Family", 24, 220, 1, "x64", NULL},
+    /* AMD SEV-SNP confidential VMs, and a generation-1 size that cannot do Trusted Launch */
+    {"Standard_DC2as_v5", "standardDCASv5Family", 2, 8, 0, "x64", "{\"ConfidentialComputingType\":\"SNP\"}"},
+    {"Standard_A2_v2", "standardAv2Family", 2, 4, 0, "x64",
+     "{\"TrustedLaunchDisabled\":\"True\",\"HyperVGenerations\":\"V1\",\"EncryptionAtHostSupported\":\"False\"}"},
 };
 
 static cJSON *default_sku_list(void) {
@@ -46,6 +56,7 @@ static cJSON *default_sku_list(void) {
     cJSON_AddNumberToObject(s, "memoryGB", default_skus[i].mem);
     cJSON_AddNumberToObject(s, "gpus", default_skus[i].gpus);
     cJSON_AddStringToObject(s, "cpuArchitecture", default_skus[i].arch);
+    if (default_skus[i].caps) cJSON_AddItemToObject(s, "capabilities", cJSON_Parse(default_skus[i].caps));
     cJSON_AddItemToArray(a, s);
   }
   return a;

@@ -77,6 +77,11 @@ static cJSON *sku_entry(arm_ctx *c, const cJSON *s, const arm_region *g) {
   capn(caps, "MaxNetworkInterfaces", vcpu >= 4 ? 4 : 2);
   const cJSON *extra = cJSON_GetObjectItemCaseSensitive(s, "capabilities"), *it;
   cJSON_ArrayForEach(it, extra) {
+    /* a configured capability replaces the default of the same name */
+    for (int i = cJSON_GetArraySize(caps) - 1; i >= 0; i--)
+      if (!strcmp(arm_jstr(cJSON_GetArrayItem(caps, i), "name") ? arm_jstr(cJSON_GetArrayItem(caps, i), "name") : "",
+                  it->string))
+        cJSON_DeleteItemFromArray(caps, i);
     if (cJSON_IsString(it)) cap(caps, it->string, it->valuestring);
     else if (cJSON_IsNumber(it)) capn(caps, it->string, it->valuedouble);
   }

@@ -53,6 +53,74 @@ static cJSON *image_ref(m_run *r, capz_err *err) {
   return ref;
 }
 
+/* The VM size's capability (from its resource SKU), or "" on the delete path where no SKU is loaded. */
+static const char *sku_cap(const m_run *r, const char *name) {
+  const char *v = r->sku ? sm_sku_capability(r->sku, name) : NULL;
+  return v ? v : "";
+}
+
+/* OS disk: managed disk type, disk encryption set, confidential-VM disk security, ephemeral placement — as CAPZ
+ * builds them, refusing what the VM size cannot do (terminal InvalidConfiguration, like CAPZ's terminal errors). */
+static int os_disk_extras(const m_run *r, cJSON *os, capz_err *err) {
+  const cJSON *md = capz_json_ptr_get(r->d, "/spec/osDisk/managedDisk");
+  if (cJSON_IsObject(md)) {
+    cJSON *m = cJSON_AddObjectToObject(os, "managedDisk");
+    if (*m_str(md, "/storageAccountType")) cJSON_AddStringToObject(m, "storageAccountType", m_str(md, "/storageAccountType"));
+    if (*m_str(md, "/diskEncryptionSet/id"))
+      cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "diskEncryptionSet"), "id", m_str(md, "/diskEncryptionSet/id"));
+    const cJSON *sp = capz_json_ptr_get(md, "/securityProfile");
+    if (cJSON_IsObject(sp)) {
+      if (r->sku && !*sku_cap(r, "ConfidentialComputingType"))
+        return capz_err_set(err, CAPZ_EINVAL, "VM size %s does not support confidential computing: select a size "
+                            "with a ConfidentialComputingType capability or remove osDisk.managedDisk.securityProfile",
+                            m_str(r->d, "/spec/vmSize"));
+      cJSON *x = cJSON_AddObjectToObject(m, "securityProfile");
+      if (*m_str(sp, "/securityEncryptionType"))
+        cJSON_AddStringToObject(x, "securityEncryptionType", m_str(sp, "/securityEncryptionType"));
+      if (*m_str(sp, "/diskEncryptionSet/id"))
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(x, "diskEncryptionSet"), "id", m_str(sp, "/diskEncryptionSet/id"));
+    }
+  }
+  const cJSON *diff = capz_json_ptr_get(r->d, "/spec/osDisk/diffDiskSettings");
+  if (cJSON_IsObject(diff) && *m_str(diff, "/option")) {
+    if (r->sku && strcasecmp(sku_cap(r, "EphemeralOSDiskSupported"), "True") != 0)
+      return capz_err_set(err, CAPZ_EINVAL, "VM size %s does not support ephemeral OS disks",
+                          m_str(r->d, "/spec/vmSize"));
+    cJSON *x = cJSON_AddObjectToObject(os, "diffDiskSettings");
+    cJSON_AddStringToObject(x, "option", m_str(diff, "/option"));
+    if (*m_str(diff, "/placement")) cJSON_AddStringToObject(x, "placement", m_str(diff, "/placement"));
+  }
+  return 0;
+}
+
+/* VM securityProfile: encryption at host, Trusted Launch or confidential VM with their UEFI settings. */
+static int security_profile(const m_run *r, cJSON *props, capz_err *err) {
+  const cJSON *sp = capz_json_ptr_get(r->d, "/spec/securityProfile");
+  if (!cJSON_IsObject(sp)) return 0;
+  const char *size = m_str(r->d, "/spec/vmSize"), *type = m_str(sp, "/securityType");
+  cJSON *x = cJSON_AddObjectToObject(props, "securityProfile");
+  const cJSON *eah = cJSON_GetObjectItem(sp, "encryptionAtHost");
+  if (cJSON_IsBool(eah)) {
+    if (cJSON_IsTrue(eah) && r->sku && strcasecmp(sku_cap(r, "EncryptionAtHostSupported"), "True") != 0)
+      return capz_err_set(err, CAPZ_EINVAL, "encryption at host is not supported for VM size %s", size);
+    cJSON_AddBoolToObject(x, "encryptionAtHost", cJSON_IsTrue(eah));
+  }
+  if (strcmp(type, "ConfidentialVM") && strcmp(type, "TrustedLaunch")) return 0;
+  if (r->sku && !strcmp(type, "ConfidentialVM") && !*sku_cap(r, "ConfidentialComputingType"))
+    return capz_err_set(err, CAPZ_EINVAL, "VM size %s does not support confidential computing", size);
+  if (r->sku && !strcmp(type, "TrustedLaunch") && !strcasecmp(sku_cap(r, "TrustedLaunchDisabled"), "True"))
+    return capz_err_set(err, CAPZ_EINVAL, "VM size %s does not support Trusted Launch", size);
+  cJSON_AddStringToObject(x, "securityType", type);
+  const cJSON *uefi = cJSON_GetObjectItem(sp, "uefiSettings");
+  if (cJSON_IsObject(uefi)) {
+    cJSON *u = cJSON_AddObjectToObject(x, "uefiSettings");
+    const cJSON *sb = cJSON_GetObjectItem(uefi, "secureBootEnabled"), *vt = cJSON_GetObjectItem(uefi, "vTpmEnabled");
+    if (cJSON_IsBool(sb)) cJSON_AddBoolToObject(u, "secureBootEnabled", cJSON_IsTrue(sb));
+    if (cJSON_IsBool(vt)) cJSON_AddBoolToObject(u, "vTpmEnabled", cJSON_IsTrue(vt));
+  }
+  return 0;
+}
+
 int m_rows_vm(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, const char *nic_id, capz_err *err) {
   const char *sub = r->az.subscription, *vm = r->key->name;
   char id[CAPZ_ARM_ROW_ID_MAX], as_id[CAPZ_ARM_ROW_ID_MAX] = "", name[300];
@@ -126,9 +194,11 @@ int m_rows_vm(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, 
   if (*m_str(r->d, "/spec/osDisk/cachingType")) cJSON_AddStringToObject(os, "caching", m_str(r->d, "/spec/osDisk/cachingType"));
   if (capz_json_ptr_int(r->d, "/spec/osDisk/diskSizeGB", 0) > 0)
     cJSON_AddNumberToObject(os, "diskSizeGB", (double)capz_json_ptr_int(r->d, "/spec/osDisk/diskSizeGB", 0));
-  if (*m_str(r->d, "/spec/osDisk/managedDisk/storageAccountType"))
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(os, "managedDisk"), "storageAccountType",
-                            m_str(r->d, "/spec/osDisk/managedDisk/storageAccountType"));
+  int rc = os_disk_extras(r, os, err);
+  if (rc) {
+    cJSON_Delete(d);
+    return rc;
+  }
   const cJSON *dd;
   cJSON *dds = cJSON_AddArrayToObject(sp, "dataDisks");
   cJSON_ArrayForEach(dd, capz_json_ptr_get(r->d, "/spec/dataDisks")) {
@@ -176,8 +246,10 @@ int m_rows_vm(m_run *r, const char *custom_data, bool for_delete, cJSON *zones, 
     double price = cJSON_IsNumber(mp) ? mp->valuedouble : cJSON_IsString(mp) ? atof(mp->valuestring) : -1;
     cJSON_AddNumberToObject(cJSON_AddObjectToObject(p, "billingProfile"), "maxPrice", price);
   }
-  if (capz_json_ptr_bool(r->d, "/spec/securityProfile/encryptionAtHost", false))
-    cJSON_AddBoolToObject(cJSON_AddObjectToObject(p, "securityProfile"), "encryptionAtHost", true);
+  if ((rc = security_profile(r, p, err))) {
+    cJSON_Delete(d);
+    return rc;
+  }
   cJSON_AddBoolToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(p, "diagnosticsProfile"), "bootDiagnostics"),
                         "enabled", strcasecmp(m_str(r->d, "/spec/diagnostics/boot/storageAccountType"), "Disabled") != 0);
   if (!capz_arm_table_add(&r->t, "virtualmachine", M_COND_VM, id, d, OWN_VM, m_tags(r, vm))) goto oom;
