@@ -31,8 +31,10 @@
  *
  * Ownership: capz_arm_ensurer is freed with capz_arm_ensurer_free; a result's live/resume_token are owned by the
  * result (capz_arm_ensure_result_free). Inputs are borrowed for the call.
- * Thread-safety: an ensurer may be shared by all threads (the remembered state is a mutex-guarded LRU bounded
- * by capacity). Calls for the same resource ID should not overlap (the host never reconciles one key twice at
+ * Thread-safety: an ensurer may be shared by all threads (the remembered state — a LRU bounded by capacity —
+ * and the per-client drift budgets are guarded by one mutex, held only for bookkeeping, never across a request).
+ * An in-flight LRO is taken out of its entry while it is polled, so evicting or forgetting that entry meanwhile
+ * never frees an op in use. Calls for the same resource ID should not overlap (the host never reconciles one key twice at
  * once); if they do, the result is still correct but may cost an extra GET.
  */
 #ifndef CAPZ_AZURE_ENSURE_H
