@@ -222,11 +222,14 @@ void e2e_env_stop(void) {
   capz_sdk_global_cleanup();
 }
 
-void e2e_plugin_start(const char *drift) {
+void e2e_plugin_start(const char *drift) { e2e_plugin_start_kc(drift, NULL); }
+
+void e2e_plugin_start_kc(const char *drift, const char *kc_refresh) {
   char so[1024];
   snprintf(so, sizeof so, "%s/plugins/managedcluster.so", getenv("CAPZ_BUILD_DIR"));
   const char *kv[] = {"armEndpoint", e2e_arm.url, "authorityHost", e2e_arm.url, "tokenAudience",
-                      "https://management.azure.com/", "pollInterval", "200ms", "driftInterval", drift, NULL};
+                      "https://management.azure.com/", "pollInterval", "200ms", "driftInterval", drift,
+                      kc_refresh ? "kubeconfigRefreshInterval" : NULL, kc_refresh, NULL};
   capz_err e;
   g_tk = capz_testkit_open(so, kv, &e);
   ck_assert_msg(g_tk != NULL, "%s", e.msg);

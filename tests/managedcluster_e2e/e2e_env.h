@@ -28,6 +28,8 @@ void e2e_env_start(const char *arm_extra, bool all_crds, bool capi);
 void e2e_env_stop(void);
 /* Load managedcluster.so and run it (driftInterval as given, pollInterval 200ms). */
 void e2e_plugin_start(const char *drift);
+/* The same with kubeconfigRefreshInterval set (NULL: the plugin's default, 24h). */
+void e2e_plugin_start_kc(const char *drift, const char *kc_refresh);
 void e2e_plugin_stop(void);
 
 /* Objects (namespace E2E_NS). */

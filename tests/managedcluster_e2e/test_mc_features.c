@@ -321,7 +321,7 @@ END_TEST
 START_TEST(aks_admin_kubeconfig_refresh) {
   e2e_env_start(NULL, false, false);
   apply_aks(CL, NULL);
-  e2e_plugin_start("3s");
+  e2e_plugin_start_kc("3s", "3s"); /* the default (24h) would not refresh within the test */
   ck_assert_msg(e2e_wait_true(&E2E_AMCP, CL, "/status/ready", 60000), "AzureManagedControlPlane not ready");
   cJSON *s = e2e_get(&E2E_SECRET, CL "-kubeconfig");
   char rv[64];
@@ -357,7 +357,7 @@ START_TEST(aks_admin_kubeconfig_refresh) {
   e2e_arm_requests(NULL, &log);
   int reads = requests_to(log, "POST", "/listClusterAdminCredential", NULL, 0);
   cJSON_Delete(log);
-  fprintf(stderr, "e2e(refresh): %d admin credential reads in 7 s with driftInterval 3s\n", reads);
+  fprintf(stderr, "e2e(refresh): %d admin credential reads in 7 s with kubeconfigRefreshInterval 3s\n", reads);
   ck_assert_int_ge(reads, 1);
   ck_assert_int_le(reads, 4);
   s = e2e_get(&E2E_SECRET, CL "-kubeconfig");

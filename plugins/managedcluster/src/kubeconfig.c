@@ -269,6 +269,17 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
     rc = r->amcp ? mc_aks_token(s, ctx, r->amcp, &token, NULL, &tok_refresh, err)
                  : mc_aks_token_aso(s, ctx, k->ns, r->aso_res, &token, NULL, &tok_refresh, err);
   double creds_next = creds_due ? now + s->kc_refresh_s : creds;
+  if (creds_due && !rc && (admin || user)) {
+    /* a client certificate nearing its expiry: list again a week before it (at the latest at the interval) */
+    size_t l = 0;
+    char *t = b64_text(admin ? admin : user, &l);
+    double left = t ? mc_kubeconfig_cert_left_s(t, l) : -1;
+    wipe_free(t);
+    if (left >= 0) {
+      double at = now + (left - MC_KC_CERT_MARGIN_S > 60 ? left - MC_KC_CERT_MARGIN_S : 60);
+      if (at < creds_next) creds_next = at;
+    }
+  }
   double in = creds_next - now;
   if (!rc && inject) {
     size_t ul = 0;

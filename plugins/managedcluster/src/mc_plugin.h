@@ -43,6 +43,14 @@ typedef struct mc_state {
   mc_kc_sched *kc_sched;       /* when each cluster's kubeconfig Secrets are due for a credentials read */
 } mc_state;
 
+/* Seconds until the client certificate of the kubeconfig text (users[0].client-certificate-data, PEM or DER)
+ * expires (0 when already expired), or -1 when it has none or it cannot be read. Thread-safe. */
+double mc_kubeconfig_cert_left_s(const char *kubeconfig, size_t len);
+/* How long before a client certificate's expiry its credentials are listed again. */
+#define MC_KC_CERT_MARGIN_S (7.0 * 86400.0)
+/* kubeconfigRefreshInterval's default: AKS client certificates live for years (CAPZ re-lists on every reconcile). */
+#define MC_KC_REFRESH_DEFAULT_S 86400.0
+
 /* ARM client for the AMCP's identityRef (allowedNamespaces enforced; secrets never logged). The client is
  * owned by the state's session cache and lives for the process. */
 int mc_arm_for(mc_state *s, capz_ctx *ctx, const cJSON *amcp, capz_arm_client **arm, capz_err *err);

@@ -10,9 +10,10 @@
 #include "mc_plugin.h"
 
 #define CFG(k, t, d, desc) static const capz_cfg_field cfg_##k = {sizeof(capz_cfg_field), #k, t, d, desc};
-CFG(kubeconfigRefreshInterval, CAPZ_CFG_DURATION, "0s",
+CFG(kubeconfigRefreshInterval, CAPZ_CFG_DURATION, "24h",
     "how often a cluster's admin/user credentials are listed again to refresh its kubeconfig Secrets (one ARM POST "
-    "per cluster each time); 0 = the drift interval. Injected tokens are refreshed before they expire regardless")
+    "per cluster each time; 0 = 24h). Also a week before the kubeconfig's client certificate expires; injected tokens "
+    "are refreshed before they expire regardless")
 /* the cloud and interval keys every Azure plugin takes (capz/azure_session.h), then this plugin's own */
 static const capz_cfg_field *const schema[] = {&capz_az_cfg_azure_environment, &capz_az_cfg_arm_endpoint,
                                                &capz_az_cfg_authority_host,    &capz_az_cfg_imds_endpoint,
@@ -36,7 +37,7 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   s->ensurer = env.ensurer;
   s->sessions = env.sessions;
   s->kc_refresh_s = (double)capz_plugin_config_duration_ms(cfg, "kubeconfigRefreshInterval") / 1000.0;
-  if (s->kc_refresh_s <= 0) s->kc_refresh_s = s->drift_interval_s;
+  if (s->kc_refresh_s <= 0) s->kc_refresh_s = MC_KC_REFRESH_DEFAULT_S;
   s->kc_sched = mc_kc_sched_new();
   if (!s->kc_sched) {
     capz_az_plugin_env_free(&env);
