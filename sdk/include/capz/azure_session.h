@@ -82,10 +82,12 @@ CAPZ_API size_t capz_az_sessions_count(capz_az_sessions *s);
  *
  * The config keys every Azure plugin takes, as schema entries a plugin lists in its own config_schema (by
  * address): azureEnvironment, armEndpoint, authorityHost, imdsEndpoint, tokenAudience (the cloud, see
- * capz_az_cloud_resolve), driftInterval (default 10m) and pollInterval (default 1s). Immutable, any thread. */
+ * capz_az_cloud_resolve), driftInterval (default 10m), pollInterval (default 1s), ensureCapacity (resources the
+ * ensurer remembers, default 65,536) and driftReadsPerSecond (drift-read budget per ARM client, default 5/s,
+ * negative = unlimited; see capz/azure_ensure.h). Immutable, any thread. */
 CAPZ_API extern const capz_cfg_field capz_az_cfg_azure_environment, capz_az_cfg_arm_endpoint,
     capz_az_cfg_authority_host, capz_az_cfg_imds_endpoint, capz_az_cfg_token_audience, capz_az_cfg_drift_interval,
-    capz_az_cfg_poll_interval;
+    capz_az_cfg_poll_interval, capz_az_cfg_ensure_capacity, capz_az_cfg_drift_reads_per_second;
 
 /* What a plugin's init builds from those keys. */
 typedef struct capz_az_plugin_env {
