@@ -331,9 +331,36 @@ void e2e_identity_secret(void) {
   cJSON_Delete(sec);
 }
 
+int e2e_aks_extra_pools;
+
+/* e2e_aks_extra_pools more copies of the template's pool1 (MachinePool + AMMP): pool2, pool3, ... */
+static void add_pools(cJSON *docs, const char *cluster) {
+  char p1[300];
+  snprintf(p1, sizeof p1, "%s-pool1", cluster);
+  cJSON *mp = NULL, *ammp = NULL, *d;
+  cJSON_ArrayForEach(d, docs) {
+    if (strcmp(capz_json_ptr_str(d, "/metadata/name", ""), p1) != 0) continue;
+    if (!strcmp(capz_json_ptr_str(d, "/kind", ""), "MachinePool")) mp = d;
+    if (!strcmp(capz_json_ptr_str(d, "/kind", ""), "AzureManagedMachinePool")) ammp = d;
+  }
+  for (int i = 0; mp && ammp && i < e2e_aks_extra_pools; i++) {
+    char name[300], pool[32];
+    snprintf(pool, sizeof pool, "pool%d", i + 2);
+    snprintf(name, sizeof name, "%s-%s", cluster, pool);
+    cJSON *m = cJSON_Duplicate(mp, 1), *a = cJSON_Duplicate(ammp, 1);
+    capz_json_ptr_set_str(m, "/metadata/name", name, NULL);
+    capz_json_ptr_set_str(m, "/spec/template/spec/infrastructureRef/name", name, NULL);
+    capz_json_ptr_set_str(a, "/metadata/name", name, NULL);
+    capz_json_ptr_set_str(a, "/spec/name", pool, NULL);
+    cJSON_AddItemToArray(docs, m);
+    cJSON_AddItemToArray(docs, a);
+  }
+}
+
 cJSON *e2e_apply_aks(const char *cluster, void (*edit)(cJSON *amcp), const char *held_kind) {
   e2e_identity_secret();
   cJSON *docs = e2e_render("cluster-template-aks.yaml", cluster, "");
+  add_pools(docs, cluster);
   cJSON *held = NULL;
   static const char *const order[] = {"AzureClusterIdentity", "Cluster", "MachinePool", "AzureManagedControlPlane",
                                       "AzureManagedCluster", "AzureManagedMachinePool", NULL};

@@ -48,6 +48,7 @@ cJSON *e2e_render(const char *template_file, const char *cluster, const char *cl
 /* cluster-template-aks.yaml for cluster, created in CAPI's order with the ownerRefs and cluster-name labels CAPI
  * would set (and the identity Secret). edit (may be NULL) adjusts the AzureManagedControlPlane first; a document of
  * kind held_kind (may be NULL) is not created but returned (caller deletes); NULL otherwise. */
+extern int e2e_aks_extra_pools; /* e2e_apply_aks adds that many copies of pool1: pool2, pool3, ... (default 0) */
 cJSON *e2e_apply_aks(const char *cluster, void (*edit)(cJSON *amcp), const char *held_kind);
 
 /* ARM side. */

@@ -146,6 +146,45 @@ START_TEST(aks_drift_read_unchanged_pool) {
 }
 END_TEST
 
+/* Three pools created together on a cluster whose agentPool operations take a few seconds: AKS allows one
+ * operation at a time; the pools take turns (the in-memory note per cluster) instead of each paying a GET + a 409'd
+ * PUT every 2 s. */
+START_TEST(aks_sibling_pools_take_turns) {
+  e2e_env_start("lro:\n  defaultSeconds: 1\n  retryAfterSeconds: 1\n  durations:\n"
+                "    Microsoft.ContainerService/managedClusters: 2\n"
+                "    Microsoft.ContainerService/managedClusters/agentPools: 3\n",
+                false, false);
+  e2e_aks_extra_pools = 1; /* pool0 (System), pool1, pool2 */
+  cJSON *held = e2e_apply_aks(CL, NULL, NULL);
+  cJSON_Delete(held);
+  e2e_clear_requests();
+  e2e_plugin_start("10m");
+  int64_t t0 = capz_monotonic_ms();
+  ck_assert_msg(e2e_wait_true(&E2E_AMCP, CL, "/status/ready", 40000), "control plane not ready");
+  static const char *const pools[] = {CL "-pool0", CL "-pool1", CL "-pool2"};
+  for (int i = 0; i < 3; i++) ck_assert_msg(e2e_wait_true(&E2E_AMMP, pools[i], "/status/ready", 40000), "%s", pools[i]);
+  int64_t took = capz_monotonic_ms() - t0;
+  cJSON *log = NULL;
+  int writes = 0;
+  e2e_arm_requests(&writes, &log);
+  int conflicts = 0, pool_puts = 0, pool_gets = 0;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, capz_json_ptr_get(log, "/requests")) {
+    const char *p = capz_json_ptr_str(r, "/path", "");
+    if (!strstr(p, "/agentPools/") && !strstr(p, "/managedClusters/")) continue;
+    if (strstr(p, "/operations/") || strstr(p, "/operationresults/")) continue;
+    const char *m = capz_json_ptr_str(r, "/method", "");
+    if (strcmp(m, "GET") != 0 && capz_json_ptr_int(r, "/status", 0) == 409) conflicts++;
+    if (strstr(p, "/agentPools/") && !strcmp(m, "PUT")) pool_puts++;
+    if (strstr(p, "/agentPools/") && !strcmp(m, "GET")) pool_gets++;
+  }
+  fprintf(stderr, "scale(siblings): 3 pools ready in %lld ms: %d AKS write 409s, %d agentPool PUTs, %d agentPool GETs, "
+          "%d writes in all\n", (long long)took, conflicts, pool_puts, pool_gets, writes);
+  cJSON_Delete(log);
+  ck_assert_int_le(conflicts, 1);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("managedcluster_scale");
   TCase *tc = tcase_create("scale");
@@ -153,6 +192,7 @@ static Suite *suite(void) {
   tcase_add_checked_fixture(tc, NULL, teardown);
   tcase_add_test(tc, aks_pool_woken_by_control_plane);
   tcase_add_test(tc, aks_drift_read_unchanged_pool);
+  tcase_add_test(tc, aks_sibling_pools_take_turns);
   suite_add_tcase(s, tc);
   return s;
 }

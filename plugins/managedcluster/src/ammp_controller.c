@@ -24,7 +24,38 @@ typedef struct ammp_run {
   bool deleting, ready;
   long replicas;          /* for status, -1 = unknown */
   cJSON *provider_ids;    /* new list or NULL */
+  char mc_id[700];        /* the managedCluster's ARM id: the scope of AKS's one-operation-at-a-time rule */
+  char turn_owner[320];   /* namespace/name: this pool in the cluster's operation note */
 } ammp_run;
+
+/* How long a pool's turn lasts without being renewed (each LRO poll renews it); one whose pool vanished lapses. */
+#define TURN_HOLD_S 120.0
+/* After a 409 from a writer we did not know about (AMCP, another host, before a restart): back off this long plus
+ * up to half again of jitter, so the pools of many clusters do not come back in lockstep. */
+#define CONFLICT_BACKOFF_S 10.0
+
+static double mono_s(void) { return (double)capz_monotonic_ms() / 1000.0; }
+
+/* [0, 1): differs per pool and per call, no shared RNG state between worker threads */
+static double jitter(const char *key) {
+  uint64_t h = 1469598103934665603ULL ^ (uint64_t)capz_monotonic_ms();
+  for (const unsigned char *p = (const unsigned char *)key; *p; p++) h = (h ^ *p) * 1099511628211ULL;
+  return (double)(h % 1000) / 1000.0;
+}
+
+/* Take the cluster's turn for this pool's write, or say how long to wait without calling ARM. */
+static bool take_turn(ammp_run *x, capz_result *res) {
+  double wait = 0;
+  if (mc_cluster_ops_claim(x->s->cluster_ops, x->mc_id, x->turn_owner, mono_s(), TURN_HOLD_S, &wait)) return true;
+  /* a sibling's operation: look again at the LRO poll cadence (an in-memory check); a backoff: when it ends */
+  double step = x->s->poll_floor_s;
+  if (wait > step) wait = step;
+  if (wait < 0.2) wait = 0.2;
+  res->requeue_after_ms = (uint64_t)(wait * (1.0 + 0.25 * jitter(x->turn_owner)) * 1000.0);
+  capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_DEBUG, "another operation on the cluster is running; waiting for it",
+           NULL);
+  return false;
+}
 
 static const char *token_of(void *ud, const capz_arm_row *r) {
   ammp_run *x = ud;
@@ -61,15 +92,20 @@ static void write_status(ammp_run *x) {
 }
 
 static capz_outcome walk_outcome(ammp_run *x, capz_result *res) {
+  if (!x->w.in_progress) mc_cluster_ops_release(x->s->cluster_ops, x->mc_id, x->turn_owner, mono_s());
   if (x->w.in_progress) {
     double s = x->w.requeue_after_s < x->s->poll_floor_s ? x->s->poll_floor_s : x->w.requeue_after_s;
     res->requeue_after_ms = (uint64_t)(s * 1000.0);
     return CAPZ_REQUEUE_AFTER;
   }
-  if (x->w.rc == CAPZ_ECONFLICT) { /* AKS runs one operation per cluster at a time: come back when it is done */
-    capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_INFO, "another operation is in progress; waiting", "detail",
+  if (x->w.rc == CAPZ_ECONFLICT) {
+    /* AKS runs one operation per cluster at a time and someone we did not know about has one running: none of the
+     * cluster's pools writes (nor reads for it) until the backoff ends */
+    double b = CONFLICT_BACKOFF_S * (1.0 + 0.5 * jitter(x->turn_owner));
+    mc_cluster_ops_backoff(x->s->cluster_ops, x->mc_id, mono_s(), b);
+    capz_log(capz_ctx_logger(x->ctx), CAPZ_LOG_INFO, "another operation is in progress; backing off", "detail",
              x->w.err.msg, NULL);
-    res->requeue_after_ms = 2000;
+    res->requeue_after_ms = (uint64_t)(b * 1000.0);
     return CAPZ_REQUEUE_AFTER;
   }
   if (x->w.rc)
@@ -206,6 +242,11 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
            capz_json_ptr_str(x.amcp, "/spec/subscriptionID", ""),
            capz_json_ptr_str(x.amcp, "/spec/resourceGroupName", ""),
            capz_json_ptr_str(x.amcp, "/metadata/name", ""), pool);
+  snprintf(x.mc_id, sizeof x.mc_id,
+           "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.ContainerService/managedClusters/%s",
+           capz_json_ptr_str(x.amcp, "/spec/subscriptionID", ""),
+           capz_json_ptr_str(x.amcp, "/spec/resourceGroupName", ""), capz_json_ptr_str(x.amcp, "/metadata/name", ""));
+  snprintf(x.turn_owner, sizeof x.turn_owner, "%s/%s", key->ns, key->name);
   long want = (long)capz_json_ptr_int(x.mp, "/spec/replicas", 1);
   cJSON *body = mc_agentpool_body(x.ammp, want, version, subnet, &e);
   if (!body) {
@@ -222,6 +263,10 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
            capz_json_ptr_bool(x.amcp, "/spec/enablePreviewFeatures", false) ? MC_API_PREVIEW : MC_API_STABLE);
   static const char *const skip_count[] = {"count", NULL};
   capz_arm_row_own_properties(r, autoscale ? skip_count : NULL);
+  if (!take_turn(&x, res)) {
+    oc = CAPZ_REQUEUE_AFTER;
+    goto out;
+  }
   if (x.deleting) {
     capz_arm_table_delete(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
     write_status(&x);
@@ -230,6 +275,7 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
     goto out;
   }
   capz_arm_table_ensure(&x.t, x.s->ensurer, arm, token_of, &x, &x.w);
+  if (!x.w.in_progress && !x.w.rc) mc_cluster_ops_release(x.s->cluster_ops, x.mc_id, x.turn_owner, mono_s());
   if (x.w.in_progress || x.w.rc) {
     write_status(&x);
     oc = walk_outcome(&x, res);

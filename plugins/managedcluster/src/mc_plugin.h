@@ -33,6 +33,20 @@ extern const capz_gvk MC_GVK_AMCP, MC_GVK_AMC, MC_GVK_AMMP, MC_GVK_IDENTITY, MC_
 
 typedef struct mc_kc_sched mc_kc_sched; /* kubeconfig refresh schedule (kubeconfig.c) */
 
+/* Per managed cluster: which pool holds the turn for an agentPool operation (cluster_ops.c). All calls are
+ * thread-safe; strings are copied. */
+typedef struct mc_cluster_ops mc_cluster_ops;
+mc_cluster_ops *mc_cluster_ops_new(void);
+void mc_cluster_ops_free(mc_cluster_ops *o);
+/* Take (or keep) the cluster's turn for pool until now + hold_s. False when another pool (or a backoff after a 409)
+ * holds it; *wait_s then receives how long the note still lasts. */
+bool mc_cluster_ops_claim(mc_cluster_ops *o, const char *cluster, const char *pool, double now, double hold_s,
+                          double *wait_s);
+/* Give the turn back (only if pool holds it). */
+void mc_cluster_ops_release(mc_cluster_ops *o, const char *cluster, const char *pool, double now);
+/* After a 409 from an unknown writer: nobody writes to the cluster's pools for for_s. */
+void mc_cluster_ops_backoff(mc_cluster_ops *o, const char *cluster, double now, double for_s);
+
 typedef struct mc_state {
   capz_az_cloud cloud;
   capz_arm_ensurer *ensurer;
@@ -41,6 +55,7 @@ typedef struct mc_state {
   double kc_refresh_s;         /* admin/user credentials re-read interval (kubeconfigRefreshInterval) */
   capz_az_sessions *sessions; /* credential + ARM client per identity, reused across reconciles */
   mc_kc_sched *kc_sched;       /* when each cluster's kubeconfig Secrets are due for a credentials read */
+  mc_cluster_ops *cluster_ops; /* which pool of each cluster has an agentPool operation running */
 } mc_state;
 
 /* Seconds until the client certificate of the kubeconfig text (users[0].client-certificate-data, PEM or DER)

@@ -39,7 +39,10 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   s->kc_refresh_s = (double)capz_plugin_config_duration_ms(cfg, "kubeconfigRefreshInterval") / 1000.0;
   if (s->kc_refresh_s <= 0) s->kc_refresh_s = MC_KC_REFRESH_DEFAULT_S;
   s->kc_sched = mc_kc_sched_new();
-  if (!s->kc_sched) {
+  s->cluster_ops = mc_cluster_ops_new();
+  if (!s->kc_sched || !s->cluster_ops) {
+    mc_kc_sched_free(s->kc_sched);
+    mc_cluster_ops_free(s->cluster_ops);
     capz_az_plugin_env_free(&env);
     free(s);
     return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
@@ -54,6 +57,7 @@ static void shutdown_plugin(void *state) {
   capz_az_sessions_free(s->sessions);
   capz_arm_ensurer_free(s->ensurer);
   mc_kc_sched_free(s->kc_sched);
+  mc_cluster_ops_free(s->cluster_ops);
   free(s);
 }
 
