@@ -108,6 +108,7 @@ static void *rt_main(void *arg) {
 }
 
 static char g_drift[32] = "10m";
+static int g_host_starts; /* daemon starts so far (each logs one " serving " line once up) */
 
 void env_restart_controllers_with_drift(const char *drift) {
   snprintf(g_drift, sizeof g_drift, "%s", drift);
@@ -129,6 +130,8 @@ static void write_host_config(const char *path) {
   ck_assert_ptr_nonnull(f);
   /* metrics on an ephemeral port (read back from the daemon's "serving" log line): reconcile counters */
   fprintf(f, "pluginDirs: [\"%s\"]\nmetricsBindAddress: \"127.0.0.1:0\"\nhealthProbeBindAddress: \"0\"\n", dir);
+  /* a resync far beyond any test: whatever a test sees after convergence comes from the controllers' own requeues */
+  fprintf(f, "syncPeriod: 1h\n");
   fprintf(f, "kubernetes:\n  server: \"%s\"\n  qps: 500\n  burst: 500\n", g_kube.url);
   /* Azure endpoints come from the host's azure: section (the SDK's default cloud), not from plugin config. */
   fprintf(f, "azure:\n  cloud: Custom\n  resourceManagerEndpoint: \"%s\"\n  authorityHost: \"%s\"\n"
@@ -154,7 +157,20 @@ static void controllers_start(void) {
     snprintf(cfg, sizeof cfg, "%s/host.yaml", g_dir);
     snprintf(log, sizeof log, "%s/capz-host.log", g_dir);
     write_host_config(cfg);
+    /* Until exec the child is a copy of this process, with Check's SIGTERM handler (which kills the running test's
+     * process group): a restart right after a start would otherwise kill the test. SIGTERM stays blocked across
+     * the fork; the child resets the handler before unblocking it. */
+    sigset_t term, old_mask;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, &old_mask);
     pid_t pid = fork();
+    if (pid == 0) {
+      signal(SIGTERM, SIG_DFL);
+      sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    } else {
+      sigprocmask(SIG_SETMASK, &old_mask, NULL);
+    }
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
       int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -168,6 +184,7 @@ static void controllers_start(void) {
     }
     g_rt.host_pid = pid;
     g_rt.running = true;
+    g_host_starts++;
     return;
   }
   char so[1024];
@@ -184,15 +201,32 @@ static void controllers_start(void) {
   g_rt.o.kube_qps = 500;
   g_rt.o.kube_burst = 500;
   g_rt.o.shutdown_grace_ms = 5000;
+  g_rt.o.resync_ms = 0; /* no periodic resync, as syncPeriod: 1h for the daemon */
   g_rt.stop = 0;
   ck_assert_int_eq(pthread_create(&g_rt.th, NULL, rt_main, NULL), 0);
   g_rt.running = true;
+}
+
+/* " serving " lines in the daemon's log (appended to by every start). */
+static int serving_lines(void) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/capz-host.log", g_dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  char line[4096];
+  int n = 0;
+  while (fgets(line, sizeof line, f)) n += strstr(line, " serving ") != NULL;
+  fclose(f);
+  return n;
 }
 
 static void controllers_stop(void) {
   if (!g_rt.running) return;
   g_rt.running = false;
   if (g_rt.host_pid > 0) {
+    /* a daemon stopped while still starting (no signal handling yet) would die of the SIGTERM: let it finish */
+    int64_t up_by = now_ms() + 15000;
+    while (serving_lines() < g_host_starts && now_ms() < up_by) usleep(20000);
     /* SIGTERM: a clean stop (exit 0) within the grace period */
     kill(g_rt.host_pid, SIGTERM);
     int st = 0;

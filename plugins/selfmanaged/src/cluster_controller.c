@@ -267,7 +267,8 @@ static capz_outcome reconcile_normal(cl_run *r, capz_result *res) {
       sm_identity_finalizer(r->ctx, r->ac, true, &err))
     return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
   r->lro_type = "PUT";
-  capz_arm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+  double next_drift = HUGE_VAL;
+  sm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w, &next_drift);
   capz_log_v(capz_ctx_logger(r->ctx), 1, "resource walk", "rows", r->t.n == r->w.done ? "all" : "partial", NULL);
   if (r->w.rc) return walk_error(r, res);
   if (r->w.in_progress) {
@@ -299,7 +300,8 @@ static capz_outcome reconcile_normal(cl_run *r, capz_result *res) {
   r->ready = true;
   write_status(r);
   if (!was_ready) capz_ctx_event(r->ctx, "Normal", "InfrastructureReady", "Azure network infrastructure is ready (%d ARM writes)", r->w.writes);
-  return CAPZ_DONE;
+  /* back when the first row's drift read is due, not at the host's resync */
+  return sm_drift_requeue(r->s, res, next_drift);
 }
 
 capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res) {

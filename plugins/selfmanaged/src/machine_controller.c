@@ -3,6 +3,7 @@
  * Once the VM exists it is only read (one GET): a VM deleted out of band fails the machine (UpdateError) instead
  * of being recreated. Delete: VM, disks, availability set (when empty), NIC, public IP, in that order.
  * customData (the bootstrap data) is never logged. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static void walk_view(m_run *r, size_t off, size_t n, bool del) {
   r->view_off = off;
   r->view_n = n;
   if (del) capz_arm_table_delete(&v, r->s->ensurer, r->az.arm, m_token_of, r, &r->w);
-  else capz_arm_table_ensure(&v, r->s->ensurer, r->az.arm, m_token_of, r, &r->w);
+  else sm_table_ensure(&v, r->s->ensurer, r->az.arm, m_token_of, r, &r->w, &r->next_drift_s);
 }
 
 static capz_outcome reconcile_delete(m_run *r, capz_result *res, cJSON *zones) {
@@ -65,6 +66,8 @@ static capz_outcome reconcile_delete(m_run *r, capz_result *res, cJSON *zones) {
     if (rc == CAPZ_EINPROGRESS) return m_requeue(res, after, r->s->poll_floor_s);
     if (rc) return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "DeletionFailed", "inbound NAT rule: %s", err.msg);
   }
+  const capz_arm_row *vm = capz_arm_table_find(&r->t, "virtualmachine", NULL);
+  if (vm) sm_vm_check_forget(r->s->vm_checks, vm->id);
   bool changed;
   if (capz_finalizer_remove(capz_ctx_client(r->ctx), &SM_GVK_AZUREMACHINE, r->base, SM_MACHINE_FINALIZER, &changed, &err))
     return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "FinalizerError", "%s", err.msg);
@@ -121,14 +124,32 @@ static int bootstrap_data(m_run *r, char **out, capz_err *err) {
   return rc;
 }
 
+/* A Ready machine whose VM was read less than a drift interval ago: nothing to read (the VM and the rows after it
+ * are looked at again when the VM's read is due). */
+static bool vm_read_not_due(m_run *r, const capz_arm_row *vm) {
+  double left = 0;
+  if (!capz_json_ptr_bool(r->am, "/status/ready", false) || strcmp(m_str(r->am, "/status/vmState"), "Succeeded") ||
+      sm_vm_check_due(r->s->vm_checks, vm->id, &left))
+    return false;
+  if (left < r->next_drift_s) r->next_drift_s = left;
+  return true;
+}
+
 static capz_outcome vm_exists_path(m_run *r, capz_result *res) {
-  /* the VM was created: read it (one GET); never recreate one deleted behind our back */
+  /* the VM was created: read it (one GET per drift interval); never recreate one deleted behind our back */
   const capz_arm_row *vm = capz_arm_table_find(&r->t, "virtualmachine", NULL);
+  if (vm_read_not_due(r, vm)) {
+    r->ready = true;
+    r->vm_state = "Succeeded";
+    m_write_status(r);
+    return sm_drift_requeue(r->s, res, r->next_drift_s);
+  }
   capz_arm_response live;
   capz_err err;
   int rc = capz_arm_get(r->az.arm, vm->id, NULL, &live, &err);
   if (rc == CAPZ_ENOTFOUND) {
     capz_arm_response_free(&live);
+    sm_vm_check_forget(r->s->vm_checks, vm->id);
     r->vm_state = "Deleted";
     capz_ctx_event(r->ctx, "Warning", "UnexpectedVMDeletion", "VM %s was deleted outside of capz", vm->name);
     return m_terminal(r, res, "UpdateError", "Deleted", "the VM was deleted outside of the controller");
@@ -164,6 +185,10 @@ static capz_outcome vm_exists_path(m_run *r, capz_result *res) {
   r->ready = true;
   if (cJSON_GetArraySize(capz_json_ptr_get(r->am, "/status/addresses")) < 2) r->addresses = m_addresses(r);
   m_write_status(r);
+  double interval = r->s->drift_interval_s > 0 ? r->s->drift_interval_s : 600;
+  sm_vm_check_done(r->s->vm_checks, vm->id, interval);
+  if (interval < r->next_drift_s) r->next_drift_s = interval;
+  oc = sm_drift_requeue(r->s, res, r->next_drift_s);
 out:
   capz_arm_response_free(&live);
   return oc;
@@ -288,7 +313,11 @@ static capz_outcome reconcile_normal(m_run *r, capz_result *res, cJSON *zones) {
   if (oc != CAPZ_DONE) return oc;
   r->ready = true;
   m_write_status(r);
-  return CAPZ_DONE;
+  /* the VM was just read (created): its next read, and the machine's next pass, one drift interval on */
+  double interval = r->s->drift_interval_s > 0 ? r->s->drift_interval_s : 600;
+  sm_vm_check_done(r->s->vm_checks, r->t.rows[r->vm_row].id, interval);
+  if (interval < r->next_drift_s) r->next_drift_s = interval;
+  return sm_drift_requeue(r->s, res, r->next_drift_s);
 }
 
 /* Deleting with the cluster's infrastructure already gone (its resource group went with everything in it): there
@@ -303,7 +332,7 @@ static capz_outcome release(m_run *r, capz_result *res) {
 }
 
 capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res) {
-  m_run r = {.s = state, .ctx = ctx, .key = key};
+  m_run r = {.s = state, .ctx = ctx, .key = key, .next_drift_s = HUGE_VAL};
   capz_err err;
   capz_outcome oc = CAPZ_DONE;
   cJSON *zones = NULL;

@@ -40,6 +40,7 @@ typedef struct m_run {
   const char *boot_reason;    /* BootstrapSucceeded False reason, "" = True, NULL = leave */
   capz_severity boot_sev;
   bool nat_done;              /* InboundNATRulesReady True */
+  double next_drift_s;        /* soonest drift read of the rows walked (HUGE_VAL: none), for a converged requeue */
 } m_run;
 
 static inline const char *m_str(const cJSON *o, const char *p) { return capz_json_ptr_str(o, p, ""); }

@@ -41,6 +41,7 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   s->poll_floor_s = env.poll_floor_s;
   s->ensurer = env.ensurer;
   s->sessions = env.sessions;
+  s->vm_checks = sm_vm_checks_new(); /* NULL (OOM) only costs a VM read per reconcile */
   pthread_mutex_init(&s->mu, NULL);
   *state = s;
   return 0;
@@ -51,6 +52,7 @@ static void shutdown_plugin(void *state) {
   if (!s) return;
   capz_az_sessions_free(s->sessions);
   sm_skus_free(s->skus);
+  sm_vm_checks_free(s->vm_checks);
   capz_arm_ensurer_free(s->ensurer);
   pthread_mutex_destroy(&s->mu);
   free(s);

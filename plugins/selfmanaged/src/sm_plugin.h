@@ -28,6 +28,7 @@ extern const capz_gvk SM_GVK_AZURECLUSTER, SM_GVK_AZUREMACHINE, SM_GVK_IDENTITY,
     SM_GVK_CLUSTER, SM_GVK_MACHINE, SM_GVK_SECRET;
 
 typedef struct sm_sku_cache sm_sku_cache;
+typedef struct sm_vm_checks sm_vm_checks;
 
 typedef struct sm_state {
   capz_az_cloud cloud;
@@ -38,6 +39,7 @@ typedef struct sm_state {
   pthread_mutex_t mu;            /* guards skus */
   capz_az_sessions *sessions;   /* credential + ARM client per identity (and the configured default identity) */
   sm_sku_cache *skus;
+  sm_vm_checks *vm_checks;      /* when each created VM is next read (vm_checks.c); NULL = read every reconcile */
 } sm_state;
 
 /* ---- Azure access for one AzureCluster ---- */
@@ -86,6 +88,26 @@ int sm_azure_json_reconcile(const sm_azure_json_in *in, capz_err *err);
 
 /* ---- controllers ---- */
 capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
+/* ---- converged objects: when to look again (drift_walk.c) ---- */
+#define SM_DRIFT_REQUEUE_FLOOR_S 1.0
+/* capz_arm_table_ensure (same walk, same outcome in w) that also lowers *next_drift_s (when not NULL) to the
+ * soonest next drift read of the rows it passed without stopping. Thread-safety: as capz_arm_table_ensure. */
+void sm_table_ensure(capz_arm_table *t, capz_arm_ensurer *e, capz_arm_client *arm, capz_arm_token_fn tok, void *ud,
+                     capz_arm_walk *w, double *next_drift_s);
+/* REQUEUE_AFTER for a converged object: next_drift_s (HUGE_VAL = no row seen) floored at 1 s, capped at the
+ * drift interval, so drift is corrected within driftInterval without waiting for the host's resync. */
+capz_outcome sm_drift_requeue(const sm_state *s, capz_result *res, double next_drift_s);
+
+/* ---- created VMs: one read per drift interval (vm_checks.c); every call locks internally (any thread) ---- */
+sm_vm_checks *sm_vm_checks_new(void);
+void sm_vm_checks_free(sm_vm_checks *c);
+/* Whether the VM (resource ID) is due for a read: true when never read or its time has come; else *left_s (may be
+ * NULL) = seconds until it is. */
+bool sm_vm_check_due(sm_vm_checks *c, const char *id, double *left_s);
+/* The VM was just read and exists: next read in interval_s ± 10 %. */
+void sm_vm_check_done(sm_vm_checks *c, const char *id, double interval_s);
+void sm_vm_check_forget(sm_vm_checks *c, const char *id);
+
 capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome sm_identity_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome sm_template_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
