@@ -133,6 +133,9 @@ int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue
   int64_t replicas = capz_json_ptr_int(md, "/spec/replicas", 1);
   snprintf(sel, sizeof sel, "%s=%s", L_DEPLOYMENT_NAME, name);
   if ((rc = sim_list(s, K_MS, ns, sel, &sets)) != 0) goto out;
+  /* a deployment (or cluster) on its way out gets no new set and no scale-up; asked once, and only when needed */
+  int grow = -1;
+#define MAY_GROW() (grow < 0 ? (grow = sim_may_grow(s, K_MD, ns, name, cname)) : grow)
   bool found = false;
   int64_t st_repl = 0, st_ready = 0, st_avail = 0, st_upd = 0;
   for (size_t i = 0; i < sets.n; i++) {
@@ -145,7 +148,8 @@ int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue
     if (current) st_upd = capz_json_ptr_int(ms, "/status/replicas", 0);
     if (capz_obj_deleting(sets.items[i])) continue;
     int64_t target = current ? replicas : 0;
-    if (capz_json_ptr_int(ms, "/spec/replicas", -1) != target) {
+    int64_t have = capz_json_ptr_int(ms, "/spec/replicas", -1);
+    if (have != target && (target <= have || MAY_GROW())) {
       cJSON *w = cJSON_Duplicate(ms, 1);
       capz_json_ptr_set(w, "/spec/replicas", cJSON_CreateNumber((double)target), NULL);
       rc = sim_write(s, msg, ms, w);
@@ -155,6 +159,13 @@ int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue
       if (sim_delete(s, msg, ns, capz_obj_name(sets.items[i])) == 0) release_templates(s, md, ms, &sets);
     }
   }
+  if (!found && !MAY_GROW()) {
+    capz_log(s->log, CAPZ_LOG_INFO, "not creating a MachineSet: the MachineDeployment or its Cluster is being deleted",
+             "machinedeployment", name, NULL);
+    *requeue_ms = 1000; /* a failed live read is not a deletion: look again */
+    goto out;
+  }
+#undef MAY_GROW
   if (!found) {
     cJSON *ms = machineset_new(md, msname, hash, replicas);
     rc = sim_create(s, msg, ns, ms);

@@ -104,7 +104,6 @@ static int create_machine(sim *s, const cJSON *ms) {
 }
 
 int capi_ms_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
-  (void)requeue_ms;
   cJSON *ms = sim_cached(s, K_MS, ns, name);
   if (!ms) return 0;
   if (sim_paused(s, ms, ns, sim_str(ms, "/spec/clusterName"))) {
@@ -134,6 +133,11 @@ int capi_ms_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue
     if (capz_cond_is_true(capz_obj_json(all.items[i]), "Ready")) ready++;
   }
   int64_t replicas = capz_json_ptr_int(ms, "/spec/replicas", 1);
+  /* a set (or cluster) on its way out gets no new machine (live check: the cache lags a delete) */
+  if ((int64_t)nlive < replicas && !sim_may_grow(s, K_MS, ns, name, sim_str(ms, "/spec/clusterName"))) {
+    replicas = (int64_t)nlive;
+    *requeue_ms = 1000; /* a failed live read is not a deletion: look again */
+  }
   for (int64_t i = (int64_t)nlive; i < replicas && rc == 0; i++) rc = create_machine(s, ms);
   if (rc == 0 && (int64_t)nlive > replicas) {
     qsort(live, nlive, sizeof *live, cmp_for_delete);

@@ -161,6 +161,11 @@ cJSON *sim_ref_to(const cJSON *obj);
 void sim_random_name(const char *prefix, char *out, size_t n);
 const char *sim_str(const cJSON *obj, const char *ptr); /* "" when absent */
 bool sim_is_deleting(const cJSON *obj);
+/* Whether an owner may still get new children (or more replicas): it exists on the API server (a live GET, not the
+ * cache: an object deleted without finalizers never shows a deletionTimestamp in the informer cache, and its
+ * children vanish to garbage collection before its own delete event arrives) without a deletionTimestamp, and so
+ * does its Cluster (cluster_name; NULL or "" = no Cluster check). Read errors count as "no". */
+bool sim_may_grow(sim *s, int kind, const char *ns, const char *name, const char *cluster_name);
 
 /* Clone a template (AzureMachineTemplate-like: spec.template.{metadata,spec}) into a new infra object named
  * name, owned by owner (not controller), with labels and cloned-from annotations. */

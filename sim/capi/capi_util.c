@@ -224,6 +224,26 @@ bool sim_is_deleting(const cJSON *obj) {
          !cJSON_IsNull(capz_json_ptr_get(obj, "/metadata/deletionTimestamp"));
 }
 
+static bool live_and_not_deleting(sim *s, int kind, const char *ns, const char *name) {
+  cJSON *o = NULL;
+  capz_err err;
+  capz_err_clear(&err);
+  bool ok = capz_kube_get(s->c, &s->kinds[kind].gvk, ns, name, &o, &err) == 0 && o && !sim_is_deleting(o);
+  cJSON_Delete(o);
+  return ok;
+}
+
+bool sim_may_grow(sim *s, int kind, const char *ns, const char *name, const char *cluster_name) {
+  if (cluster_name && *cluster_name) {
+    cJSON *cl = sim_cached(s, K_CLUSTER, ns, cluster_name);
+    bool deleting = cl && sim_is_deleting(cl);
+    cJSON_Delete(cl);
+    if (deleting) return false;
+  }
+  if (!live_and_not_deleting(s, kind, ns, name)) return false;
+  return !cluster_name || !*cluster_name || live_and_not_deleting(s, K_CLUSTER, ns, cluster_name);
+}
+
 static cJSON *meta_child(cJSON *obj, const char *key, bool array) {
   cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
   if (!md) md = cJSON_AddObjectToObject(obj, "metadata");

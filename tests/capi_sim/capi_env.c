@@ -353,3 +353,14 @@ bool env_wait(bool (*pred)(void *ud), void *ud, int timeout_ms) {
   }
   return pred(ud);
 }
+
+int env_sim_request(const char *method, const char *path, const char *body_json) {
+  cJSON *body = body_json ? cJSON_Parse(body_json) : NULL;
+  if (body_json && !body) return CAPZ_EINVAL;
+  capz_err err;
+  capz_err_clear(&err);
+  int rc = capz_kube_request(g_client, method, path, body ? "application/json" : NULL, body, NULL, &err);
+  cJSON_Delete(body);
+  if (rc) fprintf(stderr, "%s %s: %s\n", method, path, err.msg);
+  return rc;
+}

@@ -39,5 +39,7 @@ int env_delete(const char *api_version, const char *kind, const char *ns, const 
 
 /* Poll pred every 25 ms until true or timeout_ms passes. */
 bool env_wait(bool (*pred)(void *ud), void *ud, int timeout_ms);
+/* A kube-sim control request (docs/kube-sim.md "/_sim/"): method, path, JSON body text (NULL = none). 0 or error. */
+int env_sim_request(const char *method, const char *path, const char *body_json);
 
 #endif

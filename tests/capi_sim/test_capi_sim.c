@@ -486,6 +486,99 @@ START_TEST(deletion_waits_for_children_in_order) {
 }
 END_TEST
 
+/* A Cluster on its way out gets no new MachineSet or Machine: neither for a MachineDeployment created after the
+ * deletion started, nor for the ones its deletion removes (the sim's cache lags their delete events). */
+static bool p_no_new_sets(void *ud) {
+  const char **x = ud; /* ns, selector, name of the one set that existed before */
+  cJSON *l = env_list(CAPI, "MachineSet", x[0], x[1]);
+  const cJSON *i;
+  bool extra = false;
+  cJSON_ArrayForEach(i, l) {
+    const char *n = capz_json_ptr_str(i, "/metadata/name", "");
+    extra |= strcmp(n, x[2]) != 0 && strcmp(n, "g1-ms-late") != 0;
+  }
+  cJSON_Delete(l);
+  cJSON *m = env_list(CAPI, "Machine", x[0], "test/late=yes");
+  extra |= cJSON_GetArraySize(m) > 0; /* a machine of the late set */
+  cJSON_Delete(m);
+  return extra;
+}
+
+START_TEST(deleting_cluster_grows_nothing) {
+  const char *ns = "t-nogrow", *cn = "g1";
+  apply("cluster-template.yaml", ns, cn, "1", "2");
+  provide_cluster(ns, cn);
+  q two = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/deployment-name=g1-md-0", 2};
+  ck_assert(env_wait(p_live_count, &two, WAIT_MS));
+  char *set0 = first_name(CAPI, "MachineSet", ns, "cluster.x-k8s.io/deployment-name=g1-md-0");
+  ck_assert_ptr_nonnull(set0);
+  /* the AzureCluster's finalizer holds the Cluster in Deleting */
+  ck_assert_int_eq(env_patch(INFRA, "AzureCluster", ns, cn, "{\"metadata\":{\"finalizers\":[\"test.capz.io/hold\"]}}",
+                             false), 0);
+  /* a second deployment of the same cluster, not created yet: its body from the first one */
+  cJSON *md = env_get(CAPI, "MachineDeployment", ns, "g1-md-0");
+  ck_assert_ptr_nonnull(md);
+  cJSON_DeleteItemFromObject(md, "status");
+  cJSON *meta = cJSON_CreateObject();
+  cJSON_AddStringToObject(meta, "name", "g1-md-late");
+  cJSON_AddStringToObject(meta, "namespace", ns);
+  cJSON_ReplaceItemInObject(md, "metadata", meta);
+  capz_json_ptr_set_str(md, "/spec/selector/matchLabels/cluster.x-k8s.io~1deployment-name", "g1-md-late", NULL);
+  capz_json_ptr_set_str(md, "/spec/template/metadata/labels/cluster.x-k8s.io~1deployment-name", "g1-md-late", NULL);
+  char *late = cJSON_PrintUnformatted(md);
+  cJSON_Delete(md);
+  /* and a MachineSet of the cluster that its deletion does not list (no cluster-name label, no owner): only the
+   * Cluster's deletionTimestamp can keep it from making machines */
+  cJSON *ms = env_get(CAPI, "MachineSet", ns, set0);
+  ck_assert_ptr_nonnull(ms);
+  cJSON_DeleteItemFromObject(ms, "status");
+  meta = cJSON_CreateObject();
+  cJSON_AddStringToObject(meta, "name", "g1-ms-late");
+  cJSON_AddStringToObject(meta, "namespace", ns);
+  cJSON_ReplaceItemInObject(ms, "metadata", meta);
+  cJSON *late_labels = cJSON_CreateObject();
+  cJSON_AddStringToObject(late_labels, "test/late", "yes");
+  cJSON_ReplaceItemInObject(cJSON_GetObjectItem(ms, "spec"), "selector", cJSON_CreateObject());
+  cJSON_AddItemToObject(capz_json_ptr_get(ms, "/spec/selector"), "matchLabels", cJSON_Duplicate(late_labels, 1));
+  cJSON_ReplaceItemInObject(capz_json_ptr_get(ms, "/spec/template"), "metadata", cJSON_CreateObject());
+  cJSON_AddItemToObject(capz_json_ptr_get(ms, "/spec/template/metadata"), "labels", late_labels);
+  capz_json_ptr_set(ms, "/spec/replicas", cJSON_CreateNumber(1), NULL);
+  char *late_ms = cJSON_PrintUnformatted(ms);
+  cJSON_Delete(ms);
+
+  ck_assert_int_eq(env_delete(CAPI, "Cluster", ns, cn), 0);
+  wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Deleting");
+  q nowork0 = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/deployment-name=g1-md-0", 0};
+  ck_assert(env_wait(p_total_count, &nowork0, WAIT_MS));
+  /* the Cluster deletes any machine it finds within milliseconds: while we look, deletes of Machines fail, so a
+   * machine made by mistake stays visible */
+  ck_assert_int_eq(env_sim_request("POST", "/_sim/fail",
+                                   "{\"method\":\"DELETE\",\"path\":\"/apis/cluster.x-k8s.io/*/namespaces/t-nogrow/"
+                                   "machines/*\",\"code\":500,\"reason\":\"InternalError\",\"message\":\"held\","
+                                   "\"count\":0}"), 0);
+  ck_assert_int_eq(env_apply(ns, late), 0);
+  ck_assert_int_eq(env_apply(ns, late_ms), 0);
+  free(late);
+  free(late_ms);
+  /* for two seconds: no MachineSet but the original one, for either deployment */
+  const char *x[3] = {ns, NULL, set0}; /* every set of the namespace */
+  ck_assert_msg(!env_wait(p_no_new_sets, (void *)x, 2000), "a MachineSet was created while the Cluster was deleting");
+  q late_sets = {CAPI, "MachineSet", ns, NULL, "cluster.x-k8s.io/deployment-name=g1-md-late", 0};
+  ck_assert(p_total_count(&late_sets));
+  q late_machines = {CAPI, "Machine", ns, NULL, "test/late=yes", 0};
+  ck_assert_msg(p_total_count(&late_machines), "the late MachineSet made a Machine while its Cluster was deleting");
+  ck_assert_int_eq(env_sim_request("DELETE", "/_sim/fail", NULL), 0);
+  ck_assert_int_eq(env_delete(CAPI, "MachineSet", ns, "g1-ms-late"), 0);
+  /* and the workers all went: none was re-created behind the deletion */
+  q nowork = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/deployment-name=g1-md-0", 0};
+  ck_assert(env_wait(p_total_count, &nowork, WAIT_MS));
+  ck_assert_int_eq(env_patch(INFRA, "AzureCluster", ns, cn, "{\"metadata\":{\"finalizers\":null}}", false), 0);
+  q clq = {CAPI, "Cluster", ns, cn, NULL, 0};
+  ck_assert(env_wait(p_gone, &clq, WAIT_MS));
+  free(set0);
+}
+END_TEST
+
 START_TEST(machinepool_owns_infra_and_copies_provider_ids) {
   const char *ns = "t-mp", *cn = "p1";
   apply("cluster-template-machinepool.yaml", ns, cn, "1", "2");
@@ -675,6 +768,7 @@ int main(void) {
   tcase_add_test(tc, machinedeployment_scale_down);
   tcase_add_test(tc, machinedeployment_template_change_replaces_machineset);
   tcase_add_test(tc, deletion_waits_for_children_in_order);
+  tcase_add_test(tc, deleting_cluster_grows_nothing);
   tcase_add_test(tc, machinepool_owns_infra_and_copies_provider_ids);
   tcase_add_test(tc, aks_cluster_no_kcp_work);
   tcase_add_test(tc, paused_cluster_is_left_alone);
