@@ -18,7 +18,8 @@ CFG(kubeconfigRefreshInterval, CAPZ_CFG_DURATION, "24h",
 static const capz_cfg_field *const schema[] = {&capz_az_cfg_azure_environment, &capz_az_cfg_arm_endpoint,
                                                &capz_az_cfg_authority_host,    &capz_az_cfg_imds_endpoint,
                                                &capz_az_cfg_token_audience,    &capz_az_cfg_drift_interval,
-                                               &capz_az_cfg_poll_interval,     &cfg_kubeconfigRefreshInterval,
+                                               &capz_az_cfg_poll_interval,     &capz_az_cfg_ensure_capacity,
+                                               &capz_az_cfg_drift_reads_per_second, &cfg_kubeconfigRefreshInterval,
                                                NULL};
 
 static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
