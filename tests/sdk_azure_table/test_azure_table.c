@@ -138,6 +138,8 @@ START_TEST(ensure_in_order_and_stops_in_progress) {
   ck_assert_uint_eq(w.at, t.n);
   ck_assert_int_eq(w.writes, 0);
   ck_assert_int_eq(w.arm_requests, 0);
+  /* and says when the soonest of its rows is due for a drift read (the default drift interval: 600 s ± 10 %) */
+  ck_assert_msg(w.next_drift_s > 0 && w.next_drift_s <= 600 * 1.11, "next_drift_s %.1f", w.next_drift_s);
   capz_arm_walk_free(&w);
   capz_arm_table_free(&t);
   fx_free(&f);

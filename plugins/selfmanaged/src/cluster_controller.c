@@ -268,7 +268,8 @@ static capz_outcome reconcile_normal(cl_run *r, capz_result *res) {
     return capz_ctx_fail(r->ctx, res, CAPZ_RETRY, "PatchError", "%s", err.msg);
   r->lro_type = "PUT";
   double next_drift = HUGE_VAL;
-  sm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w, &next_drift);
+  capz_arm_table_ensure(&r->t, r->s->ensurer, r->az.arm, tok_of, r, &r->w);
+  if (r->w.next_drift_s > 0) next_drift = r->w.next_drift_s;
   capz_log_v(capz_ctx_logger(r->ctx), 1, "resource walk", "rows", r->t.n == r->w.done ? "all" : "partial", NULL);
   if (r->w.rc) return walk_error(r, res);
   if (r->w.in_progress) {

@@ -24,7 +24,10 @@ static void walk_view(m_run *r, size_t off, size_t n, bool del) {
   r->view_off = off;
   r->view_n = n;
   if (del) capz_arm_table_delete(&v, r->s->ensurer, r->az.arm, m_token_of, r, &r->w);
-  else sm_table_ensure(&v, r->s->ensurer, r->az.arm, m_token_of, r, &r->w, &r->next_drift_s);
+  else {
+    capz_arm_table_ensure(&v, r->s->ensurer, r->az.arm, m_token_of, r, &r->w);
+    if (r->w.next_drift_s > 0 && r->w.next_drift_s < r->next_drift_s) r->next_drift_s = r->w.next_drift_s;
+  }
 }
 
 static capz_outcome reconcile_delete(m_run *r, capz_result *res, cJSON *zones) {

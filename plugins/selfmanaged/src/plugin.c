@@ -20,7 +20,8 @@ static const capz_cfg_field *const schema[] = {
     &capz_az_cfg_azure_environment, &capz_az_cfg_arm_endpoint, &capz_az_cfg_authority_host,
     &capz_az_cfg_imds_endpoint,     &capz_az_cfg_token_audience, &cfg_tenantId,
     &cfg_clientId,                  &cfg_clientSecretFile,       &capz_az_cfg_drift_interval,
-    &capz_az_cfg_poll_interval,     NULL};
+    &capz_az_cfg_poll_interval,     &capz_az_cfg_ensure_capacity, &capz_az_cfg_drift_reads_per_second,
+    NULL};
 
 static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   sm_state *s = calloc(1, sizeof *s);

@@ -86,14 +86,8 @@ typedef struct sm_azure_json_in {
  * is left alone. Secret values never reach logs or err. 0 or an error (kube/ARM). */
 int sm_azure_json_reconcile(const sm_azure_json_in *in, capz_err *err);
 
-/* ---- controllers ---- */
-capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 /* ---- converged objects: when to look again (drift_walk.c) ---- */
 #define SM_DRIFT_REQUEUE_FLOOR_S 1.0
-/* capz_arm_table_ensure (same walk, same outcome in w) that also lowers *next_drift_s (when not NULL) to the
- * soonest next drift read of the rows it passed without stopping. Thread-safety: as capz_arm_table_ensure. */
-void sm_table_ensure(capz_arm_table *t, capz_arm_ensurer *e, capz_arm_client *arm, capz_arm_token_fn tok, void *ud,
-                     capz_arm_walk *w, double *next_drift_s);
 /* REQUEUE_AFTER for a converged object: next_drift_s (HUGE_VAL = no row seen) floored at 1 s, capped at the
  * drift interval, so drift is corrected within driftInterval without waiting for the host's resync. */
 capz_outcome sm_drift_requeue(const sm_state *s, capz_result *res, double next_drift_s);
@@ -108,6 +102,8 @@ bool sm_vm_check_due(sm_vm_checks *c, const char *id, double *left_s);
 void sm_vm_check_done(sm_vm_checks *c, const char *id, double interval_s);
 void sm_vm_check_forget(sm_vm_checks *c, const char *id);
 
+/* ---- controllers ---- */
+capz_outcome sm_cluster_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome sm_machine_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome sm_identity_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);
 capz_outcome sm_template_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res);

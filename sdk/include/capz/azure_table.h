@@ -67,6 +67,8 @@ typedef struct capz_arm_walk {
   capz_err err;
   int arm_requests;           /* total ARM requests of the walk */
   int writes;                 /* rows created/updated, or deleted with a DELETE sent */
+  double next_drift_s;        /* ensure walk: soonest drift read due among the rows it settled (seconds; 0 = none)
+                               * — when a converged object should look again */
 } capz_arm_walk;
 
 CAPZ_API void capz_arm_table_init(capz_arm_table *t, const char *cluster_name);

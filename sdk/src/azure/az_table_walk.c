@@ -57,6 +57,8 @@ void capz_arm_table_ensure(capz_arm_table *t, capz_arm_ensurer *e, capz_arm_clie
     take(r, w, &res);
     if (!rc && (res.outcome == CAPZ_ENSURE_CREATED || res.outcome == CAPZ_ENSURE_UPDATED)) w->writes++;
     bool stop = stop_at(w, i, i, rc, &res);
+    if (!stop && res.requeue_after_s > 0 && (w->next_drift_s <= 0 || res.requeue_after_s < w->next_drift_s))
+      w->next_drift_s = res.requeue_after_s;
     capz_arm_ensure_result_free(&res);
     if (stop) return;
   }
