@@ -264,6 +264,114 @@ START_TEST(no_budget_reads_all_due) {
 }
 END_TEST
 
+
+/* Method of the first logged request whose path (query stripped) ends with suffix, or "" when there is none. */
+static void first_method(const char *suffix, char *out, size_t n) {
+  char url[512];
+  snprintf(url, sizeof url, "%s/_sim/requests", g_sim.url);
+  capz_arm_response r;
+  capz_err err;
+  ck_assert_msg(capz_arm_do(g_c, "GET", url, NULL, NULL, &r, &err) == 0, "%s", err.msg);
+  snprintf(out, n, "%s", "");
+  size_t sl = strlen(suffix);
+  const cJSON *e;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItem(r.body, "requests")) {
+    const char *m = cJSON_GetStringValue(cJSON_GetObjectItem(e, "method"));
+    const char *p = cJSON_GetStringValue(cJSON_GetObjectItem(e, "path"));
+    if (!m || !p) continue;
+    const char *q = strchr(p, '?');
+    size_t pl = q ? (size_t)(q - p) : strlen(p);
+    if (pl >= sl && strncasecmp(p + pl - sl, suffix, sl) == 0) {
+      snprintf(out, n, "%s", m);
+      break;
+    }
+  }
+  capz_arm_response_free(&r);
+}
+
+static capz_arm_ensure_outcome ensure_json(capz_arm_ensurer *e, const char *id, const char *json) {
+  cJSON *desired = cJSON_Parse(json);
+  ck_assert_ptr_nonnull(desired);
+  capz_arm_ensure_spec s = {.id = id, .desired = desired};
+  capz_arm_ensure_result res = {0};
+  capz_err err;
+  int rc = capz_arm_ensure(e, g_c, &s, &res, &err);
+  ck_assert_msg(rc == 0, "ensure %s: %s", id, err.msg);
+  capz_arm_ensure_outcome o = res.outcome;
+  capz_arm_ensure_result_free(&res);
+  cJSON_Delete(desired);
+  return o;
+}
+
+#define FRESH "/subscriptions/" SUB "/resourceGroups/fresh"
+#define NSG(g, n) FRESH g "/providers/Microsoft.Network/networkSecurityGroups/" n
+#define NSG_BODY "{\"location\":\"eastus\"}"
+#define VNET_BODY \
+  "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.0.0.0/16\"]}}}"
+
+/* A resource group this ensurer just created holds nothing: its top-level resources are created without a GET
+ * first. Nested children (which a parent's body may create), anything under a group that existed already, a group
+ * whose knowledge is older than the drift interval, and a group where something was forgotten are read first. */
+START_TEST(fresh_group_children_skip_read) {
+  double fake = 1000;
+  capz_metrics_registry *reg = capz_metrics_registry_new();
+  capz_arm_ensure_config ec = {.drift_interval_s = 600, .drift_jitter = -1, .blocking = true, .clock = fake_clock,
+                               .clock_ud = &fake, .metrics = reg};
+  capz_arm_ensurer *e = capz_arm_ensurer_new(&ec);
+  char m[16];
+  ck_assert_int_eq(ensure_json(e, FRESH "A", "{\"location\":\"eastus\"}"), CAPZ_ENSURE_CREATED);
+  first_method("/resourceGroups/freshA", m, sizeof m);
+  ck_assert_str_eq(m, "GET"); /* the group itself was read first */
+  ck_assert_int_eq(ensure_json(e, NSG("A", "nsg1"), NSG_BODY), CAPZ_ENSURE_CREATED);
+  first_method("/networkSecurityGroups/nsg1", m, sizeof m);
+  ck_assert_str_eq(m, "PUT");
+  ck_assert_int_eq(ensure_json(e, FRESH "A/providers/Microsoft.Network/virtualNetworks/vnet1", VNET_BODY),
+                   CAPZ_ENSURE_CREATED);
+  first_method("/virtualNetworks/vnet1", m, sizeof m);
+  ck_assert_str_eq(m, "PUT");
+  /* a nested child is read first: its parent's body could have created it */
+  ck_assert_int_eq(ensure_json(e, FRESH "A/providers/Microsoft.Network/virtualNetworks/vnet1/subnets/s1",
+                               "{\"properties\":{\"addressPrefix\":\"10.0.1.0/24\"}}"),
+                   CAPZ_ENSURE_CREATED);
+  first_method("/subnets/s1", m, sizeof m);
+  ck_assert_str_eq(m, "GET");
+  /* our own resource, remembered: steady, no request at all */
+  log_clear();
+  ck_assert_int_eq(ensure_json(e, NSG("A", "nsg1"), NSG_BODY), CAPZ_ENSURE_UNCHANGED);
+  first_method("/networkSecurityGroups/nsg1", m, sizeof m);
+  ck_assert_str_eq(m, "");
+  /* forgetting something under the group ends the knowledge: the forgotten resource is read (it exists and
+   * matches: no write), and so is any other new resource of that group */
+  capz_arm_ensurer_forget(e, NSG("A", "nsg1"));
+  ck_assert_int_eq(ensure_json(e, NSG("A", "nsg1"), NSG_BODY), CAPZ_ENSURE_UNCHANGED);
+  first_method("/networkSecurityGroups/nsg1", m, sizeof m);
+  ck_assert_str_eq(m, "GET");
+  ck_assert_int_eq(ensure_json(e, NSG("A", "nsg2"), NSG_BODY), CAPZ_ENSURE_CREATED);
+  first_method("/networkSecurityGroups/nsg2", m, sizeof m);
+  ck_assert_str_eq(m, "GET");
+  /* the knowledge lasts one drift interval */
+  ck_assert_int_eq(ensure_json(e, FRESH "B", "{\"location\":\"eastus\"}"), CAPZ_ENSURE_CREATED);
+  fake += 601;
+  ck_assert_int_eq(ensure_json(e, NSG("B", "nsg3"), NSG_BODY), CAPZ_ENSURE_CREATED);
+  first_method("/networkSecurityGroups/nsg3", m, sizeof m);
+  ck_assert_str_eq(m, "GET");
+  /* a group that already existed (a new ensurer finds freshA): its new resources are read first */
+  capz_arm_ensurer *e2 = capz_arm_ensurer_new(&ec);
+  ck_assert_int_eq(ensure_json(e2, FRESH "A", "{\"location\":\"eastus\"}"), CAPZ_ENSURE_UNCHANGED);
+  log_clear();
+  ck_assert_int_eq(ensure_json(e2, NSG("A", "nsg4"), NSG_BODY), CAPZ_ENSURE_CREATED);
+  first_method("/networkSecurityGroups/nsg4", m, sizeof m);
+  ck_assert_str_eq(m, "GET");
+  /* the skipped reads are counted: nsg1 and vnet1 */
+  char *text = capz_metrics_render(reg, NULL);
+  ck_assert_ptr_nonnull(strstr(text, "capz_azure_ensure_reads_skipped_total 2"));
+  free(text);
+  capz_arm_ensurer_free(e2);
+  capz_arm_ensurer_free(e);
+  capz_metrics_registry_free(reg);
+}
+END_TEST
+
 static Suite *drift_suite(void) {
   Suite *s = suite_create("azure_drift");
   TCase *tc = tcase_create("sim");
@@ -274,6 +382,7 @@ static Suite *drift_suite(void) {
   tcase_add_test(tc, default_capacity_is_large);
   tcase_add_test(tc, drift_reads_stay_within_budget);
   tcase_add_test(tc, no_budget_reads_all_due);
+  tcase_add_test(tc, fresh_group_children_skip_read);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -7,6 +7,11 @@
  *    interval (with jitter) has not elapsed, it returns UNCHANGED with ZERO ARM requests;
  *  - otherwise it GETs the resource once: absent → PUT (create); present and every owned field equal
  *    (capz_json_subset, case-folded strings as ARM normalises casing) → UNCHANGED; different → PUT;
+ *  - the GET is skipped for a top-level resource (…/resourceGroups/<g>/providers/<ns>/<type>/<name>) the ensurer
+ *    has never seen, in a group it created itself (GET 404 → PUT) less than drift_interval_s ago: such a group
+ *    holds only what this ensurer put there. Nested children are always read (a parent's body can create them);
+ *    forgetting or evicting anything under the group ends the knowledge. Counted in
+ *    capz_azure_ensure_reads_skipped_total;
  *  - with cluster_name set, the CAPZ ownership tag sigs.k8s.io_cluster-api-provider-azure_cluster_<name>=owned
  *    is added on create, and an existing resource without it is never modified (NOT_OWNED);
  *  - keep_live (optional) lists fields other controllers own on the resource: an update carries their live

@@ -25,6 +25,8 @@ typedef struct ens_entry {
   char op_fp[65];     /* fingerprint the op applies */
   bool op_creates;    /* the op is a create (vs update) */
   bool op_deletes;
+  double empty_until; /* resource groups: created empty by this ensurer; until then a top-level resource in it
+                       * that nothing here remembers is known absent (0 = no such knowledge) */
   struct ens_entry *prev, *next, *hnext;
 } ens_entry;
 
@@ -45,8 +47,8 @@ struct capz_arm_ensurer {
   size_t nbuckets; /* power of two, ≥ capacity, so chains stay short at any fleet size */
   size_t size;
   ens_budget budgets[ENS_BUDGETS];
-  uint64_t drift_reads, drift_deferred;
-  capz_metric *m_deferred, *m_drift_reads;
+  uint64_t drift_reads, drift_deferred, reads_skipped;
+  capz_metric *m_deferred, *m_drift_reads, *m_skipped;
 };
 
 capz_arm_ensurer *capz_arm_ensurer_new(const capz_arm_ensure_config *cfg) {
@@ -77,6 +79,11 @@ capz_arm_ensurer *capz_arm_ensurer_new(const capz_arm_ensure_config *cfg) {
   f = capz_metrics_counter(e->cfg.metrics, "capz_azure_ensure_drift_reads_total",
                            "GETs ensure sent only because a resource's drift interval had elapsed.", NULL, NULL);
   e->m_drift_reads = f ? capz_metric_with(f, NULL) : NULL;
+  f = capz_metrics_counter(e->cfg.metrics, "capz_azure_ensure_reads_skipped_total",
+                           "GETs ensure did not send: the resource is a top-level resource of a resource group this "
+                           "ensurer created empty less than a drift interval ago, and was never seen since.",
+                           NULL, NULL);
+  e->m_skipped = f ? capz_metric_with(f, NULL) : NULL;
   if (e->cfg.drift_interval_s <= 0) e->cfg.drift_interval_s = 600;
   if (e->cfg.drift_jitter == 0) e->cfg.drift_jitter = 0.1;
   if (e->cfg.drift_jitter < 0) e->cfg.drift_jitter = 0;
@@ -138,6 +145,61 @@ static void lru_front(capz_arm_ensurer *e, ens_entry *x) {
   if (!e->tail) e->tail = x;
 }
 
+/* Length of the resource-group prefix "/subscriptions/<s>/resourcegroups/<g>" of a normalised key (0 = none);
+ * *top is set when the key is that group itself (TOP_RG) or a top-level resource in it (TOP_CHILD:
+ * /providers/<ns>/<type>/<name> and nothing below; nested children may be created inside their parent's body,
+ * so nothing is ever assumed about them). */
+enum { TOP_OTHER, TOP_RG, TOP_CHILD };
+static size_t rg_prefix(const char *key, int *top) {
+  *top = TOP_OTHER;
+  static const char subs[] = "/subscriptions/", rgs[] = "/resourcegroups/", prov[] = "/providers/";
+  if (strncmp(key, subs, sizeof subs - 1) != 0) return 0;
+  const char *p = strchr(key + sizeof subs - 1, '/');
+  if (!p || strncmp(p, rgs, sizeof rgs - 1) != 0) return 0;
+  const char *g = p + sizeof rgs - 1;
+  if (!*g || *g == '/') return 0;
+  const char *end = strchr(g, '/');
+  if (!end) {
+    *top = TOP_RG;
+    return strlen(key);
+  }
+  if (strncmp(end, prov, sizeof prov - 1) == 0) {
+    int segs = 0;
+    for (const char *q = end + sizeof prov - 1; *q; q++)
+      if (*q == '/') segs++;
+    if (segs == 2) *top = TOP_CHILD; /* <ns>/<type>/<name> */
+  }
+  return (size_t)(end - key);
+}
+
+/* Caller holds mu. The entry of exactly this key, without touching the LRU order. */
+static ens_entry *peek(capz_arm_ensurer *e, const char *key) {
+  for (ens_entry *x = e->table[hash_of(e, key)]; x; x = x->hnext)
+    if (strcmp(x->key, key) == 0) return x;
+  return NULL;
+}
+
+/* Caller holds mu. The resource group entry of key (anything below a group), when that group is still known to
+ * be empty of anything this ensurer did not create (NULL otherwise). */
+static ens_entry *empty_group_of(capz_arm_ensurer *e, const char *key, double now) {
+  int top;
+  size_t n = rg_prefix(key, &top);
+  if (!n || top == TOP_RG) return NULL;
+  char g[1024];
+  if (n >= sizeof g) return NULL;
+  memcpy(g, key, n);
+  g[n] = '\0';
+  ens_entry *x = peek(e, g);
+  return x && x->empty_until > now ? x : NULL;
+}
+
+/* Caller holds mu. key is being forgotten: a later ensure of it must not take "absent" for granted, so its group
+ * loses its emptiness knowledge. */
+static void group_taint(capz_arm_ensurer *e, const char *key) {
+  ens_entry *g = empty_group_of(e, key, -1.0);
+  if (g) g->empty_until = 0;
+}
+
 static void table_remove(capz_arm_ensurer *e, ens_entry *x) {
   ens_entry **pp = &e->table[hash_of(e, x->key)];
   while (*pp && *pp != x) pp = &(*pp)->hnext;
@@ -176,6 +238,7 @@ static ens_entry *find_or_add(capz_arm_ensurer *e, char *key) {
     ens_entry *old = e->tail;
     lru_unlink(e, old);
     table_remove(e, old);
+    group_taint(e, old->key);
     entry_free(old); /* losing an in-flight op only costs a GET later: the resource shows its own state */
     e->size--;
   }
@@ -183,6 +246,7 @@ static ens_entry *find_or_add(capz_arm_ensurer *e, char *key) {
 }
 
 static void remove_entry(capz_arm_ensurer *e, const char *key) {
+  group_taint(e, key);
   ens_entry *x = find(e, key);
   if (!x) return;
   lru_unlink(e, x);
@@ -422,6 +486,14 @@ static int drive(capz_arm_ensurer *e, capz_arm_client *c, const char *key, capz_
       res->live = result ? cJSON_Duplicate(result, true) : NULL;
       const char *etag = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(result, "etag"));
       settle(e, key, fp, etag, false);
+      int top;
+      if (creates && rg_prefix(key, &top) && top == TOP_RG) {
+        /* a group we just created holds nothing: its top-level resources need no read before their create */
+        pthread_mutex_lock(&e->mu);
+        ens_entry *g = peek(e, key);
+        if (g) g->empty_until = now_of(e) + e->cfg.drift_interval_s;
+        pthread_mutex_unlock(&e->mu);
+      }
       res->outcome = creates ? CAPZ_ENSURE_CREATED : CAPZ_ENSURE_UPDATED;
       res->requeue_after_s = e->cfg.drift_interval_s;
     }
@@ -483,6 +555,7 @@ int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensu
   }
   char fp[65];
   fingerprint(body, s, fp);
+  bool exists = false;
 
   /* 1. an LRO we started earlier: poll it instead of re-sending anything */
   char op_fp[65] = "";
@@ -533,13 +606,22 @@ int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensu
     pthread_mutex_unlock(&e->mu);
     if (e->m_drift_reads) capz_metric_inc(e->m_drift_reads);
   } else {
+    /* never seen here, in a group this ensurer created empty within the drift interval: known absent. Anything
+     * forgotten or evicted under that group cleared the knowledge (group_taint), so this is never our own
+     * resource read back as "absent" */
+    int top;
+    bool absent = !x && rg_prefix(key, &top) && top == TOP_CHILD && empty_group_of(e, key, now_of(e));
     pthread_mutex_unlock(&e->mu);
+    if (absent) {
+      if (e->m_skipped) capz_metric_inc(e->m_skipped);
+      goto write;
+    }
   }
 
   /* 3. read the live resource */
   capz_arm_response live;
   rc = capz_arm_get(c, s->id, s->opts, &live, err);
-  bool exists = rc == 0;
+  exists = rc == 0;
   if (rc && rc != CAPZ_ENOTFOUND) {
     capz_arm_response_free(&live);
     goto out;
@@ -581,6 +663,7 @@ int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensu
   capz_arm_response_free(&live);
 
   /* 4. write */
+write:
   rc = capz_arm_begin(c, "PUT", s->id, body, s->opts, CAPZ_ARM_FINAL_DEFAULT, &op, err);
   if (rc) {
     pthread_mutex_lock(&e->mu);
