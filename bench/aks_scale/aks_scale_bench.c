@@ -19,21 +19,11 @@
 #include "bench_objects.h"
 #include "bench_proc.h"
 #include "bench_stack.h"
+#include "bench_util.h"
 #include "capz/json.h"
 #include "capz/kube.h"
 #include "capz/sdk.h"
 
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s) {
-  struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
-  nanosleep(&ts, NULL);
-}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -95,19 +85,6 @@ static int parse_opts(int argc, char **argv, bench_opts *o) {
   if (!o->build || !*o->build) o->build = ".";
   if (!o->source || !*o->source) o->source = ".";
   return 0;
-}
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *t = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (t && fread(t, 1, (size_t)n, f) != (size_t)n) { free(t); t = NULL; }
-  if (t) t[n] = '\0';
-  fclose(f);
-  return t;
 }
 
 /* ---- create ---- */
@@ -198,11 +175,6 @@ static int poll_ready(capz_kube_client *c, readiness *r, double t) {
     }
   }
   return 0;
-}
-
-static int cmp_dbl(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
 }
 
 /* ---- reporting ---- */
@@ -352,7 +324,7 @@ int main(int argc, char **argv) {
     if (access(tpath, R_OK) != 0) snprintf(tpath, sizeof tpath, "%s/templates/cluster-template-aks.yaml", o.source);
     o.template_path = tpath;
   }
-  char *tmpl = slurp(o.template_path);
+  char *tmpl = bench_slurp(o.template_path);
   if (!tmpl) {
     fprintf(stderr, "aks_scale: cannot read template %s\n", o.template_path);
     return 1;
@@ -394,10 +366,10 @@ int main(int argc, char **argv) {
 
   /* ---- create → all Ready ---- */
   c0 = bmet_arm_counters(s.arm_url);
-  double t0 = now_s();
+  double t0 = bench_now();
   create_job cj = {.o = &o, .s = &s, .tmpl = tmpl};
   run_threads(o.threads, create_worker, &cj);
-  double t_created = now_s() - t0;
+  double t_created = bench_now() - t0;
   printf("created %d clusters (%d objects) in %.1f s, %d failed\n", o.clusters, o.clusters * (3 + 2 * o.pools),
          t_created, atomic_load(&cj.failed));
   fflush(stdout);
@@ -405,7 +377,7 @@ int main(int argc, char **argv) {
   long peak_rss = 0;
   double last_progress = 0, t_ready = -1;
   for (;;) {
-    double t = now_s() - t0;
+    double t = bench_now() - t0;
     if (poll_ready(s.c, &r, t) == 0 && r.all_ready == o.clusters) {
       t_ready = t;
       break;
@@ -423,9 +395,9 @@ int main(int argc, char **argv) {
       fprintf(stderr, "aks_scale: timeout after %.0f s\n", t);
       break;
     }
-    sleep_s(o.poll_s);
+    bench_sleep(o.poll_s);
   }
-  progress(&s, &r, now_s() - t0, &peak_rss);
+  progress(&s, &r, bench_now() - t0, &peak_rss);
   c1 = bmet_arm_counters(s.arm_url);
   m1 = bstack_host_metrics(&s);
   cJSON *create = bmet_delta(c0, c1);
@@ -440,7 +412,7 @@ int main(int argc, char **argv) {
     for (int i = 0; ts && i < o.clusters; i++)
       if (r.first_all_ready[i] >= 0) ts[k++] = r.first_all_ready[i];
     if (k > 0) {
-      qsort(ts, (size_t)k, sizeof *ts, cmp_dbl);
+      qsort(ts, (size_t)k, sizeof *ts, bench_cmp_dbl);
       printf("cluster all-Ready times (s since create began): first %.1f, p10 %.1f, p50 %.1f, p90 %.1f, last %.1f\n",
              ts[0], ts[k / 10], ts[k / 2], ts[(k * 9) / 10], ts[k - 1]);
     }
@@ -512,7 +484,7 @@ int main(int argc, char **argv) {
   }
 
   /* ---- steady state ---- */
-  sleep_s(o.settle_s);
+  bench_sleep(o.settle_s);
   c2 = bmet_arm_counters(s.arm_url);
   cJSON *settle = bmet_delta(c1, c2);
   printf("\n== settle (%g s after all-Ready): %.0f ARM requests\n", o.settle_s, bmet_num(settle, "total"));
@@ -522,7 +494,7 @@ int main(int argc, char **argv) {
   char *m2 = bstack_host_metrics(&s);
   rec_before = bmet_sum(m2, "controller_runtime_reconcile_total", NULL);
   free(m2);
-  sleep_s(o.steady_s);
+  bench_sleep(o.steady_s);
   c3 = bmet_arm_counters(s.arm_url);
   m3 = bstack_host_metrics(&s);
   cJSON *steady = bmet_delta(c2, c3);
@@ -546,24 +518,24 @@ int main(int argc, char **argv) {
     char *mt0 = bstack_host_metrics(&s);
     double rec0 = bmet_sum(mt0, "controller_runtime_reconcile_total", NULL);
     free(mt0);
-    double tt = now_s();
+    double tt = bench_now();
     touch_job tj = {.o = &o, .s = &s};
     run_threads(o.threads, touch_worker, &tj);
     /* done when ARM has been quiet and the host's queues empty for 15 s, or after --timeout */
-    double quiet_since = now_s(), last_total = -1;
+    double quiet_since = bench_now(), last_total = -1;
     cJSON *tc = NULL;
     for (;;) {
-      sleep_s(o.poll_s < 5 ? o.poll_s : 5);
+      bench_sleep(o.poll_s < 5 ? o.poll_s : 5);
       cJSON_Delete(tc);
       tc = bmet_arm_counters(s.arm_url);
       char *mt = bstack_host_metrics(&s);
       double depth = bmet_sum(mt, "workqueue_depth", NULL) + bmet_sum(mt, "controller_runtime_active_workers", NULL);
       free(mt);
       double total = bmet_num(tc, "total");
-      if (total != last_total || depth > 0) quiet_since = now_s();
+      if (total != last_total || depth > 0) quiet_since = bench_now();
       last_total = total;
       /* bounded: drift reads may start during the pass and never let ARM go quiet */
-      if (now_s() - quiet_since >= 15 || now_s() - tt > 600) break;
+      if (bench_now() - quiet_since >= 15 || bench_now() - tt > 600) break;
     }
     char *mt1 = bstack_host_metrics(&s);
     cJSON *touch = bmet_delta(t0c, tc);
@@ -571,7 +543,7 @@ int main(int argc, char **argv) {
            "(reads %.0f, writes %.0f) in %.1f s — %s\n",
            o.clusters, o.clusters * o.pools, atomic_load(&tj.failed),
            bmet_sum(mt1, "controller_runtime_reconcile_total", NULL) - rec0, bmet_num(touch, "total"),
-           arm_class(touch, "read"), arm_class(touch, "write"), now_s() - tt - 15,
+           arm_class(touch, "read"), arm_class(touch, "write"), bench_now() - tt - 15,
            bmet_num(touch, "total") == 0 ? "PASS" : "FAIL");
     if (bmet_num(touch, "total") > 0) print_counters("  touch requests", touch, o.clusters);
     if (bmet_num(touch, "total") > 0) rc = 1;
@@ -585,13 +557,13 @@ int main(int argc, char **argv) {
   /* ---- delete ---- */
   if (o.do_delete) {
     d0 = bmet_arm_counters(s.arm_url);
-    double td = now_s();
+    double td = bench_now();
     delete_job dj = {.o = &o, .s = &s};
     run_threads(o.threads, delete_worker, &dj);
     double last = 0, t_gone = -1;
     int cps = -1, pools = -1, res = -1;
     for (;;) {
-      double t = now_s() - td;
+      double t = bench_now() - td;
       cps = count_items(s.c, &BOBJ_AMCP);
       pools = count_items(s.c, &BOBJ_AMMP);
       res = bstack_arm_resources(&s);
@@ -607,7 +579,7 @@ int main(int argc, char **argv) {
         last = t;
       }
       if (t > o.timeout_s || !bproc_alive(&s.host)) break;
-      sleep_s(o.poll_s);
+      bench_sleep(o.poll_s);
     }
     d1 = bmet_arm_counters(s.arm_url);
     cJSON *del = bmet_delta(d0, d1);

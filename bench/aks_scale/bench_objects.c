@@ -1,7 +1,6 @@
 /* bench_objects.c — see bench_objects.h. */
 #include "bench_objects.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,139 +16,6 @@ const capz_gvk BOBJ_AMMP = {INFRA, "v1beta1", "AzureManagedMachinePool", "azurem
 const capz_gvk BOBJ_SECRET = {"", "v1", "Secret", "secrets", true};
 static const capz_gvk BOBJ_ACI = {INFRA, "v1beta1", "AzureClusterIdentity", "azureclusteridentities", true};
 
-static char *read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *t = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (t && fread(t, 1, (size_t)n, f) != (size_t)n) {
-    free(t);
-    t = NULL;
-  }
-  if (t) t[n] = '\0';
-  fclose(f);
-  return t;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-int bobj_apply_crd_dir(capz_kube_client *c, const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) {
-    fprintf(stderr, "aks_scale: cannot open %s\n", dir);
-    return -1;
-  }
-  char *names[256];
-  size_t nn = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) && nn < 256) {
-    size_t l = strlen(e->d_name);
-    if (l > 5 && strcmp(e->d_name + l - 5, ".yaml") == 0 && strcmp(e->d_name, "kustomization.yaml") != 0)
-      names[nn++] = strdup(e->d_name);
-  }
-  closedir(d);
-  qsort(names, nn, sizeof *names, cmp_str);
-  int count = 0;
-  for (size_t i = 0; i < nn; i++) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-    char *text = read_file(path);
-    capz_err err;
-    cJSON *docs = text ? capz_yaml_to_json(text, strlen(text), &err) : NULL;
-    free(text);
-    if (!docs) {
-      fprintf(stderr, "aks_scale: %s: %s\n", path, text ? err.msg : "unreadable");
-      count = -1;
-    }
-    cJSON *doc;
-    cJSON_ArrayForEach(doc, docs) {
-      if (strcmp(capz_json_ptr_str(doc, "/kind", ""), "CustomResourceDefinition") != 0) continue;
-      int rc = capz_kube_request(c, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", NULL, doc,
-                                 NULL, &err);
-      if (rc == 0 || rc == CAPZ_EEXIST) {
-        count++;
-      } else {
-        fprintf(stderr, "aks_scale: CRD from %s: %s\n", path, err.msg);
-        count = -1;
-      }
-    }
-    cJSON_Delete(docs);
-    free(names[i]);
-    if (count < 0) {
-      for (size_t j = i + 1; j < nn; j++) free(names[j]);
-      return -1;
-    }
-  }
-  return count;
-}
-
-int bobj_create_identity(capz_kube_client *c) {
-  static const char *secret =
-      "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"cluster-identity-secret\",\"namespace\":"
-      "\"" BENCH_NS "\"},\"type\":\"Opaque\",\"stringData\":{\"clientSecret\":\"" BENCH_CLIENT_SECRET "\"}}";
-  static const char *ident =
-      "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureClusterIdentity\",\"metadata\":"
-      "{\"name\":\"cluster-identity\",\"namespace\":\"" BENCH_NS "\",\"labels\":{\"clusterctl.cluster.x-k8s.io/"
-      "move-hierarchy\":\"true\"}},\"spec\":{\"type\":\"ServicePrincipal\",\"tenantID\":\"" BENCH_TENANT "\","
-      "\"clientID\":\"" BENCH_CLIENT_ID "\",\"clientSecret\":{\"name\":\"cluster-identity-secret\",\"namespace\":\""
-      BENCH_NS "\"},\"allowedNamespaces\":{}}}";
-  capz_err err;
-  cJSON *s = cJSON_Parse(secret), *i = cJSON_Parse(ident);
-  int rc = capz_kube_create(c, &BOBJ_SECRET, BENCH_NS, s, NULL, &err);
-  if (rc == 0 || rc == CAPZ_EEXIST) rc = capz_kube_create(c, &BOBJ_ACI, BENCH_NS, i, NULL, &err);
-  if (rc == CAPZ_EEXIST) rc = 0;
-  if (rc) fprintf(stderr, "aks_scale: identity: %s\n", err.msg);
-  cJSON_Delete(s);
-  cJSON_Delete(i);
-  return rc ? -1 : 0;
-}
-
-static const char *lookup(const char *const *vars, const char *name, size_t len) {
-  for (size_t i = 0; vars && vars[i] && vars[i + 1]; i += 2)
-    if (strlen(vars[i]) == len && strncmp(vars[i], name, len) == 0) return vars[i + 1];
-  return NULL;
-}
-
-/* One pass replaces the last "${" (which therefore holds no nested "${"), so defaults that are themselves
- * ${...} expressions resolve inside-out. */
-char *bobj_subst(const char *text, const char *const *vars) {
-  char *cur = strdup(text);
-  while (cur) {
-    char *open = NULL;
-    for (char *p = strstr(cur, "${"); p; p = strstr(p + 1, "${")) open = p;
-    if (!open) break;
-    char *close = strchr(open, '}');
-    if (!close) break;
-    const char *name = open + 2;
-    size_t nl = 0;
-    while (name + nl < close && name[nl] != ':') nl++;
-    const char *val = lookup(vars, name, nl);
-    const char *def = "";
-    size_t dl = 0;
-    if (name + nl < close && (name[nl + 1] == '=' || name[nl + 1] == '-')) {
-      def = name + nl + 2;
-      dl = (size_t)(close - def);
-    }
-    if (!val || !*val) {
-      val = def;
-    } else {
-      dl = strlen(val);
-    }
-    size_t pre = (size_t)(open - cur), post = strlen(close + 1);
-    char *next = malloc(pre + dl + post + 1);
-    if (next) {
-      memcpy(next, cur, pre);
-      memcpy(next + pre, val, dl);
-      memcpy(next + pre + dl, close + 1, post + 1);
-    }
-    free(cur);
-    cur = next;
-  }
-  return cur;
-}
-
 static void set_str(cJSON *doc, const char *ptr, const char *v) {
   capz_err e;
   capz_json_ptr_set_str(doc, ptr, v, &e);
@@ -163,7 +29,7 @@ cJSON *bobj_render_cluster(const char *template_text, const char *name, int pool
                         "CLUSTER_IDENTITY_NAME", "cluster-identity", "CLUSTER_IDENTITY_TYPE", "ServicePrincipal",
                         "KUBERNETES_VERSION", "v1.33.1", "AZURE_NODE_MACHINE_TYPE", "Standard_D2s_v3",
                         "AZURE_CONTROL_PLANE_MACHINE_TYPE", "Standard_D2s_v3", "WORKER_MACHINE_COUNT", reps, NULL};
-  char *text = bobj_subst(template_text, vars);
+  char *text = bench_subst(template_text, vars);
   capz_err err;
   cJSON *docs = text ? capz_yaml_to_json(text, strlen(text), &err) : NULL;
   free(text);

@@ -1,5 +1,5 @@
-/* bench_objects.h — what the AKS scale bench puts into the management cluster: the CRDs, the emulator's
- * identity, and N clusters rendered from CAPZ's cluster-template-aks.yaml (extra User pools cloned from the
+/* bench_objects.h — what the AKS scale bench puts into the management cluster beyond bench/common's setup
+ * (bench_mgmt.h): N clusters rendered from CAPZ's cluster-template-aks.yaml (extra User pools cloned from the
  * template's User pool). Functions taking a capz_kube_client may be called from several threads at once. */
 #ifndef BENCH_OBJECTS_H
 #define BENCH_OBJECTS_H
@@ -7,25 +7,7 @@
 #include <cJSON.h>
 #include <stddef.h>
 
-#include "capz/kube.h"
-
-#define BENCH_NS "default"
-#define BENCH_TENANT "11111111-1111-4111-8111-111111111111"
-#define BENCH_SUBSCRIPTION "22222222-2222-4222-8222-222222222222"
-#define BENCH_CLIENT_ID "33333333-3333-4333-8333-333333333333"
-/* The emulator's built-in test app secret (docs/arm-sim-auth.md); not a real credential. */
-#define BENCH_CLIENT_SECRET "capz-sim-secret"
-
-/* Create every CRD document of every *.yaml in dir (sorted); an existing CRD is fine. Returns the number of
- * CRDs created or found, or -1 (message on stderr). */
-int bobj_apply_crd_dir(capz_kube_client *c, const char *dir);
-
-/* The ServicePrincipal AzureClusterIdentity "cluster-identity" + its Secret (as scripts/sandbox.sh writes them). */
-int bobj_create_identity(capz_kube_client *c);
-
-/* clusterctl-style ${VAR} / ${VAR:=default} / ${VAR:-default} substitution (innermost first); vars is a
- * NULL-terminated list of name, value pairs; unknown variables without default become "". Caller frees. */
-char *bobj_subst(const char *text, const char *const *vars);
+#include "bench_mgmt.h" /* BENCH_NS, the test app's identity */
 
 /* The template's documents for cluster `name` with `pools` pools (pool0 System from the template, then User
  * pools: the template's and clones of it named pool1..pool<pools-1>); the template's AzureClusterIdentity is

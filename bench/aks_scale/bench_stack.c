@@ -10,33 +10,9 @@
 
 #include "bench_http.h"
 #include "bench_metrics.h"
+#include "bench_mgmt.h"
 #include "bench_objects.h"
-
-static int copy_file(const char *from, const char *to) {
-  FILE *in = fopen(from, "rb");
-  if (!in) return -1;
-  FILE *out = fopen(to, "wb");
-  if (!out) {
-    fclose(in);
-    return -1;
-  }
-  char buf[65536];
-  size_t n;
-  int rc = 0;
-  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-    if (fwrite(buf, 1, n, out) != n) rc = -1;
-  fclose(in);
-  if (fclose(out) != 0) rc = -1;
-  return rc;
-}
-
-
-int bstack_write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  if (!f) return -1;
-  fputs(text, f);
-  return fclose(f);
-}
+#include "bench_util.h"
 
 int bstack_start(const bench_opts *o, bench_stack *s) {
   char bin[1024], path[1024], text[4096];
@@ -53,11 +29,11 @@ int bstack_start(const bench_opts *o, bench_stack *s) {
            "  compute: {enabled: true}\nrequestLog: {keepBodies: 2000}\n",
            o->lro_default, o->retry_after, o->lro_cluster, o->lro_pool);
   snprintf(path, sizeof path, "%s/arm-sim.yaml", o->dir);
-  if (bstack_write_text(path, text)) return -1;
+  if (bench_write_text(path, text)) return -1;
 
   snprintf(bin, sizeof bin, "%s/bin/capz-kube-sim", o->build);
   const char *kargv[] = {bin, "--listen", "127.0.0.1:0", NULL};
-  if (bproc_start(&s->kube, o->dir, "kube-sim", kargv) || bproc_wait_line(&s->kube, 1, "READY ", 20, s->kube_url, sizeof s->kube_url))
+  if (bproc_start(&s->kube, o->dir, "kube-sim", kargv, BPROC_CORE_IN_DIR) || bproc_wait_line(&s->kube, 1, "READY ", 20, s->kube_url, sizeof s->kube_url))
     return -1;
   capz_err err;
   capz_kube_client_opts co = {.struct_size = sizeof co, .qps = 2000, .burst = 2000, .user_agent = "aks-scale-bench"};
@@ -66,24 +42,24 @@ int bstack_start(const bench_opts *o, bench_stack *s) {
     return -1;
   }
   snprintf(path, sizeof path, "%s/config/crd/bases", o->source);
-  int n1 = bobj_apply_crd_dir(s->c, path);
+  int n1 = bench_apply_crd_dir(s->c, path);
   snprintf(path, sizeof path, "%s/config/capi-crd/bases", o->source);
-  int n2 = bobj_apply_crd_dir(s->c, path);
+  int n2 = bench_apply_crd_dir(s->c, path);
   if (n1 <= 0 || n2 <= 0) return -1;
 
   char armcfg[1024];
   snprintf(armcfg, sizeof armcfg, "%s/arm-sim.yaml", o->dir);
   snprintf(bin, sizeof bin, "%s/bin/capz-arm-sim", o->build);
   const char *aargv[] = {bin, "--listen", "127.0.0.1:0", "--config", armcfg, NULL};
-  if (bproc_start(&s->arm, o->dir, "arm-sim", aargv) || bproc_wait_line(&s->arm, 1, "READY ", 20, s->arm_url, sizeof s->arm_url))
+  if (bproc_start(&s->arm, o->dir, "arm-sim", aargv, BPROC_CORE_IN_DIR) || bproc_wait_line(&s->arm, 1, "READY ", 20, s->arm_url, sizeof s->arm_url))
     return -1;
 
   snprintf(bin, sizeof bin, "%s/bin/capz-capi-sim", o->build);
   const char *cargv[] = {bin, "--server", s->kube_url, NULL};
-  if (bproc_start(&s->capi, o->dir, "capi-sim", cargv) || bproc_wait_line(&s->capi, 1, "READY ", 30, NULL, 0))
+  if (bproc_start(&s->capi, o->dir, "capi-sim", cargv, BPROC_CORE_IN_DIR) || bproc_wait_line(&s->capi, 1, "READY ", 30, NULL, 0))
     return -1;
 
-  if (bobj_create_identity(s->c)) return -1;
+  if (bench_create_identity(s->c)) return -1;
 
   /* A private plugin directory holding only a copy of managedcluster.so (the loader refuses symlinks): the bench
    * measures the AKS path alone. */
@@ -93,7 +69,7 @@ int bstack_start(const bench_opts *o, bench_stack *s) {
   snprintf(so, sizeof so, "%s/plugins/managedcluster.so", o->build);
   snprintf(dst, sizeof dst, "%s/managedcluster.so", pdir);
   unlink(dst); /* never write through an old symlink */
-  if (copy_file(so, dst) != 0) {
+  if (bench_copy_file(so, dst) != 0) {
     fprintf(stderr, "aks_scale: cannot copy %s to %s\n", so, dst);
     return -1;
   }
@@ -104,10 +80,10 @@ int bstack_start(const bench_opts *o, bench_stack *s) {
            "metricsBindAddress: 127.0.0.1:0\nhealthProbeBindAddress: \"0\"\nlog:\n  verbosity: %d\n",
            pdir, s->kube_url, o->kube_qps, o->kube_burst, s->arm_url, s->arm_url, s->arm_url, o->workers, o->verbosity);
   snprintf(path, sizeof path, "%s/capz-host.yaml", o->dir);
-  if (bstack_write_text(path, text)) return -1;
+  if (bench_write_text(path, text)) return -1;
   snprintf(bin, sizeof bin, "%s/bin/capz-host", o->build);
   const char *hargv[] = {bin, "--config", path, NULL};
-  if (bproc_start(&s->host, o->dir, "host", hargv) ||
+  if (bproc_start(&s->host, o->dir, "host", hargv, BPROC_CORE_IN_DIR) ||
       bproc_wait_line(&s->host, 0, "metrics=", 30, s->metrics_url, sizeof s->metrics_url))
     return -1;
   char nplugins[16] = "";
@@ -142,7 +118,7 @@ void bstack_dump_tail(const bench_stack *s, const char *dir, const char *file) {
   char url[512], path[1024], *text = NULL;
   snprintf(url, sizeof url, "%s/_sim/requests?last=2000", s->arm_url);
   snprintf(path, sizeof path, "%s/%s", dir, file);
-  if (bhttp("GET", url, NULL, &text) == 200) bstack_write_text(path, text);
+  if (bhttp("GET", url, NULL, &text) == 200) bench_write_text(path, text);
   free(text);
 }
 

@@ -37,7 +37,5 @@ char *bstack_host_metrics(const bench_stack *s);
 void bstack_dump_tail(const bench_stack *s, const char *dir, const char *file);
 /* Resources the emulator holds, or -1. */
 int bstack_arm_resources(const bench_stack *s);
-/* Write text to path; 0 or -1. */
-int bstack_write_text(const char *path, const char *text);
 
 #endif

@@ -106,7 +106,7 @@ static void *job_worker(void *arg) {
     int rc;
     if (j->deleting) {
       capz_err err;
-      rc = capz_kube_delete(j->s->c, &GVK_CLUSTER, SM_NS, name, NULL, &err);
+      rc = capz_kube_delete(j->s->c, &GVK_CLUSTER, BENCH_NS, name, NULL, &err);
       if (rc == CAPZ_ENOTFOUND) rc = 0;
       if (rc) snprintf(msg, sizeof msg, "%s", err.msg);
     } else {
@@ -114,7 +114,7 @@ static void *job_worker(void *arg) {
       rc = docs ? sm_create_docs(j->s->c, docs, msg, sizeof msg) : -1;
       cJSON_Delete(docs);
     }
-    j->stamp[i] = sm_now() - j->t0;
+    j->stamp[i] = bench_now() - j->t0;
     if (rc) {
       fprintf(stderr, "sm_scale: %s: %s\n", name, msg);
       atomic_fetch_add(&j->failed, 1);
@@ -170,7 +170,7 @@ static void progress(const char *phase, sm_stack *s, smw *w, double t, int machi
   cJSON *c = smm_arm_counters(s->arm_url);
   char *m = sm_host_metrics(s);
   long rss, hwm;
-  smp_mem_kb(s->host.pid, &rss, &hwm);
+  bproc_mem_kb(s->host.pid, &rss, &hwm);
   pthread_mutex_lock(&w->mu);
   int cr = w->cluster_ready, mr = w->machines_ready, cg = w->cluster_gone, mg = w->machines_gone;
   size_t mc = w->mcount;
@@ -189,7 +189,7 @@ static void progress(const char *phase, sm_stack *s, smw *w, double t, int machi
 static void window(const char *title, sm_stack *s, double secs, double *writes, double *reads) {
   cJSON *a = smm_arm_counters(s->arm_url);
   char *m0 = sm_host_metrics(s);
-  sm_sleep(secs);
+  bench_sleep(secs);
   cJSON *b = smm_arm_counters(s->arm_url);
   char *m1 = sm_host_metrics(s);
   cJSON *d = smm_delta(a, b);
@@ -222,7 +222,7 @@ int main(int argc, char **argv) {
     if (access(tpath, R_OK) != 0) snprintf(tpath, sizeof tpath, "%s/templates/cluster-template.yaml", o.st.source);
     o.template_path = tpath;
   }
-  char *tmpl = sm_slurp(o.template_path);
+  char *tmpl = bench_slurp(o.template_path);
   if (!tmpl) {
     fprintf(stderr, "sm_scale: cannot read template %s\n", o.template_path);
     return 1;
@@ -257,20 +257,20 @@ int main(int argc, char **argv) {
   if (sm_stack_start(&o.st, &s)) goto out;
   {
     long hwm;
-    sm_sleep(1);
-    smp_mem_kb(s.host.pid, &idle_kb, &hwm);
+    bench_sleep(1);
+    bproc_mem_kb(s.host.pid, &idle_kb, &hwm);
     printf("stack up: kube %s, arm %s, host pid %d, metrics %s; host idle VmRSS %.1f MiB\n", s.kube_url, s.arm_url,
            (int)s.host.pid, s.metrics_url, idle_kb / 1024.0);
   }
 
   /* ---- create → all Ready ---- */
-  double t0 = sm_now();
+  double t0 = bench_now();
   if (smw_start(&w, s.c, N, (size_t)MT, t0)) goto out;
   c0 = smm_arm_counters(s.arm_url);
   char *m0 = sm_host_metrics(&s);
   job cj = {.o = &o, .s = &s, .tmpl = tmpl, .t0 = t0, .stamp = applied};
   run_threads(o.threads, &cj);
-  double t_created = sm_now() - t0;
+  double t_created = bench_now() - t0;
   printf("created %d clusters (%d objects each) in %.1f s, %d failed\n", N, 7, t_created, atomic_load(&cj.failed));
   fflush(stdout);
   if (atomic_load(&cj.failed)) {
@@ -279,7 +279,7 @@ int main(int argc, char **argv) {
   }
   double t_ac = -1, t_am = -1, last = 0;
   for (;;) {
-    double t = sm_now() - t0;
+    double t = bench_now() - t0;
     pthread_mutex_lock(&w.mu);
     int cr = w.cluster_ready, mr = w.machines_ready;
     pthread_mutex_unlock(&w.mu);
@@ -290,7 +290,7 @@ int main(int argc, char **argv) {
       progress("create", &s, &w, t, MT);
       last = t;
     }
-    if (!smp_alive(&s.host)) {
+    if (!bproc_alive(&s.host)) {
       fprintf(stderr, "sm_scale: capz-host exited (see %s)\n", s.host.err_path);
       break;
     }
@@ -299,7 +299,7 @@ int main(int argc, char **argv) {
       progress("create", &s, &w, t, MT);
       break;
     }
-    sm_sleep(o.poll_s);
+    bench_sleep(o.poll_s);
   }
   double t_ready = t_ac > t_am ? t_ac : t_am;
   c1 = smm_arm_counters(s.arm_url);
@@ -392,7 +392,7 @@ int main(int argc, char **argv) {
        * that point (the queue drains at the read limiter's pace). */
       double sp = o.st.sync_period_s > 0 ? o.st.sync_period_s : 600, hs = s.host_started - t0;
       double due = t_ready + o.settle_s + 1.1 * o.st.drift_interval_s;
-      double until = hs + sp * ceil((due - hs) / sp) + 60, now = sm_now() - t0;
+      double until = hs + sp * ceil((due - hs) / sp) + 60, now = bench_now() - t0;
       int res = sm_arm_resources(&s) - s.preexisting;
       printf("\n(drift window: driftInterval %gs, host syncPeriod %gs; the window runs until %.0f s after create "
              "began)\n", o.st.drift_interval_s, sp, until);
@@ -410,14 +410,14 @@ int main(int argc, char **argv) {
   if (o.do_delete && ok) {
     cJSON *d0 = smm_arm_counters(s.arm_url);
     char *md0 = sm_host_metrics(&s);
-    double td = sm_now();
+    double td = bench_now();
     job dj = {.o = &o, .s = &s, .t0 = t0, .stamp = deleted_at, .deleting = true};
     run_threads(o.threads, &dj);
     double t_gone = -1;
     last = 0;
     int res = -1;
     for (;;) {
-      double t = sm_now() - td;
+      double t = bench_now() - td;
       pthread_mutex_lock(&w.mu);
       /* machines Cluster API created after the first MT count too (see README: replacements while deleting) */
       int cg = w.cluster_gone, mg = w.machines_gone, seen = (int)w.mcount;
@@ -431,8 +431,8 @@ int main(int argc, char **argv) {
         progress("delete", &s, &w, t, MT);
         last = t;
       }
-      if (t > o.timeout_s || !smp_alive(&s.host)) break;
-      sm_sleep(o.poll_s);
+      if (t > o.timeout_s || !bproc_alive(&s.host)) break;
+      bench_sleep(o.poll_s);
     }
     cJSON *d1 = smm_arm_counters(s.arm_url);
     char *md1 = sm_host_metrics(&s);

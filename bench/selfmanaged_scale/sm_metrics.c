@@ -236,7 +236,7 @@ cJSON *smm_arm_counters(const char *arm_url) {
   char url[512];
   snprintf(url, sizeof url, "%s/_sim/requests?last=0", arm_url);
   cJSON *j = NULL;
-  if (smh_json("GET", url, NULL, &j) != 200) {
+  if (bhttp_json("GET", url, NULL, &j) != 200) {
     cJSON_Delete(j);
     return NULL;
   }

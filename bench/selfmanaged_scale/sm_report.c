@@ -94,9 +94,9 @@ double smr_reconciles(const char *before, const char *after, double arm_requests
 
 void smr_mem(const char *what, pid_t pid, long idle_kb, int objects) {
   long rss, hwm;
-  smp_mem_kb(pid, &rss, &hwm);
+  bproc_mem_kb(pid, &rss, &hwm);
   printf("  %-10s VmRSS %7.1f MiB, VmHWM %7.1f MiB, CPU %7.1f s, threads %ld", what, rss / 1024.0, hwm / 1024.0,
-         smp_cpu_s(pid), smp_threads(pid));
+         bproc_cpu_s(pid), bproc_threads(pid));
   if (idle_kb > 0 && objects > 0)
     printf("; above idle %.1f MiB = %.1f KiB per object (AzureCluster/AzureMachine)", (rss - idle_kb) / 1024.0,
            (double)(rss - idle_kb) / objects);
@@ -112,8 +112,8 @@ void smr_latency(const char *title, const smw_obj *objs, size_t n, bool deleted)
     double end = deleted ? objs[i].deleted : objs[i].ready;
     if (end >= 0) v[k++] = end - objs[i].created;
   }
-  qsort(v, (size_t)k, sizeof *v, sm_cmp_dbl);
-  printf("  %-44s n=%-6d p50 %7.1f s  p95 %7.1f s  max %7.1f s\n", title, k, sm_quantile(v, k, 0.5),
-         sm_quantile(v, k, 0.95), k ? v[k - 1] : 0);
+  qsort(v, (size_t)k, sizeof *v, bench_cmp_dbl);
+  printf("  %-44s n=%-6d p50 %7.1f s  p95 %7.1f s  max %7.1f s\n", title, k, bench_quantile(v, k, 0.5),
+         bench_quantile(v, k, 0.95), k ? v[k - 1] : 0);
   free(v);
 }

@@ -4,7 +4,7 @@
  *
  * Ownership: every cJSON * and char * a function returns belongs to the caller (cJSON_Delete / free).
  * Thread-safety: the readiness tracker (smw_*) and the HTTP/metrics helpers may be used from any thread; the
- * process table (smp_*) and the stack belong to the main thread. */
+ * processes (bproc, bench/common) and the stack belong to the main thread. */
 #ifndef SM_SCALE_H
 #define SM_SCALE_H
 
@@ -16,43 +16,10 @@
 
 #include "capz/kube.h"
 
-#define SM_NS "default"
-#define SM_TENANT "11111111-1111-4111-8111-111111111111"
-#define SM_SUB "22222222-2222-4222-8222-222222222222"
-#define SM_CLIENT "33333333-3333-4333-8333-333333333333"
-/* The emulator's built-in test app secret (docs/arm-sim-auth.md); not a real credential. */
-#define SM_SECRET "capz-sim-secret"
-#define SM_PRE_RG "capz-ci" /* pre-existing, as the reference template assumes (its user-assigned identity) */
-#define SM_PRE_UAI "cloud-provider-user-identity"
-
-/* ---- sm_util.c ---- */
-double sm_now(void); /* monotonic seconds */
-void sm_sleep(double s);
-char *sm_slurp(const char *path);
-int sm_write_text(const char *path, const char *text);
-int sm_copy_file(const char *from, const char *to);
-int sm_cmp_dbl(const void *a, const void *b);
-/* q-quantile (0..1, nearest rank) of v[0..n) sorted ascending; 0 when n == 0 */
-double sm_quantile(const double *v, int n, double q);
-
-/* ---- sm_proc.c: child processes (stdout/stderr into <dir>/<name>.out/.log; die with the bench) ---- */
-typedef struct smp {
-  pid_t pid;
-  char name[32], out_path[512], err_path[512];
-} smp;
-int smp_start(smp *p, const char *dir, const char *name, const char *const *argv);
-/* Wait for a line holding needle in stdout (want_stdout) or stderr; copy what follows up to a space/quote/EOL. */
-int smp_wait_line(smp *p, int want_stdout, const char *needle, double timeout_s, char *out, size_t n);
-int smp_stop(smp *p); /* SIGTERM, 10 s, SIGKILL; safe on a never-started smp */
-int smp_alive(smp *p);
-void smp_mem_kb(pid_t pid, long *rss_kb, long *hwm_kb); /* VmRSS, VmHWM; -1 when unreadable */
-long smp_threads(pid_t pid);
-double smp_cpu_s(pid_t pid);
-
-/* ---- sm_http.c: plain HTTP to the emulators' /_sim endpoints and the host's /metrics ---- */
-/* body NULL or JSON (ctype NULL = application/json); bearer may be NULL. Returns the status or -1. */
-long smh(const char *method, const char *url, const char *ctype, const char *body, const char *bearer, char **out);
-long smh_json(const char *method, const char *url, const char *body, cJSON **out);
+#include "bench_http.h" /* bhttp*: plain HTTP to the emulators' /_sim endpoints and the host's /metrics */
+#include "bench_mgmt.h" /* BENCH_* identity, CRDs, pre-existing resources, ${VAR} substitution */
+#include "bench_proc.h" /* bproc: the child processes */
+#include "bench_util.h" /* clocks, files, quantiles */
 
 /* ---- sm_metrics.c ---- */
 /* Sum of the samples of family `name` whose labels contain every key="value" of filter (NULL = all). */
@@ -85,12 +52,12 @@ typedef struct sm_stack_opts {
   double sync_period_s; /* the host's syncPeriod; 0 = its default (10m) */
 } sm_stack_opts;
 typedef struct sm_stack {
-  smp kube, arm, capi, host;
+  bproc kube, arm, capi, host;
   char kube_url[256], arm_url[256], metrics_url[256];
   capz_kube_config *cfg;
   capz_kube_client *c;
   int preexisting; /* ARM resources the bench created before any cluster */
-  double host_started; /* sm_now() when capz-host was started */
+  double host_started; /* bench_now() when capz-host was started */
 } sm_stack;
 int sm_stack_start(const sm_stack_opts *o, sm_stack *s);
 void sm_stack_stop(sm_stack *s);
@@ -101,8 +68,6 @@ cJSON *sm_arm_inventory_by_type(const sm_stack *s); /* {"<type>": count} */
 void sm_dump_requests(const sm_stack *s, const char *dir, const char *file);
 
 /* ---- sm_render.c ---- */
-/* clusterctl-style ${VAR} / ${VAR:=d} / ${VAR:-d}, innermost first; vars = NULL-terminated name,value pairs. */
-char *sm_subst(const char *text, const char *const *vars);
 /* The template's documents for cluster `name` with `workers` workers, without its AzureClusterIdentity
  * (the bench creates the ServicePrincipal identity once). JSON array or NULL (message in msg). */
 cJSON *sm_render_cluster(const char *tmpl, const char *name, int workers, char *msg, size_t n);
@@ -112,7 +77,7 @@ int sm_create_docs(capz_kube_client *c, const cJSON *docs, char *msg, size_t n);
 typedef struct smw_obj {
   char name[96];
   int cluster;               /* index of its cluster, -1 unknown */
-  double created, ready, deleted; /* bench-relative seconds (sm_now() - t0); < 0 not yet */
+  double created, ready, deleted; /* bench-relative seconds (bench_now() - t0); < 0 not yet */
 } smw_obj;
 typedef struct smw {
   pthread_mutex_t mu;

@@ -50,7 +50,7 @@ typedef struct watch_ctx {
 static void observe(watch_ctx *x, capz_watch_event ev, const cJSON *obj) {
   smw *w = x->w;
   const char *name = capz_json_ptr_str(obj, "/metadata/name", "");
-  double t = sm_now() - w->t0;
+  double t = bench_now() - w->t0;
   pthread_mutex_lock(&w->mu);
   smw_obj *o = NULL;
   if (!x->machines) {
@@ -95,7 +95,7 @@ static int on_event(void *ud, capz_watch_event ev, cJSON *obj) {
 static int relist(watch_ctx *x) {
   cJSON *l = NULL;
   capz_err err;
-  if (capz_kube_list(x->w->c, x->machines ? &GVK_AM : &GVK_AC, SM_NS, NULL, &l, &err) != 0) return -1;
+  if (capz_kube_list(x->w->c, x->machines ? &GVK_AM : &GVK_AC, BENCH_NS, NULL, &l, &err) != 0) return -1;
   const cJSON *it;
   cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(l, "items")) observe(x, CAPZ_EV_ADDED, it);
   snprintf(x->rv, sizeof x->rv, "%s", capz_json_ptr_str(l, "/metadata/resourceVersion", ""));
@@ -108,15 +108,15 @@ static void *watch_thread(void *arg) {
   smw *w = x->w;
   while (!w->stop) {
     if (!x->rv[0] && relist(x) != 0) {
-      sm_sleep(0.5);
+      bench_sleep(0.5);
       continue;
     }
     capz_watch_opts wo = {.resource_version = x->rv, .bookmarks = true, .timeout_seconds = 60, .cancel = &w->stop};
     capz_err err;
-    int rc = capz_kube_watch(w->c, x->machines ? &GVK_AM : &GVK_AC, SM_NS, &wo, on_event, x, &err);
+    int rc = capz_kube_watch(w->c, x->machines ? &GVK_AM : &GVK_AC, BENCH_NS, &wo, on_event, x, &err);
     if (rc != 0 && !w->stop) {
       x->rv[0] = '\0';
-      sm_sleep(0.2);
+      bench_sleep(0.2);
     }
   }
   free(x);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_mgmt.h"
 #include "capz/json.h"
 #include "soak.h"
 
@@ -92,78 +93,13 @@ static int start_capi(soak_env *e) {
   return rc;
 }
 
-static int install_crd_file(soak_env *e, const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return -1;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
-  fclose(f);
-  if (!buf || got != (size_t)n) {
-    free(buf);
-    return -1;
-  }
-  capz_err err;
-  cJSON *docs = capz_yaml_to_json(buf, (size_t)n, &err);
-  free(buf);
-  if (!docs) {
-    fprintf(stderr, "soak: %s: %s\n", path, err.msg);
-    return -1;
-  }
-  static const capz_gvk CRD = {"apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
-                               false};
-  int rc = 0;
-  const cJSON *d;
-  cJSON_ArrayForEach(d, docs) {
-    if (!cJSON_IsObject(d)) continue;
-    if (capz_kube_create(e->kc, &CRD, NULL, d, NULL, &err) != 0 && err.code != CAPZ_EEXIST) {
-      fprintf(stderr, "soak: CRD from %s: %s\n", path, err.msg);
-      rc = -1;
-    }
-  }
-  cJSON_Delete(docs);
-  return rc;
-}
-
+/* Every CAPZ and CAPI CRD; 0 or -1 (message printed). */
 static int install_crds(soak_env *e) {
   static const char *const dirs[] = {"config/crd/bases", "config/capi-crd/bases"};
   for (size_t i = 0; i < 2; i++) {
     char d[600];
     snprintf(d, sizeof d, "%s/%s", source_dir(), dirs[i]);
-    DIR *dp = opendir(d);
-    if (!dp) {
-      fprintf(stderr, "soak: %s: %s\n", d, strerror(errno));
-      return -1;
-    }
-    struct dirent *de;
-    while ((de = readdir(dp))) {
-      size_t l = strlen(de->d_name);
-      if (l < 6 || strcmp(de->d_name + l - 5, ".yaml")) continue;
-      char p[900];
-      snprintf(p, sizeof p, "%s/%s", d, de->d_name);
-      if (install_crd_file(e, p) != 0) {
-        closedir(dp);
-        return -1;
-      }
-    }
-    closedir(dp);
-  }
-  return 0;
-}
-
-/* The identity's Secret (the AzureClusterIdentity itself comes with the template). */
-static int create_identity_secret(soak_env *e) {
-  static const capz_gvk SECRET = {"", "v1", "Secret", "secrets", true};
-  cJSON *s = cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"cluster-identity-secret\","
-                         "\"namespace\":\"default\"},\"type\":\"Opaque\",\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}");
-  capz_err err;
-  int rc = capz_kube_create(e->kc, &SECRET, SOAK_NS, s, NULL, &err);
-  cJSON_Delete(s);
-  if (rc != 0 && err.code != CAPZ_EEXIST) {
-    fprintf(stderr, "soak: identity secret: %s\n", err.msg);
-    return -1;
+    if (bench_apply_crd_dir(e->kc, d) <= 0) return -1;
   }
   return 0;
 }
@@ -230,7 +166,8 @@ int soak_env_up(soak_env *e, const soak_opts *o) {
     fprintf(stderr, "soak: kube client: %s\n", err.msg);
     return -1;
   }
-  if (install_crds(e) != 0 || create_identity_secret(e) != 0) return -1;
+  /* the identity's Secret only: the AzureClusterIdentity itself comes with the template */
+  if (install_crds(e) != 0 || bench_create_identity_secret(e->kc) != 0) return -1;
   if (start_capi(e) != 0) return -1;
   return write_host_config(e);
 }

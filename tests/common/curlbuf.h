@@ -26,4 +26,12 @@ void curlbuf_free(curlbuf *b);
  * caller frees with curlbuf_free (an empty body reads as ""). No assertion: callers decide what a failure means. */
 long curlbuf_get(const char *url, long timeout_ms, curlbuf *body);
 
+/* One request of any method. body (may be NULL) is sent with Content-Type ctype (NULL: application/json);
+ * bearer (may be NULL) goes in an Authorization header; timeout_ms 0 waits without limit. resp is overwritten
+ * (start it zeroed or freed) and receives the response body; the caller frees it with curlbuf_free. Returns the
+ * HTTP status, or -1 on a transport failure. No assertion; safe from any thread once curl_global_init ran
+ * (CURLOPT_NOSIGNAL is set). */
+long curlbuf_request(const char *method, const char *url, const char *ctype, const char *body, const char *bearer,
+                     long timeout_ms, curlbuf *resp);
+
 #endif

@@ -11,21 +11,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_util.h"
 
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-int bproc_start(bproc *p, const char *dir, const char *name, const char *const *argv) {
+int bproc_start(bproc *p, const char *dir, const char *name, const char *const *argv, unsigned flags) {
   memset(p, 0, sizeof *p);
   p->exit_status = -1;
   snprintf(p->name, sizeof p->name, "%s", name);
@@ -34,7 +24,7 @@ int bproc_start(bproc *p, const char *dir, const char *name, const char *const *
   int fo = open(p->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int fe = open(p->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fo < 0 || fe < 0) {
-    fprintf(stderr, "aks_scale: cannot create logs in %s: %s\n", dir, strerror(errno));
+    fprintf(stderr, "%s: cannot create logs in %s: %s\n", program_invocation_short_name, dir, strerror(errno));
     if (fo >= 0) close(fo);
     if (fe >= 0) close(fe);
     return -1;
@@ -47,9 +37,11 @@ int bproc_start(bproc *p, const char *dir, const char *name, const char *const *
   }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    struct rlimit core = {RLIM_INFINITY, RLIM_INFINITY};
-    setrlimit(RLIMIT_CORE, &core); /* best effort: a crash at scale is only diagnosable from its core */
-    if (chdir(dir) != 0) _exit(126);
+    if (flags & BPROC_CORE_IN_DIR) {
+      struct rlimit core = {RLIM_INFINITY, RLIM_INFINITY};
+      setrlimit(RLIMIT_CORE, &core); /* best effort: a crash at scale is only diagnosable from its core */
+      if (chdir(dir) != 0) _exit(126);
+    }
     dup2(fo, STDOUT_FILENO);
     dup2(fe, STDERR_FILENO);
     execv(argv[0], (char *const *)argv);
@@ -106,13 +98,13 @@ static int scan_file(const char *path, const char *needle, char *out, size_t n) 
 }
 
 int bproc_wait_line(bproc *p, int want_stdout, const char *needle, double timeout_s, char *out, size_t n) {
-  double t0 = now_s();
-  while (now_s() - t0 < timeout_s) {
+  double t0 = bench_now();
+  while (bench_now() - t0 < timeout_s) {
     if (scan_file(want_stdout ? p->out_path : p->err_path, needle, out, n) == 0) return 0;
     if (!bproc_alive(p)) break;
-    sleep_ms(50);
+    bench_sleep(0.05);
   }
-  fprintf(stderr, "aks_scale: %s: no line with \"%s\" (see %s)\n", p->name, needle, p->err_path);
+  fprintf(stderr, "%s: %s: no line with \"%s\" (see %s)\n", program_invocation_short_name, p->name, needle, p->err_path);
   return -1;
 }
 
@@ -126,7 +118,7 @@ int bproc_stop(bproc *p) {
       p->pid = 0;
       return status;
     }
-    sleep_ms(10);
+    bench_sleep(0.01);
   }
   kill(p->pid, SIGKILL);
   waitpid(p->pid, &status, 0);

@@ -1,5 +1,6 @@
-/* bench_proc.h — child processes of the AKS scale bench: start with stdout/stderr in log files, wait for a
- * READY line or a log line, stop, and read a process's memory figures from /proc.
+/* bench_proc.h — child processes of the benchmark programs: start with stdout/stderr in log files, wait for a
+ * READY line or a log line, stop, and read a process's memory and CPU figures from /proc. Messages go to stderr,
+ * prefixed with the program's name.
  * Not thread-safe: the bench's main thread owns every bproc. */
 #ifndef BENCH_PROC_H
 #define BENCH_PROC_H
@@ -15,10 +16,15 @@ typedef struct bproc {
   char err_path[512]; /* child's stderr */
 } bproc;
 
-/* fork/exec argv[0] with argv (NULL-terminated); stdout and stderr go to <dir>/<name>.out / .log. The child runs
- * in dir (absolute) with no core-size limit, so a crash leaves a core file there; it dies with the bench
- * (PR_SET_PDEATHSIG). Returns 0 or -1 (message on stderr). */
-int bproc_start(bproc *p, const char *dir, const char *name, const char *const *argv);
+/* bproc_start flags. */
+enum {
+  /* The child runs in dir (absolute) with no core-size limit, so a crash at scale leaves a core file there. */
+  BPROC_CORE_IN_DIR = 1,
+};
+
+/* fork/exec argv[0] with argv (NULL-terminated); stdout and stderr go to <dir>/<name>.out / .log; the child dies
+ * with the bench (PR_SET_PDEATHSIG). flags: 0 or BPROC_CORE_IN_DIR. Returns 0 or -1 (message on stderr). */
+int bproc_start(bproc *p, const char *dir, const char *name, const char *const *argv, unsigned flags);
 
 /* Wait up to timeout_s for a line in the child's stdout (want_stdout) or stderr that contains needle; copy the
  * text after the needle up to the first space, quote or end of line into out. Returns 0, or -1 when the child

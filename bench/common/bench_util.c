@@ -1,24 +1,24 @@
-/* sm_util.c — time, files and sorting helpers of the self-managed scale bench. */
+/* bench_util.c — see bench_util.h. */
+#include "bench_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "sm_scale.h"
-
-double sm_now(void) {
+double bench_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void sm_sleep(double s) {
+void bench_sleep(double s) {
   if (s <= 0) return;
   struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
   nanosleep(&ts, NULL);
 }
 
-char *sm_slurp(const char *path) {
+char *bench_slurp(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   char *t = NULL;
@@ -37,14 +37,14 @@ char *sm_slurp(const char *path) {
   return t;
 }
 
-int sm_write_text(const char *path, const char *text) {
+int bench_write_text(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
   if (!f) return -1;
   fputs(text, f);
   return fclose(f) == 0 ? 0 : -1;
 }
 
-int sm_copy_file(const char *from, const char *to) {
+int bench_copy_file(const char *from, const char *to) {
   FILE *in = fopen(from, "rb");
   if (!in) return -1;
   FILE *out = fopen(to, "wb");
@@ -62,12 +62,12 @@ int sm_copy_file(const char *from, const char *to) {
   return rc;
 }
 
-int sm_cmp_dbl(const void *a, const void *b) {
+int bench_cmp_dbl(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
-double sm_quantile(const double *v, int n, double q) {
+double bench_quantile(const double *v, int n, double q) {
   if (n <= 0) return 0;
   int k = (int)ceil(q * n) - 1;
   if (k < 0) k = 0;

@@ -1,0 +1,40 @@
+/* bench_mgmt.h — what every bench puts into its emulated world before measuring: the CRDs into capz-kube-sim,
+ * the ServicePrincipal identity for the emulator's test app, the resource group + user-assigned identity CAPZ's
+ * reference template expects to exist in Azure, and clusterctl-style variable substitution of a template.
+ * Functions taking a capz_kube_client may be called from several threads at once; returned strings belong to
+ * the caller (free). Messages go to stderr, prefixed with the program's name. */
+#ifndef BENCH_MGMT_H
+#define BENCH_MGMT_H
+
+#include "capz/kube.h"
+
+#define BENCH_NS "default"
+#define BENCH_TENANT "11111111-1111-4111-8111-111111111111"
+#define BENCH_SUBSCRIPTION "22222222-2222-4222-8222-222222222222"
+#define BENCH_CLIENT_ID "33333333-3333-4333-8333-333333333333"
+/* The emulator's built-in test app secret (docs/arm-sim-auth.md); not a real credential. */
+#define BENCH_CLIENT_SECRET "capz-sim-secret"
+#define BENCH_PRE_RG "capz-ci" /* pre-existing, as the reference template assumes (its user-assigned identity) */
+#define BENCH_PRE_UAI "cloud-provider-user-identity"
+
+/* Create every CustomResourceDefinition document of every *.yaml in dir (in name order); an existing CRD is
+ * fine. Returns the number of CRDs created or found, or -1 when the directory, a file or a create failed. */
+int bench_apply_crd_dir(capz_kube_client *c, const char *dir);
+
+/* The Secret "cluster-identity-secret" holding the test app's secret, in BENCH_NS; an existing one is fine. */
+int bench_create_identity_secret(capz_kube_client *c);
+
+/* That Secret plus the ServicePrincipal AzureClusterIdentity "cluster-identity" (as scripts/sandbox.sh writes
+ * them); 0 or -1. */
+int bench_create_identity(capz_kube_client *c);
+
+/* Resource group BENCH_PRE_RG with user-assigned identity BENCH_PRE_UAI, created through ARM at arm_url with a
+ * token for the test app, as an operator would (CAPZ's CI creates them once per subscription). 0 or -1. */
+int bench_arm_preexisting(const char *arm_url);
+
+/* clusterctl-style ${VAR} / ${VAR:=default} / ${VAR:-default} substitution, innermost first; vars is a
+ * NULL-terminated list of name, value pairs; unknown variables without default become "". NULL when memory
+ * runs out. */
+char *bench_subst(const char *text, const char *const *vars);
+
+#endif
