@@ -1,6 +1,8 @@
 /* armtest.c — see armtest.h. */
 #include "armtest.h"
 
+#include "curlbuf.h"
+
 #include <capz/json.h>
 #include <curl/curl.h>
 #include <stdio.h>
@@ -21,23 +23,6 @@ void at_sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
-typedef struct buf {
-  char *p;
-  size_t n;
-} buf;
-
-static size_t on_body(char *d, size_t sz, size_t nm, void *ud) {
-  buf *b = ud;
-  size_t n = sz * nm;
-  char *np = realloc(b->p, b->n + n + 1);
-  if (!np) return 0;
-  b->p = np;
-  memcpy(b->p + b->n, d, n);
-  b->n += n;
-  b->p[b->n] = '\0';
-  return n;
-}
-
 static size_t on_header(char *d, size_t sz, size_t nm, void *ud) {
   at_resp *r = ud;
   size_t n = sz * nm, used = strlen(r->headers);
@@ -54,7 +39,7 @@ at_resp at_req(const simproc *p, const char *method, const char *path, const cha
   CURL *c = curl_easy_init();
   char url[4096];
   snprintf(url, sizeof url, "%s%s", p->url, path);
-  buf b = {0};
+  curlbuf b = {0};
   struct curl_slist *h = NULL;
   char ah[8300];
   if (auth) {
@@ -72,7 +57,7 @@ at_resp at_req(const simproc *p, const char *method, const char *path, const cha
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curlbuf_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
@@ -81,8 +66,8 @@ at_resp at_req(const simproc *p, const char *method, const char *path, const cha
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_easy_cleanup(c);
   curl_slist_free_all(h);
-  r.body = b.p;
-  if (b.p) r.json = cJSON_Parse(b.p);
+  r.body = b.data;
+  if (b.data) r.json = cJSON_Parse(b.data);
   return r;
 }
 
@@ -127,6 +112,44 @@ const char *at_wait_async(const simproc *p, const char *url) {
     at_sleep_ms(20);
   }
   return "Timeout";
+}
+
+long at_status(const simproc *p, const char *method, const char *path, const char *body) {
+  at_resp r = at_req(p, method, path, body, NULL, true);
+  long st = r.status;
+  at_free(&r);
+  return st;
+}
+
+long at_sim_status(const simproc *p, const char *method, const char *path, const char *body) {
+  at_resp r = at_req(p, method, path, body, NULL, false);
+  long st = r.status;
+  at_free(&r);
+  return st;
+}
+
+const char *at_error_code(const simproc *p, const char *method, const char *path, const char *body) {
+  static char code[256];
+  at_resp r = at_req(p, method, path, body, NULL, true);
+  snprintf(code, sizeof code, "%s", at_str(&r, "/error/code"));
+  at_free(&r);
+  return code;
+}
+
+const char *at_status_error(const simproc *p, const char *method, const char *path, const char *body) {
+  static char out[300];
+  at_resp r = at_req(p, method, path, body, NULL, true);
+  snprintf(out, sizeof out, "%ld %s", r.status, at_str(&r, "/error/code"));
+  at_free(&r);
+  return out;
+}
+
+const char *at_get_str(const simproc *p, const char *path, const char *ptr) {
+  static char out[4096];
+  at_resp r = at_get(p, path);
+  snprintf(out, sizeof out, "%s", at_str(&r, ptr));
+  at_free(&r);
+  return out;
 }
 
 long at_put_wait(const simproc *p, const char *path, const char *body) {

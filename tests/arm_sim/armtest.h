@@ -1,10 +1,12 @@
 /* armtest.h — helpers for capz-arm-sim tests: start the emulator with a config, get a token from its Entra
- * endpoint with the default app credentials, and make ARM requests with libcurl. Not thread-safe. */
+ * endpoint with the default app credentials, and make ARM requests with libcurl. Not thread-safe.
+ * Every test program ends with `return ckrun(suite());` (tests/common/ckrun.h). */
 #ifndef CAPZ_TESTS_ARMTEST_H
 #define CAPZ_TESTS_ARMTEST_H
 
 #include <cJSON.h>
 #include <stdbool.h>
+#include "ckrun.h"
 #include "simproc.h"
 
 #define AT_TENANT "11111111-1111-4111-8111-111111111111"
@@ -39,6 +41,21 @@ void at_free(at_resp *r);
 bool at_header(const at_resp *r, const char *name, char *out, size_t n);
 /* String at JSON pointer in the response, or "". */
 const char *at_str(const at_resp *r, const char *ptr);
+/* Requests whose only outcome a test checks is the status (or the error code): the response is freed here, so a
+ * check stays one line. at_status authenticates; at_sim_status does not (the emulator's /_sim/ endpoints). */
+long at_status(const simproc *p, const char *method, const char *path, const char *body);
+#define at_get_status(p, path) at_status(p, "GET", path, NULL)
+#define at_put_status(p, path, body) at_status(p, "PUT", path, body)
+#define at_del_status(p, path) at_status(p, "DELETE", path, NULL)
+#define at_post_status(p, path, body) at_status(p, "POST", path, body)
+long at_sim_status(const simproc *p, const char *method, const char *path, const char *body);
+/* /error/code of an authenticated request's answer ("" when none); static buffer, valid until the next call. */
+const char *at_error_code(const simproc *p, const char *method, const char *path, const char *body);
+#define at_put_error(p, path, body) at_error_code(p, "PUT", path, body)
+/* "<status> <error code>" of an authenticated request, e.g. "404 ParentResourceNotFound"; static buffer. */
+const char *at_status_error(const simproc *p, const char *method, const char *path, const char *body);
+/* The string at JSON pointer ptr of a GET's answer ("" when absent); static buffer, valid until the next call. */
+const char *at_get_str(const simproc *p, const char *path, const char *ptr);
 /* Poll an Azure-AsyncOperation URL (absolute) until terminal; returns the final status string (static). */
 const char *at_wait_async(const simproc *p, const char *url);
 /* Path of an absolute URL served by the emulator. */

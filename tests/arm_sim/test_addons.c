@@ -87,24 +87,14 @@ START_TEST(fleet_and_members) {
   ck_assert_int_eq(at_put_wait(&sim, CS "/fleets/f2/members/m2" FV, "{\"properties\":{\"clusterResourceId\":\"" CS "/managedClusters/c2\"}}"), 200);
   r = at_req(&sim, "POST", "/_sim/config", "{\"lro\":{\"defaultSeconds\":30}}", NULL, false);
   at_free(&r);
-  r = at_del(&sim, CS "/fleets/f2/members/m2" FV);
-  ck_assert_int_eq(r.status, 202);
-  at_free(&r);
-  r = at_get(&sim, CS "/fleets/f2/members/m2" FV);
-  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Leaving");
-  at_free(&r);
+  ck_assert_int_eq(at_del_status(&sim, CS "/fleets/f2/members/m2" FV), 202);
+  ck_assert_str_eq(at_get_str(&sim, CS "/fleets/f2/members/m2" FV, "/properties/provisioningState"), "Leaving");
   r = at_req(&sim, "POST", "/_sim/config", "{\"lro\":{\"defaultSeconds\":0}}", NULL, false);
   at_free(&r);
   /* deleting the cluster takes its membership with it */
-  r = at_del(&sim, MC AV);
-  ck_assert_int_eq(r.status, 202);
-  at_free(&r);
-  r = at_get(&sim, CS "/fleets/f1/members/m1" FV);
-  ck_assert_int_eq(r.status, 404);
-  at_free(&r);
-  r = at_get(&sim, CS "/fleets/f1" FV);
-  ck_assert_int_eq(r.status, 200);
-  at_free(&r);
+  ck_assert_int_eq(at_del_status(&sim, MC AV), 202);
+  ck_assert_int_eq(at_get_status(&sim, CS "/fleets/f1/members/m1" FV), 404);
+  ck_assert_int_eq(at_get_status(&sim, CS "/fleets/f1" FV), 200);
 }
 END_TEST
 
@@ -154,9 +144,7 @@ START_TEST(cluster_extensions) {
   ck_assert_ptr_null(strstr(r.body, "s3cret-value"));
   at_free(&r);
   /* extensions go with the cluster */
-  r = at_del(&sim, MC AV);
-  ck_assert_int_eq(r.status, 202);
-  at_free(&r);
+  ck_assert_int_eq(at_del_status(&sim, MC AV), 202);
   r = at_get(&sim, "/_sim/resources?type=Microsoft.KubernetesConfiguration/extensions");
   ck_assert_int_eq(cJSON_GetArraySize(r.json), 0);
   at_free(&r);
@@ -188,13 +176,9 @@ START_TEST(role_assignments_and_credentials) {
   /* principal checks (off by default, as most tests use made-up principals) */
   const char *other = RG "/providers/Microsoft.Authorization/roleAssignments/5f1c3a52-6a0e-4c1b-9a77-1d1b2c3d4e5f" RAV;
   const char *unknown = "{\"properties\":{\"roleDefinitionId\":\"" CONTRIB "\",\"principalId\":\"9a9a9a9a-0000-4000-8000-000000000001\"}}";
-  r = at_req(&sim, "POST", "/_sim/config", "{\"roleAssignments\":{\"checkPrincipals\":true,\"knownPrincipals\":[\"9a9a9a9a-0000-4000-8000-000000000002\"]}}", NULL, false);
-  ck_assert_int_eq(r.status, 204);
-  at_free(&r);
+  ck_assert_int_eq(at_sim_status(&sim, "POST", "/_sim/config", "{\"roleAssignments\":{\"checkPrincipals\":true,\"knownPrincipals\":[\"9a9a9a9a-0000-4000-8000-000000000002\"]}}"), 204);
   expect_error(other, unknown, 400, "PrincipalNotFound");
-  r = at_put(&sim, other, "{\"properties\":{\"roleDefinitionId\":\"" CONTRIB "\",\"principalId\":\"9a9a9a9a-0000-4000-8000-000000000002\"}}");
-  ck_assert_int_eq(r.status, 201);
-  at_free(&r);
+  ck_assert_int_eq(at_put_status(&sim, other, "{\"properties\":{\"roleDefinitionId\":\"" CONTRIB "\",\"principalId\":\"9a9a9a9a-0000-4000-8000-000000000002\"}}"), 201);
   expect_error(RG "/providers/Microsoft.Authorization/roleAssignments/6f1c3a52-6a0e-4c1b-9a77-1d1b2c3d4e5f" RAV,
                "{\"properties\":{\"roleDefinitionId\":\"" CONTRIB "\",\"principalId\":\"not-a-guid\"}}", 400, "InvalidPrincipalId");
   /* the cluster's kubeconfig for users */
@@ -204,9 +188,7 @@ START_TEST(role_assignments_and_credentials) {
   ck_assert_int_gt((int)strlen(at_str(&r, "/kubeconfigs/0/value")), 0);
   at_free(&r);
   /* assignments at the group's scope go with the group */
-  r = at_del(&sim, RG RGV);
-  ck_assert_int_eq(r.status, 202);
-  at_free(&r);
+  ck_assert_int_eq(at_del_status(&sim, RG RGV), 202);
   r = at_get(&sim, "/_sim/resources?type=Microsoft.Authorization/roleAssignments");
   ck_assert_int_eq(cJSON_GetArraySize(r.json), 1); /* the subscription-scope one stays */
   at_free(&r);

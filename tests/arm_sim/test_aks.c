@@ -87,20 +87,14 @@ START_TEST(cluster_create_and_fields) {
   ck_assert_int_eq(r.status, 400);
   ck_assert(strstr(at_str(&r, "/error/message"), "within minCount") != NULL);
   at_free(&r);
-  r = at_put(&sim, MC "/c1/agentPools/user1" PV, "{\"properties\":{\"count\":2,\"enableAutoScaling\":true}}");
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
-  r = at_put(&sim, MC "/c1/agentPools/user1" PV, "{\"properties\":{\"count\":2,\"vmSize\":\"Standard_D8s_v3\"}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "PropertyChangeNotAllowed");
-  at_free(&r);
+  ck_assert_int_eq(at_put_status(&sim, MC "/c1/agentPools/user1" PV, "{\"properties\":{\"count\":2,\"enableAutoScaling\":true}}"), 400);
+  ck_assert_str_eq(at_put_error(&sim, MC "/c1/agentPools/user1" PV, "{\"properties\":{\"count\":2,\"vmSize\":\"Standard_D8s_v3\"}}"), "PropertyChangeNotAllowed");
   r = at_put(&sim, MC "/c1/agentPools/user1" PV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D4s_v3\",\"mode\":\"User\"}}");
   ck_assert_int_eq(r.status, 200);
   ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Scaling");
   at_free(&r);
   ck_assert_int_eq(vmss_instances("user1"), 1);
-  r = at_put(&sim, MC "/c1/agentPools/Bad_Name" PV, "{\"properties\":{\"count\":1}}");
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
+  ck_assert_int_eq(at_put_status(&sim, MC "/c1/agentPools/Bad_Name" PV, "{\"properties\":{\"count\":1}}"), 400);
   /* the cluster body lists both pools */
   r = at_get(&sim, MC "/c1" AV);
   ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(r.json, "/properties/agentPoolProfiles")), 2);
@@ -109,19 +103,11 @@ START_TEST(cluster_create_and_fields) {
   ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "value")), 2);
   at_free(&r);
   /* the last system pool cannot go */
-  r = at_del(&sim, MC "/c1/agentPools/system" AV);
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
+  ck_assert_int_eq(at_del_status(&sim, MC "/c1/agentPools/system" AV), 400);
   /* immutable dnsPrefix and version downgrade */
-  r = at_put(&sim, MC "/c1" AV, "{\"location\":\"eastus\",\"properties\":{\"dnsPrefix\":\"other\",\"kubernetesVersion\":\"1.33\"}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "PropertyChangeNotAllowed");
-  at_free(&r);
-  r = at_put(&sim, MC "/c1" AV, "{\"location\":\"eastus\",\"properties\":{\"dnsPrefix\":\"c1\",\"kubernetesVersion\":\"1.32\"}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "NotAllowedVersionDowngrade");
-  at_free(&r);
-  r = at_put(&sim, MC "/c2" AV, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.99\",\"agentPoolProfiles\":[{\"name\":\"p\",\"mode\":\"System\",\"count\":1}]}}");
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, MC "/c1" AV, "{\"location\":\"eastus\",\"properties\":{\"dnsPrefix\":\"other\",\"kubernetesVersion\":\"1.33\"}}"), "PropertyChangeNotAllowed");
+  ck_assert_str_eq(at_put_error(&sim, MC "/c1" AV, "{\"location\":\"eastus\",\"properties\":{\"dnsPrefix\":\"c1\",\"kubernetesVersion\":\"1.32\"}}"), "NotAllowedVersionDowngrade");
+  ck_assert_int_eq(at_put_status(&sim, MC "/c2" AV, "{\"location\":\"eastus\",\"properties\":{\"kubernetesVersion\":\"1.99\",\"agentPoolProfiles\":[{\"name\":\"p\",\"mode\":\"System\",\"count\":1}]}}"), 400);
   /* cluster delete removes the node resource group */
   r = at_del(&sim, MC "/c1" AV);
   ck_assert_int_eq(r.status, 202);
@@ -130,43 +116,25 @@ START_TEST(cluster_create_and_fields) {
   ck_assert(at_header(&r, "Location", loc, sizeof loc));
   at_free(&r);
   ck_assert_str_eq(at_wait_async(&sim, aao), "Succeeded");
-  r = at_get(&sim, NODE_RG "?api-version=2021-04-01");
-  ck_assert_int_eq(r.status, 404);
-  at_free(&r);
-  r = at_get(&sim, MC "/c1/agentPools/user1" AV);
-  ck_assert_int_eq(r.status, 404);
-  at_free(&r);
+  ck_assert_int_eq(at_get_status(&sim, NODE_RG "?api-version=2021-04-01"), 404);
+  ck_assert_int_eq(at_get_status(&sim, MC "/c1/agentPools/user1" AV), 404);
 }
 END_TEST
 
 START_TEST(busy_and_abort) {
-  at_resp r = at_req(&sim, "POST", "/_sim/config", "{\"lro\":{\"durations\":{\"Microsoft.ContainerService/managedClusters\":30}}}", NULL, false);
-  ck_assert_int_eq(r.status, 204);
-  at_free(&r);
-  r = at_put(&sim, MC "/c1" AV, CLUSTER(""));
-  ck_assert_int_eq(r.status, 201);
-  at_free(&r);
+  at_resp r;
+  ck_assert_int_eq(at_sim_status(&sim, "POST", "/_sim/config", "{\"lro\":{\"durations\":{\"Microsoft.ContainerService/managedClusters\":30}}}"), 204);
+  ck_assert_int_eq(at_put_status(&sim, MC "/c1" AV, CLUSTER("")), 201);
   r = at_put(&sim, MC "/c1" AV, CLUSTER(""));
   ck_assert_int_eq(r.status, 409);
   ck_assert_str_eq(at_str(&r, "/error/code"), "OperationNotAllowed");
   ck_assert(strstr(at_str(&r, "/error/message"), "Another operation (Creating) is in progress") != NULL);
   at_free(&r);
-  r = at_put(&sim, MC "/c1/agentPools/p2" AV, "{\"properties\":{\"count\":1,\"mode\":\"User\"}}");
-  ck_assert_int_eq(r.status, 409);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "OperationNotAllowed");
-  at_free(&r);
-  r = at_get(&sim, MC "/c1" AV);
-  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Creating");
-  at_free(&r);
-  r = at_post(&sim, MC "/c1/abort" AV, NULL);
-  ck_assert_int_eq(r.status, 204);
-  at_free(&r);
-  r = at_get(&sim, MC "/c1" AV);
-  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Canceled");
-  at_free(&r);
-  r = at_post(&sim, MC "/c1/abort" AV, NULL);
-  ck_assert_int_eq(r.status, 409);
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "PUT", MC "/c1/agentPools/p2" AV, "{\"properties\":{\"count\":1,\"mode\":\"User\"}}"), "409 OperationNotAllowed");
+  ck_assert_str_eq(at_get_str(&sim, MC "/c1" AV, "/properties/provisioningState"), "Creating");
+  ck_assert_int_eq(at_post_status(&sim, MC "/c1/abort" AV, NULL), 204);
+  ck_assert_str_eq(at_get_str(&sim, MC "/c1" AV, "/properties/provisioningState"), "Canceled");
+  ck_assert_int_eq(at_post_status(&sim, MC "/c1/abort" AV, NULL), 409);
 }
 END_TEST
 
@@ -215,20 +183,14 @@ START_TEST(credentials_stop_delete_machines) {
   ck_assert(strncmp(node, "aks-system-", 11) == 0 && strstr(node, "-vmss") != NULL);
   char body[256];
   snprintf(body, sizeof body, "{\"machineNames\":[\"%s\"]}", node);
-  r = at_post(&sim, MC "/c1/agentPools/system/deleteMachines" AV, body);
-  ck_assert_int_eq(r.status, 202);
-  at_free(&r);
+  ck_assert_int_eq(at_post_status(&sim, MC "/c1/agentPools/system/deleteMachines" AV, body), 202);
   r = at_get(&sim, MC "/c1/agentPools/system" AV);
   ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "properties"), "count")->valueint, 1);
   at_free(&r);
   ck_assert_int_eq(vmss_instances("system"), 1);
   /* stop scales the node pools to zero */
-  r = at_post(&sim, MC "/c1/stop" AV, NULL);
-  ck_assert_int_eq(r.status, 202);
-  at_free(&r);
-  r = at_get(&sim, MC "/c1" AV);
-  ck_assert_str_eq(at_str(&r, "/properties/powerState/code"), "Stopped");
-  at_free(&r);
+  ck_assert_int_eq(at_post_status(&sim, MC "/c1/stop" AV, NULL), 202);
+  ck_assert_str_eq(at_get_str(&sim, MC "/c1" AV, "/properties/powerState/code"), "Stopped");
   ck_assert_int_eq(vmss_instances("system"), 0);
   r = at_post(&sim, MC "/c1/start" AV, NULL);
   at_free(&r);
@@ -246,9 +208,7 @@ START_TEST(credentials_stop_delete_machines) {
   ck_assert(strstr(kc, "command: kubelogin") != NULL);
   free(kc);
   at_free(&r);
-  r = at_put(&sim, MC "/bad" AV, "{\"location\":\"eastus\",\"properties\":{\"disableLocalAccounts\":true,\"agentPoolProfiles\":[{\"name\":\"sys\",\"mode\":\"System\",\"count\":1}]}}");
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
+  ck_assert_int_eq(at_put_status(&sim, MC "/bad" AV, "{\"location\":\"eastus\",\"properties\":{\"disableLocalAccounts\":true,\"agentPoolProfiles\":[{\"name\":\"sys\",\"mode\":\"System\",\"count\":1}]}}"), 400);
   /* kubernetesVersions */
   r = at_get(&sim, AT_S "/providers/Microsoft.ContainerService/locations/eastus/kubernetesVersions" AV);
   ck_assert_int_eq(r.status, 200);
@@ -268,22 +228,14 @@ START_TEST(health_and_extensions) {
   ck_assert_int_eq(r.status, 201);
   ck_assert_ptr_null(capz_json_ptr_get(r.json, "/properties/configurationProtectedSettings"));
   at_free(&r);
-  r = at_get(&sim, ext);
-  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Succeeded");
-  at_free(&r);
-  r = at_put(&sim, ext, "{\"properties\":{\"extensionType\":\"microsoft.dapr\"}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "PropertyChangeNotAllowed");
-  at_free(&r);
-  r = at_put(&sim, MC "/nope/providers/Microsoft.KubernetesConfiguration/extensions/flux?api-version=2023-05-01", "{\"properties\":{\"extensionType\":\"x\"}}");
-  ck_assert_int_eq(r.status, 404);
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, ext, "/properties/provisioningState"), "Succeeded");
+  ck_assert_str_eq(at_put_error(&sim, ext, "{\"properties\":{\"extensionType\":\"microsoft.dapr\"}}"), "PropertyChangeNotAllowed");
+  ck_assert_int_eq(at_put_status(&sim, MC "/nope/providers/Microsoft.KubernetesConfiguration/extensions/flux?api-version=2023-05-01", "{\"properties\":{\"extensionType\":\"x\"}}"), 404);
   /* a failed cluster is reported unavailable */
   r = at_req(&sim, "POST", "/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/managedClusters/c1\",\"kind\":\"lroFail\",\"count\":1}", NULL, false);
   at_free(&r);
   ck_assert_int_eq(at_put_wait(&sim, MC "/c1" AV, CLUSTER("")), 200);
-  r = at_get(&sim, MC "/c1/providers/Microsoft.ResourceHealth/availabilityStatuses/current?api-version=2023-07-01");
-  ck_assert_str_eq(at_str(&r, "/properties/availabilityState"), "Unavailable");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, MC "/c1/providers/Microsoft.ResourceHealth/availabilityStatuses/current?api-version=2023-07-01", "/properties/availabilityState"), "Unavailable");
 }
 END_TEST
 
@@ -305,9 +257,7 @@ static void pool_versions(const char *pool, const char *want_spec, const char *w
 }
 
 static void cluster_version(const char *want) {
-  at_resp r = at_get(&sim, MC "/c1" AV);
-  ck_assert_str_eq(at_str(&r, "/properties/currentKubernetesVersion"), want);
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, MC "/c1" AV, "/properties/currentKubernetesVersion"), want);
 }
 
 START_TEST(version_upgrades_follow_aks_rules) {
@@ -321,10 +271,8 @@ START_TEST(version_upgrades_follow_aks_rules) {
   pool_versions("system", "1.32.4", "1.32.4");
   pool_versions("user1", "1.32.4", "1.32.4");
   /* some pools with a version and some without: refused */
-  at_resp r = at_put(&sim, MC "/c1" AV, UPG("1.34", ",\"orchestratorVersion\":\"1.33\"", ""));
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "NotAllAgentPoolOrchestratorVersionSpecifiedAndUnchanged");
-  at_free(&r);
+  at_resp r;
+  ck_assert_str_eq(at_status_error(&sim, "PUT", MC "/c1" AV, UPG("1.34", ",\"orchestratorVersion\":\"1.33\"", "")), "400 NotAllAgentPoolOrchestratorVersionSpecifiedAndUnchanged");
   /* all with a version: each unchanged or the new control-plane version (that pool upgrades with it) */
   r = at_put(&sim, MC "/c1" AV, UPG("1.34", ",\"orchestratorVersion\":\"1.33.1\"", ",\"orchestratorVersion\":\"1.32.4\""));
   ck_assert_int_eq(r.status, 400); /* 1.33.1 is neither 1.32.4 (unchanged) nor 1.34.0 (new control plane) */
@@ -334,14 +282,9 @@ START_TEST(version_upgrades_follow_aks_rules) {
   pool_versions("system", "1.33", "1.33.1");
   pool_versions("user1", "1.32.4", "1.32.4");
   /* the agentPools API: one minor version at a time, never down, never above the control plane */
-  r = at_put(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.34\"}}");
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
+  ck_assert_int_eq(at_put_status(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.34\"}}"), 400);
   ck_assert_int_eq(at_put_wait(&sim, MC "/c1" AV, UPG("1.34", ",\"orchestratorVersion\":\"1.33\"", ",\"orchestratorVersion\":\"1.32.4\"")), 200);
-  r = at_put(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.34\"}}");
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "AgentPoolUpgradeVersionNotAllowed");
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "PUT", MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.34\"}}"), "400 AgentPoolUpgradeVersionNotAllowed");
   r = at_put(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.33\"}}");
   ck_assert_int_eq(r.status, 200);
   ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Upgrading");
@@ -350,9 +293,7 @@ START_TEST(version_upgrades_follow_aks_rules) {
   at_free(&r);
   ck_assert_str_eq(at_wait_async(&sim, aao), "Succeeded");
   pool_versions("user1", "1.33", "1.33.1");
-  r = at_put(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.32\"}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "AgentPoolUpgradeVersionNotAllowed");
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":1,\"vmSize\":\"Standard_D2s_v3\",\"orchestratorVersion\":\"1.32\"}}"), "AgentPoolUpgradeVersionNotAllowed");
   /* an update without orchestratorVersion keeps the pool's version */
   ck_assert_int_eq(at_put_wait(&sim, MC "/c1/agentPools/user1" AV, "{\"properties\":{\"count\":2,\"vmSize\":\"Standard_D2s_v3\"}}"), 200);
   pool_versions("user1", "1.33", "1.33.1");
@@ -413,10 +354,4 @@ Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
-}
+int main(void) { return ckrun(suite()); }

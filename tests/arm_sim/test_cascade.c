@@ -92,31 +92,19 @@ static void network_with_internal_lb_and_vm(void) {
 START_TEST(group_delete_goes_in_dependency_order) {
   network_with_internal_lb_and_vm();
   /* one by one, every referenced resource still refuses */
-  at_resp r = at_del(&sim, SUBNET NV);
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InUseSubnetCannotBeDeleted");
-  at_free(&r);
-  r = at_del(&sim, NET "/publicIPAddresses/pip" NV);
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "PublicIPAddressCannotBeDeleted");
-  at_free(&r);
-  r = at_del(&sim, NET "/networkInterfaces/nic" NV);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "NicInUse");
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "DELETE", SUBNET NV, NULL), "400 InUseSubnetCannotBeDeleted");
+  ck_assert_str_eq(at_status_error(&sim, "DELETE", NET "/publicIPAddresses/pip" NV, NULL), "400 PublicIPAddressCannotBeDeleted");
+  ck_assert_str_eq(at_error_code(&sim, "DELETE", NET "/networkInterfaces/nic" NV, NULL), "NicInUse");
   ck_assert_int_gt(count_resources(), 8);
   /* the group goes as a whole */
   char code[128];
   ck_assert_int_eq(delete_group(RG RGV, code, sizeof code), 200);
   ck_assert_str_eq(code, "");
   ck_assert_int_eq(count_resources(), 0);
-  r = at_get(&sim, RG RGV);
-  ck_assert_int_eq(r.status, 404);
-  at_free(&r);
+  ck_assert_int_eq(at_get_status(&sim, RG RGV), 404);
   /* the addresses went with it: a new group can take the same static address again */
   network_with_internal_lb_and_vm();
-  r = at_get(&sim, NET "/loadBalancers/ilb" NV);
-  ck_assert_str_eq(at_str(&r, "/properties/frontendIPConfigurations/0/properties/privateIPAddress"), "10.0.1.100");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/loadBalancers/ilb" NV, "/properties/frontendIPConfigurations/0/properties/privateIPAddress"), "10.0.1.100");
 }
 END_TEST
 
@@ -149,17 +137,11 @@ START_TEST(outside_reference_blocks_and_rolls_back) {
     at_free(&r);
   }
   /* the NSG is referenced by the subnet that stays, so it stays too */
-  r = at_get(&sim, NET "/networkSecurityGroups/nsg" NV);
-  ck_assert_int_eq(r.status, 200);
-  at_free(&r);
+  ck_assert_int_eq(at_get_status(&sim, NET "/networkSecurityGroups/nsg" NV), 200);
   /* once the outside NIC is gone the group deletes */
-  r = at_del(&sim, onic);
-  ck_assert_int_eq(r.status, 202);
-  at_free(&r);
+  ck_assert_int_eq(at_del_status(&sim, onic), 202);
   ck_assert_int_eq(delete_group(RG RGV, code, sizeof code), 200);
-  r = at_get(&sim, NET "/virtualNetworks/v" NV);
-  ck_assert_int_eq(r.status, 404);
-  at_free(&r);
+  ck_assert_int_eq(at_get_status(&sim, NET "/virtualNetworks/v" NV), 404);
 }
 END_TEST
 
@@ -183,37 +165,25 @@ START_TEST(group_with_aks_cluster_on_own_subnet) {
   char node_rg[256];
   snprintf(node_rg, sizeof node_rg, AT_S "/resourceGroups/%s" RGV, at_str(&r, "/properties/nodeResourceGroup"));
   at_free(&r);
-  r = at_get(&sim, node_rg);
-  ck_assert_int_eq(r.status, 200);
-  at_free(&r);
-  r = at_del(&sim, SUBNET NV);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InUseSubnetCannotBeDeleted");
-  at_free(&r);
+  ck_assert_int_eq(at_get_status(&sim, node_rg), 200);
+  ck_assert_str_eq(at_error_code(&sim, "DELETE", SUBNET NV, NULL), "InUseSubnetCannotBeDeleted");
   char code[128];
   ck_assert_int_eq(delete_group(RG RGV, code, sizeof code), 200);
-  r = at_get(&sim, node_rg);
-  ck_assert_int_eq(r.status, 404);
-  at_free(&r);
+  ck_assert_int_eq(at_get_status(&sim, node_rg), 404);
   ck_assert_int_eq(count_resources(), 0);
 }
 END_TEST
 
 START_TEST(failed_group_delete_rolls_back) {
   network_with_internal_lb_and_vm();
-  at_resp r = at_req(&sim, "POST", "/_sim/faults",
+  ck_assert_int_eq(at_sim_status(&sim, "POST", "/_sim/faults",
                      "{\"method\":\"DELETE\",\"path\":\"*/resourceGroups/cas-rg\",\"kind\":\"lroFail\",\"code\":\"InternalServerError\","
-                     "\"message\":\"injected\",\"count\":1}", NULL, false);
-  ck_assert_int_eq(r.status, 201);
-  at_free(&r);
+                     "\"message\":\"injected\",\"count\":1}"), 201);
   char code[128];
   ck_assert_int_eq(delete_group(RG RGV, code, sizeof code), 500);
   ck_assert_str_eq(code, "InternalServerError");
-  r = at_get(&sim, RG RGV);
-  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Succeeded");
-  at_free(&r);
-  r = at_get(&sim, NET "/virtualNetworks/v" NV);
-  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Succeeded");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, RG RGV, "/properties/provisioningState"), "Succeeded");
+  ck_assert_str_eq(at_get_str(&sim, NET "/virtualNetworks/v" NV, "/properties/provisioningState"), "Succeeded");
   ck_assert_int_gt(count_resources(), 8);
   /* and the next attempt goes through */
   ck_assert_int_eq(delete_group(RG RGV, code, sizeof code), 200);

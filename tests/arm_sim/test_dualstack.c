@@ -89,22 +89,16 @@ START_TEST(nics_public_ips_and_frontends) {
   ck_assert_str_eq(at_str(&r, "/properties/ipConfigurations/1/properties/privateIPAddressVersion"), "IPv6");
   ck_assert(!capz_json_ptr_bool(r.json, "/properties/ipConfigurations/1/properties/primary", true));
   at_free(&r);
-  r = at_get(&sim, NET "/networkInterfaces/n2" V);
-  ck_assert_str_eq(at_str(&r, "/properties/ipConfigurations/1/properties/privateIPAddress"), "fd00:db8:deca:1::5");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/networkInterfaces/n2" V, "/properties/ipConfigurations/1/properties/privateIPAddress"), "fd00:db8:deca:1::5");
   /* the subnet lists both families' configurations; the IPv6 public IP points at its configuration */
   r = at_get(&sim, DUAL V);
   ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(r.json, "/properties/ipConfigurations")), 4);
   at_free(&r);
-  r = at_get(&sim, NET "/publicIPAddresses/pip6" V);
-  ck_assert_str_eq(at_str(&r, "/properties/ipConfiguration/id"), NET "/networkInterfaces/n1/ipConfigurations/ipv6");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/publicIPAddresses/pip6" V, "/properties/ipConfiguration/id"), NET "/networkInterfaces/n1/ipConfigurations/ipv6");
   /* a static IPv6 address */
   ck_assert_int_eq(at_put_wait(&sim, NET "/networkInterfaces/n3" V,
                                DUAL_NIC(",\"privateIPAllocationMethod\":\"Static\",\"privateIPAddress\":\"fd00:db8:deca:1::99\"")), 200);
-  r = at_get(&sim, NET "/networkInterfaces/n3" V);
-  ck_assert_str_eq(at_str(&r, "/properties/ipConfigurations/1/properties/privateIPAddress"), "fd00:db8:deca:1::99");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/networkInterfaces/n3" V, "/properties/ipConfigurations/1/properties/privateIPAddress"), "fd00:db8:deca:1::99");
   expect_error(NET "/networkInterfaces/n4" V,
                DUAL_NIC(",\"privateIPAllocationMethod\":\"Static\",\"privateIPAddress\":\"fd00:db8:deca:1::99\""),
                "PrivateIPAddressInUse");
@@ -144,13 +138,9 @@ START_TEST(nics_public_ips_and_frontends) {
   r = at_get(&sim, NET "/publicIPAddresses/pip6" V);
   at_free(&r);
   /* deleting a NIC frees its IPv6 address for the next one */
-  r = at_del(&sim, NET "/networkInterfaces/n2" V);
-  ck_assert_int_eq(r.status, 202);
-  at_free(&r);
+  ck_assert_int_eq(at_del_status(&sim, NET "/networkInterfaces/n2" V), 202);
   ck_assert_int_eq(at_put_wait(&sim, NET "/networkInterfaces/n5" V, DUAL_NIC("")), 200);
-  r = at_get(&sim, NET "/networkInterfaces/n5" V);
-  ck_assert_str_eq(at_str(&r, "/properties/ipConfigurations/1/properties/privateIPAddress"), "fd00:db8:deca:1::5");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/networkInterfaces/n5" V, "/properties/ipConfigurations/1/properties/privateIPAddress"), "fd00:db8:deca:1::5");
 }
 END_TEST
 

@@ -24,9 +24,7 @@ static void setup(void) {
 static void teardown(void) { ck_assert(at_stop(&sim)); }
 
 static void fault(const char *json) {
-  at_resp r = at_req(&sim, "POST", "/_sim/faults", json, NULL, false);
-  ck_assert_int_eq(r.status, 201);
-  at_free(&r);
+  ck_assert_int_eq(at_sim_status(&sim, "POST", "/_sim/faults", json), 201);
 }
 
 START_TEST(error_with_count) {
@@ -39,9 +37,8 @@ START_TEST(error_with_count) {
     ck_assert(at_header(&r, "Retry-After", ra, sizeof ra));
     at_free(&r);
   }
-  at_resp r = at_put(&sim, NET "/virtualNetworks/v" NV, VNET);
-  ck_assert_int_eq(r.status, 201);
-  at_free(&r);
+  at_resp r;
+  ck_assert_int_eq(at_put_status(&sim, NET "/virtualNetworks/v" NV, VNET), 201);
   /* GETs were never affected; rules are gone */
   r = at_req(&sim, "GET", "/_sim/faults", NULL, NULL, false);
   ck_assert_int_eq(cJSON_GetArraySize(r.json), 0);
@@ -56,12 +53,8 @@ START_TEST(error_with_count) {
   ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
   ck_assert_int_eq((int)capz_json_ptr_int(r.json, "/0/hits", 0), 1);
   at_free(&r);
-  r = at_req(&sim, "DELETE", "/_sim/faults", NULL, NULL, false);
-  ck_assert_int_eq(r.status, 204);
-  at_free(&r);
-  r = at_get(&sim, NET "/virtualNetworks/v" NV);
-  ck_assert_int_eq(r.status, 200);
-  at_free(&r);
+  ck_assert_int_eq(at_sim_status(&sim, "DELETE", "/_sim/faults", NULL), 204);
+  ck_assert_int_eq(at_get_status(&sim, NET "/virtualNetworks/v" NV), 200);
 }
 END_TEST
 
@@ -80,9 +73,7 @@ START_TEST(latency_and_reset) {
   ck_assert_int_eq(r.status, 0);
   ck_assert(r.curl_rc == CURLE_GOT_NOTHING || r.curl_rc == CURLE_RECV_ERROR);
   at_free(&r);
-  r = at_get(&sim, RG RV);
-  ck_assert_int_eq(r.status, 200);
-  at_free(&r);
+  ck_assert_int_eq(at_get_status(&sim, RG RV), 200);
   fault("{\"path\":\"*\",\"kind\":\"error\",\"status\":429,\"retryAfter\":7,\"count\":1}");
   r = at_get(&sim, RG RV);
   ck_assert_int_eq(r.status, 429);
@@ -105,14 +96,10 @@ START_TEST(lro_outcomes) {
   ck_assert_str_eq(at_str(&r, "/error/code"), "InternalServerError");
   ck_assert_str_eq(at_str(&r, "/error/message"), "boom");
   at_free(&r);
-  r = at_get(&sim, NET "/virtualNetworks/failing" NV);
-  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Failed");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/virtualNetworks/failing" NV, "/properties/provisioningState"), "Failed");
   /* a retry succeeds */
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/failing" NV, VNET), 200);
-  r = at_get(&sim, NET "/virtualNetworks/failing" NV);
-  ck_assert_str_eq(at_str(&r, "/properties/provisioningState"), "Succeeded");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/virtualNetworks/failing" NV, "/properties/provisioningState"), "Succeeded");
   /* canceled delete, seen through Location */
   fault("{\"method\":\"DELETE\",\"path\":\"*/virtualNetworks/failing\",\"kind\":\"lroCancel\",\"count\":1}");
   r = at_del(&sim, NET "/virtualNetworks/failing" NV);
@@ -134,28 +121,17 @@ START_TEST(lro_outcomes) {
   ck_assert(at_header(&r, "Azure-AsyncOperation", aao, sizeof aao));
   at_free(&r);
   at_sleep_ms(100);
-  r = at_get(&sim, at_path_of(&sim, aao));
-  ck_assert_str_eq(at_str(&r, "/status"), "InProgress");
-  at_free(&r);
-  r = at_put(&sim, NET "/virtualNetworks/stuck" NV, VNET);
-  ck_assert_int_eq(r.status, 409);
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, at_path_of(&sim, aao), "/status"), "InProgress");
+  ck_assert_int_eq(at_put_status(&sim, NET "/virtualNetworks/stuck" NV, VNET), 409);
 }
 END_TEST
 
 START_TEST(invalid_rules) {
-  at_resp r = at_req(&sim, "POST", "/_sim/faults", "{\"path\":\"*\",\"kind\":\"explode\"}", NULL, false);
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
-  r = at_req(&sim, "POST", "/_sim/faults", "{\"kind\":\"error\"}", NULL, false);
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
-  r = at_req(&sim, "POST", "/_sim/faults", "{\"path\":\"*\",\"kind\":\"error\",\"status\":42}", NULL, false);
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
-  r = at_req(&sim, "POST", "/_sim/faults", "not json", NULL, false);
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
+  at_resp r;
+  ck_assert_int_eq(at_sim_status(&sim, "POST", "/_sim/faults", "{\"path\":\"*\",\"kind\":\"explode\"}"), 400);
+  ck_assert_int_eq(at_sim_status(&sim, "POST", "/_sim/faults", "{\"kind\":\"error\"}"), 400);
+  ck_assert_int_eq(at_sim_status(&sim, "POST", "/_sim/faults", "{\"path\":\"*\",\"kind\":\"error\",\"status\":42}"), 400);
+  ck_assert_int_eq(at_sim_status(&sim, "POST", "/_sim/faults", "not json"), 400);
   r = at_req(&sim, "POST", "/_sim/faults",
              "[{\"path\":\"/a\",\"kind\":\"error\"},{\"path\":\"/b\",\"kind\":\"latency\",\"latencyMs\":1}]", NULL, false);
   ck_assert_int_eq(r.status, 201);
@@ -177,10 +153,4 @@ Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
-}
+int main(void) { return ckrun(suite()); }

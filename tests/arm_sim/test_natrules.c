@@ -85,9 +85,7 @@ START_TEST(child_put_get_list_and_embedded) {
            "\"backendPort\":22}},{\"name\":\"rdp\",\"properties\":{" FE ",\"protocol\":\"Tcp\",\"frontendPort\":3389,"
            "\"backendPort\":3389}}]}}");
   ck_assert_int_eq(at_put_wait(&sim, LB V, body), 200);
-  r = at_get(&sim, LB "/inboundNatRules/rdp" V);
-  ck_assert_int_eq(r.status, 200);
-  at_free(&r);
+  ck_assert_int_eq(at_get_status(&sim, LB "/inboundNatRules/rdp" V), 200);
   r = at_get(&sim, LB "/inboundNatRules/ssh1" V);
   ck_assert_int_eq(r.status, 404); /* left out of the LB body: gone */
   at_free(&r);
@@ -97,32 +95,21 @@ START_TEST(child_put_get_list_and_embedded) {
   at_free(&r);
   /* DELETE of a child: 202 NRP style; a missing one 204 */
   ck_assert_int_eq(at_put_wait(&sim, LB "/inboundNatRules/x" V, rule_body(50000)), 200);
-  r = at_del(&sim, LB "/inboundNatRules/x" V);
-  ck_assert_int_eq(r.status, 202);
-  at_free(&r);
-  r = at_get(&sim, LB "/inboundNatRules/x" V);
-  ck_assert_int_eq(r.status, 404);
-  at_free(&r);
-  r = at_del(&sim, LB "/inboundNatRules/x" V);
-  ck_assert_int_eq(r.status, 204);
-  at_free(&r);
+  ck_assert_int_eq(at_del_status(&sim, LB "/inboundNatRules/x" V), 202);
+  ck_assert_int_eq(at_get_status(&sim, LB "/inboundNatRules/x" V), 404);
+  ck_assert_int_eq(at_del_status(&sim, LB "/inboundNatRules/x" V), 204);
 }
 END_TEST
 
 START_TEST(frontend_and_port_checks) {
   ck_assert_int_eq(at_put_wait(&sim, LB "/inboundNatRules/a" V, rule_body(22)), 200);
   /* the same port, frontend and protocol as another rule */
-  at_resp r = at_put(&sim, LB "/inboundNatRules/b" V, rule_body(22));
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "RulesUseSameFrontendIpConfigurationAndPort");
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "PUT", LB "/inboundNatRules/b" V, rule_body(22)), "400 RulesUseSameFrontendIpConfigurationAndPort");
   /* UDP on the same port is another listener; "All" overlaps both */
   ck_assert_int_eq(at_put_wait(&sim, LB "/inboundNatRules/u" V,
                                "{\"properties\":{" FE ",\"protocol\":\"Udp\",\"frontendPort\":22,\"backendPort\":22}}"), 200);
-  r = at_put(&sim, LB "/inboundNatRules/all" V,
-             "{\"properties\":{" FE ",\"protocol\":\"All\",\"frontendPort\":22,\"backendPort\":22}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "RulesUseSameFrontendIpConfigurationAndPort");
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, LB "/inboundNatRules/all" V,
+             "{\"properties\":{" FE ",\"protocol\":\"All\",\"frontendPort\":22,\"backendPort\":22}}"), "RulesUseSameFrontendIpConfigurationAndPort");
   /* a re-PUT of a rule with its own port is no conflict with itself */
   ck_assert_int_eq(at_put_wait(&sim, LB "/inboundNatRules/a" V, rule_body(22)), 200);
   /* a duplicate inside one LB body */
@@ -133,36 +120,20 @@ START_TEST(frontend_and_port_checks) {
            "/publicIPAddresses/pip\"}}}],\"inboundNatRules\":["
            "{\"name\":\"p\",\"properties\":{" FE ",\"protocol\":\"Tcp\",\"frontendPort\":80,\"backendPort\":80}},"
            "{\"name\":\"q\",\"properties\":{" FE ",\"protocol\":\"Tcp\",\"frontendPort\":80,\"backendPort\":81}}]}}");
-  r = at_put(&sim, LB V, body);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "RulesUseSameFrontendIpConfigurationAndPort");
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, LB V, body), "RulesUseSameFrontendIpConfigurationAndPort");
   /* a frontend the LB does not have; another LB's frontend */
-  r = at_put(&sim, LB "/inboundNatRules/c" V,
+  ck_assert_str_eq(at_status_error(&sim, "PUT", LB "/inboundNatRules/c" V,
              "{\"properties\":{\"frontendIPConfiguration\":{\"id\":\"" LB "/frontendIPConfigurations/nope\"},"
-             "\"protocol\":\"Tcp\",\"frontendPort\":2222,\"backendPort\":22}}");
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidResourceReference");
-  at_free(&r);
-  r = at_put(&sim, LB "/inboundNatRules/c" V,
+             "\"protocol\":\"Tcp\",\"frontendPort\":2222,\"backendPort\":22}}"), "400 InvalidResourceReference");
+  ck_assert_str_eq(at_put_error(&sim, LB "/inboundNatRules/c" V,
              "{\"properties\":{\"frontendIPConfiguration\":{\"id\":\"" NET "/loadBalancers/other/frontendIPConfigurations/fe\"},"
-             "\"protocol\":\"Tcp\",\"frontendPort\":2222,\"backendPort\":22}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidResourceReference");
-  at_free(&r);
+             "\"protocol\":\"Tcp\",\"frontendPort\":2222,\"backendPort\":22}}"), "InvalidResourceReference");
   /* ports and protocol */
-  r = at_put(&sim, LB "/inboundNatRules/c" V, "{\"properties\":{" FE ",\"protocol\":\"Tcp\",\"frontendPort\":0,\"backendPort\":22}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidParameter");
-  at_free(&r);
-  r = at_put(&sim, LB "/inboundNatRules/c" V, "{\"properties\":{" FE ",\"protocol\":\"Tcp\",\"frontendPort\":2222}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidParameter");
-  at_free(&r);
-  r = at_put(&sim, LB "/inboundNatRules/c" V, "{\"properties\":{" FE ",\"protocol\":\"Icmp\",\"frontendPort\":2222,\"backendPort\":22}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidParameter");
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, LB "/inboundNatRules/c" V, "{\"properties\":{" FE ",\"protocol\":\"Tcp\",\"frontendPort\":0,\"backendPort\":22}}"), "InvalidParameter");
+  ck_assert_str_eq(at_put_error(&sim, LB "/inboundNatRules/c" V, "{\"properties\":{" FE ",\"protocol\":\"Tcp\",\"frontendPort\":2222}}"), "InvalidParameter");
+  ck_assert_str_eq(at_put_error(&sim, LB "/inboundNatRules/c" V, "{\"properties\":{" FE ",\"protocol\":\"Icmp\",\"frontendPort\":2222,\"backendPort\":22}}"), "InvalidParameter");
   /* under a missing LB */
-  r = at_put(&sim, NET "/loadBalancers/none/inboundNatRules/c" V, rule_body(22));
-  ck_assert_int_eq(r.status, 404);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "ParentResourceNotFound");
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "PUT", NET "/loadBalancers/none/inboundNatRules/c" V, rule_body(22)), "404 ParentResourceNotFound");
 }
 END_TEST
 
@@ -177,16 +148,12 @@ static const char *nic_body(bool with_rule) {
 
 START_TEST(nic_reference_and_in_use) {
   /* a NIC cannot reference a rule that does not exist yet */
-  at_resp r = at_put(&sim, NET "/networkInterfaces/n1" V, nic_body(true));
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidResourceReference");
-  at_free(&r);
+  at_resp r;
+  ck_assert_str_eq(at_status_error(&sim, "PUT", NET "/networkInterfaces/n1" V, nic_body(true)), "400 InvalidResourceReference");
   ck_assert_int_eq(at_put_wait(&sim, LB "/inboundNatRules/ssh" V, rule_body(22)), 200);
   ck_assert_int_eq(at_put_wait(&sim, NET "/networkInterfaces/n1" V, nic_body(true)), 200);
   /* the rule shows its backend IP configuration (read-only), in the child and in the LB body */
-  r = at_get(&sim, LB "/inboundNatRules/ssh" V);
-  ck_assert_str_eq(at_str(&r, "/properties/backendIPConfiguration/id"), NET "/networkInterfaces/n1/ipConfigurations/ipc");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, LB "/inboundNatRules/ssh" V, "/properties/backendIPConfiguration/id"), NET "/networkInterfaces/n1/ipConfigurations/ipc");
   r = at_get(&sim, LB V);
   ck_assert_str_eq(at_str(&r, "/properties/inboundNatRules/0/properties/backendIPConfiguration/id"),
                    NET "/networkInterfaces/n1/ipConfigurations/ipc");
@@ -200,49 +167,26 @@ START_TEST(nic_reference_and_in_use) {
   ck_assert_str_eq(at_str(&r, "/properties/backendIPConfiguration/id"), NET "/networkInterfaces/n1/ipConfigurations/ipc");
   at_free(&r);
   /* in use: no DELETE, no LB PUT without it, no LB delete */
-  r = at_del(&sim, LB "/inboundNatRules/ssh" V);
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InUseInboundNatRuleCannotBeDeleted");
-  at_free(&r);
-  r = at_put(&sim, LB V, LB_BODY);
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InUseInboundNatRuleCannotBeDeleted");
-  at_free(&r);
-  r = at_get(&sim, LB "/inboundNatRules/ssh" V);
-  ck_assert_int_eq(r.status, 200);
-  at_free(&r);
-  r = at_del(&sim, LB V);
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "DELETE", LB "/inboundNatRules/ssh" V, NULL), "400 InUseInboundNatRuleCannotBeDeleted");
+  ck_assert_str_eq(at_status_error(&sim, "PUT", LB V, LB_BODY), "400 InUseInboundNatRuleCannotBeDeleted");
+  ck_assert_int_eq(at_get_status(&sim, LB "/inboundNatRules/ssh" V), 200);
+  ck_assert_int_eq(at_del_status(&sim, LB V), 400);
   /* once the NIC lets go, the rule can go */
   ck_assert_int_eq(at_put_wait(&sim, NET "/networkInterfaces/n1" V, nic_body(false)), 200);
   r = at_get(&sim, LB "/inboundNatRules/ssh" V);
   ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "properties"), "backendIPConfiguration"));
   at_free(&r);
-  r = at_del(&sim, LB "/inboundNatRules/ssh" V);
-  ck_assert_int_eq(r.status, 202);
-  at_free(&r);
-  r = at_get(&sim, LB "/inboundNatRules/ssh" V);
-  ck_assert_int_eq(r.status, 404);
-  at_free(&r);
+  ck_assert_int_eq(at_del_status(&sim, LB "/inboundNatRules/ssh" V), 202);
+  ck_assert_int_eq(at_get_status(&sim, LB "/inboundNatRules/ssh" V), 404);
 }
 END_TEST
 
 START_TEST(nrp_serialises_rule_writes) {
   /* slow LROs: a second child PUT while the first holds the LB is refused, as NRP does */
-  at_resp r = at_req(&sim, "POST", "/_sim/config", "{\"lro\":{\"defaultSeconds\":5}}", NULL, false);
-  ck_assert_int_eq(r.status, 204);
-  at_free(&r);
-  r = at_put(&sim, LB "/inboundNatRules/one" V, rule_body(22));
-  ck_assert_int_eq(r.status, 201);
-  at_free(&r);
-  r = at_put(&sim, LB "/inboundNatRules/two" V, rule_body(2201));
-  ck_assert_int_eq(r.status, 409);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "AnotherOperationInProgress");
-  at_free(&r);
-  r = at_get(&sim, LB V);
-  ck_assert_str_eq(at_str(&r, "/properties/inboundNatRules/0/properties/provisioningState"), "Updating");
-  at_free(&r);
+  ck_assert_int_eq(at_sim_status(&sim, "POST", "/_sim/config", "{\"lro\":{\"defaultSeconds\":5}}"), 204);
+  ck_assert_int_eq(at_put_status(&sim, LB "/inboundNatRules/one" V, rule_body(22)), 201);
+  ck_assert_str_eq(at_status_error(&sim, "PUT", LB "/inboundNatRules/two" V, rule_body(2201)), "409 AnotherOperationInProgress");
+  ck_assert_str_eq(at_get_str(&sim, LB V, "/properties/inboundNatRules/0/properties/provisioningState"), "Updating");
 }
 END_TEST
 
@@ -259,10 +203,4 @@ Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
-}
+int main(void) { return ckrun(suite()); }

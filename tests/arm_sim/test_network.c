@@ -51,23 +51,13 @@ START_TEST(vnet_subnet_child_and_embedded) {
   /* a VNet PUT without subnets removes them (NRP full replacement) */
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/vnet1" V,
                                "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.0.0.0/16\"]}}}"), 200);
-  r = at_get(&sim, NET "/virtualNetworks/vnet1/subnets/a" V);
-  ck_assert_int_eq(r.status, 404);
-  at_free(&r);
+  ck_assert_int_eq(at_get_status(&sim, NET "/virtualNetworks/vnet1/subnets/a" V), 404);
   /* subnet outside the VNet and overlapping subnets */
-  r = at_put(&sim, NET "/virtualNetworks/vnet1/subnets/c" V, "{\"properties\":{\"addressPrefix\":\"10.9.0.0/24\"}}");
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "NetcfgSubnetRangeOutsideVnet");
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "PUT", NET "/virtualNetworks/vnet1/subnets/c" V, "{\"properties\":{\"addressPrefix\":\"10.9.0.0/24\"}}"), "400 NetcfgSubnetRangeOutsideVnet");
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/vnet1/subnets/c" V, "{\"properties\":{\"addressPrefix\":\"10.0.8.0/22\"}}"), 200);
-  r = at_put(&sim, NET "/virtualNetworks/vnet1/subnets/d" V, "{\"properties\":{\"addressPrefix\":\"10.0.9.0/24\"}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "NetcfgSubnetRangesOverlap");
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, NET "/virtualNetworks/vnet1/subnets/d" V, "{\"properties\":{\"addressPrefix\":\"10.0.9.0/24\"}}"), "NetcfgSubnetRangesOverlap");
   /* subnet under a missing VNet */
-  r = at_put(&sim, NET "/virtualNetworks/nope/subnets/x" V, "{\"properties\":{\"addressPrefix\":\"10.0.0.0/24\"}}");
-  ck_assert_int_eq(r.status, 404);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "ParentResourceNotFound");
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "PUT", NET "/virtualNetworks/nope/subnets/x" V, "{\"properties\":{\"addressPrefix\":\"10.0.0.0/24\"}}"), "404 ParentResourceNotFound");
 }
 END_TEST
 
@@ -83,32 +73,20 @@ START_TEST(nsg_default_rules_and_rules) {
   ck_assert_str_eq(at_str(&r, "/properties/defaultSecurityRules/5/name"), "DenyAllOutBound");
   ck_assert_str_eq(at_str(&r, "/properties/securityRules/0/name"), "ssh");
   at_free(&r);
-  r = at_put(&sim, NET "/networkSecurityGroups/nsg1/securityRules/bad" V,
-             "{\"properties\":{\"protocol\":\"Tcp\",\"access\":\"Allow\",\"priority\":5000,\"direction\":\"Inbound\"}}");
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "SecurityRuleInvalidPriority");
-  at_free(&r);
-  r = at_put(&sim, NET "/networkSecurityGroups/nsg1/securityRules/dup" V,
-             "{\"properties\":{\"protocol\":\"Tcp\",\"access\":\"Allow\",\"priority\":100,\"direction\":\"Inbound\"}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "SecurityRuleConflict");
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "PUT", NET "/networkSecurityGroups/nsg1/securityRules/bad" V,
+             "{\"properties\":{\"protocol\":\"Tcp\",\"access\":\"Allow\",\"priority\":5000,\"direction\":\"Inbound\"}}"), "400 SecurityRuleInvalidPriority");
+  ck_assert_str_eq(at_put_error(&sim, NET "/networkSecurityGroups/nsg1/securityRules/dup" V,
+             "{\"properties\":{\"protocol\":\"Tcp\",\"access\":\"Allow\",\"priority\":100,\"direction\":\"Inbound\"}}"), "SecurityRuleConflict");
   /* in use by a subnet */
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/v" V,
                                "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.1.0.0/16\"]}}}"), 200);
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/v/subnets/s" V,
                                "{\"properties\":{\"addressPrefix\":\"10.1.0.0/24\",\"networkSecurityGroup\":{\"id\":\"" NET "/networkSecurityGroups/nsg1\"}}}"), 200);
-  r = at_get(&sim, NET "/networkSecurityGroups/nsg1" V);
-  ck_assert_str_eq(at_str(&r, "/properties/subnets/0/id"), NET "/virtualNetworks/v/subnets/s");
-  at_free(&r);
-  r = at_del(&sim, NET "/networkSecurityGroups/nsg1" V);
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InUseNetworkSecurityGroupCannotBeDeleted");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/networkSecurityGroups/nsg1" V, "/properties/subnets/0/id"), NET "/virtualNetworks/v/subnets/s");
+  ck_assert_str_eq(at_status_error(&sim, "DELETE", NET "/networkSecurityGroups/nsg1" V, NULL), "400 InUseNetworkSecurityGroupCannotBeDeleted");
   /* missing NSG reference */
-  r = at_put(&sim, NET "/virtualNetworks/v/subnets/s2" V,
-             "{\"properties\":{\"addressPrefix\":\"10.1.1.0/24\",\"networkSecurityGroup\":{\"id\":\"" NET "/networkSecurityGroups/ghost\"}}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidResourceReference");
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, NET "/virtualNetworks/v/subnets/s2" V,
+             "{\"properties\":{\"addressPrefix\":\"10.1.1.0/24\",\"networkSecurityGroup\":{\"id\":\"" NET "/networkSecurityGroups/ghost\"}}}"), "InvalidResourceReference");
 }
 END_TEST
 
@@ -125,32 +103,20 @@ START_TEST(nic_ip_allocation_and_in_use) {
   ck_assert(strlen(at_str(&r, "/properties/macAddress")) == 17);
   at_free(&r);
   ck_assert_int_eq(at_put_wait(&sim, NET "/networkInterfaces/n2" V, nic), 200);
-  r = at_get(&sim, NET "/networkInterfaces/n2" V);
-  ck_assert_str_eq(at_str(&r, "/properties/ipConfigurations/0/properties/privateIPAddress"), "10.2.0.5");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/networkInterfaces/n2" V, "/properties/ipConfigurations/0/properties/privateIPAddress"), "10.2.0.5");
   /* a /29 has 3 usable addresses (8 - 5 reserved) */
   ck_assert_int_eq(at_put_wait(&sim, NET "/networkInterfaces/n3" V, nic), 200);
-  r = at_put(&sim, NET "/networkInterfaces/n4" V, nic);
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "SubnetIsFull");
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "PUT", NET "/networkInterfaces/n4" V, nic), "400 SubnetIsFull");
   /* re-PUT keeps the address */
   ck_assert_int_eq(at_put_wait(&sim, NET "/networkInterfaces/n1" V, nic), 200);
-  r = at_get(&sim, NET "/networkInterfaces/n1" V);
-  ck_assert_str_eq(at_str(&r, "/properties/ipConfigurations/0/properties/privateIPAddress"), "10.2.0.4");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/networkInterfaces/n1" V, "/properties/ipConfigurations/0/properties/privateIPAddress"), "10.2.0.4");
   /* the subnet shows its IP configurations and cannot be deleted */
   r = at_get(&sim, NET "/virtualNetworks/v/subnets/tiny" V);
   ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "properties"), "ipConfigurations")), 3);
   at_free(&r);
-  r = at_del(&sim, NET "/virtualNetworks/v/subnets/tiny" V);
-  ck_assert_int_eq(r.status, 400);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InUseSubnetCannotBeDeleted");
-  at_free(&r);
+  ck_assert_str_eq(at_status_error(&sim, "DELETE", NET "/virtualNetworks/v/subnets/tiny" V, NULL), "400 InUseSubnetCannotBeDeleted");
   /* omitting the in-use subnet from a VNet PUT is refused too */
-  r = at_put(&sim, NET "/virtualNetworks/v" V, "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.2.0.0/16\"]}}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InUseSubnetCannotBeDeleted");
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, NET "/virtualNetworks/v" V, "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.2.0.0/16\"]}}}"), "InUseSubnetCannotBeDeleted");
   /* deleting a NIC frees its address for the next one */
   r = at_del(&sim, NET "/networkInterfaces/n2" V);
   ck_assert_int_eq(r.status, 202);
@@ -161,14 +127,10 @@ START_TEST(nic_ip_allocation_and_in_use) {
   ck_assert(r.status == 200 || r.status == 204);
   at_free(&r);
   ck_assert_int_eq(at_put_wait(&sim, NET "/networkInterfaces/n5" V, nic), 200);
-  r = at_get(&sim, NET "/networkInterfaces/n5" V);
-  ck_assert_str_eq(at_str(&r, "/properties/ipConfigurations/0/properties/privateIPAddress"), "10.2.0.5");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/networkInterfaces/n5" V, "/properties/ipConfigurations/0/properties/privateIPAddress"), "10.2.0.5");
   /* static address outside the subnet */
-  r = at_put(&sim, NET "/networkInterfaces/n6" V,
-             "{\"location\":\"eastus\",\"properties\":{\"ipConfigurations\":[{\"name\":\"ipc\",\"properties\":{\"privateIPAllocationMethod\":\"Static\",\"privateIPAddress\":\"10.3.0.9\",\"subnet\":{\"id\":\"" NET "/virtualNetworks/v/subnets/tiny\"}}}]}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "PrivateIPAddressNotInSubnet");
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, NET "/networkInterfaces/n6" V,
+             "{\"location\":\"eastus\",\"properties\":{\"ipConfigurations\":[{\"name\":\"ipc\",\"properties\":{\"privateIPAllocationMethod\":\"Static\",\"privateIPAddress\":\"10.3.0.9\",\"subnet\":{\"id\":\"" NET "/virtualNetworks/v/subnets/tiny\"}}}]}}"), "PrivateIPAddressNotInSubnet");
 }
 END_TEST
 
@@ -180,12 +142,8 @@ START_TEST(pip_lb_natgw_routetable) {
   ck_assert_str_eq(at_str(&r, "/properties/dnsSettings/fqdn"), "mycluster-api.eastus.cloudapp.azure.com");
   ck_assert(strlen(at_str(&r, "/properties/ipAddress")) >= 7);
   at_free(&r);
-  r = at_put(&sim, NET "/publicIPAddresses/pip2" V, "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard\"},\"properties\":{\"publicIPAllocationMethod\":\"Static\",\"dnsSettings\":{\"domainNameLabel\":\"mycluster-api\"}}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "DnsRecordInUse");
-  at_free(&r);
-  r = at_put(&sim, NET "/publicIPAddresses/pip3" V, "{\"location\":\"westus\",\"zones\":[\"1\"]}");
-  ck_assert_int_eq(r.status, 400);
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, NET "/publicIPAddresses/pip2" V, "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard\"},\"properties\":{\"publicIPAllocationMethod\":\"Static\",\"dnsSettings\":{\"domainNameLabel\":\"mycluster-api\"}}}"), "DnsRecordInUse");
+  ck_assert_int_eq(at_put_status(&sim, NET "/publicIPAddresses/pip3" V, "{\"location\":\"westus\",\"zones\":[\"1\"]}"), 400);
   const char *lb =
       "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard\"},\"properties\":{"
       "\"frontendIPConfigurations\":[{\"name\":\"fe\",\"properties\":{\"publicIPAddress\":{\"id\":\"" NET "/publicIPAddresses/pip\"}}}],"
@@ -199,26 +157,18 @@ START_TEST(pip_lb_natgw_routetable) {
   ck_assert_str_eq(at_str(&r, "/properties/backendAddressPools/0/id"), NET "/loadBalancers/lb/backendAddressPools/be");
   ck_assert_str_eq(at_str(&r, "/properties/frontendIPConfigurations/0/properties/loadBalancingRules/0/id"), NET "/loadBalancers/lb/loadBalancingRules/lbr");
   at_free(&r);
-  r = at_get(&sim, NET "/publicIPAddresses/pip" V);
-  ck_assert_str_eq(at_str(&r, "/properties/ipConfiguration/id"), NET "/loadBalancers/lb/frontendIPConfigurations/fe");
-  at_free(&r);
-  r = at_del(&sim, NET "/publicIPAddresses/pip" V);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "PublicIPAddressCannotBeDeleted");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/publicIPAddresses/pip" V, "/properties/ipConfiguration/id"), NET "/loadBalancers/lb/frontendIPConfigurations/fe");
+  ck_assert_str_eq(at_error_code(&sim, "DELETE", NET "/publicIPAddresses/pip" V, NULL), "PublicIPAddressCannotBeDeleted");
   /* a rule pointing at a missing probe */
-  r = at_put(&sim, NET "/loadBalancers/lb2" V,
+  ck_assert_str_eq(at_put_error(&sim, NET "/loadBalancers/lb2" V,
              "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard\"},\"properties\":{\"frontendIPConfigurations\":[{\"name\":\"fe\",\"properties\":{\"publicIPAddress\":{\"id\":\"" NET "/publicIPAddresses/pip\"}}}],"
-             "\"loadBalancingRules\":[{\"name\":\"r\",\"properties\":{\"frontendIPConfiguration\":{\"id\":\"" NET "/loadBalancers/lb2/frontendIPConfigurations/fe\"},\"probe\":{\"id\":\"" NET "/loadBalancers/lb2/probes/none\"},\"frontendPort\":1,\"backendPort\":1,\"protocol\":\"Tcp\"}}]}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InvalidResourceReference");
-  at_free(&r);
+             "\"loadBalancingRules\":[{\"name\":\"r\",\"properties\":{\"frontendIPConfiguration\":{\"id\":\"" NET "/loadBalancers/lb2/frontendIPConfigurations/fe\"},\"probe\":{\"id\":\"" NET "/loadBalancers/lb2/probes/none\"},\"frontendPort\":1,\"backendPort\":1,\"protocol\":\"Tcp\"}}]}}"), "InvalidResourceReference");
   /* internal LB with a static frontend address */
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/v" V,
                                "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.0.0.0/16\"]},\"subnets\":[{\"name\":\"cp\",\"properties\":{\"addressPrefix\":\"10.0.0.0/24\"}}]}}"), 200);
   ck_assert_int_eq(at_put_wait(&sim, NET "/loadBalancers/ilb" V,
                                "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard\"},\"properties\":{\"frontendIPConfigurations\":[{\"name\":\"fe\",\"properties\":{\"privateIPAllocationMethod\":\"Static\",\"privateIPAddress\":\"10.0.0.100\",\"subnet\":{\"id\":\"" NET "/virtualNetworks/v/subnets/cp\"}}}]}}"), 200);
-  r = at_get(&sim, NET "/loadBalancers/ilb" V);
-  ck_assert_str_eq(at_str(&r, "/properties/frontendIPConfigurations/0/properties/privateIPAddress"), "10.0.0.100");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/loadBalancers/ilb" V, "/properties/frontendIPConfigurations/0/properties/privateIPAddress"), "10.0.0.100");
   /* NAT gateway and route table attached to a subnet */
   ck_assert_int_eq(at_put_wait(&sim, NET "/natGateways/ng" V,
                                "{\"location\":\"eastus\",\"sku\":{\"name\":\"Standard\"},\"properties\":{\"publicIpAddresses\":[{\"id\":\"" NET "/publicIPAddresses/pip\"}]}}"), 200);
@@ -230,15 +180,9 @@ START_TEST(pip_lb_natgw_routetable) {
   ck_assert_str_eq(at_str(&r, "/properties/subnets/0/id"), NET "/virtualNetworks/v/subnets/nodes");
   ck_assert_int_eq((int)cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "properties"), "idleTimeoutInMinutes")->valuedouble, 4);
   at_free(&r);
-  r = at_get(&sim, NET "/routeTables/rt/routes/r1" V);
-  ck_assert_str_eq(at_str(&r, "/properties/nextHopIpAddress"), "10.0.0.4");
-  at_free(&r);
-  r = at_del(&sim, NET "/routeTables/rt" V);
-  ck_assert_str_eq(at_str(&r, "/error/code"), "InUseRouteTableCannotBeDeleted");
-  at_free(&r);
-  r = at_put(&sim, NET "/routeTables/rt/routes/bad" V, "{\"properties\":{\"addressPrefix\":\"10.0.0.0/8\",\"nextHopType\":\"VirtualAppliance\"}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "NextHopIpAddressRequired");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/routeTables/rt/routes/r1" V, "/properties/nextHopIpAddress"), "10.0.0.4");
+  ck_assert_str_eq(at_error_code(&sim, "DELETE", NET "/routeTables/rt" V, NULL), "InUseRouteTableCannotBeDeleted");
+  ck_assert_str_eq(at_put_error(&sim, NET "/routeTables/rt/routes/bad" V, "{\"properties\":{\"addressPrefix\":\"10.0.0.0/8\",\"nextHopType\":\"VirtualAppliance\"}}"), "NextHopIpAddressRequired");
 }
 END_TEST
 
@@ -246,35 +190,24 @@ START_TEST(peering_connects_both_sides) {
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/hub" V, "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.10.0.0/16\"]}}}"), 200);
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/spoke" V, "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.20.0.0/16\"]}}}"), 200);
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/hub/virtualNetworkPeerings/hub-To-spoke" V, "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/spoke\"}}}"), 200);
-  at_resp r = at_get(&sim, NET "/virtualNetworks/hub/virtualNetworkPeerings/hub-To-spoke" V);
-  ck_assert_str_eq(at_str(&r, "/properties/peeringState"), "Initiated");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/virtualNetworks/hub/virtualNetworkPeerings/hub-To-spoke" V, "/properties/peeringState"), "Initiated");
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/spoke/virtualNetworkPeerings/spoke-To-hub" V, "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/hub\"}}}"), 200);
-  r = at_get(&sim, NET "/virtualNetworks/hub" V);
-  ck_assert_str_eq(at_str(&r, "/properties/virtualNetworkPeerings/0/properties/peeringState"), "Connected");
-  at_free(&r);
+  ck_assert_str_eq(at_get_str(&sim, NET "/virtualNetworks/hub" V, "/properties/virtualNetworkPeerings/0/properties/peeringState"), "Connected");
   ck_assert_int_eq(at_put_wait(&sim, NET "/virtualNetworks/overlap" V, "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.10.5.0/24\"]}}}"), 200);
-  r = at_put(&sim, NET "/virtualNetworks/hub/virtualNetworkPeerings/x" V, "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/overlap\"}}}");
-  ck_assert_str_eq(at_str(&r, "/error/code"), "VnetAddressSpacesOverlap");
-  at_free(&r);
+  ck_assert_str_eq(at_put_error(&sim, NET "/virtualNetworks/hub/virtualNetworkPeerings/x" V, "{\"properties\":{\"remoteVirtualNetwork\":{\"id\":\"" NET "/virtualNetworks/overlap\"}}}"), "VnetAddressSpacesOverlap");
 }
 END_TEST
 
 START_TEST(nrp_serialises_subnet_writes) {
-  at_resp r = at_req(&sim, "POST", "/_sim/config", "{\"lro\":{\"defaultSeconds\":5}}", NULL, false);
-  ck_assert_int_eq(r.status, 204);
-  at_free(&r);
-  r = at_put(&sim, NET "/virtualNetworks/busy" V, "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.5.0.0/16\"]}}}");
-  ck_assert_int_eq(r.status, 201);
-  at_free(&r);
+  at_resp r;
+  ck_assert_int_eq(at_sim_status(&sim, "POST", "/_sim/config", "{\"lro\":{\"defaultSeconds\":5}}"), 204);
+  ck_assert_int_eq(at_put_status(&sim, NET "/virtualNetworks/busy" V, "{\"location\":\"eastus\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":[\"10.5.0.0/16\"]}}}"), 201);
   r = at_put(&sim, NET "/virtualNetworks/busy/subnets/s1" V, "{\"properties\":{\"addressPrefix\":\"10.5.1.0/24\"}}");
   ck_assert_int_eq(r.status, 409);
   ck_assert_str_eq(at_str(&r, "/error/code"), "AnotherOperationInProgress");
   ck_assert(strstr(at_str(&r, "/error/message"), "/providers/Microsoft.Network/locations/eastus/operations/") != NULL);
   at_free(&r);
-  r = at_del(&sim, NET "/virtualNetworks/busy" V);
-  ck_assert_int_eq(r.status, 409);
-  at_free(&r);
+  ck_assert_int_eq(at_del_status(&sim, NET "/virtualNetworks/busy" V), 409);
 }
 END_TEST
 
@@ -293,10 +226,4 @@ Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
-}
+int main(void) { return ckrun(suite()); }
