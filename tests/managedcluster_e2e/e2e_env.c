@@ -91,6 +91,22 @@ double e2e_reconciles(void) {
   return sum;
 }
 
+bool e2e_metrics_wait(int64_t timeout_ms) {
+  int64_t until = capz_monotonic_ms() + timeout_ms;
+  while (capz_monotonic_ms() < until) {
+    char url[256] = "";
+    pthread_mutex_lock(&g_rt.mu);
+    if (*g_rt.metrics) snprintf(url, sizeof url, "%s/metrics", g_rt.metrics);
+    pthread_mutex_unlock(&g_rt.mu);
+    char *text = NULL;
+    long st = *url ? e2e_http_text(url, &text) : 0;
+    free(text);
+    if (st == 200) return true;
+    usleep(50000);
+  }
+  return false;
+}
+
 double e2e_metric(const char *name, const char *const *labels) {
   char url[256];
   pthread_mutex_lock(&g_rt.mu);

@@ -64,6 +64,8 @@ void e2e_arm_put(const char *id, const char *api_version, const char *body_json)
 char *e2e_secret_text(const char *name, const char *key);
 /* Sum of controller_runtime_reconcile_total. */
 double e2e_reconciles(void);
+/* Wait until the runtime's metrics endpoint answers (after e2e_plugin_start). */
+bool e2e_metrics_wait(int64_t timeout_ms);
 /* Sum of a host metric over the series whose line contains every string of labels (NULL-terminated, may be NULL),
  * e.g. {"controller=\"azuremanagedmachinepool\"", NULL}. */
 double e2e_metric(const char *name, const char *const *labels);

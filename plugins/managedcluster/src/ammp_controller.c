@@ -114,7 +114,18 @@ static capz_outcome walk_outcome(ammp_run *x, capz_result *res) {
   return CAPZ_DONE;
 }
 
-/* Another System pool of the cluster that is not being deleted? */
+/* The pool's agentPool has been created in AKS (AgentPoolsReady True). */
+static bool agentpool_ready(const cJSON *ammp) {
+  const cJSON *c;
+  cJSON_ArrayForEach(c, capz_json_ptr_get(ammp, "/status/conditions"))
+    if (!strcmp(capz_json_ptr_str(c, "/type", ""), "AgentPoolsReady"))
+      return !strcmp(capz_json_ptr_str(c, "/status", ""), "True");
+  return false;
+}
+
+/* Another System pool of the cluster that is not being deleted and exists in AKS? (AKS refuses to delete the last
+ * System agentPool it has, so a sibling still being created does not release this one yet; its status change
+ * wakes this pool again through the sibling watch.) */
 static bool other_system_pool(ammp_run *x) {
   const capz_key *k = capz_ctx_key(x->ctx);
   cJSON *pools = mc_cluster_pools(x->ctx, k->ns, capz_json_ptr_str(x->mp, "/spec/clusterName", ""));
@@ -124,7 +135,7 @@ static bool other_system_pool(ammp_run *x) {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(e, "ammp");
     if (strcmp(capz_json_ptr_str(a, "/metadata/name", ""), k->name) == 0) continue;
     if (capz_json_ptr_get(a, "/metadata/deletionTimestamp")) continue;
-    if (strcmp(capz_json_ptr_str(a, "/spec/mode", ""), "System") == 0) found = true;
+    if (strcmp(capz_json_ptr_str(a, "/spec/mode", ""), "System") == 0 && agentpool_ready(a)) found = true;
   }
   cJSON_Delete(pools);
   return found;
@@ -169,7 +180,12 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   ammp_run x = {.s = state, .ctx = ctx, .replicas = -1};
   capz_err e = {0};
   capz_outcome oc = CAPZ_DONE;
-  if (capz_ctx_get(ctx, &x.base, &e) != 0) return e.code == CAPZ_ENOTFOUND ? CAPZ_DONE : CAPZ_RETRY;
+  bool waiting = false; /* kept as the cluster's last System pool */
+  if (capz_ctx_get(ctx, &x.base, &e) != 0) {
+    if (e.code != CAPZ_ENOTFOUND) return CAPZ_RETRY;
+    mc_pool_waiters_set(x.s->pool_waiters, key->ns, "", key->name, false);
+    return CAPZ_DONE;
+  }
   capz_arm_table_init(&x.t, NULL);
   x.ammp = cJSON_Duplicate(capz_obj_json(x.base), 1);
   mc_ammp_default(x.ammp, NULL);
@@ -190,11 +206,13 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
       goto out;
     }
     if (strcmp(capz_json_ptr_str(x.ammp, "/spec/mode", ""), "System") == 0 && !other_system_pool(&x)) {
-      /* kept (finalizer stays); looked at again so it is released as soon as the whole cluster goes away */
-      oc = capz_ctx_fail(ctx, res, CAPZ_REQUEUE_AFTER, "LastSystemPool",
-                   "pool %s is the cluster's last System pool and cannot be deleted",
-                   capz_json_ptr_str(x.ammp, "/spec/name", ""));
-      res->requeue_after_ms = 5000;
+      /* kept (finalizer stays). No poll: the Cluster / AMCP watches wake it when the cluster goes away and the
+       * sibling-pool watch (plugin.c, through the waiter note) when another System pool appears */
+      waiting = true;
+      mc_pool_waiters_set(x.s->pool_waiters, key->ns, cname, key->name, true);
+      oc = capz_ctx_fail(ctx, res, CAPZ_DONE, "LastSystemPool",
+                         "pool %s is the cluster's last System pool and cannot be deleted",
+                         capz_json_ptr_str(x.ammp, "/spec/name", ""));
       goto out;
     }
   } else {
@@ -333,6 +351,7 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   res->requeue_after_ms = x.ready ? (uint64_t)(x.s->drift_interval_s * 1000.0) : 3000;
   oc = CAPZ_REQUEUE_AFTER;
 out:
+  if (!waiting) mc_pool_waiters_set(x.s->pool_waiters, key->ns, "", key->name, false);
   capz_arm_walk_free(&x.w);
   capz_arm_table_free(&x.t);
   cJSON_Delete(x.ammp);

@@ -14,9 +14,11 @@
  * credentials, and the token's expiry minus a
  * margin (a fifth of its lifetime, at most 5 min) when a token is injected — a token alone is renewed in the user
  * kubeconfig kept in <cluster>-kubeconfig-user, without an ARM request. A Secret is written only when its
- * content differs from what the API server has. The schedule lives in memory and in the annotation
+ * content differs from what the informer cache has. The schedule lives in memory and in the annotation
  * `capz-c.io/kubeconfig-refresh-after` (Unix time) on the Secrets written, so a restarted process does not re-read
- * the credentials of every cluster at once. Kubeconfigs and tokens are wiped after use and never logged. */
+ * the credentials of every cluster at once. In between, every pass checks the Secrets in the cache against a hash of
+ * what was written (kc_verify.c) and restores a deleted or edited one right away (the Secret watch wakes us).
+ * Kubeconfigs and tokens are wiped after use and never logged. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +35,10 @@
 #define ANN_REFRESH_AFTER "capz-c.io/kubeconfig-refresh-after"
 
 typedef struct kc_entry {
-  char key[330]; /* ns/cluster */
-  double next;   /* monotonic seconds: when the Secrets are due (credentials or token) */
-  double creds;  /* monotonic seconds: when the credentials must be listed again */
+  char key[330];          /* ns/cluster */
+  double next;            /* monotonic seconds: when the Secrets are due (credentials or token) */
+  double creds;           /* monotonic seconds: when the credentials must be listed again */
+  mc_kc_rec rec[MC_KC_N]; /* what each Secret was written with */
 } kc_entry;
 
 struct mc_kc_sched {
@@ -59,43 +62,41 @@ void mc_kc_sched_free(mc_kc_sched *k) {
 
 static double mono_s(void) { return (double)capz_monotonic_ms() / 1000.0; }
 
-static bool sched_get(mc_kc_sched *k, const char *key, double *next, double *creds) {
+/* A copy of the cluster's entry (e->key must be set). */
+static bool sched_get(mc_kc_sched *k, kc_entry *e) {
   bool found = false;
   pthread_mutex_lock(&k->mu);
   for (size_t i = 0; i < k->n && !found; i++)
-    if (strcmp(k->v[i].key, key) == 0) *next = k->v[i].next, *creds = k->v[i].creds, found = true;
+    if (strcmp(k->v[i].key, e->key) == 0) *e = k->v[i], found = true;
   pthread_mutex_unlock(&k->mu);
   return found;
 }
 
-static void sched_set(mc_kc_sched *k, const char *key, double next, double creds, bool remove) {
+/* Store e (by e->key), or remove the entry. */
+static void sched_put(mc_kc_sched *k, const kc_entry *e, bool remove) {
   pthread_mutex_lock(&k->mu);
   size_t i = 0;
-  while (i < k->n && strcmp(k->v[i].key, key) != 0) i++;
+  while (i < k->n && strcmp(k->v[i].key, e->key) != 0) i++;
   if (remove) {
     if (i < k->n) k->v[i] = k->v[--k->n];
   } else if (i < k->n) {
-    k->v[i].next = next;
-    k->v[i].creds = creds;
+    k->v[i] = *e;
   } else {
     if (k->n == k->cap) {
       size_t nc = k->cap ? k->cap * 2 : 64;
       kc_entry *nv = realloc(k->v, nc * sizeof *nv);
       if (nv) k->v = nv, k->cap = nc;
     }
-    if (k->n < k->cap) {
-      snprintf(k->v[k->n].key, sizeof k->v[k->n].key, "%s", key);
-      k->v[k->n].creds = creds;
-      k->v[k->n++].next = next;
-    }
+    if (k->n < k->cap) k->v[k->n++] = *e;
   }
   pthread_mutex_unlock(&k->mu);
 }
 
 void mc_kubeconfig_forget(mc_state *s, const char *ns, const char *cluster) {
-  char key[330];
-  snprintf(key, sizeof key, "%s/%s", ns, cluster);
-  sched_set(s->kc_sched, key, 0, 0, true);
+  kc_entry e;
+  memset(&e, 0, sizeof e);
+  snprintf(e.key, sizeof e.key, "%s/%s", ns, cluster);
+  sched_put(s->kc_sched, &e, true);
 }
 
 static char *b64_encode(const unsigned char *p, size_t n) {
@@ -131,24 +132,41 @@ static char *b64_text(const char *b64, size_t *len) {
   return (char *)t;
 }
 
-/* Create or update one Secret; no request beyond the GET when the content is already there. */
+/* Create or update one Secret (rec: what it was written with); no request when the informer cache already has this
+ * content, nor while our identical previous write is on its way to the cache. */
 static int put_secret(capz_ctx *ctx, const mc_kc_req *r, const char *name, cJSON *data, int64_t refresh_after,
-                      bool *written, capz_err *err) {
+                      mc_kc_rec *rec, bool *written, capz_err *err) {
   const capz_key *k = capz_ctx_key(ctx);
   capz_kube_client *kc = capz_ctx_client(ctx);
-  cJSON *cur = NULL;
-  int rc = capz_kube_get(kc, &MC_GVK_SECRET, k->ns, name, &cur, err);
-  if (rc && rc != CAPZ_ENOTFOUND) return rc;
-  bool owned = false;
-  const cJSON *o;
-  cJSON_ArrayForEach(o, capz_json_ptr_get(cur, "/metadata/ownerReferences"))
-    if (capz_json_ptr_bool(o, "/controller", false) && !strcmp(capz_json_ptr_str(o, "/uid", ""), r->owner_uid))
-      owned = true;
-  bool same = cur && owned && capz_json_equal(capz_json_ptr_get(cur, "/data"), data) &&
-              !strcmp(capz_json_ptr_str(cur, "/metadata/labels/cluster.x-k8s.io~1cluster-name", ""), r->cluster);
-  mc_json_wipe(capz_json_ptr_get(cur, "/data"));
-  cJSON_Delete(cur);
-  if (same) return 0;
+  unsigned char want[MC_KC_SHA_LEN], have[MC_KC_SHA_LEN];
+  mc_kc_data_sha(data, want);
+  double now = mono_s();
+  if (rec->have && !rec->seen && now - rec->written < MC_KC_PENDING_S && !memcmp(rec->sha, want, sizeof want))
+    return 0;
+  const capz_obj *co = NULL;
+  cJSON *live = NULL;
+  const cJSON *cur = NULL;
+  int rc = capz_ctx_cache_get(ctx, &MC_GVK_SECRET, k->ns, name, &co, NULL);
+  if (rc == 0) {
+    cur = capz_obj_json(co);
+  } else if (rc != CAPZ_ENOTFOUND) { /* Secrets not watched (cannot happen with plugin.c's watch): ask the server */
+    rc = capz_kube_get(kc, &MC_GVK_SECRET, k->ns, name, &live, err);
+    if (rc && rc != CAPZ_ENOTFOUND) return rc;
+    cur = live;
+  }
+  bool same = false;
+  if (cur && mc_kc_secret_ours(cur, r)) {
+    mc_kc_data_sha(capz_json_ptr_get(cur, "/data"), have);
+    same = !memcmp(have, want, sizeof want);
+  }
+  mc_json_wipe(capz_json_ptr_get(live, "/data"));
+  cJSON_Delete(live);
+  capz_obj_unref(co);
+  if (same) {
+    memcpy(rec->sha, want, sizeof want);
+    rec->have = rec->seen = true;
+    return 0;
+  }
   cJSON *sec = cJSON_CreateObject();
   cJSON *md = cJSON_AddObjectToObject(sec, "metadata");
   cJSON_AddStringToObject(cJSON_AddObjectToObject(md, "labels"), MC_LABEL_CLUSTER_NAME, r->cluster);
@@ -164,18 +182,30 @@ static int put_secret(capz_ctx *ctx, const mc_kc_req *r, const char *name, cJSON
   cJSON_AddBoolToObject(ow, "blockOwnerDeletion", true);
   cJSON_AddItemToArray(cJSON_AddArrayToObject(md, "ownerReferences"), ow);
   cJSON_AddItemReferenceToObject(sec, "data", data);
-  if (rc == CAPZ_ENOTFOUND) {
+  if (!cur) {
     cJSON_AddStringToObject(sec, "apiVersion", "v1");
     cJSON_AddStringToObject(sec, "kind", "Secret");
     cJSON_AddStringToObject(sec, "type", "cluster.x-k8s.io/secret");
     cJSON_AddStringToObject(md, "name", name);
     cJSON_AddStringToObject(md, "namespace", k->ns);
     rc = capz_kube_create(kc, &MC_GVK_SECRET, k->ns, sec, NULL, err);
+    /* there but not in the cache (e.g. its label was removed): update it instead */
+    if (rc == CAPZ_EEXIST) {
+      capz_err_clear(err);
+      cJSON_DeleteItemFromObjectCaseSensitive(sec, "type"); /* immutable */
+      rc = capz_kube_patch(kc, &MC_GVK_SECRET, k->ns, name, CAPZ_PATCH_MERGE, sec, NULL, NULL, err);
+    }
   } else {
     rc = capz_kube_patch(kc, &MC_GVK_SECRET, k->ns, name, CAPZ_PATCH_MERGE, sec, NULL, NULL, err);
   }
   cJSON_Delete(sec); /* data is only referenced */
-  if (!rc) *written = true;
+  if (!rc) {
+    *written = true;
+    memcpy(rec->sha, want, sizeof want);
+    rec->have = true;
+    rec->seen = false;
+    rec->written = now;
+  }
   return rc;
 }
 
@@ -194,6 +224,14 @@ static void data_free(cJSON *d) {
 static char *stored_user_b64(capz_ctx *ctx, const mc_kc_req *r) {
   char name[300];
   snprintf(name, sizeof name, "%s-kubeconfig-user", r->cluster);
+  const capz_obj *co = NULL;
+  if (capz_ctx_cache_get(ctx, &MC_GVK_SECRET, capz_ctx_key(ctx)->ns, name, &co, NULL) == 0) {
+    /* the cached data is base64 already: a copy of it, no API request */
+    const char *v = capz_json_ptr_str(capz_obj_json(co), "/data/value", NULL);
+    char *b = v && *v ? strdup(v) : NULL;
+    capz_obj_unref(co);
+    return b;
+  }
   unsigned char *v = NULL;
   size_t l = 0;
   if (capz_secret_value(capz_ctx_client(ctx), capz_ctx_key(ctx)->ns, name, "value", &v, &l, NULL) != 0) return NULL;
@@ -211,53 +249,67 @@ static double spread(const char *key) {
   return (double)(h % 1000u) / 1000.0;
 }
 
-/* After a restart: the Secrets are there and their annotation says when they are due. The annotation is written
- * with the content only, so an unchanged refresh leaves it in the past; then a plain credentials refresh (no
- * token to renew) is spread over the next interval instead of happening for every cluster right away. */
+/* After a restart, with the Secrets found intact in the cache (kc_verify.c): their annotation says when they are
+ * due. The annotation is written with the content only, so an unchanged refresh leaves it in the past; then a plain
+ * credentials refresh (no token to renew) is spread over the next interval instead of happening for every cluster
+ * right away. */
 static bool fresh_after_restart(mc_state *s, capz_ctx *ctx, const mc_kc_req *r, const char *key, bool token,
                                 double *in_s) {
-  const capz_key *k = capz_ctx_key(ctx);
   char name[300];
   snprintf(name, sizeof name, "%s-kubeconfig", r->cluster);
-  cJSON *cur = NULL;
-  if (capz_kube_get(capz_ctx_client(ctx), &MC_GVK_SECRET, k->ns, name, &cur, NULL)) return false;
-  long long ra = atoll(capz_json_ptr_str(cur, "/metadata/annotations/capz-c.io~1kubeconfig-refresh-after", "0"));
-  mc_json_wipe(capz_json_ptr_get(cur, "/data"));
-  cJSON_Delete(cur);
+  const capz_obj *co = NULL;
+  if (capz_ctx_cache_get(ctx, &MC_GVK_SECRET, capz_ctx_key(ctx)->ns, name, &co, NULL) != 0) return false;
+  long long ra =
+      atoll(capz_json_ptr_str(capz_obj_json(co), "/metadata/annotations/capz-c.io~1kubeconfig-refresh-after", "0"));
+  capz_obj_unref(co);
   long long now = (long long)time(NULL);
   if (ra <= now && (token || ra == 0)) return false;
-  const char *more[2] = {r->aad ? "-kubeconfig-user" : NULL, r->ca ? "-ca" : NULL};
-  for (int i = 0; i < 2; i++) {
-    if (!more[i]) continue;
-    snprintf(name, sizeof name, "%s%s", r->cluster, more[i]);
-    cJSON *o = NULL;
-    if (capz_kube_get(capz_ctx_client(ctx), &MC_GVK_SECRET, k->ns, name, &o, NULL)) return false;
-    mc_json_wipe(capz_json_ptr_get(o, "/data"));
-    cJSON_Delete(o);
-  }
   *in_s = ra > now ? (double)(ra - now) : spread(key) * s->kc_refresh_s;
   return true;
 }
 
+/* A deleted or edited Secret is being put back: say so (which Secret and why, never its content). */
+static void report_restored(capz_ctx *ctx, const mc_kc_req *r, const mc_kc_bad *bad, size_t nbad) {
+  for (size_t i = 0; i < nbad && i < MC_KC_N; i++) {
+    char name[300];
+    snprintf(name, sizeof name, "%s%s", r->cluster, MC_KC_SUFFIX[bad[i].which]);
+    capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "workload-cluster Secret restored", "secret", name, "was",
+             bad[i].why, NULL);
+    capz_ctx_event(ctx, "Warning", "KubeconfigRestored", "Secret %s was %s; restored from the cluster's credentials",
+                   name, bad[i].why);
+  }
+}
+
+static double min_pos(double a, double b) { return b > 0 && b < a ? b : a; }
+
 int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const mc_kc_req *r, double *next_s,
                        capz_err *err) {
   const capz_key *k = capz_ctx_key(ctx);
-  char key[330];
-  snprintf(key, sizeof key, "%s/%s", k->ns, r->cluster);
-  double now = mono_s(), next = 0, creds = 0, in_s = 0;
-  bool known = sched_get(s->kc_sched, key, &next, &creds);
-  if (known && next > now) {
-    *next_s = next - now;
-    return 0;
-  }
+  kc_entry ent;
+  memset(&ent, 0, sizeof ent);
+  snprintf(ent.key, sizeof ent.key, "%s/%s", k->ns, r->cluster);
+  const char *key = ent.key;
+  double now = mono_s(), in_s = 0, pending = 0;
+  bool known = sched_get(s->kc_sched, &ent);
   bool inject = r->local_disabled && (r->amcp || r->aso_res);
-  if (!known && fresh_after_restart(s, ctx, r, key, inject, &in_s)) {
-    sched_set(s->kc_sched, key, now + in_s, now + in_s, false);
-    *next_s = in_s < 1 ? 1 : in_s;
+  /* every pass: the Secrets in the cache are still what we wrote (after a restart: adopted as they are) */
+  mc_kc_bad bad[MC_KC_N];
+  size_t nbad = mc_kc_verify(ctx, r, ent.rec, now, bad, &pending);
+  if (nbad == 0 && known && ent.next > now) {
+    sched_put(s->kc_sched, &ent, false);
+    *next_s = min_pos(ent.next - now, pending);
     return 0;
   }
-  /* only the token is due: inject a new one into the user kubeconfig we stored, without an ARM request */
-  bool creds_due = !known || creds <= now;
+  if (nbad == 0 && !known && fresh_after_restart(s, ctx, r, key, inject, &in_s)) {
+    ent.next = ent.creds = now + in_s;
+    sched_put(s->kc_sched, &ent, false);
+    *next_s = min_pos(in_s < 1 ? 1 : in_s, pending);
+    return 0;
+  }
+  /* only the token is due: inject a new one into the user kubeconfig we stored, without an ARM request; a missing
+   * or edited Secret: list the credentials again (one ARM POST), as the refresh would */
+  bool creds_due = !known || ent.creds <= now || nbad > 0;
+  double creds = ent.creds;
   char *admin = NULL, *user = NULL, *main_b64 = NULL, *token = NULL;
   int64_t tok_refresh = 0;
   int rc = 0;
@@ -303,13 +355,13 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
   if (!rc) {
     cJSON *d = value_data(main_b64);
     snprintf(name, sizeof name, "%s-kubeconfig", r->cluster);
-    rc = put_secret(ctx, r, name, d, refresh_after, &written, err);
+    rc = put_secret(ctx, r, name, d, refresh_after, &ent.rec[MC_KC_MAIN], &written, err);
     data_free(d);
   }
   if (!rc && r->aad && user) {
     cJSON *d = value_data(user);
     snprintf(name, sizeof name, "%s-kubeconfig-user", r->cluster);
-    rc = put_secret(ctx, r, name, d, refresh_after, &written, err);
+    rc = put_secret(ctx, r, name, d, refresh_after, &ent.rec[MC_KC_USER], &written, err);
     data_free(d);
   }
   if (!rc && r->ca) {
@@ -322,7 +374,7 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
     cJSON_AddStringToObject(d, "tls.key", "Zm9v"); /* "foo", as CAPZ writes it */
     free(ca);
     snprintf(name, sizeof name, "%s-ca", r->cluster);
-    rc = put_secret(ctx, r, name, d, refresh_after, &written, err);
+    rc = put_secret(ctx, r, name, d, refresh_after, &ent.rec[MC_KC_CA], &written, err);
     data_free(d);
   }
   if (!rc && creds_due && r->cluster_info_host) {
@@ -339,19 +391,24 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
   wipe_free(user);
   wipe_free(main_b64);
   capz_az_token_free(token);
-  if (rc) return rc;
+  if (rc) {
+    if (known) sched_put(s->kc_sched, &ent, false); /* keep what was written before the failure */
+    return rc;
+  }
+  if (known && nbad) report_restored(ctx, r, bad, nbad);
   capz_log(capz_ctx_logger(ctx), CAPZ_LOG_DEBUG, "kubeconfig credentials read", "written", written ? "true" : "false",
            NULL);
-  sched_set(s->kc_sched, key, now + in, creds_next, false);
+  ent.next = now + in;
+  ent.creds = creds_next;
+  sched_put(s->kc_sched, &ent, false);
   *next_s = in;
   return 0;
 }
 
 void mc_kubeconfig_delete(capz_ctx *ctx, const char *ns, const char *cluster) {
-  static const char *const sfx[] = {"-kubeconfig", "-kubeconfig-user", "-ca", NULL};
-  for (int i = 0; sfx[i]; i++) {
+  for (int i = 0; i < MC_KC_N; i++) {
     char name[300];
-    snprintf(name, sizeof name, "%s%s", cluster, sfx[i]);
+    snprintf(name, sizeof name, "%s%s", cluster, MC_KC_SUFFIX[i]);
     capz_kube_delete(capz_ctx_client(ctx), &MC_GVK_SECRET, ns, name, NULL, NULL);
   }
 }

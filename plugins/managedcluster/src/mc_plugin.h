@@ -56,7 +56,20 @@ typedef struct mc_state {
   capz_az_sessions *sessions; /* credential + ARM client per identity, reused across reconciles */
   mc_kc_sched *kc_sched;       /* when each cluster's kubeconfig Secrets are due for a credentials read */
   mc_cluster_ops *cluster_ops; /* which pool of each cluster has an agentPool operation running */
+  struct mc_pool_waiters *pool_waiters; /* pools kept as their cluster's last System pool */
 } mc_state;
+
+/* Pools kept as their cluster's last System pool (pool_waiters.c): a change of any AzureManagedMachinePool of the
+ * cluster wakes them (plugin.c), so they are released when another System pool appears, without polling. All calls
+ * are thread-safe and never block for long (the map callback runs on the informer thread). */
+typedef struct mc_pool_waiters mc_pool_waiters;
+mc_pool_waiters *mc_pool_waiters_new(void);
+void mc_pool_waiters_free(mc_pool_waiters *w);
+/* Record (waiting) or forget (!waiting) pool ns/name as waiting on cluster. */
+void mc_pool_waiters_set(mc_pool_waiters *w, const char *ns, const char *cluster, const char *pool, bool waiting);
+/* Up to max keys of the pools waiting on ns/cluster, except the pool named except (may be NULL). */
+size_t mc_pool_waiters_of(mc_pool_waiters *w, const char *ns, const char *cluster, const char *except, capz_key *out,
+                          size_t max);
 
 /* Seconds until the client certificate of the kubeconfig text (users[0].client-certificate-data, PEM or DER)
  * expires (0 when already expired), or -1 when it has none or it cannot be read. Thread-safe. */
@@ -103,6 +116,35 @@ typedef struct mc_kc_req {
   const char *cluster_info_host; /* also kube-public/cluster-info in the workload cluster (server https://host:443);
                                   * NULL = not */
 } mc_kc_req;
+/* The workload-cluster Secrets (kubeconfig.c, kc_verify.c): index into MC_KC_SUFFIX. */
+enum { MC_KC_MAIN, MC_KC_USER, MC_KC_CA, MC_KC_N };
+extern const char *const MC_KC_SUFFIX[MC_KC_N]; /* "-kubeconfig", "-kubeconfig-user", "-ca" */
+#define MC_KC_SHA_LEN 32
+/* How long our own write may take to show in the informer cache before its absence counts as a deletion. */
+#define MC_KC_PENDING_S 10.0
+/* One Secret as we last wrote it (or found it after a restart): a SHA-256 of its data, never the data. */
+typedef struct mc_kc_rec {
+  unsigned char sha[MC_KC_SHA_LEN];
+  bool have;      /* sha is known */
+  bool seen;      /* the informer cache has shown it since it was written */
+  double written; /* monotonic seconds of the write */
+} mc_kc_rec;
+typedef struct mc_kc_bad {
+  int which;       /* MC_KC_* */
+  const char *why; /* static text: "missing", "changed", ... (never content) */
+} mc_kc_bad;
+/* SHA-256 of a Secret's data object (key order ignored). Thread-safe. */
+void mc_kc_data_sha(const cJSON *data, unsigned char out[MC_KC_SHA_LEN]);
+/* The Secret carries the cluster-name label and a controller ownerRef to r->owner_uid. */
+bool mc_kc_secret_ours(const cJSON *secret, const mc_kc_req *r);
+/* Check the cluster's Secrets (those r asks for) in the informer cache against rec: a Secret that is missing,
+ * changed or no longer ours goes into bad (up to MC_KC_N entries; may be NULL) and is counted in the result. A
+ * Secret without a record is adopted when it is ours. A write not yet visible in the cache counts as fine for
+ * MC_KC_PENDING_S (*pending_s: the shortest time left, 0 when none). A problem seen in the cache is confirmed with
+ * one GET first. No ARM request, no write. Call from the reconcile thread of the cluster's control plane. */
+size_t mc_kc_verify(capz_ctx *ctx, const mc_kc_req *r, mc_kc_rec rec[MC_KC_N], double now, mc_kc_bad *bad,
+                    double *pending_s);
+
 mc_kc_sched *mc_kc_sched_new(void);
 void mc_kc_sched_free(mc_kc_sched *k);
 /* Bring the cluster's kubeconfig Secrets up to date when they are due (see kubeconfig.c for the policy); ARM

@@ -41,9 +41,11 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   if (s->kc_refresh_s <= 0) s->kc_refresh_s = MC_KC_REFRESH_DEFAULT_S;
   s->kc_sched = mc_kc_sched_new();
   s->cluster_ops = mc_cluster_ops_new();
-  if (!s->kc_sched || !s->cluster_ops) {
+  s->pool_waiters = mc_pool_waiters_new();
+  if (!s->kc_sched || !s->cluster_ops || !s->pool_waiters) {
     mc_kc_sched_free(s->kc_sched);
     mc_cluster_ops_free(s->cluster_ops);
+    mc_pool_waiters_free(s->pool_waiters);
     capz_az_plugin_env_free(&env);
     free(s);
     return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
@@ -59,6 +61,7 @@ static void shutdown_plugin(void *state) {
   capz_arm_ensurer_free(s->ensurer);
   mc_kc_sched_free(s->kc_sched);
   mc_cluster_ops_free(s->cluster_ops);
+  mc_pool_waiters_free(s->pool_waiters);
   free(s);
 }
 
@@ -118,11 +121,32 @@ W(w_asocp_asomc, GVK_ASOCP, CAPZ_MAP_FUNC, NULL, amcp_to_amc)
 W(w_amcp_ammp, GVK_AMCP, CAPZ_MAP_REFERENCED_BY, MC_CLUSTER_LABEL_PTR, NULL)
 W(w_cluster_ammp, GVK_CLUSTER, CAPZ_MAP_REFERENCED_BY, MC_CLUSTER_LABEL_PTR, NULL)
 
-static const capz_watch *const amcp_watches[] = {&w_cluster_amcp, &w_mp_ammp, &w_identity_amcp, NULL};
+/* AMMP → the pools of the same cluster (cluster-name label) kept as its last System pool: a second System pool
+ * appearing (or any sibling changing) releases them at once instead of a 5 s poll per kept pool. The AMMP
+ * controller watches its own kind here; without a watch-filter the runtime shares the primary informer. */
+static size_t ammp_to_waiting_siblings(void *state, const cJSON *ammp, capz_key *out, size_t max) {
+  mc_state *s = state;
+  const char *cluster = capz_json_ptr_str(ammp, MC_CLUSTER_LABEL_PTR, NULL);
+  if (!s || !cluster) return 0;
+  return mc_pool_waiters_of(s->pool_waiters, capz_json_ptr_str(ammp, "/metadata/namespace", ""), cluster,
+                            capz_json_ptr_str(ammp, "/metadata/name", ""), out, max);
+}
+#define GVK_AMMP {MC_GROUP, "v1beta1", "AzureManagedMachinePool", "azuremanagedmachinepools", true}
+W(w_ammp_waiters, GVK_AMMP, CAPZ_MAP_FUNC, NULL, ammp_to_waiting_siblings)
+
+/* The workload-cluster Secrets (<cluster>-kubeconfig, -kubeconfig-user, -ca) → their control plane through the
+ * controller ownerRef: a deleted or edited one is put back at once (kc_verify.c), as CAPZ does on every reconcile.
+ * The label selector is the one selfmanaged uses for bootstrap Secrets, so both plugins share one informer; only
+ * Secrets labelled with a cluster name are cached, never every Secret of the management cluster. */
+#define GVK_SECRET {"", "v1", "Secret", "secrets", true}
+static const capz_watch w_secret_cp = {.struct_size = sizeof(capz_watch), .gvk = GVK_SECRET,
+                                       .map_kind = CAPZ_MAP_OWNER, .label_selector = MC_LABEL_CLUSTER_NAME};
+
+static const capz_watch *const amcp_watches[] = {&w_cluster_amcp, &w_mp_ammp, &w_identity_amcp, &w_secret_cp, NULL};
 static const capz_watch *const amc_watches[] = {&w_cluster_amc, &w_amcp_amc, NULL};
-static const capz_watch *const ammp_watches[] = {&w_mp_ammp, &w_amcp_ammp, &w_cluster_ammp, NULL};
+static const capz_watch *const ammp_watches[] = {&w_mp_ammp, &w_amcp_ammp, &w_cluster_ammp, &w_ammp_waiters, NULL};
 static const capz_watch *const asomp_watches[] = {&w_mp_ammp, NULL};
-static const capz_watch *const asocp_watches[] = {&w_cluster_amcp, NULL};
+static const capz_watch *const asocp_watches[] = {&w_cluster_amcp, &w_secret_cp, NULL};
 static const capz_watch *const asomc_watches[] = {&w_cluster_amc, &w_asocp_asomc, NULL};
 
 static const capz_controller c_amcp = {
@@ -142,7 +166,7 @@ static const capz_controller c_amc = {
 };
 static const capz_controller c_ammp = {
     .struct_size = sizeof(capz_controller),
-    .primary = {MC_GROUP, "v1beta1", "AzureManagedMachinePool", "azuremanagedmachinepools", true},
+    .primary = GVK_AMMP,
     .secondaries = ammp_watches,
     .reconcile = mc_ammp_reconcile,
     .defaulter = ammp_default,
