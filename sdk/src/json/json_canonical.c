@@ -4,61 +4,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include "capz/json.h"
+#include "textbuf.h"
 
-typedef struct cbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} cbuf;
-
-static void put(cbuf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 256;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *np = realloc(b->p, cap);
-    if (!np) {
-      b->oom = true;
-      return;
-    }
-    b->p = np;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void put_string(cbuf *b, const char *s) {
-  put(b, "\"", 1);
+static void put_string(textbuf *b, const char *s) {
+  textbuf_put(b, "\"", 1);
   for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
     char esc[8];
     switch (*c) {
-    case '"': put(b, "\\\"", 2); break;
-    case '\\': put(b, "\\\\", 2); break;
-    case '\b': put(b, "\\b", 2); break;
-    case '\f': put(b, "\\f", 2); break;
-    case '\n': put(b, "\\n", 2); break;
-    case '\r': put(b, "\\r", 2); break;
-    case '\t': put(b, "\\t", 2); break;
+    case '"': textbuf_put(b, "\\\"", 2); break;
+    case '\\': textbuf_put(b, "\\\\", 2); break;
+    case '\b': textbuf_put(b, "\\b", 2); break;
+    case '\f': textbuf_put(b, "\\f", 2); break;
+    case '\n': textbuf_put(b, "\\n", 2); break;
+    case '\r': textbuf_put(b, "\\r", 2); break;
+    case '\t': textbuf_put(b, "\\t", 2); break;
     default:
       if (*c < 0x20) {
         snprintf(esc, sizeof esc, "\\u%04x", *c);
-        put(b, esc, 6);
+        textbuf_put(b, esc, 6);
       } else {
-        put(b, (const char *)c, 1);
+        textbuf_put(b, (const char *)c, 1);
       }
     }
   }
-  put(b, "\"", 1);
+  textbuf_put(b, "\"", 1);
 }
 
 /* Integers up to 2^53 without exponent; other numbers in the shortest %.15g..%.17g form that reads
  * back to the same double; NaN and infinities (not JSON) as null. -0 prints as 0. */
-static void put_number(cbuf *b, double d) {
+static void put_number(textbuf *b, double d) {
   char s[40];
   if (!isfinite(d)) {
-    put(b, "null", 4);
+    textbuf_put(b, "null", 4);
     return;
   }
   if (d == floor(d) && fabs(d) <= 9007199254740992.0) {
@@ -69,7 +46,7 @@ static void put_number(cbuf *b, double d) {
       if (strtod(s, NULL) == d) break;
     }
   }
-  put(b, s, strlen(s));
+  textbuf_put(b, s, strlen(s));
 }
 
 typedef struct member {
@@ -83,21 +60,21 @@ static int cmp_keys(const void *x, const void *y) {
   return c ? c : (a->pos > b->pos) - (a->pos < b->pos);
 }
 
-static void put_value(cbuf *b, const cJSON *v) {
+static void put_value(textbuf *b, const cJSON *v) {
   switch (v->type & 0xFF) {
-  case cJSON_NULL: put(b, "null", 4); break;
-  case cJSON_True: put(b, "true", 4); break;
-  case cJSON_False: put(b, "false", 5); break;
+  case cJSON_NULL: textbuf_put(b, "null", 4); break;
+  case cJSON_True: textbuf_put(b, "true", 4); break;
+  case cJSON_False: textbuf_put(b, "false", 5); break;
   case cJSON_Number: put_number(b, v->valuedouble); break;
   case cJSON_String: put_string(b, v->valuestring); break;
-  case cJSON_Raw: put(b, v->valuestring ? v->valuestring : "null", strlen(v->valuestring ? v->valuestring : "null")); break;
+  case cJSON_Raw: textbuf_put(b, v->valuestring ? v->valuestring : "null", strlen(v->valuestring ? v->valuestring : "null")); break;
   case cJSON_Array:
-    put(b, "[", 1);
+    textbuf_put(b, "[", 1);
     for (const cJSON *c = v->child; c; c = c->next) {
       put_value(b, c);
-      if (c->next) put(b, ",", 1);
+      if (c->next) textbuf_put(b, ",", 1);
     }
-    put(b, "]", 1);
+    textbuf_put(b, "]", 1);
     break;
   case cJSON_Object: {
     size_t n = 0;
@@ -110,28 +87,24 @@ static void put_value(cbuf *b, const cJSON *v) {
     size_t i = 0;
     for (const cJSON *c = v->child; c; c = c->next, i++) m[i] = (member){c, i};
     if (n) qsort(m, n, sizeof *m, cmp_keys);
-    put(b, "{", 1);
+    textbuf_put(b, "{", 1);
     for (i = 0; i < n; i++) {
-      if (i) put(b, ",", 1);
+      if (i) textbuf_put(b, ",", 1);
       put_string(b, m[i].node->string);
-      put(b, ":", 1);
+      textbuf_put(b, ":", 1);
       put_value(b, m[i].node);
     }
-    put(b, "}", 1);
+    textbuf_put(b, "}", 1);
     free(m);
     break;
   }
-  default: put(b, "null", 4); break;
+  default: textbuf_put(b, "null", 4); break;
   }
 }
 
 char *capz_json_canonical(const cJSON *doc) {
-  cbuf b = {0};
-  if (!doc) put(&b, "null", 4);
+  textbuf b = {0};
+  if (!doc) textbuf_put(&b, "null", 4);
   else put_value(&b, doc);
-  if (b.oom) {
-    free(b.p);
-    return NULL;
-  }
-  return b.p;
+  return textbuf_take(&b, NULL);
 }

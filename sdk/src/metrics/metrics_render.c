@@ -3,41 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "json/textbuf.h"
 #include "metrics_internal.h"
 
-typedef struct tbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} tbuf;
-
-static void put(tbuf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 4096;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *np = realloc(b->p, cap);
-    if (!np) {
-      b->oom = true;
-      return;
-    }
-    b->p = np;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
-static void puts_(tbuf *b, const char *s) { put(b, s, strlen(s)); }
-
 /* HELP text escapes \ and newline; label values also escape ". */
-static void put_escaped(tbuf *b, const char *s, bool quotes) {
+static void put_escaped(textbuf *b, const char *s, bool quotes) {
   for (; *s; s++) {
-    if (*s == '\\') put(b, "\\\\", 2);
-    else if (*s == '\n') put(b, "\\n", 2);
-    else if (quotes && *s == '"') put(b, "\\\"", 2);
-    else put(b, s, 1);
+    if (*s == '\\') textbuf_put(b, "\\\\", 2);
+    else if (*s == '\n') textbuf_put(b, "\\n", 2);
+    else if (quotes && *s == '"') textbuf_put(b, "\\\"", 2);
+    else textbuf_put(b, s, 1);
   }
 }
 
@@ -53,33 +28,33 @@ static void fmt_number(char *s, size_t n, double d) {
   }
 }
 
-static void put_number(tbuf *b, double d) {
+static void put_number(textbuf *b, double d) {
   char s[40];
   fmt_number(s, sizeof s, d);
-  puts_(b, s);
+  textbuf_puts(b, s);
 }
 
 /* name{l1="v1",l2="v2"[,le="x"]} */
-static void put_series_name(tbuf *b, const capz_metric_family *f, const char *suffix, const capz_metric *m,
+static void put_series_name(textbuf *b, const capz_metric_family *f, const char *suffix, const capz_metric *m,
                             const char *le) {
-  puts_(b, f->name);
-  puts_(b, suffix);
+  textbuf_puts(b, f->name);
+  textbuf_puts(b, suffix);
   if (f->n_labels == 0 && !le) return;
-  put(b, "{", 1);
+  textbuf_put(b, "{", 1);
   for (size_t i = 0; i < f->n_labels; i++) {
-    if (i) put(b, ",", 1);
-    puts_(b, f->labels[i]);
-    put(b, "=\"", 2);
+    if (i) textbuf_put(b, ",", 1);
+    textbuf_puts(b, f->labels[i]);
+    textbuf_put(b, "=\"", 2);
     put_escaped(b, m->values[i], true);
-    put(b, "\"", 1);
+    textbuf_put(b, "\"", 1);
   }
   if (le) {
-    if (f->n_labels) put(b, ",", 1);
-    put(b, "le=\"", 4);
-    puts_(b, le);
-    put(b, "\"", 1);
+    if (f->n_labels) textbuf_put(b, ",", 1);
+    textbuf_put(b, "le=\"", 4);
+    textbuf_puts(b, le);
+    textbuf_put(b, "\"", 1);
   }
-  put(b, "}", 1);
+  textbuf_put(b, "}", 1);
 }
 
 
@@ -97,7 +72,7 @@ static int cmp_family(const void *x, const void *y) {
   return strcmp((*(const capz_metric_family *const *)x)->name, (*(const capz_metric_family *const *)y)->name);
 }
 
-static void render_family(tbuf *b, capz_metric_family *f) {
+static void render_family(textbuf *b, capz_metric_family *f) {
   pthread_mutex_lock(&f->lock);
   size_t n = f->n_series;
   capz_metric **s = n ? malloc(n * sizeof *s) : NULL;
@@ -111,22 +86,22 @@ static void render_family(tbuf *b, capz_metric_family *f) {
   if (n == 0) return;
   qsort(s, n, sizeof *s, cmp_series);
   static const char *const type_names[] = {"counter", "gauge", "histogram"};
-  puts_(b, "# HELP ");
-  puts_(b, f->name);
-  put(b, " ", 1);
+  textbuf_puts(b, "# HELP ");
+  textbuf_puts(b, f->name);
+  textbuf_put(b, " ", 1);
   put_escaped(b, f->help, false);
-  puts_(b, "\n# TYPE ");
-  puts_(b, f->name);
-  put(b, " ", 1);
-  puts_(b, type_names[f->type]);
-  put(b, "\n", 1);
+  textbuf_puts(b, "\n# TYPE ");
+  textbuf_puts(b, f->name);
+  textbuf_put(b, " ", 1);
+  textbuf_puts(b, type_names[f->type]);
+  textbuf_put(b, "\n", 1);
   for (size_t i = 0; i < n; i++) {
     const capz_metric *m = s[i];
     if (f->type != CAPZ_METRIC_HISTOGRAM) {
       put_series_name(b, f, "", m, NULL);
-      put(b, " ", 1);
+      textbuf_put(b, " ", 1);
       put_number(b, mx_load(&m->bits));
-      put(b, "\n", 1);
+      textbuf_put(b, "\n", 1);
       continue;
     }
     uint64_t cum = 0;
@@ -137,15 +112,15 @@ static void render_family(tbuf *b, capz_metric_family *f) {
       else snprintf(le, sizeof le, "+Inf");
       put_series_name(b, f, "_bucket", m, le);
       snprintf(cnt, sizeof cnt, " %llu\n", (unsigned long long)cum);
-      puts_(b, cnt);
+      textbuf_puts(b, cnt);
     }
     put_series_name(b, f, "_sum", m, NULL);
-    put(b, " ", 1);
+    textbuf_put(b, " ", 1);
     put_number(b, mx_load(&m->bits));
-    put(b, "\n", 1);
+    textbuf_put(b, "\n", 1);
     put_series_name(b, f, "_count", m, NULL);
     snprintf(cnt, sizeof cnt, " %llu\n", (unsigned long long)cum);
-    puts_(b, cnt);
+    textbuf_puts(b, cnt);
   }
   free(s);
 }
@@ -159,14 +134,9 @@ char *capz_metrics_render(capz_metrics_registry *r, size_t *len) {
   pthread_mutex_unlock(&r->lock);
   if (n && !fs) return NULL;
   if (n) qsort(fs, n, sizeof *fs, cmp_family);
-  tbuf b = {0};
-  put(&b, "", 0);
+  textbuf b = {0};
+  textbuf_put(&b, "", 0);
   for (size_t i = 0; i < n; i++) render_family(&b, fs[i]);
   free(fs);
-  if (b.oom) {
-    free(b.p);
-    return NULL;
-  }
-  if (len) *len = b.len;
-  return b.p;
+  return textbuf_take(&b, len);
 }
