@@ -8,27 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "capi_sim.h"
 
 cJSON *capi_kubeadmconfig_new(const char *name, const char *ns, const cJSON *spec, const cJSON *labels,
                               const cJSON *owner) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "apiVersion", BOOTSTRAP_V1B1);
-  cJSON_AddStringToObject(o, "kind", "KubeadmConfig");
-  cJSON *md = cJSON_AddObjectToObject(o, "metadata");
-  cJSON_AddStringToObject(md, "name", name);
-  cJSON_AddStringToObject(md, "namespace", ns);
+  cJSON *o = sim_new_object(BOOTSTRAP_V1B1, "KubeadmConfig", ns, name);
+  cJSON *md = cJSON_GetObjectItemCaseSensitive(o, "metadata");
   cJSON_AddItemToObject(md, "labels", labels ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject());
   if (owner) sim_add_owner(o, owner, false);
   cJSON_AddItemToObject(o, "spec", spec ? cJSON_Duplicate(spec, 1) : cJSON_CreateObject());
   return o;
-}
-
-static void b64(const char *in, size_t n, char **out) {
-  *out = malloc(4 * ((n + 2) / 3) + 1);
-  if (*out) EVP_EncodeBlock((unsigned char *)*out, (const unsigned char *)in, (int)n);
 }
 
 /* Append `text` to a growing buffer. */
@@ -142,18 +131,10 @@ int capi_bootstrap_reconcile(sim *s, const char *ns, const char *name, int64_t *
     char *doc = cloud_init(cfg, cluster, init);
     const char *format = capz_json_ptr_str(cfg, "/spec/format", "cloud-config");
     char *v64 = NULL, *f64 = NULL;
-    if (doc) b64(doc, strlen(doc), &v64);
-    b64(format, strlen(format), &f64);
-    cJSON *sec = cJSON_CreateObject();
-    cJSON_AddStringToObject(sec, "apiVersion", "v1");
-    cJSON_AddStringToObject(sec, "kind", "Secret");
-    cJSON *md = cJSON_AddObjectToObject(sec, "metadata");
-    cJSON_AddStringToObject(md, "name", name);
-    cJSON_AddStringToObject(md, "namespace", ns);
-    sim_set_label(sec, L_CLUSTER_NAME, cname);
-    sim_add_owner(sec, cfg, true);
-    cJSON_AddStringToObject(sec, "type", SECRET_TYPE_CAPI);
-    cJSON *data = cJSON_AddObjectToObject(sec, "data");
+    v64 = sim_b64(doc);
+    f64 = sim_b64(format);
+    cJSON *sec = sim_new_capi_secret(name, ns, cname, cfg);
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(sec, "data");
     cJSON_AddStringToObject(data, "value", v64 ? v64 : "");
     cJSON_AddStringToObject(data, "format", f64 ? f64 : "");
     rc = (doc && v64 && f64) ? sim_create(s, &sg, ns, sec) : CAPZ_ENOMEM;

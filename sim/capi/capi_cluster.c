@@ -56,16 +56,11 @@ static bool delete_descendants(sim *s, const cJSON *cl, const char *ns) {
 }
 
 int capi_cluster_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
-  cJSON *cl = sim_cached(s, K_CLUSTER, ns, name);
+  cJSON *cl = sim_cached_unpaused(s, K_CLUSTER, ns, name, "/metadata/name");
   if (!cl) return 0;
-  if (sim_paused(s, cl, ns, name)) {
-    cJSON_Delete(cl);
-    return 0;
-  }
   const capz_gvk *gvk = &s->kinds[K_CLUSTER].gvk;
-  cJSON *want = cJSON_Duplicate(cl, 1), *infra = NULL, *cp = NULL;
+  cJSON *want = sim_want(cl), *infra = NULL, *cp = NULL;
   int rc = 0;
-  if (!cJSON_GetObjectItemCaseSensitive(want, "status")) cJSON_AddObjectToObject(want, "status");
 
   if (sim_is_deleting(cl)) {
     capz_json_ptr_set_str(want, "/status/phase", "Deleting", NULL);

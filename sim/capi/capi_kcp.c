@@ -99,12 +99,8 @@ static int create_machine(sim *s, const cJSON *kcp, const cJSON *cluster, const 
   if (rc == 0) rc = sim_create(s, &ig, ns, infra);
   if (rc == 0) rc = sim_create(s, &s->kinds[K_KCFG].gvk, ns, cfg);
   if (rc == 0) {
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "apiVersion", CAPI_V1B1);
-    cJSON_AddStringToObject(m, "kind", "Machine");
-    cJSON *md = cJSON_AddObjectToObject(m, "metadata");
-    cJSON_AddStringToObject(md, "name", mname);
-    cJSON_AddStringToObject(md, "namespace", ns);
+    cJSON *m = sim_new_object(CAPI_V1B1, "Machine", ns, mname);
+    cJSON *md = cJSON_GetObjectItemCaseSensitive(m, "metadata");
     cJSON_AddItemToObject(md, "labels", cJSON_Duplicate(labels, 1));
     sim_add_owner(m, kcp, true);
     cJSON *ms = cJSON_AddObjectToObject(m, "spec");

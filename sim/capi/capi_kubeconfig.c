@@ -54,9 +54,8 @@ static X509 *new_cert(EVP_PKEY *key, const char *cn, const char *org, X509 *issu
   return c;
 }
 
-static char *pem_cert(X509 *c) {
-  BIO *b = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(b, c);
+/* What was written to a memory BIO, as a string (caller frees); frees the BIO. */
+static char *bio_text(BIO *b) {
   char *p = NULL;
   long n = BIO_get_mem_data(b, &p);
   char *out = malloc((size_t)n + 1);
@@ -66,42 +65,18 @@ static char *pem_cert(X509 *c) {
   }
   BIO_free(b);
   return out;
+}
+
+static char *pem_cert(X509 *c) {
+  BIO *b = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(b, c);
+  return bio_text(b);
 }
 
 static char *pem_key(EVP_PKEY *k) {
   BIO *b = BIO_new(BIO_s_mem());
   PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
-  char *p = NULL;
-  long n = BIO_get_mem_data(b, &p);
-  char *out = malloc((size_t)n + 1);
-  if (out) {
-    memcpy(out, p, (size_t)n);
-    out[n] = 0;
-  }
-  BIO_free(b);
-  return out;
-}
-
-static char *b64s(const char *s) {
-  if (!s) return NULL;
-  size_t n = strlen(s);
-  char *o = malloc(4 * ((n + 2) / 3) + 1);
-  if (o) EVP_EncodeBlock((unsigned char *)o, (const unsigned char *)s, (int)n);
-  return o;
-}
-
-static cJSON *secret_new(const char *name, const char *ns, const char *cluster, const cJSON *owner) {
-  cJSON *sec = cJSON_CreateObject();
-  cJSON_AddStringToObject(sec, "apiVersion", "v1");
-  cJSON_AddStringToObject(sec, "kind", "Secret");
-  cJSON *md = cJSON_AddObjectToObject(sec, "metadata");
-  cJSON_AddStringToObject(md, "name", name);
-  cJSON_AddStringToObject(md, "namespace", ns);
-  sim_set_label(sec, L_CLUSTER_NAME, cluster);
-  sim_add_owner(sec, owner, true);
-  cJSON_AddStringToObject(sec, "type", SECRET_TYPE_CAPI);
-  cJSON_AddObjectToObject(sec, "data");
-  return sec;
+  return bio_text(b);
 }
 
 /* GET a Secret: 0 with *out, ENOTFOUND, or another error. */
@@ -176,7 +151,7 @@ int capi_kubeconfig_ensure(sim *s, const cJSON *cluster, const cJSON *kcp) {
   X509 *user = ukey && ca ? new_cert(ukey, "kubernetes-admin", "system:masters", ca, cakey, false) : NULL;
   char *ca_pem = ca ? pem_cert(ca) : NULL, *ca_key = cakey ? pem_key(cakey) : NULL;
   char *u_pem = user ? pem_cert(user) : NULL, *u_key = ukey ? pem_key(ukey) : NULL;
-  char *ca64 = b64s(ca_pem), *cak64 = b64s(ca_key), *u64 = b64s(u_pem), *uk64 = b64s(u_key);
+  char *ca64 = sim_b64(ca_pem), *cak64 = sim_b64(ca_key), *u64 = sim_b64(u_pem), *uk64 = sim_b64(u_key);
   char *kc = NULL, *kc64 = NULL;
   if (ca64 && cak64 && u64 && uk64) {
     const char *host = sim_str(cluster, "/spec/controlPlaneEndpoint/host");
@@ -190,19 +165,19 @@ int capi_kubeconfig_ensure(sim *s, const cJSON *cluster, const cJSON *kcp) {
                "    user: %s-admin\ncurrent-context: %s-admin@%s\nusers:\n- name: %s-admin\n  user:\n"
                "    client-certificate-data: %s\n    client-key-data: %s\n",
                cname, host, port, ca64, cname, cname, cname, cname, cname, cname, cname, u64, uk64);
-      kc64 = b64s(kc);
+      kc64 = sim_b64(kc);
     }
   }
   if (kc64) {
     /* The CA Secret is owned by the KCP too (CAPI: cluster certificates belong to the control plane). */
-    cJSON *cas = secret_new(caname, ns, cname, kcp);
+    cJSON *cas = sim_new_capi_secret(caname, ns, cname, kcp);
     cJSON *d = cJSON_GetObjectItemCaseSensitive(cas, "data");
     cJSON_AddStringToObject(d, "tls.crt", ca64);
     cJSON_AddStringToObject(d, "tls.key", cak64);
     rc = have_ca ? 0 : sim_create(s, &SECRET, ns, cas);
     cJSON_Delete(cas);
     if (rc == 0) {
-      cJSON *kcs = secret_new(kcname, ns, cname, kcp);
+      cJSON *kcs = sim_new_capi_secret(kcname, ns, cname, kcp);
       cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(kcs, "data"), "value", kc64);
       rc = sim_create(s, &SECRET, ns, kcs);
       cJSON_Delete(kcs);

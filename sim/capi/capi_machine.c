@@ -50,16 +50,11 @@ static bool delete_children(sim *s, const cJSON *m, const char *ns) {
 }
 
 int capi_machine_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
-  cJSON *m = sim_cached(s, K_MACHINE, ns, name);
+  cJSON *m = sim_cached_unpaused(s, K_MACHINE, ns, name, "/spec/clusterName");
   if (!m) return 0;
-  if (sim_paused(s, m, ns, sim_str(m, "/spec/clusterName"))) {
-    cJSON_Delete(m);
-    return 0;
-  }
   const capz_gvk *gvk = &s->kinds[K_MACHINE].gvk;
-  cJSON *want = cJSON_Duplicate(m, 1), *infra = NULL, *cfg = NULL, *cluster = NULL;
+  cJSON *want = sim_want(m), *infra = NULL, *cfg = NULL, *cluster = NULL;
   int rc = 0;
-  if (!cJSON_GetObjectItemCaseSensitive(want, "status")) cJSON_AddObjectToObject(want, "status");
   const char *cname = sim_str(m, "/spec/clusterName");
 
   if (sim_is_deleting(m)) {

@@ -38,12 +38,7 @@ static void put(cJSON *map, const char *key, const char *value) {
 static cJSON *machineset_new(const cJSON *md, const char *name, const char *hash, int64_t replicas) {
   const char *ns = sim_str(md, "/metadata/namespace"), *mdname = sim_str(md, "/metadata/name");
   const char *cname = sim_str(md, "/spec/clusterName");
-  cJSON *ms = cJSON_CreateObject();
-  cJSON_AddStringToObject(ms, "apiVersion", CAPI_V1B1);
-  cJSON_AddStringToObject(ms, "kind", "MachineSet");
-  cJSON *meta = cJSON_AddObjectToObject(ms, "metadata");
-  cJSON_AddStringToObject(meta, "name", name);
-  cJSON_AddStringToObject(meta, "namespace", ns);
+  cJSON *ms = sim_new_object(CAPI_V1B1, "MachineSet", ns, name);
   sim_set_label(ms, L_CLUSTER_NAME, cname);
   sim_set_label(ms, L_DEPLOYMENT_NAME, mdname);
   sim_set_label(ms, L_TEMPLATE_HASH, hash);
@@ -91,12 +86,8 @@ static void release_templates(sim *s, const cJSON *md, const cJSON *gone, const 
 }
 
 int capi_md_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
-  cJSON *md = sim_cached(s, K_MD, ns, name);
+  cJSON *md = sim_cached_unpaused(s, K_MD, ns, name, "/spec/clusterName");
   if (!md) return 0;
-  if (sim_paused(s, md, ns, sim_str(md, "/spec/clusterName"))) {
-    cJSON_Delete(md);
-    return 0;
-  }
   const capz_gvk *gvk = &s->kinds[K_MD].gvk, *msg = &s->kinds[K_MS].gvk;
   cJSON *want = cJSON_Duplicate(md, 1), *cluster = NULL;
   capz_obj_list sets = {0};

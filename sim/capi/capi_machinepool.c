@@ -19,16 +19,11 @@ static int own(sim *s, const cJSON *mp, const cJSON *obj, const capz_gvk *gvk, c
 }
 
 int capi_mp_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
-  cJSON *mp = sim_cached(s, K_MP, ns, name);
+  cJSON *mp = sim_cached_unpaused(s, K_MP, ns, name, "/spec/clusterName");
   if (!mp) return 0;
-  if (sim_paused(s, mp, ns, sim_str(mp, "/spec/clusterName"))) {
-    cJSON_Delete(mp);
-    return 0;
-  }
   const capz_gvk *gvk = &s->kinds[K_MP].gvk;
-  cJSON *want = cJSON_Duplicate(mp, 1), *infra = NULL, *cfg = NULL, *cluster = NULL;
+  cJSON *want = sim_want(mp), *infra = NULL, *cfg = NULL, *cluster = NULL;
   int rc = 0;
-  if (!cJSON_GetObjectItemCaseSensitive(want, "status")) cJSON_AddObjectToObject(want, "status");
   const char *cname = sim_str(mp, "/spec/clusterName");
   capz_gvk ig = {0}, cg = {0};
   char ibuf[256], cbuf[256];

@@ -76,12 +76,8 @@ static int create_machine(sim *s, const cJSON *ms) {
   if (rc == 0) rc = sim_create(s, &ig, ns, infra);
   if (rc == 0 && cfg) rc = sim_create(s, &cfg_gvk, ns, cfg);
   if (rc == 0) {
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "apiVersion", CAPI_V1B1);
-    cJSON_AddStringToObject(m, "kind", "Machine");
-    cJSON *md = cJSON_AddObjectToObject(m, "metadata");
-    cJSON_AddStringToObject(md, "name", mname);
-    cJSON_AddStringToObject(md, "namespace", ns);
+    cJSON *m = sim_new_object(CAPI_V1B1, "Machine", ns, mname);
+    cJSON *md = cJSON_GetObjectItemCaseSensitive(m, "metadata");
     cJSON_AddItemToObject(md, "labels", cJSON_Duplicate(labels, 1));
     const cJSON *ann = capz_json_ptr_get(ms, "/spec/template/metadata/annotations");
     if (cJSON_IsObject(ann)) cJSON_AddItemToObject(md, "annotations", cJSON_Duplicate(ann, 1));
@@ -104,12 +100,8 @@ static int create_machine(sim *s, const cJSON *ms) {
 }
 
 int capi_ms_reconcile(sim *s, const char *ns, const char *name, int64_t *requeue_ms) {
-  cJSON *ms = sim_cached(s, K_MS, ns, name);
+  cJSON *ms = sim_cached_unpaused(s, K_MS, ns, name, "/spec/clusterName");
   if (!ms) return 0;
-  if (sim_paused(s, ms, ns, sim_str(ms, "/spec/clusterName"))) {
-    cJSON_Delete(ms);
-    return 0;
-  }
   cJSON *want = NULL;
   capz_obj_list all = {0};
   int rc = 0;

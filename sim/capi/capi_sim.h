@@ -136,6 +136,18 @@ void sim_wait_cache(sim *s, int kind, const char *ns, const char *name, bool wan
 /* Cluster API pause: the object's cluster.x-k8s.io/paused annotation or its Cluster's spec.paused. Every
  * controller leaves paused objects alone (deletion included), as CAPI's do. */
 bool sim_paused(sim *s, const cJSON *obj, const char *ns, const char *cluster_name);
+/* The start of most reconciles: a copy of the cached object, or NULL when there is nothing to do (it is gone, or
+ * paused — its cluster is named at JSON pointer cluster_ptr of the object). Caller deletes. */
+cJSON *sim_cached_unpaused(sim *s, int kind, const char *ns, const char *name, const char *cluster_ptr);
+/* A copy of obj to build the desired state in, with a status object. Caller deletes. */
+cJSON *sim_want(const cJSON *obj);
+/* Standard base64 of the string s (NULL: NULL), malloc'ed; NULL when memory runs out. */
+char *sim_b64(const char *s);
+/* A new object: apiVersion, kind and metadata {name, namespace}. Caller deletes. */
+cJSON *sim_new_object(const char *api_version, const char *kind, const char *ns, const char *name);
+/* A Cluster API data Secret (type cluster.x-k8s.io/secret) labelled with its cluster, controlled by owner, with
+ * an empty data object. Caller deletes. */
+cJSON *sim_new_capi_secret(const char *name, const char *ns, const char *cluster, const cJSON *owner);
 
 /* In-place edits of an object tree. */
 bool sim_has_finalizer(const cJSON *obj, const char *fin);

@@ -110,12 +110,7 @@ int topo_apply_worker(topo *t, worker *w) {
   if (w->cur) {
     want = cJSON_Duplicate(w->cur, 1);
   } else {
-    want = cJSON_CreateObject();
-    cJSON_AddStringToObject(want, "apiVersion", CAPI_V1B1);
-    cJSON_AddStringToObject(want, "kind", kindname);
-    cJSON *md = cJSON_AddObjectToObject(want, "metadata");
-    cJSON_AddStringToObject(md, "name", w->name);
-    cJSON_AddStringToObject(md, "namespace", t->ns);
+    want = sim_new_object(CAPI_V1B1, kindname, t->ns, w->name);
     sim_add_owner(want, t->cl, false);
     capz_json_ptr_set_str(want, "/spec/clusterName", t->cname, NULL);
     capz_json_ptr_set_str(want, "/spec/template/spec/clusterName", t->cname, NULL);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "capi_sim.h"
@@ -424,4 +425,46 @@ bool sim_paused(sim *s, const cJSON *obj, const char *ns, const char *cluster_na
   bool p = capz_is_paused(obj, cl);
   cJSON_Delete(cl);
   return p;
+}
+
+cJSON *sim_cached_unpaused(sim *s, int kind, const char *ns, const char *name, const char *cluster_ptr) {
+  cJSON *obj = sim_cached(s, kind, ns, name);
+  if (obj && sim_paused(s, obj, ns, sim_str(obj, cluster_ptr))) {
+    cJSON_Delete(obj);
+    return NULL;
+  }
+  return obj;
+}
+
+cJSON *sim_want(const cJSON *obj) {
+  cJSON *want = cJSON_Duplicate(obj, 1);
+  if (want && !cJSON_GetObjectItemCaseSensitive(want, "status")) cJSON_AddObjectToObject(want, "status");
+  return want;
+}
+
+cJSON *sim_new_object(const char *api_version, const char *kind, const char *ns, const char *name) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "apiVersion", api_version);
+  cJSON_AddStringToObject(o, "kind", kind);
+  cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+  cJSON_AddStringToObject(md, "name", name);
+  cJSON_AddStringToObject(md, "namespace", ns);
+  return o;
+}
+
+cJSON *sim_new_capi_secret(const char *name, const char *ns, const char *cluster, const cJSON *owner) {
+  cJSON *sec = sim_new_object("v1", "Secret", ns, name);
+  sim_set_label(sec, L_CLUSTER_NAME, cluster);
+  sim_add_owner(sec, owner, true);
+  cJSON_AddStringToObject(sec, "type", SECRET_TYPE_CAPI);
+  cJSON_AddObjectToObject(sec, "data");
+  return sec;
+}
+
+char *sim_b64(const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s);
+  char *o = malloc(4 * ((n + 2) / 3) + 1);
+  if (o) EVP_EncodeBlock((unsigned char *)o, (const unsigned char *)s, (int)n);
+  return o;
 }
