@@ -39,7 +39,32 @@ typedef struct kc_entry {
   double next;            /* monotonic seconds: when the Secrets are due (credentials or token) */
   double creds;           /* monotonic seconds: when the credentials must be listed again */
   mc_kc_rec rec[MC_KC_N]; /* what each Secret was written with */
+  double restore_win;     /* monotonic seconds: start of the current restore window */
+  double restore_last;    /* monotonic seconds: the last restore */
+  int restores;           /* restores in the window */
 } kc_entry;
+
+/* Restores are immediate, but something that keeps rewriting our Secrets must not turn every one of its writes into
+ * an ARM POST: after KC_RESTORE_FREE restores within KC_RESTORE_WINDOW_S, the next ones wait 1, 2, 4 ... (at most 10)
+ * minutes after the previous one. */
+#define KC_RESTORE_FREE 3
+#define KC_RESTORE_WINDOW_S 600.0
+#define KC_RESTORE_BACKOFF_S 60.0
+#define KC_RESTORE_BACKOFF_MAX_S 600.0
+
+/* 0 when a restore may happen now (and counts it), else the seconds to wait. */
+static double restore_wait(kc_entry *e, double now) {
+  if (e->restores == 0 || now - e->restore_win > KC_RESTORE_WINDOW_S) e->restore_win = now, e->restores = 0;
+  if (e->restores >= KC_RESTORE_FREE) {
+    double d = KC_RESTORE_BACKOFF_S;
+    for (int i = KC_RESTORE_FREE; i < e->restores && d < KC_RESTORE_BACKOFF_MAX_S; i++) d *= 2;
+    if (d > KC_RESTORE_BACKOFF_MAX_S) d = KC_RESTORE_BACKOFF_MAX_S;
+    if (now < e->restore_last + d) return e->restore_last + d - now;
+  }
+  e->restores++;
+  e->restore_last = now;
+  return 0;
+}
 
 struct mc_kc_sched {
   pthread_mutex_t mu;
@@ -304,6 +329,14 @@ int mc_kubeconfig_sync(mc_state *s, capz_ctx *ctx, capz_arm_client *arm, const m
     ent.next = ent.creds = now + in_s;
     sched_put(s->kc_sched, &ent, false);
     *next_s = min_pos(in_s < 1 ? 1 : in_s, pending);
+    return 0;
+  }
+  double wait = known && nbad ? restore_wait(&ent, now) : 0;
+  if (wait > 0) {
+    capz_log(capz_ctx_logger(ctx), CAPZ_LOG_WARN, "workload-cluster Secrets keep being changed; restoring later",
+             "secret", MC_KC_SUFFIX[bad[0].which], "was", bad[0].why, NULL);
+    sched_put(s->kc_sched, &ent, false);
+    *next_s = wait;
     return 0;
   }
   /* only the token is due: inject a new one into the user kubeconfig we stored, without an ARM request; a missing
