@@ -4,6 +4,7 @@
 #endif
 #include "capi_env.h"
 
+#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -364,3 +365,82 @@ int env_sim_request(const char *method, const char *path, const char *body_json)
   if (rc) fprintf(stderr, "%s %s: %s\n", method, path, err.msg);
   return rc;
 }
+
+static int count_matching(const env_q *x, bool live_only) {
+  cJSON *l = env_list(x->av, x->kind, x->ns, x->sel);
+  int n = 0;
+  const cJSON *i;
+  cJSON_ArrayForEach(i, l) if (!live_only || !capz_json_ptr_get(i, "/metadata/deletionTimestamp")) n++;
+  cJSON_Delete(l);
+  return n;
+}
+
+bool env_p_live_count(void *q) { return count_matching(q, true) == ((env_q *)q)->n; }
+bool env_p_total_count(void *q) { return count_matching(q, false) == ((env_q *)q)->n; }
+
+bool env_p_gone(void *q) {
+  env_q *x = q;
+  cJSON *o = env_get(x->av, x->kind, x->ns, x->name);
+  cJSON_Delete(o);
+  return o == NULL;
+}
+
+bool env_p_deleting(void *q) {
+  env_q *x = q;
+  cJSON *o = env_get(x->av, x->kind, x->ns, x->name);
+  bool d = o && capz_json_ptr_get(o, "/metadata/deletionTimestamp");
+  cJSON_Delete(o);
+  return d;
+}
+
+bool env_wait_gone(const char *api_version, const char *kind, const char *ns, const char *name) {
+  env_q x = {api_version, kind, ns, name, NULL, 0};
+  return env_wait(env_p_gone, &x, ENV_WAIT_MS);
+}
+
+bool env_wait_deleting(const char *api_version, const char *kind, const char *ns, const char *name) {
+  env_q x = {api_version, kind, ns, name, NULL, 0};
+  return env_wait(env_p_deleting, &x, ENV_WAIT_MS);
+}
+
+bool env_wait_count(const char *api_version, const char *kind, const char *ns, const char *selector, int n,
+                    bool live_only) {
+  env_q x = {api_version, kind, ns, NULL, selector, n};
+  return env_wait(live_only ? env_p_live_count : env_p_total_count, &x, ENV_WAIT_MS);
+}
+
+typedef struct fieldq {
+  const char *av, *kind, *ns, *name, *ptr, *want;
+} fieldq;
+
+static bool p_field(void *ud) {
+  fieldq *f = ud;
+  cJSON *o = env_get(f->av, f->kind, f->ns, f->name);
+  const cJSON *v = o ? capz_json_ptr_get(o, f->ptr) : NULL;
+  bool ok = false;
+  if (v && !f->want) ok = true;
+  else if (v && cJSON_IsString(v)) ok = strcmp(v->valuestring, f->want) == 0;
+  else if (v && cJSON_IsBool(v)) ok = strcmp(cJSON_IsTrue(v) ? "true" : "false", f->want) == 0;
+  else if (v && cJSON_IsNumber(v)) ok = atof(f->want) == v->valuedouble;
+  cJSON_Delete(o);
+  return ok;
+}
+
+void env_wait_field(const char *api_version, const char *kind, const char *ns, const char *name, const char *ptr,
+                    const char *want) {
+  fieldq f = {api_version, kind, ns, name, ptr, want};
+  if (!env_wait(p_field, &f, ENV_WAIT_MS)) {
+    cJSON *o = env_get(api_version, kind, ns, name);
+    char *t = o ? cJSON_Print(o) : NULL;
+    ck_abort_msg("%s %s/%s: %s never became %s; object:\n%s", kind, ns, name, ptr, want ? want : "(set)",
+                 t ? t : "(absent)");
+  }
+}
+
+static const char *meta_str(const cJSON *obj, const char *map, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(capz_json_ptr_get(obj, map), key);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const char *env_label(const cJSON *obj, const char *key) { return meta_str(obj, "/metadata/labels", key); }
+const char *env_annotation(const cJSON *obj, const char *key) { return meta_str(obj, "/metadata/annotations", key); }

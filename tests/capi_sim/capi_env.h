@@ -10,6 +10,12 @@
 
 #include "capz/kube.h"
 
+/* The apiVersions the tests name objects by. */
+#define CAPI "cluster.x-k8s.io/v1beta1"
+#define INFRA "infrastructure.cluster.x-k8s.io/v1beta1"
+#define KCPV "controlplane.cluster.x-k8s.io/v1beta1"
+#define BOOT "bootstrap.cluster.x-k8s.io/v1beta1"
+
 extern capz_kube_client *g_client;
 
 /* Start kube-sim, install config/crd/bases and config/capi-crd/bases, start capz-capi-sim. 0 or -1. */
@@ -39,6 +45,32 @@ int env_delete(const char *api_version, const char *kind, const char *ns, const 
 
 /* Poll pred every 25 ms until true or timeout_ms passes. */
 bool env_wait(bool (*pred)(void *ud), void *ud, int timeout_ms);
+/* ---- waiting on what capz-capi-sim does (ENV_WAIT_MS at most) ---- */
+#define ENV_WAIT_MS 10000
+/* What a wait looks at: objects of a kind in ns, by name or by label selector, and the count wanted. */
+typedef struct env_q {
+  const char *av, *kind, *ns, *name, *sel;
+  int n;
+} env_q;
+/* Predicates for env_wait on an env_q: exactly n objects matching sel that are live (no deletionTimestamp) /
+ * in all; the named object absent / being deleted. */
+bool env_p_live_count(void *q);
+bool env_p_total_count(void *q);
+bool env_p_gone(void *q);
+bool env_p_deleting(void *q);
+/* The common waits; true when it happened in time. live_only: count only objects without a deletionTimestamp. */
+bool env_wait_gone(const char *api_version, const char *kind, const char *ns, const char *name);
+bool env_wait_deleting(const char *api_version, const char *kind, const char *ns, const char *name);
+bool env_wait_count(const char *api_version, const char *kind, const char *ns, const char *selector, int n,
+                    bool live_only);
+/* Wait until the value at JSON pointer ptr of the object is want (string, bool or number written as text; NULL:
+ * present at all); fails the test with the object's text otherwise. */
+void env_wait_field(const char *api_version, const char *kind, const char *ns, const char *name, const char *ptr,
+                    const char *want);
+/* A label / annotation value of an object (borrowed), or NULL. */
+const char *env_label(const cJSON *obj, const char *key);
+const char *env_annotation(const cJSON *obj, const char *key);
+
 /* A kube-sim control request (docs/kube-sim.md "/_sim/"): method, path, JSON body text (NULL = none). 0 or error. */
 int env_sim_request(const char *method, const char *path, const char *body_json);
 

@@ -16,11 +16,6 @@
 #include "capz/conditions.h"
 #include "capz/json.h"
 
-#define CAPI "cluster.x-k8s.io/v1beta1"
-#define INFRA "infrastructure.cluster.x-k8s.io/v1beta1"
-#define KCPV "controlplane.cluster.x-k8s.io/v1beta1"
-#define BOOT "bootstrap.cluster.x-k8s.io/v1beta1"
-#define WAIT_MS 10000
 
 static char *render(const char *file, const char *ns, const char *name, const char *cp_count, const char *workers) {
   const char *vars[] = {"CLUSTER_NAME", name, "CLUSTER_IDENTITY_NAME", "identity", "AZURE_LOCATION", "eastus",
@@ -41,72 +36,6 @@ static void apply(const char *file, const char *ns, const char *name, const char
   free(y);
 }
 
-/* ---- predicates ---- */
-typedef struct q {
-  const char *av, *kind, *ns, *name, *sel;
-  int n;
-} q;
-
-static int count_live(cJSON *items) {
-  int n = 0;
-  const cJSON *i;
-  cJSON_ArrayForEach(i, items) if (!capz_json_ptr_get(i, "/metadata/deletionTimestamp")) n++;
-  return n;
-}
-static bool p_live_count(void *ud) {
-  q *x = ud;
-  cJSON *l = env_list(x->av, x->kind, x->ns, x->sel);
-  int n = count_live(l);
-  cJSON_Delete(l);
-  return n == x->n;
-}
-static bool p_total_count(void *ud) {
-  q *x = ud;
-  cJSON *l = env_list(x->av, x->kind, x->ns, x->sel);
-  int n = cJSON_GetArraySize(l);
-  cJSON_Delete(l);
-  return n == x->n;
-}
-static bool p_gone(void *ud) {
-  q *x = ud;
-  cJSON *o = env_get(x->av, x->kind, x->ns, x->name);
-  cJSON_Delete(o);
-  return o == NULL;
-}
-static bool p_deleting(void *ud) {
-  q *x = ud;
-  cJSON *o = env_get(x->av, x->kind, x->ns, x->name);
-  bool d = o && capz_json_ptr_get(o, "/metadata/deletionTimestamp");
-  cJSON_Delete(o);
-  return d;
-}
-
-typedef struct fieldq {
-  const char *av, *kind, *ns, *name, *ptr, *want; /* want NULL: field present */
-} fieldq;
-static bool p_field(void *ud) {
-  fieldq *f = ud;
-  cJSON *o = env_get(f->av, f->kind, f->ns, f->name);
-  const cJSON *v = o ? capz_json_ptr_get(o, f->ptr) : NULL;
-  bool ok = false;
-  if (v && !f->want) ok = true;
-  else if (v && cJSON_IsString(v)) ok = strcmp(v->valuestring, f->want) == 0;
-  else if (v && cJSON_IsBool(v)) ok = strcmp(cJSON_IsTrue(v) ? "true" : "false", f->want) == 0;
-  else if (v && cJSON_IsNumber(v)) ok = atof(f->want) == v->valuedouble;
-  cJSON_Delete(o);
-  return ok;
-}
-static void wait_field(const char *av, const char *kind, const char *ns, const char *name, const char *ptr,
-                       const char *want) {
-  fieldq f = {av, kind, ns, name, ptr, want};
-  if (!env_wait(p_field, &f, WAIT_MS)) {
-    cJSON *o = env_get(av, kind, ns, name);
-    char *t = o ? cJSON_Print(o) : NULL;
-    ck_abort_msg("%s %s/%s: %s never became %s; object:\n%s", kind, ns, name, ptr, want ? want : "(set)",
-                 t ? t : "(absent)");
-  }
-}
-
 static bool has_owner(const cJSON *obj, const char *kind, const char *uid, bool controller) {
   const cJSON *r;
   cJSON_ArrayForEach(r, capz_json_ptr_get(obj, "/metadata/ownerReferences")) {
@@ -115,15 +44,6 @@ static bool has_owner(const cJSON *obj, const char *kind, const char *uid, bool 
   }
   return false;
 }
-static const char *label(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(capz_json_ptr_get(o, "/metadata/labels"), k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-static const char *annotation(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(capz_json_ptr_get(o, "/metadata/annotations"), k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* The provider's part for the cluster infrastructure. */
 static void provide_cluster(const char *ns, const char *name) {
   ck_assert_int_eq(env_patch(INFRA, "AzureCluster", ns, name,
@@ -183,29 +103,29 @@ START_TEST(cluster_owns_infra_and_copies_endpoint) {
   const char *ns = "t-cluster", *cn = "c1";
   apply("cluster-template.yaml", ns, cn, "1", "0");
   cJSON *cl = NULL;
-  wait_field(CAPI, "Cluster", ns, cn, "/metadata/finalizers/0", "cluster.cluster.x-k8s.io");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/metadata/finalizers/0", "cluster.cluster.x-k8s.io");
   cl = env_get(CAPI, "Cluster", ns, cn);
   const char *uid = capz_json_ptr_str(cl, "/metadata/uid", "");
-  wait_field(INFRA, "AzureCluster", ns, cn, "/metadata/ownerReferences/0/kind", "Cluster");
+  env_wait_field(INFRA, "AzureCluster", ns, cn, "/metadata/ownerReferences/0/kind", "Cluster");
   cJSON *ac = env_get(INFRA, "AzureCluster", ns, cn);
   ck_assert(has_owner(ac, "Cluster", uid, false));
-  ck_assert_str_eq(label(ac, "cluster.x-k8s.io/cluster-name"), cn);
+  ck_assert_str_eq(env_label(ac, "cluster.x-k8s.io/cluster-name"), cn);
   cJSON_Delete(ac);
-  wait_field(KCPV, "KubeadmControlPlane", ns, "c1-control-plane", "/metadata/ownerReferences/0/uid", uid);
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, "c1-control-plane", "/metadata/ownerReferences/0/uid", uid);
   /* Infrastructure not ready: Provisioning, no control plane machine, no kubeconfig. */
-  wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Provisioning");
-  wait_field(CAPI, "Cluster", ns, cn, "/status/infrastructureReady", "false");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Provisioning");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/status/infrastructureReady", "false");
   usleep(300 * 1000);
-  q none = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/control-plane", 0};
-  ck_assert_msg(p_total_count(&none), "control plane machine created before the infrastructure was ready");
+  env_q none = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/control-plane", 0};
+  ck_assert_msg(env_p_total_count(&none), "control plane machine created before the infrastructure was ready");
   ck_assert_ptr_null(env_get("v1", "Secret", ns, "c1-kubeconfig"));
 
   provide_cluster(ns, cn);
-  wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneEndpoint/host", "api.example.test");
-  wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneEndpoint/port", "6443");
-  wait_field(CAPI, "Cluster", ns, cn, "/status/infrastructureReady", "true");
-  wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Provisioned");
-  wait_field(CAPI, "Cluster", ns, cn, "/status/failureDomains/3/controlPlane", "false");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneEndpoint/host", "api.example.test");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneEndpoint/port", "6443");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/status/infrastructureReady", "true");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Provisioned");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/status/failureDomains/3/controlPlane", "false");
   cJSON_Delete(cl);
   cl = env_get(CAPI, "Cluster", ns, cn);
   ck_assert(capz_cond_is_true(cl, "InfrastructureReady"));
@@ -218,16 +138,16 @@ START_TEST(kcp_creates_machines_one_at_a_time) {
   const char *ns = "t-kcp", *cn = "k1";
   apply("cluster-template.yaml", ns, cn, "3", "0");
   provide_cluster(ns, cn);
-  q one = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/control-plane-name=k1-control-plane", 1};
-  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  env_q one = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/control-plane-name=k1-control-plane", 1};
+  ck_assert(env_wait(env_p_total_count, &one, ENV_WAIT_MS));
   usleep(500 * 1000);
-  ck_assert_msg(p_total_count(&one), "KCP created a second machine before the first was ready");
+  ck_assert_msg(env_p_total_count(&one), "KCP created a second machine before the first was ready");
   char *m1 = first_name(CAPI, "Machine", ns, "cluster.x-k8s.io/control-plane-name=k1-control-plane");
   cJSON *kcp = env_get(KCPV, "KubeadmControlPlane", ns, "k1-control-plane");
   cJSON *m = env_get(CAPI, "Machine", ns, m1);
   /* Machine: labels, controller owner KCP, refs, version, failure domain from the control-plane domains. */
-  ck_assert_str_eq(label(m, "cluster.x-k8s.io/cluster-name"), cn);
-  ck_assert_ptr_nonnull(label(m, "cluster.x-k8s.io/control-plane"));
+  ck_assert_str_eq(env_label(m, "cluster.x-k8s.io/cluster-name"), cn);
+  ck_assert_ptr_nonnull(env_label(m, "cluster.x-k8s.io/control-plane"));
   ck_assert(has_owner(m, "KubeadmControlPlane", capz_json_ptr_str(kcp, "/metadata/uid", ""), true));
   ck_assert_str_eq(capz_json_ptr_str(m, "/spec/version", ""), "v1.31.1");
   ck_assert_str_eq(capz_json_ptr_str(m, "/spec/infrastructureRef/kind", ""), "AzureMachine");
@@ -235,18 +155,18 @@ START_TEST(kcp_creates_machines_one_at_a_time) {
   const char *fd = capz_json_ptr_str(m, "/spec/failureDomain", "");
   ck_assert_msg(strcmp(fd, "1") == 0 || strcmp(fd, "2") == 0, "failure domain %s is not a control plane domain", fd);
   /* AzureMachine cloned from the template, handed to the Machine. */
-  wait_field(INFRA, "AzureMachine", ns, m1, "/metadata/ownerReferences/0/kind", "Machine");
+  env_wait_field(INFRA, "AzureMachine", ns, m1, "/metadata/ownerReferences/0/kind", "Machine");
   cJSON *am = env_get(INFRA, "AzureMachine", ns, m1);
   ck_assert(has_owner(am, "Machine", capz_json_ptr_str(m, "/metadata/uid", ""), true));
   ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(am, "/metadata/ownerReferences")), 1);
-  ck_assert_str_eq(annotation(am, "cluster.x-k8s.io/cloned-from-name"), "k1-control-plane");
-  ck_assert_str_eq(annotation(am, "cluster.x-k8s.io/cloned-from-groupkind"),
+  ck_assert_str_eq(env_annotation(am, "cluster.x-k8s.io/cloned-from-name"), "k1-control-plane");
+  ck_assert_str_eq(env_annotation(am, "cluster.x-k8s.io/cloned-from-groupkind"),
                    "AzureMachineTemplate.infrastructure.cluster.x-k8s.io");
-  ck_assert_ptr_nonnull(label(am, "cluster.x-k8s.io/control-plane"));
+  ck_assert_ptr_nonnull(env_label(am, "cluster.x-k8s.io/control-plane"));
   ck_assert_str_eq(capz_json_ptr_str(am, "/spec/vmSize", ""), "Standard_D2s_v3");
   ck_assert_int_eq(capz_json_ptr_int(am, "/spec/dataDisks/0/diskSizeGB", 0), 256);
   /* Bootstrap: the first machine runs kubeadm init; Secret <machine> with value/format. */
-  wait_field(CAPI, "Machine", ns, m1, "/spec/bootstrap/dataSecretName", m1);
+  env_wait_field(CAPI, "Machine", ns, m1, "/spec/bootstrap/dataSecretName", m1);
   cJSON *cfg = env_get(BOOT, "KubeadmConfig", ns, m1);
   ck_assert_ptr_nonnull(capz_json_ptr_get(cfg, "/spec/initConfiguration"));
   ck_assert_ptr_null(capz_json_ptr_get(cfg, "/spec/joinConfiguration"));
@@ -255,12 +175,12 @@ START_TEST(kcp_creates_machines_one_at_a_time) {
   ck_assert_str_eq(capz_json_ptr_str(sec, "/type", ""), "cluster.x-k8s.io/secret");
   ck_assert_str_eq(capz_json_ptr_str(sec, "/data/format", ""), "Y2xvdWQtY29uZmln"); /* "cloud-config" */
   ck_assert(has_owner(sec, "KubeadmConfig", capz_json_ptr_str(cfg, "/metadata/uid", ""), true));
-  ck_assert_str_eq(label(sec, "cluster.x-k8s.io/cluster-name"), cn);
+  ck_assert_str_eq(env_label(sec, "cluster.x-k8s.io/cluster-name"), cn);
   /* The kubeconfig Secret written by KCP, pointing at the endpoint. */
   cJSON *kc = env_get("v1", "Secret", ns, "k1-kubeconfig");
   ck_assert_ptr_nonnull(kc);
   ck_assert_str_eq(capz_json_ptr_str(kc, "/type", ""), "cluster.x-k8s.io/secret");
-  ck_assert_str_eq(label(kc, "cluster.x-k8s.io/cluster-name"), cn);
+  ck_assert_str_eq(env_label(kc, "cluster.x-k8s.io/cluster-name"), cn);
   ck_assert(has_owner(kc, "KubeadmControlPlane", capz_json_ptr_str(kcp, "/metadata/uid", ""), true));
   cJSON *ca = env_get("v1", "Secret", ns, "k1-ca");
   ck_assert_ptr_nonnull(ca);
@@ -273,7 +193,7 @@ START_TEST(kcp_creates_machines_one_at_a_time) {
   ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, "k1-control-plane",
                              "{\"metadata\":{\"annotations\":{\"test\":\"poke\"}}}", false),
                    0);
-  wait_field("v1", "Secret", ns, "k1-kubeconfig", "/data/value", NULL);
+  env_wait_field("v1", "Secret", ns, "k1-kubeconfig", "/data/value", NULL);
   cJSON *kc2 = env_get("v1", "Secret", ns, "k1-kubeconfig");
   kca = kubeconfig_ca(kc2);
   ck_assert_msg(kca && strcmp(kca, ca_crt) == 0, "rewritten kubeconfig does not use the existing CA");
@@ -281,7 +201,7 @@ START_TEST(kcp_creates_machines_one_at_a_time) {
   cJSON_Delete(kc2);
   cJSON_Delete(ca);
 
-  wait_field(CAPI, "Machine", ns, m1, "/status/phase", "Provisioning");
+  env_wait_field(CAPI, "Machine", ns, m1, "/status/phase", "Provisioning");
   cJSON_Delete(kc);
   cJSON_Delete(sec);
   cJSON_Delete(cfg);
@@ -307,32 +227,31 @@ START_TEST(kcp_status_and_machine_propagation) {
   apply("cluster-template.yaml", ns, cn, "2", "0");
   provide_cluster(ns, cn);
   const char *sel = "cluster.x-k8s.io/control-plane-name=k2-control-plane";
-  q one = {CAPI, "Machine", ns, NULL, sel, 1};
-  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  env_q one = {CAPI, "Machine", ns, NULL, sel, 1};
+  ck_assert(env_wait(env_p_total_count, &one, ENV_WAIT_MS));
   char *m1 = first_name(CAPI, "Machine", ns, sel);
-  wait_field(CAPI, "Machine", ns, m1, "/status/bootstrapReady", "true");
+  env_wait_field(CAPI, "Machine", ns, m1, "/status/bootstrapReady", "true");
   /* creationTimestamp has one-second resolution: keep "oldest" unambiguous for the scale-down below. */
   usleep(1100 * 1000);
   provide_machine(ns, m1);
   const char *a[] = {ns, m1};
-  ck_assert(env_wait(p_provider_id, a, WAIT_MS));
-  wait_field(CAPI, "Machine", ns, m1, "/status/addresses/0/address", "10.0.0.4");
-  wait_field(CAPI, "Machine", ns, m1, "/status/infrastructureReady", "true");
-  wait_field(CAPI, "Machine", ns, m1, "/status/phase", "Provisioned");
-  wait_field(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "/status/initialized", "true");
-  wait_field(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "/status/readyReplicas", "1");
-  wait_field(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "/status/version", "v1.31.1");
-  wait_field(CAPI, "Cluster", ns, cn, "/status/controlPlaneReady", "true");
+  ck_assert(env_wait(p_provider_id, a, ENV_WAIT_MS));
+  env_wait_field(CAPI, "Machine", ns, m1, "/status/addresses/0/address", "10.0.0.4");
+  env_wait_field(CAPI, "Machine", ns, m1, "/status/infrastructureReady", "true");
+  env_wait_field(CAPI, "Machine", ns, m1, "/status/phase", "Provisioned");
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "/status/initialized", "true");
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "/status/readyReplicas", "1");
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "/status/version", "v1.31.1");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/status/controlPlaneReady", "true");
   /* The second machine joins. */
-  q two = {CAPI, "Machine", ns, NULL, sel, 2};
-  ck_assert(env_wait(p_total_count, &two, WAIT_MS));
+  ck_assert(env_wait_count(CAPI, "Machine", ns, sel, 2, false));
   cJSON *l = env_list(CAPI, "Machine", ns, sel);
   const cJSON *i;
   const char *m2 = NULL;
   cJSON_ArrayForEach(i, l) if (strcmp(capz_json_ptr_str(i, "/metadata/name", ""), m1) != 0) m2 =
       capz_json_ptr_str(i, "/metadata/name", "");
   ck_assert_ptr_nonnull(m2);
-  wait_field(BOOT, "KubeadmConfig", ns, m2, "/status/ready", "true");
+  env_wait_field(BOOT, "KubeadmConfig", ns, m2, "/status/ready", "true");
   cJSON *cfg = env_get(BOOT, "KubeadmConfig", ns, m2);
   ck_assert_ptr_nonnull(capz_json_ptr_get(cfg, "/spec/joinConfiguration/controlPlane"));
   ck_assert_ptr_null(capz_json_ptr_get(cfg, "/spec/initConfiguration"));
@@ -340,14 +259,13 @@ START_TEST(kcp_status_and_machine_propagation) {
   ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, m2,
                              "{\"status\":{\"failureReason\":\"CreateError\",\"failureMessage\":\"quota\"}}", true),
                    0);
-  wait_field(CAPI, "Machine", ns, m2, "/status/phase", "Failed");
-  wait_field(CAPI, "Machine", ns, m2, "/status/failureReason", "CreateError");
-  wait_field(CAPI, "Machine", ns, m2, "/status/failureMessage", "quota");
+  env_wait_field(CAPI, "Machine", ns, m2, "/status/phase", "Failed");
+  env_wait_field(CAPI, "Machine", ns, m2, "/status/failureReason", "CreateError");
+  env_wait_field(CAPI, "Machine", ns, m2, "/status/failureMessage", "quota");
   /* Scale down 2 -> 1: KCP removes the oldest machine. */
   ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, "k2-control-plane", "{\"spec\":{\"replicas\":1}}", false),
                    0);
-  q m1gone = {CAPI, "Machine", ns, m1, NULL, 0};
-  ck_assert_msg(env_wait(p_gone, &m1gone, WAIT_MS), "KCP did not remove its oldest machine");
+  ck_assert_msg(env_wait_gone(CAPI, "Machine", ns, m1), "KCP did not remove its oldest machine");
   cJSON *still = env_get(CAPI, "Machine", ns, m2);
   ck_assert_msg(still != NULL, "KCP removed the newer machine");
   cJSON_Delete(still);
@@ -361,8 +279,7 @@ START_TEST(machinedeployment_scale_down) {
   const char *ns = "t-md", *cn = "d1";
   apply("cluster-template.yaml", ns, cn, "1", "3");
   const char *sel = "cluster.x-k8s.io/deployment-name=d1-md-0";
-  q three = {CAPI, "Machine", ns, NULL, sel, 3};
-  ck_assert(env_wait(p_live_count, &three, WAIT_MS));
+  ck_assert(env_wait_count(CAPI, "Machine", ns, sel, 3, true));
   cJSON *l = env_list(CAPI, "Machine", ns, sel);
   char names[3][128];
   const cJSON *i;
@@ -370,21 +287,21 @@ START_TEST(machinedeployment_scale_down) {
   cJSON_ArrayForEach(i, l) {
     snprintf(names[k], sizeof names[k], "%s", capz_json_ptr_str(i, "/metadata/name", ""));
     /* MachineSet machines: labels and controller owner MachineSet. */
-    ck_assert_ptr_nonnull(label(i, "cluster.x-k8s.io/set-name"));
-    ck_assert_str_eq(label(i, "cluster.x-k8s.io/cluster-name"), cn);
+    ck_assert_ptr_nonnull(env_label(i, "cluster.x-k8s.io/set-name"));
+    ck_assert_str_eq(env_label(i, "cluster.x-k8s.io/cluster-name"), cn);
     ck_assert_str_eq(capz_json_ptr_str(i, "/metadata/ownerReferences/0/kind", ""), "MachineSet");
     k++;
   }
   cJSON_Delete(l);
   cJSON *m0 = env_get(CAPI, "Machine", ns, names[0]);
-  cJSON *ms = env_get(CAPI, "MachineSet", ns, label(m0, "cluster.x-k8s.io/set-name"));
+  cJSON *ms = env_get(CAPI, "MachineSet", ns, env_label(m0, "cluster.x-k8s.io/set-name"));
   cJSON_Delete(m0);
   ck_assert_ptr_nonnull(ms);
   ck_assert_str_eq(capz_json_ptr_str(ms, "/metadata/ownerReferences/0/kind", ""), "MachineDeployment");
   /* Worker AzureMachine: cloned from the md template. */
   cJSON *am = env_get(INFRA, "AzureMachine", ns, names[0]);
   ck_assert_str_eq(capz_json_ptr_str(am, "/spec/vmSize", ""), "Standard_D4s_v3");
-  ck_assert_str_eq(annotation(am, "cluster.x-k8s.io/cloned-from-name"), "d1-md-0");
+  ck_assert_str_eq(env_annotation(am, "cluster.x-k8s.io/cloned-from-name"), "d1-md-0");
   /* Workers wait for the control plane before bootstrap data exists. */
   ck_assert_ptr_null(env_get("v1", "Secret", ns, names[0]));
   /* Mark one machine for deletion, then scale 3 -> 1: the marked one and one unmarked go. */
@@ -393,16 +310,12 @@ START_TEST(machinedeployment_scale_down) {
   ck_assert_int_eq(env_patch(CAPI, "Machine", ns, names[1], ann, false), 0);
   usleep(200 * 1000);
   ck_assert_int_eq(env_patch(CAPI, "MachineDeployment", ns, "d1-md-0", "{\"spec\":{\"replicas\":1}}", false), 0);
-  q gone = {CAPI, "Machine", ns, names[1], NULL, 0};
-  ck_assert_msg(env_wait(p_gone, &gone, WAIT_MS), "machine marked delete-machine was not removed");
-  q onel = {CAPI, "Machine", ns, NULL, sel, 1};
-  ck_assert(env_wait(p_total_count, &onel, WAIT_MS));
+  ck_assert_msg(env_wait_gone(CAPI, "Machine", ns, names[1]), "machine marked delete-machine was not removed");
+  ck_assert(env_wait_count(CAPI, "Machine", ns, sel, 1, false));
   /* Its infrastructure machine and bootstrap config went with it. */
-  q amg = {INFRA, "AzureMachine", ns, names[1], NULL, 0};
-  ck_assert(env_wait(p_gone, &amg, WAIT_MS));
-  q cfgg = {BOOT, "KubeadmConfig", ns, names[1], NULL, 0};
-  ck_assert(env_wait(p_gone, &cfgg, WAIT_MS));
-  wait_field(CAPI, "MachineDeployment", ns, "d1-md-0", "/status/replicas", "1");
+  ck_assert(env_wait_gone(INFRA, "AzureMachine", ns, names[1]));
+  ck_assert(env_wait_gone(BOOT, "KubeadmConfig", ns, names[1]));
+  env_wait_field(CAPI, "MachineDeployment", ns, "d1-md-0", "/status/replicas", "1");
   cJSON_Delete(ms);
   cJSON_Delete(am);
 }
@@ -412,24 +325,20 @@ START_TEST(machinedeployment_template_change_replaces_machineset) {
   const char *ns = "t-roll", *cn = "o1";
   apply("cluster-template.yaml", ns, cn, "1", "2");
   const char *sel = "cluster.x-k8s.io/deployment-name=o1-md-0";
-  q ms1 = {CAPI, "MachineSet", ns, NULL, sel, 1};
-  ck_assert(env_wait(p_total_count, &ms1, WAIT_MS));
+  ck_assert(env_wait_count(CAPI, "MachineSet", ns, sel, 1, false));
   char *old = first_name(CAPI, "MachineSet", ns, sel);
-  q two = {CAPI, "Machine", ns, NULL, sel, 2};
-  ck_assert(env_wait(p_live_count, &two, WAIT_MS));
+  ck_assert(env_wait_count(CAPI, "Machine", ns, sel, 2, true));
   ck_assert_int_eq(env_patch(CAPI, "MachineDeployment", ns, "o1-md-0",
                              "{\"spec\":{\"template\":{\"spec\":{\"version\":\"v1.31.2\"}}}}", false),
                    0);
   /* A new MachineSet (new template hash) takes over; the old one is emptied and removed. */
-  q oldgone = {CAPI, "MachineSet", ns, old, NULL, 0};
-  ck_assert_msg(env_wait(p_gone, &oldgone, WAIT_MS), "old MachineSet %s was not removed", old);
-  ck_assert(env_wait(p_total_count, &ms1, WAIT_MS));
+  ck_assert_msg(env_wait_gone(CAPI, "MachineSet", ns, old), "old MachineSet %s was not removed", old);
+  ck_assert(env_wait_count(CAPI, "MachineSet", ns, sel, 1, false));
   char *cur = first_name(CAPI, "MachineSet", ns, sel);
   ck_assert_str_ne(cur, old);
   char msel[256];
   snprintf(msel, sizeof msel, "cluster.x-k8s.io/set-name=%s", cur);
-  q two_new = {CAPI, "Machine", ns, NULL, msel, 2};
-  ck_assert(env_wait(p_live_count, &two_new, WAIT_MS));
+  ck_assert(env_wait_count(CAPI, "Machine", ns, msel, 2, true));
   cJSON *l = env_list(CAPI, "Machine", ns, msel);
   ck_assert_str_eq(capz_json_ptr_str(l, "/0/spec/version", ""), "v1.31.2");
   cJSON_Delete(l);
@@ -443,44 +352,39 @@ START_TEST(deletion_waits_for_children_in_order) {
   apply("cluster-template.yaml", ns, cn, "1", "1");
   provide_cluster(ns, cn);
   const char *cpsel = "cluster.x-k8s.io/control-plane-name=x1-control-plane";
-  q one = {CAPI, "Machine", ns, NULL, cpsel, 1};
-  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  ck_assert(env_wait_count(CAPI, "Machine", ns, cpsel, 1, false));
   char *cpm = first_name(CAPI, "Machine", ns, cpsel);
   /* The worker Machine comes from another controller's queue: wait for it too. */
-  q onew = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/deployment-name=x1-md-0", 1};
-  ck_assert(env_wait(p_total_count, &onew, WAIT_MS));
+  ck_assert(env_wait_count(CAPI, "Machine", ns, "cluster.x-k8s.io/deployment-name=x1-md-0", 1, false));
   char *wm = first_name(CAPI, "Machine", ns, "cluster.x-k8s.io/deployment-name=x1-md-0");
   ck_assert_ptr_nonnull(wm);
   /* The provider's finalizers hold the infra objects, as CAPZ's do. */
   const char *fin = "{\"metadata\":{\"finalizers\":[\"test.capz.io/hold\"]}}";
   ck_assert_int_eq(env_patch(INFRA, "AzureCluster", ns, cn, fin, false), 0);
-  wait_field(INFRA, "AzureMachine", ns, cpm, "/metadata/ownerReferences/0/kind", "Machine");
+  env_wait_field(INFRA, "AzureMachine", ns, cpm, "/metadata/ownerReferences/0/kind", "Machine");
   ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, cpm, fin, false), 0);
   ck_assert_int_eq(env_delete(CAPI, "Cluster", ns, cn), 0);
-  wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Deleting");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Deleting");
   /* Workers go first. */
-  q wgone = {CAPI, "Machine", ns, wm, NULL, 0};
-  ck_assert(env_wait(p_gone, &wgone, WAIT_MS));
+  ck_assert(env_wait_gone(CAPI, "Machine", ns, wm));
   /* The control plane machine is being deleted, but waits for its AzureMachine. */
-  q cpdel = {CAPI, "Machine", ns, cpm, NULL, 0};
-  ck_assert(env_wait(p_deleting, &cpdel, WAIT_MS));
-  q amdel = {INFRA, "AzureMachine", ns, cpm, NULL, 0};
-  ck_assert(env_wait(p_deleting, &amdel, WAIT_MS));
+  env_q cpdel = {CAPI, "Machine", ns, cpm, NULL, 0};
+  ck_assert(env_wait(env_p_deleting, &cpdel, ENV_WAIT_MS));
+  ck_assert(env_wait_deleting(INFRA, "AzureMachine", ns, cpm));
   usleep(500 * 1000);
-  ck_assert_msg(p_deleting(&cpdel), "Machine released its finalizer while its AzureMachine still existed");
-  q acdel = {INFRA, "AzureCluster", ns, cn, NULL, 0};
-  ck_assert_msg(!p_deleting(&acdel), "AzureCluster deleted before the control plane was gone");
+  ck_assert_msg(env_p_deleting(&cpdel), "Machine released its finalizer while its AzureMachine still existed");
+  env_q acdel = {INFRA, "AzureCluster", ns, cn, NULL, 0};
+  ck_assert_msg(!env_p_deleting(&acdel), "AzureCluster deleted before the control plane was gone");
   /* Provider finishes the VM: machine, KCP go; then the AzureCluster is deleted. */
   ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, cpm, "{\"metadata\":{\"finalizers\":null}}", false), 0);
-  ck_assert(env_wait(p_gone, &cpdel, WAIT_MS));
-  q kcpg = {KCPV, "KubeadmControlPlane", ns, "x1-control-plane", NULL, 0};
-  ck_assert(env_wait(p_gone, &kcpg, WAIT_MS));
-  ck_assert(env_wait(p_deleting, &acdel, WAIT_MS));
+  ck_assert(env_wait(env_p_gone, &cpdel, ENV_WAIT_MS));
+  ck_assert(env_wait_gone(KCPV, "KubeadmControlPlane", ns, "x1-control-plane"));
+  ck_assert(env_wait(env_p_deleting, &acdel, ENV_WAIT_MS));
   usleep(300 * 1000);
-  q clq = {CAPI, "Cluster", ns, cn, NULL, 0};
-  ck_assert_msg(!p_gone(&clq), "Cluster removed while its AzureCluster still existed");
+  env_q clq = {CAPI, "Cluster", ns, cn, NULL, 0};
+  ck_assert_msg(!env_p_gone(&clq), "Cluster removed while its AzureCluster still existed");
   ck_assert_int_eq(env_patch(INFRA, "AzureCluster", ns, cn, "{\"metadata\":{\"finalizers\":null}}", false), 0);
-  ck_assert(env_wait(p_gone, &clq, WAIT_MS));
+  ck_assert(env_wait(env_p_gone, &clq, ENV_WAIT_MS));
   free(cpm);
   free(wm);
 }
@@ -508,8 +412,8 @@ START_TEST(deleting_cluster_grows_nothing) {
   const char *ns = "t-nogrow", *cn = "g1";
   apply("cluster-template.yaml", ns, cn, "1", "2");
   provide_cluster(ns, cn);
-  q two = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/deployment-name=g1-md-0", 2};
-  ck_assert(env_wait(p_live_count, &two, WAIT_MS));
+  env_q two = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/deployment-name=g1-md-0", 2};
+  ck_assert(env_wait(env_p_live_count, &two, ENV_WAIT_MS));
   char *set0 = first_name(CAPI, "MachineSet", ns, "cluster.x-k8s.io/deployment-name=g1-md-0");
   ck_assert_ptr_nonnull(set0);
   /* the AzureCluster's finalizer holds the Cluster in Deleting */
@@ -547,9 +451,8 @@ START_TEST(deleting_cluster_grows_nothing) {
   cJSON_Delete(ms);
 
   ck_assert_int_eq(env_delete(CAPI, "Cluster", ns, cn), 0);
-  wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Deleting");
-  q nowork0 = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/deployment-name=g1-md-0", 0};
-  ck_assert(env_wait(p_total_count, &nowork0, WAIT_MS));
+  env_wait_field(CAPI, "Cluster", ns, cn, "/status/phase", "Deleting");
+  ck_assert(env_wait_count(CAPI, "Machine", ns, "cluster.x-k8s.io/deployment-name=g1-md-0", 0, false));
   /* the Cluster deletes any machine it finds within milliseconds: while we look, deletes of Machines fail, so a
    * machine made by mistake stays visible */
   ck_assert_int_eq(env_sim_request("POST", "/_sim/fail",
@@ -563,18 +466,16 @@ START_TEST(deleting_cluster_grows_nothing) {
   /* for two seconds: no MachineSet but the original one, for either deployment */
   const char *x[3] = {ns, NULL, set0}; /* every set of the namespace */
   ck_assert_msg(!env_wait(p_no_new_sets, (void *)x, 2000), "a MachineSet was created while the Cluster was deleting");
-  q late_sets = {CAPI, "MachineSet", ns, NULL, "cluster.x-k8s.io/deployment-name=g1-md-late", 0};
-  ck_assert(p_total_count(&late_sets));
-  q late_machines = {CAPI, "Machine", ns, NULL, "test/late=yes", 0};
-  ck_assert_msg(p_total_count(&late_machines), "the late MachineSet made a Machine while its Cluster was deleting");
+  env_q late_sets = {CAPI, "MachineSet", ns, NULL, "cluster.x-k8s.io/deployment-name=g1-md-late", 0};
+  ck_assert(env_p_total_count(&late_sets));
+  env_q late_machines = {CAPI, "Machine", ns, NULL, "test/late=yes", 0};
+  ck_assert_msg(env_p_total_count(&late_machines), "the late MachineSet made a Machine while its Cluster was deleting");
   ck_assert_int_eq(env_sim_request("DELETE", "/_sim/fail", NULL), 0);
   ck_assert_int_eq(env_delete(CAPI, "MachineSet", ns, "g1-ms-late"), 0);
   /* and the workers all went: none was re-created behind the deletion */
-  q nowork = {CAPI, "Machine", ns, NULL, "cluster.x-k8s.io/deployment-name=g1-md-0", 0};
-  ck_assert(env_wait(p_total_count, &nowork, WAIT_MS));
+  ck_assert(env_wait_count(CAPI, "Machine", ns, "cluster.x-k8s.io/deployment-name=g1-md-0", 0, false));
   ck_assert_int_eq(env_patch(INFRA, "AzureCluster", ns, cn, "{\"metadata\":{\"finalizers\":null}}", false), 0);
-  q clq = {CAPI, "Cluster", ns, cn, NULL, 0};
-  ck_assert(env_wait(p_gone, &clq, WAIT_MS));
+  ck_assert(env_wait_gone(CAPI, "Cluster", ns, cn));
   free(set0);
 }
 END_TEST
@@ -586,50 +487,47 @@ START_TEST(machinepool_owns_infra_and_copies_provider_ids) {
   const char *mp = "p1-mp-0";
   cJSON *mpo = env_get(CAPI, "MachinePool", ns, mp);
   ck_assert_ptr_nonnull(mpo);
-  wait_field(INFRA, "AzureMachinePool", ns, mp, "/metadata/ownerReferences/0/uid",
+  env_wait_field(INFRA, "AzureMachinePool", ns, mp, "/metadata/ownerReferences/0/uid",
              capz_json_ptr_str(mpo, "/metadata/uid", ""));
-  wait_field(CAPI, "MachinePool", ns, mp, "/metadata/finalizers/0", "machinepool.cluster.x-k8s.io");
+  env_wait_field(CAPI, "MachinePool", ns, mp, "/metadata/finalizers/0", "machinepool.cluster.x-k8s.io");
   /* Bootstrap waits for the control plane; make the control plane machine exist and be ready. */
   const char *cpsel = "cluster.x-k8s.io/control-plane-name=p1-control-plane";
-  q one = {CAPI, "Machine", ns, NULL, cpsel, 1};
-  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  ck_assert(env_wait_count(CAPI, "Machine", ns, cpsel, 1, false));
   char *cpm = first_name(CAPI, "Machine", ns, cpsel);
   provide_machine(ns, cpm);
-  wait_field(CAPI, "MachinePool", ns, mp, "/spec/template/spec/bootstrap/dataSecretName", mp);
+  env_wait_field(CAPI, "MachinePool", ns, mp, "/spec/template/spec/bootstrap/dataSecretName", mp);
   cJSON *sec = env_get("v1", "Secret", ns, mp);
   ck_assert_ptr_nonnull(sec);
   ck_assert_str_eq(capz_json_ptr_str(sec, "/type", ""), "cluster.x-k8s.io/secret");
-  wait_field(CAPI, "MachinePool", ns, mp, "/status/bootstrapReady", "true");
+  env_wait_field(CAPI, "MachinePool", ns, mp, "/status/bootstrapReady", "true");
   /* Provider reports instances. */
   ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp,
                              "{\"spec\":{\"providerIDList\":[\"azure:///a/virtualMachines/0\",\"azure:///a/virtualMachines/1\"]}}",
                              false),
                    0);
   ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp, "{\"status\":{\"ready\":true,\"replicas\":2}}", true), 0);
-  wait_field(CAPI, "MachinePool", ns, mp, "/spec/providerIDList/1", "azure:///a/virtualMachines/1");
-  wait_field(CAPI, "MachinePool", ns, mp, "/status/replicas", "2");
-  wait_field(CAPI, "MachinePool", ns, mp, "/status/readyReplicas", "2");
-  wait_field(CAPI, "MachinePool", ns, mp, "/status/infrastructureReady", "true");
+  env_wait_field(CAPI, "MachinePool", ns, mp, "/spec/providerIDList/1", "azure:///a/virtualMachines/1");
+  env_wait_field(CAPI, "MachinePool", ns, mp, "/status/replicas", "2");
+  env_wait_field(CAPI, "MachinePool", ns, mp, "/status/readyReplicas", "2");
+  env_wait_field(CAPI, "MachinePool", ns, mp, "/status/infrastructureReady", "true");
   /* An autoscaler acting on the VMSS: replicas flow back into MachinePool.spec.replicas. */
   ck_assert_int_eq(env_patch(CAPI, "MachinePool", ns, mp,
                              "{\"metadata\":{\"annotations\":{\"cluster.x-k8s.io/replicas-managed-by\":\"\"}}}", false),
                    0);
   ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp, "{\"status\":{\"replicas\":5}}", true), 0);
-  wait_field(CAPI, "MachinePool", ns, mp, "/spec/replicas", "5");
+  env_wait_field(CAPI, "MachinePool", ns, mp, "/spec/replicas", "5");
   /* Deletion: the infra pool goes first; the MachinePool keeps its finalizer until it is gone. */
   ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp, "{\"metadata\":{\"finalizers\":[\"test.capz.io/hold\"]}}",
                              false),
                    0);
   ck_assert_int_eq(env_delete(CAPI, "MachinePool", ns, mp), 0);
-  q ampdel = {INFRA, "AzureMachinePool", ns, mp, NULL, 0};
-  ck_assert(env_wait(p_deleting, &ampdel, WAIT_MS));
-  q mpq = {CAPI, "MachinePool", ns, mp, NULL, 0};
-  q cfgq = {BOOT, "KubeadmConfig", ns, mp, NULL, 0};
-  ck_assert(env_wait(p_gone, &cfgq, WAIT_MS));
+  ck_assert(env_wait_deleting(INFRA, "AzureMachinePool", ns, mp));
+  env_q mpq = {CAPI, "MachinePool", ns, mp, NULL, 0};
+  ck_assert(env_wait_gone(BOOT, "KubeadmConfig", ns, mp));
   usleep(300 * 1000);
-  ck_assert_msg(!p_gone(&mpq), "MachinePool released before its AzureMachinePool was gone");
+  ck_assert_msg(!env_p_gone(&mpq), "MachinePool released before its AzureMachinePool was gone");
   ck_assert_int_eq(env_patch(INFRA, "AzureMachinePool", ns, mp, "{\"metadata\":{\"finalizers\":null}}", false), 0);
-  ck_assert(env_wait(p_gone, &mpq, WAIT_MS));
+  ck_assert(env_wait(env_p_gone, &mpq, ENV_WAIT_MS));
   cJSON_Delete(sec);
   cJSON_Delete(mpo);
   free(cpm);
@@ -650,15 +548,15 @@ START_TEST(aks_cluster_no_kcp_work) {
   ck_assert_ptr_nonnull(cl);
   const char *cpkind = capz_json_ptr_str(cl, "/spec/controlPlaneRef/kind", "");
   const char *cpname = capz_json_ptr_str(cl, "/spec/controlPlaneRef/name", "");
-  wait_field(INFRA, cpkind, ns, cpname, "/metadata/ownerReferences/0/kind", "Cluster");
+  env_wait_field(INFRA, cpkind, ns, cpname, "/metadata/ownerReferences/0/kind", "Cluster");
   /* The provider publishes the endpoint on the control plane and readiness. */
   ck_assert_int_eq(env_patch(INFRA, cpkind, ns, cpname,
                              "{\"spec\":{\"controlPlaneEndpoint\":{\"host\":\"a1.hcp.eastus.azmk8s.io\",\"port\":443}}}",
                              false),
                    0);
   ck_assert_int_eq(env_patch(INFRA, cpkind, ns, cpname, "{\"status\":{\"ready\":true,\"initialized\":true}}", true), 0);
-  wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneEndpoint/host", "a1.hcp.eastus.azmk8s.io");
-  wait_field(CAPI, "Cluster", ns, cn, "/status/controlPlaneReady", "true");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneEndpoint/host", "a1.hcp.eastus.azmk8s.io");
+  env_wait_field(CAPI, "Cluster", ns, cn, "/status/controlPlaneReady", "true");
   usleep(300 * 1000);
   ck_assert_msg(env_get("v1", "Secret", ns, "a1-kubeconfig") == NULL, "sim wrote an AKS kubeconfig");
   cJSON_Delete(cl);
@@ -670,18 +568,18 @@ START_TEST(kcp_version_change_rolls_machines) {
   apply("cluster-template.yaml", ns, cn, "1", "0");
   provide_cluster(ns, cn);
   const char *sel = "cluster.x-k8s.io/control-plane-name=kr-control-plane";
-  q one = {CAPI, "Machine", ns, NULL, sel, 1};
-  ck_assert(env_wait(p_live_count, &one, WAIT_MS));
+  env_q one = {CAPI, "Machine", ns, NULL, sel, 1};
+  ck_assert(env_wait(env_p_live_count, &one, ENV_WAIT_MS));
   char *m1 = first_name(CAPI, "Machine", ns, sel);
   provide_machine(ns, m1);
-  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/version", "v1.31.1");
-  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/readyReplicas", "1");
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/version", "v1.31.1");
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/readyReplicas", "1");
   usleep(1100 * 1000); /* creationTimestamp resolution: the new machine must be younger */
 
   ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, kcp, "{\"spec\":{\"version\":\"v1.32.0\"}}", false), 0);
   /* Scale up first: a second machine with the new version; the old one stays while the new is not Ready. */
-  q two = {CAPI, "Machine", ns, NULL, sel, 2};
-  ck_assert(env_wait(p_live_count, &two, WAIT_MS));
+  env_q two = {CAPI, "Machine", ns, NULL, sel, 2};
+  ck_assert(env_wait(env_p_live_count, &two, ENV_WAIT_MS));
   cJSON *l = env_list(CAPI, "Machine", ns, sel);
   char *m2 = NULL;
   const cJSON *i;
@@ -691,17 +589,17 @@ START_TEST(kcp_version_change_rolls_machines) {
   }
   cJSON_Delete(l);
   ck_assert_ptr_nonnull(m2);
-  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/updatedReplicas", "1");
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/updatedReplicas", "1");
   usleep(300 * 1000);
-  ck_assert_msg(p_live_count(&two), "the outdated machine went before its replacement was Ready");
+  ck_assert_msg(env_p_live_count(&two), "the outdated machine went before its replacement was Ready");
   cJSON *k = env_get(KCPV, "KubeadmControlPlane", ns, kcp);
   ck_assert_str_eq(capz_json_ptr_str(k, "/status/version", ""), "v1.31.1"); /* the lowest version running */
   ck_assert(capz_cond_is_false(k, "MachinesSpecUpToDate"));
   cJSON_Delete(k);
   /* The new machine is Ready: the outdated one is removed and the control plane reports the new version. */
   provide_machine(ns, m2);
-  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/version", "v1.32.0");
-  ck_assert(env_wait(p_live_count, &one, WAIT_MS));
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/status/version", "v1.32.0");
+  ck_assert(env_wait(env_p_live_count, &one, ENV_WAIT_MS));
   /* the survivor is the new machine (the old one may still be listed while its deletion completes) */
   cJSON *ml = env_list(CAPI, "Machine", ns, sel);
   char *left = NULL;
@@ -723,17 +621,16 @@ START_TEST(sigterm_is_clean_and_restart_adopts_state) {
   const char *ns = "t-restart", *cn = "r1";
   apply("cluster-template.yaml", ns, cn, "1", "1");
   const char *sel = "cluster.x-k8s.io/deployment-name=r1-md-0";
-  q one = {CAPI, "Machine", ns, NULL, sel, 1};
-  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  env_q one = {CAPI, "Machine", ns, NULL, sel, 1};
+  ck_assert(env_wait(env_p_total_count, &one, ENV_WAIT_MS));
   int st = 0;
   ck_assert_int_eq(env_restart_capi(&st), 0);
   ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "capz-capi-sim did not exit 0 on SIGTERM (%d)", st);
   /* The new process works from the existing objects: no duplicate machines, and it acts on new changes. */
   usleep(500 * 1000);
-  ck_assert_msg(p_total_count(&one), "restart created duplicate machines");
+  ck_assert_msg(env_p_total_count(&one), "restart created duplicate machines");
   ck_assert_int_eq(env_patch(CAPI, "MachineDeployment", ns, "r1-md-0", "{\"spec\":{\"replicas\":2}}", false), 0);
-  q two = {CAPI, "Machine", ns, NULL, sel, 2};
-  ck_assert(env_wait(p_total_count, &two, WAIT_MS));
+  ck_assert(env_wait_count(CAPI, "Machine", ns, sel, 2, false));
 }
 END_TEST
 
@@ -741,16 +638,15 @@ START_TEST(paused_cluster_is_left_alone) {
   const char *ns = "t-pause", *cn = "z1";
   apply("cluster-template.yaml", ns, cn, "1", "1");
   const char *sel = "cluster.x-k8s.io/deployment-name=z1-md-0";
-  q one = {CAPI, "Machine", ns, NULL, sel, 1};
-  ck_assert(env_wait(p_total_count, &one, WAIT_MS));
+  env_q one = {CAPI, "Machine", ns, NULL, sel, 1};
+  ck_assert(env_wait(env_p_total_count, &one, ENV_WAIT_MS));
   ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, cn, "{\"spec\":{\"paused\":true}}", false), 0);
   usleep(200 * 1000);
   ck_assert_int_eq(env_patch(CAPI, "MachineDeployment", ns, "z1-md-0", "{\"spec\":{\"replicas\":2}}", false), 0);
   usleep(600 * 1000);
-  ck_assert_msg(p_total_count(&one), "a paused cluster's MachineDeployment was scaled");
+  ck_assert_msg(env_p_total_count(&one), "a paused cluster's MachineDeployment was scaled");
   ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, cn, "{\"spec\":{\"paused\":false}}", false), 0);
-  q two = {CAPI, "Machine", ns, NULL, sel, 2};
-  ck_assert_msg(env_wait(p_total_count, &two, WAIT_MS), "unpausing did not resume reconciliation");
+  ck_assert_msg(env_wait_count(CAPI, "Machine", ns, sel, 2, false), "unpausing did not resume reconciliation");
 }
 END_TEST
 

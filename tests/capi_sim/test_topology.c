@@ -14,12 +14,7 @@
 #include "capz/conditions.h"
 #include "capz/json.h"
 
-#define CAPI "cluster.x-k8s.io/v1beta1"
-#define INFRA "infrastructure.cluster.x-k8s.io/v1beta1"
-#define KCPV "controlplane.cluster.x-k8s.io/v1beta1"
-#define BOOT "bootstrap.cluster.x-k8s.io/v1beta1"
 #define OWNED "topology.cluster.x-k8s.io/owned"
-#define WAIT_MS 10000
 
 /* text with the first `from` replaced by `to` (malloc'ed). */
 static char *replace(const char *text, const char *from, const char *to) {
@@ -76,35 +71,6 @@ static void apply_template(const char *file, const char *ns, const char *name, c
 static void apply_json(const char *ns, const char *json) { ck_assert_int_eq(env_apply(ns, json), 0); }
 
 /* ---- waiting ---- */
-typedef struct fq {
-  const char *av, *kind, *ns, *name, *ptr, *want; /* want NULL: present */
-} fq;
-static bool p_field(void *ud) {
-  fq *f = ud;
-  cJSON *o = env_get(f->av, f->kind, f->ns, f->name);
-  const cJSON *v = o ? capz_json_ptr_get(o, f->ptr) : NULL;
-  bool ok = false;
-  if (v && !f->want)
-    ok = true;
-  else if (cJSON_IsString(v))
-    ok = strcmp(v->valuestring, f->want) == 0;
-  else if (cJSON_IsBool(v))
-    ok = strcmp(cJSON_IsTrue(v) ? "true" : "false", f->want) == 0;
-  else if (cJSON_IsNumber(v))
-    ok = atof(f->want) == v->valuedouble;
-  cJSON_Delete(o);
-  return ok;
-}
-static void wait_field(const char *av, const char *kind, const char *ns, const char *name, const char *ptr,
-                       const char *want) {
-  fq f = {av, kind, ns, name, ptr, want};
-  if (!env_wait(p_field, &f, WAIT_MS)) {
-    cJSON *o = env_get(av, kind, ns, name);
-    char *t = o ? cJSON_Print(o) : NULL;
-    ck_abort_msg("%s %s/%s: %s never became %s; object:\n%s", kind, ns, name, ptr, want ? want : "(set)",
-                 t ? t : "(absent)");
-  }
-}
 typedef struct condq {
   const char *ns, *name, *status, *reason;
 } condq;
@@ -120,7 +86,7 @@ static bool p_cond(void *ud) {
 /* The TopologyReconciled condition once it has status (and reason); returns its message (caller frees). */
 static char *wait_cond(const char *ns, const char *name, const char *status, const char *reason) {
   condq c = {ns, name, status, reason};
-  bool ok = env_wait(p_cond, &c, WAIT_MS);
+  bool ok = env_wait(p_cond, &c, ENV_WAIT_MS);
   cJSON *o = env_get(CAPI, "Cluster", ns, name);
   if (!ok) {
     char *t = o ? cJSON_Print(o) : NULL;
@@ -131,22 +97,8 @@ static char *wait_cond(const char *ns, const char *name, const char *status, con
   cJSON_Delete(o);
   return m;
 }
-typedef struct lq {
-  const char *av, *kind, *ns, *sel;
-  int n;
-} lq;
-static bool p_count(void *ud) {
-  lq *x = ud;
-  cJSON *l = env_list(x->av, x->kind, x->ns, x->sel);
-  int n = 0;
-  const cJSON *i;
-  cJSON_ArrayForEach(i, l) if (!capz_json_ptr_get(i, "/metadata/deletionTimestamp")) n++;
-  cJSON_Delete(l);
-  return n == x->n;
-}
 static void wait_count(const char *av, const char *kind, const char *ns, const char *sel, int n) {
-  lq x = {av, kind, ns, sel, n};
-  ck_assert_msg(env_wait(p_count, &x, WAIT_MS), "%s in %s with %s never numbered %d", kind, ns, sel, n);
+  ck_assert_msg(env_wait_count(av, kind, ns, sel, n, true), "%s in %s with %s never numbered %d", kind, ns, sel, n);
 }
 /* The only live object of a kind matching sel. */
 static cJSON *only(const char *av, const char *kind, const char *ns, const char *sel) {
@@ -158,10 +110,6 @@ static cJSON *only(const char *av, const char *kind, const char *ns, const char 
 }
 
 /* ---- assertions ---- */
-static const char *label(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(capz_json_ptr_get(o, "/metadata/labels"), k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 static bool owned_by(const cJSON *o, const cJSON *owner) {
   const cJSON *r;
   cJSON_ArrayForEach(r, capz_json_ptr_get(o, "/metadata/ownerReferences")) {
@@ -182,10 +130,10 @@ static void assert_prefix(const cJSON *o, const char *prefix) {
 }
 static void assert_generated(const cJSON *o, const char *cluster, const cJSON *owner) {
   ck_assert_msg(
-      label(o, "cluster.x-k8s.io/cluster-name") && strcmp(label(o, "cluster.x-k8s.io/cluster-name"), cluster) == 0,
+      env_label(o, "cluster.x-k8s.io/cluster-name") && strcmp(env_label(o, "cluster.x-k8s.io/cluster-name"), cluster) == 0,
       "%s %s lacks the cluster-name label", capz_json_ptr_str(o, "/kind", ""),
       capz_json_ptr_str(o, "/metadata/name", ""));
-  ck_assert_msg(label(o, OWNED) != NULL, "%s %s lacks %s", capz_json_ptr_str(o, "/kind", ""),
+  ck_assert_msg(env_label(o, OWNED) != NULL, "%s %s lacks %s", capz_json_ptr_str(o, "/kind", ""),
                 capz_json_ptr_str(o, "/metadata/name", ""), OWNED);
   if (owner)
     ck_assert_msg(owned_by(o, owner), "%s %s is not owned by %s %s", capz_json_ptr_str(o, "/kind", ""),
@@ -233,12 +181,12 @@ START_TEST(selfmanaged_clusterclass_topology) {
   const char *ns = "tp-sm", *cn = "sm";
   apply_template("cluster-template-clusterclass.yaml", ns, cn, "azure-cc", "v1.31.1");
   apply_template("cluster-template-topology.yaml", ns, cn, "azure-cc", "v1.31.1");
-  wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneRef/name", NULL);
+  env_wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneRef/name", NULL);
   free(wait_cond(ns, cn, "True", NULL));
   cJSON *cl = env_get(CAPI, "Cluster", ns, cn), *cc = env_get(CAPI, "ClusterClass", ns, "azure-cc");
   ck_assert_msg(owned_by(cl, cc), "Cluster is not owned by its ClusterClass");
   /* The ClusterClass controller's part: status and ownership of the class's templates. */
-  wait_field(CAPI, "ClusterClass", ns, "azure-cc", "/status/observedGeneration", "1");
+  env_wait_field(CAPI, "ClusterClass", ns, "azure-cc", "/status/observedGeneration", "1");
   cJSON_Delete(cc);
   cc = env_get(CAPI, "ClusterClass", ns, "azure-cc");
   ck_assert(capz_cond_is_true(cc, "VariablesReconciled"));
@@ -309,7 +257,7 @@ START_TEST(selfmanaged_clusterclass_topology) {
 
   /* builtin.cluster.name: a second Cluster of the class gets its own name from the patch. */
   apply_cluster_named(ns, "azure-cc", cn, "sm-two");
-  wait_field(CAPI, "Cluster", ns, "sm-two", "/spec/controlPlaneRef/name", NULL);
+  env_wait_field(CAPI, "Cluster", ns, "sm-two", "/spec/controlPlaneRef/name", NULL);
   cJSON *cl2 = env_get(CAPI, "Cluster", ns, "sm-two");
   cJSON *kcp2 = get_ref(cl2, "/spec/controlPlaneRef", ns);
   assert_str(kcp2, "/spec/kubeadmConfigSpec/clusterConfiguration/controllerManager/extraArgs/cluster-name", "sm-two");
@@ -335,7 +283,7 @@ START_TEST(selfmanaged_clusterclass_topology) {
       0);
   const char *mdn = capz_json_ptr_str(md, "/metadata/name", "");
   bool rotated = false;
-  for (int i = 0; i < WAIT_MS / 25 && !rotated; i++) {
+  for (int i = 0; i < ENV_WAIT_MS / 25 && !rotated; i++) {
     cJSON *m2 = env_get(CAPI, "MachineDeployment", ns, mdn);
     const char *n2 = capz_json_ptr_str(m2, "/spec/template/spec/infrastructureRef/name", "");
     rotated = *n2 && strcmp(n2, capz_json_ptr_str(mdi, "/metadata/name", "")) != 0;
@@ -350,13 +298,12 @@ START_TEST(selfmanaged_clusterclass_topology) {
     if (!rotated) usleep(25 * 1000);
   }
   ck_assert_msg(rotated, "the MachineDeployment's infrastructure template was not rotated");
-  fq gone = {INFRA, "AzureMachineTemplate", ns, capz_json_ptr_str(mdi, "/metadata/name", ""), "/metadata/uid", NULL};
-  for (int i = 0; i < WAIT_MS / 25 && p_field(&gone); i++) usleep(25 * 1000);
-  ck_assert_msg(!p_field(&gone), "the replaced template clone was not deleted");
+  ck_assert_msg(env_wait_gone(INFRA, "AzureMachineTemplate", ns, capz_json_ptr_str(mdi, "/metadata/name", "")),
+                "the replaced template clone was not deleted");
   /* Machines of the new MachineSet get the new size. */
-  lq big = {INFRA, "AzureMachine", ns, sel, 2};
+  const int want_big = 2;
   bool all_big = false;
-  for (int i = 0; i < WAIT_MS / 25 && !all_big; i++) {
+  for (int i = 0; i < ENV_WAIT_MS / 25 && !all_big; i++) {
     cJSON *ams = env_list(INFRA, "AzureMachine", ns, sel);
     int n = 0, nb = 0;
     const cJSON *am;
@@ -366,7 +313,7 @@ START_TEST(selfmanaged_clusterclass_topology) {
       nb += strcmp(capz_json_ptr_str(am, "/spec/vmSize", ""), "Standard_D8s_v3") == 0;
     }
     cJSON_Delete(ams);
-    all_big = n == big.n && nb == n;
+    all_big = n == want_big && nb == n;
     if (!all_big) usleep(25 * 1000);
   }
   ck_assert_msg(all_big, "the MachineDeployment did not roll to machines of the new template");
@@ -386,8 +333,8 @@ START_TEST(aks_clusterclass_topology) {
   const char *ns = "tp-aks", *cn = "aks";
   apply_template("cluster-template-aks-clusterclass.yaml", ns, cn, "aks-cc", "v1.32.0");
   apply_json(ns, AKS_CLUSTER);
-  wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneRef/name", NULL);
-  wait_field(CAPI, "Cluster", ns, cn, "/spec/infrastructureRef/name", NULL);
+  env_wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneRef/name", NULL);
+  env_wait_field(CAPI, "Cluster", ns, cn, "/spec/infrastructureRef/name", NULL);
   free(wait_cond(ns, cn, "True", NULL));
   cJSON *cl = env_get(CAPI, "Cluster", ns, cn);
   cJSON *amc = get_ref(cl, "/spec/infrastructureRef", ns);
@@ -429,7 +376,7 @@ START_TEST(aks_clusterclass_topology) {
     cJSON_Delete(kc);
     /* The MachinePool controller takes its infrastructure pool over (controller reference). */
     snprintf(sel, sizeof sel, "%s", capz_json_ptr_str(mp, "/spec/template/spec/infrastructureRef/name", ""));
-    wait_field(INFRA, "AzureManagedMachinePool", ns, sel, "/metadata/ownerReferences/1/controller", "true");
+    env_wait_field(INFRA, "AzureManagedMachinePool", ns, sel, "/metadata/ownerReferences/1/controller", "true");
     cJSON_Delete(mp);
   }
   cJSON_Delete(cl);
@@ -504,7 +451,7 @@ START_TEST(variables_and_patches) {
              "{\"class\":\"default-worker\",\"name\":\"a\",\"replicas\":2},"
              "{\"class\":\"default-worker\",\"name\":\"b\",\"replicas\":1,"
              "\"variables\":{\"overrides\":[{\"name\":\"poolSku\",\"value\":\"Standard_B2s\"}]}}]}}}}");
-  wait_field(CAPI, "Cluster", ns, "v1", "/spec/controlPlaneRef/name", NULL);
+  env_wait_field(CAPI, "Cluster", ns, "v1", "/spec/controlPlaneRef/name", NULL);
   free(wait_cond(ns, "v1", "True", NULL));
   cJSON *cl = env_get(CAPI, "Cluster", ns, "v1");
   cJSON *amcp = get_ref(cl, "/spec/controlPlaneRef", ns);
@@ -540,7 +487,7 @@ START_TEST(variables_and_patches) {
                 false),
       0);
   cl = env_get(CAPI, "Cluster", ns, "v1");
-  wait_field(INFRA, "AzureManagedControlPlane", ns, capz_json_ptr_str(cl, "/spec/controlPlaneRef/name", ""),
+  env_wait_field(INFRA, "AzureManagedControlPlane", ns, capz_json_ptr_str(cl, "/spec/controlPlaneRef/name", ""),
              "/spec/location", "nowhere");
   cJSON_Delete(cl);
 }
@@ -583,7 +530,7 @@ START_TEST(unsupported_and_missing_are_conditions) {
   free(c3);
   apply_json(ns, c4);
   free(c4);
-  wait_field(CAPI, "ClusterClass", ns, "holey-cc", "/status/observedGeneration", "1");
+  env_wait_field(CAPI, "ClusterClass", ns, "holey-cc", "/status/observedGeneration", "1");
   cJSON *hc = env_get(CAPI, "ClusterClass", ns, "holey-cc");
   ck_assert(capz_cond_is_false(hc, "RefVersionsUpToDate"));
   ck_assert_ptr_nonnull(strstr(capz_json_ptr_str(capz_cond_get(hc, "RefVersionsUpToDate"), "/message", ""), "nope"));
@@ -604,7 +551,7 @@ START_TEST(unsupported_and_missing_are_conditions) {
   free(wait_cond(ns, "b2", "False", "ClusterClassNotFound"));
   apply_template("cluster-template-aks-clusterclass.yaml", ns, "aks", "later-cc", "v1.32.0");
   free(wait_cond(ns, "b2", "True", NULL));
-  wait_field(CAPI, "Cluster", ns, "b2", "/spec/infrastructureRef/name", NULL);
+  env_wait_field(CAPI, "Cluster", ns, "b2", "/spec/infrastructureRef/name", NULL);
   /* Process still alive and serving: a new cluster is still rendered. */
   cJSON *cl = env_get(CAPI, "Cluster", ns, "b2");
   ck_assert_ptr_nonnull(cl);
@@ -625,7 +572,7 @@ START_TEST(upgrade_and_scale) {
   const char *ns = "tp-up", *cn = "up";
   apply_template("cluster-template-clusterclass.yaml", ns, cn, "azure-cc", "v1.31.1");
   apply_template("cluster-template-topology.yaml", ns, cn, "azure-cc", "v1.31.1");
-  wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneRef/name", NULL);
+  env_wait_field(CAPI, "Cluster", ns, cn, "/spec/controlPlaneRef/name", NULL);
   free(wait_cond(ns, cn, "True", NULL));
   cJSON *cl = env_get(CAPI, "Cluster", ns, cn);
   char kcpname[256];
@@ -639,7 +586,7 @@ START_TEST(upgrade_and_scale) {
 
   /* Upgrade: the control plane first; the MachineDeployment waits until the control plane runs it. */
   ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, cn, "{\"spec\":{\"topology\":{\"version\":\"v1.32.0\"}}}", false), 0);
-  wait_field(KCPV, "KubeadmControlPlane", ns, kcpname, "/spec/version", "v1.32.0");
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, kcpname, "/spec/version", "v1.32.0");
   free(wait_cond(ns, cn, "False", "MachineDeploymentsUpgradePending"));
   usleep(300 * 1000);
   const char *old[] = {ns, mdsel, "v1.31.1"};
@@ -648,7 +595,7 @@ START_TEST(upgrade_and_scale) {
   ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, kcpname, "{\"status\":{\"version\":\"v1.32.0\"}}", true),
                    0);
   const char *neu[] = {ns, mdsel, "v1.32.0"};
-  ck_assert_msg(env_wait(p_md_version, neu, WAIT_MS), "MachineDeployment not upgraded after the control plane");
+  ck_assert_msg(env_wait(p_md_version, neu, ENV_WAIT_MS), "MachineDeployment not upgraded after the control plane");
   free(wait_cond(ns, cn, "True", NULL));
   md = only(CAPI, "MachineDeployment", ns, mdsel);
   ck_assert_str_eq(capz_json_ptr_str(md, "/metadata/name", ""), mdname); /* updated in place, not replaced */
@@ -661,8 +608,8 @@ START_TEST(upgrade_and_scale) {
                 "[{\"class\":\"up-worker\",\"name\":\"md-0\",\"replicas\":3}]}}}}",
                 false),
       0);
-  wait_field(KCPV, "KubeadmControlPlane", ns, kcpname, "/spec/replicas", "1");
-  wait_field(CAPI, "MachineDeployment", ns, mdname, "/spec/replicas", "3");
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, kcpname, "/spec/replicas", "1");
+  env_wait_field(CAPI, "MachineDeployment", ns, mdname, "/spec/replicas", "3");
   char sel[300];
   snprintf(sel, sizeof sel, "cluster.x-k8s.io/deployment-name=%s", mdname);
   wait_count(CAPI, "Machine", ns, sel, 3);
@@ -714,7 +661,7 @@ START_TEST(machinedeployments_upgrade_one_at_a_time) {
   cJSON *m0 = only(CAPI, "Machine", ns, sel);
   const char *old_machine = capz_json_ptr_str(m0, "/metadata/name", "");
   /* The provider holds md-0's old VM: its rollout cannot finish. */
-  wait_field(INFRA, "AzureMachine", ns, old_machine, "/metadata/uid", NULL);
+  env_wait_field(INFRA, "AzureMachine", ns, old_machine, "/metadata/uid", NULL);
   ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, old_machine,
                              "{\"metadata\":{\"finalizers\":[\"test.capz.io/hold\"]}}", false),
                    0);
@@ -722,16 +669,16 @@ START_TEST(machinedeployments_upgrade_one_at_a_time) {
   char kcp[256];
   snprintf(kcp, sizeof kcp, "%s", capz_json_ptr_str(cl, "/spec/controlPlaneRef/name", ""));
   cJSON_Delete(cl);
-  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/spec/machineTemplate/nodeDeletionTimeout", "7m");
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/spec/machineTemplate/nodeDeletionTimeout", "7m");
   ck_assert_int_eq(env_patch(CAPI, "Cluster", ns, cn, "{\"spec\":{\"topology\":{\"version\":\"v1.32.0\"}}}", false), 0);
-  wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/spec/version", "v1.32.0");
+  env_wait_field(KCPV, "KubeadmControlPlane", ns, kcp, "/spec/version", "v1.32.0");
   ck_assert_int_eq(env_patch(KCPV, "KubeadmControlPlane", ns, kcp, "{\"status\":{\"version\":\"v1.32.0\"}}", true), 0);
   /* md-0 goes first; md-1 waits while md-0 still has a machine of the old version. */
-  ck_assert_msg(env_wait(p_md0_new, (void *)ns, WAIT_MS), "md-0 was not upgraded");
+  ck_assert_msg(env_wait(p_md0_new, (void *)ns, ENV_WAIT_MS), "md-0 was not upgraded");
   /* (the condition may still carry the control-plane wait for a moment: wait for the reason that follows) */
-  wait_field(CAPI, "Cluster", ns, cn, "/status/conditions/0/type", NULL);
+  env_wait_field(CAPI, "Cluster", ns, cn, "/status/conditions/0/type", NULL);
   bool turn = false;
-  for (int i = 0; i < WAIT_MS / 25 && !turn; i++) {
+  for (int i = 0; i < ENV_WAIT_MS / 25 && !turn; i++) {
     cJSON *c = env_get(CAPI, "Cluster", ns, cn);
     const cJSON *cd = capz_cond_get(c, "TopologyReconciled");
     turn = strcmp(capz_json_ptr_str(cd, "/reason", ""), "MachineDeploymentsUpgradePending") == 0 &&
@@ -740,12 +687,12 @@ START_TEST(machinedeployments_upgrade_one_at_a_time) {
     if (!turn) usleep(25 * 1000);
   }
   ck_assert_msg(turn, "TopologyReconciled never said md-1 waits for the other MachineDeployments");
-  wait_field(CAPI, "Machine", ns, old_machine, "/metadata/deletionTimestamp", NULL);
+  env_wait_field(CAPI, "Machine", ns, old_machine, "/metadata/deletionTimestamp", NULL);
   usleep(300 * 1000);
   ck_assert_str_eq(md_version(ns, "md-1"), "v1.31.1");
   /* The old VM goes: md-0's rollout is over and md-1 follows. */
   ck_assert_int_eq(env_patch(INFRA, "AzureMachine", ns, old_machine, "{\"metadata\":{\"finalizers\":null}}", false), 0);
-  ck_assert_msg(env_wait(p_md1_new, (void *)ns, WAIT_MS), "md-1 was not upgraded after md-0");
+  ck_assert_msg(env_wait(p_md1_new, (void *)ns, ENV_WAIT_MS), "md-1 was not upgraded after md-0");
   free(wait_cond(ns, cn, "True", NULL));
   cJSON_Delete(m0);
   cJSON_Delete(md0);
@@ -759,9 +706,9 @@ START_TEST(v1beta2_classref) {
              "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"b2c\"},"
              "\"spec\":{\"topology\":{\"classRef\":{\"name\":\"aks-cc\"},\"version\":\"v1.33.1\",\"workers\":{"
              "\"machinePools\":[{\"class\":\"default-system\",\"name\":\"sys\",\"replicas\":1}]}}}}");
-  wait_field(CAPI, "Cluster", ns, "b2c", "/spec/controlPlaneRef/name", NULL);
+  env_wait_field(CAPI, "Cluster", ns, "b2c", "/spec/controlPlaneRef/name", NULL);
   free(wait_cond(ns, "b2c", "True", NULL));
-  wait_field(CAPI, "Cluster", ns, "b2c", "/spec/topology/class", "aks-cc"); /* v1beta1 spelling filled in */
+  env_wait_field(CAPI, "Cluster", ns, "b2c", "/spec/topology/class", "aks-cc"); /* v1beta1 spelling filled in */
   cJSON_Delete(
       only(CAPI, "MachinePool", ns, "topology.cluster.x-k8s.io/pool-name=sys,cluster.x-k8s.io/cluster-name=b2c"));
 
