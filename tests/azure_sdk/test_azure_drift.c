@@ -24,6 +24,7 @@ static simproc g_sim;
 static capz_az_cloud g_cloud;
 static capz_az_credential *g_cred;
 static capz_arm_client *g_c;
+static capz_arm_limiter *g_lim;
 
 static void global_setup(void) { sim_idents_setup("azdrift", "", ",\"requestLog\":{\"keepBodies\":5000}"); }
 static void global_teardown(void) { sim_idents_teardown(); }
@@ -36,14 +37,18 @@ static void sim_setup(void) {
   capz_err err;
   g_cred = capz_az_credential_new(&g_cloud, &id, NULL, &err);
   ck_assert_msg(g_cred != NULL, "%s", err.msg);
+  /* a roomy limiter of its own: the tests' bursts of requests must not look like a client busy with real work */
+  capz_arm_limits roomy = {.read = {10000, 100000}, .write = {10000, 100000}, .del = {10000, 100000}};
+  g_lim = capz_arm_limiter_new(&roomy, NULL, NULL);
   capz_arm_client_config cfg = {.cloud = &g_cloud, .credential = g_cred, .backoff_base_s = 0.05,
-                                .poll_default_s = 0.2};
+                                .poll_default_s = 0.2, .limiter = g_lim};
   g_c = capz_arm_client_new(&cfg, &err);
   ck_assert_msg(g_c != NULL, "%s", err.msg);
 }
 
 static void sim_teardown(void) {
   capz_arm_client_free(g_c);
+  capz_arm_limiter_free(g_lim);
   capz_az_credential_free(g_cred);
   capz_sdk_global_cleanup();
   simproc_stop(&g_sim);
@@ -245,6 +250,62 @@ START_TEST(drift_reads_stay_within_budget) {
 }
 END_TEST
 
+
+/* While real work queues for the client's read tokens, drift reads step back to 1/SLOWDOWN of their budget; once
+ * the bucket refills they go at the full budget again. */
+START_TEST(drift_reads_yield_to_busy_reads) {
+  enum { M = 60 };
+  const double B = 4, W = 5;
+  double fake = 1000;
+  capz_arm_ensure_config ec = {.drift_interval_s = 100, .drift_jitter = -1, .blocking = true, .clock = fake_clock,
+                               .clock_ud = &fake, .drift_reads_per_s = B, .drift_read_burst = 1,
+                               .metrics = capz_metrics_registry_new()};
+  /* the client's own limiter runs on the same fake clock; fast refill so a real request never waits long */
+  capz_arm_limits lim_cfg = {.read = {1000, 100}, .write = {1000, 100}, .del = {1000, 100}};
+  capz_arm_limiter *lim = capz_arm_limiter_new(&lim_cfg, fake_clock, &fake);
+  capz_arm_client_config cc = {.cloud = &g_cloud, .credential = g_cred, .backoff_base_s = 0.05,
+                               .poll_default_s = 0.2, .limiter = lim};
+  capz_err err;
+  capz_arm_client *mine = capz_arm_client_new(&cc, &err);
+  ck_assert_msg(mine != NULL, "%s", err.msg);
+  capz_arm_client *saved = g_c;
+  g_c = mine;
+  capz_arm_ensurer *e = capz_arm_ensurer_new(&ec);
+  for (int i = 0; i < M; i++) ck_assert_int_eq(ensure_rg(e, i, NULL, NULL), CAPZ_ENSURE_CREATED);
+  double due[M];
+  fake += 100;
+  for (int i = 0; i < M; i++) due[i] = fake;
+  fake -= 0.1;
+  /* busy: the read bucket is drained (200 reservations on a 100-token bucket) and kept drained (as many
+   * reservations per 0.1 s step as it refills) */
+  const char *principal = capz_az_credential_principal(g_cred);
+  for (int k = 0; k < 200; k++) capz_arm_limiter_reserve(lim, SUB, principal, CAPZ_ARM_READ);
+  log_clear();
+  for (double t = 0; t < W; t += 0.1) {
+    for (int k = 0; k < 100; k++) capz_arm_limiter_reserve(lim, SUB, principal, CAPZ_ARM_READ); /* keeps it busy */
+    run_host(e, &fake, due, M, 0.1);
+  }
+  int busy_gets = log_gets(NULL, 0);
+  /* idle: the bucket refills, and drift reads get the full budget back */
+  fake += 5;
+  for (int i = 0; i < M; i++)
+    if (due[i] < fake) due[i] = fake;
+  log_clear();
+  run_host(e, &fake, due, M, W);
+  int idle_gets = log_gets(NULL, 0);
+  fprintf(stderr, "drift budget %.0f/s: %d drift GETs in %.0f s with reads queueing, %d when idle\n", B, busy_gets, W,
+          idle_gets);
+  ck_assert_int_le(busy_gets, (int)(B * W / CAPZ_ARM_ENSURE_DRIFT_BUSY_SLOWDOWN) + 2);
+  ck_assert_int_ge(busy_gets, 1); /* slowed, never starved */
+  ck_assert_int_ge(idle_gets, (int)(B * W) - 2); /* plus the slots that came due in the 5 s in between */
+  g_c = saved;
+  capz_arm_ensurer_free(e);
+  capz_arm_client_free(mine);
+  capz_arm_limiter_free(lim);
+  capz_metrics_registry_free(ec.metrics);
+}
+END_TEST
+
 START_TEST(no_budget_reads_all_due) {
   enum { M = 30 };
   double fake = 1000;
@@ -382,6 +443,7 @@ static Suite *drift_suite(void) {
   tcase_add_test(tc, default_capacity_is_large);
   tcase_add_test(tc, drift_reads_stay_within_budget);
   tcase_add_test(tc, no_budget_reads_all_due);
+  tcase_add_test(tc, drift_reads_yield_to_busy_reads);
   tcase_add_test(tc, fresh_group_children_skip_read);
   suite_add_tcase(s, tc);
   return s;

@@ -26,7 +26,10 @@
  * nothing: it returns the remembered steady outcome (UNCHANGED / NOT_OWNED) with requeue_after_s = the time until
  * the slot it reserved for that resource; slots are 1/rate apart and handed out in arrival order, so under load
  * the effective drift interval stretches to resources / budget, evenly spread, and every resource is still read
- * in turn. Deferrals count in capz_azure_ensure_drift_deferred_total, drift reads sent in
+ * in turn. While the client's own read bucket is under CAPZ_ARM_ENSURE_DRIFT_BUSY_LEVEL (e.g. thousands of
+ * clusters converging), only one in CAPZ_ARM_ENSURE_DRIFT_BUSY_SLOWDOWN slots that come due reads (1/s instead of
+ * 5/s by default); the others take a new slot at the end of the line. Drift reads keep going, slowly, the read
+ * budget goes to real work, and the backlog drains at the full rate once reads are free again. Deferrals count in capz_azure_ensure_drift_deferred_total, drift reads sent in
  * capz_azure_ensure_drift_reads_total. The GETs themselves still go through the client's read limiter.
  *
  * Memory (x86-64, glibc, measured by tests/azure_sdk/test_azure_drift.c): a remembered resource costs about
@@ -58,6 +61,10 @@ CAPZ_BEGIN_DECLS
 #define CAPZ_ARM_ENSURE_DEFAULT_CAPACITY 65536
 /* Default drift-read budget: this share of capz_arm_limits_default's read refill rate. */
 #define CAPZ_ARM_ENSURE_DRIFT_SHARE 0.25
+/* While the client's read bucket for the resource's subscription is below this fraction of its burst (real work is
+ * queueing for read tokens), only one in SLOWDOWN drift-read slots is used (see above). */
+#define CAPZ_ARM_ENSURE_DRIFT_BUSY_LEVEL 0.5
+#define CAPZ_ARM_ENSURE_DRIFT_BUSY_SLOWDOWN 5.0
 
 typedef struct capz_arm_ensure_config {
   size_t capacity;          /* remembered resources (LRU); 0 = CAPZ_ARM_ENSURE_DEFAULT_CAPACITY. A resource

@@ -12,6 +12,7 @@
 #include "capz/metrics.h"
 #include "azure/az_arm_internal.h"
 #include "azure/az_lro.h"
+#include "azure/az_limiter.h"
 #include "azure/az_util.h"
 
 typedef struct ens_entry {
@@ -35,6 +36,7 @@ typedef struct ens_entry {
 typedef struct ens_budget {
   const capz_arm_client *client; /* identity only, never dereferenced (a freed client's slot just ages out) */
   double tat;
+  unsigned busy_turn; /* while the client's reads are busy, only every SLOWDOWN-th slot that comes due reads */
 } ens_budget;
 
 #define ENS_BUDGETS 64
@@ -320,6 +322,13 @@ static ens_budget *budget_of(capz_arm_ensurer *e, const capz_arm_client *c) {
   return victim;
 }
 
+/* Caller holds mu. A slot of c's budget came due while c's reads are busy: use it (true) or pass it on? */
+static bool budget_busy_turn(capz_arm_ensurer *e, const capz_arm_client *c) {
+  ens_budget *b = budget_of(e, c);
+  b->busy_turn = (b->busy_turn + 1) % (unsigned)CAPZ_ARM_ENSURE_DRIFT_BUSY_SLOWDOWN;
+  return b->busy_turn == 0;
+}
+
 /* Caller holds mu. Grant a drift read for client c at time now: returns the slot time, ≤ now = read now. Up to
  * burst reads conform at once, then one per 1/rate; a later slot is a reservation the caller must honour. */
 static double budget_grant(capz_arm_ensurer *e, const capz_arm_client *c, double now) {
@@ -328,6 +337,23 @@ static double budget_grant(capz_arm_ensurer *e, const capz_arm_client *c, double
   double earliest = b->tat > now ? b->tat : now;
   b->tat = earliest + T;
   return earliest - tau <= now ? now : earliest - tau;
+}
+
+/* Is real work queueing for c's read tokens (its bucket for the resource's subscription under half full)? Then
+ * drift reads, which only confirm what is already believed, step back further. */
+static bool reads_busy(const capz_arm_client *c, const char *key) {
+  static const char subs[] = "/subscriptions/";
+  char sub[64] = "";
+  if (strncmp(key, subs, sizeof subs - 1) == 0) {
+    const char *p = key + sizeof subs - 1, *end = strchr(p, '/');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (n < sizeof sub) {
+      memcpy(sub, p, n);
+      sub[n] = '\0';
+    }
+  }
+  return az_limiter_level(c->lim, sub, capz_az_credential_principal(c->cred), CAPZ_ARM_READ) <
+         CAPZ_ARM_ENSURE_DRIFT_BUSY_LEVEL;
 }
 
 /* The body we PUT: desired with desired.tags ∪ spec.tags ∪ ownership tag. */
@@ -585,8 +611,11 @@ int capz_arm_ensure(capz_arm_ensurer *e, capz_arm_client *c, const capz_arm_ensu
   if (x && x->fp[0] && strcmp(x->fp, fp) == 0) {
     double now = now_of(e);
     bool deferred = false;
-    if (now >= x->next_drift_at && !x->drift_slot && e->cfg.drift_reads_per_s > 0) {
-      double slot = budget_grant(e, c, now);
+    if (now >= x->next_drift_at && e->cfg.drift_reads_per_s > 0) {
+      double slot = x->drift_slot ? now : budget_grant(e, c, now);
+      /* real work queueing for read tokens: most due slots are passed on (a new slot at the end of the line), so
+       * the budget keeps its pace and its order and the backlog drains at full speed once reads are free again */
+      if (slot <= now && reads_busy(c, key) && !budget_busy_turn(e, c)) slot = budget_grant(e, c, now);
       if (slot > now) {
         x->next_drift_at = slot;
         x->drift_slot = true;

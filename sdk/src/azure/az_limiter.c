@@ -8,6 +8,7 @@
 #include "capz/azure_arm.h"
 #include "azure/az_bucket.h"
 #include "azure/az_util.h"
+#include "azure/az_limiter.h"
 
 #define LIM_MAX_KEYS 4096
 
@@ -94,14 +95,38 @@ static void prune(capz_arm_limiter *l, double now) {
   }
 }
 
+/* The bucket key of (class, subscription, principal), lower-cased (subscription IDs are case-insensitive GUIDs);
+ * false on OOM. */
+static bool lim_key(az_buf *key, const char *subscription, const char *principal, capz_arm_op_class cls) {
+  az_buf_printf(key, "%d|%s|%s", (int)cls, subscription ? subscription : "", principal ? principal : "");
+  if (key->oom || !key->p) return false;
+  for (char *p = key->p; *p; p++) *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+  return true;
+}
+
+double az_limiter_level(capz_arm_limiter *l, const char *subscription, const char *principal,
+                        capz_arm_op_class cls) {
+  if (!l) return 1.0;
+  az_buf key = {0};
+  if (!lim_key(&key, subscription, principal, cls)) {
+    az_buf_wipe(&key);
+    return 1.0;
+  }
+  double level = 1.0;
+  pthread_mutex_lock(&l->mu);
+  lim_entry *e = l->buckets[hash(key.p) & 255];
+  while (e && strcmp(e->key, key.p) != 0) e = e->next;
+  if (e && e->b.burst > 0) level = az_bucket_peek(&e->b, az_clock(l->clock, l->clock_ud)) / e->b.burst;
+  pthread_mutex_unlock(&l->mu);
+  az_buf_wipe(&key);
+  return level;
+}
+
 double capz_arm_limiter_reserve(capz_arm_limiter *l, const char *subscription, const char *principal,
                                 capz_arm_op_class cls) {
   if (!l) return 0;
   az_buf key = {0};
-  az_buf_printf(&key, "%d|%s|%s", (int)cls, subscription ? subscription : "", principal ? principal : "");
-  if (key.oom || !key.p) { az_buf_wipe(&key); return 0; }
-  /* subscription IDs are case-insensitive GUIDs */
-  for (char *p = key.p; *p; p++) *p = (char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+  if (!lim_key(&key, subscription, principal, cls)) { az_buf_wipe(&key); return 0; }
   pthread_mutex_lock(&l->mu);
   double now = az_clock(l->clock, l->clock_ud);
   unsigned h = hash(key.p) & 255;
