@@ -168,7 +168,7 @@ START_TEST(kubeconfig_restored) {
   ck_assert_int_le(took, 2000);
   char *rv_a = secret_rv(CL "-kubeconfig");
   double w_a = kube_writes();
-  sleep(2); /* the passes our own write wakes */
+  sleep(1); /* the passes our own write wakes (they follow within milliseconds) */
   int writes = 0;
   int posts = cred_posts(&writes);
   fprintf(stderr, "kcwatch(a): %d listClusterAdminCredential POSTs, %d ARM writes; %.0f Kubernetes writes after\n",
@@ -214,7 +214,7 @@ START_TEST(kubeconfig_restored) {
   while (e2e_metric("controller_runtime_reconcile_total", AMCP_ALL) < n0 + 1 && capz_monotonic_ms() - t0 < 2000)
     usleep(20000);
   double woke = e2e_metric("controller_runtime_reconcile_total", AMCP_ALL) - n0;
-  sleep(2);
+  sleep(1);
   int arm = e2e_arm_requests(NULL, NULL);
   /* the test's own two patches are all there is */
   double kw = kube_writes() - w0 - 2;
@@ -240,7 +240,7 @@ START_TEST(kubeconfig_restored) {
   while (e2e_metric("controller_runtime_reconcile_total", AMCP_ALL) < 1 && capz_monotonic_ms() - t0 < 10000)
     usleep(50000);
   ck_assert_msg(e2e_metric("controller_runtime_reconcile_total", AMCP_ALL) >= 1, "no control-plane pass after restart");
-  sleep(3);
+  sleep(2);
   writes = 0;
   posts = cred_posts(&writes);
   double errs = e2e_metric("controller_runtime_reconcile_errors_total", AMCP_ALL);
