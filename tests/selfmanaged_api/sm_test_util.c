@@ -206,3 +206,37 @@ void smt_del(cJSON *o, const char *path) {
   cJSON *p = parent_of(o, path, key, sizeof key);
   cJSON_DeleteItemFromObjectCaseSensitive(p, key);
 }
+
+void smt_check_err(sm_errors *errs, int n, const char *kind, const char *name, const char *field, const char *want) {
+  char all[4096];
+  sm_errors_format(errs, kind, name, all, sizeof all);
+  ck_assert_msg(n > 0, "expected an error at %s", field);
+  const sm_field_error *fe = sm_errors_find(errs, field);
+  ck_assert_msg(fe != NULL, "no error at %s; got: %s", field, all);
+  char text[1024];
+  sm_field_error_format(fe, text, sizeof text);
+  ck_assert_msg(strstr(text, want) != NULL, "error at %s is '%s', wanted '%s'", field, text, want);
+  sm_errors_free(errs);
+}
+
+void smt_check_ok(sm_errors *errs, int n, const char *kind, const char *name) {
+  char all[4096];
+  sm_errors_format(errs, kind, name, all, sizeof all);
+  ck_assert_msg(n == 0, "unexpected: %s", all);
+  sm_errors_free(errs);
+}
+
+void smt_expect_err(smt_validate_fn validate, const char *kind, const char *name, cJSON *obj, cJSON *old,
+                    const char *field, const char *want) {
+  sm_errors errs;
+  sm_errors_init(&errs);
+  int n = validate(obj, old, &errs);
+  smt_check_err(&errs, n, kind, name, field, want);
+  cJSON_Delete(obj);
+  cJSON_Delete(old);
+}
+
+void smt_apply(cJSON *obj, const smt_case *c) {
+  if (c->json) smt_set_json(obj, c->path, c->json);
+  else smt_del(obj, c->path);
+}

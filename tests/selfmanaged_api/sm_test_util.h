@@ -7,6 +7,8 @@
 #include <check.h>
 #include <stddef.h>
 
+#include "selfmanaged_api.h"
+
 #define SM_T_CLUSTER "capz-test"
 #define SM_T_SUB "00000000-0000-0000-0000-000000000001"
 #define SM_T_LOCATION "westeurope"
@@ -34,6 +36,23 @@ void smt_set_str(cJSON *o, const char *path, const char *v);
 /* Replace the node at path with parsed JSON text. */
 void smt_set_json(cJSON *o, const char *path, const char *json);
 void smt_del(cJSON *o, const char *path);
+
+/* Checks on a validation's result (errs holds n errors from validating kind/name); both free errs and fail the
+ * test on a miss. smt_check_err: an error at field whose text contains want; smt_check_ok: no error at all. */
+void smt_check_err(sm_errors *errs, int n, const char *kind, const char *name, const char *field, const char *want);
+void smt_check_ok(sm_errors *errs, int n, const char *kind, const char *name);
+/* A kind's validation entry point without extra options (sm_azuremachine_validate_errs, ...). */
+typedef int (*smt_validate_fn)(const cJSON *obj, const cJSON *old, sm_errors *errs);
+/* Validate obj (old: the previous version for an update, may be NULL) and smt_check_err; frees obj and old. */
+void smt_expect_err(smt_validate_fn validate, const char *kind, const char *name, cJSON *obj, cJSON *old,
+                    const char *field, const char *want);
+
+/* A table row of validation cases: set path to the JSON text json (NULL: delete path), then expect an error at
+ * field whose text contains want. smt_apply makes the row's change to obj. */
+typedef struct smt_case {
+  const char *path, *json, *field, *want;
+} smt_case;
+void smt_apply(cJSON *obj, const smt_case *c);
 
 /* Suites */
 Suite *smt_names_suite(void);

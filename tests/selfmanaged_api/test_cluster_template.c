@@ -13,42 +13,24 @@ static cJSON *base(void) {
 }
 
 static void expect_err(cJSON *obj, cJSON *old, const char *field, const char *want) {
-  sm_errors errs;
-  sm_errors_init(&errs);
-  int n = sm_azureclustertemplate_validate_errs(obj, old, &errs);
-  char all[4096];
-  sm_errors_format(&errs, "AzureClusterTemplate", "t", all, sizeof all);
-  ck_assert_msg(n > 0, "expected an error at %s", field);
-  const sm_field_error *fe = sm_errors_find(&errs, field);
-  ck_assert_msg(fe != NULL, "no error at %s; got %s", field, all);
-  char text[1024];
-  sm_field_error_format(fe, text, sizeof text);
-  ck_assert_msg(strstr(text, want) != NULL, "'%s' lacks '%s'", text, want);
-  sm_errors_free(&errs);
-  cJSON_Delete(obj);
-  cJSON_Delete(old);
+  smt_expect_err(sm_azureclustertemplate_validate_errs, "AzureClusterTemplate", "t", obj, old, field, want);
 }
 
 START_TEST(template_rules) {
-  cJSON *t = base();
-  smt_del(t, NET "subnets[1].name");
-  expect_err(t, NULL, NET "subnets[1].name", "name of subnet doesn't match regex");
-  t = base();
-  smt_set_str(t, NET "subnets[0].role", "cluster");
-  /* templates need both roles even with a cluster subnet (CAPZ) */
-  expect_err(t, NULL, NET "subnets", "required role control-plane not included");
-  t = base();
-  smt_set_json(t, NET "subnets[1].cidrBlocks", "[\"192.168.0.0/16\"]");
-  expect_err(t, NULL, NET "subnets[1].cidrBlocks", "subnet CIDR not in vnet address space");
-  t = base();
-  smt_set_str(t, NET "apiServerLB.type", "Private");
-  expect_err(t, NULL, NET "apiServerLB.type", "Unsupported value: \"Private\"");
-  t = base();
-  smt_set_json(t, NET "controlPlaneOutboundLB", "{}");
-  expect_err(t, NULL, NET "controlPlaneOutboundLB", "cannot be set for public clusters");
-  t = base();
-  smt_set_str(t, NET "privateDNSZoneName", "zone.example.com");
-  expect_err(t, NULL, NET "privateDNSZoneName", "available only if APIServerLB.Type is Internal");
+  static const smt_case cases[] = {
+      {NET "subnets[1].name", NULL, NET "subnets[1].name", "name of subnet doesn't match regex"},
+      /* templates need both roles even with a cluster subnet (CAPZ) */
+      {NET "subnets[0].role", "\"cluster\"", NET "subnets", "required role control-plane not included"},
+      {NET "subnets[1].cidrBlocks", "[\"192.168.0.0/16\"]", NET "subnets[1].cidrBlocks", "subnet CIDR not in vnet address space"},
+      {NET "apiServerLB.type", "\"Private\"", NET "apiServerLB.type", "Unsupported value: \"Private\""},
+      {NET "controlPlaneOutboundLB", "{}", NET "controlPlaneOutboundLB", "cannot be set for public clusters"},
+      {NET "privateDNSZoneName", "\"zone.example.com\"", NET "privateDNSZoneName", "available only if APIServerLB.Type is Internal"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cJSON *t = base();
+    smt_apply(t, &cases[i]);
+    expect_err(t, NULL, cases[i].field, cases[i].want);
+  }
 }
 END_TEST
 

@@ -25,16 +25,7 @@ static cJSON *redefault(cJSON *c) {
 static void expect_err(cJSON *obj, cJSON *old, const sm_feature_gates *g, const char *field, const char *want) {
   sm_errors errs;
   sm_errors_init(&errs);
-  int n = sm_azurecluster_validate_errs(obj, old, g, &errs);
-  char all[4096];
-  sm_errors_format(&errs, "AzureCluster", C, all, sizeof all);
-  ck_assert_msg(n > 0, "expected an error at %s", field);
-  const sm_field_error *fe = sm_errors_find(&errs, field);
-  ck_assert_msg(fe != NULL, "no error at %s; got: %s", field, all);
-  char text[1024];
-  sm_field_error_format(fe, text, sizeof text);
-  ck_assert_msg(strstr(text, want) != NULL, "error at %s is '%s', wanted '%s'", field, text, want);
-  sm_errors_free(&errs);
+  smt_check_err(&errs, sm_azurecluster_validate_errs(obj, old, g, &errs), "AzureCluster", C, field, want);
   cJSON_Delete(obj);
   cJSON_Delete(old);
 }
@@ -42,11 +33,7 @@ static void expect_err(cJSON *obj, cJSON *old, const sm_feature_gates *g, const 
 static void expect_ok(cJSON *obj, cJSON *old, const sm_feature_gates *g) {
   sm_errors errs;
   sm_errors_init(&errs);
-  int n = sm_azurecluster_validate_errs(obj, old, g, &errs);
-  char all[4096];
-  sm_errors_format(&errs, "AzureCluster", C, all, sizeof all);
-  ck_assert_msg(n == 0, "unexpected: %s", all);
-  sm_errors_free(&errs);
+  smt_check_ok(&errs, sm_azurecluster_validate_errs(obj, old, g, &errs), "AzureCluster", C);
   cJSON_Delete(obj);
   cJSON_Delete(old);
 }

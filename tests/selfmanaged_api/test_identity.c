@@ -6,17 +6,7 @@
 static cJSON *base(void) { return smt_template_obj("cluster-template.yaml", "AzureClusterIdentity", NULL); }
 
 static void expect_err(cJSON *obj, cJSON *old, const char *field, const char *want) {
-  sm_errors errs;
-  sm_errors_init(&errs);
-  ck_assert_int_gt(sm_azureclusteridentity_validate_errs(obj, old, &errs), 0);
-  const sm_field_error *fe = sm_errors_find(&errs, field);
-  ck_assert_msg(fe != NULL, "no error at %s", field);
-  char text[1024];
-  sm_field_error_format(fe, text, sizeof text);
-  ck_assert_msg(strstr(text, want) != NULL, "'%s' lacks '%s'", text, want);
-  sm_errors_free(&errs);
-  cJSON_Delete(obj);
-  cJSON_Delete(old);
+  smt_expect_err(sm_azureclusteridentity_validate_errs, "AzureClusterIdentity", "id", obj, old, field, want);
 }
 
 START_TEST(identity_rules) {

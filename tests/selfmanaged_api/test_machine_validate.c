@@ -32,20 +32,7 @@ static cJSON *base(void) {
 }
 
 static void expect_err(cJSON *obj, cJSON *old, const char *field, const char *want) {
-  sm_errors errs;
-  sm_errors_init(&errs);
-  int n = sm_azuremachine_validate_errs(obj, old, &errs);
-  char all[4096];
-  sm_errors_format(&errs, "AzureMachine", "m1", all, sizeof all);
-  ck_assert_msg(n > 0, "expected an error at %s", field);
-  const sm_field_error *fe = sm_errors_find(&errs, field);
-  ck_assert_msg(fe != NULL, "no error at %s; got %s", field, all);
-  char text[1024];
-  sm_field_error_format(fe, text, sizeof text);
-  ck_assert_msg(strstr(text, want) != NULL, "'%s' lacks '%s'", text, want);
-  sm_errors_free(&errs);
-  cJSON_Delete(obj);
-  cJSON_Delete(old);
+  smt_expect_err(sm_azuremachine_validate_errs, "AzureMachine", "m1", obj, old, field, want);
 }
 
 static void expect_ok(cJSON *obj, cJSON *old) {
@@ -55,15 +42,10 @@ static void expect_ok(cJSON *obj, cJSON *old) {
   cJSON_Delete(old);
 }
 
-typedef struct {
-  const char *path, *json, *field, *want;
-} mcase;
-
-static void run_cases(const mcase *cases, size_t n) {
+static void run_cases(const smt_case *cases, size_t n) {
   for (size_t i = 0; i < n; i++) {
     cJSON *m = base();
-    if (cases[i].json) smt_set_json(m, cases[i].path, cases[i].json);
-    else smt_del(m, cases[i].path);
+    smt_apply(m, &cases[i]);
     expect_err(m, NULL, cases[i].field, cases[i].want);
   }
 }
@@ -72,7 +54,7 @@ START_TEST(valid_base) { expect_ok(base(), NULL); }
 END_TEST
 
 START_TEST(spec_rules) {
-  static const mcase cases[] = {
+  static const smt_case cases[] = {
       {"spec.vmSize", NULL, "spec.vmSize", "Required value"},
       {"spec.sshPublicKey", "\"%%%\"", "spec.sshPublicKey", "the SSH public key is not properly base64 encoded"},
       {"spec.sshPublicKey", "\"aGVsbG8=\"", "spec.sshPublicKey", "Invalid value: \"aGVsbG8=\": the SSH public key is not valid"},
@@ -164,7 +146,7 @@ START_TEST(extension_and_confidential_rules) {
 END_TEST
 
 START_TEST(update_rules) {
-  static const mcase cases[] = {
+  static const smt_case cases[] = {
       {"spec.image", "{\"id\":\"/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/images/i\"}", "spec.image", "field is immutable"},
       {"spec.osDisk.diskSizeGB", "256", "spec.osDisk", "field is immutable"},
       {"spec.dataDisks", "[]", "spec.dataDisks", "field is immutable"},
