@@ -11,7 +11,9 @@
  *  - aks_clusterclass_topology: CAPZ's cluster-template-aks-clusterclass.yaml (templates defaulted and validated by
  *    the plugin's template admission functions) + a topology Cluster, and capz-c's own templates/
  *    cluster-template-aks-{clusterclass,topology}.yaml (resource group from a class patch), rendered by
- *    capz-capi-sim, reach Ready; steady state and a restart without credential re-reads. */
+ *    capz-capi-sim, reach Ready; steady state and a restart without credential re-reads.
+ *  - aks_aso_aad_token: the ASO API with AAD + local accounts disabled: <cluster>-kubeconfig carries the AKS-app token
+ *    from the ASO credential; deleted, it is restored at once (Secret watch of the ASO control plane). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -450,6 +452,14 @@ START_TEST(aks_aso_aad_token) {
   cJSON *s = e2e_get(&E2E_SECRET, CL "-kubeconfig");
   ck_assert_str_eq(capz_json_ptr_str(s, "/metadata/ownerReferences/0/kind", ""), "AzureASOManagedControlPlane");
   cJSON_Delete(s);
+  /* the ASO control plane watches its Secret too: a deleted kubeconfig is back at once, with a fresh token */
+  ck_assert_int_eq(capz_kube_delete(e2e_c, &E2E_SECRET, E2E_NS, CL "-kubeconfig", NULL, NULL), 0);
+  int64_t t0 = capz_monotonic_ms();
+  while (!(kc = e2e_secret_text(CL "-kubeconfig", "value")) && capz_monotonic_ms() - t0 < 5000) usleep(20000);
+  fprintf(stderr, "e2e(aso): deleted kubeconfig back after %lld ms\n", (long long)(capz_monotonic_ms() - t0));
+  ck_assert_msg(kc != NULL && capz_monotonic_ms() - t0 <= 2500, "the ASO control plane's kubeconfig was not restored");
+  reaches_workload(kc);
+  free(kc);
 }
 END_TEST
 
