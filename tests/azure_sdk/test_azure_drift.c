@@ -306,6 +306,39 @@ START_TEST(drift_reads_yield_to_busy_reads) {
 }
 END_TEST
 
+
+/* With an owned list, a change to a field we send but do not own (a managedCluster's agentPoolProfiles, sent at
+ * creation only) is not a reason to read: ensure would not write for it. A change to an owned field or a tag is. */
+START_TEST(unowned_field_change_costs_nothing) {
+  double fake = 1000;
+  capz_arm_ensure_config ec = {.drift_interval_s = 600, .drift_jitter = -1, .blocking = true, .clock = fake_clock,
+                               .clock_ud = &fake, .metrics = capz_metrics_registry_new()};
+  capz_arm_ensurer *e = capz_arm_ensurer_new(&ec);
+  char id[256];
+  rg_id(id, sizeof id, 7);
+  static const char *const owned[] = {"/location", NULL};
+  const char *bodies[] = {"{\"location\":\"eastus\",\"managedBy\":\"a\"}", /* create */
+                          "{\"location\":\"eastus\"}",                      /* the create-only field dropped */
+                          "{\"location\":\"eastus\",\"managedBy\":\"b\"}",  /* changed, still not owned */
+                          "{\"location\":\"eastus\",\"tags\":{\"x\":\"1\"}}", /* a tag: compared, so read */
+                          "{\"location\":\"EastUS\",\"tags\":{\"x\":\"1\"}}"}; /* owned: read (ARM's casing: no write) */
+  const int want_requests_min[] = {2, 0, 0, 2, 1}, want_requests_max[] = {3, 0, 0, 3, 1};
+  for (int i = 0; i < 5; i++) {
+    cJSON *desired = cJSON_Parse(bodies[i]);
+    capz_arm_ensure_spec sp = {.id = id, .desired = desired, .owned = owned};
+    capz_arm_ensure_result res = {0};
+    capz_err err;
+    ck_assert_msg(capz_arm_ensure(e, g_c, &sp, &res, &err) == 0, "%s", err.msg);
+    ck_assert_msg(res.arm_requests >= want_requests_min[i] && res.arm_requests <= want_requests_max[i],
+                  "step %d: %d ARM requests", i, res.arm_requests);
+    capz_arm_ensure_result_free(&res);
+    cJSON_Delete(desired);
+  }
+  capz_arm_ensurer_free(e);
+  capz_metrics_registry_free(ec.metrics);
+}
+END_TEST
+
 START_TEST(no_budget_reads_all_due) {
   enum { M = 30 };
   double fake = 1000;
@@ -444,6 +477,7 @@ static Suite *drift_suite(void) {
   tcase_add_test(tc, drift_reads_stay_within_budget);
   tcase_add_test(tc, no_budget_reads_all_due);
   tcase_add_test(tc, drift_reads_yield_to_busy_reads);
+  tcase_add_test(tc, unowned_field_change_costs_nothing);
   tcase_add_test(tc, fresh_group_children_skip_read);
   suite_add_tcase(s, tc);
   return s;

@@ -389,14 +389,27 @@ static cJSON *build_body(const capz_arm_ensure_spec *s, capz_err *err) {
   return b;
 }
 
-static void fingerprint(const cJSON *body, const capz_arm_ensure_spec *s, char out[65]) {
-  char *canon = capz_json_canonical(body);
-  az_buf b = {0};
-  az_buf_adds(&b, canon ? canon : "");
+static void add_canonical(az_buf *b, const cJSON *v) {
+  char *canon = v ? capz_json_canonical(v) : NULL;
+  az_buf_adds(b, canon ? canon : "-");
   free(canon);
+}
+
+/* With an owned list, only what ensure compares counts: the owned fields and the tags. A field we send but do not
+ * own (e.g. a managedCluster's agentPoolProfiles, sent at creation only) changes nothing ensure would do, so
+ * adding or dropping it must not cost a read. */
+static void fingerprint(const cJSON *body, const capz_arm_ensure_spec *s, char out[65]) {
+  az_buf b = {0};
+  if (!s->owned) add_canonical(&b, body);
   for (const char *const *o = s->owned; o && *o; o++) {
     az_buf_adds(&b, "\n");
     az_buf_adds(&b, *o);
+    az_buf_adds(&b, "=");
+    add_canonical(&b, capz_json_ptr_get(body, *o));
+  }
+  if (s->owned) {
+    az_buf_adds(&b, "\ntags=");
+    add_canonical(&b, cJSON_GetObjectItemCaseSensitive(body, "tags"));
   }
   az_sha256_hex(b.p ? b.p : "", b.p ? b.len : 0, out);
   az_buf_wipe(&b);
