@@ -178,37 +178,10 @@ static int poll_ready(capz_kube_client *c, readiness *r, double t) {
 }
 
 /* ---- reporting ---- */
-static void print_counters(const char *title, const cJSON *c, int per) {
-  printf("%s: total %.0f", title, bmet_num(c, "total"));
-  if (per > 0) printf(" (%.2f per cluster)", bmet_num(c, "total") / per);
-  printf("\n");
-  static const char *groups[] = {"byMethod", "byStatus", "byType", NULL};
-  for (int g = 0; groups[g]; g++) {
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(c, groups[g]);
-    if (!o || !o->child) continue;
-    printf("  %s:", groups[g]);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, o) {
-      if (per > 0) printf(" %s=%.0f (%.2f/cl)", it->string, it->valuedouble, it->valuedouble / per);
-      else printf(" %s=%.0f", it->string, it->valuedouble);
-    }
-    printf("\n");
-  }
-}
-
 static void print_tally(const char *title, cJSON *t, int per) {
   printf("%s (from the host's capz_azure_arm_requests_total; per cluster):\n", title);
   const cJSON *it;
   cJSON_ArrayForEach(it, t) printf("  %-70s %8.0f  %6.2f\n", it->string, it->valuedouble, it->valuedouble / per);
-}
-
-static double arm_class(const cJSON *c, const char *cls) {
-  const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "byMethod");
-  if (strcmp(cls, "read") == 0) return bmet_num(m, "GET") + bmet_num(m, "HEAD");
-  if (strcmp(cls, "delete") == 0) return bmet_num(m, "DELETE");
-  /* the Entra token endpoint shares the emulator's port but is not ARM and not throttled as a write */
-  const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "byType");
-  return bmet_num(m, "PUT") + bmet_num(m, "POST") + bmet_num(m, "PATCH") - bmet_num(t, "entra/token");
 }
 
 /* Seconds a bucket of `burst` refilled at `rate`/s needs to admit `n` requests. */
@@ -227,7 +200,7 @@ static void mem_line(const char *what, const bproc *p, int per) {
 }
 
 static void progress(const bench_stack *s, const readiness *r, double t, long *peak_rss) {
-  cJSON *c = bmet_arm_counters(s->arm_url);
+  cJSON *c = bench_arm_counters(s->arm_url);
   long rss, hwm;
   bproc_mem_kb(s->host.pid, &rss, &hwm);
   if (rss > *peak_rss) *peak_rss = rss;
@@ -235,8 +208,8 @@ static void progress(const bench_stack *s, const readiness *r, double t, long *p
   fprintf(stderr,
           "[%7.1f s] ready clusters %d/%d (control planes %d, pools %d; seen %d/%d) | ARM %.0f req, writes %.0f, "
           "reads %.0f, 429 %.0f | host RSS %.1f MiB\n",
-          t, r->all_ready, r->n, r->cp_count, r->pool_count, r->cp_seen, r->pool_seen, bmet_num(c, "total"),
-          arm_class(c, "write"), arm_class(c, "read"), bmet_num(st, "429"), rss / 1024.0);
+          t, r->all_ready, r->n, r->cp_count, r->pool_count, r->cp_seen, r->pool_seen, bench_num(c, "total"),
+          bench_arm_writes(c), bench_arm_reads(c), bench_num(st, "429"), rss / 1024.0);
   cJSON_Delete(c);
 }
 
@@ -365,7 +338,7 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   /* ---- create → all Ready ---- */
-  c0 = bmet_arm_counters(s.arm_url);
+  c0 = bench_arm_counters(s.arm_url);
   double t0 = bench_now();
   create_job cj = {.o = &o, .s = &s, .tmpl = tmpl};
   run_threads(o.threads, create_worker, &cj);
@@ -398,9 +371,9 @@ int main(int argc, char **argv) {
     bench_sleep(o.poll_s);
   }
   progress(&s, &r, bench_now() - t0, &peak_rss);
-  c1 = bmet_arm_counters(s.arm_url);
+  c1 = bench_arm_counters(s.arm_url);
   m1 = bstack_host_metrics(&s);
-  cJSON *create = bmet_delta(c0, c1);
+  cJSON *create = bench_delta(c0, c1);
   bstack_dump_tail(&s, o.dir, "requests-create-tail.json");
 
   printf("\n== create: %d/%d clusters all-Ready (AMCP + %d AMMPs each) ", r.all_ready, o.clusters, o.pools);
@@ -418,7 +391,7 @@ int main(int argc, char **argv) {
     }
     free(ts);
   }
-  double writes = arm_class(create, "write"), reads = arm_class(create, "read");
+  double writes = bench_arm_writes(create), reads = bench_arm_reads(create);
   /* one PUT per ARM resource (RG, VNet with its subnet embedded, managedCluster with the System pool embedded,
    * each User pool) and the kubeconfig's listClusterAdminCredential POST */
   double theo_writes = (double)o.clusters * (o.pools + 3);
@@ -435,35 +408,35 @@ int main(int argc, char **argv) {
   printf("other bounds: SDK client limiter (writes 160 + 8/s) %.1f s; ARM read bucket (%.0f reads, 250 + 25/s) %.1f s; "
          "SDK read limiter (200 + 20/s) %.1f s\n",
          bound_client, reads, bucket_bound(reads, 250, 25), bucket_bound(reads, 200, 20));
-  print_counters("ARM requests seen by the emulator (create phase)", create, o.clusters);
+  bench_print_counters("ARM requests seen by the emulator (create phase)", create, o.clusters, o.clusters);
   if (m1) {
-    cJSON *t = bmet_by_labels(m1, "capz_azure_arm_requests_total", NULL, "method", "resource_type");
+    cJSON *t = bench_prom_tally(m1, "capz_azure_arm_requests_total", NULL, "method", "resource_type");
     print_tally("ARM requests by method|resource type", t, o.clusters);
     cJSON_Delete(t);
-    cJSON *lw = bmet_by_labels(m1, "capz_azure_arm_limiter_wait_seconds_total", NULL, "class", NULL);
+    cJSON *lw = bench_prom_tally(m1, "capz_azure_arm_limiter_wait_seconds_total", NULL, "class", NULL);
     const cJSON *it;
     printf("SDK limiter wait (s, summed over workers):");
     cJSON_ArrayForEach(it, lw) printf(" %s=%.1f", it->string, it->valuedouble);
     printf("\n");
     cJSON_Delete(lw);
-    cJSON *rt = bmet_by_labels(m1, "capz_azure_arm_retries_total", NULL, "reason", NULL);
+    cJSON *rt = bench_prom_tally(m1, "capz_azure_arm_retries_total", NULL, "reason", NULL);
     printf("SDK retries:");
     cJSON_ArrayForEach(it, rt) printf(" %s=%.0f", it->string, it->valuedouble);
     printf("\n");
     cJSON_Delete(rt);
-    cJSON *rc2 = bmet_by_labels(m1, "controller_runtime_reconcile_total", NULL, "controller", "result");
+    cJSON *rc2 = bench_prom_tally(m1, "controller_runtime_reconcile_total", NULL, "controller", "result");
     printf("reconciles (controller|result):");
     cJSON_ArrayForEach(it, rc2) printf(" %s=%.0f", it->string, it->valuedouble);
-    printf("  = %.1f per cluster\n", bmet_sum(m1, "controller_runtime_reconcile_total", NULL) / o.clusters);
+    printf("  = %.1f per cluster\n", bench_prom_sum(m1, "controller_runtime_reconcile_total", NULL) / o.clusters);
     cJSON_Delete(rc2);
     /* rest_client_requests_total counts every HTTP request of the host (ARM too): keep the API server's */
     char kf[272];
     snprintf(kf, sizeof kf, "host=\"%.250s\"", strncmp(s.kube_url, "http://", 7) == 0 ? s.kube_url + 7 : s.kube_url);
-    double kreq = bmet_sum(m1, "rest_client_requests_total", kf);
+    double kreq = bench_prom_sum(m1, "rest_client_requests_total", kf);
     printf("reconcile errors %.0f, terminal %.0f; host Kubernetes requests %.0f (%.1f per cluster)\n",
-           bmet_sum(m1, "controller_runtime_reconcile_errors_total", NULL),
-           bmet_sum(m1, "controller_runtime_terminal_reconcile_errors_total", NULL), kreq, kreq / o.clusters);
-    cJSON *kr = bmet_by_labels(m1, "rest_client_requests_total", kf, "method", "code");
+           bench_prom_sum(m1, "controller_runtime_reconcile_errors_total", NULL),
+           bench_prom_sum(m1, "controller_runtime_terminal_reconcile_errors_total", NULL), kreq, kreq / o.clusters);
+    cJSON *kr = bench_prom_tally(m1, "rest_client_requests_total", kf, "method", "code");
     printf("host Kubernetes requests by method|code (per cluster):");
     cJSON_ArrayForEach(it, kr) printf(" %s=%.0f (%.1f)", it->string, it->valuedouble, it->valuedouble / o.clusters);
     printf("\n");
@@ -485,24 +458,24 @@ int main(int argc, char **argv) {
 
   /* ---- steady state ---- */
   bench_sleep(o.settle_s);
-  c2 = bmet_arm_counters(s.arm_url);
-  cJSON *settle = bmet_delta(c1, c2);
-  printf("\n== settle (%g s after all-Ready): %.0f ARM requests\n", o.settle_s, bmet_num(settle, "total"));
-  if (bmet_num(settle, "total") > 0) print_counters("  settle requests", settle, 0);
+  c2 = bench_arm_counters(s.arm_url);
+  cJSON *settle = bench_delta(c1, c2);
+  printf("\n== settle (%g s after all-Ready): %.0f ARM requests\n", o.settle_s, bench_num(settle, "total"));
+  if (bench_num(settle, "total") > 0) bench_print_counters("  settle requests", settle, 0, 0);
   cJSON_Delete(settle);
   double rec_before = 0;
   char *m2 = bstack_host_metrics(&s);
-  rec_before = bmet_sum(m2, "controller_runtime_reconcile_total", NULL);
+  rec_before = bench_prom_sum(m2, "controller_runtime_reconcile_total", NULL);
   free(m2);
   bench_sleep(o.steady_s);
-  c3 = bmet_arm_counters(s.arm_url);
+  c3 = bench_arm_counters(s.arm_url);
   m3 = bstack_host_metrics(&s);
-  cJSON *steady = bmet_delta(c2, c3);
-  double steady_total = bmet_num(steady, "total");
+  cJSON *steady = bench_delta(c2, c3);
+  double steady_total = bench_num(steady, "total");
   printf("== steady state (%g s): %.0f ARM requests (writes %.0f, reads %.0f, deletes %.0f), %.0f reconciles — %s\n",
-         o.steady_s, steady_total, arm_class(steady, "write"), arm_class(steady, "read"), arm_class(steady, "delete"),
-         bmet_sum(m3, "controller_runtime_reconcile_total", NULL) - rec_before, steady_total == 0 ? "PASS" : "FAIL");
-  if (steady_total > 0) print_counters("  steady requests", steady, 0);
+         o.steady_s, steady_total, bench_arm_writes(steady), bench_arm_reads(steady), bench_arm_deletes(steady),
+         bench_prom_sum(m3, "controller_runtime_reconcile_total", NULL) - rec_before, steady_total == 0 ? "PASS" : "FAIL");
+  if (steady_total > 0) bench_print_counters("  steady requests", steady, 0, 0);
   mem_line("capz-host", &s.host, o.clusters);
   cJSON_Delete(steady);
   fflush(stdout);
@@ -514,9 +487,9 @@ int main(int argc, char **argv) {
     /* drift reads already keep ARM busy: a touch pass could not be told apart from them */
     printf("\n== touch: skipped (the steady-state window was not quiet)\n");
   } else if (o.do_touch) {
-    cJSON *t0c = bmet_arm_counters(s.arm_url);
+    cJSON *t0c = bench_arm_counters(s.arm_url);
     char *mt0 = bstack_host_metrics(&s);
-    double rec0 = bmet_sum(mt0, "controller_runtime_reconcile_total", NULL);
+    double rec0 = bench_prom_sum(mt0, "controller_runtime_reconcile_total", NULL);
     free(mt0);
     double tt = bench_now();
     touch_job tj = {.o = &o, .s = &s};
@@ -527,26 +500,26 @@ int main(int argc, char **argv) {
     for (;;) {
       bench_sleep(o.poll_s < 5 ? o.poll_s : 5);
       cJSON_Delete(tc);
-      tc = bmet_arm_counters(s.arm_url);
+      tc = bench_arm_counters(s.arm_url);
       char *mt = bstack_host_metrics(&s);
-      double depth = bmet_sum(mt, "workqueue_depth", NULL) + bmet_sum(mt, "controller_runtime_active_workers", NULL);
+      double depth = bench_prom_sum(mt, "workqueue_depth", NULL) + bench_prom_sum(mt, "controller_runtime_active_workers", NULL);
       free(mt);
-      double total = bmet_num(tc, "total");
+      double total = bench_num(tc, "total");
       if (total != last_total || depth > 0) quiet_since = bench_now();
       last_total = total;
       /* bounded: drift reads may start during the pass and never let ARM go quiet */
       if (bench_now() - quiet_since >= 15 || bench_now() - tt > 600) break;
     }
     char *mt1 = bstack_host_metrics(&s);
-    cJSON *touch = bmet_delta(t0c, tc);
+    cJSON *touch = bench_delta(t0c, tc);
     printf("\n== touch (annotation on %d AMCPs + %d AMMPs, %d failed): %.0f reconciles, %.0f ARM requests "
            "(reads %.0f, writes %.0f) in %.1f s — %s\n",
            o.clusters, o.clusters * o.pools, atomic_load(&tj.failed),
-           bmet_sum(mt1, "controller_runtime_reconcile_total", NULL) - rec0, bmet_num(touch, "total"),
-           arm_class(touch, "read"), arm_class(touch, "write"), bench_now() - tt - 15,
-           bmet_num(touch, "total") == 0 ? "PASS" : "FAIL");
-    if (bmet_num(touch, "total") > 0) print_counters("  touch requests", touch, o.clusters);
-    if (bmet_num(touch, "total") > 0) rc = 1;
+           bench_prom_sum(mt1, "controller_runtime_reconcile_total", NULL) - rec0, bench_num(touch, "total"),
+           bench_arm_reads(touch), bench_arm_writes(touch), bench_now() - tt - 15,
+           bench_num(touch, "total") == 0 ? "PASS" : "FAIL");
+    if (bench_num(touch, "total") > 0) bench_print_counters("  touch requests", touch, o.clusters, o.clusters);
+    if (bench_num(touch, "total") > 0) rc = 1;
     free(mt1);
     cJSON_Delete(touch);
     cJSON_Delete(tc);
@@ -556,7 +529,7 @@ int main(int argc, char **argv) {
 
   /* ---- delete ---- */
   if (o.do_delete) {
-    d0 = bmet_arm_counters(s.arm_url);
+    d0 = bench_arm_counters(s.arm_url);
     double td = bench_now();
     delete_job dj = {.o = &o, .s = &s};
     run_threads(o.threads, delete_worker, &dj);
@@ -572,25 +545,25 @@ int main(int argc, char **argv) {
         break;
       }
       if (t - last >= 30) {
-        cJSON *c = bmet_arm_counters(s.arm_url);
+        cJSON *c = bench_arm_counters(s.arm_url);
         fprintf(stderr, "[delete %7.1f s] AMCP %d, AMMP %d left, ARM resources %d, ARM deletes %.0f, 429 %.0f\n", t, cps,
-                pools, res, arm_class(c, "delete"), bmet_num(cJSON_GetObjectItemCaseSensitive(c, "byStatus"), "429"));
+                pools, res, bench_arm_deletes(c), bench_num(cJSON_GetObjectItemCaseSensitive(c, "byStatus"), "429"));
         cJSON_Delete(c);
         last = t;
       }
       if (t > o.timeout_s || !bproc_alive(&s.host)) break;
       bench_sleep(o.poll_s);
     }
-    d1 = bmet_arm_counters(s.arm_url);
-    cJSON *del = bmet_delta(d0, d1);
+    d1 = bench_arm_counters(s.arm_url);
+    cJSON *del = bench_delta(d0, d1);
     bstack_dump_tail(&s, o.dir, "requests-delete-tail.json");
-    double deletes = arm_class(del, "delete");
+    double deletes = bench_arm_deletes(del);
     printf("\n== delete: ");
     if (t_gone >= 0) printf("every AMCP/AMMP and ARM resource gone in %.1f s\n", t_gone);
     else printf("NOT finished (AMCP %d, AMMP %d, ARM resources %d left)\n", cps, pools, res);
     printf("delete-bucket bound (n - 200 burst) / 10 per s for %.0f DELETEs: %.1f s\n", deletes,
            bucket_bound(deletes, 200, 10));
-    print_counters("ARM requests (delete phase)", del, o.clusters);
+    bench_print_counters("ARM requests (delete phase)", del, o.clusters, o.clusters);
     cJSON_Delete(del);
     if (t_gone < 0) rc = 1;
     mem_line("capz-host", &s.host, o.clusters);

@@ -61,18 +61,9 @@ int bstack_start(const bench_opts *o, bench_stack *s) {
 
   if (bench_create_identity(s->c)) return -1;
 
-  /* A private plugin directory holding only a copy of managedcluster.so (the loader refuses symlinks): the bench
-   * measures the AKS path alone. */
-  char pdir[1024], so[1024], dst[1100];
-  snprintf(pdir, sizeof pdir, "%s/plugins", o->dir);
-  mkdir(pdir, 0755);
-  snprintf(so, sizeof so, "%s/plugins/managedcluster.so", o->build);
-  snprintf(dst, sizeof dst, "%s/managedcluster.so", pdir);
-  unlink(dst); /* never write through an old symlink */
-  if (bench_copy_file(so, dst) != 0) {
-    fprintf(stderr, "aks_scale: cannot copy %s to %s\n", so, dst);
-    return -1;
-  }
+  /* the bench measures the AKS path alone */
+  char pdir[1024];
+  if (bench_plugin_dir(o->build, o->dir, "managedcluster", pdir, sizeof pdir)) return -1;
   snprintf(text, sizeof text,
            "# written by aks_scale_bench\npluginDirs:\n  - %s\nkubernetes:\n  server: %s\n  qps: %g\n  burst: %d\n"
            "azure:\n  cloud: Custom\n  resourceManagerEndpoint: %s/\n  authorityHost: %s/\n  imdsEndpoint: %s\n"
@@ -81,17 +72,7 @@ int bstack_start(const bench_opts *o, bench_stack *s) {
            pdir, s->kube_url, o->kube_qps, o->kube_burst, s->arm_url, s->arm_url, s->arm_url, o->workers, o->verbosity);
   snprintf(path, sizeof path, "%s/capz-host.yaml", o->dir);
   if (bench_write_text(path, text)) return -1;
-  snprintf(bin, sizeof bin, "%s/bin/capz-host", o->build);
-  const char *hargv[] = {bin, "--config", path, NULL};
-  if (bproc_start(&s->host, o->dir, "host", hargv, BPROC_CORE_IN_DIR) ||
-      bproc_wait_line(&s->host, 0, "metrics=", 30, s->metrics_url, sizeof s->metrics_url))
-    return -1;
-  char nplugins[16] = "";
-  if (bproc_wait_line(&s->host, 0, " plugins=", 5, nplugins, sizeof nplugins) || strcmp(nplugins, "1") != 0) {
-    fprintf(stderr, "aks_scale: capz-host did not load managedcluster.so (see %s)\n", s->host.err_path);
-    return -1;
-  }
-  return 0;
+  return bench_start_host(&s->host, o->dir, o->build, path, BPROC_CORE_IN_DIR, s->metrics_url, sizeof s->metrics_url);
 }
 
 void bstack_stop(bench_stack *s) {
@@ -126,7 +107,7 @@ int bstack_arm_resources(const bench_stack *s) {
   char url[512];
   snprintf(url, sizeof url, "%s/_sim/health", s->arm_url);
   cJSON *h = NULL;
-  int n = bhttp_json("GET", url, NULL, &h) == 200 ? (int)bmet_num(h, "resources") : -1;
+  int n = bhttp_json("GET", url, NULL, &h) == 200 ? (int)bench_num(h, "resources") : -1;
   cJSON_Delete(h);
   return n;
 }

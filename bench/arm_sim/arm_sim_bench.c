@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_http.h"
+#include "bench_util.h"
 #include "simproc.h"
 
 #define SUB "/subscriptions/22222222-2222-4222-8222-222222222222"
@@ -21,35 +23,7 @@ static simproc sim;
 static char auth[8300];
 static double seconds = 5;
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static size_t sink(char *d, size_t s, size_t n, void *u) {
-  (void)d;
-  (void)u;
-  return s * n;
-}
-
-typedef struct capture {
-  char buf[16384];
-  size_t n;
-} capture;
-
-static size_t keep(char *d, size_t s, size_t n, void *u) {
-  capture *c = u;
-  size_t k = s * n;
-  if (c->n + k < sizeof c->buf) {
-    memcpy(c->buf + c->n, d, k);
-    c->n += k;
-    c->buf[c->n] = '\0';
-  }
-  return k;
-}
-
-static long request(CURL *c, const char *method, const char *path, const char *body, capture *cap) {
+static long request(CURL *c, const char *method, const char *path, const char *body, bench_fixbuf *cap) {
   char url[1024];
   snprintf(url, sizeof url, "%s%s", sim.url, path);
   struct curl_slist *h = curl_slist_append(NULL, auth);
@@ -61,7 +35,7 @@ static long request(CURL *c, const char *method, const char *path, const char *b
   if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
   else curl_easy_setopt(c, CURLOPT_HTTPGET, strcmp(method, "GET") == 0 ? 1L : 0L);
   if (strcmp(method, "GET") == 0) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cap ? keep : sink);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, cap ? bench_curl_keep : bench_curl_count);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, cap);
   long code = 0;
   if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
@@ -78,9 +52,9 @@ typedef struct worker {
 static void *run(void *arg) {
   worker *w = arg;
   CURL *c = curl_easy_init();
-  double end = now() + seconds;
+  double end = bench_now() + seconds;
   long i = 0;
-  while (now() < end) {
+  while (bench_now() < end) {
     long code;
     if (w->put) {
       char path[256];
@@ -99,7 +73,7 @@ static void *run(void *arg) {
 static void phase(const char *name, int put, int threads) {
   pthread_t t[64];
   worker w[64];
-  double t0 = now();
+  double t0 = bench_now();
   for (int i = 0; i < threads; i++) {
     w[i] = (worker){.id = i, .put = put};
     pthread_create(&t[i], NULL, run, &w[i]);
@@ -110,7 +84,7 @@ static void phase(const char *name, int put, int threads) {
     ok += w[i].ok;
     bad += w[i].bad;
   }
-  double dt = now() - t0;
+  double dt = bench_now() - t0;
   printf("%-4s threads=%d requests=%ld errors=%ld seconds=%.2f rps=%.0f\n", name, threads, ok, bad, dt, ok / dt);
 }
 
@@ -129,7 +103,7 @@ int main(int argc, char **argv) {
   if (simproc_start(&sim, simproc_bin("capz-arm-sim"), extra) != 0) return 1;
   unlink(cfg);
   CURL *c = curl_easy_init();
-  capture cap = {.n = 0};
+  bench_fixbuf cap = {.n = 0};
   snprintf(auth, sizeof auth, "Content-Type: application/x-www-form-urlencoded");
   char url[512];
   snprintf(url, sizeof url, "%s/11111111-1111-4111-8111-111111111111/oauth2/v2.0/token", sim.url);
@@ -137,12 +111,12 @@ int main(int argc, char **argv) {
   curl_easy_setopt(c, CURLOPT_POSTFIELDS,
                    "grant_type=client_credentials&client_id=33333333-3333-4333-8333-333333333333&client_secret=capz-sim-secret"
                    "&scope=https%3A%2F%2Fmanagement.azure.com%2F.default");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bench_curl_keep);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &cap);
   curl_easy_perform(c);
-  cJSON *tok = cJSON_Parse(cap.buf);
+  cJSON *tok = cJSON_Parse(cap.s);
   const char *t = capz_json_ptr_str(tok, "/access_token", NULL);
-  if (!t) { fprintf(stderr, "no token: %s\n", cap.buf); simproc_stop(&sim); return 1; }
+  if (!t) { fprintf(stderr, "no token: %s\n", cap.s); simproc_stop(&sim); return 1; }
   snprintf(auth, sizeof auth, "Authorization: Bearer %s", t);
   cJSON_Delete(tok);
   curl_easy_reset(c);

@@ -2,6 +2,7 @@
 #include "bench_http.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "curlbuf.h"
 
@@ -28,4 +29,21 @@ long bhttp_json(const char *method, const char *url, const char *body, cJSON **o
   *out = text ? cJSON_Parse(text) : NULL;
   free(text);
   return code;
+}
+
+size_t bench_curl_count(char *p, size_t sz, size_t nm, void *ud) {
+  (void)p;
+  size_t *total = ud;
+  if (total) *total += sz * nm;
+  return sz * nm;
+}
+
+size_t bench_curl_keep(char *p, size_t sz, size_t nm, void *ud) {
+  bench_fixbuf *b = ud;
+  size_t n = sz * nm, room = sizeof b->s - 1 - b->n;
+  size_t k = n < room ? n : room;
+  memcpy(b->s + b->n, p, k);
+  b->n += k;
+  b->s[b->n] = '\0';
+  return n;
 }

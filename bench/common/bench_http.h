@@ -5,6 +5,7 @@
 #define BENCH_HTTP_H
 
 #include <cJSON.h>
+#include <stddef.h>
 
 /* method "GET"/"POST"/"PUT"/"DELETE"; body may be NULL (sent with Content-Type ctype otherwise, NULL =
  * application/json); bearer may be NULL. *out (out may be NULL) receives the malloc'ed response text ("" when
@@ -17,5 +18,15 @@ long bhttp(const char *method, const char *url, const char *body, char **out);
 
 /* The same, parsing the answer as JSON into *out (NULL when it is not JSON). */
 long bhttp_json(const char *method, const char *url, const char *body, cJSON **out);
+
+/* Write callbacks for hot loops on a reused curl easy handle (no allocation per request): bench_curl_count adds
+ * the body's size to *(size_t *)ud (ud may be NULL) and drops it; bench_curl_keep keeps the body's first bytes
+ * in the bench_fixbuf ud (NUL-terminated; the rest is dropped). Reset n to 0 before reusing a buffer. */
+typedef struct bench_fixbuf {
+  char s[16384];
+  size_t n;
+} bench_fixbuf;
+size_t bench_curl_count(char *p, size_t sz, size_t nm, void *ud);
+size_t bench_curl_keep(char *p, size_t sz, size_t nm, void *ud);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bench_http.h"
 #include "bench_util.h"
@@ -125,6 +127,35 @@ int bench_arm_preexisting(const char *arm_url) {
   if (rc)
     fprintf(stderr, "%s: cannot create the pre-existing %s resources\n", program_invocation_short_name, BENCH_PRE_RG);
   return rc;
+}
+
+int bench_plugin_dir(const char *build, const char *dir, const char *plugin, char *pdir, size_t n) {
+  char so[1100], dst[1100];
+  snprintf(pdir, n, "%s/plugins", dir);
+  mkdir(pdir, 0755);
+  snprintf(so, sizeof so, "%s/plugins/%s.so", build, plugin);
+  snprintf(dst, sizeof dst, "%s/%s.so", pdir, plugin);
+  unlink(dst); /* never write through an old symlink */
+  if (bench_copy_file(so, dst) != 0) {
+    fprintf(stderr, "%s: cannot copy %s to %s\n", program_invocation_short_name, so, dst);
+    return -1;
+  }
+  return 0;
+}
+
+int bench_start_host(bproc *host, const char *dir, const char *build, const char *config_path, unsigned flags,
+                     char *metrics_url, size_t n) {
+  char bin[1024];
+  snprintf(bin, sizeof bin, "%s/bin/capz-host", build);
+  const char *argv[] = {bin, "--config", config_path, NULL};
+  if (bproc_start(host, dir, "host", argv, flags) || bproc_wait_line(host, 0, "metrics=", 30, metrics_url, n))
+    return -1;
+  char nplugins[16] = "";
+  if (bproc_wait_line(host, 0, " plugins=", 5, nplugins, sizeof nplugins) || strcmp(nplugins, "1") != 0) {
+    fprintf(stderr, "%s: capz-host did not load its plugin (see %s)\n", program_invocation_short_name, host->err_path);
+    return -1;
+  }
+  return 0;
 }
 
 static const char *var_value(const char *const *vars, const char *name, size_t len) {

@@ -2,10 +2,13 @@
  * the ServicePrincipal identity for the emulator's test app, the resource group + user-assigned identity CAPZ's
  * reference template expects to exist in Azure, and clusterctl-style variable substitution of a template.
  * Functions taking a capz_kube_client may be called from several threads at once; returned strings belong to
- * the caller (free). Messages go to stderr, prefixed with the program's name. */
+ * the caller (free). The plugin directory and capz-host for the bench's host process too. Messages go to stderr, prefixed with the program's name. */
 #ifndef BENCH_MGMT_H
 #define BENCH_MGMT_H
 
+#include <stddef.h>
+
+#include "bench_proc.h"
 #include "capz/kube.h"
 
 #define BENCH_NS "default"
@@ -31,6 +34,15 @@ int bench_create_identity(capz_kube_client *c);
 /* Resource group BENCH_PRE_RG with user-assigned identity BENCH_PRE_UAI, created through ARM at arm_url with a
  * token for the test app, as an operator would (CAPZ's CI creates them once per subscription). 0 or -1. */
 int bench_arm_preexisting(const char *arm_url);
+
+/* <dir>/plugins holding only a copy of <build>/plugins/<plugin>.so (the loader refuses symlinks), so the host
+ * runs that plugin alone; its path into pdir. 0 or -1 (message on stderr). */
+int bench_plugin_dir(const char *build, const char *dir, const char *plugin, char *pdir, size_t n);
+
+/* capz-host (<build>/bin/capz-host --config config_path) as *host (bproc_start flags), waited for until it serves
+ * /metrics (its URL into metrics_url) and reports exactly one plugin loaded. 0 or -1 (message on stderr). */
+int bench_start_host(bproc *host, const char *dir, const char *build, const char *config_path, unsigned flags,
+                     char *metrics_url, size_t n);
 
 /* clusterctl-style ${VAR} / ${VAR:=default} / ${VAR:-default} substitution, innermost first; vars is a
  * NULL-terminated list of name, value pairs; unknown variables without default become "". NULL when memory

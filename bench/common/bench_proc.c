@@ -149,6 +149,8 @@ void bproc_mem_kb(pid_t pid, long *rss_kb, long *hwm_kb) {
   *hwm_kb = status_field_kb(pid, "VmHWM");
 }
 
+long bproc_rss_kb(pid_t pid) { return status_field_kb(pid, "VmRSS"); }
+
 long bproc_threads(pid_t pid) { return status_field_kb(pid, "Threads"); }
 
 double bproc_cpu_s(pid_t pid) {

@@ -43,6 +43,9 @@ const char *bproc_status_str(int status);
 /* VmRSS and VmHWM of pid in kB (from /proc/<pid>/status); -1 each when unreadable. */
 void bproc_mem_kb(pid_t pid, long *rss_kb, long *hwm_kb);
 
+/* VmRSS of pid in kB, -1 when unreadable. */
+long bproc_rss_kb(pid_t pid);
+
 /* Threads of pid (/proc/<pid>/status Threads), -1 when unreadable. */
 long bproc_threads(pid_t pid);
 

@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_http.h"
+#include "bench_proc.h"
+#include "bench_util.h"
 #include "simproc.h"
 
 #define WATCHERS 10
@@ -22,40 +25,15 @@ static simproc sim;
 static int nobj = 10000;
 static char filler[2900];
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long rss_kb(pid_t pid) {
-  char p[64], line[256];
-  snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
-  FILE *f = fopen(p, "r");
-  long kb = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (strncmp(line, "VmRSS:", 6) == 0) kb = atol(line + 6);
-  if (f) fclose(f);
-  return kb;
-}
-
-static size_t sink(char *p, size_t s, size_t n, void *u) {
-  size_t *total = u;
-  (void)p;
-  *total += s * n;
-  return s * n;
-}
-
 static long request(CURL *c, const char *method, const char *path, const char *body, size_t *bytes) {
   char url[512];
   snprintf(url, sizeof url, "%s%s", sim.url, path);
-  size_t dummy = 0;
   struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, bytes ? bytes : &dummy);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bench_curl_count);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, bytes);
   if (body) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -89,7 +67,7 @@ static void *watcher(void *arg) {
       prev = buf[i];
     }
     if (w->lines >= nobj) {
-      w->done_at = now_s();
+      w->done_at = bench_now();
       break;
     }
   }
@@ -113,28 +91,14 @@ static int open_watch_from(const char *rv) {
 
 static char start_rv[32];
 
-typedef struct capbuf {
-  char s[512];
-  size_t n;
-} capbuf;
-
-static size_t capture(char *p, size_t sz, size_t nm, void *u) {
-  capbuf *b = u;
-  size_t n = sz * nm, room = sizeof b->s - 1 - b->n;
-  memcpy(b->s + b->n, p, n < room ? n : room);
-  b->n += n < room ? n : room;
-  b->s[b->n] = '\0';
-  return n;
-}
-
 /* RV of the collection now (before the creates). */
 static void read_rv(void) {
   CURL *c = curl_easy_init();
   char url[512];
   snprintf(url, sizeof url, "%s/apis/bench.example.com/v1/namespaces/default/blobs?limit=1", sim.url);
-  capbuf b = {.n = 0};
+  bench_fixbuf b = {.n = 0};
   curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, capture);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bench_curl_keep);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   curl_easy_perform(c);
   curl_easy_cleanup(c);
@@ -183,13 +147,13 @@ int main(int argc, char **argv) {
   }
   usleep(100000);
   read_rv();
-  long rss0 = rss_kb(sim.pid);
+  long rss0 = bproc_rss_kb(sim.pid);
   for (int i = 0; i < WATCHERS; i++) {
     ws[i].fd = open_watch_from(start_rv);
     pthread_create(&ws[i].th, NULL, watcher, &ws[i]);
   }
   usleep(200000);
-  double t0 = now_s();
+  double t0 = bench_now();
   cstate cs[THREADS];
   for (int i = 0; i < THREADS; i++) {
     cs[i].from = nobj * i / THREADS;
@@ -202,7 +166,7 @@ int main(int argc, char **argv) {
     pthread_join(cs[i].th, NULL);
     errors += cs[i].errors;
   }
-  double t1 = now_s();
+  double t1 = bench_now();
   double last = t1;
   for (int i = 0; i < WATCHERS; i++) {
     pthread_join(ws[i].th, NULL);
@@ -212,10 +176,10 @@ int main(int argc, char **argv) {
   long delivered = 0;
   for (int i = 0; i < WATCHERS; i++) delivered += ws[i].lines;
   usleep(300000);
-  long rss1 = rss_kb(sim.pid);
+  long rss1 = bproc_rss_kb(sim.pid);
   /* replay: 10 new watches resume from the RV before the creates and drain the history at full speed */
   memset(ws, 0, sizeof ws);
-  double r0 = now_s();
+  double r0 = bench_now();
   for (int i = 0; i < WATCHERS; i++) {
     ws[i].fd = open_watch_from(start_rv);
     pthread_create(&ws[i].th, NULL, watcher, &ws[i]);
@@ -229,14 +193,14 @@ int main(int argc, char **argv) {
     close(ws[i].fd);
   }
   size_t bytes = 0;
-  double l0 = now_s();
+  double l0 = bench_now();
   long code = request(c, "GET", "/apis/bench.example.com/v1/namespaces/default/blobs", NULL, &bytes);
-  double l1 = now_s();
+  double l1 = bench_now();
   size_t pbytes = 0;
-  double p0 = now_s();
+  double p0 = bench_now();
   long pcode = request(c, "GET", "/apis/bench.example.com/v1/namespaces/default/blobs?limit=500&labelSelector=shard%3Ds3",
                        NULL, &pbytes);
-  double p1 = now_s();
+  double p1 = bench_now();
   printf("objects: %d (~%zu B each), create errors: %d\n", nobj, sizeof filler + 150, errors);
   printf("create rate: %.0f objects/s (%d client threads, %.2fs)\n", nobj / (t1 - t0), THREADS, t1 - t0);
   printf("watch fan-out (live, paced by the creates): %d watchers, %ld events in %.2fs = %.0f events/s\n", WATCHERS, delivered, last - t0,

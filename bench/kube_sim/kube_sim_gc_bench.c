@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_http.h"
+#include "bench_util.h"
 #include "simproc.h"
 
 #define WRITERS 4
@@ -23,39 +25,19 @@ static int nowners;
 static char (*owner_uid)[40];
 static volatile int stop_flag;
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-typedef struct capbuf {
-  char s[4096];
-  size_t n;
-} capbuf;
-
-static size_t capture(char *p, size_t sz, size_t nm, void *u) {
-  capbuf *b = u;
-  size_t n = sz * nm, room = sizeof b->s - 1 - b->n;
-  memcpy(b->s + b->n, p, n < room ? n : room);
-  b->n += n < room ? n : room;
-  b->s[b->n] = '\0';
-  return n;
-}
-
 static long request(CURL *c, const char *method, const char *path, const char *ctype, const char *body,
-                    capbuf *out) {
+                    bench_fixbuf *out) {
   char url[512], ct[128];
   snprintf(url, sizeof url, "%s%s", sim.url, path);
   snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
-  capbuf dummy = {.n = 0};
+  bench_fixbuf dummy = {.n = 0};
   if (!out) out = &dummy;
   out->n = 0;
   out->s[0] = '\0';
   struct curl_slist *h = curl_slist_append(NULL, ct);
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, capture);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bench_curl_keep);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
   if (body) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -70,7 +52,7 @@ static long request(CURL *c, const char *method, const char *path, const char *c
   return code;
 }
 
-static void uid_from(const capbuf *b, char out[40]) {
+static void uid_from(const bench_fixbuf *b, char out[40]) {
   const char *u = strstr(b->s, "\"uid\":\"");
   out[0] = '\0';
   if (u) sscanf(u + 7, "%39[^\"]", out);
@@ -122,9 +104,9 @@ static void *reader(void *arg) {
   while (!stop_flag) {
     int o = (int)(rand_r(&seed) % (unsigned)nowners), k = (int)(rand_r(&seed) % 9u);
     snprintf(path, sizeof path, CM "/d%d-%d", o, k);
-    double t0 = now_s();
+    double t0 = bench_now();
     long code = request(c, "GET", path, "application/json", NULL, NULL);
-    double dt = now_s() - t0;
+    double dt = bench_now() - t0;
     if (code != 200) continue;
     if (nlat == caplat) {
       caplat = caplat ? caplat * 2 : 4096;
@@ -169,9 +151,9 @@ int main(int argc, char **argv) {
   }
   owner_uid = calloc((size_t)nowners, sizeof *owner_uid);
   CURL *c = curl_easy_init();
-  capbuf b;
+  bench_fixbuf b;
   char body[256];
-  double t0 = now_s();
+  double t0 = bench_now();
   for (int o = 0; o < nowners; o++) {
     snprintf(body, sizeof body, "{\"metadata\":{\"name\":\"o%d\"},\"data\":{\"k\":\"v\"}}", o);
     if (request(c, "POST", CM, "application/json", body, &b) != 201) fprintf(stderr, "create o%d failed\n", o);
@@ -180,20 +162,20 @@ int main(int argc, char **argv) {
   pthread_t th[WRITERS + 1];
   for (long i = 0; i < WRITERS; i++) pthread_create(&th[i], NULL, create_deps, (void *)i);
   for (int i = 0; i < WRITERS; i++) pthread_join(th[i], NULL);
-  double t1 = now_s();
+  double t1 = bench_now();
   int total = nowners * 10;
   printf("objects %d (%d owners x 9 dependents): created in %.2f s, %.0f creates/s\n", total, nowners, t1 - t0,
          total / (t1 - t0));
   fflush(stdout);
   sleep(1); /* let a GC pass triggered by the creates finish */
 
-  double c0 = cpu_s(sim.pid), m0 = now_s();
+  double c0 = cpu_s(sim.pid), m0 = bench_now();
   for (long i = 0; i < WRITERS; i++) pthread_create(&th[i], NULL, patcher, (void *)i);
   pthread_create(&th[WRITERS], NULL, reader, NULL);
   sleep((unsigned)secs);
   stop_flag = 1;
   for (int i = 0; i <= WRITERS; i++) pthread_join(th[i], NULL);
-  double m1 = now_s(), c1 = cpu_s(sim.pid);
+  double m1 = bench_now(), c1 = cpu_s(sim.pid);
   long np = 0;
   for (int i = 0; i < WRITERS; i++) np += patches[i];
   qsort(lat, nlat, sizeof *lat, cmpd);

@@ -167,7 +167,7 @@ static smw_obj *per_cluster(smw *w, const double *stamp, int machines_each, bool
 }
 
 static void progress(const char *phase, sm_stack *s, smw *w, double t, int machines_total) {
-  cJSON *c = smm_arm_counters(s->arm_url);
+  cJSON *c = bench_arm_counters(s->arm_url);
   char *m = sm_host_metrics(s);
   long rss, hwm;
   bproc_mem_kb(s->host.pid, &rss, &hwm);
@@ -178,28 +178,28 @@ static void progress(const char *phase, sm_stack *s, smw *w, double t, int machi
   fprintf(stderr,
           "[%s %7.1f s] AzureCluster ready %d (gone %d), AzureMachine %zu seen / %d ready of %d (gone %d); ARM %.0f "
           "(writes %.0f, 429 %.0f), ARM resources %d; host queue %.0f, reconciles %.0f, RSS %.1f MiB\n",
-          phase, t, cr, cg, mc, mr, machines_total, mg, smm_num(c, "total"), c ? smm_writes(c) : 0,
-          smm_num(cJSON_GetObjectItemCaseSensitive(c, "byStatus"), "429"), sm_arm_resources(s),
-          smm_sum(m, "workqueue_depth", NULL), smm_sum(m, "controller_runtime_reconcile_total", NULL), rss / 1024.0);
+          phase, t, cr, cg, mc, mr, machines_total, mg, bench_num(c, "total"), c ? bench_arm_writes(c) : 0,
+          bench_num(cJSON_GetObjectItemCaseSensitive(c, "byStatus"), "429"), sm_arm_resources(s),
+          bench_prom_sum(m, "workqueue_depth", NULL), bench_prom_sum(m, "controller_runtime_reconcile_total", NULL), rss / 1024.0);
   cJSON_Delete(c);
   free(m);
 }
 
 /* A quiet window: ARM requests and reconciles over `secs`, printed; returns the writes (+deletes) and reads. */
 static void window(const char *title, sm_stack *s, double secs, double *writes, double *reads) {
-  cJSON *a = smm_arm_counters(s->arm_url);
+  cJSON *a = bench_arm_counters(s->arm_url);
   char *m0 = sm_host_metrics(s);
   bench_sleep(secs);
-  cJSON *b = smm_arm_counters(s->arm_url);
+  cJSON *b = bench_arm_counters(s->arm_url);
   char *m1 = sm_host_metrics(s);
-  cJSON *d = smm_delta(a, b);
-  *writes = smm_writes(d) + smm_deletes(d);
-  *reads = smm_reads(d);
+  cJSON *d = bench_delta(a, b);
+  *writes = bench_arm_writes(d) + bench_arm_deletes(d);
+  *reads = bench_arm_reads(d);
   printf("\n== %s (%.0f s): %.0f ARM requests (reads %.0f, writes %.0f, deletes %.0f, 429 %.0f), %.0f reconciles\n",
-         title, secs, smm_num(d, "total"), *reads, smm_writes(d), smm_deletes(d),
-         smm_num(cJSON_GetObjectItemCaseSensitive(d, "byStatus"), "429"),
-         smm_sum(m1, "controller_runtime_reconcile_total", NULL) - smm_sum(m0, "controller_runtime_reconcile_total", NULL));
-  if (smm_num(d, "total") > 0) smr_counters("  requests", d, 0, 0);
+         title, secs, bench_num(d, "total"), *reads, bench_arm_writes(d), bench_arm_deletes(d),
+         bench_num(cJSON_GetObjectItemCaseSensitive(d, "byStatus"), "429"),
+         bench_prom_sum(m1, "controller_runtime_reconcile_total", NULL) - bench_prom_sum(m0, "controller_runtime_reconcile_total", NULL));
+  if (bench_num(d, "total") > 0) bench_print_counters("  requests", d, 0, 0);
   cJSON_Delete(a);
   cJSON_Delete(b);
   cJSON_Delete(d);
@@ -266,7 +266,7 @@ int main(int argc, char **argv) {
   /* ---- create → all Ready ---- */
   double t0 = bench_now();
   if (smw_start(&w, s.c, N, (size_t)MT, t0)) goto out;
-  c0 = smm_arm_counters(s.arm_url);
+  c0 = bench_arm_counters(s.arm_url);
   char *m0 = sm_host_metrics(&s);
   job cj = {.o = &o, .s = &s, .tmpl = tmpl, .t0 = t0, .stamp = applied};
   run_threads(o.threads, &cj);
@@ -302,9 +302,9 @@ int main(int argc, char **argv) {
     bench_sleep(o.poll_s);
   }
   double t_ready = t_ac > t_am ? t_ac : t_am;
-  c1 = smm_arm_counters(s.arm_url);
+  c1 = bench_arm_counters(s.arm_url);
   m1 = sm_host_metrics(&s);
-  create = smm_delta(c0, c1);
+  create = bench_delta(c0, c1);
   sm_dump_requests(&s, o.st.dir, "requests-create-tail.json");
   printf("\n== create\n");
   printf("all %d AzureClusters Ready: %s%.1f s; all %d AzureMachines Ready: %s%.1f s (objects created in %.1f s)\n", N,
@@ -330,7 +330,7 @@ int main(int argc, char **argv) {
     }
     printf("\n");
     cJSON_Delete(inv);
-    double theo = resources - s.preexisting - disks, writes = smm_writes(create), reads = smm_reads(create);
+    double theo = resources - s.preexisting - disks, writes = bench_arm_writes(create), reads = bench_arm_reads(create);
     printf("ARM writes observed %.0f (%.2f per cluster); minimum %.0f (%.2f per cluster: one PUT per resource; disks "
            "come with their VM, security rules with their NSG)\n",
            writes, writes / N, theo, theo / N);
@@ -342,13 +342,13 @@ int main(int argc, char **argv) {
       printf("time to all-Ready / bound: %.2fx (observed writes), %.2fx (minimum writes)\n", bo > 0 ? t_ready / bo : 0,
              t_ready / bt);
   }
-  smr_counters("ARM requests seen by the emulator (create phase)", create, N, N);
-  double arm_total = smm_num(create, "total") - smm_num(cJSON_GetObjectItemCaseSensitive(create, "byType"), "entra/token");
+  bench_print_counters("ARM requests seen by the emulator (create phase)", create, N, N);
+  double arm_total = bench_num(create, "total") - bench_num(cJSON_GetObjectItemCaseSensitive(create, "byType"), "entra/token");
   if (m1) {
     smr_arm_table(m1, N, MT);
     smr_reconciles(m0, m1, arm_total);
-    cJSON *lw = smm_tally(m1, "capz_azure_arm_limiter_wait_seconds_total", NULL, "class", NULL);
-    cJSON *rt = smm_tally(m1, "capz_azure_arm_retries_total", NULL, "reason", NULL);
+    cJSON *lw = bench_prom_tally(m1, "capz_azure_arm_limiter_wait_seconds_total", NULL, "class", NULL);
+    cJSON *rt = bench_prom_tally(m1, "capz_azure_arm_retries_total", NULL, "reason", NULL);
     const cJSON *it;
     printf("SDK limiter wait (s, summed over workers):");
     cJSON_ArrayForEach(it, lw) printf(" %s=%.1f", it->string, it->valuedouble);
@@ -359,9 +359,9 @@ int main(int argc, char **argv) {
     cJSON_Delete(rt);
     char kf[300];
     snprintf(kf, sizeof kf, "host=\"%.250s\"", strncmp(s.kube_url, "http://", 7) == 0 ? s.kube_url + 7 : s.kube_url);
-    cJSON *kr = smm_tally(m1, "rest_client_requests_total", kf, "method", "code");
-    printf("host Kubernetes requests %.0f (%.1f per cluster):", smm_sum(m1, "rest_client_requests_total", kf),
-           smm_sum(m1, "rest_client_requests_total", kf) / N);
+    cJSON *kr = bench_prom_tally(m1, "rest_client_requests_total", kf, "method", "code");
+    printf("host Kubernetes requests %.0f (%.1f per cluster):", bench_prom_sum(m1, "rest_client_requests_total", kf),
+           bench_prom_sum(m1, "rest_client_requests_total", kf) / N);
     cJSON_ArrayForEach(it, kr) printf(" %s=%.0f", it->string, it->valuedouble);
     printf("\n");
     cJSON_Delete(kr);
@@ -408,7 +408,7 @@ int main(int argc, char **argv) {
 
   /* ---- delete ---- */
   if (o.do_delete && ok) {
-    cJSON *d0 = smm_arm_counters(s.arm_url);
+    cJSON *d0 = bench_arm_counters(s.arm_url);
     char *md0 = sm_host_metrics(&s);
     double td = bench_now();
     job dj = {.o = &o, .s = &s, .t0 = t0, .stamp = deleted_at, .deleting = true};
@@ -434,9 +434,9 @@ int main(int argc, char **argv) {
       if (t > o.timeout_s || !bproc_alive(&s.host)) break;
       bench_sleep(o.poll_s);
     }
-    cJSON *d1 = smm_arm_counters(s.arm_url);
+    cJSON *d1 = bench_arm_counters(s.arm_url);
     char *md1 = sm_host_metrics(&s);
-    cJSON *del = smm_delta(d0, d1);
+    cJSON *del = bench_delta(d0, d1);
     sm_dump_requests(&s, o.st.dir, "requests-delete-tail.json");
     printf("\n== delete\n");
     if (t_gone >= 0) printf("every AzureCluster, AzureMachine and ARM resource gone in %.1f s\n", t_gone);
@@ -454,10 +454,10 @@ int main(int argc, char **argv) {
     smw_obj *pd = per_cluster(&w, deleted_at, per, true);
     if (pd) smr_latency("cluster (Cluster deleted → all objects gone)", pd, (size_t)N, true);
     free(pd);
-    printf("ARM delete-bucket bound (n - 200) / 10/s for %.0f DELETEs: %.1f s\n", smm_deletes(del),
-           bucket_bound(smm_deletes(del), 200, 10));
-    smr_counters("ARM requests (delete phase)", del, N, N);
-    double dt = smm_num(del, "total") - smm_num(cJSON_GetObjectItemCaseSensitive(del, "byType"), "entra/token");
+    printf("ARM delete-bucket bound (n - 200) / 10/s for %.0f DELETEs: %.1f s\n", bench_arm_deletes(del),
+           bucket_bound(bench_arm_deletes(del), 200, 10));
+    bench_print_counters("ARM requests (delete phase)", del, N, N);
+    double dt = bench_num(del, "total") - bench_num(cJSON_GetObjectItemCaseSensitive(del, "byType"), "entra/token");
     if (md1) smr_reconciles(md0, md1, dt);
     smr_mem("capz-host", s.host.pid, 0, 0);
     if (t_gone < 0) ok = false;

@@ -5,24 +5,6 @@
 
 #include "sm_scale.h"
 
-void smr_counters(const char *title, const cJSON *c, double per_cluster, int clusters) {
-  printf("%s: total %.0f", title, smm_num(c, "total"));
-  if (per_cluster > 0) printf(" (%.2f per cluster)", smm_num(c, "total") / per_cluster);
-  printf("\n");
-  static const char *const groups[] = {"byMethod", "byStatus", "byType", NULL};
-  for (int g = 0; groups[g]; g++) {
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(c, groups[g]);
-    if (!o || !o->child) continue;
-    printf("  %s:", groups[g]);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, o) {
-      if (clusters > 0) printf(" %s=%.0f (%.2f/cl)", it->string, it->valuedouble, it->valuedouble / clusters);
-      else printf(" %s=%.0f", it->string, it->valuedouble);
-    }
-    printf("\n");
-  }
-}
-
 /* Resource types whose rows belong to an AzureMachine (the rest are the AzureCluster's). Network operation-status
  * polls cannot be told apart and count as the cluster's. */
 static bool machine_type(const char *t) {
@@ -33,8 +15,8 @@ static bool machine_type(const char *t) {
 }
 
 void smr_arm_table(const char *metrics, int clusters, int machines) {
-  cJSON *t = smm_tally(metrics, "capz_azure_arm_requests_total", NULL, "method", "resource_type");
-  cJSON *c = smm_tally(metrics, "capz_azure_arm_requests_total", NULL, "code", NULL);
+  cJSON *t = bench_prom_tally(metrics, "capz_azure_arm_requests_total", NULL, "method", "resource_type");
+  cJSON *c = bench_prom_tally(metrics, "capz_azure_arm_requests_total", NULL, "code", NULL);
   printf("ARM requests by method|resource type (host's capz_azure_arm_requests_total):\n");
   printf("  %-72s %8s %9s %9s\n", "", "total", "/cluster", "/machine");
   const cJSON *it;
@@ -59,12 +41,12 @@ void smr_arm_table(const char *metrics, int clusters, int machines) {
 }
 
 double smr_reconciles(const char *before, const char *after, double arm_requests) {
-  cJSON *a = smm_tally(after, "controller_runtime_reconcile_total", NULL, "controller", "result");
-  cJSON *b = before ? smm_tally(before, "controller_runtime_reconcile_total", NULL, "controller", "result") : NULL;
+  cJSON *a = bench_prom_tally(after, "controller_runtime_reconcile_total", NULL, "controller", "result");
+  cJSON *b = before ? bench_prom_tally(before, "controller_runtime_reconcile_total", NULL, "controller", "result") : NULL;
   printf("reconciles (controller|result):");
   const cJSON *it;
   cJSON_ArrayForEach(it, a) {
-    double d = it->valuedouble - smm_num(b, it->string);
+    double d = it->valuedouble - bench_num(b, it->string);
     if (d > 0) printf(" %s=%.0f", it->string, d);
   }
   printf("\n");
@@ -77,16 +59,16 @@ double smr_reconciles(const char *before, const char *after, double arm_requests
   for (int i = 0; ctls[i]; i++) {
     char f[128];
     snprintf(f, sizeof f, "controller=\"%s\"", ctls[i]);
-    double n = smm_sum(after, "controller_runtime_reconcile_total", f) -
-               (before ? smm_sum(before, "controller_runtime_reconcile_total", f) : 0);
+    double n = bench_prom_sum(after, "controller_runtime_reconcile_total", f) -
+               (before ? bench_prom_sum(before, "controller_runtime_reconcile_total", f) : 0);
     if (i < 2) main_rec += n;
-    smm_hist h;
-    if (smm_histogram(before, after, "controller_runtime_reconcile_time_seconds", f, &h) == 0)
+    bench_hist h;
+    if (bench_prom_histogram(before, after, "controller_runtime_reconcile_time_seconds", f, &h) == 0)
       printf("  %-22s %7.0f reconciles; time mean %.1f ms, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms\n", ctls[i], n,
              1000 * h.sum / h.count, 1000 * h.p50, 1000 * h.p95, 1000 * h.p99);
   }
-  double errs = smm_sum(after, "controller_runtime_reconcile_errors_total", NULL) -
-                (before ? smm_sum(before, "controller_runtime_reconcile_errors_total", NULL) : 0);
+  double errs = bench_prom_sum(after, "controller_runtime_reconcile_errors_total", NULL) -
+                (before ? bench_prom_sum(before, "controller_runtime_reconcile_errors_total", NULL) : 0);
   printf("  reconcile errors %.0f; ARM requests per AzureCluster+AzureMachine reconcile: %.2f\n", errs,
          main_rec > 0 ? arm_requests / main_rec : 0);
   return main_rec;

@@ -17,30 +17,10 @@
 #include "capz/kube.h"
 
 #include "bench_http.h" /* bhttp*: plain HTTP to the emulators' /_sim endpoints and the host's /metrics */
+#include "bench_metrics.h" /* Prometheus text and the emulator's request counters */
 #include "bench_mgmt.h" /* BENCH_* identity, CRDs, pre-existing resources, ${VAR} substitution */
 #include "bench_proc.h" /* bproc: the child processes */
 #include "bench_util.h" /* clocks, files, quantiles */
-
-/* ---- sm_metrics.c ---- */
-/* Sum of the samples of family `name` whose labels contain every key="value" of filter (NULL = all). */
-double smm_sum(const char *text, const char *name, const char *filter);
-/* {"<a>|<b>": sum} by the values of two labels (label_b NULL: by label_a alone). */
-cJSON *smm_tally(const char *text, const char *name, const char *filter, const char *label_a, const char *label_b);
-/* Histogram `name` (…_bucket/_sum/_count) restricted to filter: count, mean and interpolated quantiles; the
- * difference of two scrapes when `before` is not NULL. Returns 0, -1 when there is no sample. */
-typedef struct smm_hist {
-  double count, sum, p50, p95, p99;
-} smm_hist;
-int smm_histogram(const char *before, const char *after, const char *name, const char *filter, smm_hist *h);
-/* GET <arm>/_sim/requests?last=0 → {total, byMethod, byType, byStatus} */
-cJSON *smm_arm_counters(const char *arm_url);
-cJSON *smm_delta(const cJSON *a, const cJSON *b); /* b - a, recursively over numbers */
-double smm_num(const cJSON *o, const char *key);
-/* ARM classes from emulator counters: reads (GET/HEAD), writes (PUT/POST/PATCH without the Entra token POSTs),
- * deletes */
-double smm_reads(const cJSON *c);
-double smm_writes(const cJSON *c);
-double smm_deletes(const cJSON *c);
 
 /* ---- sm_stack.c ---- */
 typedef struct sm_stack_opts {
@@ -99,7 +79,6 @@ int sm_cluster_index(const char *name); /* "sm00042..." → 42, else -1 */
 void sm_cluster_name(int i, char *out, size_t n);
 
 /* ---- sm_report.c: printing ---- */
-void smr_counters(const char *title, const cJSON *c, double per_cluster, int clusters);
 /* The host's capz_azure_arm_requests_total by method|resource type, split into cluster-side and machine-side
  * types, per cluster and per machine. */
 void smr_arm_table(const char *metrics, int clusters, int machines);

@@ -81,30 +81,11 @@ int sm_stack_start(const sm_stack_opts *o, sm_stack *s) {
   if (bproc_start(&s->capi, o->dir, "capi-sim", cargv, 0) || bproc_wait_line(&s->capi, 1, "READY ", 30, NULL, 0)) return -1;
   if (bench_create_identity(s->c)) return -1;
 
-  /* A private plugin directory holding only a copy of selfmanaged.so (the loader refuses symlinks). */
-  char pdir[1024], so[1100], dst[1100];
-  snprintf(pdir, sizeof pdir, "%s/plugins", o->dir);
-  mkdir(pdir, 0755);
-  snprintf(so, sizeof so, "%s/plugins/selfmanaged.so", o->build);
-  snprintf(dst, sizeof dst, "%s/selfmanaged.so", pdir);
-  unlink(dst); /* never write through an old symlink */
-  if (bench_copy_file(so, dst) != 0) {
-    fprintf(stderr, "sm_scale: cannot copy %s to %s\n", so, dst);
-    return -1;
-  }
+  char pdir[1024];
+  if (bench_plugin_dir(o->build, o->dir, "selfmanaged", pdir, sizeof pdir)) return -1;
   if (write_host_config(o, s, pdir, path, sizeof path)) return -1;
-  snprintf(bin, sizeof bin, "%s/bin/capz-host", o->build);
-  const char *hargv[] = {bin, "--config", path, NULL};
   s->host_started = bench_now();
-  if (bproc_start(&s->host, o->dir, "host", hargv, 0) ||
-      bproc_wait_line(&s->host, 0, "metrics=", 30, s->metrics_url, sizeof s->metrics_url))
-    return -1;
-  char nplugins[16] = "";
-  if (bproc_wait_line(&s->host, 0, " plugins=", 5, nplugins, sizeof nplugins) || strcmp(nplugins, "1") != 0) {
-    fprintf(stderr, "sm_scale: capz-host did not load selfmanaged.so (see %s)\n", s->host.err_path);
-    return -1;
-  }
-  return 0;
+  return bench_start_host(&s->host, o->dir, o->build, path, 0, s->metrics_url, sizeof s->metrics_url);
 }
 
 void sm_stack_stop(sm_stack *s) {
@@ -132,7 +113,7 @@ int sm_arm_resources(const sm_stack *s) {
   char url[512];
   snprintf(url, sizeof url, "%s/_sim/health", s->arm_url);
   cJSON *h = NULL;
-  int n = bhttp_json("GET", url, NULL, &h) == 200 ? (int)smm_num(h, "resources") : -1;
+  int n = bhttp_json("GET", url, NULL, &h) == 200 ? (int)bench_num(h, "resources") : -1;
   cJSON_Delete(h);
   return n;
 }

@@ -1,10 +1,13 @@
-/* sm_metrics.c — figures from the host's Prometheus text (/metrics) and the emulator's request counters. */
+/* bench_metrics.c — see bench_metrics.h. */
+#include "bench_metrics.h"
+
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sm_scale.h"
+#include "bench_http.h"
 
 /* One sample line: name, the label text between the braces (may be empty) and the value. 0 or -1. */
 static int parse_line(const char *line, size_t len, char *name, size_t nn, const char **labels, size_t *ll,
@@ -104,7 +107,7 @@ static void sum_cb(void *ud, const char *name, const char *labels, size_t ll, do
   if (strcmp(name, c->name) == 0 && matches(labels, ll, c->filter)) c->total += v;
 }
 
-double smm_sum(const char *text, const char *name, const char *filter) {
+double bench_prom_sum(const char *text, const char *name, const char *filter) {
   sum_ctx c = {name, filter, 0};
   each_sample(text, sum_cb, &c);
   return c.total;
@@ -127,7 +130,7 @@ static void tally_cb(void *ud, const char *name, const char *labels, size_t ll, 
   else cJSON_AddNumberToObject(c->out, key, v);
 }
 
-cJSON *smm_tally(const char *text, const char *name, const char *filter, const char *label_a, const char *label_b) {
+cJSON *bench_prom_tally(const char *text, const char *name, const char *filter, const char *label_a, const char *label_b) {
   tally_ctx c = {name, filter, label_a, label_b, cJSON_CreateObject()};
   each_sample(text, tally_cb, &c);
   return c.out;
@@ -194,7 +197,7 @@ static double quantile(const hist_ctx *h, double q) {
   return h->le[h->n - 1];
 }
 
-int smm_histogram(const char *before, const char *after, const char *name, const char *filter, smm_hist *out) {
+int bench_prom_histogram(const char *before, const char *after, const char *name, const char *filter, bench_hist *out) {
   hist_ctx a, b;
   hist_read(after, name, filter, &a);
   if (before) {
@@ -232,7 +235,7 @@ static void fold_types(cJSON *counters) {
   if (folded > 0) cJSON_AddNumberToObject(t, "operationresults/*", folded);
 }
 
-cJSON *smm_arm_counters(const char *arm_url) {
+cJSON *bench_arm_counters(const char *arm_url) {
   char url[512];
   snprintf(url, sizeof url, "%s/_sim/requests?last=0", arm_url);
   cJSON *j = NULL;
@@ -245,7 +248,7 @@ cJSON *smm_arm_counters(const char *arm_url) {
   return j;
 }
 
-cJSON *smm_delta(const cJSON *a, const cJSON *b) {
+cJSON *bench_delta(const cJSON *a, const cJSON *b) {
   cJSON *out = cJSON_CreateObject();
   const cJSON *it;
   cJSON_ArrayForEach(it, b) {
@@ -254,27 +257,45 @@ cJSON *smm_delta(const cJSON *a, const cJSON *b) {
       double d = it->valuedouble - (cJSON_IsNumber(old) ? old->valuedouble : 0);
       if (d != 0 || strcmp(it->string, "total") == 0) cJSON_AddNumberToObject(out, it->string, d);
     } else if (cJSON_IsObject(it)) {
-      cJSON_AddItemToObject(out, it->string, smm_delta(old, it));
+      cJSON_AddItemToObject(out, it->string, bench_delta(old, it));
     }
   }
   return out;
 }
 
-double smm_num(const cJSON *o, const char *key) {
+double bench_num(const cJSON *o, const char *key) {
   const cJSON *it = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
   return cJSON_IsNumber(it) ? it->valuedouble : 0;
 }
 
-double smm_reads(const cJSON *c) {
+double bench_arm_reads(const cJSON *c) {
   const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "byMethod");
-  return smm_num(m, "GET") + smm_num(m, "HEAD");
+  return bench_num(m, "GET") + bench_num(m, "HEAD");
 }
 
-double smm_writes(const cJSON *c) {
+double bench_arm_writes(const cJSON *c) {
   const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "byMethod");
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "byType");
   /* the Entra token endpoint shares the emulator's port; it is neither ARM nor throttled as a write */
-  return smm_num(m, "PUT") + smm_num(m, "POST") + smm_num(m, "PATCH") - smm_num(t, "entra/token");
+  return bench_num(m, "PUT") + bench_num(m, "POST") + bench_num(m, "PATCH") - bench_num(t, "entra/token");
 }
 
-double smm_deletes(const cJSON *c) { return smm_num(cJSON_GetObjectItemCaseSensitive(c, "byMethod"), "DELETE"); }
+double bench_arm_deletes(const cJSON *c) { return bench_num(cJSON_GetObjectItemCaseSensitive(c, "byMethod"), "DELETE"); }
+
+void bench_print_counters(const char *title, const cJSON *c, double per_cluster, int clusters) {
+  printf("%s: total %.0f", title, bench_num(c, "total"));
+  if (per_cluster > 0) printf(" (%.2f per cluster)", bench_num(c, "total") / per_cluster);
+  printf("\n");
+  static const char *const groups[] = {"byMethod", "byStatus", "byType", NULL};
+  for (int g = 0; groups[g]; g++) {
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(c, groups[g]);
+    if (!o || !o->child) continue;
+    printf("  %s:", groups[g]);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, o) {
+      if (clusters > 0) printf(" %s=%.0f (%.2f/cl)", it->string, it->valuedouble, it->valuedouble / clusters);
+      else printf(" %s=%.0f", it->string, it->valuedouble);
+    }
+    printf("\n");
+  }
+}
