@@ -24,7 +24,7 @@
 capz_kube_client *g_client;
 static capz_kube_config *g_cfg;
 static simproc g_kube;
-static pid_t g_capi = -1;
+static simproc g_capi;
 
 static char *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -100,38 +100,8 @@ static int apply_dir(const char *dir) {
 }
 
 static int start_capi(const char *url) {
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  char bin[1024];
-  const char *bd = getenv("CAPZ_BUILD_DIR");
-  snprintf(bin, sizeof bin, "%s/bin/capz-capi-sim", bd ? bd : ".");
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execl(bin, bin, "--server", url, (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  g_capi = pid;
-  char line[512];
-  size_t n = 0;
-  struct pollfd p = {fds[0], POLLIN, 0};
-  while (n < sizeof line - 1 && poll(&p, 1, 20000) > 0) {
-    ssize_t r = read(fds[0], line + n, 1);
-    if (r <= 0) break;
-    if (line[n] == '\n') break;
-    n++;
-  }
-  line[n] = 0;
-  close(fds[0]);
-  if (strncmp(line, "READY ", 6) != 0) {
-    fprintf(stderr, "capz-capi-sim did not print READY (got '%s')\n", line);
-    return -1;
-  }
-  return 0;
+  const char *argv[] = {simproc_bin("capz-capi-sim"), "--server", url, NULL};
+  return simproc_start_argv(&g_capi, argv);
 }
 
 int env_start(void) {
@@ -152,35 +122,13 @@ int env_start(void) {
 
 int env_restart_capi(int *status) {
   *status = -1;
-  if (g_capi <= 0) return -1;
-  kill(g_capi, SIGTERM);
-  int st = 0;
-  for (int i = 0; i < 100; i++) {
-    if (waitpid(g_capi, &st, WNOHANG) == g_capi) {
-      *status = st;
-      break;
-    }
-    usleep(50000);
-  }
-  if (*status == -1) {
-    kill(g_capi, SIGKILL);
-    waitpid(g_capi, &st, 0);
-  }
-  g_capi = -1;
+  if (g_capi.pid <= 0) return -1;
+  *status = simproc_stop(&g_capi);
   return start_capi(g_kube.url);
 }
 
 void env_stop(void) {
-  if (g_capi > 0) {
-    kill(g_capi, SIGTERM);
-    int st = 0;
-    for (int i = 0; i < 100 && waitpid(g_capi, &st, WNOHANG) == 0; i++) usleep(50000);
-    if (waitpid(g_capi, &st, WNOHANG) == 0) {
-      kill(g_capi, SIGKILL);
-      waitpid(g_capi, &st, 0);
-    }
-    g_capi = -1;
-  }
+  simproc_stop(&g_capi);
   simproc_stop(&g_kube);
   capz_kube_client_free(g_client);
   capz_kube_config_free(g_cfg);

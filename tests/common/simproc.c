@@ -20,7 +20,6 @@ const char *simproc_bin(const char *name) {
 }
 
 int simproc_start(simproc *p, const char *binary, const char *const *extra) {
-  memset(p, 0, sizeof *p);
   const char *argv[64];
   size_t n = 0;
   argv[n++] = binary;
@@ -28,7 +27,12 @@ int simproc_start(simproc *p, const char *binary, const char *const *extra) {
   argv[n++] = "127.0.0.1:0";
   for (size_t i = 0; extra && extra[i] && n < 62; i++) argv[n++] = extra[i];
   argv[n] = NULL;
+  return simproc_start_argv(p, argv);
+}
 
+int simproc_start_argv(simproc *p, const char *const *argv) {
+  memset(p, 0, sizeof *p);
+  const char *binary = argv[0];
   int fds[2];
   if (pipe(fds) != 0) return -1;
   pid_t pid = fork();

@@ -20,6 +20,10 @@ const char *simproc_bin(const char *name);
  * and wait up to 15 s for its READY line. Returns 0, or -1 with a message on stderr. */
 int simproc_start(simproc *p, const char *binary, const char *const *extra);
 
+/* The same for an emulator that takes other arguments (capz-capi-sim --server <url>): start argv as given
+ * (argv[0] = binary path, NULL-terminated) and wait up to 15 s for its READY line (url = what follows it). */
+int simproc_start_argv(simproc *p, const char *const *argv);
+
 /* SIGTERM, wait up to 5 s, then SIGKILL. Returns the exit status as from waitpid, or -1. */
 int simproc_stop(simproc *p);
 
