@@ -9,6 +9,7 @@
 #include <cJSON.h>
 
 #include "test_util.h"
+#include "capz/sdk.h"
 #include "tmpfiles.h"
 
 char g_cfg[300], g_tokfile[300], g_uaic[300];
@@ -105,4 +106,14 @@ void write_uaic(const char *not_after, const char *base_url) {
   tmpfiles_write_text(g_uaic, txt);
   free(txt);
   free(b64);
+}
+
+void sim_idents_start(simproc *sim, capz_az_cloud *cloud) {
+  ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
+  armcloud_start(sim, g_cfg, cloud);
+}
+
+void sim_idents_stop(simproc *sim) {
+  capz_sdk_global_cleanup();
+  simproc_stop(sim);
 }

@@ -7,6 +7,8 @@
 
 #include <openssl/evp.h>
 
+#include "armcloud.h"
+
 #define TENANT "aaaaaaaa-0000-4000-8000-000000000001"
 #define SUB "bbbbbbbb-0000-4000-8000-000000000002"
 #define C_SP "cccccccc-0000-4000-8000-000000000001"
@@ -27,6 +29,10 @@ extern EVP_PKEY *g_wi_key;
  * comma ("" for none); top_extra: more top-level members, each preceded by a comma ("" for none). */
 void sim_idents_setup(const char *tmp_prefix, const char *auth_extra, const char *top_extra);
 void sim_idents_teardown(void);
+/* The checked fixture's halves: the SDK's global state plus capz-arm-sim started with the config written by
+ * sim_idents_setup, described as *cloud; and both stopped again. */
+void sim_idents_start(simproc *sim, capz_az_cloud *cloud);
+void sim_idents_stop(simproc *sim);
 /* A federated token for subject, valid for exp_in seconds, into g_tokfile. */
 void write_wi_token(const char *subject, long exp_in);
 /* The msi-dataplane credentials file for C_UAIC (authority = the emulator at base_url), expiring at not_after. */

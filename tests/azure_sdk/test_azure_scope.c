@@ -46,8 +46,7 @@ static void global_setup(void) {
 static void global_teardown(void) { sim_idents_teardown(); }
 
 static void sim_setup(void) {
-  ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
-  armcloud_start(&g_sim, g_cfg, &g_cloud);
+  sim_idents_start(&g_sim, &g_cloud);
   write_wi_token(WI_SUB, 3600);
   write_uaic("2099-01-01T00:00:00Z", g_sim.url);
   capz_az_identity id = {.type = CAPZ_AZ_ID_SERVICE_PRINCIPAL, .tenant_id = TENANT, .client_id = C_SP,
@@ -66,8 +65,7 @@ static void sim_teardown(void) {
   capz_arm_client_free(g_insp);
   capz_az_credential_free(g_insp_cred);
   capz_az_token_cache_free(g_insp_cache);
-  capz_sdk_global_cleanup();
-  simproc_stop(&g_sim);
+  sim_idents_stop(&g_sim);
 }
 
 /* ---------------------------------------------------------------- helpers */

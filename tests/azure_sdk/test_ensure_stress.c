@@ -29,12 +29,10 @@ static void global_setup(void) {
 static void global_teardown(void) { sim_idents_teardown(); }
 
 static void sim_setup(void) {
-  ck_assert_int_eq(capz_sdk_global_init(NULL), 0);
-  armcloud_start(&g_sim, g_cfg, &g_cloud);
+  sim_idents_start(&g_sim, &g_cloud);
 }
 static void sim_teardown(void) {
-  capz_sdk_global_cleanup();
-  simproc_stop(&g_sim);
+  sim_idents_stop(&g_sim);
 }
 
 typedef struct stress_arg {
