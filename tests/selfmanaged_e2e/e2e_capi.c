@@ -2,23 +2,21 @@
 #include "e2e_capi.h"
 
 #include <check.h>
-#include <curl/curl.h>
 #include <dirent.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "capz/json.h"
 #include "capz/kube.h"
+#include "curlbuf.h"
 #include "e2e_env.h"
 #include "simproc.h"
 
-static pid_t g_capi;
+static simproc g_capi;
 
 static char *slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -75,47 +73,11 @@ void capi_start(void) {
   install_dir(dir);
   snprintf(dir, sizeof dir, "%s/config/crd/bases", src);
   install_dir(dir);
-  int fds[2];
-  ck_assert_int_eq(pipe(fds), 0);
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-    if (getppid() != parent) _exit(127);
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    const char *bin = simproc_bin("capz-capi-sim");
-    execl(bin, bin, "--server", env_kube_url(), (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  g_capi = pid;
-  char line[512];
-  size_t n = 0;
-  struct pollfd p = {fds[0], POLLIN, 0};
-  while (n < sizeof line - 1 && poll(&p, 1, 20000) > 0) {
-    if (read(fds[0], line + n, 1) != 1 || line[n] == '\n') break;
-    n++;
-  }
-  line[n] = '\0';
-  close(fds[0]);
-  ck_assert_msg(!strncmp(line, "READY ", 6), "capz-capi-sim did not start (got '%s')", line);
+  const char *argv[] = {simproc_bin("capz-capi-sim"), "--server", env_kube_url(), NULL};
+  ck_assert_msg(simproc_start_argv(&g_capi, argv) == 0, "capz-capi-sim did not start");
 }
 
-void capi_stop(void) {
-  if (g_capi <= 0) return;
-  kill(g_capi, SIGTERM);
-  int st = 0;
-  int i = 0;
-  while (waitpid(g_capi, &st, WNOHANG) == 0 && i++ < 100) usleep(50000);
-  if (i > 100) {
-    kill(g_capi, SIGKILL);
-    waitpid(g_capi, &st, 0);
-  }
-  g_capi = 0;
-}
+void capi_stop(void) { simproc_stop(&g_capi); }
 
 /* ---------------------------------------------------------------- templates */
 typedef struct sbuf {
@@ -202,12 +164,6 @@ void tpl_apply(const char *yaml) {
 }
 
 /* ---------------------------------------------------------------- the daemon's metrics */
-static size_t collect(char *p, size_t s, size_t nm, void *ud) {
-  sbuf *b = ud;
-  put(b, p, s * nm);
-  return s * nm;
-}
-
 /* The URL from the daemon's last "serving ... metrics=<url>" log line. */
 static bool metrics_url(char *out, size_t n) {
   char path[512];
@@ -229,24 +185,17 @@ double host_metric(const char *name, const char *const *labels) {
   char url[512];
   if (!metrics_url(url, sizeof url)) return -1;
   if (!strstr(url, "/metrics")) strncat(url, "/metrics", sizeof url - strlen(url) - 1);
-  CURL *c = curl_easy_init();
-  sbuf b = {0};
-  put(&b, "", 0);
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  CURLcode rc = curl_easy_perform(c);
-  curl_easy_cleanup(c);
-  ck_assert_msg(rc == CURLE_OK, "GET %s: %s", url, curl_easy_strerror(rc));
+  curlbuf b;
+  ck_assert_msg(curlbuf_get(url, 30000, &b) > 0, "GET %s: transport failure", url);
   double sum = 0;
   size_t nl = strlen(name);
-  for (char *line = strtok(b.p, "\n"); line; line = strtok(NULL, "\n")) {
+  for (char *line = strtok(b.data, "\n"); line; line = strtok(NULL, "\n")) {
     if (strncmp(line, name, nl) || (line[nl] != '{' && line[nl] != ' ')) continue;
     bool all = true;
     for (size_t i = 0; labels && labels[i]; i++) all = all && strstr(line, labels[i]) != NULL;
     const char *v = strrchr(line, ' ');
     if (all && v) sum += strtod(v + 1, NULL);
   }
-  free(b.p);
+  curlbuf_free(&b);
   return sum;
 }

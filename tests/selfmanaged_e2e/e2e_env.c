@@ -2,7 +2,6 @@
 #include "e2e_env.h"
 
 #include <check.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,6 +19,7 @@
 #include "capz/json.h"
 #include "capz/sdk.h"
 #include "capz/testkit.h"
+#include "curlbuf.h"
 #include "runtime/runtime.h"
 #include "simproc.h"
 
@@ -368,42 +368,14 @@ char *k_event_reasons(const char *name) {
 }
 
 /* ---------------------------------------------------------------- arm-sim helpers */
-typedef struct body {
-  char *p;
-  size_t n;
-} body;
-static size_t body_cb(char *p, size_t s, size_t nm, void *ud) {
-  body *b = ud;
-  size_t n = s * nm;
-  char *q = realloc(b->p, b->n + n + 1);
-  if (!q) return 0;
-  memcpy(q + b->n, p, n);
-  b->p = q;
-  b->n += n;
-  b->p[b->n] = '\0';
-  return n;
-}
-
 static cJSON *sim_http(const char *method, const char *path, const char *json) {
-  CURL *c = curl_easy_init();
   char url[1024];
   snprintf(url, sizeof url, "%s%s", g_arm.url, path);
-  body b = {0};
-  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  if (json) curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  CURLcode rc = curl_easy_perform(c);
-  long code = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  ck_assert_msg(rc == CURLE_OK && code < 300, "%s %s: curl %d http %ld %s", method, path, rc, code, b.p ? b.p : "");
-  cJSON *j = b.p ? cJSON_Parse(b.p) : NULL;
-  free(b.p);
+  curlbuf b;
+  long code = curlbuf_request(method, url, NULL, json, NULL, 0, &b);
+  ck_assert_msg(code > 0 && code < 300, "%s %s: http %ld %s", method, path, code, b.data ? b.data : "");
+  cJSON *j = b.data ? cJSON_Parse(b.data) : NULL;
+  curlbuf_free(&b);
   return j;
 }
 

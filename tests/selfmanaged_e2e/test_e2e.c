@@ -14,9 +14,9 @@
 #include "capz/controller.h"
 #include "capz/json.h"
 #include "e2e_capi.h"
+#include "e2e_checks.h"
 #include "e2e_env.h"
 
-#define OWNED_TAG "sigs.k8s.io_cluster-api-provider-azure_cluster_"
 #define RGP "/subscriptions/" E2E_SUB "/resourceGroups/"
 
 static void setup(void) { env_start(); }
@@ -64,70 +64,12 @@ static void make_cluster_x(const char *name, const char *rg, const char *network
   cJSON_Delete(c);
 }
 
-static bool is_ready(const cJSON *o, void *ud) {
-  (void)ud;
-  return o && capz_json_ptr_bool(o, "/status/ready", false);
-}
-static bool is_gone(const cJSON *o, void *ud) {
-  (void)ud;
-  return o == NULL;
-}
-
-static void wait_gone(const capz_gvk *gvk, const char *name, int64_t ms) {
-  cJSON *last = NULL;
-  bool ok = k_wait(gvk, name, is_gone, NULL, ms, &last);
-  char *t = last ? cJSON_PrintUnformatted(capz_json_ptr_get(last, "/status")) : NULL;
-  ck_assert_msg(ok, "%s %s not deleted; status: %s", gvk->kind, name, t ? t : "(absent)");
-  free(t);
-  cJSON_Delete(last);
-}
-static bool cond_reason(const cJSON *o, void *ud) {
-  const char *const *want = ud; /* {type, reason} */
-  const cJSON *c = o ? capz_cond_get(o, want[0]) : NULL;
-  return c && !strcmp(capz_json_ptr_str(c, "/reason", ""), want[1]);
-}
-
-static void wait_ready(const capz_gvk *gvk, const char *name, int64_t ms) {
-  cJSON *last = NULL;
-  bool ok = k_wait(gvk, name, is_ready, NULL, ms, &last);
-  char *t = last ? cJSON_PrintUnformatted(capz_json_ptr_get(last, "/status")) : NULL;
-  ck_assert_msg(ok, "%s %s not ready; status: %s", gvk->kind, name, t ? t : "(absent)");
-  free(t);
-  cJSON_Delete(last);
-}
-
-static bool owned_by(const cJSON *res, const char *cluster) {
-  char key[160];
-  snprintf(key, sizeof key, OWNED_TAG "%s", cluster);
-  const cJSON *t;
-  cJSON_ArrayForEach(t, cJSON_GetObjectItem(res, "tags"))
-    if (!strcasecmp(t->string, key) && cJSON_IsString(t) && !strcasecmp(t->valuestring, "owned")) return true;
-  return false;
-}
-
-static int count_owned(const char *cluster) {
-  cJSON *all = arm_resources(NULL);
-  int n = 0;
-  const cJSON *r;
-  cJSON_ArrayForEach(r, all) n += owned_by(r, cluster);
-  cJSON_Delete(all);
-  return n;
-}
-
-/* The resource exists, carries the ownership tag, and returns it (borrowed from all). */
-static cJSON *expect_owned(cJSON *all, const char *suffix, const char *cluster) {
-  cJSON *r = arm_find(all, suffix);
-  ck_assert_msg(r != NULL, "missing Azure resource %s", suffix);
-  ck_assert_msg(owned_by(r, cluster), "resource %s lacks the ownership tag", suffix);
-  return r;
-}
-
 /* ---------------------------------------------------------------- lifecycle */
 START_TEST(cluster_machine_lifecycle) {
   make_identity("{}");
   make_cluster("c1", "c1-rg", "{\"vnet\":{\"name\":\"c1-vnet\"}}");
   int64_t t0 = now_ms();
-  wait_ready(&GVK_AC, "c1", 60000);
+  k_wait_ready(&GVK_AC, "c1", 60000);
   {
     cJSON *cl = arm_requests();
     fprintf(stderr, "AzureCluster ready after %.1fs: %d ARM requests (%d PUT, %d GET)\n",
@@ -157,20 +99,20 @@ START_TEST(cluster_machine_lifecycle) {
 
   /* --- Azure side, resource by resource */
   cJSON *all = arm_resources(NULL);
-  expect_owned(all, RGP "c1-rg", "c1");
-  cJSON *vnet = expect_owned(all, "/virtualNetworks/c1-vnet", "c1");
+  arm_expect_owned(all, RGP "c1-rg", "c1");
+  cJSON *vnet = arm_expect_owned(all, "/virtualNetworks/c1-vnet", "c1");
   ck_assert_str_eq(capz_json_ptr_str(vnet, "/properties/addressSpace/addressPrefixes/0", ""), "10.0.0.0/8");
   ck_assert_str_eq(capz_json_ptr_str(vnet, "/tags/team", ""), "e2e");
-  cJSON *cpnsg = expect_owned(all, "/networkSecurityGroups/c1-controlplane-nsg", "c1");
+  cJSON *cpnsg = arm_expect_owned(all, "/networkSecurityGroups/c1-controlplane-nsg", "c1");
   ck_assert_str_eq(capz_json_ptr_str(cpnsg, "/properties/securityRules/0/name", ""), "allow_ssh");
   ck_assert_str_eq(capz_json_ptr_str(cpnsg, "/properties/securityRules/1/properties/destinationPortRange", ""), "6443");
-  expect_owned(all, "/networkSecurityGroups/c1-node-nsg", "c1");
-  expect_owned(all, "/routeTables/c1-node-routetable", "c1");
-  expect_owned(all, "/publicIPAddresses/pip-c1-node-natgw", "c1");
-  cJSON *apip = expect_owned(all, "/publicIPAddresses/pip-c1-apiserver", "c1");
+  arm_expect_owned(all, "/networkSecurityGroups/c1-node-nsg", "c1");
+  arm_expect_owned(all, "/routeTables/c1-node-routetable", "c1");
+  arm_expect_owned(all, "/publicIPAddresses/pip-c1-node-natgw", "c1");
+  cJSON *apip = arm_expect_owned(all, "/publicIPAddresses/pip-c1-apiserver", "c1");
   ck_assert_str_eq(capz_json_ptr_str(apip, "/sku/name", ""), "Standard");
   ck_assert_ptr_nonnull(strstr(host, capz_json_ptr_str(apip, "/properties/dnsSettings/domainNameLabel", "?")));
-  cJSON *nat = expect_owned(all, "/natGateways/c1-node-natgw", "c1");
+  cJSON *nat = arm_expect_owned(all, "/natGateways/c1-node-natgw", "c1");
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(nat, "/properties/publicIpAddresses/0/id", ""), "pip-c1-node-natgw"));
   cJSON *cps = arm_find(all, "/virtualNetworks/c1-vnet/subnets/c1-controlplane-subnet");
   ck_assert_ptr_nonnull(cps);
@@ -179,12 +121,12 @@ START_TEST(cluster_machine_lifecycle) {
   ck_assert_ptr_nonnull(ns);
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(ns, "/properties/natGateway/id", ""), "c1-node-natgw"));
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(ns, "/properties/routeTable/id", ""), "c1-node-routetable"));
-  cJSON *lb = expect_owned(all, "/loadBalancers/c1-public-lb", "c1");
+  cJSON *lb = arm_expect_owned(all, "/loadBalancers/c1-public-lb", "c1");
   ck_assert_str_eq(capz_json_ptr_str(lb, "/properties/loadBalancingRules/0/name", ""), "LBRuleHTTPS");
   ck_assert_int_eq(capz_json_ptr_int(lb, "/properties/loadBalancingRules/0/properties/frontendPort", 0), 6443);
   ck_assert_str_eq(capz_json_ptr_str(lb, "/properties/probes/0/properties/requestPath", ""), "/readyz");
   ck_assert_str_eq(capz_json_ptr_str(lb, "/properties/backendAddressPools/0/name", ""), "c1-public-lb-backendPool");
-  int owned_cluster = count_owned("c1");
+  int owned_cluster = arm_count_owned("c1");
   ck_assert_int_eq(owned_cluster, 9); /* RG, VNet, 2 NSGs, RT, 2 PIPs, NAT GW, LB (subnets carry no tags) */
   cJSON_Delete(all);
   cJSON_Delete(ac);
@@ -235,7 +177,7 @@ START_TEST(cluster_machine_lifecycle) {
   cJSON_Delete(m);
   /* waits (no failure) for the cluster infrastructure and the bootstrap data */
   const char *w1[] = {"VMRunning", "WaitingForClusterInfrastructure"};
-  ck_assert(k_wait(&GVK_AM, "m1", cond_reason, (void *)w1, 15000, NULL));
+  ck_assert(k_wait(&GVK_AM, "m1", k_cond_reason, (void *)w1, 15000, NULL));
   usleep(300000); /* the reconcile that wrote the condition has returned */
   /* the waiting machine is not polled: its reconciles end without a requeue (the Cluster watch wakes it) */
   const char *am_requeues[] = {"controller=\"azuremachine\"", "result=\"requeue_after\"", NULL};
@@ -252,13 +194,13 @@ START_TEST(cluster_machine_lifecycle) {
   int64_t t_infra = now_ms();
   k_patch(&GVK_CLUSTER, "c1", "status", "{\"status\":{\"initialization\":{\"infrastructureProvisioned\":true}}}");
   const char *w2[] = {"VMRunning", "WaitingForBootstrapData"};
-  ck_assert(k_wait(&GVK_AM, "m1", cond_reason, (void *)w2, 15000, NULL));
+  ck_assert(k_wait(&GVK_AM, "m1", k_cond_reason, (void *)w2, 15000, NULL));
   fprintf(stderr, "machine left WaitingForClusterInfrastructure %lld ms after the Cluster reported it\n",
           (long long)(now_ms() - t_infra));
   ck_assert_int_le(now_ms() - t_infra, 1200);
   arm_clear_requests();
   k_patch(&GVK_MACHINE, "m1", NULL, "{\"spec\":{\"bootstrap\":{\"dataSecretName\":\"m1-bootstrap\"}}}");
-  wait_ready(&GVK_AM, "m1", 60000);
+  k_wait_ready(&GVK_AM, "m1", 60000);
   cJSON *am = k_get(&GVK_AM, "m1");
   ck_assert_str_eq(capz_json_ptr_str(am, "/spec/providerID", ""),
                    "azure:///subscriptions/" E2E_SUB "/resourceGroups/c1-rg/providers/Microsoft.Compute/virtualMachines/m1");
@@ -271,13 +213,13 @@ START_TEST(cluster_machine_lifecycle) {
   ck_assert(*capz_json_ptr_str(am, "/spec/sshPublicKey", "") != '\0');
   cJSON_Delete(am);
   all = arm_resources(NULL);
-  cJSON *vm = expect_owned(all, "/virtualMachines/m1", "c1");
+  cJSON *vm = arm_expect_owned(all, "/virtualMachines/m1", "c1");
   ck_assert_str_eq(capz_json_ptr_str(vm, "/zones/0", ""), "2");
   ck_assert_str_eq(capz_json_ptr_str(vm, "/properties/hardwareProfile/vmSize", ""), "Standard_B2s");
   ck_assert_ptr_nonnull(strstr(capz_json_ptr_str(vm, "/properties/storageProfile/imageReference/communityGalleryImageId", ""),
                                "capi-ubun2-2404"));
   ck_assert_ptr_null(capz_json_ptr_get(vm, "/properties/osProfile/customData")); /* write-only */
-  cJSON *nic = expect_owned(all, "/networkInterfaces/m1-nic", "c1");
+  cJSON *nic = arm_expect_owned(all, "/networkInterfaces/m1-nic", "c1");
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(nic, "/properties/ipConfigurations/0/properties/loadBalancerBackendAddressPools/0/id", ""),
                                    "c1-public-lb/backendAddressPools/c1-public-lb-backendPool"));
   ck_assert_ptr_nonnull(arm_find(all, "/disks/m1_OSDisk"));
@@ -300,7 +242,7 @@ START_TEST(cluster_machine_lifecycle) {
 
   /* --- delete the machine: VM, disks, NIC gone */
   k_delete(&GVK_AM, "m1");
-  wait_gone(&GVK_AM, "m1", 30000);
+  k_wait_gone(&GVK_AM, "m1", 30000);
   all = arm_resources(NULL);
   ck_assert_ptr_null(arm_find(all, "/virtualMachines/m1"));
   ck_assert_ptr_null(arm_find(all, "/networkInterfaces/m1-nic"));
@@ -310,8 +252,8 @@ START_TEST(cluster_machine_lifecycle) {
 
   /* --- delete the cluster: nothing owned left */
   k_delete(&GVK_AC, "c1");
-  wait_gone(&GVK_AC, "c1", 30000);
-  ck_assert_int_eq(count_owned("c1"), 0);
+  k_wait_gone(&GVK_AC, "c1", 30000);
+  ck_assert_int_eq(arm_count_owned("c1"), 0);
   ident = k_get(&GVK_ACI, "id1");
   ck_assert_int_eq(cJSON_GetArraySize(capz_json_ptr_get(ident, "/metadata/finalizers")), 0);
   cJSON_Delete(ident);
@@ -321,21 +263,8 @@ START_TEST(cluster_machine_lifecycle) {
 }
 END_TEST
 
-
 /* ---------------------------------------------------------------- bad manifests, denied namespace */
 /* Events are recorded right after the status write: poll for them. */
-static void expect_event(const char *name, const char *reason) {
-  int64_t until = now_ms() + 10000;
-  char *ev = NULL;
-  for (;;) {
-    free(ev);
-    ev = k_event_reasons(name);
-    if (strstr(ev, reason) || now_ms() > until) break;
-    usleep(50000);
-  }
-  ck_assert_msg(strstr(ev, reason) != NULL, "events of %s: %s (want %s)", name, ev, reason);
-  free(ev);
-}
 
 static int count_writes(void) {
   cJSON *log = arm_requests();
@@ -353,7 +282,7 @@ START_TEST(bad_manifest_and_denied_namespace) {
                "\"cidrBlocks\":[\"10.0.1.0/24\"]}]}");
   const char *want[] = {"NetworkInfrastructureReady", "InvalidConfiguration"};
   cJSON *last = NULL;
-  ck_assert(k_wait(&GVK_AC, "bad", cond_reason, (void *)want, 20000, &last));
+  ck_assert(k_wait(&GVK_AC, "bad", k_cond_reason, (void *)want, 20000, &last));
   const cJSON *c = capz_cond_get(last, "NetworkInfrastructureReady");
   const char *msg = capz_json_ptr_str(c, "/message", "");
   ck_assert_msg(strstr(msg, "spec.networkSpec.subnets[0].cidrBlocks") != NULL, "message: %s", msg);
@@ -361,13 +290,13 @@ START_TEST(bad_manifest_and_denied_namespace) {
   ck_assert(capz_cond_is_false(last, "Ready"));
   ck_assert(!capz_json_ptr_bool(last, "/status/ready", true));
   cJSON_Delete(last);
-  expect_event("bad", "InvalidConfiguration");
+  k_expect_event("bad", "InvalidConfiguration");
 
   /* a valid cluster in a namespace the identity does not admit */
   make_cluster("denied", "denied-rg", "{\"vnet\":{\"name\":\"denied-vnet\"}}");
   const char *want2[] = {"NetworkInfrastructureReady", "NamespaceNotAllowedByIdentity"};
-  ck_assert(k_wait(&GVK_AC, "denied", cond_reason, (void *)want2, 20000, NULL));
-  expect_event("denied", "NamespaceNotAllowedByIdentity");
+  ck_assert(k_wait(&GVK_AC, "denied", k_cond_reason, (void *)want2, 20000, NULL));
+  k_expect_event("denied", "NamespaceNotAllowedByIdentity");
   /* neither touched Azure */
   ck_assert_int_eq(count_writes(), 0);
   cJSON *all = arm_resources(NULL);
@@ -377,7 +306,7 @@ START_TEST(bad_manifest_and_denied_namespace) {
 
   /* allowing the namespace (an identity change) wakes the cluster through the identityRef watch */
   k_patch(&GVK_ACI, "id1", NULL, "{\"spec\":{\"allowedNamespaces\":{\"list\":[\"default\"]}}}");
-  wait_ready(&GVK_AC, "denied", 60000);
+  k_wait_ready(&GVK_AC, "denied", 60000);
 }
 END_TEST
 
@@ -397,7 +326,7 @@ START_TEST(byo_vnet_untouched) {
                "{\"vnet\":{\"name\":\"shared-vnet\",\"resourceGroup\":\"net-rg\",\"cidrBlocks\":[\"10.0.0.0/8\"]},"
                "\"subnets\":[{\"name\":\"cp\",\"role\":\"control-plane\",\"cidrBlocks\":[\"10.0.0.0/16\"]},"
                "{\"name\":\"node\",\"role\":\"node\",\"cidrBlocks\":[\"10.1.0.0/16\"]}]}");
-  wait_ready(&GVK_AC, "byo", 60000);
+  k_wait_ready(&GVK_AC, "byo", 60000);
   /* nothing was written to the VNet or its subnets, nor NSGs/route tables/NAT gateways created for it */
   cJSON *log = arm_requests();
   const cJSON *r;
@@ -412,15 +341,15 @@ START_TEST(byo_vnet_untouched) {
   cJSON *all = arm_resources(NULL);
   cJSON *vnet = arm_find(all, "/virtualNetworks/shared-vnet");
   ck_assert_ptr_nonnull(vnet);
-  ck_assert(!owned_by(vnet, "byo"));
+  ck_assert(!arm_owned_by(vnet, "byo"));
   ck_assert_str_eq(capz_json_ptr_str(vnet, "/tags/owner", ""), "network-team");
-  expect_owned(all, RGP "byo-rg", "byo");
-  expect_owned(all, "/loadBalancers/byo-public-lb", "byo");
+  arm_expect_owned(all, RGP "byo-rg", "byo");
+  arm_expect_owned(all, "/loadBalancers/byo-public-lb", "byo");
   cJSON_Delete(all);
   /* delete: the owned resource group goes, the shared VNet and its subnets stay */
   k_delete(&GVK_AC, "byo");
-  wait_gone(&GVK_AC, "byo", 30000);
-  ck_assert_int_eq(count_owned("byo"), 0);
+  k_wait_gone(&GVK_AC, "byo", 30000);
+  ck_assert_int_eq(arm_count_owned("byo"), 0);
   all = arm_resources(NULL);
   ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/shared-vnet"));
   ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/shared-vnet/subnets/cp"));
@@ -459,7 +388,7 @@ START_TEST(private_cluster_with_faults) {
                  "\"hub-vnet\",\"forwardPeeringProperties\":{\"allowForwardedTraffic\":true}}]},\"apiServerLB\":"
                  "{\"type\":\"Internal\"}}",
                  ",\"bastionSpec\":{\"azureBastion\":{}}");
-  wait_ready(&GVK_AC, "priv", 90000);
+  k_wait_ready(&GVK_AC, "priv", 90000);
   cJSON *ac = k_get(&GVK_AC, "priv");
   ck_assert_str_eq(capz_json_ptr_str(ac, "/spec/controlPlaneEndpoint/host", ""), "apiserver.priv.capz.io");
   ck_assert(capz_cond_is_true(ac, "PrivateDNSZoneReady"));
@@ -471,15 +400,15 @@ START_TEST(private_cluster_with_faults) {
   cJSON_Delete(log);
   ck_assert_int_eq(lro_fail_rules(), 0); /* a one-shot rule is dropped once it has fired */
   cJSON *all = arm_resources(NULL);
-  expect_owned(all, "/networkSecurityGroups/priv-node-nsg", "priv");
+  arm_expect_owned(all, "/networkSecurityGroups/priv-node-nsg", "priv");
   ck_assert_str_eq(capz_json_ptr_str(arm_find(all, "/networkSecurityGroups/priv-node-nsg"),
                                      "/properties/provisioningState", ""), "Succeeded");
-  cJSON *lb = expect_owned(all, "/loadBalancers/priv-internal-lb", "priv");
+  cJSON *lb = arm_expect_owned(all, "/loadBalancers/priv-internal-lb", "priv");
   ck_assert_str_eq(capz_json_ptr_str(lb, "/properties/frontendIPConfigurations/0/properties/privateIPAddress", ""),
                    "10.0.0.100");
-  expect_owned(all, "/privateDnsZones/priv.capz.io", "priv");
-  expect_owned(all, "/privateDnsZones/priv.capz.io/virtualNetworkLinks/priv-vnet-link", "priv");
-  expect_owned(all, "/privateDnsZones/priv.capz.io/virtualNetworkLinks/hub-vnet-link", "priv");
+  arm_expect_owned(all, "/privateDnsZones/priv.capz.io", "priv");
+  arm_expect_owned(all, "/privateDnsZones/priv.capz.io/virtualNetworkLinks/priv-vnet-link", "priv");
+  arm_expect_owned(all, "/privateDnsZones/priv.capz.io/virtualNetworkLinks/hub-vnet-link", "priv");
   cJSON *a = arm_find(all, "/privateDnsZones/priv.capz.io/A/apiserver");
   ck_assert_ptr_nonnull(a);
   ck_assert_str_eq(capz_json_ptr_str(a, "/properties/aRecords/0/ipv4Address", ""), "10.0.0.100");
@@ -492,13 +421,13 @@ START_TEST(private_cluster_with_faults) {
   ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/hub-vnet/virtualNetworkPeerings/hub-vnet-To-priv-vnet"));
   /* bastion: its subnet, public IP and host */
   ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/priv-vnet/subnets/AzureBastionSubnet"));
-  expect_owned(all, "/publicIPAddresses/priv-azure-bastion-pip", "priv");
-  expect_owned(all, "/bastionHosts/priv-azure-bastion", "priv");
+  arm_expect_owned(all, "/publicIPAddresses/priv-azure-bastion-pip", "priv");
+  arm_expect_owned(all, "/bastionHosts/priv-azure-bastion", "priv");
   cJSON_Delete(all);
   /* delete: the reverse peering on the hub goes too; the hub stays */
   k_delete(&GVK_AC, "priv");
-  wait_gone(&GVK_AC, "priv", 30000);
-  ck_assert_int_eq(count_owned("priv"), 0);
+  k_wait_gone(&GVK_AC, "priv", 30000);
+  ck_assert_int_eq(arm_count_owned("priv"), 0);
   all = arm_resources(NULL);
   ck_assert_ptr_nonnull(arm_find(all, "/virtualNetworks/hub-vnet"));
   ck_assert_ptr_null(arm_find(all, "/virtualNetworks/hub-vnet/virtualNetworkPeerings/hub-vnet-To-priv-vnet"));
@@ -513,7 +442,7 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
   make_identity("{}");
   g_location = "westus"; /* a region without availability zones */
   make_cluster("c3", "c3-rg", "{\"vnet\":{\"name\":\"c3-vnet\"}}");
-  wait_ready(&GVK_AC, "c3", 60000);
+  k_wait_ready(&GVK_AC, "c3", 60000);
   cJSON *c3 = k_get(&GVK_AC, "c3");
   ck_assert_ptr_null(capz_json_ptr_get(c3, "/status/failureDomains/1"));
   cJSON_Delete(c3);
@@ -534,7 +463,7 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
                         "\"allocatePublicIP\":true,\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":30}}}",
                         capz_json_ptr_str(m, "/metadata/uid", "")));
   cJSON_Delete(m);
-  wait_ready(&GVK_AM, "w1", 60000);
+  k_wait_ready(&GVK_AM, "w1", 60000);
   cJSON *am = k_get(&GVK_AM, "w1");
   ck_assert_str_eq(capz_json_ptr_str(am, "/status/addresses/2/type", ""), "ExternalIP");
   ck_assert_msg(!strncmp(capz_json_ptr_str(am, "/status/addresses/1/address", ""), "10.1.", 5), "node IP %s",
@@ -542,13 +471,13 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
   cJSON_Delete(am);
   /* no zones: the VM goes into the MachineDeployment's availability set */
   cJSON *all = arm_resources(NULL);
-  cJSON *as = expect_owned(all, "/availabilitySets/c3_md0-as", "c3");
+  cJSON *as = arm_expect_owned(all, "/availabilitySets/c3_md0-as", "c3");
   (void)as;
   cJSON *w1 = arm_find(all, "/virtualMachines/w1");
   ck_assert_ptr_nonnull(w1);
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(w1, "/properties/availabilitySet/id", ""), "c3_md0-as"));
   ck_assert_ptr_null(capz_json_ptr_get(w1, "/zones/0"));
-  expect_owned(all, "/publicIPAddresses/pip-w1", "c3");
+  arm_expect_owned(all, "/publicIPAddresses/pip-w1", "c3");
   cJSON_Delete(all);
   /* the VM disappears behind the controller's back: the machine fails, nothing is recreated */
   arm_direct("DELETE", RGP "c3-rg/providers/Microsoft.Compute/virtualMachines/w1", NULL);
@@ -556,7 +485,7 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
   /* no poke: the machine's converged requeue (within its drift interval) is what notices */
   cJSON *last = NULL;
   const char *want[] = {"VMRunning", "Deleted"};
-  ck_assert(k_wait(&GVK_AM, "w1", cond_reason, (void *)want, 20000, &last));
+  ck_assert(k_wait(&GVK_AM, "w1", k_cond_reason, (void *)want, 20000, &last));
   ck_assert_str_eq(capz_json_ptr_str(last, "/status/failureReason", ""), "UpdateError");
   ck_assert_str_eq(capz_json_ptr_str(last, "/status/vmState", ""), "Deleted");
   cJSON_Delete(last);
@@ -564,7 +493,7 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
   cJSON *log = arm_requests();
   ck_assert_int_eq(arm_count(log, "PUT"), 0);
   cJSON_Delete(log);
-  expect_event("w1", "UnexpectedVMDeletion");
+  k_expect_event("w1", "UnexpectedVMDeletion");
 
   /* a VM whose creation fails in Azure: terminal CreateError, vmState Failed */
   arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/virtualMachines/w2\",\"kind\":\"lroFail\",\"count\":1}");
@@ -582,7 +511,7 @@ START_TEST(vm_deleted_out_of_band_fails_machine) {
                         capz_json_ptr_str(m2, "/metadata/uid", "")));
   cJSON_Delete(m2);
   const char *wf[] = {"VMRunning", "Failed"};
-  ck_assert(k_wait(&GVK_AM, "w2", cond_reason, (void *)wf, 30000, &last));
+  ck_assert(k_wait(&GVK_AM, "w2", k_cond_reason, (void *)wf, 30000, &last));
   ck_assert_str_eq(capz_json_ptr_str(last, "/status/failureReason", ""), "CreateError");
   ck_assert_str_eq(capz_json_ptr_str(last, "/status/vmState", ""), "Failed");
   ck_assert(!capz_json_ptr_bool(last, "/status/ready", true));
@@ -668,14 +597,14 @@ START_TEST(paused_then_operation_resumed_after_restart) {
   snprintf(name, sizeof name, "%s", capz_json_ptr_str(last, "/status/longRunningOperationStates/0/name", ""));
   ck_assert_str_eq(capz_json_ptr_str(last, "/status/longRunningOperationStates/0/type", ""), "PUT");
   const char *w[] = {"VNetReady", "Creating"};
-  if (!strcmp(svc, "virtualnetworks")) ck_assert(cond_reason(last, (void *)w));
+  if (!strcmp(svc, "virtualnetworks")) ck_assert(k_cond_reason(last, (void *)w));
   cJSON_Delete(last);
   /* a new process knows nothing but the token in status: it polls the operation instead of re-reading or
    * re-sending the PUT (first request about it after the restart is an operation poll) */
   arm_clear_requests();
   env_restart_controllers();
   arm_post("/_sim/config", "{\"lro\":{\"defaultSeconds\":0.2,\"retryAfterSeconds\":0}}");
-  wait_ready(&GVK_AC, "p1", 60000);
+  k_wait_ready(&GVK_AC, "p1", 60000);
   char suffix[200];
   snprintf(suffix, sizeof suffix, "/%s", name);
   log = arm_requests();
@@ -702,16 +631,14 @@ START_TEST(paused_then_operation_resumed_after_restart) {
 }
 END_TEST
 
-/* ---------------------------------------------------------------- drift: a change made behind our back is undone */
-START_TEST(drift_corrected) {
-  make_identity("{}");
-  make_cluster("d1", "d1-rg", "{\"vnet\":{\"name\":\"d1-vnet\"}}");
-  wait_ready(&GVK_AC, "d1", 60000);
-  env_restart_controllers_with_drift("1s");
-  sleep(2); /* the new process's first pass (one read per resource) is over */
-  /* someone strips the control-plane NSG's rules (keeping its tags) */
+/* ---------------------------------------------------------------- drift: a change made behind our back is undone
+ * Out of band: the control-plane NSG of cluster PUT back with no security rules (its tags kept), after the request
+ * log is cleared. Returns now_ms() just before the PUT. */
+static int64_t strip_cp_nsg_rules(const char *cluster) {
+  char suffix[160];
+  snprintf(suffix, sizeof suffix, "/networkSecurityGroups/%s-controlplane-nsg", cluster);
   cJSON *all = arm_resources(NULL);
-  cJSON *nsg = cJSON_Duplicate(arm_find(all, "/networkSecurityGroups/d1-controlplane-nsg"), 1);
+  cJSON *nsg = cJSON_Duplicate(arm_find(all, suffix), 1);
   cJSON_Delete(all);
   ck_assert_ptr_nonnull(nsg);
   cJSON *body = cJSON_CreateObject();
@@ -720,23 +647,38 @@ START_TEST(drift_corrected) {
   cJSON_AddArrayToObject(cJSON_AddObjectToObject(body, "properties"), "securityRules");
   char *txt = cJSON_PrintUnformatted(body);
   arm_clear_requests();
+  int64_t t0 = now_ms();
   arm_direct("PUT", capz_json_ptr_str(nsg, "/id", ""), txt);
   free(txt);
   cJSON_Delete(body);
   cJSON_Delete(nsg);
+  return t0;
+}
+
+/* Security rules the control-plane NSG of cluster has now (0 when it is missing). */
+static int cp_nsg_rules(const char *cluster) {
+  char suffix[160];
+  snprintf(suffix, sizeof suffix, "/networkSecurityGroups/%s-controlplane-nsg", cluster);
+  cJSON *all = arm_resources("Microsoft.Network/networkSecurityGroups");
+  int rules = cJSON_GetArraySize(capz_json_ptr_get(arm_find(all, suffix), "/properties/securityRules"));
+  cJSON_Delete(all);
+  return rules;
+}
+
+START_TEST(drift_corrected) {
+  make_identity("{}");
+  make_cluster("d1", "d1-rg", "{\"vnet\":{\"name\":\"d1-vnet\"}}");
+  k_wait_ready(&GVK_AC, "d1", 60000);
+  env_restart_controllers_with_drift("1s");
+  sleep(2); /* the new process's first pass (one read per resource) is over */
+  /* someone strips the control-plane NSG's rules (keeping its tags) */
+  strip_cp_nsg_rules("d1");
   /* (no check that the rules are gone now: with a 1 s drift interval the controller may already have put them back) */
   /* (the converged cluster's own requeue may already have corrected it: the poke only makes sure) */
   k_patch(&GVK_AC, "d1", NULL, "{\"metadata\":{\"annotations\":{\"e2e/poke\":\"2\"}}}");
   int64_t until = now_ms() + 20000;
   int rules = 0;
-  while (now_ms() < until) {
-    all = arm_resources("Microsoft.Network/networkSecurityGroups");
-    rules = cJSON_GetArraySize(capz_json_ptr_get(arm_find(all, "/networkSecurityGroups/d1-controlplane-nsg"),
-                                                 "/properties/securityRules"));
-    cJSON_Delete(all);
-    if (rules == 2) break;
-    usleep(100000);
-  }
+  while (now_ms() < until && (rules = cp_nsg_rules("d1")) != 2) usleep(100000);
   ck_assert_int_eq(rules, 2);
   cJSON *log = arm_requests();
   /* only the drifted resource was written (by us, then by the controller) */
@@ -752,30 +694,12 @@ START_TEST(drift_corrected_unprompted) {
   env_restart_controllers_with_drift("2s");
   make_identity("{}");
   make_cluster("d2", "d2-rg", "{\"vnet\":{\"name\":\"d2-vnet\"}}");
-  wait_ready(&GVK_AC, "d2", 60000);
+  k_wait_ready(&GVK_AC, "d2", 60000);
   sleep(1);
-  cJSON *all = arm_resources(NULL);
-  cJSON *nsg = cJSON_Duplicate(arm_find(all, "/networkSecurityGroups/d2-controlplane-nsg"), 1);
-  cJSON_Delete(all);
-  ck_assert_ptr_nonnull(nsg);
-  cJSON *body = cJSON_CreateObject();
-  cJSON_AddStringToObject(body, "location", "eastus");
-  cJSON_AddItemToObject(body, "tags", cJSON_Duplicate(cJSON_GetObjectItem(nsg, "tags"), 1));
-  cJSON_AddArrayToObject(cJSON_AddObjectToObject(body, "properties"), "securityRules");
-  char *txt = cJSON_PrintUnformatted(body);
-  arm_clear_requests();
-  int64_t t0 = now_ms();
-  arm_direct("PUT", capz_json_ptr_str(nsg, "/id", ""), txt);
-  free(txt);
-  cJSON_Delete(body);
-  cJSON_Delete(nsg);
+  int64_t t0 = strip_cp_nsg_rules("d2");
   int64_t until = t0 + 15000, fixed_at = -1;
   while (now_ms() < until) {
-    all = arm_resources("Microsoft.Network/networkSecurityGroups");
-    int rules = cJSON_GetArraySize(capz_json_ptr_get(arm_find(all, "/networkSecurityGroups/d2-controlplane-nsg"),
-                                                     "/properties/securityRules"));
-    cJSON_Delete(all);
-    if (rules == 2) {
+    if (cp_nsg_rules("d2") == 2) {
       fixed_at = now_ms();
       break;
     }
@@ -797,10 +721,7 @@ END_TEST
 Suite *e2e_suite(void);
 Suite *e2e_suite(void) {
   /* one case per test, so CK_RUN_CASE=<name> runs one of them */
-  const struct {
-    const char *name;
-    const TTest *test;
-  } tests[] = {
+  const ckrun_case tests[] = {
       {"lifecycle", cluster_machine_lifecycle},
       {"bad_manifest", bad_manifest_and_denied_namespace},
       {"byo_vnet", byo_vnet_untouched},
@@ -811,20 +732,8 @@ Suite *e2e_suite(void) {
       {"drift", drift_corrected},
   };
   Suite *s = suite_create("selfmanaged_e2e");
-  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-    TCase *tc = tcase_create(tests[i].name);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 100);
-    tcase_add_test(tc, tests[i].test);
-    suite_add_tcase(s, tc);
-  }
+  ckrun_add_cases(s, tests, sizeof tests / sizeof tests[0], setup, teardown, 100);
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(e2e_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return ckrun(e2e_suite()); }

@@ -14,9 +14,9 @@
 #include "capz/conditions.h"
 #include "capz/json.h"
 #include "e2e_capi.h"
+#include "e2e_checks.h"
 #include "e2e_env.h"
 
-#define OWNED_TAG "sigs.k8s.io_cluster-api-provider-azure_cluster_"
 #define RGP "/subscriptions/" E2E_SUB "/resourceGroups/"
 #define NETP "/providers/Microsoft.Network/"
 
@@ -32,36 +32,6 @@ static void teardown(void) {
 }
 
 /* ---------------------------------------------------------------- helpers */
-static bool owned_by(const cJSON *res, const char *cluster) {
-  char key[160];
-  snprintf(key, sizeof key, OWNED_TAG "%s", cluster);
-  const cJSON *t;
-  cJSON_ArrayForEach(t, cJSON_GetObjectItem(res, "tags"))
-    if (!strcasecmp(t->string, key) && cJSON_IsString(t) && !strcasecmp(t->valuestring, "owned")) return true;
-  return false;
-}
-
-static int count_owned(const char *cluster) {
-  cJSON *all = arm_resources(NULL);
-  int n = 0;
-  const cJSON *r;
-  cJSON_ArrayForEach(r, all) n += owned_by(r, cluster);
-  cJSON_Delete(all);
-  return n;
-}
-
-static cJSON *expect_owned(cJSON *all, const char *suffix, const char *cluster) {
-  cJSON *r = arm_find(all, suffix);
-  ck_assert_msg(r != NULL, "missing Azure resource %s", suffix);
-  ck_assert_msg(owned_by(r, cluster), "resource %s lacks the ownership tag", suffix);
-  return r;
-}
-
-static cJSON *expect_res(cJSON *all, const char *suffix) {
-  cJSON *r = arm_find(all, suffix);
-  ck_assert_msg(r != NULL, "missing Azure resource %s", suffix);
-  return r;
-}
 
 /* The service principal the emulator knows, as the AzureClusterIdentity every cluster here uses; and the
  * user-assigned identity CAPZ's template gives control-plane VMs (made beforehand by a CAPZ user, as in CAPZ's CI). */
@@ -159,31 +129,6 @@ static void wait_machines_ready(const char *cluster, int want, int64_t ms) {
     cJSON_Delete(ms_);
     usleep(100000);
   }
-}
-
-static bool is_ready(const cJSON *o, void *ud) {
-  (void)ud;
-  return o && capz_json_ptr_bool(o, "/status/ready", false);
-}
-static bool is_gone(const cJSON *o, void *ud) {
-  (void)ud;
-  return o == NULL;
-}
-static void wait_ready(const capz_gvk *gvk, const char *name, int64_t ms) {
-  cJSON *last = NULL;
-  bool ok = k_wait(gvk, name, is_ready, NULL, ms, &last);
-  char *t = last ? cJSON_PrintUnformatted(last) : NULL;
-  ck_assert_msg(ok, "%s %s not ready: %.3000s", gvk->kind, name, t ? t : "(absent)");
-  free(t);
-  cJSON_Delete(last);
-}
-static void wait_gone(const capz_gvk *gvk, const char *name, int64_t ms) {
-  cJSON *last = NULL;
-  bool ok = k_wait(gvk, name, is_gone, NULL, ms, &last);
-  char *t = last ? cJSON_PrintUnformatted(last) : NULL;
-  ck_assert_msg(ok, "%s %s not deleted: %.2000s", gvk->kind, name, t ? t : "(absent)");
-  free(t);
-  cJSON_Delete(last);
 }
 
 /* ---------------------------------------------------------------- the ARM request log */
@@ -290,7 +235,7 @@ START_TEST(reference_template) {
   arm_clear_requests();
   int64_t t0 = now_ms();
   apply(render(shared_template("cluster-template.yaml"), "ref", "1"));
-  wait_ready(&GVK_AC, "ref", 60000);
+  k_wait_ready(&GVK_AC, "ref", 60000);
   double cluster_s = (double)(now_ms() - t0) / 1000.0;
   wait_machines_ready("ref", 2, 90000);
   double all_s = (double)(now_ms() - t0) / 1000.0;
@@ -331,33 +276,33 @@ START_TEST(reference_template) {
 
   /* --- inventory, resource by resource */
   cJSON *all = arm_resources(NULL);
-  expect_owned(all, RGP "ref", "ref");
-  cJSON *vnet = expect_owned(all, NETP "virtualNetworks/ref-vnet", "ref");
+  arm_expect_owned(all, RGP "ref", "ref");
+  cJSON *vnet = arm_expect_owned(all, NETP "virtualNetworks/ref-vnet", "ref");
   ck_assert_str_eq(capz_json_ptr_str(vnet, "/properties/addressSpace/addressPrefixes/0", ""), "10.0.0.0/8");
-  cJSON *cpnsg = expect_owned(all, NETP "networkSecurityGroups/ref-controlplane-nsg", "ref");
+  cJSON *cpnsg = arm_expect_owned(all, NETP "networkSecurityGroups/ref-controlplane-nsg", "ref");
   ck_assert_str_eq(capz_json_ptr_str(cpnsg, "/properties/securityRules/0/name", ""), "allow_ssh");
   ck_assert_str_eq(capz_json_ptr_str(cpnsg, "/properties/securityRules/1/name", ""), "allow_apiserver");
-  expect_owned(all, NETP "networkSecurityGroups/ref-node-nsg", "ref");
-  expect_owned(all, NETP "routeTables/ref-node-routetable", "ref");
-  cJSON *apip = expect_owned(all, NETP "publicIPAddresses/pip-ref-apiserver", "ref");
+  arm_expect_owned(all, NETP "networkSecurityGroups/ref-node-nsg", "ref");
+  arm_expect_owned(all, NETP "routeTables/ref-node-routetable", "ref");
+  cJSON *apip = arm_expect_owned(all, NETP "publicIPAddresses/pip-ref-apiserver", "ref");
   ck_assert_str_eq(capz_json_ptr_str(apip, "/properties/publicIPAddressVersion", ""), "IPv4");
-  expect_owned(all, NETP "publicIPAddresses/pip-ref-node-natgw-1", "ref");
-  expect_owned(all, NETP "natGateways/ref-node-natgw-1", "ref");
-  cJSON *cps = expect_res(all, "/virtualNetworks/ref-vnet/subnets/control-plane-subnet");
+  arm_expect_owned(all, NETP "publicIPAddresses/pip-ref-node-natgw-1", "ref");
+  arm_expect_owned(all, NETP "natGateways/ref-node-natgw-1", "ref");
+  cJSON *cps = arm_expect(all, "/virtualNetworks/ref-vnet/subnets/control-plane-subnet");
   ck_assert_str_eq(capz_json_ptr_str(cps, "/properties/addressPrefix", ""), "10.0.0.0/16");
-  cJSON *ns = expect_res(all, "/virtualNetworks/ref-vnet/subnets/node-subnet");
+  cJSON *ns = arm_expect(all, "/virtualNetworks/ref-vnet/subnets/node-subnet");
   ck_assert_str_eq(capz_json_ptr_str(ns, "/properties/addressPrefix", ""), "10.1.0.0/16");
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(ns, "/properties/natGateway/id", ""), "ref-node-natgw"));
-  cJSON *lb = expect_owned(all, NETP "loadBalancers/ref-public-lb", "ref");
+  cJSON *lb = arm_expect_owned(all, NETP "loadBalancers/ref-public-lb", "ref");
   ck_assert_str_eq(capz_json_ptr_str(lb, "/properties/loadBalancingRules/0/name", ""), "LBRuleHTTPS");
   int vms = 0;
   cJSON_ArrayForEach(m, ms) {
     const char *name = capz_json_ptr_str(m, "/metadata/name", "");
     char suf[256];
     snprintf(suf, sizeof suf, "/virtualMachines/%s", name);
-    expect_owned(all, suf, "ref");
+    arm_expect_owned(all, suf, "ref");
     snprintf(suf, sizeof suf, "/networkInterfaces/%s-nic", name);
-    expect_owned(all, suf, "ref");
+    arm_expect_owned(all, suf, "ref");
     vms++;
   }
   ck_assert_int_eq(vms, 2);
@@ -380,17 +325,16 @@ START_TEST(reference_template) {
    * in one DELETE (no cluster resource is deleted one by one), nothing owned is left */
   arm_clear_requests();
   k_delete(&GVK_CLUSTER_B1, "ref");
-  wait_gone(&GVK_AC, "ref", 60000);
+  k_wait_gone(&GVK_AC, "ref", 60000);
   log = arm_requests();
   ck_assert_int_ge(first_at(log, "DELETE", "resourceGroups", "ref", NULL), 0);
   for (int i = 1; CLUSTER_ORDER[i]; i++)
     ck_assert_msg(first_at(log, "DELETE", CLUSTER_ORDER[i], "ref", "ref-") < 0, "%s deleted one by one",
                   CLUSTER_ORDER[i]);
   cJSON_Delete(log);
-  ck_assert_int_eq(count_owned("ref"), 0);
+  ck_assert_int_eq(arm_count_owned("ref"), 0);
 }
 END_TEST
-
 
 /* ---------------------------------------------------------------- IPv6, dual stack, Azure CNI v2 */
 /* The networks of CAPZ's ipv6 and dual-stack flavors (templates/flavors/{ipv6,dual-stack}/patches): the same
@@ -430,19 +374,19 @@ static void expect_prefixes(const cJSON *res, const char *ptr, const char *v4, c
 static void check_dual_network(cJSON *all, const char *c) {
   char p[300];
   snprintf(p, sizeof p, NETP "virtualNetworks/%s-vnet", c);
-  expect_prefixes(expect_owned(all, p, c), "/properties/addressSpace/addressPrefixes", "10.0.0.0/8",
+  expect_prefixes(arm_expect_owned(all, p, c), "/properties/addressSpace/addressPrefixes", "10.0.0.0/8",
                   "2001:1234:5678:9a00::/56");
   snprintf(p, sizeof p, "/virtualNetworks/%s-vnet/subnets/control-plane-subnet", c);
-  expect_prefixes(expect_res(all, p), "/properties/addressPrefixes", "10.0.0.0/16", "2001:1234:5678:9abc::/64");
+  expect_prefixes(arm_expect(all, p), "/properties/addressPrefixes", "10.0.0.0/16", "2001:1234:5678:9abc::/64");
   snprintf(p, sizeof p, "/virtualNetworks/%s-vnet/subnets/node-subnet", c);
-  cJSON *node = expect_res(all, p);
+  cJSON *node = arm_expect(all, p);
   expect_prefixes(node, "/properties/addressPrefixes", "10.1.0.0/16", "2001:1234:5678:9abd::/64");
   /* no NAT gateway on an IPv6 node subnet: egress through a node outbound load balancer instead */
   ck_assert_ptr_null(capz_json_ptr_get(node, "/properties/natGateway"));
   snprintf(p, sizeof p, NETP "natGateways/%s-node-natgw", c);
   ck_assert_ptr_null(arm_find(all, p));
   snprintf(p, sizeof p, NETP "loadBalancers/%s", c);
-  cJSON *olb = expect_owned(all, p, c);
+  cJSON *olb = arm_expect_owned(all, p, c);
   ck_assert_str_eq(capz_json_ptr_str(olb, "/properties/outboundRules/0/name", ""), "OutboundNATAllProtocols");
   char want[200];
   snprintf(want, sizeof want, "%s-outboundBackendPool", c);
@@ -451,13 +395,13 @@ static void check_dual_network(cJSON *all, const char *c) {
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(olb, "/properties/frontendIPConfigurations/0/properties/publicIPAddress/id", ""), want));
   /* every public IP IPv4, as CAPZ makes them (Azure needs an IPv4 frontend rule to carry IPv6) */
   snprintf(p, sizeof p, NETP "publicIPAddresses/pip-%s-node-outbound", c);
-  cJSON *opip = expect_owned(all, p, c);
+  cJSON *opip = arm_expect_owned(all, p, c);
   ck_assert_str_eq(capz_json_ptr_str(opip, "/properties/publicIPAddressVersion", ""), "IPv4");
   snprintf(p, sizeof p, NETP "publicIPAddresses/pip-%s-apiserver", c);
-  cJSON *apip = expect_owned(all, p, c);
+  cJSON *apip = arm_expect_owned(all, p, c);
   ck_assert_str_eq(capz_json_ptr_str(apip, "/properties/publicIPAddressVersion", ""), "IPv4");
   snprintf(p, sizeof p, NETP "loadBalancers/%s-public-lb", c);
-  cJSON *alb = expect_owned(all, p, c);
+  cJSON *alb = arm_expect_owned(all, p, c);
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(alb, "/properties/frontendIPConfigurations/0/properties/publicIPAddress/id", ""), "pip-"));
   /* the machines (AzureMachine side): each NIC has its IPv4 primary and an IPv6 configuration from the subnet's
    * /64, and the workers sit in the node outbound LB's pool */
@@ -466,7 +410,7 @@ static void check_dual_network(cJSON *all, const char *c) {
   int nics = 0, in_pool = 0;
   cJSON_ArrayForEach(m, ms) {
     snprintf(p, sizeof p, "/networkInterfaces/%s-nic", capz_json_ptr_str(m, "/metadata/name", ""));
-    cJSON *nic = expect_owned(all, p, c);
+    cJSON *nic = arm_expect_owned(all, p, c);
     const cJSON *ipc, *v4 = NULL, *v6 = NULL;
     cJSON_ArrayForEach(ipc, capz_json_ptr_get(nic, "/properties/ipConfigurations")) {
       const char *ver = capz_json_ptr_str(ipc, "/properties/privateIPAddressVersion", "IPv4");
@@ -516,9 +460,9 @@ START_TEST(ipv6_dualstack_podsubnet) {
                                         "[\"blob\"]}]}]"));
   apply(cni2);
   int64_t t0 = now_ms();
-  wait_ready(&GVK_AC, "v6", 60000);
-  wait_ready(&GVK_AC, "ds", 60000);
-  wait_ready(&GVK_AC, "cni2", 60000);
+  k_wait_ready(&GVK_AC, "v6", 60000);
+  k_wait_ready(&GVK_AC, "ds", 60000);
+  k_wait_ready(&GVK_AC, "cni2", 60000);
   wait_machines_ready("v6", 2, 90000);
   wait_machines_ready("ds", 2, 90000);
   wait_machines_ready("cni2", 2, 90000);
@@ -529,22 +473,22 @@ START_TEST(ipv6_dualstack_podsubnet) {
   check_dual_network(all, "v6");
   check_dual_network(all, "ds");
   /* Azure CNI v2: the pod subnet, delegated, behind the node subnet's NSG and NAT gateway */
-  cJSON *pod = expect_res(all, "/virtualNetworks/cni2-vnet/subnets/pod-subnet");
+  cJSON *pod = arm_expect(all, "/virtualNetworks/cni2-vnet/subnets/pod-subnet");
   ck_assert_str_eq(capz_json_ptr_str(pod, "/properties/addressPrefix", ""), "10.128.0.0/12");
   ck_assert_str_eq(capz_json_ptr_str(pod, "/properties/delegations/0/properties/serviceName", ""),
                    "Microsoft.DelegatedNetwork/controller");
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(pod, "/properties/networkSecurityGroup/id", ""), "/cni2-node-nsg"));
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(pod, "/properties/natGateway/id", ""), "/cni2-node-natgw"));
   ck_assert_ptr_null(capz_json_ptr_get(pod, "/properties/routeTable"));
-  cJSON *node = expect_res(all, "/virtualNetworks/cni2-vnet/subnets/node-subnet");
+  cJSON *node = arm_expect(all, "/virtualNetworks/cni2-vnet/subnets/node-subnet");
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(node, "/properties/natGateway/id", ""), "/cni2-node-natgw"));
   ck_assert_ptr_null(capz_json_ptr_get(node, "/properties/delegations/0"));
   /* one NSG and one NAT gateway serve both subnets */
   int natgws = 0;
   const cJSON *r;
-  cJSON_ArrayForEach(r, all) natgws += owned_by(r, "cni2") && strcasestr(capz_json_ptr_str(r, "/type", ""), "natGateways");
+  cJSON_ArrayForEach(r, all) natgws += arm_owned_by(r, "cni2") && strcasestr(capz_json_ptr_str(r, "/type", ""), "natGateways");
   ck_assert_int_eq(natgws, 1);
-  cJSON *pe = expect_owned(all, NETP "privateEndpoints/cni2-blob-pe", "cni2");
+  cJSON *pe = arm_expect_owned(all, NETP "privateEndpoints/cni2-blob-pe", "cni2");
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(pe, "/properties/subnet/id", ""), "/subnets/node-subnet"));
   ck_assert_str_eq(capz_json_ptr_str(pe, "/properties/privateLinkServiceConnections/0/properties/groupIds/0", ""), "blob");
   cJSON_Delete(all);
@@ -601,12 +545,12 @@ START_TEST(ipv6_dualstack_podsubnet) {
   k_delete(&GVK_CLUSTER_B1, "v6");
   k_delete(&GVK_CLUSTER_B1, "ds");
   k_delete(&GVK_CLUSTER_B1, "cni2");
-  wait_gone(&GVK_AC, "v6", 60000);
-  wait_gone(&GVK_AC, "ds", 60000);
-  wait_gone(&GVK_AC, "cni2", 60000);
-  ck_assert_int_eq(count_owned("v6"), 0);
-  ck_assert_int_eq(count_owned("ds"), 0);
-  ck_assert_int_eq(count_owned("cni2"), 0);
+  k_wait_gone(&GVK_AC, "v6", 60000);
+  k_wait_gone(&GVK_AC, "ds", 60000);
+  k_wait_gone(&GVK_AC, "cni2", 60000);
+  ck_assert_int_eq(arm_count_owned("v6"), 0);
+  ck_assert_int_eq(arm_count_owned("ds"), 0);
+  ck_assert_int_eq(arm_count_owned("cni2"), 0);
   /* v6 (resource group not ours): CAPZ's reverse order, resource by resource, machine by machine; the group stays */
   log = arm_requests();
   ck_assert_int_lt(first_at(log, "DELETE", "resourceGroups", "v6-shared-rg", NULL), 0);
@@ -644,7 +588,7 @@ START_TEST(clusterclass_topology) {
   char acname[256];
   snprintf(acname, sizeof acname, "%s", capz_json_ptr_str(cl, "/spec/infrastructureRef/name", ""));
   cJSON_Delete(cl);
-  wait_ready(&GVK_AC, acname, 60000);
+  k_wait_ready(&GVK_AC, acname, 60000);
   wait_machines_ready("cc", 2, 90000);
   cJSON *ac = k_get(&GVK_AC, acname);
   char rg[256];
@@ -657,47 +601,32 @@ START_TEST(clusterclass_topology) {
   cJSON *all = arm_resources(NULL);
   char p[512];
   snprintf(p, sizeof p, "/resourceGroups/%s", rg);
-  expect_owned(all, p, "cc");
+  arm_expect_owned(all, p, "cc");
   snprintf(p, sizeof p, NETP "loadBalancers/%s-public-lb", acname);
-  expect_owned(all, p, "cc");
+  arm_expect_owned(all, p, "cc");
   snprintf(p, sizeof p, NETP "natGateways/node-natgateway");
-  expect_owned(all, p, "cc");
+  arm_expect_owned(all, p, "cc");
   cJSON_Delete(all);
-  int owned = count_owned("cc");
+  int owned = arm_count_owned("cc");
   fprintf(stderr, "ClusterClass cluster cc (AzureCluster %s): %d owned resources\n", acname, owned);
   ck_assert_int_ge(owned, 13); /* 9 cluster resources + 2 VMs + 2 NICs */
-  ck_assert_int_eq(count_owned(acname), 0);
+  ck_assert_int_eq(arm_count_owned(acname), 0);
   k_delete(&GVK_CLUSTER_B1, "cc");
-  wait_gone(&GVK_AC, acname, 60000);
-  ck_assert_int_eq(count_owned("cc"), 0);
+  k_wait_gone(&GVK_AC, acname, 60000);
+  ck_assert_int_eq(arm_count_owned("cc"), 0);
 }
 END_TEST
 
 Suite *flavors_suite(void);
 Suite *flavors_suite(void) {
-  const struct {
-    const char *name;
-    const TTest *test;
-  } tests[] = {
+  const ckrun_case tests[] = {
       {"reference_template", reference_template},
       {"ipv6_dualstack_podsubnet", ipv6_dualstack_podsubnet},
       {"clusterclass", clusterclass_topology},
   };
   Suite *s = suite_create("selfmanaged_flavors");
-  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-    TCase *tc = tcase_create(tests[i].name);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, tests[i].test);
-    suite_add_tcase(s, tc);
-  }
+  ckrun_add_cases(s, tests, sizeof tests / sizeof tests[0], setup, teardown, 120);
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(flavors_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return ckrun(flavors_suite()); }

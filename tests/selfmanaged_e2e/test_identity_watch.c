@@ -11,21 +11,11 @@
 
 #include "capz/conditions.h"
 #include "capz/json.h"
+#include "e2e_checks.h"
 #include "e2e_env.h"
 
 static void setup(void) { env_start(); }
 static void teardown(void) { env_stop(); }
-
-static bool cond_reason(const cJSON *o, void *ud) {
-  const char *const *want = ud; /* {type, reason} */
-  const cJSON *c = o ? capz_cond_get(o, want[0]) : NULL;
-  return c && !strcmp(capz_json_ptr_str(c, "/reason", ""), want[1]);
-}
-
-static bool is_ready(const cJSON *o, void *ud) {
-  (void)ud;
-  return o && capz_json_ptr_bool(o, "/status/ready", false);
-}
 
 static int arm_writes(void) {
   cJSON *log = arm_requests();
@@ -52,7 +42,7 @@ START_TEST(identity_created_after_cluster) {
                         uid));
   cJSON_Delete(c);
   const char *want[] = {"NetworkInfrastructureReady", "InvalidIdentity"};
-  ck_assert_msg(k_wait(&GVK_AC, "late", cond_reason, (void *)want, 20000, NULL), "no InvalidIdentity condition");
+  ck_assert_msg(k_wait(&GVK_AC, "late", k_cond_reason, (void *)want, 20000, NULL), "no InvalidIdentity condition");
   /* terminal: nothing sent to Azure, and nothing happens on its own */
   sleep(2);
   ck_assert_int_eq(arm_writes(), 0);
@@ -78,7 +68,7 @@ START_TEST(identity_created_after_cluster) {
   ck_assert_msg(first >= 0, "no ARM write within 2 s of creating the identity");
   fprintf(stderr, "e2e(identity watch): first ARM write %lld ms after the identity was created\n", (long long)first);
   cJSON *last = NULL;
-  bool ok = k_wait(&GVK_AC, "late", is_ready, NULL, 60000, &last);
+  bool ok = k_wait(&GVK_AC, "late", k_is_ready, NULL, 60000, &last);
   char *st = last ? cJSON_PrintUnformatted(capz_json_ptr_get(last, "/status")) : NULL;
   ck_assert_msg(ok, "AzureCluster not ready; status: %s", st ? st : "(absent)");
   free(st);
@@ -116,13 +106,13 @@ START_TEST(identity_secret_created_later) {
                         "\"later-secret\",\"namespace\":\"default\"},\"allowedNamespaces\":{}}}"));
   make_cluster("nosec", "nosecret-id");
   const char *want[] = {"NetworkInfrastructureReady", "InvalidIdentity"};
-  ck_assert_msg(k_wait(&GVK_AC, "nosec", cond_reason, (void *)want, 20000, NULL), "no InvalidIdentity condition");
+  ck_assert_msg(k_wait(&GVK_AC, "nosec", k_cond_reason, (void *)want, 20000, NULL), "no InvalidIdentity condition");
   ck_assert_int_eq(arm_writes(), 0);
   int64_t t0 = now_ms();
   cJSON_Delete(k_create(&GVK_SECRET,
                         "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"later-secret\"},"
                         "\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}"));
-  ck_assert_msg(k_wait(&GVK_AC, "nosec", is_ready, NULL, 60000, NULL), "AzureCluster not ready after its Secret came");
+  ck_assert_msg(k_wait(&GVK_AC, "nosec", k_is_ready, NULL, 60000, NULL), "AzureCluster not ready after its Secret came");
   fprintf(stderr, "e2e(identity watch): AzureCluster ready %lld ms after its identity's Secret was created\n",
           (long long)(now_ms() - t0));
 }
@@ -136,9 +126,5 @@ int main(void) {
   tcase_add_test(tc, identity_created_after_cluster);
   tcase_add_test(tc, identity_secret_created_later);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

@@ -84,12 +84,14 @@ void mk_machine(const char *name, const char *cluster, bool control_plane, const
   cJSON_Delete(m);
 }
 
-static bool is_ready(const cJSON *o, void *ud) {
-  (void)ud;
-  return o && capz_json_ptr_bool(o, "/status/ready", false);
-}
+bool wait_ready(const capz_gvk *gvk, const char *name, int64_t ms) { return k_wait(gvk, name, k_is_ready, NULL, ms, NULL); }
 
-bool wait_ready(const capz_gvk *gvk, const char *name, int64_t ms) { return k_wait(gvk, name, is_ready, NULL, ms, NULL); }
+void expect_machine_ready(const char *name, int64_t ms) {
+  if (!wait_ready(&GVK_AM, name, ms)) {
+    char *t = status_text(name);
+    ck_abort_msg("%s not ready: %s", name, t);
+  }
+}
 
 typedef struct cond_want {
   const char *type, *status, *reason;
@@ -106,19 +108,6 @@ bool wait_cond(const capz_gvk *gvk, const char *name, const char *type, const ch
                int64_t ms) {
   cond_want w = {type, status, reason};
   return k_wait(gvk, name, has_cond, &w, ms, NULL);
-}
-
-void expect_event(const char *name, const char *reason) {
-  int64_t until = now_ms() + 10000;
-  char *ev = NULL;
-  for (;;) {
-    free(ev);
-    ev = k_event_reasons(name);
-    if (strstr(ev, reason) || now_ms() > until) break;
-    usleep(50000);
-  }
-  ck_assert_msg(strstr(ev, reason) != NULL, "events of %s: %s (want %s)", name, ev, reason);
-  free(ev);
 }
 
 char *status_text(const char *name) {

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "e2e_checks.h"
 #include "e2e_env.h"
 
 #define RGP "/subscriptions/" E2E_SUB "/resourceGroups/"
@@ -28,10 +29,11 @@ void mk_machine(const char *name, const char *cluster, bool control_plane, const
                 const char *spec_json);
 
 bool wait_ready(const capz_gvk *gvk, const char *name, int64_t ms);
+/* Fail the test unless AzureMachine name is Ready within ms ("<name> not ready: <its status>"). */
+void expect_machine_ready(const char *name, int64_t ms);
 /* Waits until the condition has status ("True"/"False") and, when reason is not NULL, that reason. */
 bool wait_cond(const capz_gvk *gvk, const char *name, const char *type, const char *status, const char *reason,
                int64_t ms);
-void expect_event(const char *name, const char *reason);
 /* Status of the AzureMachine (printed JSON, for messages). */
 char *status_text(const char *name);
 

@@ -82,10 +82,7 @@ START_TEST(control_planes_nat_role_extensions) {
              "\"vmExtensions\":[{\"name\":\"CustomScript\",\"publisher\":\"Microsoft.Azure.Extensions\","
              "\"version\":\"2.1\",\"settings\":{\"fileUris\":\"https://example.invalid/x.sh\"},"
              "\"protectedSettings\":{\"commandToExecute\":\"echo pr0tected-v4lue\"}}]}");
-  if (!wait_ready(&GVK_AM, "cp-a", 60000)) {
-    char *t = status_text("cp-a");
-    ck_abort_msg("cp-a not ready: %s", t);
-  }
+  expect_machine_ready("cp-a", 60000);
   cJSON *log = arm_requests();
   int create_total = arm_count(log, NULL), create_puts = arm_count(log, "PUT");
   fprintf(stderr, "control plane cp-a ready after %.1fs: %d ARM requests (%d PUT, %d GET, %d DELETE)\n",
@@ -109,10 +106,7 @@ START_TEST(control_planes_nat_role_extensions) {
   mk_machine("cp-b", "c1", true, "",
              "{\"vmSize\":\"Standard_D2ps_v5\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64},"
              "\"disableVMBootstrapExtension\":false}");
-  if (!wait_ready(&GVK_AM, "cp-b", 60000)) {
-    char *t = status_text("cp-b");
-    ck_abort_msg("cp-b not ready: %s", t);
-  }
+  expect_machine_ready("cp-b", 60000);
 
   /* --- the API server LB: one SSH rule per control plane, 22 then 2201, on the first frontend */
   cJSON *all = arm_resources(NULL);
@@ -320,8 +314,8 @@ START_TEST(control_planes_nat_role_extensions) {
   mk_bootstrap("cp-d", "c1", "#cloud-config\n");
   mk_machine("cp-c", "c1", true, "", "{\"vmSize\":\"Standard_B2s\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64}}");
   mk_machine("cp-d", "c1", true, "", "{\"vmSize\":\"Standard_B2s\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64}}");
-  ck_assert_msg(wait_ready(&GVK_AM, "cp-c", 60000), "cp-c not ready: %s", status_text("cp-c"));
-  ck_assert_msg(wait_ready(&GVK_AM, "cp-d", 60000), "cp-d not ready: %s", status_text("cp-d"));
+  expect_machine_ready("cp-c", 60000);
+  expect_machine_ready("cp-d", 60000);
   all = arm_resources(NULL);
   lb = arm_find(all, "/loadBalancers/c1-public-lb");
   const cJSON *rc_ = nat_rule(lb, "cp-c"), *rd = nat_rule(lb, "cp-d");
@@ -434,10 +428,7 @@ START_TEST(workers_spot_identities_azure_json_template) {
                         capz_json_ptr_str(cl, "/metadata/uid", "")));
   cJSON_Delete(cl);
 
-  if (!wait_ready(&GVK_AM, "w-spot", 60000)) {
-    char *t = status_text("w-spot");
-    ck_abort_msg("w-spot not ready: %s", t);
-  }
+  expect_machine_ready("w-spot", 60000);
   fprintf(stderr, "worker w-spot ready after %.1fs\n", (double)(now_ms() - t0) / 1000.0);
   ck_assert_msg(wait_ready(&GVK_AM, "w-none", 30000), "w-none not ready");
 
@@ -485,7 +476,7 @@ START_TEST(workers_spot_identities_azure_json_template) {
   cJSON_Delete(am);
   ck_assert_msg(wait_cond(&GVK_AM, "w-missing", "VMIdentitiesReady", "False", "UserAssignedIdentityMissing", 15000),
                 "w-missing: %s", status_text("w-missing"));
-  expect_event("w-missing", "UserAssignedIdentityMissing");
+  k_expect_event("w-missing", "UserAssignedIdentityMissing");
   am = k_get(&GVK_AM, "w-missing");
   ck_assert_ptr_null(capz_json_ptr_get(am, "/status/failureReason"));
   ck_assert(!capz_json_ptr_bool(am, "/status/ready", false));
@@ -494,7 +485,7 @@ START_TEST(workers_spot_identities_azure_json_template) {
   /* --- the failed bootstrap: condition, event, not ready, no terminal failure (retried, as CAPZ) */
   ck_assert_msg(wait_cond(&GVK_AM, "w-bootfail", "BootstrapSucceeded", "False", "BootstrapFailed", 20000),
                 "w-bootfail: %s", status_text("w-bootfail"));
-  expect_event("w-bootfail", "BootstrapFailed");
+  k_expect_event("w-bootfail", "BootstrapFailed");
   am = k_get(&GVK_AM, "w-bootfail");
   ck_assert(!capz_json_ptr_bool(am, "/status/ready", false));
   ck_assert_ptr_null(capz_json_ptr_get(am, "/status/failureReason"));
@@ -538,7 +529,7 @@ START_TEST(workers_spot_identities_azure_json_template) {
   cJSON_Delete(cfg);
   free(txt);
   cJSON_Delete(sec);
-  expect_event("w-none", "VMIdentityNone");
+  k_expect_event("w-none", "VMIdentityNone");
   sec = k_get(&GVK_SECRET, "w-missing-azure-json"); /* the user's: untouched */
   ck_assert_str_eq(capz_json_ptr_str(sec, "/data/azure.json", ""), "e30=");
   ck_assert_ptr_null(capz_json_ptr_get(sec, "/data/worker-node-azure.json"));
@@ -637,10 +628,7 @@ START_TEST(dual_stack_worker_nic) {
   mk_machine("w6", "c3", false, "",
              "{\"vmSize\":\"Standard_D2s_v3\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64},"
              "\"dnsServers\":[\"10.1.0.53\"],\"networkInterfaces\":[{\"privateIPConfigs\":3}]}");
-  if (!wait_ready(&GVK_AM, "w6", 60000)) {
-    char *t = status_text("w6");
-    ck_abort_msg("w6 not ready: %s", t);
-  }
+  expect_machine_ready("w6", 60000);
   cJSON *all = arm_resources(NULL);
   cJSON *nic = arm_find(all, "/networkInterfaces/w6-nic");
   ck_assert_ptr_nonnull(nic);
@@ -692,11 +680,8 @@ START_TEST(pod_subnet_nic_keeps_pod_ip_configs) {
   mk_bootstrap("wp", "c5", "#cloud-config\n");
   mk_machine("wp", "c5", false, "",
              "{\"vmSize\":\"Standard_D2s_v3\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64},\"allocatePublicIP\":true}");
-  if (!wait_ready(&GVK_AM, "wp", 60000)) {
-    char *t = status_text("wp");
-    ck_abort_msg("wp not ready: %s", t);
-  }
-  ck_assert_msg(wait_ready(&GVK_AM, "cp5", 30000), "cp5 not ready: %s", status_text("cp5"));
+  expect_machine_ready("wp", 60000);
+  expect_machine_ready("cp5", 30000);
   {
     cJSON *res = arm_resources(NULL);
     cJSON *ilb = arm_find(res, "/loadBalancers/c5-internal-lb");
@@ -788,10 +773,7 @@ START_TEST(certificate_identity_machine) {
   mk_bootstrap("wc", "c4", "#cloud-config\n");
   mk_machine("wc", "c4", false, "",
              "{\"vmSize\":\"Standard_B2s\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64}}");
-  if (!wait_ready(&GVK_AM, "wc", 60000)) {
-    char *t = status_text("wc");
-    ck_abort_msg("wc not ready: %s", t);
-  }
+  expect_machine_ready("wc", 60000);
   cJSON *all = arm_resources(NULL);
   ck_assert_ptr_nonnull(arm_find(all, "/virtualMachines/wc"));
   cJSON_Delete(all);
@@ -812,30 +794,14 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("selfmanaged_machine_e2e");
-  struct {
-    const char *name;
-    const TTest *test;
-  } tests[] = {
+  const ckrun_case tests[] = {
       {"control_planes", control_planes_nat_role_extensions},
       {"workers", workers_spot_identities_azure_json_template},
       {"dual_stack", dual_stack_worker_nic},
       {"private_pod_subnet", pod_subnet_nic_keeps_pod_ip_configs},
   };
-  for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-    TCase *tc = tcase_create(tests[i].name);
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 100);
-    tcase_add_test(tc, tests[i].test);
-    suite_add_tcase(s, tc);
-  }
-  TCase *tc = tcase_create("certificate");
-  tcase_add_checked_fixture(tc, setup_cert, teardown_cert);
-  tcase_set_timeout(tc, 100);
-  tcase_add_test(tc, certificate_identity_machine);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  ckrun_add_cases(s, tests, sizeof tests / sizeof tests[0], setup, teardown, 100);
+  const ckrun_case cert[] = {{"certificate", certificate_identity_machine}};
+  ckrun_add_cases(s, cert, 1, setup_cert, teardown_cert, 100);
+  return ckrun(s);
 }

@@ -43,8 +43,8 @@ START_TEST(trusted_launch_confidential_and_refusal) {
   mk_machine("gen1", "sec", false, "",
              "{\"vmSize\":\"Standard_A2_v2\",\"osDisk\":{\"osType\":\"Linux\",\"diskSizeGB\":64},"
              "\"securityProfile\":{\"securityType\":\"TrustedLaunch\",\"uefiSettings\":{\"secureBootEnabled\":true}}}");
-  ck_assert_msg(wait_ready(&GVK_AM, "tl", 60000), "tl not ready: %s", status_text("tl"));
-  ck_assert_msg(wait_ready(&GVK_AM, "cvm", 60000), "cvm not ready: %s", status_text("cvm"));
+  expect_machine_ready("tl", 60000);
+  expect_machine_ready("cvm", 60000);
   ck_assert_msg(wait_cond(&GVK_AM, "gen1", "VMRunning", "False", NULL, 20000), "gen1: %s", status_text("gen1"));
 
   cJSON *log = arm_requests();
@@ -72,7 +72,7 @@ START_TEST(trusted_launch_confidential_and_refusal) {
   ck_assert_ptr_nonnull(strcasestr(capz_json_ptr_str(am, "/status/failureMessage", ""), "Trusted Launch"));
   ck_assert_str_ne(capz_json_ptr_str(am, "/status/failureReason", ""), "");
   cJSON_Delete(am);
-  expect_event("gen1", "InvalidConfiguration");
+  k_expect_event("gen1", "InvalidConfiguration");
   /* what Azure stored */
   cJSON *all = arm_resources("Microsoft.Compute/virtualMachines");
   ck_assert_str_eq(capz_json_ptr_str(arm_find(all, "/virtualMachines/cvm"), "/properties/securityProfile/securityType", ""),
@@ -84,14 +84,7 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("selfmanaged_machine_security");
-  TCase *tc = tcase_create("security");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 100);
-  tcase_add_test(tc, trusted_launch_confidential_and_refusal);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  const ckrun_case cases[] = {{"security", trusted_launch_confidential_and_refusal}};
+  ckrun_add_cases(s, cases, 1, setup, teardown, 100);
+  return ckrun(s);
 }
