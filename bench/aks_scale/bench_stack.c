@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "bench_http.h"
 #include "bench_metrics.h"
@@ -15,7 +13,7 @@
 #include "bench_util.h"
 
 int bstack_start(const bench_opts *o, bench_stack *s) {
-  char bin[1024], path[1024], text[4096];
+  char path[1024], text[4096];
   /* ARM: throttling written out at the real limits (docs/arm-sim.md defaults = azure-arm-reference.md §3) so
    * the figures do not silently follow a change of the emulator's defaults. */
   snprintf(text, sizeof text,
@@ -31,34 +29,11 @@ int bstack_start(const bench_opts *o, bench_stack *s) {
   snprintf(path, sizeof path, "%s/arm-sim.yaml", o->dir);
   if (bench_write_text(path, text)) return -1;
 
-  snprintf(bin, sizeof bin, "%s/bin/capz-kube-sim", o->build);
-  const char *kargv[] = {bin, "--listen", "127.0.0.1:0", NULL};
-  if (bproc_start(&s->kube, o->dir, "kube-sim", kargv, BPROC_CORE_IN_DIR) || bproc_wait_line(&s->kube, 1, "READY ", 20, s->kube_url, sizeof s->kube_url))
+  if (bench_start_kube(&s->kube, o->dir, o->build, o->source, BPROC_CORE_IN_DIR, "aks-scale-bench", s->kube_url,
+                       sizeof s->kube_url, &s->cfg, &s->c) ||
+      bench_start_arm(&s->arm, o->dir, o->build, path, BPROC_CORE_IN_DIR, s->arm_url, sizeof s->arm_url) ||
+      bench_start_capi(&s->capi, o->dir, o->build, s->kube_url, BPROC_CORE_IN_DIR))
     return -1;
-  capz_err err;
-  capz_kube_client_opts co = {.struct_size = sizeof co, .qps = 2000, .burst = 2000, .user_agent = "aks-scale-bench"};
-  if (capz_kube_config_from_url(s->kube_url, &s->cfg, &err) || capz_kube_client_new(s->cfg, &co, &s->c, &err)) {
-    fprintf(stderr, "aks_scale: kube client: %s\n", err.msg);
-    return -1;
-  }
-  snprintf(path, sizeof path, "%s/config/crd/bases", o->source);
-  int n1 = bench_apply_crd_dir(s->c, path);
-  snprintf(path, sizeof path, "%s/config/capi-crd/bases", o->source);
-  int n2 = bench_apply_crd_dir(s->c, path);
-  if (n1 <= 0 || n2 <= 0) return -1;
-
-  char armcfg[1024];
-  snprintf(armcfg, sizeof armcfg, "%s/arm-sim.yaml", o->dir);
-  snprintf(bin, sizeof bin, "%s/bin/capz-arm-sim", o->build);
-  const char *aargv[] = {bin, "--listen", "127.0.0.1:0", "--config", armcfg, NULL};
-  if (bproc_start(&s->arm, o->dir, "arm-sim", aargv, BPROC_CORE_IN_DIR) || bproc_wait_line(&s->arm, 1, "READY ", 20, s->arm_url, sizeof s->arm_url))
-    return -1;
-
-  snprintf(bin, sizeof bin, "%s/bin/capz-capi-sim", o->build);
-  const char *cargv[] = {bin, "--server", s->kube_url, NULL};
-  if (bproc_start(&s->capi, o->dir, "capi-sim", cargv, BPROC_CORE_IN_DIR) || bproc_wait_line(&s->capi, 1, "READY ", 30, NULL, 0))
-    return -1;
-
   if (bench_create_identity(s->c)) return -1;
 
   /* the bench measures the AKS path alone */

@@ -129,6 +129,45 @@ int bench_arm_preexisting(const char *arm_url) {
   return rc;
 }
 
+/* <build>/bin/<binary> with extra arguments, as child <name> of the bench, until its READY line. */
+static int start_emulator(bproc *p, const char *dir, const char *build, const char *binary, const char *name,
+                          const char *const *extra, unsigned flags, char *url, size_t n) {
+  char bin[1024];
+  snprintf(bin, sizeof bin, "%s/bin/%s", build, binary);
+  const char *argv[8] = {bin};
+  for (size_t i = 0; extra[i] && i < 6; i++) argv[i + 1] = extra[i];
+  return bproc_start(p, dir, name, argv, flags) || bproc_wait_line(p, 1, "READY ", 30, url, n) ? -1 : 0;
+}
+
+int bench_start_kube(bproc *kube, const char *dir, const char *build, const char *source, unsigned flags,
+                     const char *user_agent, char *url, size_t n, capz_kube_config **cfg, capz_kube_client **c) {
+  const char *extra[] = {"--listen", "127.0.0.1:0", NULL};
+  if (start_emulator(kube, dir, build, "capz-kube-sim", "kube-sim", extra, flags, url, n)) return -1;
+  capz_err err;
+  capz_kube_client_opts co = {.struct_size = sizeof co, .qps = 2000, .burst = 2000, .user_agent = user_agent};
+  if (capz_kube_config_from_url(url, cfg, &err) || capz_kube_client_new(*cfg, &co, c, &err)) {
+    fprintf(stderr, "%s: kube client: %s\n", program_invocation_short_name, err.msg);
+    return -1;
+  }
+  char path[1200];
+  snprintf(path, sizeof path, "%s/config/crd/bases", source);
+  int n1 = bench_apply_crd_dir(*c, path);
+  snprintf(path, sizeof path, "%s/config/capi-crd/bases", source);
+  int n2 = bench_apply_crd_dir(*c, path);
+  return n1 <= 0 || n2 <= 0 ? -1 : 0;
+}
+
+int bench_start_arm(bproc *arm, const char *dir, const char *build, const char *config_path, unsigned flags, char *url,
+                    size_t n) {
+  const char *extra[] = {"--listen", "127.0.0.1:0", "--config", config_path, NULL};
+  return start_emulator(arm, dir, build, "capz-arm-sim", "arm-sim", extra, flags, url, n);
+}
+
+int bench_start_capi(bproc *capi, const char *dir, const char *build, const char *kube_url, unsigned flags) {
+  const char *extra[] = {"--server", kube_url, NULL};
+  return start_emulator(capi, dir, build, "capz-capi-sim", "capi-sim", extra, flags, NULL, 0);
+}
+
 int bench_plugin_dir(const char *build, const char *dir, const char *plugin, char *pdir, size_t n) {
   char so[1100], dst[1100];
   snprintf(pdir, n, "%s/plugins", dir);

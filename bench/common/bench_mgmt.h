@@ -35,6 +35,16 @@ int bench_create_identity(capz_kube_client *c);
  * token for the test app, as an operator would (CAPZ's CI creates them once per subscription). 0 or -1. */
 int bench_arm_preexisting(const char *arm_url);
 
+/* The emulators, as child processes (bproc_start flags) that print READY <url> on stdout (url/n may be NULL/0).
+ * bench_start_kube also makes a kube client on capz-kube-sim (qps/burst 2000; *cfg and *c are the caller's to free,
+ * whatever the outcome) and creates every CRD of <source>/config/crd/bases and config/capi-crd/bases. All return
+ * 0 or -1 (message on stderr). */
+int bench_start_kube(bproc *kube, const char *dir, const char *build, const char *source, unsigned flags,
+                     const char *user_agent, char *url, size_t n, capz_kube_config **cfg, capz_kube_client **c);
+int bench_start_arm(bproc *arm, const char *dir, const char *build, const char *config_path, unsigned flags, char *url,
+                    size_t n);
+int bench_start_capi(bproc *capi, const char *dir, const char *build, const char *kube_url, unsigned flags);
+
 /* <dir>/plugins holding only a copy of <build>/plugins/<plugin>.so (the loader refuses symlinks), so the host
  * runs that plugin alone; its path into pdir. 0 or -1 (message on stderr). */
 int bench_plugin_dir(const char *build, const char *dir, const char *plugin, char *pdir, size_t n);

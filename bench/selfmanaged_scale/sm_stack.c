@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "capz/json.h"
 #include "sm_scale.h"
@@ -48,37 +46,16 @@ static int write_host_config(const sm_stack_opts *o, const sm_stack *s, const ch
 }
 
 int sm_stack_start(const sm_stack_opts *o, sm_stack *s) {
-  char bin[1024], path[1200];
+  char path[1200];
   if (write_arm_config(o)) return -1;
-  snprintf(bin, sizeof bin, "%s/bin/capz-kube-sim", o->build);
-  const char *kargv[] = {bin, "--listen", "127.0.0.1:0", NULL};
-  if (bproc_start(&s->kube, o->dir, "kube-sim", kargv, 0) ||
-      bproc_wait_line(&s->kube, 1, "READY ", 20, s->kube_url, sizeof s->kube_url))
-    return -1;
-  capz_err err;
-  capz_kube_client_opts co = {.struct_size = sizeof co, .qps = 2000, .burst = 2000, .user_agent = "sm-scale-bench"};
-  if (capz_kube_config_from_url(s->kube_url, &s->cfg, &err) || capz_kube_client_new(s->cfg, &co, &s->c, &err)) {
-    fprintf(stderr, "sm_scale: kube client: %s\n", err.msg);
-    return -1;
-  }
-  snprintf(path, sizeof path, "%s/config/crd/bases", o->source);
-  int n1 = bench_apply_crd_dir(s->c, path);
-  snprintf(path, sizeof path, "%s/config/capi-crd/bases", o->source);
-  int n2 = bench_apply_crd_dir(s->c, path);
-  if (n1 <= 0 || n2 <= 0) return -1;
-
   snprintf(path, sizeof path, "%s/arm-sim.yaml", o->dir);
-  snprintf(bin, sizeof bin, "%s/bin/capz-arm-sim", o->build);
-  const char *aargv[] = {bin, "--listen", "127.0.0.1:0", "--config", path, NULL};
-  if (bproc_start(&s->arm, o->dir, "arm-sim", aargv, 0) ||
-      bproc_wait_line(&s->arm, 1, "READY ", 20, s->arm_url, sizeof s->arm_url))
+  if (bench_start_kube(&s->kube, o->dir, o->build, o->source, 0, "sm-scale-bench", s->kube_url, sizeof s->kube_url,
+                       &s->cfg, &s->c) ||
+      bench_start_arm(&s->arm, o->dir, o->build, path, 0, s->arm_url, sizeof s->arm_url))
     return -1;
   if (bench_arm_preexisting(s->arm_url)) return -1;
   s->preexisting = sm_arm_resources(s);
-
-  snprintf(bin, sizeof bin, "%s/bin/capz-capi-sim", o->build);
-  const char *cargv[] = {bin, "--server", s->kube_url, NULL};
-  if (bproc_start(&s->capi, o->dir, "capi-sim", cargv, 0) || bproc_wait_line(&s->capi, 1, "READY ", 30, NULL, 0)) return -1;
+  if (bench_start_capi(&s->capi, o->dir, o->build, s->kube_url, 0)) return -1;
   if (bench_create_identity(s->c)) return -1;
 
   char pdir[1024];
