@@ -7,8 +7,9 @@
  * the object), so a restart of many clusters costs no credentials read and no write.
  * Why a write not yet seen in the cache is given MC_KC_PENDING_S: our own write wakes the control plane, and the
  * pass it triggers may run before the cache has the other Secrets of the same write; they are not "missing".
- * Anything else that looks wrong in the cache is confirmed with one GET before it is restored (the cache may lag,
- * or belong to another informer of Secrets), so steady state costs no Kubernetes request at all. */
+ * Anything else that looks wrong in the cache about a Secret we wrote is confirmed with one GET before it is restored
+ * (the cache may lag, or belong to another informer of Secrets), so steady state costs no Kubernetes request at all
+ * and neither does a creation. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,6 +94,13 @@ size_t mc_kc_verify(capz_ctx *ctx, const mc_kc_req *r, mc_kc_rec rec[MC_KC_N], d
     if (rec[i].have && !rec[i].seen && now - rec[i].written < MC_KC_PENDING_S) {
       double left = MC_KC_PENDING_S - (now - rec[i].written);
       if (*pending_s <= 0 || left < *pending_s) *pending_s = left;
+      continue;
+    }
+    /* nothing written yet (creation, or a restart that finds it absent): the write that follows copes with a Secret
+     * the cache does not show (create → AlreadyExists → patch), so no GET */
+    if (!rec[i].have) {
+      if (bad) bad[nbad].which = i, bad[nbad].why = why;
+      nbad++;
       continue;
     }
     /* the cache may lag or hold another informer's view: ask the API server before restoring anything */

@@ -140,8 +140,9 @@ bool mc_kc_secret_ours(const cJSON *secret, const mc_kc_req *r);
 /* Check the cluster's Secrets (those r asks for) in the informer cache against rec: a Secret that is missing,
  * changed or no longer ours goes into bad (up to MC_KC_N entries; may be NULL) and is counted in the result. A
  * Secret without a record is adopted when it is ours. A write not yet visible in the cache counts as fine for
- * MC_KC_PENDING_S (*pending_s: the shortest time left, 0 when none). A problem seen in the cache is confirmed with
- * one GET first. No ARM request, no write. Call from the reconcile thread of the cluster's control plane. */
+ * MC_KC_PENDING_S (*pending_s: the shortest time left, 0 when none). A problem the cache shows with a Secret that has
+ * a record is confirmed with one GET first (none otherwise). No ARM request, no write. Call from the reconcile thread
+ * of the cluster's control plane. */
 size_t mc_kc_verify(capz_ctx *ctx, const mc_kc_req *r, mc_kc_rec rec[MC_KC_N], double now, mc_kc_bad *bad,
                     double *pending_s);
 
