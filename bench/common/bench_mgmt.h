@@ -1,8 +1,10 @@
-/* bench_mgmt.h — what every bench puts into its emulated world before measuring: the CRDs into capz-kube-sim,
- * the ServicePrincipal identity for the emulator's test app, the resource group + user-assigned identity CAPZ's
- * reference template expects to exist in Azure, and clusterctl-style variable substitution of a template.
- * Functions taking a capz_kube_client may be called from several threads at once; returned strings belong to
- * the caller (free). The plugin directory and capz-host for the bench's host process too. Messages go to stderr, prefixed with the program's name. */
+/* bench_mgmt.h — the emulated world every bench builds before measuring: the emulators and capz-host as child
+ * processes (with a private plugin directory), the CRDs in capz-kube-sim, the ServicePrincipal identity for the
+ * emulator's test app, the resource group + user-assigned identity CAPZ's reference template expects in Azure,
+ * and clusterctl-style variable substitution of a template.
+ * Thread-safety: the process functions belong to the bench's main thread (like bproc); the functions taking a
+ * capz_kube_client may be called from several threads at once. Returned strings belong to the caller (free).
+ * Messages go to stderr, prefixed with the program's name. */
 #ifndef BENCH_MGMT_H
 #define BENCH_MGMT_H
 

@@ -11,6 +11,18 @@
 #include "capz/conditions.h"
 #include "capz/json.h"
 
+void k_make_sp_identity(const char *allowed_namespaces) {
+  cJSON_Delete(k_create(&GVK_SECRET,
+                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"sp-secret\"},"
+                        "\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}"));
+  cJSON_Delete(k_create(&GVK_ACI,
+                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureClusterIdentity\","
+                        "\"metadata\":{\"name\":\"id1\"},\"spec\":{\"type\":\"ServicePrincipal\",\"tenantID\":\"" E2E_TENANT
+                        "\",\"clientID\":\"" E2E_CLIENT "\",\"clientSecret\":{\"name\":\"sp-secret\",\"namespace\":"
+                        "\"default\"},\"allowedNamespaces\":%s}}",
+                        allowed_namespaces));
+}
+
 bool k_is_ready(const cJSON *o, void *ud) {
   (void)ud;
   return o && capz_json_ptr_bool(o, "/status/ready", false);

@@ -1,5 +1,5 @@
-/* e2e_checks.h — the waits and Azure inventory checks the selfmanaged end-to-end suites (selfmanaged_e2e and
- * selfmanaged_machine_e2e) share, on top of e2e_env. The k_wait_* / *_expect* / k_expect_event helpers fail the
+/* e2e_checks.h — the fixtures, waits and Azure inventory checks the selfmanaged end-to-end suites (selfmanaged_e2e
+ * and selfmanaged_machine_e2e) share, on top of e2e_env. The k_wait_* / *_expect* / k_expect_event helpers fail the
  * test on a miss (call them from test bodies); the predicates and arm_owned_by / arm_count_owned only answer.
  * Returned cJSON pointers are borrowed from the array passed in. Not thread-safe (test thread only). */
 #ifndef SM_E2E_CHECKS_H
@@ -13,6 +13,10 @@
 #include "e2e_env.h"
 
 #define OWNED_TAG "sigs.k8s.io_cluster-api-provider-azure_cluster_"
+
+/* AzureClusterIdentity id1 of type ServicePrincipal for the emulator's test app (Secret sp-secret holding its
+ * client secret); allowed_namespaces: the JSON of spec.allowedNamespaces ("{}": all). */
+void k_make_sp_identity(const char *allowed_namespaces);
 
 /* k_pred predicates for k_wait: status.ready is true / the object is absent / the condition ud[0] has reason
  * ud[1] (ud: const char *const[2]). */

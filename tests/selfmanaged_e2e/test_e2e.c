@@ -23,18 +23,6 @@ static void setup(void) { env_start(); }
 static void teardown(void) { env_stop(); }
 
 /* ---------------------------------------------------------------- fixtures */
-static void make_identity(const char *allowed) {
-  cJSON_Delete(k_create(&GVK_SECRET,
-                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"sp-secret\"},"
-                        "\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}"));
-  cJSON_Delete(k_create(&GVK_ACI,
-                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureClusterIdentity\","
-                        "\"metadata\":{\"name\":\"id1\"},\"spec\":{\"type\":\"ServicePrincipal\",\"tenantID\":\"" E2E_TENANT
-                        "\",\"clientID\":\"" E2E_CLIENT "\",\"clientSecret\":{\"name\":\"sp-secret\",\"namespace\":"
-                        "\"default\"},\"allowedNamespaces\":%s}}",
-                        allowed));
-}
-
 /* A CAPI Cluster (as clusterctl would apply it) and its AzureCluster owned by it (as CAPI's Cluster controller
  * sets the owner reference). network: the JSON of spec.networkSpec. */
 static const char *g_location = "eastus"; /* region of the next make_cluster */
@@ -66,7 +54,7 @@ static void make_cluster_x(const char *name, const char *rg, const char *network
 
 /* ---------------------------------------------------------------- lifecycle */
 START_TEST(cluster_machine_lifecycle) {
-  make_identity("{}");
+  k_make_sp_identity("{}");
   make_cluster("c1", "c1-rg", "{\"vnet\":{\"name\":\"c1-vnet\"}}");
   int64_t t0 = now_ms();
   k_wait_ready(&GVK_AC, "c1", 60000);
@@ -274,7 +262,7 @@ static int count_writes(void) {
 }
 
 START_TEST(bad_manifest_and_denied_namespace) {
-  make_identity("{\"list\":[\"other-namespace\"]}");
+  k_make_sp_identity("{\"list\":[\"other-namespace\"]}");
   /* a subnet outside the VNet: CAPZ's webhook would refuse it; without webhooks the reconcile says so */
   make_cluster("bad", "bad-rg",
                "{\"vnet\":{\"name\":\"bad-vnet\",\"cidrBlocks\":[\"10.0.0.0/16\"]},\"subnets\":[{\"name\":\"cp\","
@@ -312,7 +300,7 @@ END_TEST
 
 /* ---------------------------------------------------------------- bring-your-own VNet */
 START_TEST(byo_vnet_untouched) {
-  make_identity("{}");
+  k_make_sp_identity("{}");
   arm_direct("PUT", RGP "net-rg", "{\"location\":\"eastus\"}");
   arm_direct("PUT", RGP "net-rg/providers/Microsoft.Network/virtualNetworks/shared-vnet",
              "{\"location\":\"eastus\",\"tags\":{\"owner\":\"network-team\"},\"properties\":{\"addressSpace\":"
@@ -370,7 +358,7 @@ static int lro_fail_rules(void) {
 }
 
 START_TEST(private_cluster_with_faults) {
-  make_identity("{}");
+  k_make_sp_identity("{}");
   arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/virtualNetworks/priv-vnet\",\"kind\":\"error\","
                            "\"status\":429,\"retryAfter\":1,\"count\":2}");
   arm_post("/_sim/faults", "{\"method\":\"PUT\",\"path\":\"*/loadBalancers/*\",\"kind\":\"error\",\"status\":500,"
@@ -439,7 +427,7 @@ END_TEST
 START_TEST(vm_deleted_out_of_band_fails_machine) {
   /* a short drift interval: the VM's own periodic read finds it gone (a poke of a Ready machine reads nothing) */
   env_restart_controllers_with_drift("2s");
-  make_identity("{}");
+  k_make_sp_identity("{}");
   g_location = "westus"; /* a region without availability zones */
   make_cluster("c3", "c3-rg", "{\"vnet\":{\"name\":\"c3-vnet\"}}");
   k_wait_ready(&GVK_AC, "c3", 60000);
@@ -564,7 +552,7 @@ static int puts_to(const cJSON *log, const char *suffix) {
 }
 
 START_TEST(paused_then_operation_resumed_after_restart) {
-  make_identity("{}");
+  k_make_sp_identity("{}");
   arm_clear_requests();
   cJSON *c = k_create(&GVK_CLUSTER,
                       "{\"apiVersion\":\"cluster.x-k8s.io/v1beta2\",\"kind\":\"Cluster\",\"metadata\":{\"name\":\"p1\"},"
@@ -666,7 +654,7 @@ static int cp_nsg_rules(const char *cluster) {
 }
 
 START_TEST(drift_corrected) {
-  make_identity("{}");
+  k_make_sp_identity("{}");
   make_cluster("d1", "d1-rg", "{\"vnet\":{\"name\":\"d1-vnet\"}}");
   k_wait_ready(&GVK_AC, "d1", 60000);
   env_restart_controllers_with_drift("1s");
@@ -692,7 +680,7 @@ END_TEST
  * host's resync is 1 h here (e2e_env.c), and nothing touches the object. */
 START_TEST(drift_corrected_unprompted) {
   env_restart_controllers_with_drift("2s");
-  make_identity("{}");
+  k_make_sp_identity("{}");
   make_cluster("d2", "d2-rg", "{\"vnet\":{\"name\":\"d2-vnet\"}}");
   k_wait_ready(&GVK_AC, "d2", 60000);
   sleep(1);

@@ -39,14 +39,7 @@ static void make_identity(void) {
   arm_direct("PUT", RGP "capz-ci", "{\"location\":\"eastus\"}");
   arm_direct("PUT", RGP "capz-ci/providers/Microsoft.ManagedIdentity/userAssignedIdentities/cloud-provider-user-identity",
              "{\"location\":\"eastus\"}");
-  cJSON_Delete(k_create(&GVK_SECRET,
-                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"sp-secret\"},"
-                        "\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}"));
-  cJSON_Delete(k_create(&GVK_ACI,
-                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureClusterIdentity\","
-                        "\"metadata\":{\"name\":\"id1\"},\"spec\":{\"type\":\"ServicePrincipal\",\"tenantID\":\"" E2E_TENANT
-                        "\",\"clientID\":\"" E2E_CLIENT "\",\"clientSecret\":{\"name\":\"sp-secret\",\"namespace\":"
-                        "\"default\"},\"allowedNamespaces\":{}}}"));
+  k_make_sp_identity("{}");
 }
 
 /* A template rendered for cluster `name` (one control-plane machine, `workers` workers) as parsed documents. */

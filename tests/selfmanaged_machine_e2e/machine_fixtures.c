@@ -17,16 +17,7 @@
 #include "capz/controller_util.h"
 #include "capz/json.h"
 
-void mk_identity_sp(void) {
-  cJSON_Delete(k_create(&GVK_SECRET,
-                        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"sp-secret\"},"
-                        "\"data\":{\"clientSecret\":\"Y2Fwei1zaW0tc2VjcmV0\"}}"));
-  cJSON_Delete(k_create(&GVK_ACI,
-                        "{\"apiVersion\":\"infrastructure.cluster.x-k8s.io/v1beta1\",\"kind\":\"AzureClusterIdentity\","
-                        "\"metadata\":{\"name\":\"id1\"},\"spec\":{\"type\":\"ServicePrincipal\",\"tenantID\":\"" E2E_TENANT
-                        "\",\"clientID\":\"" E2E_CLIENT "\",\"clientSecret\":{\"name\":\"sp-secret\",\"namespace\":"
-                        "\"default\"},\"allowedNamespaces\":{}}}"));
-}
+void mk_identity_sp(void) { k_make_sp_identity("{}"); }
 
 void mk_cluster_ready(const char *name) {
   char net[256];
