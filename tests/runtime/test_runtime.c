@@ -1,7 +1,8 @@
 /* test_runtime.c — the host controller runtime against capz-kube-sim with a statically linked test plugin:
  * reconcile per change and none for no-op writes, secondary mapping, recovery after 410 and dropped watches,
  * backoff growth and reset, no concurrent reconcile of a key, ops endpoints, clean stop, leader election
- * (failover after SIGKILL; a loser never writes), watch-filter sharding. */
+ * (failover after SIGKILL; a loser never writes), watch-filter sharding, cache reads from the controller's own
+ * watch informer when two controllers watch one kind with different selectors. */
 #include <check.h>
 #include <curl/curl.h>
 #include <pthread.h>
@@ -488,6 +489,97 @@ START_TEST(secondary_mapping_kinds) {
 }
 END_TEST
 
+/* ---- cache reads: each controller reads from its own watch's informer ---- */
+
+/* Two controllers watch Secrets with different label selectors (two informers of one kind); each reconcile reads
+ * "<key>-secret" from the cache and must find it. */
+typedef struct sel_state {
+  atomic_int found_a, found_b, missed_a, missed_b;
+} sel_state;
+
+static const capz_gvk SECRET_GVK = {"", "v1", "Secret", "secrets", true};
+
+static capz_outcome sel_read(capz_ctx *ctx, const capz_key *key, atomic_int *found, atomic_int *missed) {
+  char name[CAPZ_NAME_MAX + 8];
+  snprintf(name, sizeof name, "%s-secret", key->name);
+  const capz_obj *o = NULL;
+  capz_err e;
+  if (capz_ctx_cache_get(ctx, &SECRET_GVK, key->ns, name, &o, &e) != 0) {
+    atomic_fetch_add(missed, 1);
+    return CAPZ_RETRY; /* not in the cache (yet): the next look is after the backoff */
+  }
+  capz_obj_unref(o);
+  atomic_fetch_add(found, 1);
+  return CAPZ_DONE;
+}
+static capz_outcome sel_reconcile_a(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res) {
+  (void)res;
+  sel_state *s = state;
+  return sel_read(ctx, key, &s->found_a, &s->missed_a);
+}
+static capz_outcome sel_reconcile_b(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res) {
+  (void)res;
+  sel_state *s = state;
+  return sel_read(ctx, key, &s->found_b, &s->missed_b);
+}
+
+static const capz_watch w_sec_a = {sizeof(capz_watch), {"", "v1", "Secret", "secrets", true}, CAPZ_MAP_LABEL,
+                                   "test.capz.io/widget", NULL, "team=a"};
+static const capz_watch w_sec_b = {sizeof(capz_watch), {"", "v1", "Secret", "secrets", true}, CAPZ_MAP_LABEL,
+                                   "test.capz.io/cm", NULL, "team=b"};
+static const capz_watch *const sel_secs_a[] = {&w_sec_a, NULL};
+static const capz_watch *const sel_secs_b[] = {&w_sec_b, NULL};
+static const capz_controller sel_ctl_a = {sizeof(capz_controller), {"test.capz.io", "v1", "Widget", "widgets", true},
+                                          sel_secs_a, sel_reconcile_a, 1, NULL, NULL};
+static const capz_controller sel_ctl_b = {sizeof(capz_controller), {"", "v1", "ConfigMap", "configmaps", true},
+                                          sel_secs_b, sel_reconcile_b, 1, NULL, NULL};
+static const capz_controller *const sel_ctls_a[] = {&sel_ctl_a, NULL};
+static const capz_controller *const sel_ctls_b[] = {&sel_ctl_b, NULL};
+static const capz_plugin sel_plugin_a = {CAPZ_ABI_MAJOR, CAPZ_ABI_MINOR, sizeof(capz_plugin), "sel-a", "0", "",
+                                         NULL, sel_ctls_a, map_init, NULL};
+static const capz_plugin sel_plugin_b = {CAPZ_ABI_MAJOR, CAPZ_ABI_MINOR, sizeof(capz_plugin), "sel-b", "0", "",
+                                         NULL, sel_ctls_b, map_init, NULL};
+
+typedef struct sel_run {
+  sel_state st;
+  volatile sig_atomic_t stop;
+  int rc;
+} sel_run;
+
+static void *sel_main(void *arg) {
+  sel_run *r = arg;
+  host_runtime_opts o = {.server_url = g_k.sim.url, .kube_qps = 500, .kube_burst = 500, .shutdown_grace_ms = 3000};
+  const capz_plugin *plugins[] = {&sel_plugin_a, &sel_plugin_b};
+  void *states[] = {&r->st, &r->st};
+  capz_err e;
+  r->rc = host_runtime_run(&o, plugins, states, 2, &r->stop, &e);
+  return NULL;
+}
+
+START_TEST(cache_reads_use_own_watch_informer) {
+  sel_run r;
+  memset(&r, 0, sizeof r);
+  r.rc = -1;
+  kubetest_create(&g_k, &SECRET_GVK, "default",
+                  "{\"metadata\":{\"name\":\"wa-secret\",\"labels\":{\"team\":\"a\",\"test.capz.io/widget\":\"wa\"}}}");
+  kubetest_create(&g_k, &SECRET_GVK, "default",
+                  "{\"metadata\":{\"name\":\"cb-secret\",\"labels\":{\"team\":\"b\",\"test.capz.io/cm\":\"cb\"}}}");
+  create_widget("wa", "status", 1, NULL);
+  kubetest_create(&g_k, &CM_GVK, "default", "{\"metadata\":{\"name\":\"cb\",\"namespace\":\"default\"}}");
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, sel_main, &r), 0);
+  WAIT_WHILE(atomic_load(&r.st.found_a) == 0 || atomic_load(&r.st.found_b) == 0, 5000, 10000);
+  int fa = atomic_load(&r.st.found_a), fb = atomic_load(&r.st.found_b);
+  int ma = atomic_load(&r.st.missed_a), mb = atomic_load(&r.st.missed_b);
+  r.stop = 1;
+  pthread_join(th, NULL);
+  ck_assert_int_eq(r.rc, 0);
+  fprintf(stderr, "own-informer reads: a found %d missed %d, b found %d missed %d\n", fa, ma, fb, mb);
+  ck_assert_msg(fa >= 1, "controller a never found its Secret in the cache (%d misses)", ma);
+  ck_assert_msg(fb >= 1, "controller b never found its Secret in the cache (%d misses)", mb);
+}
+END_TEST
+
 /* ---- a plugin loaded from a .so through the SDK loader ---- */
 
 typedef struct mod_run {
@@ -707,6 +799,7 @@ int main(void) {
   tcase_add_test(tc, ops_endpoints_and_metrics);
   tcase_add_test(tc, watch_filter_shards);
   tcase_add_test(tc, secondary_mapping_kinds);
+  tcase_add_test(tc, cache_reads_use_own_watch_informer);
   tcase_add_test(tc, dlopened_module_plugin);
   tcase_add_test(tc, leader_failover_after_sigkill);
   tcase_add_test(tc, loser_never_writes_after_loss);

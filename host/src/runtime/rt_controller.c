@@ -31,6 +31,10 @@ struct rt_controller {
   int primary_handler;
   rt_watch *watches;
   size_t n_watches;
+  /* What its reconciles read from: its own watches' informers first, then every other one (built once when the
+   * workers start, when all controllers have registered their informers). */
+  capz_informer **reads;
+  size_t n_reads;
   capz_workqueue *q;
   pthread_t *workers;
   size_t n_workers;
@@ -182,7 +186,7 @@ static void reconcile_one(rt_controller *c, const capz_key *key) {
   const host_runtime_opts *o = c->sh->opts;
   int64_t timeout = o->reconcile_timeout_ms > 0 ? o->reconcile_timeout_ms : 90LL * 60 * 1000;
   capz_ctx_params p = {.struct_size = sizeof p, .controller = c->name, .key = *key, .gvk = &c->gvk,
-                       .primary = c->primary, .informers = c->sh->informers, .n_informers = c->sh->n_informers,
+                       .primary = c->primary, .informers = c->reads, .n_informers = c->n_reads,
                        .client = c->sh->client, .events = c->sh->events,
                        .deadline_ms = capz_monotonic_ms() + timeout};
   capz_ctx *ctx = NULL;
@@ -328,8 +332,30 @@ int rt_controller_new(rt_shared *sh, const capz_plugin *p, void *state, const ca
   return 0;
 }
 
+static bool listed(capz_informer *const *v, size_t n, const capz_informer *inf) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i] == inf) return true;
+  return false;
+}
+
+/* Cache reads take the first informer of the kind asked for (rt_ctx.c): two controllers may watch one kind with
+ * different label selectors, and each must read the informer that holds what it watches, not whichever another
+ * controller registered first. */
+static int build_reads(rt_controller *c, capz_err *err) {
+  size_t cap = c->n_watches + c->sh->n_informers;
+  c->reads = calloc(cap ? cap : 1, sizeof *c->reads);
+  if (!c->reads) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
+  for (size_t i = 0; i < c->n_watches; i++)
+    if (!listed(c->reads, c->n_reads, c->watches[i].inf)) c->reads[c->n_reads++] = c->watches[i].inf;
+  for (size_t i = 0; i < c->sh->n_informers; i++)
+    if (!listed(c->reads, c->n_reads, c->sh->informers[i])) c->reads[c->n_reads++] = c->sh->informers[i];
+  return 0;
+}
+
 int rt_controller_start_workers(rt_controller *c, capz_err *err) {
   if (c->workers_started) return 0;
+  int rc = c->reads ? 0 : build_reads(c, err);
+  if (rc) return rc;
   c->workers = calloc(c->n_workers, sizeof *c->workers);
   if (!c->workers) return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
   for (size_t i = 0; i < c->n_workers; i++) {
@@ -371,6 +397,7 @@ void rt_controller_free(rt_controller *c) {
     capz_informer_release(c->watches[i].inf);
   }
   free(c->watches);
+  free(c->reads);
   if (c->primary) {
     capz_informer_remove_handler(c->primary, c->primary_handler);
     capz_informer_release(c->primary);

@@ -35,7 +35,12 @@ CAPZ_API capz_kube_client *capz_ctx_client(const capz_ctx *ctx);
 /* The current primary object from the cache. CAPZ_ENOTFOUND means it was deleted. */
 CAPZ_API int capz_ctx_get(const capz_ctx *ctx, const capz_obj **out, capz_err *err);
 /* Any kind this process watches (the controller's secondaries, or other controllers' kinds). EINVAL when the kind
- * is not watched (use the client for unwatched kinds); ENOTFOUND when the object is not in the cache. */
+ * is not watched (use the client for unwatched kinds); ENOTFOUND when the object is not in the cache.
+ * Which informer is read when several serve the kind (e.g. two controllers watch Secrets with different label
+ * selectors): the primary's informer for the primary kind, else the first of capz_ctx_params.informers that serves
+ * the kind. The host runtime lists the reconciling controller's own watches first (in declaration order), then every
+ * other informer of the process, so a controller reads what its own watch selects; for a kind it does not watch
+ * itself it gets whichever informer another controller registered first (possibly with a narrower selector). */
 CAPZ_API int capz_ctx_cache_get(const capz_ctx *ctx, const capz_gvk *gvk, const char *ns, const char *name,
                                 const capz_obj **out, capz_err *err);
 CAPZ_API int capz_ctx_cache_list(const capz_ctx *ctx, const capz_gvk *gvk, const char *ns, const char *label_selector,
@@ -51,7 +56,8 @@ typedef struct capz_ctx_params {
   capz_key key;
   const capz_gvk *gvk;              /* primary; must outlive the ctx */
   capz_informer *primary;           /* the primary's informer */
-  capz_informer *const *informers;  /* every informer a reconcile may read (may include primary) */
+  capz_informer *const *informers;  /* every informer a reconcile may read (may include primary), in order of
+                                       preference: cache reads take the first that serves the kind */
   size_t n_informers;
   capz_kube_client *client;
   capz_event_recorder *events;      /* may be NULL (events dropped) */

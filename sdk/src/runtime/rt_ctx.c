@@ -58,7 +58,9 @@ static bool same_resource(const capz_gvk *a, const capz_gvk *b) {
   return a->kind && b->kind && strcmp(a->kind, b->kind) == 0;
 }
 
-/* The informer for gvk that can see namespace ns (a namespaced informer only sees its own namespace). */
+/* The informer for gvk: the primary's, else the first of the host's list that serves the resource. The host lists
+ * the reconciling controller's own watch informers first (capz/controller.h, capz_ctx_cache_get), so a kind watched
+ * by two controllers with different label selectors is read from the caller's own informer. */
 static capz_informer *find_informer(const capz_ctx *c, const capz_gvk *gvk, const char *ns) {
   capz_informer *best = NULL;
   if (c->p.primary && same_resource(capz_informer_gvk(c->p.primary), gvk)) best = c->p.primary;
