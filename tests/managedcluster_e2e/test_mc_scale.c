@@ -1,6 +1,7 @@
 /* test_mc_scale.c — the managedcluster behaviours the AKS scale benchmark depends on (bench/aks_scale/README.md,
- * "Problems"): a pool waiting for its control plane is woken by the AMCP watch, not polled; a drift read of an
- * unchanged pool costs its own GET only; pools of one cluster take turns instead of colliding with 409s. */
+ * "Problems"): a pool waiting for its control plane is woken by the AMCP watch, not polled, and a control plane
+ * waiting for its System pool by the pool's creation; a drift read of an unchanged pool costs its own GET only;
+ * pools of one cluster take turns instead of colliding with 409s. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,79 @@ START_TEST(aks_pool_woken_by_control_plane) {
           (long long)(t_pool - t_init));
   ck_assert_int_le((int)(t_pool - t_init), 1500);
   ck_assert_msg(e2e_wait_true(&E2E_AMMP, CL "-pool1", "/status/ready", 30000), "pool1 not ready");
+}
+END_TEST
+
+/* managedCluster PUTs (not its agentPools, operations or other children) in the ARM request log. */
+static int managed_cluster_puts(const cJSON *log) {
+  int n = 0;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, capz_json_ptr_get(log, "/requests")) {
+    const char *p = capz_json_ptr_str(r, "/path", "");
+    const char *mc = strcasestr(p, "/managedClusters/");
+    if (!mc || strcmp(capz_json_ptr_str(r, "/method", ""), "PUT") != 0) continue;
+    const char *rest = strchr(mc + strlen("/managedClusters/"), '/');
+    const char *q = strchr(p, '?');
+    if (!rest || (q && rest > q)) n++;
+  }
+  return n;
+}
+
+static const char *const AMCP_REQUEUES[] = {"=\"azuremanagedcontrolplane\"", "result=\"requeue_after\"", NULL};
+
+/* An AMCP created before its System pool waits without polling (no requeue_after reconciles, no 5 s poll), and
+ * the System pool's creation wakes it: the managedCluster PUT goes out within ~1 s (AMMP watch → waiting AMCP). */
+START_TEST(aks_control_plane_woken_by_system_pool) {
+  /* the resource group and vnet complete at once: the time measured is the wake, not their operations */
+  e2e_env_start("lro:\n  defaultSeconds: 0\n  retryAfterSeconds: 1\n  durations:\n"
+                "    Microsoft.ContainerService/managedClusters: 2\n",
+                false, false);
+  cJSON *held = e2e_apply_aks(CL, NULL, "AzureManagedMachinePool"); /* pool0, the System pool */
+  ck_assert_ptr_nonnull(held);
+  ck_assert_str_eq(capz_json_ptr_str(held, "/spec/mode", ""), "System");
+  e2e_clear_requests();
+  e2e_plugin_start("10m");
+  int64_t t0 = capz_monotonic_ms();
+  for (;;) {
+    cJSON *cp = e2e_get(&E2E_AMCP, CL);
+    bool fin = cJSON_GetArraySize(capz_json_ptr_get(cp, "/metadata/finalizers")) > 0;
+    cJSON_Delete(cp);
+    if (fin) break;
+    ck_assert_msg(capz_monotonic_ms() - t0 < 10000, "AMCP never reconciled");
+    usleep(50000);
+  }
+  sleep(6); /* longer than the old 5 s poll */
+  double rq = e2e_metric("controller_runtime_reconcile_total", AMCP_REQUEUES);
+  cJSON *log = NULL;
+  e2e_arm_requests(NULL, &log);
+  int puts_waiting = managed_cluster_puts(log);
+  cJSON_Delete(log);
+  fprintf(stderr, "scale(cp wait): %.0f AMCP requeue_after reconciles and %d managedCluster PUTs in 6 s of waiting\n",
+          rq, puts_waiting);
+  ck_assert_int_eq(puts_waiting, 0);
+  ck_assert_int_eq((int)rq, 0);
+  e2e_create(held);
+  cJSON_Delete(held);
+  int64_t t_pool = capz_monotonic_ms(), t_put = 0;
+  while (!t_put) {
+    e2e_arm_requests(NULL, &log);
+    if (managed_cluster_puts(log) > 0) t_put = capz_monotonic_ms();
+    cJSON_Delete(log);
+    ck_assert_msg(capz_monotonic_ms() - t_pool < 10000, "no managedCluster PUT after the System pool was created");
+    if (!t_put) usleep(20000);
+  }
+  fprintf(stderr, "scale(cp wait): managedCluster PUT %lld ms after the System pool was created\n",
+          (long long)(t_put - t_pool));
+  if (getenv("MC_E2E_DEBUG")) {
+    e2e_arm_requests(NULL, &log);
+    const cJSON *r;
+    cJSON_ArrayForEach(r, capz_json_ptr_get(log, "/requests"))
+      fprintf(stderr, "  %s %s %s %d\n", capz_json_ptr_str(r, "/time", ""), capz_json_ptr_str(r, "/method", ""),
+              capz_json_ptr_str(r, "/path", ""), (int)capz_json_ptr_int(r, "/status", 0));
+    cJSON_Delete(log);
+  }
+  ck_assert_int_le((int)(t_put - t_pool), 1000);
+  ck_assert_msg(e2e_wait_true(&E2E_AMCP, CL, "/status/ready", 40000), "control plane not ready");
 }
 END_TEST
 
@@ -207,6 +281,7 @@ static Suite *suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_checked_fixture(tc, NULL, teardown);
   tcase_add_test(tc, aks_pool_woken_by_control_plane);
+  tcase_add_test(tc, aks_control_plane_woken_by_system_pool);
   tcase_add_test(tc, aks_drift_read_unchanged_pool);
   tcase_add_test(tc, aks_sibling_pools_take_turns);
   suite_add_tcase(s, tc);

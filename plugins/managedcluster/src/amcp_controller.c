@@ -185,11 +185,15 @@ static capz_outcome reconcile_delete(amcp_run *x, capz_arm_client *arm, capz_res
 }
 
 capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, capz_result *res) {
-  (void)key;
   amcp_run x = {.s = state, .ctx = ctx};
   capz_err e = {0};
   capz_outcome oc = CAPZ_DONE;
-  if (capz_ctx_get(ctx, &x.base, &e) != 0) return e.code == CAPZ_ENOTFOUND ? CAPZ_DONE : CAPZ_RETRY;
+  bool waiting = false; /* for a System pool: recorded in amcp_waiters, woken by the pool watches (plugin.c) */
+  if (capz_ctx_get(ctx, &x.base, &e) != 0) {
+    if (e.code != CAPZ_ENOTFOUND) return CAPZ_RETRY;
+    mc_waiters_set(x.s->amcp_waiters, key->ns, "", key->name, false);
+    return CAPZ_DONE;
+  }
   x.amcp = cJSON_Duplicate(capz_obj_json(x.base), 1);
   capz_arm_table_init(&x.t, NULL);
   x.cluster_name = capz_owner_ref_name(x.amcp, "cluster.x-k8s.io", "Cluster");
@@ -230,12 +234,13 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   cJSON *pools = NULL;
   if (!deleting && !created) {
     int n_system = 0;
+    /* recorded before the cache read: a pool that appears after the read wakes us (mc_plugin.h) */
+    mc_waiters_set(x.s->amcp_waiters, key->ns, x.cluster_name, key->name, true);
     pools = initial_pools(&x, &n_system);
     if (n_system == 0) {
       cJSON_Delete(pools);
       capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for a System AzureManagedMachinePool", NULL);
-      res->requeue_after_ms = 5000;
-      oc = CAPZ_REQUEUE_AFTER;
+      waiting = true;
       goto out;
     }
   }
@@ -300,6 +305,7 @@ capz_outcome mc_amcp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
     oc = CAPZ_REQUEUE_AFTER;
   }
 out:
+  if (!waiting) mc_waiters_set(x.s->amcp_waiters, key->ns, "", key->name, false);
   capz_arm_walk_free(&x.w);
   capz_arm_table_free(&x.t);
   cJSON_Delete(x.cluster);

@@ -183,7 +183,7 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   bool waiting = false; /* kept as the cluster's last System pool */
   if (capz_ctx_get(ctx, &x.base, &e) != 0) {
     if (e.code != CAPZ_ENOTFOUND) return CAPZ_RETRY;
-    mc_pool_waiters_set(x.s->pool_waiters, key->ns, "", key->name, false);
+    mc_waiters_set(x.s->pool_waiters, key->ns, "", key->name, false);
     return CAPZ_DONE;
   }
   capz_arm_table_init(&x.t, NULL);
@@ -209,7 +209,7 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
       /* kept (finalizer stays). No poll: the Cluster / AMCP watches wake it when the cluster goes away and the
        * sibling-pool watch (plugin.c, through the waiter note) when another System pool appears */
       waiting = true;
-      mc_pool_waiters_set(x.s->pool_waiters, key->ns, cname, key->name, true);
+      mc_waiters_set(x.s->pool_waiters, key->ns, cname, key->name, true);
       oc = capz_ctx_fail(ctx, res, CAPZ_DONE, "LastSystemPool",
                          "pool %s is the cluster's last System pool and cannot be deleted",
                          capz_json_ptr_str(x.ammp, "/spec/name", ""));
@@ -351,7 +351,7 @@ capz_outcome mc_ammp_reconcile(void *state, capz_ctx *ctx, const capz_key *key, 
   res->requeue_after_ms = x.ready ? (uint64_t)(x.s->drift_interval_s * 1000.0) : 3000;
   oc = CAPZ_REQUEUE_AFTER;
 out:
-  if (!waiting) mc_pool_waiters_set(x.s->pool_waiters, key->ns, "", key->name, false);
+  if (!waiting) mc_waiters_set(x.s->pool_waiters, key->ns, "", key->name, false);
   capz_arm_walk_free(&x.w);
   capz_arm_table_free(&x.t);
   cJSON_Delete(x.ammp);

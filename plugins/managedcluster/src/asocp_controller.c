@@ -74,9 +74,14 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   mc_state *s = state;
   const capz_obj *base = NULL;
   capz_err e = {0};
-  if (capz_ctx_get(ctx, &base, &e) != 0) return e.code == CAPZ_ENOTFOUND ? CAPZ_DONE : CAPZ_RETRY;
+  if (capz_ctx_get(ctx, &base, &e) != 0) {
+    if (e.code != CAPZ_ENOTFOUND) return CAPZ_RETRY;
+    mc_waiters_set(s->asocp_waiters, key->ns, "", key->name, false);
+    return CAPZ_DONE;
+  }
   const cJSON *obj = capz_obj_json(base);
   capz_outcome oc = CAPZ_DONE;
+  bool waiting = false; /* for its pools: recorded in asocp_waiters, woken by the pool watches (plugin.c) */
   cJSON *cluster = NULL, *infra = NULL;
   const char *cname = capz_owner_ref_name(obj, "cluster.x-k8s.io", "Cluster");
   capz_arm_table t;
@@ -122,12 +127,14 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   if (svcs) capz_json_ptr_set_str(body, "/properties/networkProfile/serviceCidr", svcs, NULL);
   bool created = *capz_json_ptr_str(obj, "/status/controlPlaneEndpoint/host", "") != '\0';
   if (!deleting && !created) {
+    /* recorded before the cache read: a pool that appears after the read wakes us (mc_plugin.h) */
+    mc_waiters_set(s->asocp_waiters, key->ns, cname, key->name, true);
     cJSON *pools = initial_pools(ctx, key->ns, cname);
     if (cJSON_GetArraySize(pools) == 0) {
       cJSON_Delete(pools);
       cJSON_Delete(body);
-      res->requeue_after_ms = 5000;
-      oc = CAPZ_REQUEUE_AFTER;
+      capz_log(capz_ctx_logger(ctx), CAPZ_LOG_INFO, "waiting for an AzureASOManagedMachinePool", NULL);
+      waiting = true;
       goto out;
     }
     capz_json_ptr_set(body, "/properties/agentPoolProfiles", pools, NULL);
@@ -201,6 +208,7 @@ capz_outcome mc_asocp_reconcile(void *state, capz_ctx *ctx, const capz_key *key,
   res->requeue_after_ms = (uint64_t)((kc_next < s->drift_interval_s ? kc_next : s->drift_interval_s) * 1000.0);
   oc = CAPZ_REQUEUE_AFTER;
 out:
+  if (!waiting) mc_waiters_set(s->asocp_waiters, key->ns, "", key->name, false);
   capz_arm_walk_free(&w);
   capz_arm_table_free(&t);
   cJSON_Delete(cluster);

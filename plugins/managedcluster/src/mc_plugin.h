@@ -56,20 +56,31 @@ typedef struct mc_state {
   capz_az_sessions *sessions; /* credential + ARM client per identity, reused across reconciles */
   mc_kc_sched *kc_sched;       /* when each cluster's kubeconfig Secrets are due for a credentials read */
   mc_cluster_ops *cluster_ops; /* which pool of each cluster has an agentPool operation running */
-  struct mc_pool_waiters *pool_waiters; /* pools kept as their cluster's last System pool */
+  struct mc_waiters *pool_waiters;  /* pools kept as their cluster's last System pool */
+  struct mc_waiters *amcp_waiters;  /* AMCPs waiting for a System pool */
+  struct mc_waiters *asocp_waiters; /* AzureASOManagedControlPlanes waiting for their pools */
 } mc_state;
 
-/* Pools kept as their cluster's last System pool (pool_waiters.c): a change of any AzureManagedMachinePool of the
- * cluster wakes them (plugin.c), so they are released when another System pool appears, without polling. All calls
- * are thread-safe and never block for long (the map callback runs on the informer thread). */
-typedef struct mc_pool_waiters mc_pool_waiters;
-mc_pool_waiters *mc_pool_waiters_new(void);
-void mc_pool_waiters_free(mc_pool_waiters *w);
-/* Record (waiting) or forget (!waiting) pool ns/name as waiting on cluster. */
-void mc_pool_waiters_set(mc_pool_waiters *w, const char *ns, const char *cluster, const char *pool, bool waiting);
-/* Up to max keys of the pools waiting on ns/cluster, except the pool named except (may be NULL). */
-size_t mc_pool_waiters_of(mc_pool_waiters *w, const char *ns, const char *cluster, const char *except, capz_key *out,
-                          size_t max);
+/* Objects waiting on something of their cluster (waiters.c), found again from a change of that cluster's objects
+ * by a watch's map callback (plugin.c), so they are woken by the change instead of polling. Three registries:
+ *   pool_waiters:  AMMPs kept as their cluster's last System pool; any AMMP of the cluster wakes them.
+ *   amcp_waiters:  AMCPs waiting for a System pool before the managedCluster is created; an AMMP or MachinePool of
+ *                  the cluster wakes them.
+ *   asocp_waiters: AzureASOManagedControlPlanes waiting for their pools; an AzureASOManagedMachinePool or MachinePool
+ *                  of the cluster wakes them.
+ * A waiter records itself before it reads the cache (informers apply a change to the cache before they call the
+ * handlers, so a change is either seen by that read or wakes the waiter), and forgets itself once it moves on or its
+ * object is gone; after a restart each waiter records itself again on its first reconcile. All calls are
+ * thread-safe and never block for long (the map callback runs on the informer thread). */
+typedef struct mc_waiters mc_waiters;
+mc_waiters *mc_waiters_new(void);
+void mc_waiters_free(mc_waiters *w);
+/* Record (waiting) or forget (!waiting; cluster is then ignored) object ns/name as waiting on cluster. */
+void mc_waiters_set(mc_waiters *w, const char *ns, const char *cluster, const char *name, bool waiting);
+/* Up to max keys of the objects waiting on ns/cluster (cluster NULL: on any cluster of ns), except the one named
+ * except (may be NULL). */
+size_t mc_waiters_of(mc_waiters *w, const char *ns, const char *cluster, const char *except, capz_key *out,
+                     size_t max);
 
 /* Seconds until the client certificate of the kubeconfig text (users[0].client-certificate-data, PEM or DER)
  * expires (0 when already expired), or -1 when it has none or it cannot be read. Thread-safe. */

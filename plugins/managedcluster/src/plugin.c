@@ -41,11 +41,15 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   if (s->kc_refresh_s <= 0) s->kc_refresh_s = MC_KC_REFRESH_DEFAULT_S;
   s->kc_sched = mc_kc_sched_new();
   s->cluster_ops = mc_cluster_ops_new();
-  s->pool_waiters = mc_pool_waiters_new();
-  if (!s->kc_sched || !s->cluster_ops || !s->pool_waiters) {
+  s->pool_waiters = mc_waiters_new();
+  s->amcp_waiters = mc_waiters_new();
+  s->asocp_waiters = mc_waiters_new();
+  if (!s->kc_sched || !s->cluster_ops || !s->pool_waiters || !s->amcp_waiters || !s->asocp_waiters) {
     mc_kc_sched_free(s->kc_sched);
     mc_cluster_ops_free(s->cluster_ops);
-    mc_pool_waiters_free(s->pool_waiters);
+    mc_waiters_free(s->pool_waiters);
+    mc_waiters_free(s->amcp_waiters);
+    mc_waiters_free(s->asocp_waiters);
     capz_az_plugin_env_free(&env);
     free(s);
     return capz_err_set(err, CAPZ_ENOMEM, "out of memory");
@@ -61,7 +65,9 @@ static void shutdown_plugin(void *state) {
   capz_arm_ensurer_free(s->ensurer);
   mc_kc_sched_free(s->kc_sched);
   mc_cluster_ops_free(s->cluster_ops);
-  mc_pool_waiters_free(s->pool_waiters);
+  mc_waiters_free(s->pool_waiters);
+  mc_waiters_free(s->amcp_waiters);
+  mc_waiters_free(s->asocp_waiters);
   free(s);
 }
 
@@ -102,6 +108,7 @@ static size_t amcp_to_amc(void *state, const cJSON *amcp, capz_key *out, size_t 
 W(w_cluster_amcp, GVK_CLUSTER, CAPZ_MAP_REF_FIELD, "/spec/controlPlaneRef", NULL)
 W(w_cluster_amc, GVK_CLUSTER, CAPZ_MAP_REF_FIELD, "/spec/infrastructureRef", NULL)
 W(w_amcp_amc, GVK_AMCP, CAPZ_MAP_FUNC, NULL, amcp_to_amc)
+/* MachinePool → its infrastructure pool (the AMMP / ASO pool controllers; the reference's kind must be theirs). */
 W(w_mp_ammp, GVK_MACHINEPOOL, CAPZ_MAP_REF_FIELD, "/spec/template/spec/infrastructureRef", NULL)
 
 /* AzureClusterIdentity → the AMCPs whose spec.identityRef names it: an AMCP that failed because its identity was
@@ -128,11 +135,43 @@ static size_t ammp_to_waiting_siblings(void *state, const cJSON *ammp, capz_key 
   mc_state *s = state;
   const char *cluster = capz_json_ptr_str(ammp, MC_CLUSTER_LABEL_PTR, NULL);
   if (!s || !cluster) return 0;
-  return mc_pool_waiters_of(s->pool_waiters, capz_json_ptr_str(ammp, "/metadata/namespace", ""), cluster,
+  return mc_waiters_of(s->pool_waiters, capz_json_ptr_str(ammp, "/metadata/namespace", ""), cluster,
                             capz_json_ptr_str(ammp, "/metadata/name", ""), out, max);
 }
 #define GVK_AMMP {MC_GROUP, "v1beta1", "AzureManagedMachinePool", "azuremanagedmachinepools", true}
 W(w_ammp_waiters, GVK_AMMP, CAPZ_MAP_FUNC, NULL, ammp_to_waiting_siblings)
+
+/* A cluster's pools → its control plane while that waits for them before creating the managedCluster (a System
+ * AMMP; for the ASO API, its AzureASOManagedMachinePools): only control planes recorded as waiting are woken
+ * (mc_plugin.h, waiters), so pool changes of running clusters cost nothing, and the wait needs no poll. The
+ * infrastructure pool names its cluster by the cluster-name label CAPI sets (without it: every waiter of the
+ * namespace); the MachinePool by spec.clusterName, since the control plane reads both. */
+static size_t waiting_of(mc_waiters *w, const cJSON *o, const char *cluster, capz_key *out, size_t max) {
+  return mc_waiters_of(w, capz_json_ptr_str(o, "/metadata/namespace", ""), cluster, NULL, out, max);
+}
+static size_t pool_to_waiting_amcp(void *state, const cJSON *pool, capz_key *out, size_t max) {
+  mc_state *s = state;
+  return s ? waiting_of(s->amcp_waiters, pool, capz_json_ptr_str(pool, MC_CLUSTER_LABEL_PTR, NULL), out, max) : 0;
+}
+static size_t mp_to_waiting_amcp(void *state, const cJSON *mp, capz_key *out, size_t max) {
+  mc_state *s = state;
+  const char *cluster = capz_json_ptr_str(mp, "/spec/clusterName", NULL);
+  return s && cluster ? waiting_of(s->amcp_waiters, mp, cluster, out, max) : 0;
+}
+static size_t pool_to_waiting_asocp(void *state, const cJSON *pool, capz_key *out, size_t max) {
+  mc_state *s = state;
+  return s ? waiting_of(s->asocp_waiters, pool, capz_json_ptr_str(pool, MC_CLUSTER_LABEL_PTR, NULL), out, max) : 0;
+}
+static size_t mp_to_waiting_asocp(void *state, const cJSON *mp, capz_key *out, size_t max) {
+  mc_state *s = state;
+  const char *cluster = capz_json_ptr_str(mp, "/spec/clusterName", NULL);
+  return s && cluster ? waiting_of(s->asocp_waiters, mp, cluster, out, max) : 0;
+}
+#define GVK_ASOMP {MC_GROUP, "v1beta1", "AzureASOManagedMachinePool", "azureasomanagedmachinepools", true}
+W(w_ammp_amcp, GVK_AMMP, CAPZ_MAP_FUNC, NULL, pool_to_waiting_amcp)
+W(w_mp_amcp, GVK_MACHINEPOOL, CAPZ_MAP_FUNC, NULL, mp_to_waiting_amcp)
+W(w_asomp_asocp, GVK_ASOMP, CAPZ_MAP_FUNC, NULL, pool_to_waiting_asocp)
+W(w_mp_asocp, GVK_MACHINEPOOL, CAPZ_MAP_FUNC, NULL, mp_to_waiting_asocp)
 
 /* The workload-cluster Secrets (<cluster>-kubeconfig, -kubeconfig-user, -ca) → their control plane through the
  * controller ownerRef: a deleted or edited one is put back at once (kc_verify.c), as CAPZ does on every reconcile.
@@ -142,11 +181,14 @@ W(w_ammp_waiters, GVK_AMMP, CAPZ_MAP_FUNC, NULL, ammp_to_waiting_siblings)
 static const capz_watch w_secret_cp = {.struct_size = sizeof(capz_watch), .gvk = GVK_SECRET,
                                        .map_kind = CAPZ_MAP_OWNER, .label_selector = MC_LABEL_CLUSTER_NAME};
 
-static const capz_watch *const amcp_watches[] = {&w_cluster_amcp, &w_mp_ammp, &w_identity_amcp, &w_secret_cp, NULL};
+/* The AMCP does not take w_mp_ammp: a MachinePool references an AMMP, never an AMCP, so that mapping's kind check
+ * never matched for it; w_ammp_amcp / w_mp_amcp are what wake it. */
+static const capz_watch *const amcp_watches[] = {&w_cluster_amcp, &w_ammp_amcp,  &w_mp_amcp,
+                                                 &w_identity_amcp, &w_secret_cp, NULL};
 static const capz_watch *const amc_watches[] = {&w_cluster_amc, &w_amcp_amc, NULL};
 static const capz_watch *const ammp_watches[] = {&w_mp_ammp, &w_amcp_ammp, &w_cluster_ammp, &w_ammp_waiters, NULL};
 static const capz_watch *const asomp_watches[] = {&w_mp_ammp, NULL};
-static const capz_watch *const asocp_watches[] = {&w_cluster_amcp, &w_secret_cp, NULL};
+static const capz_watch *const asocp_watches[] = {&w_cluster_amcp, &w_asomp_asocp, &w_mp_asocp, &w_secret_cp, NULL};
 static const capz_watch *const asomc_watches[] = {&w_cluster_amc, &w_asocp_asomc, NULL};
 
 static const capz_controller c_amcp = {
@@ -188,7 +230,7 @@ static const capz_controller c_asomc = {
 };
 static const capz_controller c_asomp = {
     .struct_size = sizeof(capz_controller),
-    .primary = {MC_GROUP, "v1beta1", "AzureASOManagedMachinePool", "azureasomanagedmachinepools", true},
+    .primary = GVK_ASOMP,
     .secondaries = asomp_watches,
     .reconcile = mc_asomp_reconcile,
 };
