@@ -3,7 +3,8 @@
  * through the SDK to capz-arm-sim, whose kubeconfigs point at a second capz-kube-sim (the "workload cluster").
  * Checks: Ready, managedCluster + agentPools in ARM, kubeconfig Secret that reaches the workload cluster,
  * providerIDList/replicas, scaling, zero ARM requests on a pass with nothing changed, autoscaling annotation,
- * version upgrade, a preview patch in the PUT body, the last System pool kept, clean deletion. */
+ * version upgrade, a preview patch in the PUT body, the last System pool kept, clean deletion; the ASO API, whose
+ * control plane waits for its pools without polling. */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -420,8 +421,10 @@ START_TEST(aks_lifecycle) {
 }
 END_TEST
 
-/* cluster-template-aks-aso.yaml with an ASO credential Secret (the emulator's app) and CAPI-style ownerRefs. */
-static void apply_aso_template(void) {
+/* cluster-template-aks-aso.yaml with an ASO credential Secret (the emulator's app) and CAPI-style ownerRefs. The
+ * documents of kind held_kind (may be NULL) are not created but returned (an array the caller deletes). */
+static cJSON *apply_aso_template(const char *held_kind) {
+  cJSON *held = cJSON_CreateArray();
   char path[1024];
   snprintf(path, sizeof path, "%s/reference/templates/cluster-template-aks-aso.yaml", getenv("CAPZ_SHARED_DIR"));
   char *text = e2e_read_file(path);
@@ -462,14 +465,74 @@ static void apply_aso_template(void) {
         capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
       }
       capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", CL, NULL);
-      create(d);
+      if (held_kind && !strcmp(kind, held_kind)) cJSON_AddItemToArray(held, cJSON_Duplicate(d, 1));
+      else create(d);
     }
   }
   cJSON_Delete(docs);
+  return held;
 }
 
+/* managedCluster PUTs (not its children) in the ARM request log. */
+static int managed_cluster_puts(const cJSON *log) {
+  int n = 0;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, capz_json_ptr_get(log, "/requests")) {
+    const char *p = capz_json_ptr_str(r, "/path", "");
+    const char *mc = strcasestr(p, "/managedClusters/");
+    if (!mc || strcmp(capz_json_ptr_str(r, "/method", ""), "PUT") != 0) continue;
+    const char *rest = strchr(mc + strlen("/managedClusters/"), '/'), *q = strchr(p, '?');
+    if (!rest || (q && rest > q)) n++;
+  }
+  return n;
+}
+
+/* An AzureASOManagedControlPlane created before its AzureASOManagedMachinePools waits without polling (no
+ * requeue_after reconciles) and the pools' creation wakes it: the managedCluster PUT goes out within ~1 s. */
+START_TEST(aks_aso_control_plane_woken_by_pools) {
+  cJSON *held = apply_aso_template("AzureASOManagedMachinePool");
+  ck_assert_int_ge(cJSON_GetArraySize(held), 1);
+  start_plugin();
+  int64_t t0 = capz_monotonic_ms();
+  for (;;) {
+    cJSON *cp = get(&ASOCP, CL);
+    bool fin = cJSON_GetArraySize(capz_json_ptr_get(cp, "/metadata/finalizers")) > 0;
+    cJSON_Delete(cp);
+    if (fin) break;
+    ck_assert_msg(capz_monotonic_ms() - t0 < 10000, "AzureASOManagedControlPlane never reconciled");
+    usleep(50000);
+  }
+  sleep(6); /* longer than the old 5 s poll */
+  static const char *const rq_labels[] = {"=\"azureasomanagedcontrolplane\"", "result=\"requeue_after\"", NULL};
+  double rq = e2e_metric("controller_runtime_reconcile_total", rq_labels);
+  cJSON *log = NULL;
+  arm_requests(NULL, &log);
+  int puts_waiting = managed_cluster_puts(log);
+  cJSON_Delete(log);
+  fprintf(stderr, "aso(cp wait): %.0f requeue_after reconciles and %d managedCluster PUTs in 6 s of waiting\n", rq,
+          puts_waiting);
+  ck_assert_int_eq(puts_waiting, 0);
+  ck_assert_int_eq((int)rq, 0);
+  cJSON *d;
+  int64_t t_pools = capz_monotonic_ms(), t_put = 0;
+  cJSON_ArrayForEach(d, held) create(d);
+  cJSON_Delete(held);
+  while (!t_put) {
+    arm_requests(NULL, &log);
+    if (managed_cluster_puts(log) > 0) t_put = capz_monotonic_ms();
+    cJSON_Delete(log);
+    ck_assert_msg(capz_monotonic_ms() - t_pools < 10000, "no managedCluster PUT after the pools were created");
+    if (!t_put) usleep(20000);
+  }
+  fprintf(stderr, "aso(cp wait): managedCluster PUT %lld ms after the pools were created\n",
+          (long long)(t_put - t_pools));
+  ck_assert_int_le((int)(t_put - t_pools), 1000);
+  ck_assert_msg(wait_true(&ASOCP, CL, "/status/ready", 60000), "AzureASOManagedControlPlane not ready");
+}
+END_TEST
+
 START_TEST(aks_aso_api) {
-  apply_aso_template();
+  cJSON_Delete(apply_aso_template(NULL));
   start_plugin();
   ck_assert_msg(wait_true(&ASOCP, CL, "/status/ready", 60000), "AzureASOManagedControlPlane not ready");
   ck_assert_msg(wait_true(&ASOMC, CL, "/status/ready", 20000), "AzureASOManagedCluster not ready");
@@ -660,6 +723,7 @@ int main(void) {
   tcase_set_timeout(tc, 110);
   tcase_add_test(tc, aks_lifecycle);
   tcase_add_test(tc, aks_aso_api);
+  tcase_add_test(tc, aks_aso_control_plane_woken_by_pools);
   tcase_add_test(tc, aks_via_capz_host);
   tcase_add_test(tc, aks_drift_restored);
   suite_add_tcase(s, tc);
