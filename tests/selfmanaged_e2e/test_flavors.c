@@ -239,6 +239,18 @@ START_TEST(reference_template) {
           cluster_s, all_s, arm_count(log, NULL), arm_count(log, "PUT"), arm_count(log, "GET"),
           arm_count(log, NULL) - arm_count(log, "PUT") - arm_count(log, "GET"));
 
+  /* both machines use cloud-provider-user-identity: it is checked once, not on every pass of every machine until
+   * its VM exists (2 when both machines' first passes overlap) */
+  int uai_gets = 0;
+  const cJSON *g;
+  cJSON_ArrayForEach(g, cJSON_GetObjectItem(log, "requests"))
+    if (!strcmp(capz_json_ptr_str(g, "/method", ""), "GET") &&
+        strcasestr(capz_json_ptr_str(g, "/path", ""), "/userAssignedIdentities/cloud-provider-user-identity"))
+      uai_gets++;
+  fprintf(stderr, "reference template: %d GETs of the machines' user-assigned identity\n", uai_gets);
+  ck_assert_int_ge(uai_gets, 1);
+  ck_assert_int_le(uai_gets, 2);
+
   if (getenv("SM_E2E_SHOW_REQUESTS")) {
     const cJSON *q;
     cJSON_ArrayForEach(q, cJSON_GetObjectItem(log, "requests"))

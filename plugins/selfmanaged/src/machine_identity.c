@@ -1,5 +1,6 @@
 /* machine_identity.c — the VMIdentitiesReady condition (CAPZ): every spec.userAssignedIdentities[].providerID
- * must exist before the VM is created (one GET each, only until the VM exists), and must still be assigned to
+ * must exist before the VM is created (one GET each, only until the VM exists; an identity found lately — machines
+ * usually share one — is not read again for SM_IDENTITY_SEEN_S), and must still be assigned to
  * the VM afterwards (checked on the VM's live body, no extra request). A missing one gives
  * VMIdentitiesReady=False/UserAssignedIdentityMissing. */
 #include <stdio.h>
@@ -33,10 +34,12 @@ int m_check_user_identities(m_run *r, const cJSON *vm_live) {
       capz_fmt(r->id_msg, sizeof r->id_msg, "VM is missing expected user assigned identity %s", id);
       return CAPZ_ENOTFOUND;
     }
+    if (r->s->identities_seen && !sm_vm_check_due(r->s->identities_seen, id, NULL)) continue; /* found lately */
     capz_arm_response resp;
     capz_err err;
     int rc = capz_arm_get(r->az.arm, id, NULL, &resp, &err);
     capz_arm_response_free(&resp);
+    if (rc == 0) sm_vm_check_done(r->s->identities_seen, id, SM_IDENTITY_SEEN_S);
     if (rc == CAPZ_ENOTFOUND) {
       r->id_reason = "UserAssignedIdentityMissing";
       capz_fmt(r->id_msg, sizeof r->id_msg, "user assigned identity %s not found", id);

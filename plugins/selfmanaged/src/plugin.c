@@ -43,6 +43,7 @@ static int init(const capz_plugin_config *cfg, void **state, capz_err *err) {
   s->ensurer = env.ensurer;
   s->sessions = env.sessions;
   s->vm_checks = sm_vm_checks_new(); /* NULL (OOM) only costs a VM read per reconcile */
+  s->identities_seen = sm_vm_checks_new();
   pthread_mutex_init(&s->mu, NULL);
   *state = s;
   return 0;
@@ -54,6 +55,7 @@ static void shutdown_plugin(void *state) {
   capz_az_sessions_free(s->sessions);
   sm_skus_free(s->skus);
   sm_vm_checks_free(s->vm_checks);
+  sm_vm_checks_free(s->identities_seen);
   capz_arm_ensurer_free(s->ensurer);
   pthread_mutex_destroy(&s->mu);
   free(s);

@@ -30,6 +30,10 @@ extern const capz_gvk SM_GVK_AZURECLUSTER, SM_GVK_AZUREMACHINE, SM_GVK_IDENTITY,
 typedef struct sm_sku_cache sm_sku_cache;
 typedef struct sm_vm_checks sm_vm_checks;
 
+/* How long a user-assigned identity found by a GET counts as present for other machines' checks. A deletion in
+ * that window still fails the VM's PUT, with ARM's own error. */
+#define SM_IDENTITY_SEEN_S 60.0
+
 typedef struct sm_state {
   capz_az_cloud cloud;
   char cloud_env[64];           /* azureEnvironment name the cloud came from */
@@ -40,6 +44,8 @@ typedef struct sm_state {
   capz_az_sessions *sessions;   /* credential + ARM client per identity (and the configured default identity) */
   sm_sku_cache *skus;
   sm_vm_checks *vm_checks;      /* when each created VM is next read (vm_checks.c); NULL = read every reconcile */
+  sm_vm_checks *identities_seen;/* user-assigned identities found lately, by ID (same table type): machines sharing
+                                 * one identity check it once per SM_IDENTITY_SEEN_S, not on every pass; NULL = always */
 } sm_state;
 
 /* ---- Azure access for one AzureCluster ---- */
