@@ -328,6 +328,18 @@ bool e2e_wait_true(const capz_gvk *g, const char *name, const char *ptr, int64_t
   return false;
 }
 
+void e2e_wait_finalized(const capz_gvk *g, const char *name, int64_t timeout_ms, const char *what) {
+  int64_t t0 = capz_monotonic_ms();
+  for (;;) {
+    cJSON *o = e2e_get(g, name);
+    bool fin = cJSON_GetArraySize(capz_json_ptr_get(o, "/metadata/finalizers")) > 0;
+    cJSON_Delete(o);
+    if (fin) return;
+    ck_assert_msg(capz_monotonic_ms() - t0 < timeout_ms, "%s never reconciled", what);
+    usleep(50000);
+  }
+}
+
 bool e2e_wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms) {
   int64_t until = capz_monotonic_ms() + timeout_ms;
   while (capz_monotonic_ms() < until) {

@@ -40,6 +40,9 @@ void e2e_touch(const capz_gvk *g, const char *name, const char *value);
 cJSON *e2e_owner_ref(const capz_gvk *g, const char *name);
 bool e2e_wait_true(const capz_gvk *g, const char *name, const char *ptr, int64_t timeout_ms);
 bool e2e_wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms);
+/* Fails the test unless the object carries a finalizer (the plugin has looked at it) within timeout_ms; what names
+ * the object in the failure message. */
+void e2e_wait_finalized(const capz_gvk *g, const char *name, int64_t timeout_ms, const char *what);
 /* The identity Secret holding the emulator app's client secret, and the docs of a template (a file name under
  * $CAPZ_SHARED_DIR/reference/templates, or an absolute path) rendered with the test's variables (array; caller
  * frees). */

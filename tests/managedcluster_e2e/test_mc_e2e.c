@@ -18,6 +18,7 @@
 #include "capz/controller.h"
 #include "capz/json.h"
 #include "capz/kube.h"
+#include "ckrun.h"
 #include "e2e_env.h"
 #include "e2e_util.h"
 
@@ -493,15 +494,7 @@ START_TEST(aks_aso_control_plane_woken_by_pools) {
   cJSON *held = apply_aso_template("AzureASOManagedMachinePool");
   ck_assert_int_ge(cJSON_GetArraySize(held), 1);
   start_plugin();
-  int64_t t0 = capz_monotonic_ms();
-  for (;;) {
-    cJSON *cp = get(&ASOCP, CL);
-    bool fin = cJSON_GetArraySize(capz_json_ptr_get(cp, "/metadata/finalizers")) > 0;
-    cJSON_Delete(cp);
-    if (fin) break;
-    ck_assert_msg(capz_monotonic_ms() - t0 < 10000, "AzureASOManagedControlPlane never reconciled");
-    usleep(50000);
-  }
+  e2e_wait_finalized(&ASOCP, CL, 10000, "AzureASOManagedControlPlane");
   sleep(6); /* longer than the old 5 s poll */
   static const char *const rq_labels[] = {"=\"azureasomanagedcontrolplane\"", "result=\"requeue_after\"", NULL};
   double rq = e2e_metric("controller_runtime_reconcile_total", rq_labels);
@@ -727,9 +720,5 @@ int main(void) {
   tcase_add_test(tc, aks_via_capz_host);
   tcase_add_test(tc, aks_drift_restored);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

@@ -24,6 +24,7 @@
 #include "capz/controller_util.h"
 #include "capz/json.h"
 #include "capz/kube.h"
+#include "ckrun.h"
 #include "e2e_env.h"
 #include "e2e_util.h"
 #include "mc_api.h"
@@ -630,23 +631,10 @@ END_TEST
 int main(void) {
   Suite *s = suite_create("managedcluster_features");
   /* one case per test, so CK_RUN_CASE=<name> runs one of them */
-  const struct {
-    const char *name;
-    const TTest *test;
-  } cases[] = {{"fleet_extensions_aad", aks_fleet_extensions_aad},
-               {"admin_refresh", aks_admin_kubeconfig_refresh},
-               {"aso_aad_token", aks_aso_aad_token},
-               {"topology", aks_clusterclass_topology}};
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    TCase *tc = tcase_create(cases[i].name);
-    tcase_add_checked_fixture(tc, NULL, teardown);
-    tcase_set_timeout(tc, 110);
-    tcase_add_test(tc, cases[i].test);
-    suite_add_tcase(s, tc);
-  }
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  const ckrun_case cases[] = {{"fleet_extensions_aad", aks_fleet_extensions_aad},
+                              {"admin_refresh", aks_admin_kubeconfig_refresh},
+                              {"aso_aad_token", aks_aso_aad_token},
+                              {"topology", aks_clusterclass_topology}};
+  ckrun_add_cases(s, cases, sizeof cases / sizeof cases[0], NULL, teardown, 110);
+  return ckrun(s);
 }

@@ -16,6 +16,7 @@
 #include "capz/controller_util.h"
 #include "capz/json.h"
 #include "capz/kube.h"
+#include "ckrun.h"
 #include "e2e_env.h"
 #include "e2e_util.h"
 
@@ -98,9 +99,5 @@ int main(void) {
   tcase_set_timeout(tc, 90);
   tcase_add_test(tc, identity_fix_wakes_amcp);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  return ckrun(s);
 }

@@ -23,6 +23,7 @@
 #include "capz/controller_util.h"
 #include "capz/json.h"
 #include "capz/kube.h"
+#include "ckrun.h"
 #include "e2e_env.h"
 #include "e2e_util.h"
 
@@ -383,20 +384,8 @@ END_TEST
 
 int main(void) {
   Suite *s = suite_create("managedcluster_kcwatch");
-  struct {
-    const char *name;
-    const TTest *test;
-  } cases[] = {{"kubeconfig_restored", kubeconfig_restored}, {"last_system_pool", last_system_pool_waits}};
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    TCase *tc = tcase_create(cases[i].name);
-    tcase_add_checked_fixture(tc, NULL, teardown);
-    tcase_set_timeout(tc, 90);
-    tcase_add_test(tc, cases[i].test);
-    suite_add_tcase(s, tc);
-  }
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  const ckrun_case cases[] = {{"kubeconfig_restored", kubeconfig_restored},
+                              {"last_system_pool", last_system_pool_waits}};
+  ckrun_add_cases(s, cases, sizeof cases / sizeof cases[0], NULL, teardown, 90);
+  return ckrun(s);
 }

@@ -12,6 +12,7 @@
 #include "capz/common.h"
 #include "capz/controller.h"
 #include "capz/json.h"
+#include "ckrun.h"
 #include "e2e_env.h"
 
 #define CL "scale"
@@ -62,15 +63,7 @@ START_TEST(aks_pool_woken_by_control_plane) {
   cJSON_Delete(held);
   e2e_plugin_start("10m");
   /* the pools have been looked at (finalizer) while the managedCluster is still being created */
-  int64_t t0 = capz_monotonic_ms();
-  for (;;) {
-    cJSON *p = e2e_get(&E2E_AMMP, CL "-pool1");
-    bool fin = cJSON_GetArraySize(capz_json_ptr_get(p, "/metadata/finalizers")) > 0;
-    cJSON_Delete(p);
-    if (fin) break;
-    ck_assert_msg(capz_monotonic_ms() - t0 < 10000, "pool1 never reconciled");
-    usleep(50000);
-  }
+  e2e_wait_finalized(&E2E_AMMP, CL "-pool1", 10000, "pool1");
   double n0 = e2e_metric("controller_runtime_reconcile_total", AMMP_ALL);
   sleep(3);
   cJSON *cp = e2e_get(&E2E_AMCP, CL);
@@ -84,7 +77,7 @@ START_TEST(aks_pool_woken_by_control_plane) {
   ck_assert_int_le((int)(n1 - n0), 8);
   /* the AMCP turns initialized: the pool starts at once */
   int64_t t_init = 0;
-  t0 = capz_monotonic_ms();
+  int64_t t0 = capz_monotonic_ms();
   while (!t_init) {
     cJSON *c = e2e_get(&E2E_AMCP, CL);
     if (capz_json_ptr_bool(c, "/status/initialized", false)) t_init = capz_monotonic_ms();
@@ -134,15 +127,7 @@ START_TEST(aks_control_plane_woken_by_system_pool) {
   ck_assert_str_eq(capz_json_ptr_str(held, "/spec/mode", ""), "System");
   e2e_clear_requests();
   e2e_plugin_start("10m");
-  int64_t t0 = capz_monotonic_ms();
-  for (;;) {
-    cJSON *cp = e2e_get(&E2E_AMCP, CL);
-    bool fin = cJSON_GetArraySize(capz_json_ptr_get(cp, "/metadata/finalizers")) > 0;
-    cJSON_Delete(cp);
-    if (fin) break;
-    ck_assert_msg(capz_monotonic_ms() - t0 < 10000, "AMCP never reconciled");
-    usleep(50000);
-  }
+  e2e_wait_finalized(&E2E_AMCP, CL, 10000, "AMCP");
   sleep(6); /* longer than the old 5 s poll */
   double rq = e2e_metric("controller_runtime_reconcile_total", AMCP_REQUEUES);
   cJSON *log = NULL;
@@ -288,10 +273,4 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return ckrun(suite()); }
