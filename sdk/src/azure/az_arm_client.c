@@ -171,14 +171,10 @@ static void path_info(const capz_arm_client *c, const char *path, char *type, si
   if (capz_arm_resid_parse(tmp, &r, NULL) == 0) {
     if (capz_arm_resid_type(&r, type, tn) < 0) type[0] = '\0';
     az_strlcpy(sub, r.subscription, sn);
-  } else if (strncasecmp(tmp, "/subscriptions/", 15) == 0) {
+  } else {
     /* not a resource ID (e.g. a delete's /subscriptions/<s>/operationresults/<id> monitor): it still spends that
      * subscription's budget, never a bucket of its own */
-    size_t n = strcspn(tmp + 15, "/");
-    if (n < sn) {
-      memcpy(sub, tmp + 15, n);
-      sub[n] = '\0';
-    }
+    az_subscription_of(tmp, sub, sn);
   }
   free(tmp);
 }

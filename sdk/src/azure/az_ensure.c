@@ -49,7 +49,7 @@ struct capz_arm_ensurer {
   size_t nbuckets; /* power of two, ≥ capacity, so chains stay short at any fleet size */
   size_t size;
   ens_budget budgets[ENS_BUDGETS];
-  uint64_t drift_reads, drift_deferred, reads_skipped;
+  uint64_t drift_reads, drift_deferred;
   capz_metric *m_deferred, *m_drift_reads, *m_skipped;
 };
 
@@ -342,16 +342,8 @@ static double budget_grant(capz_arm_ensurer *e, const capz_arm_client *c, double
 /* Is real work queueing for c's read tokens (its bucket for the resource's subscription under half full)? Then
  * drift reads, which only confirm what is already believed, step back further. */
 static bool reads_busy(const capz_arm_client *c, const char *key) {
-  static const char subs[] = "/subscriptions/";
-  char sub[64] = "";
-  if (strncmp(key, subs, sizeof subs - 1) == 0) {
-    const char *p = key + sizeof subs - 1, *end = strchr(p, '/');
-    size_t n = end ? (size_t)(end - p) : strlen(p);
-    if (n < sizeof sub) {
-      memcpy(sub, p, n);
-      sub[n] = '\0';
-    }
-  }
+  char sub[64];
+  az_subscription_of(key, sub, sizeof sub);
   return az_limiter_level(c->lim, sub, capz_az_credential_principal(c->cred), CAPZ_ARM_READ) <
          CAPZ_ARM_ENSURE_DRIFT_BUSY_LEVEL;
 }

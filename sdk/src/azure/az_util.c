@@ -268,3 +268,15 @@ int az_err(capz_err *err, int code, int http_status, const char *reason, const c
   az_strlcpy(err->reason, reason ? reason : "", sizeof err->reason);
   return code;
 }
+
+void az_subscription_of(const char *path, char *out, size_t n) {
+  static const char subs[] = "/subscriptions/";
+  if (n) out[0] = '\0';
+  if (!path || strncasecmp(path, subs, sizeof subs - 1) != 0) return;
+  const char *p = path + sizeof subs - 1;
+  size_t l = strcspn(p, "/?#");
+  if (l < n) {
+    memcpy(out, p, l);
+    out[l] = '\0';
+  }
+}

@@ -15,6 +15,9 @@ char *az_b64url_encode(const unsigned char *in, size_t len);
 unsigned char *az_b64_decode(const char *in, size_t len, size_t *out_len);
 
 /* SHA-256 of data, as 64 lowercase hex chars + NUL into out[65]. */
+/* The <s> of a path starting "/subscriptions/<s>" (case-insensitive) into out; "" when there is none or it does
+ * not fit. */
+void az_subscription_of(const char *path, char *out, size_t n);
 void az_sha256_hex(const void *data, size_t len, char out[65]);
 
 /* Random UUID v4 text into out[37]. */
