@@ -577,7 +577,7 @@ char *auth_issue_token(arm_auth *a, const auth_principal *p, const char *aud, co
   char iss[AUTH_URL_MAX + AUTH_ID_MAX + 8], uti[37];
   auth_issuer(a, p->tenant, iss, sizeof iss);
   auth_guid(uti);
-  long now = (long)time(NULL);
+  long now = auth_now();
   long exp = now + a->token_lifetime;
   cJSON *c = cJSON_CreateObject();
   cJSON_AddStringToObject(c, "aud", aud);
@@ -601,4 +601,10 @@ char *auth_issue_token(arm_auth *a, const auth_principal *p, const char *aud, co
   if (iat_out) *iat_out = now;
   if (exp_out) *exp_out = exp;
   return tok;
+}
+
+long auth_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long)ts.tv_sec;
 }

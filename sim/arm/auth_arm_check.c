@@ -94,7 +94,7 @@ bool arm_auth_check(arm_auth *a, const char *authorization, const char *subscrip
             "The access token is invalid.");
     goto done;
   }
-  long now = (long)time(NULL);
+  long now = auth_now();
   if ((double)now > exp + (double)a->clock_skew) {
     char e[40], n[40], desc[200];
     fmt_time((long)exp, e, sizeof e);

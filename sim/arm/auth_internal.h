@@ -158,6 +158,9 @@ int auth_key_kid(EVP_PKEY *key, char *out, size_t outlen);
 /* ---- auth_reply.c ---- */
 /* Random RFC 4122 v4 GUID (36 chars + NUL). */
 void auth_guid(char out[37]);
+/* Wall-clock seconds, from the precise clock: time() reads a coarse clock that can lag a client's clock_gettime()
+ * by a few ms, which at a second boundary would put a fresh assertion's nbf a second in our future. */
+long auth_now(void);
 /* Constant-time equality of two NUL-terminated strings (time depends only on the lengths). */
 bool auth_secret_equal(const char *a, const char *b);
 /* Entra token-endpoint error: status, error, AADSTS code and description (printf). */

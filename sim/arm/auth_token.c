@@ -117,7 +117,7 @@ static void iso_time(double v, char *out, size_t outlen) {
 /* Time checks shared by certificate and federated assertions. Returns false (reply filled) when out of range. */
 static bool assertion_time_ok(tokreq *r, const auth_jwt *j) {
   double exp = 0, nbf = 0;
-  long now = (long)time(NULL), skew = r->a->clock_skew;
+  long now = auth_now(), skew = r->a->clock_skew;
   if (!auth_jwt_num(j->claims, "exp", &exp)) {
     auth_entra_error(r->out, 400, "invalid_client", 50027,
                      "JWT token is invalid or malformed: the client assertion has no 'exp' claim.");
