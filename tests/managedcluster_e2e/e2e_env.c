@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -340,6 +341,38 @@ void e2e_wait_finalized(const capz_gvk *g, const char *name, int64_t timeout_ms,
   }
 }
 
+void e2e_set_owner(cJSON *obj, const capz_gvk *g, const char *name) {
+  cJSON *refs = cJSON_CreateArray();
+  cJSON_AddItemToArray(refs, e2e_owner_ref(g, name));
+  capz_json_ptr_set(obj, "/metadata/ownerReferences", refs, NULL);
+}
+
+int e2e_managed_cluster_puts(const cJSON *log) {
+  int n = 0;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, capz_json_ptr_get(log, "/requests")) {
+    const char *p = capz_json_ptr_str(r, "/path", "");
+    const char *mc = strcasestr(p, "/managedClusters/");
+    if (!mc || strcmp(capz_json_ptr_str(r, "/method", ""), "PUT") != 0) continue;
+    const char *rest = strchr(mc + strlen("/managedClusters/"), '/'), *q = strchr(p, '?');
+    if (!rest || (q && rest > q)) n++;
+  }
+  return n;
+}
+
+int64_t e2e_wait_managed_cluster_put(int64_t since_ms, int64_t timeout_ms, const char *after) {
+  for (;;) {
+    cJSON *log = NULL;
+    e2e_arm_requests(NULL, &log);
+    bool seen = e2e_managed_cluster_puts(log) > 0;
+    cJSON_Delete(log);
+    int64_t now = capz_monotonic_ms();
+    if (seen) return now - since_ms;
+    ck_assert_msg(now - since_ms < timeout_ms, "no managedCluster PUT after %s", after);
+    usleep(20000);
+  }
+}
+
 bool e2e_wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms) {
   int64_t until = capz_monotonic_ms() + timeout_ms;
   while (capz_monotonic_ms() < until) {
@@ -400,14 +433,10 @@ cJSON *e2e_apply_aks(const char *cluster, void (*edit)(cJSON *amcp), const char 
       const char *name = capz_json_ptr_str(d, "/metadata/name", "");
       if (!strcmp(kind, "AzureManagedControlPlane") && edit) edit(d);
       if (!strcmp(kind, "AzureManagedControlPlane") || !strcmp(kind, "AzureManagedCluster")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_CLUSTER, cluster));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+        e2e_set_owner(d, &E2E_CLUSTER, cluster);
       }
       if (!strcmp(kind, "AzureManagedMachinePool")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_MP, name));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+        e2e_set_owner(d, &E2E_MP, name);
       }
       if (strcmp(kind, "AzureClusterIdentity") != 0)
         capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", cluster, NULL);

@@ -38,6 +38,8 @@ void e2e_create(cJSON *obj);
 void e2e_merge(const capz_gvk *g, const char *name, const char *json);
 void e2e_touch(const capz_gvk *g, const char *name, const char *value);
 cJSON *e2e_owner_ref(const capz_gvk *g, const char *name);
+/* obj's ownerReferences become exactly [an owner reference to g/name]. */
+void e2e_set_owner(cJSON *obj, const capz_gvk *g, const char *name);
 bool e2e_wait_true(const capz_gvk *g, const char *name, const char *ptr, int64_t timeout_ms);
 bool e2e_wait_gone(const capz_gvk *g, const char *name, int64_t timeout_ms);
 /* Fails the test unless the object carries a finalizer (the plugin has looked at it) within timeout_ms; what names
@@ -60,6 +62,11 @@ const cJSON *e2e_find_named(const cJSON *arr, const char *name);
 void e2e_clear_requests(void);
 /* ARM requests logged since the last clear (token requests excluded); writes = non-GET. *log: the whole log. */
 int e2e_arm_requests(int *writes, cJSON **log);
+/* managedCluster PUTs (not its agentPools, operations or other children) in an ARM request log. */
+int e2e_managed_cluster_puts(const cJSON *log);
+/* Fails the test unless a managedCluster PUT shows up in the emulator's log within timeout_ms of since_ms (after
+ * names what it follows, for the message); returns the milliseconds from since_ms to when it was seen. */
+int64_t e2e_wait_managed_cluster_put(int64_t since_ms, int64_t timeout_ms, const char *after);
 /* ARM PUT through a client of the emulator's app (blocking until the operation ends). */
 void e2e_arm_put(const char *id, const char *api_version, const char *body_json);
 

@@ -49,7 +49,6 @@ static void start_plugin_drift(const char *drift) { e2e_plugin_start(drift); }
 static void start_plugin(void) { e2e_plugin_start("10m"); }
 static void stop_plugin(void) { e2e_plugin_stop(); }
 static double reconciles(void) { return e2e_reconciles(); }
-static cJSON *owner_ref(const capz_gvk *g, const char *name) { return e2e_owner_ref(g, name); }
 static void create(cJSON *obj) { e2e_create(obj); }
 static cJSON *get(const capz_gvk *g, const char *name) { return e2e_get(g, name); }
 static bool wait_true(const capz_gvk *g, const char *name, const char *ptr, int64_t timeout_ms) {
@@ -101,14 +100,10 @@ static void apply_template(void) {
         capz_json_ptr_set(d, "/spec/clientSecret",
                           cJSON_Parse("{\"name\":\"cluster-identity-secret\",\"namespace\":\"default\"}"), NULL);
       if (!strcmp(kind, "AzureManagedControlPlane") || !strcmp(kind, "AzureManagedCluster")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, owner_ref(&CLUSTER, CL));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+        e2e_set_owner(d, &CLUSTER, CL);
       }
       if (!strcmp(kind, "AzureManagedMachinePool")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, owner_ref(&MP, name));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+        e2e_set_owner(d, &MP, name);
       }
       if (strcmp(kind, "AzureClusterIdentity") != 0)
         capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", CL, NULL);
@@ -456,14 +451,10 @@ static cJSON *apply_aso_template(const char *held_kind) {
       if (strcmp(kind, order[k]) != 0) continue;
       const char *name = capz_json_ptr_str(d, "/metadata/name", "");
       if (!strcmp(kind, "AzureASOManagedControlPlane") || !strcmp(kind, "AzureASOManagedCluster")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, owner_ref(&CLUSTER, CL));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+        e2e_set_owner(d, &CLUSTER, CL);
       }
       if (!strcmp(kind, "AzureASOManagedMachinePool")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, owner_ref(&MP, name));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+        e2e_set_owner(d, &MP, name);
       }
       capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", CL, NULL);
       if (held_kind && !strcmp(kind, held_kind)) cJSON_AddItemToArray(held, cJSON_Duplicate(d, 1));
@@ -474,19 +465,6 @@ static cJSON *apply_aso_template(const char *held_kind) {
   return held;
 }
 
-/* managedCluster PUTs (not its children) in the ARM request log. */
-static int managed_cluster_puts(const cJSON *log) {
-  int n = 0;
-  const cJSON *r;
-  cJSON_ArrayForEach(r, capz_json_ptr_get(log, "/requests")) {
-    const char *p = capz_json_ptr_str(r, "/path", "");
-    const char *mc = strcasestr(p, "/managedClusters/");
-    if (!mc || strcmp(capz_json_ptr_str(r, "/method", ""), "PUT") != 0) continue;
-    const char *rest = strchr(mc + strlen("/managedClusters/"), '/'), *q = strchr(p, '?');
-    if (!rest || (q && rest > q)) n++;
-  }
-  return n;
-}
 
 /* An AzureASOManagedControlPlane created before its AzureASOManagedMachinePools waits without polling (no
  * requeue_after reconciles) and the pools' creation wakes it: the managedCluster PUT goes out within ~1 s. */
@@ -500,26 +478,19 @@ START_TEST(aks_aso_control_plane_woken_by_pools) {
   double rq = e2e_metric("controller_runtime_reconcile_total", rq_labels);
   cJSON *log = NULL;
   arm_requests(NULL, &log);
-  int puts_waiting = managed_cluster_puts(log);
+  int puts_waiting = e2e_managed_cluster_puts(log);
   cJSON_Delete(log);
   fprintf(stderr, "aso(cp wait): %.0f requeue_after reconciles and %d managedCluster PUTs in 6 s of waiting\n", rq,
           puts_waiting);
   ck_assert_int_eq(puts_waiting, 0);
   ck_assert_int_eq((int)rq, 0);
   cJSON *d;
-  int64_t t_pools = capz_monotonic_ms(), t_put = 0;
+  int64_t t_pools = capz_monotonic_ms();
   cJSON_ArrayForEach(d, held) create(d);
   cJSON_Delete(held);
-  while (!t_put) {
-    arm_requests(NULL, &log);
-    if (managed_cluster_puts(log) > 0) t_put = capz_monotonic_ms();
-    cJSON_Delete(log);
-    ck_assert_msg(capz_monotonic_ms() - t_pools < 10000, "no managedCluster PUT after the pools were created");
-    if (!t_put) usleep(20000);
-  }
-  fprintf(stderr, "aso(cp wait): managedCluster PUT %lld ms after the pools were created\n",
-          (long long)(t_put - t_pools));
-  ck_assert_int_le((int)(t_put - t_pools), 1000);
+  int64_t took = e2e_wait_managed_cluster_put(t_pools, 10000, "the pools were created");
+  fprintf(stderr, "aso(cp wait): managedCluster PUT %lld ms after the pools were created\n", (long long)took);
+  ck_assert_int_le((int)took, 1000);
   ck_assert_msg(wait_true(&ASOCP, CL, "/status/ready", 60000), "AzureASOManagedControlPlane not ready");
 }
 END_TEST

@@ -420,14 +420,10 @@ START_TEST(aks_aso_aad_token) {
         }
       }
       if (!strcmp(kind, "AzureASOManagedControlPlane") || !strcmp(kind, "AzureASOManagedCluster")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_CLUSTER, CL));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+        e2e_set_owner(d, &E2E_CLUSTER, CL);
       }
       if (!strcmp(kind, "AzureASOManagedMachinePool")) {
-        cJSON *refs = cJSON_CreateArray();
-        cJSON_AddItemToArray(refs, e2e_owner_ref(&E2E_MP, name));
-        capz_json_ptr_set(d, "/metadata/ownerReferences", refs, NULL);
+        e2e_set_owner(d, &E2E_MP, name);
       }
       capz_json_ptr_set_str(d, "/metadata/labels/cluster.x-k8s.io~1cluster-name", CL, NULL);
       e2e_create(d);

@@ -98,20 +98,6 @@ START_TEST(aks_pool_woken_by_control_plane) {
 }
 END_TEST
 
-/* managedCluster PUTs (not its agentPools, operations or other children) in the ARM request log. */
-static int managed_cluster_puts(const cJSON *log) {
-  int n = 0;
-  const cJSON *r;
-  cJSON_ArrayForEach(r, capz_json_ptr_get(log, "/requests")) {
-    const char *p = capz_json_ptr_str(r, "/path", "");
-    const char *mc = strcasestr(p, "/managedClusters/");
-    if (!mc || strcmp(capz_json_ptr_str(r, "/method", ""), "PUT") != 0) continue;
-    const char *rest = strchr(mc + strlen("/managedClusters/"), '/');
-    const char *q = strchr(p, '?');
-    if (!rest || (q && rest > q)) n++;
-  }
-  return n;
-}
 
 static const char *const AMCP_REQUEUES[] = {"=\"azuremanagedcontrolplane\"", "result=\"requeue_after\"", NULL};
 
@@ -132,7 +118,7 @@ START_TEST(aks_control_plane_woken_by_system_pool) {
   double rq = e2e_metric("controller_runtime_reconcile_total", AMCP_REQUEUES);
   cJSON *log = NULL;
   e2e_arm_requests(NULL, &log);
-  int puts_waiting = managed_cluster_puts(log);
+  int puts_waiting = e2e_managed_cluster_puts(log);
   cJSON_Delete(log);
   fprintf(stderr, "scale(cp wait): %.0f AMCP requeue_after reconciles and %d managedCluster PUTs in 6 s of waiting\n",
           rq, puts_waiting);
@@ -140,16 +126,8 @@ START_TEST(aks_control_plane_woken_by_system_pool) {
   ck_assert_int_eq((int)rq, 0);
   e2e_create(held);
   cJSON_Delete(held);
-  int64_t t_pool = capz_monotonic_ms(), t_put = 0;
-  while (!t_put) {
-    e2e_arm_requests(NULL, &log);
-    if (managed_cluster_puts(log) > 0) t_put = capz_monotonic_ms();
-    cJSON_Delete(log);
-    ck_assert_msg(capz_monotonic_ms() - t_pool < 10000, "no managedCluster PUT after the System pool was created");
-    if (!t_put) usleep(20000);
-  }
-  fprintf(stderr, "scale(cp wait): managedCluster PUT %lld ms after the System pool was created\n",
-          (long long)(t_put - t_pool));
+  int64_t took = e2e_wait_managed_cluster_put(capz_monotonic_ms(), 10000, "the System pool was created");
+  fprintf(stderr, "scale(cp wait): managedCluster PUT %lld ms after the System pool was created\n", (long long)took);
   if (getenv("MC_E2E_DEBUG")) {
     e2e_arm_requests(NULL, &log);
     const cJSON *r;
@@ -158,7 +136,7 @@ START_TEST(aks_control_plane_woken_by_system_pool) {
               capz_json_ptr_str(r, "/path", ""), (int)capz_json_ptr_int(r, "/status", 0));
     cJSON_Delete(log);
   }
-  ck_assert_int_le((int)(t_put - t_pool), 1000);
+  ck_assert_int_le((int)took, 1000);
   ck_assert_msg(e2e_wait_true(&E2E_AMCP, CL, "/status/ready", 40000), "control plane not ready");
 }
 END_TEST
